@@ -1,0 +1,74 @@
+"""Voting Game: the Flask app factory."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import replace
+
+from flask import Flask
+
+from .config import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` (from tests) overrides settings and Flask config keys.
+
+    A key of `config` that names a Settings field (e.g. "table_prefix")
+    overrides that setting; any other key goes to `app.config`.
+    """
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    settings = Settings.from_env()
+    config = dict(config or {})
+    overrides = {k: config.pop(k) for k in list(config) if k in Settings.__dataclass_fields__}
+    settings = replace(settings, **overrides)
+    app.config.from_mapping(
+        SETTINGS=settings,
+        SECRET_KEY=_secret_key(settings),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.config.update(config)
+
+    from . import api, cli, errors, health, openapi, services
+
+    services.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
+    _cors(app, settings)
+    return app
+
+
+def _secret_key(settings: Settings) -> str:
+    """SECRET_KEY, else one derived from API_KEY so every process agrees, else random.
+
+    Deriving from API_KEY means rotating the key also signs everyone out.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.api_key:
+        return hmac.new(settings.api_key.encode(), b"session-secret", hashlib.sha256).hexdigest()
+    return secrets.token_hex(32)
+
+
+def _cors(app: Flask, settings: Settings) -> None:
+    if not settings.cors_origins:
+        return
+    from flask_cors import CORS
+
+    # Never credentials: the API authenticates with a key header, not cookies,
+    # and a wildcard origin must not be combined with credentials.
+    CORS(
+        app,
+        resources={r"/(topics|votes)(/.*)?": {}},
+        origins=settings.cors_origins,
+        supports_credentials=False,
+        allow_headers=["Content-Type", "X-API-Key", "Authorization", "X-Request-ID"],
+    )

@@ -1,0 +1,128 @@
+"""The JSON API of the original service: same paths, shapes and status codes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, request
+from pydantic import TypeAdapter
+
+from . import services
+from .auth import admin_key_required
+from .body import parse
+from .openapi import doc
+from .models import (
+    Id,
+    TopicIn,
+    TopicOut,
+    TopicQuery,
+    DuplicateChoice,
+    UnknownChoice,
+    VoteIn,
+    VoteListQuery,
+    VotePage,
+    VoteQueued,
+    VoteRecord,
+    topic_json,
+    vote_json,
+)
+
+bp = Blueprint("api", __name__)
+
+_valid_id = TypeAdapter(Id)
+
+
+def _check_id(value: str) -> str:
+    """Ids in paths that could never exist are plain 404s, not store errors."""
+    try:
+        return _valid_id.validate_python(value)
+    except ValueError:
+        abort(404, "Not found")
+
+
+def _query(model):
+    return model.model_validate(request.args.to_dict())
+
+
+@bp.post("/topics")
+@doc("Create a topic", body=TopicIn, responses={201: TopicOut}, status=201)
+@admin_key_required
+def create_topic():
+    """Create a topic; each choice gets a new id."""
+    data = parse(TopicIn)
+    topic = services.voting().create_topic(data)
+    return topic_json(topic), 201
+
+
+@bp.put("/topics/<topic_id>")
+@doc("Replace a topic's title, state and choices", body=TopicIn, responses={200: None})
+@admin_key_required
+def update_topic(topic_id):
+    """Choices with a known id keep it (and their votes); new rows get an id."""
+    _check_id(topic_id)
+    data = parse(TopicIn)
+    try:
+        services.voting().update_topic(topic_id, data)
+    except UnknownChoice as exc:
+        abort(422, f"Choice {exc} is not a choice of this topic")
+    except DuplicateChoice as exc:
+        abort(422, f"Choice {exc} is listed twice")
+    return services.json_null()
+
+
+@bp.get("/topics")
+@doc("List topics", query=TopicQuery, responses={200: list[TopicOut]})
+def list_topics():
+    """All topics, open first, newest first."""
+    query = _query(TopicQuery)
+    voting = services.voting()
+    return [
+        topic_json(t, voting.counts(t["id"]) if query.include_votes else None)
+        for t in voting.topics()
+    ]
+
+
+@bp.get("/topics/<topic_id>")
+@doc("Get a topic", query=TopicQuery, responses={200: TopicOut})
+def get_topic(topic_id):
+    """One topic; with include_votes, its results (one GetItem + one Query)."""
+    _check_id(topic_id)
+    query = _query(TopicQuery)
+    voting = services.voting()
+    topic = voting.topic(topic_id, fresh=True)
+    return topic_json(topic, voting.counts(topic_id) if query.include_votes else None)
+
+
+@bp.post("/votes")
+@doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteQueued}, status=202)
+def cast_vote():
+    """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""
+    vote = parse(VoteIn)
+    queued = services.voting().cast(vote, request_id=g.get("request_id"))
+    return VoteQueued.model_validate(queued.model_dump()).model_dump(), 202
+
+
+@bp.get("/votes/<vote_id>")
+@doc("Get a recorded vote", responses={200: VoteRecord})
+def get_vote(vote_id):
+    """404 while the vote is still queued; 200 once the worker recorded it."""
+    _check_id(vote_id)
+    record = services.voting().store.get_vote(vote_id)
+    if record is None:
+        abort(404, "Vote not found (it may still be queued)")
+    return vote_json(record)
+
+
+@bp.get("/votes")
+@doc("List a topic's votes, newest first", query=VoteListQuery, responses={200: VotePage})
+def list_votes():
+    query = _query(VoteListQuery)
+    records, cursor = services.voting().store.list_votes(query.topic_id, query.limit, query.next)
+    return {"items": [vote_json(r) for r in records], "next": cursor}
+
+
+@bp.delete("/votes/<vote_id>")
+@doc("Delete a vote and take it off the tally (admin)", responses={200: VoteRecord})
+@admin_key_required
+def delete_vote(vote_id):
+    _check_id(vote_id)
+    record = services.voting().store.delete_vote(vote_id)
+    return vote_json(record)

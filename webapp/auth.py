@@ -1,0 +1,50 @@
+"""Admin authentication for the JSON API: the key in API_KEY.
+
+Accepted from `X-API-Key`, `Authorization: Bearer ...`, or, for the original
+service's clients, an `api_key` field in the JSON body. Never from the query
+string (it would end up in access logs). Keys are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+
+from flask import abort, current_app, request
+
+from .body import json_body
+
+
+def key_matches(candidate: str | None, expected: str | None) -> bool:
+    if not candidate or not expected:
+        return False
+    return hmac.compare_digest(candidate.encode(), expected.encode())
+
+
+def presented_key() -> str | None:
+    header = request.headers.get("X-API-Key")
+    if header:
+        return header
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    body = json_body(required=False)
+    if isinstance(body, dict) and isinstance(body.get("api_key"), str):
+        return body["api_key"]
+    return None
+
+
+def admin_key_required(view):
+    """401 unless the request carries the admin key; 503 when none is configured."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        expected = current_app.config["SETTINGS"].api_key
+        if not expected:
+            abort(503, "API_KEY is not set on this server, so admin writes are disabled")
+        if not key_matches(presented_key(), expected):
+            abort(401, "A valid admin key is required (X-API-Key or Authorization: Bearer)")
+        return view(*args, **kwargs)
+
+    wrapped.admin_only = True
+    return wrapped

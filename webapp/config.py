@@ -1,0 +1,78 @@
+"""Settings read from the environment, shared by the web app and the worker.
+
+Only data lives here: no clients, no logic beyond parsing. The variable names
+of the original service keep their meaning (DYNAMODB_ENDPOINT_URL,
+AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY, API_CORS_ORIGINS); with the
+endpoint variables unset the code talks to real AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting with its default; `from_env()` fills it from os.environ."""
+
+    dynamodb_endpoint_url: str | None = None
+    sqs_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    table_prefix: str = ""
+    queue_name: str = "votes"
+    api_key: str | None = None
+    admin_password: str | None = None
+    secret_key: str | None = None
+    cors_origins: list[str] = field(default_factory=list)
+    # How long a web process may serve a topic from memory when validating a
+    # vote at intake. The worker re-checks every vote, so staleness can only
+    # turn a would-be 409/422 into a recorded `rejected` vote, never a wrong count.
+    topic_cache_seconds: float = 2.0
+    # Results tallies per topic are cached this long per web process.
+    results_cache_seconds: float = 1.0
+    # Worker: long-poll wait and SQS visibility timeout it expects.
+    worker_wait_seconds: int = 20
+    visibility_timeout: int = 30
+    max_receive_count: int = 5
+    tally_shards: int = 1
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            dynamodb_endpoint_url=_env("DYNAMODB_ENDPOINT_URL"),
+            sqs_endpoint_url=_env("AWS_SQS_ENDPOINT_URL"),
+            aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
+            table_prefix=_env("TABLE_PREFIX", ""),
+            queue_name=_env("QUEUE_NAME", "votes"),
+            api_key=_env("API_KEY"),
+            admin_password=_env("ADMIN_PASSWORD"),
+            secret_key=_env("SECRET_KEY"),
+            cors_origins=_csv(_env("API_CORS_ORIGINS")),
+            topic_cache_seconds=float(_env("TOPIC_CACHE_SECONDS", "2")),
+            results_cache_seconds=float(_env("RESULTS_CACHE_SECONDS", "1")),
+            worker_wait_seconds=int(_env("WORKER_WAIT_SECONDS", "20")),
+            visibility_timeout=int(_env("VISIBILITY_TIMEOUT", "30")),
+            max_receive_count=int(_env("MAX_RECEIVE_COUNT", "5")),
+            tally_shards=int(_env("TALLY_SHARDS", "1")),
+        )
+
+    def table_name(self, base: str) -> str:
+        return f"{self.table_prefix}{base}"
+
+    @property
+    def full_queue_name(self) -> str:
+        return f"{self.table_prefix}{self.queue_name}"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.full_queue_name}-dlq"

@@ -1,0 +1,111 @@
+"""One error path: JSON `{"detail": ...}` for API clients, an HTML page for browsers.
+
+No request ends in a stack trace: anything unexpected is logged here and
+answered with a plain 500 message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .queue import QueueUnavailable
+from .store import BadCursor, Conflict, NotFound, StoreUnavailable
+from .voting import ChoiceNotInTopic, TopicClosed, TopicNotFound
+
+log = logging.getLogger(__name__)
+
+# Blueprints whose every answer is JSON, whatever the client accepts.
+JSON_BLUEPRINTS = {"api", "health", "docs"}
+
+
+def wants_json() -> bool:
+    if request.blueprint in JSON_BLUEPRINTS:
+        return True
+    if request.blueprint is not None:
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" or request.mimetype == "application/json"
+
+
+def error_response(status: int, detail, headers: dict | None = None):
+    """The answer for an error, JSON or HTML by what the client wants."""
+    if wants_json():
+        response = jsonify(detail=detail)
+    else:
+        message = detail if isinstance(detail, str) else "The form has errors."
+        response = render_template("error.html", status=status, message=message)
+    response = response if not isinstance(response, str) else _html(response)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _html(body: str):
+    from flask import make_response
+
+    return make_response(body)
+
+
+def validation_detail(exc: ValidationError) -> list[dict]:
+    """Pydantic's errors in the shape FastAPI used: loc, msg, type."""
+    return [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        headers = {}
+        if exc.code == 405 and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return error_response(exc.code or 500, exc.description, headers)
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc: ValidationError):
+        return error_response(422, validation_detail(exc))
+
+    @app.errorhandler(TopicNotFound)
+    def topic_not_found(exc):
+        return error_response(404, "Topic not found")
+
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        return error_response(404, "Not found")
+
+    @app.errorhandler(ChoiceNotInTopic)
+    def choice_not_in_topic(exc):
+        return error_response(422, "choice_id is not a choice of this topic")
+
+    @app.errorhandler(TopicClosed)
+    def topic_closed(exc):
+        return error_response(409, "This topic is closed: it does not take votes")
+
+    @app.errorhandler(Conflict)
+    def conflict(exc):
+        return error_response(409, "The topic changed while you were editing it; reload and retry")
+
+    @app.errorhandler(BadCursor)
+    def bad_cursor(exc):
+        return error_response(422, str(exc))
+
+    @app.errorhandler(QueueUnavailable)
+    def queue_down(exc):
+        log.error("queue unavailable: %s", exc)
+        return error_response(503, "The vote queue is unavailable; the vote was not taken", {"Retry-After": "5"})
+
+    @app.errorhandler(StoreUnavailable)
+    def store_down(exc):
+        log.error("store unavailable: %s", exc)
+        return error_response(503, "The database is unavailable; try again shortly", {"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Internal error")

@@ -1,0 +1,226 @@
+"""Pydantic models for topics, choices and votes: validation and result maths.
+
+These models are the single description of the API's shapes: the views
+validate requests with them and the OpenAPI document is generated from them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MIN_CHOICES = 2
+MAX_CHOICES = 50
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+VoterId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now() -> str:
+    """UTC ISO-8601 with microseconds and no offset: the original's format."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+class _Request(BaseModel):
+    # Clients of the original service send back whole objects they received
+    # (ids, votes, timestamps); unknown fields are ignored, as FastAPI did.
+    model_config = ConfigDict(extra="ignore", strict=False)
+    # The original's clients may authenticate with a field in the body.
+    api_key: str | None = Field(default=None, exclude=True, repr=False)
+
+
+class ChoiceIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: Id | None = None
+    description: Description
+
+
+class TopicIn(_Request):
+    """Body of POST /topics and PUT /topics/{id}."""
+
+    is_active: bool = True
+    title: Title
+    choices: list[ChoiceIn] = Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES)
+
+
+class VoteIn(_Request):
+    """Body of POST /votes."""
+
+    topic_id: Id
+    choice_id: Id
+    voter_id: VoterId | None = None
+
+
+class ChoiceOut(BaseModel):
+    id: str
+    description: str
+    votes: int | None = Field(
+        default=None, description="Rounded percentage of the topic's votes (null unless asked)."
+    )
+    vote_count: int | None = Field(default=None, description="Absolute count (with include_votes).")
+
+
+class TopicOut(BaseModel):
+    id: str
+    created: str
+    last_upd: str
+    is_active: bool
+    title: str
+    choices: list[ChoiceOut]
+    total_votes: int | None = Field(default=None, description="Present with include_votes.")
+
+
+class VoteQueued(BaseModel):
+    """Answer of POST /votes (202): the vote is durably queued."""
+
+    id: str
+    topic_id: str
+    choice_id: str
+    queued_at: str
+
+
+class VoteRecord(BaseModel):
+    """Answer of GET /votes/{id} once the worker recorded the vote."""
+
+    id: str
+    topic_id: str
+    choice_id: str
+    created: str
+    status: Literal["counted", "rejected"]
+    reason: str | None = None
+
+
+class VotePage(BaseModel):
+    """Answer of GET /votes?topic_id=...: newest first, `next` is an opaque cursor."""
+
+    items: list[VoteRecord]
+    next: str | None = None
+
+
+class Problem(BaseModel):
+    """Every error answer: `detail` is a message or, for validation, a list of errors."""
+
+    detail: str | list[dict]
+
+
+class QueuedVote(BaseModel):
+    """The message body carried from intake to the worker through SQS."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    topic_id: str
+    choice_id: str
+    queued_at: str
+    voter_id: str | None = None
+    request_id: str | None = None
+
+
+def percentages(counts: list[int]) -> list[int]:
+    """Each count as a whole percentage of the total, rounded half up; 0s when no votes.
+
+    1 and 2 votes give 33 and 67, as the original reported.
+    """
+    total = sum(counts)
+    if total <= 0:
+        return [0 for _ in counts]
+    # Integer arithmetic: round(100 * c / total) with halves going up, exactly.
+    return [(200 * c + total) // (2 * total) for c in counts]
+
+
+def merge_choices(old: list[dict], new: list[ChoiceIn]) -> list[dict]:
+    """The choices after an update: known ids are kept, new rows get ids.
+
+    Raises UnknownChoice when a row carries an id the topic does not have, and
+    DuplicateChoice when the same id appears twice.
+    """
+    known = {choice["id"] for choice in old}
+    merged, seen = [], set()
+    for row in new:
+        if row.id is not None and row.id not in known:
+            raise UnknownChoice(row.id)
+        choice_id = row.id or new_id()
+        if choice_id in seen:
+            raise DuplicateChoice(choice_id)
+        seen.add(choice_id)
+        merged.append({"id": choice_id, "description": row.description})
+    return merged
+
+
+class UnknownChoice(ValueError):
+    """A choice id that the topic does not have."""
+
+
+class DuplicateChoice(ValueError):
+    """The same choice id listed twice in one update."""
+
+
+class TopicQuery(BaseModel):
+    """Query of GET /topics and GET /topics/{id}."""
+
+    include_votes: bool = Field(
+        default=False, description="true/false, 1/0, yes/no, on/off: add vote counts."
+    )
+
+
+class VoteListQuery(BaseModel):
+    """Query of GET /votes."""
+
+    topic_id: Id
+    limit: int = Field(default=25, ge=1, le=100)
+    next: str | None = Field(default=None, max_length=2048, description="Cursor from the last page.")
+
+
+def topic_json(topic: dict, counts: dict[str, int] | None = None) -> dict:
+    """A topic as the API shows it; with `counts`, the results too.
+
+    `votes` is the rounded percentage (the original's meaning), `vote_count`
+    the absolute number and `total_votes` their sum.
+    """
+    choices = [
+        {"id": c["id"], "description": c["description"], "votes": None} for c in topic["choices"]
+    ]
+    body = {
+        "id": topic["id"],
+        "created": topic["created"],
+        "last_upd": topic["last_upd"],
+        "is_active": topic["is_active"],
+        "title": topic["title"],
+        "choices": choices,
+    }
+    if counts is not None:
+        numbers = [counts.get(c["id"], 0) for c in choices]
+        for choice, count, share in zip(choices, numbers, percentages(numbers), strict=True):
+            choice["votes"] = share
+            choice["vote_count"] = count
+        body["total_votes"] = sum(numbers)
+    return body
+
+
+def vote_json(record: dict) -> dict:
+    """A recorded vote as GET /votes/{id} shows it."""
+    body = {k: record[k] for k in ("id", "topic_id", "choice_id", "created", "status")}
+    if record.get("reason"):
+        body["reason"] = record["reason"]
+    return body
+
+
+def refusal_reason(topic: dict, choice_id: str) -> str | None:
+    """Why a vote for `choice_id` may not count on `topic` now, or None if it may."""
+    if not topic.get("is_active", False):
+        return "topic_closed"
+    if choice_id not in {c["id"] for c in topic.get("choices", [])}:
+        return "choice_removed"
+    return None

@@ -1,0 +1,149 @@
+"""SQS only: create the votes queue and its DLQ, send, receive, delete.
+
+The queue URL is looked up once per process and kept. Botocore errors are
+re-raised as QueueUnavailable so callers never handle botocore types.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+MAX_BATCH = 10  # SQS's limit for receive and delete batches
+
+
+@dataclass
+class Message:
+    """One received message: its body, receipt handle and delivery facts."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int
+    sent_timestamp_ms: int
+
+
+class VoteQueue:
+    """The votes queue. The SQS client is injected."""
+
+    def __init__(self, client, name: str, dlq_name: str | None = None):
+        self.client = client
+        self.name = name
+        self.dlq_name = dlq_name or f"{name}-dlq"
+        self._url: str | None = None
+
+    # -- provisioning ---------------------------------------------------------
+
+    def create(self, visibility_timeout: int = 30, max_receive_count: int = 5) -> str:
+        """Create (or find) the DLQ and the queue with its redrive policy. Idempotent."""
+        try:
+            dlq_url = self.client.create_queue(
+                QueueName=self.dlq_name,
+                Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},
+            )["QueueUrl"]
+            dlq_arn = self.client.get_queue_attributes(
+                QueueUrl=dlq_url, AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+            self._url = self.client.create_queue(
+                QueueName=self.name,
+                Attributes={
+                    "VisibilityTimeout": str(visibility_timeout),
+                    "ReceiveMessageWaitTimeSeconds": "20",
+                    "RedrivePolicy": json.dumps(redrive),
+                },
+            )["QueueUrl"]
+        except ClientError as exc:
+            if "QueueAlreadyExists" not in _code(exc):
+                raise QueueUnavailable(str(exc)) from exc
+            # Exists with other attributes (an operator tuned it): keep theirs.
+            self._url = self.url
+        except BotoCoreError as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return self._url
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = self._lookup(self.name)
+        return self._url
+
+    def _lookup(self, name: str) -> str:
+        try:
+            return self.client.get_queue_url(QueueName=name)["QueueUrl"]
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    def check(self) -> None:
+        """Raise QueueUnavailable unless the queue answers."""
+        try:
+            self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    # -- messages -------------------------------------------------------------
+
+    def send(self, body: dict) -> str:
+        """Send one message; returns its MessageId once SQS has stored it."""
+        try:
+            answer = self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return answer["MessageId"]
+
+    def receive(self, wait_seconds: int = 20, max_messages: int = MAX_BATCH) -> list[Message]:
+        """Long-poll for up to `max_messages` messages."""
+        try:
+            answer = self.client.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=max_messages,
+                WaitTimeSeconds=wait_seconds,
+                MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return [
+            Message(
+                message_id=m["MessageId"],
+                receipt_handle=m["ReceiptHandle"],
+                body=m["Body"],
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+                sent_timestamp_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
+            )
+            for m in answer.get("Messages", [])
+        ]
+
+    def delete(self, messages: list[Message]) -> list[Message]:
+        """DeleteMessageBatch; returns the messages SQS failed to delete."""
+        if not messages:
+            return []
+        by_id = {str(i): m for i, m in enumerate(messages)}
+        entries = [{"Id": i, "ReceiptHandle": m.receipt_handle} for i, m in by_id.items()]
+        try:
+            answer = self.client.delete_message_batch(QueueUrl=self.url, Entries=entries)
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return [by_id[f["Id"]] for f in answer.get("Failed", [])]
+
+    def extend(self, messages: list[Message], timeout: int) -> None:
+        """ChangeMessageVisibilityBatch: keep messages hidden while still working on them."""
+        if not messages:
+            return
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": timeout}
+            for i, m in enumerate(messages)
+        ]
+        try:
+            self.client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+class QueueUnavailable(Exception):
+    """SQS could not be reached or refused the request."""

@@ -1,0 +1,448 @@
+"""DynamoDB only: topics, vote records and tallies. No other module talks to DynamoDB.
+
+Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
+- topics   PK id. A topic with its choices inline, plus `choice_ids` (a string
+           set derived from the choices) so write conditions can test membership.
+- votes    PK id, GSI topic_id-created-index (topic_id, created). One record per
+           vote the worker recorded, `status` counted or rejected.
+- tallies  PK topic_id, SK slot = "<choice_id>#<shard>". `count` per shard;
+           a choice's votes are the sum of its shards.
+
+Reading a topic with results is one GetItem plus one Query, whatever the
+number of votes. Botocore errors never leave this module: they are re-raised
+as the domain errors at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+DDL_DIR = Path(__file__).resolve().parent.parent / "ddl"
+TABLES = ("topics", "votes", "tallies")
+VOTES_BY_TOPIC = "topic_id-created-index"
+
+# Cancellation codes that mean "try the same transaction again later".
+RETRYABLE_CODES = {
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "ThrottlingException",
+}
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: dict) -> dict:
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict) -> dict:
+    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    # Numbers come back as Decimal; every number we store is a whole count.
+    return {k: (int(v) if type(v).__name__ == "Decimal" else v) for k, v in data.items()}
+
+
+def slot(choice_id: str, shard: int) -> str:
+    return f"{choice_id}#{shard}"
+
+
+@dataclass
+class VoteWrite:
+    """One vote to record: its record, and whether it adds to the tally."""
+
+    record: dict
+    counted: bool
+    shard: int = 0
+
+
+@dataclass
+class BatchOutcome:
+    recorded: list[VoteWrite] = field(default_factory=list)
+    duplicates: list[VoteWrite] = field(default_factory=list)
+
+
+class Store:
+    """Plain boto3 access to the three tables. The client is injected."""
+
+    def __init__(self, client, table_prefix: str = ""):
+        self.client = client
+        self.topics = f"{table_prefix}topics"
+        self.votes = f"{table_prefix}votes"
+        self.tallies = f"{table_prefix}tallies"
+
+    # -- schema -------------------------------------------------------------
+
+    def create_tables(self) -> list[str]:
+        """Create missing tables from ddl/*.json; returns the names it created."""
+        created = []
+        for base in TABLES:
+            spec = json.loads((DDL_DIR / f"{base}.json").read_text())
+            spec["TableName"] = getattr(self, base)
+            try:
+                self.client.create_table(**spec)
+                created.append(spec["TableName"])
+            except ClientError as exc:
+                if _code(exc) != "ResourceInUseException":
+                    raise StoreUnavailable(str(exc)) from exc
+        for name in created:
+            self.client.get_waiter("table_exists").wait(
+                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+        return created
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless every table answers."""
+        try:
+            for base in TABLES:
+                self.client.describe_table(TableName=getattr(self, base))
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    # -- topics ---------------------------------------------------------------
+
+    def put_new_topic(self, topic: dict) -> None:
+        """PK id. Fails with AlreadyExists if the id is taken."""
+        item = to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]}})
+        try:
+            self.client.put_item(
+                TableName=self.topics,
+                Item=item,
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise AlreadyExists(topic["id"]) from exc
+            raise _unavailable(exc) from exc
+
+    def replace_topic(self, topic: dict, expected_last_upd: str) -> None:
+        """PK id. Replaces the topic if nobody changed it since it was read.
+
+        The `last_upd` condition is an optimistic lock: two admins saving at
+        once cannot silently drop each other's choices.
+        """
+        item = to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]}})
+        try:
+            self.client.put_item(
+                TableName=self.topics,
+                Item=item,
+                ConditionExpression="last_upd = :seen",
+                ExpressionAttributeValues={":seen": {"S": expected_last_upd}},
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise Conflict(topic["id"]) from exc
+            raise _unavailable(exc) from exc
+
+    def get_topic(self, topic_id: str) -> dict | None:
+        """PK id. The topic without `choice_ids`, or None."""
+        try:
+            answer = self.client.get_item(
+                TableName=self.topics, Key={"id": {"S": topic_id}}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        return _topic(answer["Item"]) if "Item" in answer else None
+
+    def list_topics(self) -> list[dict]:
+        """Scan of topics (a poll app holds few); unordered."""
+        topics, kwargs = [], {"TableName": self.topics}
+        try:
+            while True:
+                page = self.client.scan(**kwargs)
+                topics.extend(_topic(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return topics
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+
+    def get_counts(self, topic_id: str) -> dict[str, int]:
+        """Query PK topic_id of tallies: {choice_id: votes}, shards summed."""
+        counts: dict[str, int] = {}
+        kwargs = {
+            "TableName": self.tallies,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+        }
+        try:
+            while True:
+                page = self.client.query(**kwargs)
+                for item in page.get("Items", []):
+                    row = from_item(item)
+                    choice_id = row["slot"].rsplit("#", 1)[0]
+                    counts[choice_id] = counts.get(choice_id, 0) + row.get("count", 0)
+                if "LastEvaluatedKey" not in page:
+                    return counts
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+
+    # -- votes ----------------------------------------------------------------
+
+    def get_vote(self, vote_id: str) -> dict | None:
+        """PK id of votes."""
+        try:
+            answer = self.client.get_item(TableName=self.votes, Key={"id": {"S": vote_id}})
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        return from_item(answer["Item"]) if "Item" in answer else None
+
+    def list_votes(self, topic_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
+        """GSI topic_id-created-index, newest first; cursor is opaque to clients."""
+        kwargs = {
+            "TableName": self.votes,
+            "IndexName": VOTES_BY_TOPIC,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            start = decode_cursor(cursor)
+            if start.get("topic_id", {}).get("S") != topic_id:
+                raise BadCursor("cursor belongs to another listing")
+            kwargs["ExclusiveStartKey"] = start
+        try:
+            page = self.client.query(**kwargs)
+        except ClientError as exc:
+            if _code(exc) == "ValidationException":
+                raise BadCursor("cursor is not valid") from exc
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+        votes = [from_item(item) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return votes, encode_cursor(last) if last else None
+
+    def record_votes(self, writes: list[VoteWrite]) -> BatchOutcome:
+        """One TransactWriteItems for a batch of votes.
+
+        Writes: votes PK id (Put, attribute_not_exists(id)), tallies PK
+        topic_id SK "<choice>#<shard>" (ADD count), and a ConditionCheck on
+        each topic with counted votes: still active, every voted choice still
+        present. A vote already recorded is a redelivery: it is dropped from
+        the transaction and reported in `duplicates`, never counted twice.
+
+        Raises TopicChanged (with the topic as stored) when a topic check
+        fails, so the caller can reclassify, and WriteRetryable on conflicts
+        or throttling; in both cases nothing was written.
+        """
+        outcome = BatchOutcome()
+        pending = list(writes)
+        while pending:
+            items, owners = self._transaction(pending)
+            try:
+                self.client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                if _code(exc) != "TransactionCanceledException" or not reasons:
+                    raise _unavailable(exc) from exc
+                duplicates = self._sort_cancellation(reasons, owners)
+                outcome.duplicates.extend(duplicates)
+                pending = [w for w in pending if w not in duplicates]
+                continue
+            except BotoCoreError as exc:
+                raise StoreUnavailable(str(exc)) from exc
+            outcome.recorded.extend(pending)
+            return outcome
+        return outcome
+
+    def _transaction(self, writes: list[VoteWrite]) -> tuple[list[dict], list]:
+        """The items of one batch transaction and, per item, what it stands for."""
+        items, owners = [], []
+        increments: dict[tuple[str, str], int] = {}
+        checks: dict[str, set[str]] = {}
+        for write in writes:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.votes,
+                        "Item": to_item(write.record),
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                }
+            )
+            owners.append(write)
+            if write.counted:
+                topic_id, choice_id = write.record["topic_id"], write.record["choice_id"]
+                key = (topic_id, slot(choice_id, write.shard))
+                increments[key] = increments.get(key, 0) + 1
+                checks.setdefault(topic_id, set()).add(choice_id)
+        for topic_id, choice_ids in checks.items():
+            names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(choice_ids))}
+            condition = " AND ".join(
+                ["is_active = :active"] + [f"contains(choice_ids, {n})" for n in names]
+            )
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.topics,
+                        "Key": {"id": {"S": topic_id}},
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": {":active": {"BOOL": True}, **names},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            owners.append(("topic", topic_id))
+        for (topic_id, slot_key), count in increments.items():
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.tallies,
+                        "Key": {"topic_id": {"S": topic_id}, "slot": {"S": slot_key}},
+                        "UpdateExpression": "ADD #count :n SET choice_id = :c",
+                        "ExpressionAttributeNames": {"#count": "count"},
+                        "ExpressionAttributeValues": {
+                            ":n": {"N": str(count)},
+                            ":c": {"S": slot_key.rsplit("#", 1)[0]},
+                        },
+                    }
+                }
+            )
+            owners.append(("tally", topic_id))
+        return items, owners
+
+    @staticmethod
+    def _sort_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
+        """Read why a transaction was cancelled; return the duplicate votes.
+
+        Raises TopicChanged or WriteRetryable where the batch cannot go on as it is.
+        """
+        duplicates, retryable = [], []
+        for reason, owner in zip(reasons, owners, strict=False):
+            code = reason.get("Code") or "None"
+            if code == "None":
+                continue
+            if code == "ConditionalCheckFailed" and isinstance(owner, VoteWrite):
+                duplicates.append(owner)
+            elif code == "ConditionalCheckFailed" and owner[0] == "topic":
+                item = reason.get("Item")
+                raise TopicChanged(owner[1], _topic(item) if item else None)
+            elif code in RETRYABLE_CODES:
+                retryable.append(code)
+            else:
+                raise StoreUnavailable(f"transaction cancelled: {code} {reason.get('Message')}")
+        if retryable and not duplicates:
+            raise WriteRetryable(retryable[0])
+        return duplicates
+
+    def delete_vote(self, vote_id: str) -> dict:
+        """Delete votes PK id and, if it was counted, take it off its tally slot, atomically."""
+        vote = self.get_vote(vote_id)
+        if vote is None:
+            raise NotFound(vote_id)
+        items = [
+            {
+                "Delete": {
+                    "TableName": self.votes,
+                    "Key": {"id": {"S": vote_id}},
+                    "ConditionExpression": "attribute_exists(id)",
+                }
+            }
+        ]
+        if vote.get("status") == "counted":
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.tallies,
+                        "Key": {
+                            "topic_id": {"S": vote["topic_id"]},
+                            "slot": {"S": slot(vote["choice_id"], vote.get("shard", 0))},
+                        },
+                        "UpdateExpression": "ADD #count :minus",
+                        "ConditionExpression": "#count > :zero",
+                        "ExpressionAttributeNames": {"#count": "count"},
+                        "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _code(exc) == "TransactionCanceledException":
+                # Someone deleted it first: the tally was adjusted once, by them.
+                raise NotFound(vote_id) from exc
+            raise _unavailable(exc) from exc
+        return vote
+
+    def shard_for_batch(self, shards: int) -> int:
+        """A random shard: spreads a hot topic's writes over `shards` items."""
+        return random.randrange(max(1, shards))
+
+
+def _topic(item: dict) -> dict:
+    topic = from_item(item)
+    topic.pop("choice_ids", None)
+    return topic
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(str(exc))
+
+
+def encode_cursor(key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeError) as exc:
+        raise BadCursor("cursor is not valid") from exc
+    if not isinstance(key, dict) or not all(
+        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()
+    ):
+        raise BadCursor("cursor is not valid")
+    return key
+
+
+class StoreError(Exception):
+    """Base of the store's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """DynamoDB could not be reached or refused the request."""
+
+
+class NotFound(StoreError):
+    """No item with that key."""
+
+
+class AlreadyExists(StoreError):
+    """An item with that key exists already."""
+
+
+class Conflict(StoreError):
+    """The item changed since it was read."""
+
+
+class BadCursor(StoreError):
+    """A pagination cursor that this store did not hand out."""
+
+
+class WriteRetryable(StoreError):
+    """A transaction cancelled by a conflict or throttling: nothing written, try again."""
+
+
+class TopicChanged(StoreError):
+    """A topic check failed inside a batch: the topic closed, lost a choice, or is gone."""
+
+    def __init__(self, topic_id: str, topic: dict | None):
+        super().__init__(topic_id)
+        self.topic_id = topic_id
+        self.topic = topic

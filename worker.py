@@ -1,0 +1,261 @@
+"""The vote worker: long-polls the votes queue and records each batch in DynamoDB.
+
+Exactly-once tallies on an at-least-once queue: every vote carries the id it
+was given at intake, and the vote record is written with
+`attribute_not_exists(id)` in the same transaction as its tally increment. A
+redelivered message therefore fails its condition, is dropped from the
+transaction and deleted without being counted again.
+
+Messages are deleted only after their transaction committed. A message that
+cannot be parsed (or names a topic that does not exist) is left alone, so
+after MAX_RECEIVE_COUNT receives SQS moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from webapp.aws import clients_for
+from webapp.config import Settings
+from webapp.models import QueuedVote, refusal_reason, utc_now
+from webapp.queue import Message, QueueUnavailable, VoteQueue
+from webapp.store import (
+    Store,
+    StoreUnavailable,
+    TopicChanged,
+    VoteWrite,
+    WriteRetryable,
+)
+
+log = logging.getLogger("worker")
+
+MAX_WRITE_ATTEMPTS = 6
+
+
+@dataclass
+class BatchReport:
+    received: int = 0
+    counted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    failed: int = 0
+    delete_failed: int = 0
+    retries: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        return (
+            f"batch received={self.received} counted={self.counted} "
+            f"duplicates={self.duplicates} rejected={self.rejected} failed={self.failed}"
+            + (f" delete_failed={self.delete_failed}" if self.delete_failed else "")
+            + (f" retries={self.retries}" if self.retries else "")
+        )
+
+
+class VoteWorker:
+    """Records batches of queued votes. Store and queue are injected."""
+
+    def __init__(self, store: Store, queue: VoteQueue, settings: Settings, sleep=time.sleep):
+        self.store = store
+        self.queue = queue
+        self.settings = settings
+        self.sleep = sleep
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                messages = self.queue.receive(self.settings.worker_wait_seconds)
+            except QueueUnavailable as exc:
+                log.error("receive failed: %s", exc)
+                stop.wait(2)
+                continue
+            if messages:
+                report = self.process(messages)
+                log.info(report.line())
+
+    def process(self, messages: list[Message]) -> BatchReport:
+        """Record one received batch; delete exactly the messages whose votes are recorded."""
+        report = BatchReport(received=len(messages))
+        votes: dict[str, tuple[QueuedVote, list[Message]]] = {}
+        for message in messages:
+            vote = _parse(message)
+            if vote is None:
+                report.failed += 1
+                continue
+            # The same vote twice in one batch (a client or SQS sending it
+            # again): one write, and every copy is deleted if it commits.
+            votes.setdefault(vote.id, (vote, []))[1].append(message)
+
+        with _Heartbeat(self.queue, messages, self.settings.visibility_timeout):
+            done, report_failed = self._record(list(votes.values()), report)
+        report.failed += report_failed
+        to_delete = [m for vote_id in done for m in votes[vote_id][1]]
+        report.duplicates += sum(len(votes[v][1]) - 1 for v in done)
+        try:
+            failed = self.queue.delete(to_delete)
+        except QueueUnavailable as exc:
+            # Recorded but not deleted: redelivery is harmless (the vote is a
+            # duplicate next time), so this is logged, not retried.
+            log.error("delete failed: %s", exc)
+            failed = to_delete
+        report.delete_failed = len(failed)
+        return report
+
+    def _record(self, items, report: BatchReport) -> tuple[set[str], int]:
+        """Write the batch, reclassifying on topic changes, retrying on conflicts.
+
+        Returns the vote ids whose records are now stored, and how many
+        messages were left for redelivery (poison or unrecordable).
+        """
+        shard = self.store.shard_for_batch(self.settings.tally_shards)
+        poison: set[str] = set()
+        # Topic states learned from failed topic checks, for this batch only:
+        # the happy path never reads a topic (the transaction's ConditionCheck
+        # is the check), and a topic reopened later is never judged stale.
+        topics: dict[str, dict] = {}
+        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
+            writes = []
+            for vote, _ in items:
+                if vote.id in poison:
+                    continue
+                topic = topics.get(vote.topic_id)
+                reason = refusal_reason(topic, vote.choice_id) if topic else None
+                record = _record_of(vote, reason, shard)
+                writes.append(VoteWrite(record=record, counted=reason is None, shard=shard))
+            try:
+                outcome = self.store.record_votes(writes)
+            except TopicChanged as exc:
+                if exc.topic is None:
+                    log.warning("topic %s does not exist: its votes go to the DLQ", exc.topic_id)
+                    poison |= {v.id for v, _ in items if v.topic_id == exc.topic_id}
+                else:
+                    topics[exc.topic_id] = exc.topic
+                continue
+            except WriteRetryable as exc:
+                report.retries[str(exc)] = report.retries.get(str(exc), 0) + 1
+                self.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+                continue
+            except StoreUnavailable as exc:
+                log.error("store unavailable, batch left for redelivery: %s", exc)
+                return set(), sum(len(m) for v, m in items if v.id not in poison) + len(poison)
+            report.counted += sum(1 for w in outcome.recorded if w.counted)
+            report.rejected += sum(1 for w in outcome.recorded if not w.counted)
+            report.duplicates += len(outcome.duplicates)
+            done = {w.record["id"] for w in outcome.recorded + outcome.duplicates}
+            return done, sum(len(m) for v, m in items if v.id in poison)
+        log.error("gave up after %d attempts; batch left for redelivery", MAX_WRITE_ATTEMPTS)
+        return set(), sum(len(m) for _, m in items)
+
+
+def _parse(message: Message) -> QueuedVote | None:
+    try:
+        return QueuedVote.model_validate(json.loads(message.body))
+    except (ValueError, ValidationError, RecursionError) as exc:
+        log.warning(
+            "unparseable message %s (receive %d), left for the DLQ: %s",
+            message.message_id,
+            message.receive_count,
+            str(exc).splitlines()[0],
+        )
+        return None
+
+
+def _record_of(vote: QueuedVote, reason: str | None, shard: int) -> dict:
+    record = {
+        "id": vote.id,
+        "topic_id": vote.topic_id,
+        "choice_id": vote.choice_id,
+        "queued_at": vote.queued_at,
+        "created": utc_now(),
+        "status": "rejected" if reason else "counted",
+        "reason": reason,
+        "voter_id": vote.voter_id,
+        "shard": shard if reason is None else None,
+    }
+    return {k: v for k, v in record.items() if v is not None}
+
+
+class _Heartbeat:
+    """While a batch takes long, keep its messages invisible to other workers.
+
+    Every half visibility timeout, ChangeMessageVisibility pushes the timeout
+    out again, so a slow transaction is never processed by two workers at once.
+    """
+
+    def __init__(self, queue: VoteQueue, messages: list[Message], timeout: int):
+        self.queue, self.messages, self.timeout = queue, messages, timeout
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self):
+        while not self._stop.wait(self.timeout / 2):
+            try:
+                self.queue.extend(self.messages, self.timeout)
+                log.info("extended visibility of %d messages", len(self.messages))
+            except QueueUnavailable as exc:
+                log.error("could not extend visibility: %s", exc)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Voting Game worker: long-polls the votes queue and records votes in DynamoDB, "
+            "exactly once. Configured by the environment: DYNAMODB_ENDPOINT_URL, "
+            "AWS_SQS_ENDPOINT_URL (unset for real AWS), AWS_REGION, TABLE_PREFIX, QUEUE_NAME, "
+            "WORKER_WAIT_SECONDS (20), VISIBILITY_TIMEOUT (30), TALLY_SHARDS (1). "
+            "SIGTERM or SIGINT: stop receiving, finish the batch in hand, exit 0."
+        )
+    )
+    parser.add_argument(
+        "--wait-seconds", type=int, default=None, help="long-poll wait (default WORKER_WAIT_SECONDS)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    if args.wait_seconds is not None:
+        from dataclasses import replace
+
+        settings = replace(settings, worker_wait_seconds=args.wait_seconds)
+    clients = clients_for(settings)
+    worker = VoteWorker(
+        Store(clients.dynamodb, settings.table_prefix),
+        VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+        settings,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log.info("signal %d: finishing the batch in hand, then exiting", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("worker started on queue %s", settings.full_queue_name)
+    worker.run(stop)
+    log.info("worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
