@@ -27,11 +27,10 @@ ADMIN_KEY = "test-admin-key-0123456789"
 
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory):
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    process = embedded.start_moto(embedded.free_port(), stdout=log, stderr=subprocess.STDOUT)
+    with open(tmp_path_factory.mktemp("moto") / "moto.log", "wb") as log:
+        process = embedded.start_moto(embedded.free_port(), stdout=log, stderr=subprocess.STDOUT)
     yield f"http://127.0.0.1:{process.args[-1]}"
     embedded.stop([process])
-    log.close()
 
 
 def make_env(endpoint: str, **extra: str) -> dict[str, str]:
@@ -113,15 +112,16 @@ class Processes:
         self.started: list[subprocess.Popen] = []
 
     def _spawn(self, name: str, command: list[str], extra: dict) -> subprocess.Popen:
-        log = open(self.logdir / f"{name}-{len(self.started)}.log", "wb")
-        process = subprocess.Popen(
-            command,
-            env={**self.env, **extra},
-            cwd=embedded.ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        process.log_path = log.name
+        log_path = self.logdir / f"{name}-{len(self.started)}.log"
+        with open(log_path, "wb") as log:  # the child keeps its own copy of the handle
+            process = subprocess.Popen(
+                command,
+                env={**self.env, **extra},
+                cwd=embedded.ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        process.log_path = log_path
         self.started.append(process)
         return process
 
