@@ -59,12 +59,13 @@ def start_moto(port: int, **popen) -> subprocess.Popen:
 
 
 def gunicorn_command(host: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+    """gunicorn with gunicorn.conf.py (as the Procfile and the image run it); flags override it."""
     return [
         PYTHON, "-m", "gunicorn",
+        "--config", str(ROOT / "gunicorn.conf.py"),
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--threads", str(threads),
-        "--graceful-timeout", "30",
         "webapp:create_app()",
     ]  # fmt: skip
 

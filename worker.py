@@ -21,12 +21,13 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from pydantic import ValidationError
 
 from webapp.aws import clients_for
 from webapp.config import Settings
+from webapp.logs import configure as configure_logging
 from webapp.models import QueuedVote, refusal_reason, utc_now
 from webapp.queue import Message, QueueUnavailable, VoteQueue
 from webapp.store import (
@@ -36,6 +37,8 @@ from webapp.store import (
     VoteWrite,
     WriteRetryable,
 )
+from worker_metrics import WorkerMetrics
+from worker_metrics import serve as serve_metrics
 
 log = logging.getLogger("worker")
 
@@ -51,6 +54,12 @@ class BatchReport:
     failed: int = 0
     delete_failed: int = 0
     retries: dict = field(default_factory=dict)
+    # {"id", "request_id"} of each parsed vote: the batch line links votes to requests.
+    votes: list = field(default_factory=list)
+
+    def fields(self) -> dict:
+        """The report as structured log fields."""
+        return {"event": "batch", **asdict(self)}
 
     def line(self) -> str:
         return (
@@ -64,11 +73,14 @@ class BatchReport:
 class VoteWorker:
     """Records batches of queued votes. Store and queue are injected."""
 
-    def __init__(self, store: Store, queue: VoteQueue, settings: Settings, sleep=time.sleep):
+    def __init__(
+        self, store: Store, queue: VoteQueue, settings: Settings, sleep=time.sleep, metrics=None
+    ):
         self.store = store
         self.queue = queue
         self.settings = settings
         self.sleep = sleep
+        self.metrics = metrics or WorkerMetrics(settings.worker_wait_seconds)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -76,11 +88,15 @@ class VoteWorker:
                 messages = self.queue.receive(self.settings.worker_wait_seconds)
             except QueueUnavailable as exc:
                 log.error("receive failed: %s", exc)
+                self.metrics.receive_failed()
                 stop.wait(2)
                 continue
+            self.metrics.polled()
             if messages:
+                started = time.monotonic()
                 report = self.process(messages)
-                log.info(report.line())
+                self.metrics.batch(report, messages, time.monotonic() - started)
+                log.info(report.line(), extra=report.fields())
 
     def process(self, messages: list[Message]) -> BatchReport:
         """Record one received batch; delete exactly the messages whose votes are recorded."""
@@ -94,6 +110,7 @@ class VoteWorker:
             # The same vote twice in one batch (a client or SQS sending it
             # again): one write, and every copy is deleted if it commits.
             votes.setdefault(vote.id, (vote, []))[1].append(message)
+        report.votes = [{"id": v.id, "request_id": v.request_id} for v, _ in votes.values()]
 
         with _Heartbeat(self.queue, messages, self.settings.visibility_timeout):
             done, report_failed = self._record(list(votes.values()), report)
@@ -219,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Voting Game worker: long-polls the votes queue and records votes in DynamoDB, "
             "exactly once. Configured by the environment: DYNAMODB_ENDPOINT_URL, "
             "AWS_SQS_ENDPOINT_URL (unset for real AWS), AWS_REGION, TABLE_PREFIX, QUEUE_NAME, "
-            "WORKER_WAIT_SECONDS (20), VISIBILITY_TIMEOUT (30), TALLY_SHARDS (1). "
+            "WORKER_WAIT_SECONDS (20), VISIBILITY_TIMEOUT (30), TALLY_SHARDS (1), "
+            "METRICS_PORT (9191: /metrics and /healthz; 0 turns it off), LOG_LEVEL (INFO). "
             "SIGTERM or SIGINT: stop receiving, finish the batch in hand, exit 0."
         )
     )
@@ -231,18 +249,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
+    configure_logging("worker", settings.log_level)
     if args.wait_seconds is not None:
         from dataclasses import replace
 
         settings = replace(settings, worker_wait_seconds=args.wait_seconds)
     clients = clients_for(settings)
+    metrics = WorkerMetrics(settings.worker_wait_seconds)
     worker = VoteWorker(
         Store(clients.dynamodb, settings.table_prefix),
         VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
         settings,
+        metrics=metrics,
     )
+    metrics_server = None
+    if settings.metrics_port:
+        try:
+            metrics_server = serve_metrics(metrics, settings.metrics_port)
+            log.info("metrics and health on port %d", settings.metrics_port)
+        except OSError as exc:
+            # Votes matter more than metrics: keep consuming, but say so loudly.
+            log.error("metrics server not started on port %d: %s", settings.metrics_port, exc)
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -253,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     log.info("worker started on queue %s", settings.full_queue_name)
     worker.run(stop)
+    if metrics_server is not None:
+        metrics_server.shutdown()
     log.info("worker stopped")
     return 0
 

@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 from . import services
 from .auth import admin_key_required
 from .body import parse
+from .metrics import counts_votes
 from .openapi import doc
 from .models import (
     Id,
@@ -93,6 +94,7 @@ def get_topic(topic_id):
 
 @bp.post("/votes")
 @doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteQueued}, status=202)
+@counts_votes
 def cast_vote():
     """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""
     vote = parse(VoteIn)

@@ -45,6 +45,18 @@ class Settings:
     visibility_timeout: int = 30
     max_receive_count: int = 5
     tally_shards: int = 1
+    # Operations: read by gunicorn.conf.py and the worker's metrics server.
+    # gunicorn binds 0.0.0.0:PORT; WEB_CONCURRENCY processes of WEB_THREADS
+    # threads each (requests mostly wait on SQS/DynamoDB, so threads are cheap).
+    port: int = 8000
+    web_concurrency: int = 2
+    web_threads: int = 8
+    # Comma-separated proxy addresses whose X-Forwarded-* headers gunicorn trusts
+    # ("*" for any: only when nothing but the proxy can reach the app).
+    trusted_proxies: str = "127.0.0.1,::1"
+    # The worker's /metrics and /healthz port (the original's 9191); 0 turns it off.
+    metrics_port: int = 9191
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,6 +76,12 @@ class Settings:
             visibility_timeout=int(_env("VISIBILITY_TIMEOUT", "30")),
             max_receive_count=int(_env("MAX_RECEIVE_COUNT", "5")),
             tally_shards=int(_env("TALLY_SHARDS", "1")),
+            port=int(_env("PORT", "8000")),
+            web_concurrency=int(_env("WEB_CONCURRENCY", "2")),
+            web_threads=int(_env("WEB_THREADS", "8")),
+            trusted_proxies=_env("TRUSTED_PROXIES", "127.0.0.1,::1"),
+            metrics_port=int(_env("METRICS_PORT", "9191")),
+            log_level=_env("LOG_LEVEL", "INFO").upper(),
         )
 
     def table_name(self, base: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .cache import TTLCache
 from .config import Settings
+from .metrics import timed_send
 from .models import (
     QueuedVote,
     TopicIn,
@@ -105,7 +106,8 @@ class Voting:
             voter_id=voter_id or vote.voter_id,
             request_id=request_id,
         )
-        self.queue.send(message.model_dump(exclude_none=True))
+        with timed_send():
+            self.queue.send(message.model_dump(exclude_none=True))
         return message
 
 

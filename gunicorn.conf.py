@@ -1,0 +1,83 @@
+"""gunicorn settings for the web app: shared by the Procfile, the Dockerfile, `make run` and tests.
+
+Everything comes from the environment through webapp.config.Settings:
+PORT (8000), WEB_CONCURRENCY processes (2) of WEB_THREADS threads (8),
+TRUSTED_PROXIES (127.0.0.1,::1), LOG_LEVEL (INFO). Command-line flags
+(`--bind`, `--workers`, `--threads`) still win over this file.
+"""
+
+import os
+import shutil
+import tempfile
+
+# Multi-process metrics: prometheus_client decides at import time whether to
+# keep values in files, so the directory must be in the environment before
+# any process imports it. One private directory per server unless the
+# operator chose one.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="voting-metrics-")
+METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+from webapp.aws import CLIENT_CONFIG  # noqa: E402  (after the metrics directory is set)
+from webapp.config import Settings  # noqa: E402
+from webapp.logs import JsonFormatter  # noqa: E402
+
+_settings = Settings.from_env()
+
+wsgi_app = "webapp:create_app()"
+bind = [f"0.0.0.0:{_settings.port}"]
+# Requests spend their time waiting on SQS and DynamoDB, so threads (gthread)
+# carry the load; a few processes add crash isolation and use both cores.
+workers = _settings.web_concurrency
+threads = _settings.web_threads
+worker_class = "gthread"
+# A vote is answered only after SQS stored it. On SIGTERM, let a request that
+# is inside an SQS send finish: one attempt can take connect + read timeout.
+graceful_timeout = CLIENT_CONFIG.connect_timeout + CLIENT_CONFIG.read_timeout + 5
+timeout = 2 * graceful_timeout
+keepalive = 5
+# X-Forwarded-Proto/-For are believed only from these addresses (the TLS proxy).
+forwarded_allow_ips = _settings.trusted_proxies
+loglevel = _settings.log_level.lower()
+# gunicorn's runtime control socket sits at one path per user: several servers
+# on a host (tests, `honcho -c web=2`) would fight over it, and we never use it.
+control_socket_disable = True
+
+# JSON lines for gunicorn's own messages, its access log and the app's loggers.
+# The access line is rebuilt by JsonFormatter from gunicorn's fields, without
+# request headers other than the request id (no cookies, no API key).
+accesslog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": JsonFormatter, "service": "web"}},
+    "handlers": {
+        "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    },
+    "root": {"level": _settings.log_level, "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": _settings.log_level, "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "botocore": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}
+
+
+def on_starting(server):
+    """Start from zero: stale files of an earlier run would be added to our counters."""
+    for name in os.listdir(METRICS_DIR):
+        if name.endswith(".db"):
+            os.remove(os.path.join(METRICS_DIR, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)
