@@ -94,10 +94,15 @@ class Store:
             except ClientError as exc:
                 if _code(exc) != "ResourceInUseException":
                     raise StoreUnavailable(str(exc)) from exc
-        for name in created:
-            self.client.get_waiter("table_exists").wait(
-                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-            )
+            except BotoCoreError as exc:  # unreachable endpoint, no credentials
+                raise StoreUnavailable(str(exc)) from exc
+        try:
+            for name in created:
+                self.client.get_waiter("table_exists").wait(
+                    TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+                )
+        except BotoCoreError as exc:  # WaiterError included
+            raise StoreUnavailable(str(exc)) from exc
         return created
 
     def check(self) -> None:
