@@ -94,7 +94,13 @@ class VoteWorker:
             self.metrics.polled()
             if messages:
                 started = time.monotonic()
-                report = self.process(messages)
+                try:
+                    report = self.process(messages)
+                except Exception:
+                    # A bug must not kill the loop: the batch stays undeleted,
+                    # so it is retried and, if it keeps failing, lands in the DLQ.
+                    log.exception("batch of %d failed unexpectedly", len(messages))
+                    continue
                 self.metrics.batch(report, messages, time.monotonic() - started)
                 log.info(report.line(), extra=report.fields())
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -100,7 +102,7 @@ def admin():
 def voting(app):
     """The app's Voting service (store + queue) for direct checks."""
     with app.app_context():
-        yield services.voting()
+        return services.voting()
 
 
 class Processes:
@@ -127,6 +129,11 @@ class Processes:
 
     def worker(self, **extra: str) -> subprocess.Popen:
         return self._spawn("worker", embedded.worker_command(), extra)
+
+    def faulty_worker(self, faults: str, **extra: str) -> subprocess.Popen:
+        """worker.py with injected faults (see tests/faulty_worker.py)."""
+        command = [sys.executable, "-m", "tests.faulty_worker"]
+        return self._spawn("faulty-worker", command, {"FAULTS": faults, **extra})
 
     def web(self, workers: int = 2, threads: int = 4, **extra: str) -> str:
         """Start gunicorn on a free port; returns its base URL once /healthz answers."""
@@ -156,6 +163,17 @@ def procs(aws_env, tmp_path):
 def http():
     with requests.Session() as session:
         yield session
+
+
+def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str = ""):
+    """Poll `check()` until it returns something truthy; fail the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout:.0f}s")
 
 
 def pytest_configure(config):

@@ -27,8 +27,10 @@ def wants_json() -> bool:
         return True
     if request.blueprint is not None:
         return False
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" or request.mimetype == "application/json"
+    # No view matched (404/405): browsers ask for text/html explicitly, while
+    # API clients such as curl send */*, which gets JSON.
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best != "text/html" or request.mimetype == "application/json"
 
 
 def error_response(status: int, detail, headers: dict | None = None):

@@ -83,6 +83,24 @@ class VoteQueue:
         except (ClientError, BotoCoreError) as exc:
             raise QueueUnavailable(str(exc)) from exc
 
+    def message_counts(self, dead_letters: bool = False) -> dict[str, int]:
+        """Approximate message counts (SQS's own estimate): waiting and in flight."""
+        url = self._lookup(self.dlq_name) if dead_letters else self.url
+        try:
+            attributes = self.client.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return {
+            "waiting": int(attributes.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        }
+
     # -- messages -------------------------------------------------------------
 
     def send(self, body: dict) -> str:
@@ -137,6 +155,24 @@ class VoteQueue:
         ]
         try:
             self.client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    # -- used by the embedded mode's snapshot (webapp/snapshot.py) -------------
+
+    def depth(self) -> tuple[int, int]:
+        """(waiting, in flight): SQS's approximate counts of visible and hidden messages."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        try:
+            attrs = self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=names)
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return tuple(int(attrs["Attributes"].get(name, 0)) for name in names)
+
+    def send_raw(self, body: str) -> str:
+        """Send a body exactly as given (a saved message, which may not even be JSON)."""
+        try:
+            return self.client.send_message(QueueUrl=self.url, MessageBody=body)["MessageId"]
         except (ClientError, BotoCoreError) as exc:
             raise QueueUnavailable(str(exc)) from exc
 

@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 DDL_DIR = Path(__file__).resolve().parent.parent / "ddl"
 TABLES = ("topics", "votes", "tallies")
 VOTES_BY_TOPIC = "topic_id-created-index"
+# BatchWriteItem takes at most 25 items; throttled parts come back as UnprocessedItems.
+BATCH_WRITE_SIZE = 25
+BATCH_WRITE_ATTEMPTS = 8
+
+# Errors that mean "nothing was written, try the same transaction again later".
+# botocore's standard mode retries throttling itself; these reach us when its
+# attempts run out, and the worker backs off further before giving up.
+RETRYABLE_ERRORS = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "InternalServerError",
+}
 
 # Cancellation codes that mean "try the same transaction again later".
 RETRYABLE_CODES = {
@@ -249,6 +264,8 @@ class Store:
             try:
                 self.client.transact_write_items(TransactItems=items)
             except ClientError as exc:
+                if _code(exc) in RETRYABLE_ERRORS:
+                    raise WriteRetryable(_code(exc)) from exc
                 reasons = exc.response.get("CancellationReasons") or []
                 if _code(exc) != "TransactionCanceledException" or not reasons:
                     raise _unavailable(exc) from exc
@@ -384,6 +401,114 @@ class Store:
     def shard_for_batch(self, shards: int) -> int:
         """A random shard: spreads a hot topic's writes over `shards` items."""
         return random.randrange(max(1, shards))
+
+    # -- export, import and snapshots: every table in TABLES, any key shape ---
+
+    def table_name(self, base: str) -> str:
+        """The full name of table `base` (one of TABLES) under this store's prefix."""
+        if base not in TABLES:
+            raise NotFound(f"no table {base!r}")
+        return getattr(self, base)
+
+    @staticmethod
+    def key_attributes(base: str) -> dict[str, str]:
+        """The primary key of table `base` as ddl/<base>.json declares it: {name: "S"|"N"|"B"}."""
+        spec = json.loads((DDL_DIR / f"{base}.json").read_text())
+        types = {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]}
+        return {k["AttributeName"]: types[k["AttributeName"]] for k in spec["KeySchema"]}
+
+    def scan_items(self, base: str, topic_id: str | None = None, page_size: int = 500):
+        """Scan of table `base`: every item, any key shape, as DynamoDB typed attributes.
+
+        Yields item by item while reading page by page (`page_size` items per
+        Scan call), so a caller can stream a table of any size. With
+        `topic_id`, only that topic's items: in topics the item with PK id =
+        topic_id, in every other table the items whose `topic_id` attribute is
+        it (a filtered Scan: it still reads the whole table).
+        """
+        kwargs = {"TableName": self.table_name(base), "ConsistentRead": True, "Limit": page_size}
+        if topic_id is not None:
+            kwargs.update(
+                FilterExpression="#t = :t",
+                ExpressionAttributeNames={"#t": "id" if base == "topics" else "topic_id"},
+                ExpressionAttributeValues={":t": {"S": topic_id}},
+            )
+        yield from self._pages("scan", kwargs)
+
+    def topic_votes(self, topic_id: str, page_size: int = 500):
+        """GSI topic_id-created-index (topic_id, created), oldest first: the topic's
+        vote records as dicts, read `page_size` at a time so callers can stream."""
+        kwargs = {
+            "TableName": self.votes,
+            "IndexName": VOTES_BY_TOPIC,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ScanIndexForward": True,
+            "Limit": page_size,
+        }
+        for item in self._pages("query", kwargs):
+            yield from_item(item)
+
+    def is_empty(self, base: str) -> bool:
+        """Scan Limit 1 of table `base` (any key shape): True when it holds no item."""
+        try:
+            page = self.client.scan(TableName=self.table_name(base), Limit=1)
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        return not page.get("Items") and "LastEvaluatedKey" not in page
+
+    def put_items(self, base: str, items, sleep=time.sleep) -> int:
+        """BatchWriteItem PutRequests of typed items into table `base`, 25 per call.
+
+        Any key shape; an item with the key of an existing item replaces it.
+        UnprocessedItems (DynamoDB throttling part of a batch) are sent again
+        with jittered exponential backoff, up to BATCH_WRITE_ATTEMPTS calls per
+        batch, then StoreUnavailable. Returns the number of items written.
+        """
+        name = self.table_name(base)
+        written = 0
+        for chunk in _chunks(items, BATCH_WRITE_SIZE):
+            pending = [{"PutRequest": {"Item": item}} for item in chunk]
+            for attempt in range(1, BATCH_WRITE_ATTEMPTS + 1):
+                try:
+                    answer = self.client.batch_write_item(RequestItems={name: pending})
+                except (ClientError, BotoCoreError) as exc:
+                    raise _unavailable(exc) from exc
+                pending = answer.get("UnprocessedItems", {}).get(name, [])
+                if not pending:
+                    break
+                if attempt == BATCH_WRITE_ATTEMPTS:
+                    raise StoreUnavailable(
+                        f"{len(pending)} items for {name} still unprocessed after "
+                        f"{BATCH_WRITE_ATTEMPTS} BatchWriteItem calls"
+                    )
+                sleep(min(5.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+            written += len(chunk)
+        return written
+
+    def _pages(self, operation: str, kwargs: dict):
+        """Items of a paginated Scan or Query, one page in memory at a time."""
+        try:
+            while True:
+                page = getattr(self.client, operation)(**kwargs)
+                yield from page.get("Items", [])
+                if "LastEvaluatedKey" not in page:
+                    return
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+
+
+def _chunks(items, size: int):
+    """Lists of up to `size` from any iterable, without reading it all first."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _topic(item: dict) -> dict:

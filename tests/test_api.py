@@ -1,0 +1,352 @@
+"""The JSON API contract: the original README's worked example and every refusal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ADMIN_KEY
+
+
+def create(client, admin, title="I want to quit working computers and become a ...", n=3, **extra):
+    names = ["Woodworker", "Baker", "Farmer", "Potter", "Smith"][:n]
+    body = {"is_active": True, "title": title, "choices": [{"description": d} for d in names]}
+    body.update(extra)
+    answer = client.post("/topics", json=body, headers=admin)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def test_create_topic_shape(client, admin):
+    topic = create(client, admin)
+    assert set(topic) == {"id", "created", "last_upd", "is_active", "title", "choices"}
+    assert len(topic["id"]) == 36 and topic["created"] == topic["last_upd"]
+    # UTC ISO-8601 with microseconds, no offset: the original's format.
+    assert len(topic["created"]) == len("2021-12-28T00:48:55.871230")
+    assert [c["description"] for c in topic["choices"]] == ["Woodworker", "Baker", "Farmer"]
+    assert all(c["votes"] is None and len(c["id"]) == 36 for c in topic["choices"])
+    assert len({c["id"] for c in topic["choices"]}) == 3
+
+
+def test_worked_example_update_keeps_ids(client, admin):
+    topic = create(client, admin)
+    ids = [c["id"] for c in topic["choices"]]
+    body = {
+        "is_active": False,
+        "title": "I want to quit working computers and become a:",
+        "choices": [
+            {"id": ids[0], "description": "Woodworker"},
+            {"id": ids[1], "description": "Baker"},
+            {"id": ids[2], "description": "Organic Farmer"},
+            {"description": "Chef"},
+        ],
+    }
+    answer = client.put(f"/topics/{topic['id']}", json=body, headers=admin)
+    assert answer.status_code == 200
+    assert answer.data == b"null" and answer.mimetype == "application/json"
+    stored = client.get(f"/topics/{topic['id']}").json
+    assert [c["id"] for c in stored["choices"]][:3] == ids
+    assert stored["choices"][3]["id"] not in ids and stored["choices"][3]["description"] == "Chef"
+    assert stored["choices"][2]["description"] == "Organic Farmer"
+    assert stored["title"].endswith("become a:") and stored["is_active"] is False
+    assert stored["created"] == topic["created"] and stored["last_upd"] > topic["last_upd"]
+
+
+def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
+    topic = create(client, admin)
+    body = {"title": "t", "choices": [{"id": "not-a-choice", "description": "x"}, {"description": "y"}]}
+    assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 422
+    ok = {"title": "t", "choices": [{"description": "x"}, {"description": "y"}]}
+    missing = client.put("/topics/00000000-0000-4000-8000-000000000000", json=ok, headers=admin)
+    assert missing.status_code == 404 and missing.json == {"detail": "Topic not found"}
+    # Nothing changed on the refused update.
+    assert client.get(f"/topics/{topic['id']}").json["title"] == topic["title"]
+
+
+def test_list_with_and_without_votes(client, admin, voting):
+    topic = create(client, admin)
+    plain = client.get("/topics").json
+    assert [t["id"] for t in plain] == [topic["id"]]
+    assert all(c["votes"] is None and "vote_count" not in c for c in plain[0]["choices"])
+    assert "total_votes" not in plain[0]
+    counted = client.get("/topics?include_votes=true").json[0]
+    assert counted["total_votes"] == 0
+    assert [c["votes"] for c in counted["choices"]] == [0, 0, 0]
+    assert [c["vote_count"] for c in counted["choices"]] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("spelling", ["true", "True", "1", "yes", "on", "t", "Y"])
+def test_include_votes_truthy(client, admin, spelling):
+    topic = create(client, admin)
+    assert client.get(f"/topics/{topic['id']}?include_votes={spelling}").json["total_votes"] == 0
+
+
+@pytest.mark.parametrize("spelling", ["false", "0", "no", "off", "F"])
+def test_include_votes_falsy(client, admin, spelling):
+    topic = create(client, admin)
+    assert "total_votes" not in client.get(f"/topics/{topic['id']}?include_votes={spelling}").json
+
+
+@pytest.mark.parametrize("spelling", ["maybe", "2", "", "truee"])
+def test_include_votes_nonsense_is_422(client, admin, spelling):
+    topic = create(client, admin)
+    answer = client.get(f"/topics/{topic['id']}?include_votes={spelling}")
+    assert answer.status_code == 422 and "detail" in answer.json
+
+
+def test_get_unknown_topic_404_json(client):
+    answer = client.get("/topics/00000000-0000-4000-8000-000000000000")
+    assert answer.status_code == 404 and answer.json == {"detail": "Topic not found"}
+    assert client.get("/topics/" + "x" * 500).status_code == 404
+
+
+def test_vote_is_queued_with_original_shape(client, admin, voting):
+    topic = create(client, admin)
+    choice = topic["choices"][0]["id"]
+    answer = client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})
+    assert answer.status_code == 202
+    assert set(answer.json) == {"id", "topic_id", "choice_id", "queued_at"}
+    assert answer.json["topic_id"] == topic["id"] and answer.json["choice_id"] == choice
+    # Durably queued: the message is in SQS with the same id.
+    messages = voting.queue.receive(wait_seconds=1)
+    assert [json.loads(m.body)["id"] for m in messages] == [answer.json["id"]]
+    # Not recorded yet: 404 until the worker records it.
+    assert client.get(f"/votes/{answer.json['id']}").status_code == 404
+
+
+def test_vote_refusals_queue_nothing(client, admin, voting):
+    topic = create(client, admin)
+    choice = topic["choices"][0]["id"]
+    unknown = client.post("/votes", json={"topic_id": "00000000-0000-4000-8000-000000000000", "choice_id": choice})
+    assert unknown.status_code == 404
+    wrong_choice = client.post("/votes", json={"topic_id": topic["id"], "choice_id": "nope"})
+    assert wrong_choice.status_code == 422
+    body = {"title": topic["title"], "is_active": False, "choices": topic["choices"]}
+    assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 200
+    closed = client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})
+    assert closed.status_code == 409 and "closed" in closed.json["detail"]
+    assert voting.queue.receive(wait_seconds=1) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"topic_id": "abc"},
+        {"topic_id": 1, "choice_id": 2},
+        {"topic_id": ["a"], "choice_id": "b"},
+        {"topic_id": "a b", "choice_id": "c"},
+        {"topic_id": "a", "choice_id": "b", "voter_id": "x" * 500},
+    ],
+)
+def test_vote_bad_bodies_422(client, body):
+    answer = client.post("/votes", json=body)
+    assert answer.status_code == 422 and answer.json["detail"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ("{not json", "application/json", 400),
+        ("[" * 5000 + "]" * 5000, "application/json", 400),
+        ("[1, 2]", "application/json", 422),
+        ("null", "application/json", 422),
+        ('"a string"', "application/json", 422),
+        ("topic_id=a&choice_id=b", "application/x-www-form-urlencoded", 415),
+        ('{"topic_id": "a"}', "text/plain", 415),
+        (b"\xff\xfe\x00garbage", "application/json", 400),
+    ],
+)
+def test_vote_malformed_requests(client, data, content_type, status):
+    answer = client.post("/votes", data=data, content_type=content_type)
+    assert answer.status_code == status
+    assert isinstance(answer.json["detail"], str | list)
+
+
+def test_oversized_body_is_413(client, admin):
+    answer = client.post("/votes", data=b'{"x": "' + b"a" * 70_000 + b'"}', content_type="application/json")
+    assert answer.status_code == 413 and "detail" in answer.json
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "", "choices": [{"description": "a"}, {"description": "b"}]},
+        {"title": "x" * 301, "choices": [{"description": "a"}, {"description": "b"}]},
+        {"title": "ok", "choices": [{"description": "a"}]},
+        {"title": "ok", "choices": [{"description": str(i)} for i in range(51)]},
+        {"title": "ok", "choices": [{"description": ""}, {"description": "b"}]},
+        {"title": "ok", "choices": [{"description": "x" * 201}, {"description": "b"}]},
+        {"title": "ok", "choices": "ab"},
+        {"title": 5, "choices": [{"description": "a"}, {"description": "b"}]},
+        {"title": "ok", "is_active": "perhaps", "choices": [{"description": "a"}, {"description": "b"}]},
+    ],
+)
+def test_topic_limits_422(client, admin, body):
+    answer = client.post("/topics", json=body, headers=admin)
+    assert answer.status_code == 422, answer.json
+    assert client.get("/topics").json == []
+
+
+def test_topic_limits_accept_the_bounds(client, admin):
+    body = {"title": "x" * 300, "choices": [{"description": "d" * 200} for _ in range(50)]}
+    assert client.post("/topics", json=body, headers=admin).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-API-Key": "wrong"},
+        {"X-API-Key": ""},
+        {"X-API-Key": ADMIN_KEY[:-1]},
+        {"Authorization": f"Basic {ADMIN_KEY}"},
+        {"Authorization": "Bearer "},
+    ],
+)
+def test_admin_writes_need_the_key(client, headers):
+    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
+    answer = client.post("/topics", json=body, headers=headers)
+    assert answer.status_code == 401 and "detail" in answer.json
+    assert client.post(f"/topics?api_key={ADMIN_KEY}", json=body, headers=headers).status_code == 401
+    assert client.get("/topics").json == []
+
+
+def test_admin_key_ways_accepted(client):
+    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
+    assert client.post("/topics", json=body, headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 201
+    assert client.post("/topics", json={**body, "api_key": ADMIN_KEY}).status_code == 201
+    assert client.post("/topics", json=body, headers={"X-API-Key": ADMIN_KEY}).status_code == 201
+    assert len(client.get("/topics").json) == 3
+
+
+def test_admin_writes_503_without_configured_key(aws_env, monkeypatch):
+    monkeypatch.delenv("API_KEY")
+    from webapp import create_app
+
+    client = create_app({"TESTING": True}).test_client()
+    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
+    answer = client.post("/topics", json=body, headers={"X-API-Key": ""})
+    assert answer.status_code == 503 and "API_KEY" in answer.json["detail"]
+
+
+def test_list_votes_paginates_newest_first(client, admin, voting):
+    from worker import VoteWorker
+
+    topic = create(client, admin)
+    ids = []
+    for i in range(5):
+        choice = topic["choices"][i % 3]["id"]
+        ids.append(client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"])
+    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    while len(ids) > sum(1 for i in ids if voting.store.get_vote(i)):
+        worker.process(voting.queue.receive(wait_seconds=1))
+    seen, cursor = [], None
+    while True:
+        params = {"topic_id": topic["id"], "limit": 2, **({"next": cursor} if cursor else {})}
+        page = client.get("/votes", query_string=params).json
+        assert len(page["items"]) <= 2
+        seen += page["items"]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert sorted(v["id"] for v in seen) == sorted(ids)
+    created = [v["created"] for v in seen]
+    assert created == sorted(created, reverse=True)
+    assert client.get("/votes", query_string={"topic_id": topic["id"], "next": "garbage!"}).status_code == 422
+    assert client.get("/votes", query_string={"topic_id": topic["id"], "limit": 0}).status_code == 422
+    assert client.get("/votes").status_code == 422
+
+
+def test_delete_vote_takes_it_off_the_tally(client, admin, voting):
+    from worker import VoteWorker
+
+    topic = create(client, admin)
+    choice = topic["choices"][1]["id"]
+    vote_ids = [client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"] for _ in range(2)]
+    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    while not all(voting.store.get_vote(v) for v in vote_ids):
+        worker.process(voting.queue.receive(wait_seconds=1))
+    assert client.delete(f"/votes/{vote_ids[0]}").status_code == 401
+    deleted = client.delete(f"/votes/{vote_ids[0]}", headers=admin)
+    assert deleted.status_code == 200 and deleted.json["id"] == vote_ids[0]
+    assert client.get(f"/votes/{vote_ids[0]}").status_code == 404
+    assert client.delete(f"/votes/{vote_ids[0]}", headers=admin).status_code == 404
+    result = client.get(f"/topics/{topic['id']}?include_votes=1").json
+    assert [c["vote_count"] for c in result["choices"]] == [0, 1, 0]
+
+
+def test_percentages_like_the_original(client, admin, voting):
+    from worker import VoteWorker
+
+    topic = create(client, admin, n=2)
+    a, b = (c["id"] for c in topic["choices"])
+    for choice in (a, b, b):
+        client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})
+    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    while sum(voting.store.get_counts(topic["id"]).values()) < 3:
+        worker.process(voting.queue.receive(wait_seconds=1))
+    result = client.get(f"/topics/{topic['id']}?include_votes=true").json
+    assert [c["votes"] for c in result["choices"]] == [33, 67]
+    assert [c["vote_count"] for c in result["choices"]] == [1, 2]
+    assert result["total_votes"] == 3
+
+
+def test_queue_down_is_503_never_202(client, admin, voting, monkeypatch):
+    topic = create(client, admin)
+    from webapp.queue import QueueUnavailable
+
+    def refuse(body):
+        raise QueueUnavailable("connection refused")
+
+    monkeypatch.setattr(voting.queue, "send", refuse)
+    answer = client.post("/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]})
+    assert answer.status_code == 503 and "not taken" in answer.json["detail"]
+
+
+def test_unknown_route_and_method_are_json(client):
+    missing = client.get("/nope", headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and isinstance(missing.json["detail"], str)
+    wrong_method = client.patch("/topics")
+    assert wrong_method.status_code == 405 and isinstance(wrong_method.json["detail"], str)
+    assert "GET" in wrong_method.headers["Allow"]
+
+
+def test_openapi_generated_from_models(client):
+    spec = client.get("/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"/topics", "/topics/{topic_id}", "/votes", "/votes/{vote_id}"} <= set(spec["paths"])
+    post_votes = spec["paths"]["/votes"]["post"]
+    assert post_votes["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/VoteIn")
+    assert "202" in post_votes["responses"] and "503" in post_votes["responses"]
+    topic_in = spec["components"]["schemas"]["TopicIn"]
+    # Limits come from the pydantic model, not from a hand-written document.
+    assert topic_in["properties"]["choices"]["minItems"] == 2
+    assert topic_in["properties"]["choices"]["maxItems"] == 50
+    assert "security" in spec["paths"]["/topics"]["post"]
+
+
+def test_docs_page_uses_local_assets(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js" in html
+    assert "//cdn" not in html and "unpkg" not in html
+    bundle = client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    bundle.close()
+
+
+def test_health_and_ready(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready"}
+
+
+def test_ready_fails_when_tables_missing(aws_env, monkeypatch):
+    monkeypatch.setenv("TABLE_PREFIX", "nothing-here-")
+    from webapp import create_app
+
+    answer = create_app({"TESTING": True}).test_client().get("/readyz")
+    assert answer.status_code == 503
+    assert set(answer.json["detail"]) == {"dynamodb", "sqs"}
