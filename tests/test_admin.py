@@ -1,0 +1,458 @@
+"""Admin pages with the Flask test client, against the moto server.
+
+Login required, sign-in with the key or ADMIN_PASSWORD, session cookie
+flags, CSRF refusals that change nothing, the create/edit forms with the
+API's rules (errors next to fields, typed text kept, choice ids kept on
+edit), the no-JS and htmx choice rows, and one-click open/close.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ADMIN_KEY
+from tests.test_pages import HX, api_vote, make_topic, record_queued, token_from
+from webapp import create_app
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in(client, secret=ADMIN_KEY):
+    page = client.get("/admin/login")
+    return client.post(
+        "/admin/login", data={"csrf_token": token_from(page.text), "password": secret}
+    )
+
+
+@pytest.fixture
+def signed_in(client):
+    answer = sign_in(client)
+    assert answer.status_code == 303
+    return client
+
+
+def form_rows(html: str) -> list[tuple[str, str]]:
+    """(choice_id, description) of every choice row in a topic form."""
+    return re.findall(
+        r'name="choice_id" value="([^"]*)">.*?name="choice" value="([^"]*)"', html, re.S
+    )
+
+
+def titles(voting) -> list[str]:
+    return [t["title"] for t in voting.topics()]
+
+
+# -- sign-in ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/topics/new", "/admin/topics/some-id/edit", "/admin/choice-row"]
+)
+def test_admin_urls_redirect_to_login(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/admin/login?next={path}"
+
+
+def test_htmx_request_without_session_is_sent_to_login(client):
+    answer = client.get("/admin/choice-row", headers=HX)
+    assert answer.status_code == 401
+    assert answer.headers["HX-Redirect"].startswith("/admin/login")
+
+
+def test_unauthenticated_post_changes_nothing(client, voting):
+    topic = make_topic(client)
+    token = token_from(client.get("/admin/login").text)
+    answer = client.post(
+        f"/admin/topics/{topic['id']}/active", data={"csrf_token": token, "active": "0"}
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/login"
+    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+
+
+def test_wrong_key_is_refused_with_a_message(client):
+    answer = sign_in(client, "not-the-key")
+    assert answer.status_code == 401
+    assert "That key or password is wrong." in answer.text
+    assert client.get("/admin").status_code == 303
+
+
+def test_sign_in_with_api_key_sets_a_safe_session_cookie(client):
+    answer = sign_in(client)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin"
+    cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert ADMIN_KEY not in cookie
+    page = client.get("/admin")
+    assert page.status_code == 200 and "New topic" in page.text
+
+
+def test_session_cookie_is_secure_over_https(app):
+    client = app.test_client()
+    page = client.get("/admin/login", base_url="https://localhost")
+    answer = client.post(
+        "/admin/login",
+        data={"csrf_token": token_from(page.text), "password": ADMIN_KEY},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/admin/login"},
+    )
+    assert answer.status_code == 303
+    cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.env(ADMIN_PASSWORD=PASSWORD)
+def test_admin_password_also_signs_in(app):
+    for secret in (PASSWORD, ADMIN_KEY):
+        client = app.test_client()
+        assert sign_in(client, secret).status_code == 303
+        assert client.get("/admin").status_code == 200
+
+
+@pytest.mark.env(API_KEY="", ADMIN_PASSWORD=PASSWORD)
+def test_admin_password_alone_is_enough(app):
+    client = app.test_client()
+    assert sign_in(client, PASSWORD).status_code == 303
+    assert client.get("/admin").status_code == 200
+
+
+@pytest.mark.env(API_KEY="", ADMIN_PASSWORD="")
+def test_sign_in_disabled_without_key_or_password(app):
+    client = app.test_client()
+    page = client.get("/admin/login")
+    assert page.status_code == 503
+    assert "set <code>API_KEY</code> or <code>ADMIN_PASSWORD</code>" in page.text
+    assert client.get("/admin").status_code == 303
+
+
+def test_rotating_the_key_signs_admins_out(aws_env):
+    before = create_app({"TESTING": True})
+    client = before.test_client()
+    assert sign_in(client).status_code == 303
+    session_cookie = client.get_cookie("session").value
+    after = create_app({"TESTING": True, "api_key": "a-new-key"})
+    rotated = after.test_client()
+    rotated.set_cookie("session", session_cookie)
+    assert rotated.get("/admin").status_code == 303
+    same = before.test_client()
+    same.set_cookie("session", session_cookie)
+    assert same.get("/admin").status_code == 200
+
+
+def test_logout_ends_the_session(signed_in):
+    page = signed_in.get("/admin")
+    answer = signed_in.post("/admin/logout", data={"csrf_token": token_from(page.text)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/login"
+    assert signed_in.get("/admin").status_code == 303
+
+
+def test_logout_needs_csrf_token(signed_in):
+    assert signed_in.post("/admin/logout").status_code == 400
+    assert signed_in.get("/admin").status_code == 200
+
+
+def test_login_needs_csrf_token(client):
+    answer = client.post("/admin/login", data={"password": ADMIN_KEY})
+    assert answer.status_code == 400
+    assert client.get("/admin").status_code == 303
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/admin", "/t/x"])
+def test_next_never_leaves_the_admin_pages(client, target):
+    page = client.get("/admin/login")
+    answer = client.post(
+        "/admin/login",
+        data={"csrf_token": token_from(page.text), "password": ADMIN_KEY, "next": target},
+    )
+    assert answer.headers["Location"] == "/admin"
+
+
+def test_next_returns_to_the_page_asked_for(client):
+    first = client.get("/admin/topics/new")
+    login_url = first.headers["Location"]
+    page = client.get(login_url)
+    assert 'name="next" value="/admin/topics/new"' in page.text
+    answer = client.post(
+        "/admin/login",
+        data={
+            "csrf_token": token_from(page.text),
+            "password": ADMIN_KEY,
+            "next": "/admin/topics/new",
+        },
+    )
+    assert answer.headers["Location"] == "/admin/topics/new"
+
+
+# -- topic list and open/close -------------------------------------------------------------
+
+
+def test_admin_list_shows_status_votes_and_actions(signed_in, voting):
+    open_topic = make_topic(signed_in, "Open question")
+    closed = make_topic(signed_in, "Closed question", active=False)
+    api_vote(signed_in, open_topic, 0)
+    api_vote(signed_in, open_topic, 1)
+    record_queued(voting)
+    html = signed_in.get("/admin").text
+    rows = dict(re.findall(r'<tr id="topic-([^"]+)"(.*?)</tr>', html, re.S))
+    assert (
+        "Open</span>" in rows[open_topic["id"]]
+        and '<td class="num">2</td>' in rows[open_topic["id"]]
+    )
+    assert "Closed</span>" in rows[closed["id"]] and '<td class="num">0</td>' in rows[closed["id"]]
+    assert f"/admin/topics/{open_topic['id']}/edit" in rows[open_topic["id"]]
+    assert 'name="active" value="0"' in rows[open_topic["id"]]  # a Close button
+    assert 'name="active" value="1"' in rows[closed["id"]]  # an Open button
+
+
+def test_close_and_open_in_one_click(signed_in, voting):
+    topic = make_topic(signed_in)
+    token = token_from(signed_in.get("/admin").text)
+    url = f"/admin/topics/{topic['id']}/active"
+    answer = signed_in.post(url, data={"csrf_token": token, "active": "0"})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin"
+    assert voting.topic(topic["id"], fresh=True)["is_active"] is False
+    assert "is now closed" in signed_in.get("/admin").text
+
+    row = signed_in.post(url, data={"csrf_token": token, "active": "1"}, headers=HX)
+    assert row.status_code == 200
+    assert row.text.lstrip().startswith(f'<tr id="topic-{topic["id"]}"')
+    assert "Open</span>" in row.text and ">Close<" in row.text
+    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+
+
+@pytest.mark.parametrize("token", [None, "wrong"])
+def test_open_close_without_valid_csrf_changes_nothing(signed_in, voting, token):
+    topic = make_topic(signed_in)
+    data = {"active": "0"} if token is None else {"active": "0", "csrf_token": token}
+    answer = signed_in.post(f"/admin/topics/{topic['id']}/active", data=data)
+    assert answer.status_code == 400
+    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+
+
+def test_open_close_unknown_topic_is_404(signed_in):
+    token = token_from(signed_in.get("/admin").text)
+    answer = signed_in.post("/admin/topics/nope/active", data={"csrf_token": token, "active": "0"})
+    assert answer.status_code == 404 and "We could not find that" in answer.text
+
+
+# -- create -------------------------------------------------------------------------------
+
+
+def new_form(client):
+    return token_from(client.get("/admin/topics/new").text)
+
+
+def test_create_topic_with_choices(signed_in, voting):
+    token = new_form(signed_in)
+    answer = signed_in.post(
+        "/admin/topics/new",
+        data={
+            "csrf_token": token,
+            "title": "  Lunch?  ",
+            "is_active": "on",
+            "choice_id": ["", "", "", ""],
+            "choice": ["Pizza", "Salad", "Soup", ""],  # a blank row left over is skipped
+            "save": "1",
+        },
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin"
+    (topic,) = voting.topics()
+    assert topic["title"] == "Lunch?" and topic["is_active"] is True
+    assert [c["description"] for c in topic["choices"]] == ["Pizza", "Salad", "Soup"]
+    assert len({c["id"] for c in topic["choices"]}) == 3
+    assert "Created “Lunch?”." in signed_in.get("/admin").text
+
+
+def test_create_closed_topic_when_box_unticked(signed_in, voting):
+    signed_in.post(
+        "/admin/topics/new",
+        data={"csrf_token": new_form(signed_in), "title": "Later", "choice_id": ["", ""],
+              "choice": ["A", "B"]},
+    )  # fmt: skip
+    (topic,) = voting.topics()
+    assert topic["is_active"] is False
+
+
+def test_create_errors_are_shown_next_to_fields_and_input_kept(signed_in, voting):
+    long_title = "x" * 301
+    answer = signed_in.post(
+        "/admin/topics/new",
+        data={
+            "csrf_token": new_form(signed_in),
+            "title": long_title,
+            "is_active": "on",
+            "choice_id": ["", ""],
+            "choice": ["Only <one>", ""],
+        },
+    )
+    assert answer.status_code == 422
+    html = answer.text
+    assert 'id="title-error" class="field-error">Keep it to 300 characters or fewer.' in html
+    assert (
+        f'value="{long_title}"' in html
+        and 'aria-invalid="true" aria-describedby="title-error"' in html
+    )
+    assert 'id="choices-error" class="field-error">A topic needs at least 2 choices.' in html
+    assert ("", "Only &lt;one&gt;") in form_rows(html)
+    assert voting.topics() == []
+
+
+def test_create_choice_too_long_is_marked_on_its_row(signed_in, voting):
+    answer = signed_in.post(
+        "/admin/topics/new",
+        data={
+            "csrf_token": new_form(signed_in),
+            "title": "Fine",
+            "choice_id": ["", "", ""],
+            "choice": ["Good", "y" * 201, "Also good"],
+        },
+    )
+    assert answer.status_code == 422
+    assert (
+        'id="choice-1-error" class="field-error">Keep it to 200 characters or fewer.' in answer.text
+    )
+    assert 'id="choice-0-error"' not in answer.text and 'id="choice-2-error"' not in answer.text
+    assert voting.topics() == []
+
+
+def test_create_more_than_50_choices_is_refused(signed_in, voting):
+    answer = signed_in.post(
+        "/admin/topics/new",
+        data={
+            "csrf_token": new_form(signed_in),
+            "title": "Too many",
+            "choice_id": [""] * 51,
+            "choice": [f"c{i}" for i in range(51)],
+        },
+    )
+    assert answer.status_code == 422
+    assert "A topic can have at most 50 choices." in answer.text
+    assert voting.topics() == []
+
+
+def test_create_without_csrf_token_is_400_and_creates_nothing(signed_in, voting):
+    answer = signed_in.post(
+        "/admin/topics/new", data={"title": "Sneaky", "choice_id": ["", ""], "choice": ["A", "B"]}
+    )
+    assert answer.status_code == 400
+    assert voting.topics() == []
+
+
+def test_add_and_remove_rows_without_javascript(signed_in, voting):
+    token = new_form(signed_in)
+    base = {"csrf_token": token, "title": "Kept title", "choice_id": ["", ""], "choice": ["A", "B"]}
+    added = signed_in.post("/admin/topics/new", data={**base, "add": "1"})
+    assert added.status_code == 200
+    assert form_rows(added.text) == [("", "A"), ("", "B"), ("", "")]
+    assert 'value="Kept title"' in added.text
+
+    three = {**base, "choice_id": ["", "", ""], "choice": ["A", "B", "C"]}
+    removed = signed_in.post("/admin/topics/new", data={**three, "remove": "1"})
+    assert form_rows(removed.text) == [("", "A"), ("", "C")]
+    assert voting.topics() == []
+
+
+def test_add_row_stops_at_50(signed_in):
+    data = {
+        "csrf_token": new_form(signed_in),
+        "title": "Full",
+        "choice_id": [""] * 50,
+        "choice": [f"c{i}" for i in range(50)],
+        "add": "1",
+    }
+    answer = signed_in.post("/admin/topics/new", data=data)
+    assert len(form_rows(answer.text)) == 50
+    assert "A topic can have at most 50 choices." in answer.text
+
+
+def test_htmx_choice_row_endpoints(signed_in):
+    row = signed_in.get("/admin/choice-row", headers=HX)
+    assert row.status_code == 200 and "<html" not in row.text
+    assert row.text.strip().startswith('<li class="choice-row">')
+    assert form_rows(row.text) == [("", "")] and "autofocus" in row.text
+    gone = signed_in.get("/admin/choice-row/removed", headers=HX)
+    assert gone.status_code == 200 and gone.data == b""
+    form = signed_in.get("/admin/topics/new").text
+    assert 'hx-get="/admin/choice-row" hx-target="#choice-rows" hx-swap="beforeend"' in form
+    assert 'name="add" value="1" formnovalidate' in form
+
+
+# -- edit ---------------------------------------------------------------------------------
+
+
+def test_edit_keeps_choice_ids_and_their_votes(signed_in, voting):
+    topic = make_topic(signed_in, "Pets?", choices=("Cats", "Dogs", "Fish"))
+    cats, dogs, fish = (c["id"] for c in topic["choices"])
+    for index in (0, 0, 2):
+        api_vote(signed_in, topic, index)
+    record_queued(voting)
+
+    page = signed_in.get(f"/admin/topics/{topic['id']}/edit")
+    assert page.status_code == 200
+    assert form_rows(page.text) == [(cats, "Cats"), (dogs, "Dogs"), (fish, "Fish")]
+
+    # Rename Cats, drop Dogs, keep Fish, add Birds.
+    answer = signed_in.post(
+        f"/admin/topics/{topic['id']}/edit",
+        data={
+            "csrf_token": token_from(page.text),
+            "title": "Pets, again?",
+            "is_active": "on",
+            "choice_id": [cats, fish, ""],
+            "choice": ["Cats (all kinds)", "Fish", "Birds"],
+            "save": "1",
+        },
+    )
+    assert answer.status_code == 303
+    stored = voting.topic(topic["id"], fresh=True)
+    assert stored["title"] == "Pets, again?"
+    assert [c["id"] for c in stored["choices"]][:2] == [cats, fish]
+    assert [c["description"] for c in stored["choices"]] == ["Cats (all kinds)", "Fish", "Birds"]
+    assert voting.counts(topic["id"]).get(cats) == 2 and voting.counts(topic["id"]).get(fish) == 1
+    results = signed_in.get(f"/t/{topic['id']}/results", headers=HX).text
+    assert "2 votes · 67%" in results and "1 vote · 33%" in results
+
+
+def test_edit_with_a_foreign_choice_id_is_refused(signed_in, voting):
+    topic = make_topic(signed_in)
+    page = signed_in.get(f"/admin/topics/{topic['id']}/edit")
+    answer = signed_in.post(
+        f"/admin/topics/{topic['id']}/edit",
+        data={
+            "csrf_token": token_from(page.text),
+            "title": "Changed",
+            "choice_id": [topic["choices"][0]["id"], "someone-elses-choice"],
+            "choice": ["Tabs", "Spaces"],
+        },
+    )
+    assert answer.status_code == 422
+    assert "The choices no longer match this topic" in answer.text
+    assert voting.topic(topic["id"], fresh=True)["title"] == topic["title"]
+
+
+def test_emptied_existing_choice_is_an_error_not_a_silent_removal(signed_in, voting):
+    topic = make_topic(signed_in, choices=("A", "B", "C"))
+    ids = [c["id"] for c in topic["choices"]]
+    page = signed_in.get(f"/admin/topics/{topic['id']}/edit")
+    answer = signed_in.post(
+        f"/admin/topics/{topic['id']}/edit",
+        data={"csrf_token": token_from(page.text), "title": "T", "choice_id": ids,
+              "choice": ["A", "", "C"]},
+    )  # fmt: skip
+    assert answer.status_code == 422
+    assert 'id="choice-1-error" class="field-error">This can&#39;t be empty.' in answer.text
+    assert len(voting.topic(topic["id"], fresh=True)["choices"]) == 3
+
+
+def test_edit_unknown_topic_is_404(signed_in):
+    assert signed_in.get("/admin/topics/no-such-topic/edit").status_code == 404
+
+
+def test_admin_pages_escape_user_text(signed_in):
+    topic = make_topic(signed_in, "<script>alert(1)</script>", choices=("<i>a</i>", "b"))
+    for path in ("/admin", f"/admin/topics/{topic['id']}/edit"):
+        html = signed_in.get(path).text
+        assert "<script>alert(1)" not in html and "<i>a</i>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -1,0 +1,299 @@
+"""Admin pages: sign in, the topic list, create/edit forms, open/close.
+
+Sign-in takes the admin key (API_KEY) or, if set, ADMIN_PASSWORD, and keeps
+a mark in Flask's signed session cookie. The mark is a fingerprint of the
+configured secrets, so rotating either one signs every admin out. The forms
+go through `Voting` with the same `TopicIn` model as the JSON API, so the
+rules (title length, 2-50 choices, choice ids kept on edit) cannot drift.
+CSRF tokens are checked for every POST by CSRFProtect (see security.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from itertools import zip_longest
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from pydantic import ValidationError
+
+from . import services
+from .auth import key_matches
+from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice
+from .pages import get_topic, is_htmx
+from .store import Conflict
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SESSION_KEY = "admin"
+PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+# -- signing in -----------------------------------------------------------------
+
+
+def _credentials() -> tuple[str | None, str | None]:
+    settings = current_app.config["SETTINGS"]
+    return settings.api_key, settings.admin_password
+
+
+def _fingerprint() -> str | None:
+    """A digest of the configured admin secrets, or None when sign-in is off."""
+    api_key, password = _credentials()
+    if not api_key and not password:
+        return None
+    material = f"{api_key or ''}\0{password or ''}".encode()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+def signed_in() -> bool:
+    expected = _fingerprint()
+    return key_matches(session.get(SESSION_KEY), expected)
+
+
+@bp.before_request
+def require_admin():
+    """Every admin URL but the login page needs a signed-in admin."""
+    if request.endpoint in PUBLIC_ENDPOINTS or signed_in():
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    login = url_for("admin.login", next=target)
+    if is_htmx():
+        # A redirect would be followed by the XHR and the login page swapped
+        # into a fragment; htmx navigates the whole page on HX-Redirect.
+        return make_response("", 401, {"HX-Redirect": login})
+    return redirect(login, 303)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only our own admin pages: never an open redirect to another site."""
+    if value and value.startswith("/admin") and not value.startswith("//"):
+        return value
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The sign-in form; the key or password is compared in constant time."""
+    api_key, password = _credentials()
+    enabled = bool(api_key or password)
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if enabled and signed_in():
+            return redirect(next_url, 303)
+        status = 200 if enabled else 503
+        return render_template("admin/login.html", enabled=enabled, next=next_url), status
+    if not enabled:
+        return render_template("admin/login.html", enabled=False, next=next_url), 503
+    candidate = request.form.get("password", "")
+    if key_matches(candidate, api_key) or key_matches(candidate, password):
+        session.clear()  # a fresh session (and CSRF token) for the admin
+        session[SESSION_KEY] = _fingerprint()
+        return redirect(next_url, 303)
+    return (
+        render_template(
+            "admin/login.html", enabled=True, next=next_url, error="That key or password is wrong."
+        ),
+        401,
+    )
+
+
+@bp.post("/logout")
+def logout():
+    session.pop(SESSION_KEY, None)
+    flash("Signed out.")
+    return redirect(url_for("admin.login"), 303)
+
+
+# -- topic list -----------------------------------------------------------------
+
+
+def _with_total(topic: dict) -> dict:
+    return {**topic, "total_votes": sum(services.voting().counts(topic["id"]).values())}
+
+
+@bp.get("")
+def index():
+    """All topics with status, total votes, and edit / open-close actions."""
+    topics = [_with_total(t) for t in services.voting().topics()]
+    return render_template("admin/index.html", topics=topics)
+
+
+@bp.post("/topics/<topic_id>/active")
+def set_active(topic_id):
+    """Open or close a topic in one click; htmx gets the table row back."""
+    get_topic(topic_id, fresh=True)
+    active = request.form.get("active") == "1"
+    topic = services.voting().set_active(topic_id, active)
+    if is_htmx():
+        return render_template("admin/_row.html", topic=_with_total(topic))
+    flash(f"“{topic['title']}” is now {'open' if active else 'closed'}.")
+    return redirect(url_for("admin.index"), 303)
+
+
+# -- create / edit forms ----------------------------------------------------------
+
+
+def _blank_form() -> dict:
+    return {
+        "title": "",
+        "is_active": True,
+        "rows": [{"id": "", "description": ""} for _ in range(2)],
+    }
+
+
+def _form_of(topic: dict) -> dict:
+    return {
+        "title": topic["title"],
+        "is_active": topic["is_active"],
+        "rows": [{"id": c["id"], "description": c["description"]} for c in topic["choices"]],
+    }
+
+
+def _read_form() -> dict:
+    """What the admin typed, kept as typed (it is shown again on errors)."""
+    ids = request.form.getlist("choice_id")
+    texts = request.form.getlist("choice")
+    return {
+        "title": request.form.get("title", ""),
+        "is_active": request.form.get("is_active") == "on",
+        "rows": [
+            {"id": i.strip(), "description": t} for i, t in zip_longest(ids, texts, fillvalue="")
+        ],
+    }
+
+
+def _friendly(error: dict) -> str:
+    """Pydantic's messages, said the way a form would say them."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "string_too_short":
+        return "This can't be empty."
+    if kind == "string_too_long":
+        return f"Keep it to {ctx.get('max_length')} characters or fewer."
+    if kind == "too_short":
+        return f"A topic needs at least {ctx.get('min_length')} choices."
+    if kind == "too_long":
+        return f"A topic can have at most {ctx.get('max_length')} choices."
+    if kind == "string_pattern_mismatch":
+        return "This choice id is not valid; reload the form."
+    return error["msg"]
+
+
+def _validate(form: dict) -> tuple[TopicIn | None, dict]:
+    """The form as a TopicIn (the API's model), or the errors per field.
+
+    Blank rows the admin added but left empty are skipped rather than
+    refused; a row that had a choice and was emptied is an error (removing a
+    choice is a deliberate click on its Remove button).
+    """
+    kept = [i for i, r in enumerate(form["rows"]) if r["id"] or r["description"].strip()]
+    data = {
+        "title": form["title"],
+        "is_active": form["is_active"],
+        "choices": [
+            {"id": form["rows"][i]["id"] or None, "description": form["rows"][i]["description"]}
+            for i in kept
+        ],
+    }
+    try:
+        return TopicIn.model_validate(data), {}
+    except ValidationError as exc:
+        errors: dict = {"rows": {}}
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = error["loc"]
+            if loc[:1] == ("title",):
+                errors.setdefault("title", _friendly(error))
+            elif loc[:1] == ("choices",) and len(loc) >= 2 and isinstance(loc[1], int):
+                errors["rows"].setdefault(kept[loc[1]], _friendly(error))
+            elif loc[:1] == ("choices",):
+                errors.setdefault("choices", _friendly(error))
+            else:
+                errors.setdefault("form", _friendly(error))
+        return None, errors
+
+
+def _edit_rows(form: dict) -> tuple[dict, str | None]:
+    """Apply "add another choice" / "remove" (the no-JavaScript path); a note if refused."""
+    rows = list(form["rows"])
+    note = None
+    if "add" in request.form:
+        if len(rows) >= MAX_CHOICES:
+            note = f"A topic can have at most {MAX_CHOICES} choices."
+        else:
+            rows.append({"id": "", "description": ""})
+    remove = request.form.get("remove", "")
+    if remove.isdigit() and int(remove) < len(rows):
+        del rows[int(remove)]
+    return {**form, "rows": rows}, note
+
+
+def _render_form(form, topic=None, errors=None, status=200):
+    return (
+        render_template("admin/topic_form.html", form=form, topic=topic, errors=errors or {}),
+        status,
+    )
+
+
+@bp.route("/topics/new", methods=["GET", "POST"])
+def new_topic():
+    """Create a topic; each choice gets a new id."""
+    if request.method == "GET":
+        return _render_form(_blank_form())
+    form = _read_form()
+    if "add" in request.form or "remove" in request.form:
+        form, note = _edit_rows(form)
+        return _render_form(form, errors={"choices": note} if note else None)
+    data, errors = _validate(form)
+    if data is None:
+        return _render_form(form, errors=errors, status=422)
+    topic = services.voting().create_topic(data)
+    flash(f"Created “{topic['title']}”.")
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.route("/topics/<topic_id>/edit", methods=["GET", "POST"])
+def edit_topic(topic_id):
+    """Edit title, state and choices; existing choices keep their ids and votes."""
+    topic = get_topic(topic_id, fresh=True)
+    if request.method == "GET":
+        return _render_form(_form_of(topic), topic=topic)
+    form = _read_form()
+    if "add" in request.form or "remove" in request.form:
+        form, note = _edit_rows(form)
+        return _render_form(form, topic=topic, errors={"choices": note} if note else None)
+    data, errors = _validate(form)
+    if data is None:
+        return _render_form(form, topic=topic, errors=errors, status=422)
+    try:
+        updated = services.voting().update_topic(topic_id, data)
+    except (UnknownChoice, DuplicateChoice):
+        errors = {"form": "The choices no longer match this topic. Reload the form and retry."}
+        return _render_form(form, topic=topic, errors=errors, status=422)
+    except Conflict:
+        errors = {"form": "Someone changed this topic while you were editing. Reload and retry."}
+        return _render_form(form, topic=topic, errors=errors, status=409)
+    flash(f"Saved “{updated['title']}”.")
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.get("/choice-row")
+def choice_row():
+    """A blank choice row, appended to the form by htmx's "add another choice"."""
+    return render_template("admin/_choice_row.html", row={"id": "", "description": ""}, index=None)
+
+
+@bp.get("/choice-row/removed")
+def removed_row():
+    """Nothing: htmx swaps a removed row for this empty answer (no state changes)."""
+    return ""

@@ -1,0 +1,269 @@
+"""Voter pages and their htmx partials: topic list, voting, live results, present view.
+
+Every partial is an ordinary template that its page includes; an endpoint
+answers with the partial alone when htmx asks (`HX-Request`), and with a
+whole page otherwise, so everything works without JavaScript too. Polling is
+state: a partial carries `hx-trigger` only while there is something left to
+wait for (a queued vote, an open topic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import segno
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
+from pydantic import TypeAdapter, ValidationError
+
+from . import services, voter
+from .models import Id, VoteIn, topic_json
+from .queue import QueueUnavailable
+from .voting import ChoiceNotInTopic, TopicClosed, TopicNotFound
+
+bp = Blueprint("pages", __name__)
+voter.init_app(bp)
+
+_valid_id = TypeAdapter(Id)
+
+# Seconds between polls of a queued vote's state: quick at first (the worker
+# usually records a vote within a second or two), then gentle, so a vote
+# stuck in the queue does not keep a phone busy.
+FAST_POLLS, FAST_DELAY, SLOW_DELAY = 20, 1, 5
+
+REJECTION_REASONS = {
+    "topic_closed": "the topic closed before your vote could be counted",
+    "choice_removed": "that choice was removed before your vote could be counted",
+}
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _vary(response):
+    """Same URL, two representations (page or partial): caches must key on the header."""
+    response.vary.add("HX-Request")
+    return response
+
+
+def valid_id(value: str | None) -> str | None:
+    try:
+        return _valid_id.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def get_topic(topic_id: str, fresh: bool = False) -> dict:
+    """The topic, or the friendly 404 page (ids that could never exist included)."""
+    if valid_id(topic_id) is None:
+        raise TopicNotFound(topic_id)
+    return services.voting().topic(topic_id, fresh=fresh)
+
+
+# -- results --------------------------------------------------------------------
+
+
+def results_of(topic: dict) -> dict:
+    """The topic's results as the partial shows them, and their ETag.
+
+    The ETag covers everything the partial renders: the counts, the topic
+    version (title and choices change `last_upd`) and whether it is open.
+    """
+    counts = services.voting().counts(topic["id"])
+    view = topic_json(topic, counts)
+    top = max((c["vote_count"] for c in view["choices"]), default=0)
+    leaders = [c for c in view["choices"] if top > 0 and c["vote_count"] == top]
+    for choice in view["choices"]:
+        choice["leading"] = choice in leaders
+    view["tied"] = len(leaders) > 1
+    view["leaders"] = [c["description"] for c in leaders]
+    fingerprint = json.dumps(
+        [
+            [[c["id"], c["vote_count"]] for c in view["choices"]],
+            topic["last_upd"],
+            topic["is_active"],
+        ]
+    )
+    version = hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
+    # The page and the partial are different bodies: different entity tags.
+    view["partial_etag"] = f"{version}-p"
+    view["page_etag"] = f"{version}-f"
+    return view
+
+
+@bp.get("/t/<topic_id>/results")
+def results(topic_id):
+    """The results partial (htmx polling) or a results page; 304 when nothing changed."""
+    topic = get_topic(topic_id)
+    view = results_of(topic)
+    etag = view["partial_etag"] if is_htmx() else view["page_etag"]
+    if request.if_none_match.contains(etag):
+        # Nothing changed: no body, and htmx is configured not to swap a 304.
+        response = current_app.response_class(status=304)
+    else:
+        template = "_results.html" if is_htmx() else "results.html"
+        response = make_response(render_template(template, topic=topic, results=view))
+    response.set_etag(etag)
+    # Always revalidate: the ETag makes that a cheap 304.
+    response.headers["Cache-Control"] = "no-cache"
+    return _vary(response)
+
+
+# -- voting ---------------------------------------------------------------------
+
+
+def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
+    """Where a vote is: queued (not recorded yet), counted or rejected (with why)."""
+    record = services.voting().store.get_vote(vote_id)
+    if record is not None and record.get("topic_id") != topic["id"]:
+        record = None  # a vote of another topic is nothing to show here
+    choices = {c["id"]: c["description"] for c in topic["choices"]}
+    state = {"id": vote_id, "status": "queued", "polls": polls}
+    if record is not None:
+        state["status"] = record["status"]
+        state["choice"] = choices.get(record["choice_id"])
+        reason = record.get("reason")
+        if reason:
+            state["reason"] = REJECTION_REASONS.get(reason, reason.replace("_", " "))
+    state["delay"] = FAST_DELAY if polls < FAST_POLLS else SLOW_DELAY
+    return state
+
+
+@bp.get("/")
+def index():
+    """All topics, open first, newest first, each with its total votes."""
+    voting = services.voting()
+    topics = [{**t, "total_votes": sum(voting.counts(t["id"]).values())} for t in voting.topics()]
+    return render_template("index.html", topics=topics)
+
+
+@bp.get("/t/<topic_id>")
+def topic(topic_id):
+    """The question, a button per choice, live results; `?vote=<id>` shows that vote's state."""
+    current = get_topic(topic_id)
+    vote_id = valid_id(request.args.get("vote"))
+    state = vote_state(current, vote_id) if vote_id else None
+    return render_topic(current, vote=state)
+
+
+def render_topic(topic: dict, vote: dict | None = None, message: str | None = None, status=200):
+    return make_response(
+        render_template(
+            "topic.html",
+            topic=topic,
+            vote=vote,
+            message=message,
+            results=results_of(topic),
+            share_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
+        ),
+        status,
+    )
+
+
+@bp.post("/t/<topic_id>/vote")
+def vote(topic_id):
+    """Cast a vote from the form: 303 to the topic page, or the vote partial for htmx (202)."""
+    topic = get_topic(topic_id)
+    voting = services.voting()
+    try:
+        ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
+        queued = voting.cast(ballot, voter_id=voter.current(), request_id=g.get("request_id"))
+    except ValidationError:
+        return _vote_refused(topic, "Pick one of the choices.", 422)
+    except ChoiceNotInTopic:
+        topic = get_topic(topic_id, fresh=True)
+        return _vote_refused(topic, "That choice is no longer part of this topic. Pick again.", 422)
+    except TopicClosed:
+        topic = get_topic(topic_id, fresh=True)
+        return _vote_refused(topic, "Voting on this topic is closed: your vote was not taken.", 409)
+    except QueueUnavailable:
+        return _vote_refused(
+            topic, "We could not take your vote just now. Please try again in a moment.", 503
+        )
+    state = {
+        "id": queued.id,
+        "status": "queued",
+        "polls": 0,
+        "delay": FAST_DELAY,
+        "choice": next(c["description"] for c in topic["choices"] if c["id"] == queued.choice_id),
+    }
+    if is_htmx():
+        # 202: the vote is durably queued, not counted yet.
+        return _vary(make_response(render_template("_vote.html", topic=topic, vote=state), 202))
+    # Post/redirect/get: reloading the result page never votes twice.
+    return redirect(url_for("pages.topic", topic_id=topic_id, vote=queued.id), 303)
+
+
+def _vote_refused(topic: dict, message: str, status: int):
+    if is_htmx():
+        body = render_template("_vote.html", topic=topic, vote=None, message=message)
+        response = _vary(make_response(body, status))
+    else:
+        response = render_topic(topic, message=message, status=status)
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+@bp.get("/t/<topic_id>/votes/<vote_id>")
+def vote_status(topic_id, vote_id):
+    """The vote-state partial, polled while the vote is queued; a page link otherwise."""
+    topic = get_topic(topic_id)
+    if valid_id(vote_id) is None:
+        raise TopicNotFound(vote_id)
+    if not is_htmx():
+        return redirect(url_for("pages.topic", topic_id=topic_id, vote=vote_id), 303)
+    polls = request.args.get("n", "0")
+    polls = int(polls) if polls.isdigit() and len(polls) < 6 else 0
+    state = vote_state(topic, vote_id, polls)
+    response = _vary(make_response(render_template("_vote_status.html", topic=topic, vote=state)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- present view ---------------------------------------------------------------
+
+
+def qr_svg(url: str) -> Markup:
+    """The URL as an inline SVG QR code, drawn here (no external service).
+
+    Dark modules on a white field with the standard 4-module quiet zone,
+    whatever the page's colour scheme: phone cameras need that contrast.
+    """
+    code = segno.make(url, error="m", micro=False)
+    svg = code.svg_inline(
+        scale=1,
+        border=4,
+        omitsize=True,
+        dark="#000",
+        light="#fff",
+        svgclass="qr-code",
+        title=f"QR code for {url}",
+    )
+    # segno escapes the title; the rest is path data it generated.
+    return Markup(svg)
+
+
+@bp.get("/t/<topic_id>/present")
+def present(topic_id):
+    """Full-screen view for a projector: question, live bars, share URL and QR code."""
+    current = get_topic(topic_id)
+    share_url = url_for("pages.topic", topic_id=current["id"], _external=True)
+    return render_template(
+        "present.html",
+        topic=current,
+        results=results_of(current),
+        share_url=share_url,
+        qr=qr_svg(share_url),
+    )

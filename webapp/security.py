@@ -1,0 +1,90 @@
+"""Browser-facing protections: security headers, CSRF on forms, cookie flags.
+
+- Every response carries a Content-Security-Policy that allows only this
+  app's own scripts and styles (no inline script, no inline style, nothing
+  from a CDN), `nosniff`, and `frame-ancestors 'none'` (no clickjacking).
+- Every state-changing form is checked by Flask-WTF's CSRFProtect. The JSON
+  API is exempt: it authenticates with a key header that a browser never
+  sends on its own, so a forged cross-site request cannot carry it.
+- Cookies (the session and the voter id) are HttpOnly, SameSite=Lax, and
+  Secure whenever the request came over https.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+# 'self' only. img-src allows data: because Swagger UI draws its icons as
+# data: URIs; the app's own QR codes are inline SVG. form-action keeps a
+# form injected into a page from posting elsewhere.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    # Older browsers that ignore frame-ancestors.
+    "X-Frame-Options": "DENY",
+    # Same-origin requests keep their Referer: Flask-WTF's https check needs it.
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+csrf = CSRFProtect()
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, marked Secure whenever the request came over https.
+
+    Flask's SESSION_COOKIE_SECURE is one fixed value; the same app is served
+    over plain http by `make run` and over https in production, so the flag
+    follows the request (behind a TLS proxy that needs X-Forwarded-Proto and
+    werkzeug's ProxyFix for `request.is_secure` to be true).
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def cookie_secure() -> bool:
+    """Whether cookies set on this request should be Secure (used by voter.py too)."""
+    return request.is_secure
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = HttpsAwareSessionInterface()
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # The CSRF token is bound to the signed session; a time limit on top would
+    # only break pages left open for a while (a projector tab, an admin form).
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf.init_app(app)
+    app.after_request(add_headers)
+
+
+def exempt(blueprint) -> None:
+    """Exempt a key-authenticated blueprint (the JSON API) from CSRF checks."""
+    csrf.exempt(blueprint)
+
+
+def add_headers(response):
+    for name, value in HEADERS.items():
+        # A view may set its own policy (an embeddable route would relax
+        # frame-ancestors); everything else gets the strict defaults.
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,72 @@
+"""The browser voter's id: a random value in a signed, HttpOnly cookie.
+
+Set on the first visit to a voter page and sent with every vote cast from
+the pages (`Voting.cast(..., voter_id=...)`), so per-voter rules can tell
+browsers apart. It is a cookie of its own, not a key in Flask's session,
+so an admin signing out (which clears the session) keeps their voter id.
+
+Signed with the app's SECRET_KEY (itsdangerous, its own salt): a tampered or
+foreign cookie is ignored and replaced. The id proves nothing about a person;
+it only stops casual double voting from one browser.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .security import cookie_secure
+
+COOKIE = "voter"
+SALT = "voter-id"
+# Chrome caps cookie lifetimes at 400 days; asking for more is pointless.
+MAX_AGE = 400 * 24 * 3600
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _new_id() -> str:
+    # Fits models.VoterId (letters, digits, "._:@-"), so it travels through
+    # the queue like a voter_id sent to the API.
+    return f"b-{secrets.token_hex(16)}"
+
+
+def current() -> str:
+    """This browser's voter id: from its cookie if valid, else a new one (set on the response)."""
+    if "voter_id" in g:
+        return g.voter_id
+    raw = request.cookies.get(COOKIE)
+    voter_id = None
+    if raw:
+        try:
+            value = _serializer().loads(raw)
+            voter_id = value if isinstance(value, str) else None
+        except BadSignature:
+            voter_id = None
+    g.voter_id_is_new = voter_id is None
+    g.voter_id = voter_id or _new_id()
+    return g.voter_id
+
+
+def remember(response):
+    """after_request: give a browser without a (valid) voter cookie its id."""
+    current()
+    if g.get("voter_id_is_new"):
+        response.set_cookie(
+            COOKIE,
+            _serializer().dumps(g.voter_id),
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=cookie_secure(),
+        )
+    return response
+
+
+def init_app(blueprint) -> None:
+    """Set the cookie on the responses of `blueprint` (the voter pages)."""
+    blueprint.after_request(remember)
