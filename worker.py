@@ -28,9 +28,11 @@ from pydantic import ValidationError
 from webapp.aws import clients_for
 from webapp.config import Settings
 from webapp.logs import configure as configure_logging
-from webapp.models import QueuedVote, refusal_reason, utc_now
+from webapp.models import QueuedVote, utc_now
+from webapp.policy import plan_voter, refusal_reason
 from webapp.queue import Message, QueueUnavailable, VoteQueue
 from webapp.store import (
+    BallotChanged,
     Store,
     StoreUnavailable,
     TopicChanged,
@@ -51,6 +53,7 @@ class BatchReport:
     counted: int = 0
     duplicates: int = 0
     rejected: int = 0
+    replaced: int = 0
     failed: int = 0
     delete_failed: int = 0
     retries: dict = field(default_factory=dict)
@@ -65,6 +68,7 @@ class BatchReport:
         return (
             f"batch received={self.received} counted={self.counted} "
             f"duplicates={self.duplicates} rejected={self.rejected} failed={self.failed}"
+            + (f" replaced={self.replaced}" if self.replaced else "")
             + (f" delete_failed={self.delete_failed}" if self.delete_failed else "")
             + (f" retries={self.retries}" if self.retries else "")
         )
@@ -134,7 +138,7 @@ class VoteWorker:
         return report
 
     def _record(self, items, report: BatchReport) -> tuple[set[str], int]:
-        """Write the batch, reclassifying on topic changes, retrying on conflicts.
+        """Write the batch, re-planning on topic or ballot changes, retrying on conflicts.
 
         Returns the vote ids whose records are now stored, and how many
         messages were left for redelivery (poison or unrecordable).
@@ -145,23 +149,24 @@ class VoteWorker:
         # the happy path never reads a topic (the transaction's ConditionCheck
         # is the check), and a topic reopened later is never judged stale.
         topics: dict[str, dict] = {}
+        ballots: dict | None = None
         for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
-            writes = []
-            for vote, _ in items:
-                if vote.id in poison:
-                    continue
-                topic = topics.get(vote.topic_id)
-                reason = refusal_reason(topic, vote.choice_id) if topic else None
-                record = _record_of(vote, reason, shard)
-                writes.append(VoteWrite(record=record, counted=reason is None, shard=shard))
+            live = [vote for vote, _ in items if vote.id not in poison]
             try:
-                outcome = self.store.record_votes(writes)
+                if ballots is None:
+                    ballots = self.store.get_ballots(_voter_keys(live, topics))
+                outcome = self.store.record_votes(_plan(live, topics, ballots, shard))
             except TopicChanged as exc:
                 if exc.topic is None:
                     log.warning("topic %s does not exist: its votes go to the DLQ", exc.topic_id)
-                    poison |= {v.id for v, _ in items if v.topic_id == exc.topic_id}
+                    poison |= {v.id for v in live if v.topic_id == exc.topic_id}
                 else:
                     topics[exc.topic_id] = exc.topic
+                ballots = None  # the policy may have changed: read again what it needs
+                continue
+            except BallotChanged:
+                report.retries["BallotChanged"] = report.retries.get("BallotChanged", 0) + 1
+                ballots = None
                 continue
             except WriteRetryable as exc:
                 report.retries[str(exc)] = report.retries.get(str(exc), 0) + 1
@@ -169,14 +174,67 @@ class VoteWorker:
                 continue
             except StoreUnavailable as exc:
                 log.error("store unavailable, batch left for redelivery: %s", exc)
-                return set(), sum(len(m) for v, m in items if v.id not in poison) + len(poison)
-            report.counted += sum(1 for w in outcome.recorded if w.counted)
-            report.rejected += sum(1 for w in outcome.recorded if not w.counted)
+                return set(), sum(len(m) for _, m in items)
+            for write in outcome.recorded:
+                status = write.record["status"]
+                if status == "counted":
+                    report.counted += 1
+                elif status == "replaced":
+                    report.replaced += 1
+                else:
+                    report.rejected += 1
             report.duplicates += len(outcome.duplicates)
             done = {w.record["id"] for w in outcome.recorded + outcome.duplicates}
             return done, sum(len(m) for v, m in items if v.id in poison)
         log.error("gave up after %d attempts; batch left for redelivery", MAX_WRITE_ATTEMPTS)
         return set(), sum(len(m) for _, m in items)
+
+
+def _policy(vote: QueuedVote, topics: dict[str, dict]) -> str:
+    """The topic's vote_limit: as learned this batch, else as stamped at intake."""
+    topic = topics.get(vote.topic_id)
+    return topic.get("vote_limit", "unlimited") if topic else vote.vote_limit
+
+
+def _voter_keys(votes: list[QueuedVote], topics: dict[str, dict]) -> list[tuple[str, str]]:
+    """Ballots the plan must read: voters on topics that limit them."""
+    return [
+        (v.topic_id, v.voter_id) for v in votes if v.voter_id and _policy(v, topics) != "unlimited"
+    ]
+
+
+def _plan(votes: list[QueuedVote], topics: dict, ballots: dict, shard: int) -> list[VoteWrite]:
+    """Turn a batch of votes into writes: who counts, who is refused, which ballots move."""
+    # One assumed policy per topic, so the transaction checks one value per topic.
+    policies: dict[str, str] = {}
+    for vote in votes:
+        policies.setdefault(vote.topic_id, _policy(vote, topics))
+    writes, voters = [], {}
+    for vote in votes:
+        policy = policies[vote.topic_id]
+        topic = topics.get(vote.topic_id)
+        reason = refusal_reason(topic, vote.choice_id, vote.queued_at) if topic else None
+        if reason is None and policy != "unlimited" and not vote.voter_id:
+            reason = "voter_required"
+        if reason:
+            writes.append(_write(vote, "rejected", reason, shard, policy))
+        elif vote.voter_id:
+            voters.setdefault((vote.topic_id, vote.voter_id), []).append(vote)
+        else:
+            writes.append(_write(vote, "counted", None, shard, policy))
+    for key, group in voters.items():
+        policy = policies[key[0]]
+        for plan in plan_voter(group, policy, ballots.get(key)):
+            write = _write(plan.vote, plan.status, plan.reason, shard, policy)
+            write.ballot, write.expect_vote_id = plan.ballot, plan.expect_vote_id
+            write.replaces = plan.replaces
+            writes.append(write)
+    return writes
+
+
+def _write(vote: QueuedVote, status: str, reason: str | None, shard: int, policy: str):
+    record = _record_of(vote, status, reason, shard)
+    return VoteWrite(record=record, counted=status == "counted", shard=shard, policy=policy)
 
 
 def _parse(message: Message) -> QueuedVote | None:
@@ -192,17 +250,18 @@ def _parse(message: Message) -> QueuedVote | None:
         return None
 
 
-def _record_of(vote: QueuedVote, reason: str | None, shard: int) -> dict:
+def _record_of(vote: QueuedVote, status: str, reason: str | None, shard: int) -> dict:
+    """The votes item (PK id) for a vote: counted ones remember their tally shard."""
     record = {
         "id": vote.id,
         "topic_id": vote.topic_id,
         "choice_id": vote.choice_id,
         "queued_at": vote.queued_at,
         "created": utc_now(),
-        "status": "rejected" if reason else "counted",
+        "status": status,
         "reason": reason,
         "voter_id": vote.voter_id,
-        "shard": shard if reason is None else None,
+        "shard": shard if status == "counted" else None,
     }
     return {k: v for k, v in record.items() if v is not None}
 

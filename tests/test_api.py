@@ -20,7 +20,14 @@ def create(client, admin, title="I want to quit working computers and become a .
 
 def test_create_topic_shape(client, admin):
     topic = create(client, admin)
-    assert set(topic) == {"id", "created", "last_upd", "is_active", "title", "choices"}
+    original = {"id", "created", "last_upd", "is_active", "title", "choices"}
+    # The original's fields, plus the integrity settings with their defaults.
+    assert set(topic) == original | {"vote_limit", "closes_at", "results_visibility"}
+    assert (topic["vote_limit"], topic["closes_at"], topic["results_visibility"]) == (
+        "unlimited",
+        None,
+        "always",
+    )
     assert len(topic["id"]) == 36 and topic["created"] == topic["last_upd"]
     # UTC ISO-8601 with microseconds, no offset: the original's format.
     assert len(topic["created"]) == len("2021-12-28T00:48:55.871230")

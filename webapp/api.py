@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, request
+import functools
+
+from flask import Blueprint, Response, abort, g, request
 from pydantic import TypeAdapter
 
-from . import services
-from .auth import admin_key_required
+from . import export, services
+from .admin import signed_in
+from .auth import admin_key_required, is_admin_request
 from .body import parse
 from .metrics import counts_votes
 from .openapi import doc
@@ -74,11 +77,7 @@ def update_topic(topic_id):
 def list_topics():
     """All topics, open first, newest first."""
     query = _query(TopicQuery)
-    voting = services.voting()
-    return [
-        topic_json(t, voting.counts(t["id"]) if query.include_votes else None)
-        for t in voting.topics()
-    ]
+    return [_with_results(t, query) for t in services.voting().topics()]
 
 
 @bp.get("/topics/<topic_id>")
@@ -87,9 +86,44 @@ def get_topic(topic_id):
     """One topic; with include_votes, its results (one GetItem + one Query)."""
     _check_id(topic_id)
     query = _query(TopicQuery)
+    return _with_results(services.voting().topic(topic_id, fresh=True), query)
+
+
+def _with_results(topic: dict, query: TopicQuery) -> dict:
+    """The topic, with its results when asked for and its results_visibility allows."""
+    if not query.include_votes:
+        return topic_json(topic)
     voting = services.voting()
-    topic = voting.topic(topic_id, fresh=True)
-    return topic_json(topic, voting.counts(topic_id) if query.include_votes else None)
+    if not voting.results_visible(topic, query.voter_id, is_admin=is_admin_request()):
+        return {**topic_json(topic), "results_hidden": True}
+    return topic_json(topic, voting.counts(topic["id"]))
+
+
+def _admin_key_or_session(view):
+    """The admin key, as every admin API call, or a signed-in admin session:
+    the admin page links here, and a browser following a link sends no key."""
+    keyed = admin_key_required(view)
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        return view(*args, **kwargs) if signed_in() else keyed(*args, **kwargs)
+
+    wrapped.admin_only = True
+    return wrapped
+
+
+@bp.get("/topics/<topic_id>/export.csv")
+@doc("Download a topic's results and votes as CSV (admin)", responses={200: "text/csv"})
+@_admin_key_or_session
+def export_topic_csv(topic_id):
+    """Results per choice, then one row per vote; streamed a page of votes at a time."""
+    _check_id(topic_id)
+    voting = services.voting()
+    topic = voting.topic(topic_id, fresh=True)  # a 404 before the first byte, not mid-stream
+    response = Response(export.csv_chunks(voting.store, [topic]), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=export.csv_filename(topic))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/votes")

@@ -34,6 +34,11 @@ def presented_key() -> str | None:
     return None
 
 
+def is_admin_request() -> bool:
+    """Does this request carry the admin key? (For reads that admins see more of.)"""
+    return key_matches(presented_key(), current_app.config["SETTINGS"].api_key)
+
+
 def admin_key_required(view):
     """401 unless the request carries the admin key; 503 when none is configured."""
 

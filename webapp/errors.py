@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .queue import QueueUnavailable
 from .store import BadCursor, Conflict, NotFound, StoreUnavailable
-from .voting import ChoiceNotInTopic, TopicClosed, TopicNotFound
+from .voting import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,17 @@ def init_app(app: Flask) -> None:
     def topic_closed(exc):
         return error_response(409, "This topic is closed: it does not take votes")
 
+    @app.errorhandler(VoterRequired)
+    def voter_required(exc):
+        return error_response(422, "voter_id is required: this topic counts one vote per voter")
+
+    @app.errorhandler(AlreadyVoted)
+    def already_voted(exc):
+        return error_response(409, "You have already voted on this topic")
+
     @app.errorhandler(Conflict)
     def conflict(exc):
-        return error_response(409, "The topic changed while you were editing it; reload and retry")
+        return error_response(409, "It changed while you were working on it; reload and try again")
 
     @app.errorhandler(BadCursor)
     def bad_cursor(exc):

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 MIN_CHOICES = 2
 MAX_CHOICES = 50
@@ -31,7 +31,16 @@ def new_id() -> str:
 
 def utc_now() -> str:
     """UTC ISO-8601 with microseconds and no offset: the original's format."""
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    """`moment` in UTC, in the original's format (comparable as text)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+VoteLimit = Literal["unlimited", "one_per_voter", "changeable"]
+ResultsVisibility = Literal["always", "after_vote", "after_close"]
 
 
 class _Request(BaseModel):
@@ -49,11 +58,35 @@ class ChoiceIn(BaseModel):
 
 
 class TopicIn(_Request):
-    """Body of POST /topics and PUT /topics/{id}."""
+    """Body of POST /topics and PUT /topics/{id}.
+
+    The fields the original did not have (vote_limit, closes_at,
+    results_visibility) keep their stored value on PUT when left out, so the
+    original's clients cannot reset them by accident. Send `closes_at: null`
+    explicitly to remove a deadline.
+    """
 
     is_active: bool = True
     title: Title
     choices: list[ChoiceIn] = Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES)
+    vote_limit: VoteLimit | None = Field(
+        default=None, description="unlimited (default), one_per_voter or changeable."
+    )
+    closes_at: datetime | None = Field(
+        default=None,
+        description="UTC deadline (ISO-8601 with offset). Votes queued before it count.",
+    )
+    results_visibility: ResultsVisibility | None = Field(
+        default=None, description="always (default), after_vote or after_close."
+    )
+
+    @field_validator("closes_at")
+    @classmethod
+    def _naive_means_utc(cls, value: datetime | None) -> datetime | None:
+        # The original's timestamps carry no offset and mean UTC: read those so too.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class VoteIn(_Request):
@@ -80,6 +113,12 @@ class TopicOut(BaseModel):
     is_active: bool
     title: str
     choices: list[ChoiceOut]
+    vote_limit: VoteLimit = "unlimited"
+    closes_at: str | None = None
+    results_visibility: ResultsVisibility = "always"
+    results_hidden: bool | None = Field(
+        default=None, description="true when include_votes was asked but the topic hides results."
+    )
     total_votes: int | None = Field(default=None, description="Present with include_votes.")
 
 
@@ -99,8 +138,12 @@ class VoteRecord(BaseModel):
     topic_id: str
     choice_id: str
     created: str
-    status: Literal["counted", "rejected"]
-    reason: str | None = None
+    status: Literal["counted", "rejected", "replaced"]
+    reason: str | None = Field(
+        default=None,
+        description="Why not counted: topic_closed, choice_removed, duplicate_voter, "
+        "voter_required, changed_by_voter.",
+    )
 
 
 class VotePage(BaseModel):
@@ -126,6 +169,9 @@ class QueuedVote(BaseModel):
     queued_at: str
     voter_id: str | None = None
     request_id: str | None = None
+    # The topic's vote_limit when the vote was accepted; the worker's
+    # transaction checks it still holds.
+    vote_limit: str = "unlimited"
 
 
 def percentages(counts: list[int]) -> list[int]:
@@ -173,6 +219,9 @@ class TopicQuery(BaseModel):
     include_votes: bool = Field(
         default=False, description="true/false, 1/0, yes/no, on/off: add vote counts."
     )
+    voter_id: VoterId | None = Field(
+        default=None, description="For topics that show results only after voting."
+    )
 
 
 class VoteListQuery(BaseModel):
@@ -199,6 +248,9 @@ def topic_json(topic: dict, counts: dict[str, int] | None = None) -> dict:
         "is_active": topic["is_active"],
         "title": topic["title"],
         "choices": choices,
+        "vote_limit": topic.get("vote_limit", "unlimited"),
+        "closes_at": topic.get("closes_at"),
+        "results_visibility": topic.get("results_visibility", "always"),
     }
     if counts is not None:
         numbers = [counts.get(c["id"], 0) for c in choices]
@@ -215,12 +267,3 @@ def vote_json(record: dict) -> dict:
     if record.get("reason"):
         body["reason"] = record["reason"]
     return body
-
-
-def refusal_reason(topic: dict, choice_id: str) -> str | None:
-    """Why a vote for `choice_id` may not count on `topic` now, or None if it may."""
-    if not topic.get("is_active", False):
-        return "topic_closed"
-    if choice_id not in {c["id"] for c in topic.get("choices", [])}:
-        return "choice_removed"
-    return None

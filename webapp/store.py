@@ -7,6 +7,9 @@ Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
            vote the worker recorded, `status` counted or rejected.
 - tallies  PK topic_id, SK slot = "<choice_id>#<shard>". `count` per shard;
            a choice's votes are the sum of its shards.
+- ballots  PK topic_id, SK voter_id. A voter's standing vote on a topic
+           (vote_id, choice_id, queued_at, shard): what makes "one vote per
+           voter" a database rule rather than a hope.
 
 Reading a topic with results is one GetItem plus one Query, whatever the
 number of votes. Botocore errors never leave this module: they are re-raised
@@ -27,7 +30,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 DDL_DIR = Path(__file__).resolve().parent.parent / "ddl"
-TABLES = ("topics", "votes", "tallies")
+TABLES = ("topics", "votes", "tallies", "ballots")
 VOTES_BY_TOPIC = "topic_id-created-index"
 # BatchWriteItem takes at most 25 items; throttled parts come back as UnprocessedItems.
 BATCH_WRITE_SIZE = 25
@@ -73,11 +76,22 @@ def slot(choice_id: str, shard: int) -> str:
 
 @dataclass
 class VoteWrite:
-    """One vote to record: its record, and whether it adds to the tally."""
+    """One vote to record: its record, whether it adds to the tally, and voter work.
+
+    `ballot` is the voter's ballot to store; `expect_vote_id` what the stored
+    ballot must hold first (None: no ballot yet, "*": anything). `replaces` is
+    the ballot this vote supersedes (its vote comes off the tally and its
+    record is marked replaced). `policy` is the topic's vote_limit the caller
+    assumed; the transaction checks it.
+    """
 
     record: dict
     counted: bool
     shard: int = 0
+    ballot: dict | None = None
+    expect_vote_id: str | None = "*"
+    replaces: dict | None = None
+    policy: str = "unlimited"
 
 
 @dataclass
@@ -94,6 +108,7 @@ class Store:
         self.topics = f"{table_prefix}topics"
         self.votes = f"{table_prefix}votes"
         self.tallies = f"{table_prefix}tallies"
+        self.ballots = f"{table_prefix}ballots"
 
     # -- schema -------------------------------------------------------------
 
@@ -283,7 +298,7 @@ class Store:
         """The items of one batch transaction and, per item, what it stands for."""
         items, owners = [], []
         increments: dict[tuple[str, str], int] = {}
-        checks: dict[str, set[str]] = {}
+        checks: dict[str, dict] = {}
         for write in writes:
             items.append(
                 {
@@ -295,29 +310,31 @@ class Store:
                 }
             )
             owners.append(write)
+            topic_id = write.record["topic_id"]
             if write.counted:
-                topic_id, choice_id = write.record["topic_id"], write.record["choice_id"]
+                choice_id = write.record["choice_id"]
                 key = (topic_id, slot(choice_id, write.shard))
                 increments[key] = increments.get(key, 0) + 1
-                checks.setdefault(topic_id, set()).add(choice_id)
-        for topic_id, choice_ids in checks.items():
-            names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(choice_ids))}
-            condition = " AND ".join(
-                ["is_active = :active"] + [f"contains(choice_ids, {n})" for n in names]
-            )
-            items.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self.topics,
-                        "Key": {"id": {"S": topic_id}},
-                        "ConditionExpression": condition,
-                        "ExpressionAttributeValues": {":active": {"BOOL": True}, **names},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            )
+                check = checks.setdefault(
+                    topic_id, {"choices": set(), "latest": "", "policy": write.policy}
+                )
+                check["choices"].add(choice_id)
+                check["latest"] = max(check["latest"], write.record["queued_at"])
+            if write.ballot is not None:
+                items.append(self._ballot_put(write))
+                owners.append(("ballot", (topic_id, write.ballot["voter_id"])))
+            if write.replaces is not None:
+                old = write.replaces
+                key = (topic_id, slot(old["choice_id"], old.get("shard", 0)))
+                increments[key] = increments.get(key, 0) - 1
+                items.append(self._mark_replaced(old["vote_id"]))
+                owners.append(("replaced", old["vote_id"]))
+        for topic_id, check in checks.items():
+            items.append(self._topic_check(topic_id, check))
             owners.append(("topic", topic_id))
         for (topic_id, slot_key), count in increments.items():
+            if count == 0:
+                continue  # a voter moved a vote within one slot: nothing to add
             items.append(
                 {
                     "Update": {
@@ -335,6 +352,90 @@ class Store:
             owners.append(("tally", topic_id))
         return items, owners
 
+    def _topic_check(self, topic_id: str, check: dict) -> dict:
+        """ConditionCheck on topics PK id: open for the batch's latest vote, same
+        vote_limit as assumed, and every voted choice still present."""
+        names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(check["choices"]))}
+        condition = " AND ".join(
+            [
+                "is_active = :active",
+                # Topics stored before vote_limit existed are unlimited.
+                "(vote_limit = :policy OR attribute_not_exists(vote_limit))"
+                if check["policy"] == "unlimited"
+                else "vote_limit = :policy",
+                "(attribute_not_exists(closes_at) OR closes_at > :latest)",
+            ]
+            + [f"contains(choice_ids, {n})" for n in names]
+        )
+        values = {
+            ":active": {"BOOL": True},
+            ":policy": {"S": check["policy"]},
+            ":latest": {"S": check["latest"]},
+            **names,
+        }
+        return {
+            "ConditionCheck": {
+                "TableName": self.topics,
+                "Key": {"id": {"S": topic_id}},
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _ballot_put(self, write: VoteWrite) -> dict:
+        """Put on ballots PK topic_id SK voter_id, guarded by what the caller read."""
+        put = {"TableName": self.ballots, "Item": to_item({**write.ballot, "shard": write.shard})}
+        if write.expect_vote_id is None:
+            put["ConditionExpression"] = "attribute_not_exists(voter_id)"
+        elif write.expect_vote_id != "*":
+            put["ConditionExpression"] = "vote_id = :standing"
+            put["ExpressionAttributeValues"] = {":standing": {"S": write.expect_vote_id}}
+        return {"Put": put}
+
+    def _mark_replaced(self, vote_id: str) -> dict:
+        """Update votes PK id: a counted vote its voter changed becomes `replaced`."""
+        return {
+            "Update": {
+                "TableName": self.votes,
+                "Key": {"id": {"S": vote_id}},
+                "UpdateExpression": "SET #status = :replaced, reason = :why",
+                "ConditionExpression": "#status = :counted",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":replaced": {"S": "replaced"},
+                    ":why": {"S": "changed_by_voter"},
+                    ":counted": {"S": "counted"},
+                },
+            }
+        }
+
+    def get_ballots(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """BatchGetItem on ballots PK topic_id SK voter_id: {(topic, voter): ballot}."""
+        found: dict[tuple[str, str], dict] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique, 100):
+            request = {
+                self.ballots: {
+                    "Keys": [{"topic_id": {"S": t}, "voter_id": {"S": v}} for t, v in chunk],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                try:
+                    answer = self.client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise _unavailable(exc) from exc
+                for item in answer.get("Responses", {}).get(self.ballots, []):
+                    ballot = from_item(item)
+                    found[(ballot["topic_id"], ballot["voter_id"])] = ballot
+                request = answer.get("UnprocessedKeys") or None
+        return found
+
+    def get_ballot(self, topic_id: str, voter_id: str) -> dict | None:
+        """GetItem on ballots PK topic_id SK voter_id."""
+        return self.get_ballots([(topic_id, voter_id)]).get((topic_id, voter_id))
+
     @staticmethod
     def _sort_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
         """Read why a transaction was cancelled; return the duplicate votes.
@@ -351,6 +452,9 @@ class Store:
             elif code == "ConditionalCheckFailed" and owner[0] == "topic":
                 item = reason.get("Item")
                 raise TopicChanged(owner[1], _topic(item) if item else None)
+            elif code == "ConditionalCheckFailed" and owner[0] in ("ballot", "replaced"):
+                # Another worker moved this voter's ballot since we read it.
+                raise BallotChanged(str(owner[1]))
             elif code in RETRYABLE_CODES:
                 retryable.append(code)
             else:
@@ -360,7 +464,15 @@ class Store:
         return duplicates
 
     def delete_vote(self, vote_id: str) -> dict:
-        """Delete votes PK id and, if it was counted, take it off its tally slot, atomically."""
+        """Delete votes PK id, atomically with what it contributed.
+
+        If it was counted, its tally slot (tallies PK topic_id SK
+        "<choice>#<shard>") goes down by one; if it is the voter's standing
+        ballot (ballots PK topic_id SK voter_id), the ballot goes too, so the
+        voter may vote again. The vote's status is a condition: a vote changed
+        meanwhile (counted -> replaced) cancels the delete instead of
+        decrementing the wrong tally.
+        """
         vote = self.get_vote(vote_id)
         if vote is None:
             raise NotFound(vote_id)
@@ -369,7 +481,9 @@ class Store:
                 "Delete": {
                     "TableName": self.votes,
                     "Key": {"id": {"S": vote_id}},
-                    "ConditionExpression": "attribute_exists(id)",
+                    "ConditionExpression": "#status = :status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":status": {"S": vote["status"]}},
                 }
             }
         ]
@@ -389,12 +503,28 @@ class Store:
                     }
                 }
             )
+        ballot = self.get_ballot(vote["topic_id"], vote["voter_id"]) if vote.get("voter_id") else None
+        if ballot and ballot.get("vote_id") == vote_id:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self.ballots,
+                        "Key": {
+                            "topic_id": {"S": vote["topic_id"]},
+                            "voter_id": {"S": vote["voter_id"]},
+                        },
+                        "ConditionExpression": "vote_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": vote_id}},
+                    }
+                }
+            )
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if _code(exc) == "TransactionCanceledException":
-                # Someone deleted it first: the tally was adjusted once, by them.
-                raise NotFound(vote_id) from exc
+                if self.get_vote(vote_id) is None:
+                    raise NotFound(vote_id) from exc  # deleted first by someone else
+                raise Conflict(vote_id) from exc
             raise _unavailable(exc) from exc
         return vote
 
@@ -567,6 +697,10 @@ class BadCursor(StoreError):
 
 class WriteRetryable(StoreError):
     """A transaction cancelled by a conflict or throttling: nothing written, try again."""
+
+
+class BallotChanged(StoreError):
+    """A voter's ballot changed since it was read: read it again and re-plan."""
 
 
 class TopicChanged(StoreError):

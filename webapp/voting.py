@@ -13,10 +13,12 @@ from .models import (
     QueuedVote,
     TopicIn,
     VoteIn,
+    iso,
     merge_choices,
     new_id,
     utc_now,
 )
+from .policy import is_open
 from .queue import VoteQueue
 from .store import Store
 
@@ -40,6 +42,7 @@ class Voting:
             "is_active": data.is_active,
             "title": data.title,
             "choices": merge_choices([], [c.model_copy(update={"id": None}) for c in data.choices]),
+            **_settings_of(data, {}),
         }
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
@@ -54,6 +57,7 @@ class Voting:
             "is_active": data.is_active,
             "choices": merge_choices(current["choices"], data.choices),
             "last_upd": utc_now(),
+            **_settings_of(data, current),
         }
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
@@ -96,19 +100,57 @@ class Voting:
             topic = self.topic(vote.topic_id, fresh=True)
             if vote.choice_id not in {c["id"] for c in topic["choices"]}:
                 raise ChoiceNotInTopic(vote.choice_id)
-        if not topic["is_active"]:
+        queued_at = utc_now()
+        if not is_open(topic, queued_at):
             raise TopicClosed(vote.topic_id)
+        voter_id = voter_id or vote.voter_id
+        limit = topic.get("vote_limit", "unlimited")
+        if limit != "unlimited" and not voter_id:
+            raise VoterRequired(vote.topic_id)
+        if limit == "one_per_voter" and self.store.get_ballot(vote.topic_id, voter_id):
+            # The fast answer; the worker's conditional write is the real guard
+            # (two votes racing through intake are settled there).
+            raise AlreadyVoted(vote.topic_id)
         message = QueuedVote(
             id=new_id(),
             topic_id=vote.topic_id,
             choice_id=vote.choice_id,
-            queued_at=utc_now(),
-            voter_id=voter_id or vote.voter_id,
+            queued_at=queued_at,
+            voter_id=voter_id,
             request_id=request_id,
+            vote_limit=limit,
         )
         with timed_send():
             self.queue.send(message.model_dump(exclude_none=True))
         return message
+
+
+    def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
+        """Whether this voter has a recorded ballot on the topic (any policy)."""
+        return bool(voter_id) and self.store.get_ballot(topic_id, voter_id) is not None
+
+    def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
+        """The topic's results_visibility rule for this viewer; admins always see."""
+        rule = topic.get("results_visibility", "always")
+        if is_admin or rule == "always":
+            return True
+        if rule == "after_close":
+            return not is_open(topic, utc_now())
+        return self.has_voted(topic["id"], voter_id)
+
+
+def _settings_of(data: TopicIn, current: dict) -> dict:
+    """vote_limit, closes_at and results_visibility: given values, else the stored ones."""
+    given = data.model_fields_set
+    closes_at = current.get("closes_at")
+    if "closes_at" in given:
+        closes_at = iso(data.closes_at) if data.closes_at else None
+    return {
+        "vote_limit": data.vote_limit or current.get("vote_limit", "unlimited"),
+        "results_visibility": data.results_visibility
+        or current.get("results_visibility", "always"),
+        "closes_at": closes_at,
+    }
 
 
 class VotingError(Exception):
@@ -125,3 +167,11 @@ class ChoiceNotInTopic(VotingError):
 
 class TopicClosed(VotingError):
     """The topic does not take votes now."""
+
+
+class VoterRequired(VotingError):
+    """The topic allows one vote per voter, and the vote names no voter."""
+
+
+class AlreadyVoted(VotingError):
+    """This voter's vote on a one-per-voter topic is already recorded."""
