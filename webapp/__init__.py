@@ -34,13 +34,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.config.update(config)
 
-    from . import api, cli, errors, health, logs, metrics, openapi, services
+    from . import api, cli, errors, health, limits, logs, metrics, openapi, services
 
     # First, so every later hook (and its log lines) sees g.request_id.
     logs.init_app(app)
     metrics.init_app(app)
     services.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

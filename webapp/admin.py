@@ -32,6 +32,7 @@ from .auth import key_matches
 from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice
 from .pages import get_topic, is_htmx
 from .store import Conflict
+from .limits import limit_login
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -84,6 +85,7 @@ def _safe_next(value: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_login
 def login():
     """The sign-in form; the key or password is compared in constant time."""
     api_key, password = _credentials()

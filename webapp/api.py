@@ -11,6 +11,7 @@ from . import export, services
 from .admin import signed_in
 from .auth import admin_key_required, is_admin_request
 from .body import parse
+from .limits import limit_votes
 from .metrics import counts_votes
 from .openapi import doc
 from .models import (
@@ -128,6 +129,7 @@ def export_topic_csv(topic_id):
 
 @bp.post("/votes")
 @doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteQueued}, status=202)
+@limit_votes
 @counts_votes
 def cast_vote():
     """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""

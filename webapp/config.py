@@ -57,6 +57,12 @@ class Settings:
     # The worker's /metrics and /healthz port (the original's 9191); 0 turns it off.
     metrics_port: int = 9191
     log_level: str = "INFO"
+    # Abuse limits (Flask-Limiter syntax, "" turns one off) and where they count.
+    # Votes: generous, since a whole room may share one NAT address; the
+    # voter policies, not this, are what stop double voting.
+    rate_limit_votes: str = "600 per minute"
+    rate_limit_login: str = "10 per minute"
+    ratelimit_storage_uri: str = "memory://"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -79,9 +85,12 @@ class Settings:
             port=int(_env("PORT", "8000")),
             web_concurrency=int(_env("WEB_CONCURRENCY", "2")),
             web_threads=int(_env("WEB_THREADS", "8")),
-            trusted_proxies=_env("TRUSTED_PROXIES", "127.0.0.1,::1"),
+            trusted_proxies=os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1"),  # "" trusts none
             metrics_port=int(_env("METRICS_PORT", "9191")),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
+            rate_limit_votes=os.environ.get("RATE_LIMIT_VOTES", "600 per minute"),
+            rate_limit_login=os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
+            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
         )
 
     def table_name(self, base: str) -> str:

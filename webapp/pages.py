@@ -27,6 +27,7 @@ from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
 from . import services, voter
+from .limits import limit_votes
 from .models import Id, VoteIn, topic_json
 from .queue import QueueUnavailable
 from .voting import ChoiceNotInTopic, TopicClosed, TopicNotFound
@@ -172,6 +173,7 @@ def render_topic(topic: dict, vote: dict | None = None, message: str | None = No
 
 
 @bp.post("/t/<topic_id>/vote")
+@limit_votes
 def vote(topic_id):
     """Cast a vote from the form: 303 to the topic page, or the vote partial for htmx (202)."""
     topic = get_topic(topic_id)
@@ -229,6 +231,14 @@ def vote_status(topic_id, vote_id):
     state = vote_state(topic, vote_id, polls)
     response = _vary(make_response(render_template("_vote_status.html", topic=topic, vote=state)))
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on pages without an icon link (/docs, JSON): same icon."""
+    response = current_app.send_static_file("favicon.svg")
+    response.mimetype = "image/svg+xml"
     return response
 
 
