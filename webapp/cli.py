@@ -6,16 +6,24 @@ message when AWS cannot be reached or refuses.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
-from . import services
+from . import export, repair, services
 from .queue import QueueUnavailable
 from .store import StoreUnavailable
+from .voting import TopicNotFound
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_aws)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
+    for command in repair.COMMANDS:
+        app.cli.add_command(command)
 
 
 @click.command("init-aws")
@@ -73,3 +81,78 @@ def aws_failure(what: str, exc: Exception) -> click.ClickException:
         if any(n in message for n in needles):
             return click.ClickException(f"{what}: {message}\nhint: {hint}")
     return click.ClickException(f"{what}: {message}")
+
+
+@click.command("export")
+@with_appcontext
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+    help="csv: results and one row per vote, for spreadsheets; jsonl: a backup `import` loads",
+)  # fmt: skip
+@click.option("--topic", "topic_id", metavar="ID", help="Only this topic (default: every topic).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=True, writable=True),
+    help="csv: a file (default: standard output); jsonl: a new or empty directory (required)",
+)  # fmt: skip
+def export_command(fmt, topic_id, output):
+    """Export topics, votes and results, from AWS or the embedded endpoint.
+
+    csv: a `result` row per choice and a `total` row per topic, then a `vote`
+    row per vote (vote id, topic, choice, created, status), UTF-8 with a BOM.
+    jsonl: one <table>.jsonl per table in DynamoDB's own export item format
+    ({"Item": {...}} per line) plus manifest.json. See docs/data.md.
+    """
+    voting = services.voting()
+    try:
+        if fmt == "jsonl":
+            if not output:
+                raise click.UsageError("--format jsonl needs --output DIRECTORY")
+            manifest = export.write_export(voting.store, Path(output), topic_id)
+            for base, entry in manifest["tables"].items():
+                click.echo(f"{base}: {entry['itemCount']} items", err=True)
+            click.echo(f"export written to {output}", err=True)
+            return
+        topics = [voting.topic(topic_id, fresh=True)] if topic_id else voting.topics()
+        chunks = export.csv_chunks(voting.store, topics)
+        if not output or output == "-":
+            for chunk in chunks:
+                click.echo(chunk, nl=False)
+            return
+        # Written beside the target and renamed at the end: no half file under its name.
+        partial = Path(f"{output}.partial")
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        partial.replace(output)
+        click.echo(f"CSV of {len(topics)} topic(s) written to {output}", err=True)
+    except TopicNotFound as exc:
+        raise click.ClickException(f"no topic with id {topic_id!r}") from exc
+    except (export.BadExport, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except StoreUnavailable as exc:
+        raise aws_failure("could not read from DynamoDB", exc) from exc
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--merge", is_flag=True,
+    help="Write into tables that already hold items; an item replaces the one with its key.",
+)  # fmt: skip
+def import_command(directory, merge):
+    """Load an `export --format jsonl` DIRECTORY into the tables.
+
+    The whole export is read and checked first (items, counts, checksums);
+    nothing is written if any of it is wrong. Without --merge every table must
+    be empty. Writes use BatchWriteItem, retrying unprocessed items.
+    """
+    store = services.voting().store
+    try:
+        written = export.load_export(store, export.ExportDir(Path(directory)), merge=merge)
+    except export.BadExport as exc:
+        raise click.ClickException(str(exc)) from exc
+    except StoreUnavailable as exc:
+        raise aws_failure("could not import into DynamoDB", exc) from exc
+    for base, count in written.items():
+        click.echo(f"{store.table_name(base)}: {count} items written")

@@ -177,6 +177,97 @@ class VoteQueue:
             raise QueueUnavailable(str(exc)) from exc
 
 
+class DeadLetters:
+    """The votes DLQ: look at what failed, and move it back to the votes queue."""
+
+    def __init__(self, queue: VoteQueue):
+        self.queue = queue
+        self.client = queue.client
+
+    @property
+    def url(self) -> str:
+        return self.queue._lookup(self.queue.dlq_name)
+
+    def _arn(self, url: str) -> str:
+        attributes = self.client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
+
+    def peek(self, limit: int = 10) -> list[Message]:
+        """Up to `limit` messages, left in the DLQ (visibility timeout 0)."""
+        seen: dict[str, Message] = {}
+        try:
+            for _ in range(3):  # SQS samples its servers: a few receives find more
+                answer = self.client.receive_message(
+                    QueueUrl=self.url,
+                    MaxNumberOfMessages=min(10, limit),
+                    VisibilityTimeout=0,
+                    MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                )
+                for m in answer.get("Messages", []):
+                    seen.setdefault(m["MessageId"], _message(m))
+                if len(seen) >= limit or not answer.get("Messages"):
+                    break
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return list(seen.values())[:limit]
+
+    def redrive(self) -> tuple[str, int]:
+        """Move every DLQ message back to the votes queue.
+
+        SQS's own StartMessageMoveTask where the endpoint has it (it runs in
+        the background: returns ("task", 0)); otherwise a receive, send,
+        delete loop (returns ("copied", n)). The loop sends before it deletes,
+        so a crash can only duplicate a message, which the worker's
+        conditional write absorbs.
+        """
+        try:
+            dlq_url, main_url = self.url, self.queue.url
+            try:
+                self.client.start_message_move_task(
+                    SourceArn=self._arn(dlq_url), DestinationArn=self._arn(main_url)
+                )
+                return "task", 0
+            except ClientError:
+                # No move API at this endpoint (moto answers 500, older SQS
+                # clones InvalidAction): the copy loop below works everywhere.
+                pass
+            moved = 0
+            while True:
+                answer = self.client.receive_message(
+                    QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60
+                )
+                messages = answer.get("Messages", [])
+                if not messages:
+                    return "copied", moved
+                sent = self.client.send_message_batch(
+                    QueueUrl=main_url,
+                    Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)],
+                )
+                done = {e["Id"] for e in sent.get("Successful", [])}
+                delete = [
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                    if str(i) in done
+                ]
+                if delete:
+                    self.client.delete_message_batch(QueueUrl=dlq_url, Entries=delete)
+                moved += len(delete)
+                if len(done) < len(messages):
+                    raise QueueUnavailable(f"{len(messages) - len(done)} messages could not be sent")
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+
+def _message(m: dict) -> Message:
+    return Message(
+        message_id=m["MessageId"],
+        receipt_handle=m["ReceiptHandle"],
+        body=m["Body"],
+        receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+        sent_timestamp_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
+    )
+
+
 def _code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 

@@ -204,22 +204,59 @@ class Store:
     def get_counts(self, topic_id: str) -> dict[str, int]:
         """Query PK topic_id of tallies: {choice_id: votes}, shards summed."""
         counts: dict[str, int] = {}
+        for slot_key, count in self.get_slot_counts(topic_id).items():
+            choice_id = slot_key.rsplit("#", 1)[0]
+            counts[choice_id] = counts.get(choice_id, 0) + count
+        return counts
+
+    def get_slot_counts(self, topic_id: str) -> dict[str, int]:
+        """Query PK topic_id of tallies: {"<choice_id>#<shard>": count}, one entry per item."""
         kwargs = {
             "TableName": self.tallies,
             "KeyConditionExpression": "topic_id = :t",
             "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ConsistentRead": True,
         }
+        return {
+            row["slot"]: row.get("count", 0)
+            for row in (from_item(item) for item in self._pages("query", kwargs))
+        }
+
+    def set_choice_tally(
+        self, topic_id: str, choice_id: str, seen: dict[str, int], target: int
+    ) -> None:
+        """Make a choice's tally `target`: shard 0 holds it, its other shards go to 0.
+
+        tallies PK topic_id, SK "<choice_id>#<shard>". Every slot written is
+        conditioned on still holding what the caller read (`seen`, slot ->
+        count; absent means no item), so a vote counted meanwhile cancels the
+        repair (Conflict) instead of being overwritten.
+        """
+        slots = {key: n for key, n in seen.items() if key.rsplit("#", 1)[0] == choice_id}
+        slots.setdefault(slot(choice_id, 0), None)
+        items = []
+        for key in sorted(slots):
+            value = target if key == slot(choice_id, 0) else 0
+            update = {
+                "TableName": self.tallies,
+                "Key": {"topic_id": {"S": topic_id}, "slot": {"S": key}},
+                "UpdateExpression": "SET #count = :value, choice_id = :c",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": {":value": {"N": str(value)}, ":c": {"S": choice_id}},
+            }
+            if slots[key] is None:
+                update["ConditionExpression"] = "attribute_not_exists(slot)"
+            else:
+                update["ConditionExpression"] = "#count = :seen"
+                update["ExpressionAttributeValues"][":seen"] = {"N": str(slots[key])}
+            items.append({"Update": update})
         try:
-            while True:
-                page = self.client.query(**kwargs)
-                for item in page.get("Items", []):
-                    row = from_item(item)
-                    choice_id = row["slot"].rsplit("#", 1)[0]
-                    counts[choice_id] = counts.get(choice_id, 0) + row.get("count", 0)
-                if "LastEvaluatedKey" not in page:
-                    return counts
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _code(exc) == "TransactionCanceledException":
+                raise Conflict(topic_id) from exc
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
             raise _unavailable(exc) from exc
 
     # -- votes ----------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""recount and dlq commands against a real moto server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import wait_until
+from webapp.models import QueuedVote, TopicIn, new_id, utc_now
+from worker import VoteWorker
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def counted_topic(voting):
+    topic = voting.create_topic(TopicIn(title="t", choices=[{"description": d} for d in "abc"]))
+    for i in range(5):
+        voting.queue.send(
+            QueuedVote(
+                id=new_id(), topic_id=topic["id"], choice_id=topic["choices"][i % 2]["id"], queued_at=utc_now()
+            ).model_dump()
+        )
+    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    wait_until(lambda: worker.process(voting.queue.receive(1)) and sum(voting.store.get_counts(topic["id"]).values()) == 5)
+    return topic
+
+
+def test_recount_without_drift(runner, counted_topic):
+    result = runner.invoke(args=["recount", counted_topic["id"]])
+    assert result.exit_code == 0, result.output
+    assert "5 counted votes, no drift" in result.output
+
+
+def test_recount_finds_and_fixes_drift(runner, voting, counted_topic):
+    topic_id, choice = counted_topic["id"], counted_topic["choices"][0]["id"]
+    # Damage the tally behind the app's back (as a buggy writer would).
+    voting.store.client.update_item(
+        TableName=voting.store.tallies,
+        Key={"topic_id": {"S": topic_id}, "slot": {"S": f"{choice}#3"}},
+        UpdateExpression="ADD #c :n",
+        ExpressionAttributeNames={"#c": "count"},
+        ExpressionAttributeValues={":n": {"N": "4"}},
+    )
+    assert voting.store.get_counts(topic_id)[choice] == 7
+    found = runner.invoke(args=["recount", topic_id])
+    assert found.exit_code == 1
+    assert "drift +4" in found.output and "--fix" in found.output
+    assert voting.store.get_counts(topic_id)[choice] == 7  # read-only without --fix
+    fixed = runner.invoke(args=["recount", "--all", "--fix"])
+    assert fixed.exit_code == 0, fixed.output
+    assert voting.store.get_counts(topic_id) == {choice: 3, counted_topic["choices"][1]["id"]: 2}
+    assert "no drift" in runner.invoke(args=["recount", topic_id]).output
+
+
+def test_recount_usage_and_unknown_topic(runner, aws_env):
+    assert runner.invoke(args=["recount"]).exit_code == 2
+    missing = runner.invoke(args=["recount", "00000000-0000-4000-8000-000000000000"])
+    assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_dlq_show_and_redrive(runner, voting, counted_topic):
+    dlq_url = voting.queue._lookup(voting.queue.dlq_name)
+    good = QueuedVote(
+        id=new_id(), topic_id=counted_topic["id"], choice_id=counted_topic["choices"][2]["id"], queued_at=utc_now()
+    ).model_dump()
+    bodies = ["{broken", json.dumps({"id": "x"}), json.dumps({**good, "id": new_id(), "topic_id": "no-such-topic"}), json.dumps(good)]
+    for body in bodies:
+        voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=body)
+    shown = runner.invoke(args=["dlq", "show", "--limit", "10"])
+    assert shown.exit_code == 0, shown.output
+    assert "~4 waiting" in shown.output
+    for why in ("not JSON", "not a vote message", "unknown topic", "looks valid now"):
+        assert why in shown.output
+    moved = runner.invoke(args=["dlq", "redrive"])
+    assert moved.exit_code == 0 and "moved 4 messages" in moved.output
+    assert voting.queue.message_counts(dead_letters=True)["waiting"] == 0
+    # The valid one is now recorded by a worker like any other vote.
+    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    wait_until(lambda: worker.process(voting.queue.receive(1)) and voting.store.get_vote(good["id"]))
+    assert voting.store.get_counts(counted_topic["id"])[good["choice_id"]] == 1
+
+
+def test_commands_fail_clearly_when_aws_is_unreachable(aws_env):
+    env = {**aws_env, "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_SQS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    import os
+
+    for args in (["recount", "--all"], ["dlq", "show"], ["dlq", "redrive"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp", *args],
+            env={**os.environ, **env, "AWS_MAX_ATTEMPTS": "1"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, (args, done.stderr)
+        assert "Error:" in done.stderr and "Traceback" not in done.stderr
