@@ -5,6 +5,13 @@ AWS_SQS_ENDPOINT_URL are set), creates the tables and queue, then runs the web
 app under gunicorn and the worker, in the foreground. Ctrl-C or SIGTERM stops
 everything; if any process dies, the rest are stopped and the exit is non-zero.
 
+The embedded endpoint keeps its data in memory, so this launcher keeps a
+snapshot of it in DATA_DIR (default .data/): restored on start before the web
+app and worker run, saved every SNAPSHOT_SECONDS by a `webapp.snapshot watch`
+child, and saved once more on a clean stop, after the web app and the worker
+have stopped (with the messages still waiting in the queues). A snapshot that
+cannot be read stops the start, and the file is left alone. See docs/data.md.
+
 The helpers here (free ports, starting moto, waiting for a URL) are also what
 the tests and benchmarks use to start real processes.
 """
@@ -12,6 +19,7 @@ the tests and benchmarks use to start real processes.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import secrets
 import signal
@@ -25,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 PYTHON = sys.executable
+SNAPSHOT_FILE = "snapshot.jsonl"
 
 
 def free_port() -> int:
@@ -49,10 +58,16 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
 
 
-def start_moto(port: int, **popen) -> subprocess.Popen:
-    """A moto server on 127.0.0.1:port serving every AWS service (DynamoDB and SQS here)."""
+def start_moto(port: int, stock: bool = False, **popen) -> subprocess.Popen:
+    """A moto server on 127.0.0.1:port serving every AWS service (DynamoDB and SQS here).
+
+    It runs through local_aws, which fixes moto's costs that grow with the data
+    stored (docs/architecture.md); `stock=True` runs moto unchanged, for benchmarks.
+    The port stays the last argument: callers read it from `process.args[-1]`.
+    """
+    flags = ["--stock"] if stock else []
     process = subprocess.Popen(
-        [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT, **popen
+        [PYTHON, "-m", "local_aws", *flags, "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT, **popen
     )
     wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
     return process
@@ -94,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run Voting Game on this machine: a local AWS endpoint (moto server) unless "
             "DYNAMODB_ENDPOINT_URL and AWS_SQS_ENDPOINT_URL are set, the tables and queue, "
             "the web app under gunicorn on HOST:PORT (127.0.0.1:8000) and the worker. "
-            "Ctrl-C stops everything. API_KEY and SECRET_KEY are generated when unset."
+            "Ctrl-C stops everything. API_KEY and SECRET_KEY are generated when unset. "
+            "With the local endpoint, its data is kept in DATA_DIR across restarts."
         )
     )
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -103,7 +119,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "0")),
         help="port of the embedded moto server (default: a free one)",
     )  # fmt: skip
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR") or ROOT / ".data"),
+        help="where the local endpoint's data is kept across restarts (DATA_DIR, default .data/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--snapshot-seconds", type=float,
+        default=float(os.environ.get("SNAPSHOT_SECONDS") or 30),
+        help="save the local endpoint's data this often (SNAPSHOT_SECONDS, default 30); "
+        "0: only when stopping",
+    )  # fmt: skip
     return parser
+
+
+def snapshot_command(*args) -> list[str]:
+    return [PYTHON, "-m", "webapp.snapshot", *map(str, args)]
+
+
+def lock_data_dir(data_dir: Path):
+    """Hold DATA_DIR for this run: two runs saving to one file would overwrite each other."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / ".lock", "w")  # held open (and locked) until the process exits
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RuntimeError(f"{data_dir} is in use by another `make run`") from None
+    return handle
+
+
+def final_save(snapshot: Path, processes: list[subprocess.Popen], env: dict) -> bool:
+    """Stop the web app and worker, then save with the waiting messages; the endpoint stays up."""
+    endpoint, others = processes[0], processes[1:]
+    stop(others)  # no intake and no worker: the tables and queues are still during the save
+    if endpoint.poll() is not None:
+        print(f"the local endpoint died: {snapshot} keeps the last periodic save", file=sys.stderr)
+        return False
+    print(f"saving data to {snapshot} ...", flush=True)
+    result = subprocess.run(snapshot_command("save", snapshot, "--queues"), env=env, cwd=ROOT)
+    if result.returncode != 0:
+        print(f"final save failed: {snapshot} keeps the last periodic save", file=sys.stderr)
+    return result.returncode == 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     processes: list[subprocess.Popen] = []
     stopping = False
+    snapshot: Path | None = None  # set once restored: only then may a save replace the file
+    status = 1
 
     def on_signal(signum, _frame):
         nonlocal stopping
@@ -119,10 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        if not (env.get("DYNAMODB_ENDPOINT_URL") and env.get("AWS_SQS_ENDPOINT_URL")):
+        local = not (env.get("DYNAMODB_ENDPOINT_URL") and env.get("AWS_SQS_ENDPOINT_URL"))
+        if local:
+            lock = lock_data_dir(args.data_dir)  # noqa: F841 - the lock lives as long as main
             moto_port = args.moto_port or free_port()
-            # The child ignores Ctrl-C from the terminal: we stop it last, ourselves.
-            processes.append(start_moto(moto_port, preexec_fn=_ignore_sigint))
+            # Its own session: moto handles SIGINT/SIGTERM itself, so Ctrl-C on the
+            # terminal's process group would end it before the final save. We stop it last.
+            processes.append(start_moto(moto_port, start_new_session=True))
             endpoint = f"http://127.0.0.1:{moto_port}"
             env.update(DYNAMODB_ENDPOINT_URL=endpoint, AWS_SQS_ENDPOINT_URL=endpoint)
             env.setdefault("AWS_ACCESS_KEY_ID", "embedded")
@@ -137,6 +198,16 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(
             [PYTHON, "-m", "flask", "--app", "webapp", "init-aws"], env=env, cwd=ROOT, check=True
         )
+        if local:
+            path = args.data_dir / SNAPSHOT_FILE
+            # A file that cannot be read fails here (exit 2), before anything could save over it.
+            subprocess.run(snapshot_command("restore", path), env=env, cwd=ROOT, check=True)
+            snapshot = path
+            if args.snapshot_seconds > 0:
+                watch = snapshot_command("watch", path, "--every", args.snapshot_seconds)
+                processes.append(
+                    subprocess.Popen(watch, env=env, cwd=ROOT, preexec_fn=_ignore_sigint)
+                )
         processes.append(subprocess.Popen(worker_command(), env=env, cwd=ROOT, preexec_fn=_ignore_sigint))
         web = subprocess.Popen(
             gunicorn_command(args.host, args.port), env=env, cwd=ROOT, preexec_fn=_ignore_sigint
@@ -149,20 +220,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  API docs: {url}/docs", flush=True)
         if generated_key:
             print(f"  API_KEY (generated for this run): {env['API_KEY']}", flush=True)
+        if snapshot:
+            every = f"every {args.snapshot_seconds:g}s and " if args.snapshot_seconds > 0 else ""
+            print(f"  data:     {snapshot} (saved {every}on Ctrl-C)", flush=True)
         print("Press Ctrl-C to stop.\n", flush=True)
-        while not stopping:
+        status = 0
+        while not stopping and status == 0:
             for process in processes:
                 if process.poll() is not None:
                     print(f"{process.args[:3]} exited with {process.returncode}", file=sys.stderr)
-                    return 1
+                    status = 1
             time.sleep(0.5)
-        return 0
     except (subprocess.CalledProcessError, RuntimeError, TimeoutError) as exc:
         print(f"make run failed: {exc}", file=sys.stderr)
-        return 1
+        status = 1
     finally:
         print("stopping...", flush=True)
+        if snapshot and not final_save(snapshot, processes, env):
+            status = 1
         stop(processes)
+    return status
 
 
 def _ignore_sigint():

@@ -93,9 +93,15 @@ def spec(app) -> dict:
                 }
             responses = {}
             for code, model in meta["responses"].items():
+                # A string is a media type (e.g. "text/csv"): a download, not a JSON model.
+                content = (
+                    {model: {"schema": {"type": "string"}}}
+                    if isinstance(model, str)
+                    else {"application/json": {"schema": ref(model)}}
+                )
                 responses[str(code)] = {
                     "description": _REASONS.get(code, "Answer"),
-                    "content": {"application/json": {"schema": ref(model)}},
+                    "content": content,
                 }
             for code in _errors_for(meta, view):
                 responses.setdefault(

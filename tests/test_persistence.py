@@ -1,0 +1,327 @@
+"""The embedded mode keeps its data: `embedded.py` (what `make run` runs) as a real process.
+
+A clean stop and start gives the same API answers; a kill -9 of every
+process comes back with the last periodic save; a damaged snapshot stops the
+start with a clear message and is left as it was. The snapshot module itself
+(tables, waiting messages, the consistency check) is tested on the moto server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import embedded
+from tests.conftest import ADMIN_KEY, make_env, provision, wait_until
+from webapp import snapshot
+from webapp.export import item_line
+from webapp.queue import VoteQueue
+from webapp.store import TABLES, Store
+
+ADMIN = {"X-API-Key": ADMIN_KEY}
+# The variables that would point embedded.py at an outside endpoint (the
+# test session's moto) instead of starting its own.
+OUTSIDE = ("DYNAMODB_ENDPOINT_URL", "AWS_SQS_ENDPOINT_URL", "TABLE_PREFIX")
+
+
+class Embedded:
+    """`python embedded.py` in its own session, like a terminal running `make run`."""
+
+    def __init__(self, data_dir: Path, logdir: Path, **extra: str):
+        self.port = embedded.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k not in OUTSIDE}
+        env.update(
+            API_KEY=ADMIN_KEY, SECRET_KEY="test-secret", WORKER_WAIT_SECONDS="1",
+            TOPIC_CACHE_SECONDS="0", RESULTS_CACHE_SECONDS="0", METRICS_PORT="0",
+            DATA_DIR=str(data_dir), SNAPSHOT_SECONDS="3600",
+        )  # fmt: skip
+        env.update(extra)
+        self.log = logdir / f"embedded-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [embedded.PYTHON, str(embedded.ROOT / "embedded.py"), "--port", str(self.port)],
+                env=env, cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def ready(self) -> Embedded:
+        embedded.wait_for_http(f"{self.base}/healthz", timeout=60, process=self.process)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def ctrl_c(self) -> int:
+        """SIGINT to the foreground process group, as a terminal's Ctrl-C."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=120)
+
+    def power_cut(self) -> None:
+        """SIGKILL to every process of the run at once (moto runs in its own session)."""
+        pids = _descendants(self.process.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.power_cut()
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return found
+
+
+@pytest.fixture
+def start(tmp_path):
+    runs = []
+
+    def start_run(data_dir: Path, **extra: str) -> Embedded:
+        run = Embedded(data_dir, tmp_path, **extra)
+        runs.append(run)
+        return run
+
+    yield start_run
+    for run in runs:
+        run.stop()
+
+
+def answers(http, base) -> dict:
+    """Every read answer of the API, for all topics and their votes."""
+    topics = http.get(f"{base}/topics", params={"include_votes": "true"}).json()
+    result = {"list": topics, "plain": http.get(f"{base}/topics").json()}
+    for topic in topics:
+        result[topic["id"]] = http.get(f"{base}/topics/{topic['id']}").json()
+        page = http.get(f"{base}/votes", params={"topic_id": topic["id"], "limit": 100}).json()
+        result[f"votes {topic['id']}"] = page
+        for record in page["items"]:
+            result[record["id"]] = http.get(f"{base}/votes/{record['id']}").json()
+    return result
+
+
+def create_topic(http, base, title) -> dict:
+    answer = http.post(
+        f"{base}/topics", headers=ADMIN,
+        json={"title": title, "choices": [{"description": "Yes"}, {"description": "No"}]},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def cast(http, base, topic, index) -> str:
+    body = {"topic_id": topic["id"], "choice_id": topic["choices"][index]["id"]}
+    answer = http.post(f"{base}/votes", json=body)
+    assert answer.status_code == 202, answer.text
+    return answer.json()["id"]
+
+
+def counted(http, base, vote_ids) -> bool:
+    return all(http.get(f"{base}/votes/{v}").status_code == 200 for v in vote_ids)
+
+
+def saved_topic_ids(path: Path) -> set[str]:
+    return {
+        item["id"]["S"]
+        for kind, name, item in snapshot._records(path)
+        if kind == "table" and name == "topics"
+    }
+
+
+def test_clean_stop_and_start_give_the_same_answers(start, tmp_path, http):
+    data = tmp_path / "data"
+    first = start(data).ready()
+    lunch, tabs = create_topic(http, first.base, "Lunch?"), create_topic(http, first.base, "Tabs?")
+    picks = [(lunch, 0), (lunch, 1), (lunch, 0), (tabs, 1)]
+    votes = [cast(http, first.base, topic, index) for topic, index in picks]
+    wait_until(lambda: counted(http, first.base, votes))
+    closed = {**tabs, "is_active": False}
+    assert http.put(f"{first.base}/topics/{tabs['id']}", json=closed, headers=ADMIN).ok
+    before = answers(http, first.base)
+
+    # A second run on the same data directory would overwrite this one's saves.
+    second = start(data)
+    assert second.process.wait(timeout=60) == 1
+    assert "is in use by another `make run`" in second.output()
+
+    assert first.ctrl_c() == 0, first.output()
+    assert "saving data to" in first.output()
+    again = start(data).ready()
+    assert answers(http, again.base) == before
+    # And it goes on working: a new vote is counted on top of the restored ones.
+    late = cast(http, again.base, lunch, 1)
+    wait_until(lambda: counted(http, again.base, [late]))
+    result = http.get(f"{again.base}/topics/{lunch['id']}", params={"include_votes": "1"}).json()
+    assert [c["vote_count"] for c in result["choices"]] == [2, 2]
+    assert again.ctrl_c() == 0
+
+
+def test_kill_9_comes_back_with_the_last_periodic_save(start, tmp_path, http):
+    data = tmp_path / "data"
+    first = start(data, SNAPSHOT_SECONDS="1").ready()
+    kept = create_topic(http, first.base, "Saved before the crash")
+    path = data / embedded.SNAPSHOT_FILE
+    wait_until(lambda: path.exists() and kept["id"] in saved_topic_ids(path))
+    create_topic(http, first.base, "Maybe saved, maybe lost")
+    first.power_cut()
+
+    expected = saved_topic_ids(path)  # whatever the last completed save holds
+    again = start(data, SNAPSHOT_SECONDS="1").ready()
+    topics = http.get(f"{again.base}/topics").json()
+    assert {t["id"] for t in topics} == expected
+    assert kept["id"] in expected
+    vote = cast(http, again.base, kept, 0)
+    wait_until(lambda: counted(http, again.base, [vote]))
+    assert again.ctrl_c() == 0
+
+
+def _good_snapshot(voting, path: Path) -> None:
+    voting.store.put_new_topic(
+        {"id": "kept", "created": "2026-01-01T00:00:00", "last_upd": "2026-01-01T00:00:00",
+         "is_active": True, "title": "Kept", "choices": [{"id": "a", "description": "A"},
+                                                          {"id": "b", "description": "B"}]}
+    )  # fmt: skip
+    snapshot.save(voting.store, path)
+
+
+@pytest.mark.parametrize("damage", ["last line cut", "half a line", "not ours", "a directory"])
+def test_a_damaged_snapshot_stops_the_start_and_is_left_alone(start, tmp_path, voting, damage):
+    data = tmp_path / "data"
+    path = data / embedded.SNAPSHOT_FILE
+    data.mkdir()
+    if damage == "a directory":
+        path.mkdir()
+    else:
+        _good_snapshot(voting, path)
+        content = path.read_bytes()
+        damaged = {
+            "last line cut": b"".join(content.splitlines(keepends=True)[:-1]),
+            "half a line": content[: len(content) // 2],
+            "not ours": b'{"hello": "world"}\n',
+        }[damage]
+        path.write_bytes(damaged)
+    before = _fingerprint(path)
+
+    run = start(data)
+    assert run.process.wait(timeout=90) != 0
+    output = run.output()
+    assert "snapshot refused" in output and str(path) in output
+    assert "left as it is" in output
+    assert _fingerprint(path) == before
+
+
+def _fingerprint(path: Path):
+    if path.is_dir():
+        return ("dir", sorted(p.name for p in path.iterdir()))
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+
+
+# -- the snapshot module on the moto server ---------------------------------------------
+
+
+def stack(moto_endpoint):
+    env = make_env(moto_endpoint)
+    provision(env)
+    return env
+
+
+def connect(env, client_of) -> tuple[Store, dict[str, VoteQueue]]:
+    store = Store(client_of.store.client, env["TABLE_PREFIX"])
+    sqs = client_of.queue.client
+    queues = {
+        "main": VoteQueue(sqs, f"{env['TABLE_PREFIX']}votes", f"{env['TABLE_PREFIX']}votes-dlq"),
+        "dlq": VoteQueue(sqs, f"{env['TABLE_PREFIX']}votes-dlq"),
+    }
+    return store, queues
+
+
+def table_lines(store) -> dict[str, set[str]]:
+    return {base: {item_line(i) for i in store.scan_items(base)} for base in TABLES}
+
+
+def drain(queue) -> list[str]:
+    bodies = []
+    while batch := queue.receive(0):
+        bodies += [m.body for m in batch]
+        queue.delete(batch)
+    return sorted(bodies)
+
+
+def test_save_and_restore_carry_tables_and_waiting_messages(
+    client, voting, aws_env, moto_endpoint, tmp_path
+):
+    topic = client.post(
+        "/topics", headers=ADMIN,
+        json={"title": "Q", "choices": [{"description": "A"}, {"description": "B"}]},
+    ).get_json()  # fmt: skip
+    for index in (0, 1):  # queued; nothing consumes them: they wait in the queue
+        choice_id = topic["choices"][index]["id"]
+        client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice_id})
+    store, queues = connect(aws_env, voting)
+    queues["dlq"].send_raw("not json: a poison message kept for inspection")
+    before = table_lines(store)
+    path = tmp_path / "snap.jsonl"
+
+    saved = snapshot.save(store, path, queues)
+    assert saved.items["topics"] == 1
+    assert saved.messages == {"main": 2, "dlq": 1}
+
+    fresh = stack(moto_endpoint)
+    new_store, new_queues = connect(fresh, voting)
+    counts = snapshot.restore(new_store, new_queues, path)
+    assert counts["table:topics"] == 1 and counts["queue:main"] == 2
+    assert table_lines(new_store) == before
+    bodies = drain(new_queues["main"])
+    assert [json.loads(b)["topic_id"] for b in bodies] == [topic["id"]] * 2
+    assert drain(new_queues["dlq"]) == ["not json: a poison message kept for inspection"]
+    with pytest.raises(snapshot.SnapshotError, match="tables that hold items"):
+        snapshot.restore(new_store, new_queues, path)
+
+
+def test_unchanged_data_leaves_the_file_alone(voting, tmp_path):
+    path = tmp_path / "snap.jsonl"
+    first = snapshot.save(voting.store, path)
+    stamp = path.stat().st_mtime_ns
+    second = snapshot.save(voting.store, path, previous_sha256=first.content_sha256)
+    assert second.unchanged and path.stat().st_mtime_ns == stamp
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_save_whose_tallies_disagree_with_the_vote_records_is_flagged(voting, tmp_path):
+    # A tally increment without its vote record: what a save sees when a vote
+    # is recorded between reading the votes and reading the tallies.
+    voting.store.client.update_item(
+        TableName=voting.store.tallies,
+        Key={"topic_id": {"S": "t"}, "slot": {"S": "c#0"}},
+        UpdateExpression="ADD #c :one",
+        ExpressionAttributeNames={"#c": "count"},
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    path = tmp_path / "snap.jsonl"
+    saved = snapshot.save(voting.store, path, attempts=2)
+    assert not saved.consistent
+    assert snapshot.check(path)["table:tallies"] == 1  # kept anyway: better than no save
+    voting.store.put_items(
+        "votes",
+        [{"id": {"S": "v"}, "topic_id": {"S": "t"}, "choice_id": {"S": "c"},
+          "created": {"S": "2026-01-01T00:00:00"}, "status": {"S": "counted"}}],
+    )  # fmt: skip
+    assert snapshot.save(voting.store, path).consistent

@@ -1,0 +1,436 @@
+"""The embedded mode's memory: the local AWS endpoint's data saved to one file.
+
+`make run` serves DynamoDB and SQS from a moto server, which keeps everything
+in memory. embedded.py keeps it across restarts with this module, run as
+`python -m webapp.snapshot` against that endpoint:
+
+- `restore FILE` after the tables and queue exist and before the web app and
+  the worker start: loads the file into the (empty) tables and queues.
+- `watch FILE --every SECONDS` runs beside the app and saves every SECONDS.
+- `save FILE --queues` runs once the web app and the worker have stopped: the
+  final save, which also takes the messages still waiting in the queues.
+
+The snapshot goes through the AWS APIs with the same code as `export` and
+`import` (store.scan_items / store.put_items, export.item_line /
+export.parse_item), so it works against any endpoint and any table in
+store.TABLES is included without changes here.
+
+File format, JSON lines: a header {"snapshot": "voting-game", "version": 1,
+...}; one {"table": <table>, "Item": {...}} per item (DynamoDB JSON, as in
+exports); one {"queue": "main"|"dlq", "Body": ...} per saved message; and an
+end line {"end": {"lines": N, "sha256": ...}} over everything before it. A
+file without a matching end line (truncated, edited, not ours) is refused
+whole: nothing is restored from it and it is left as it is.
+
+Saves write a temporary file beside the target, fsync it and rename it over
+the target, so a crash or power cut during a save leaves the previous file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+
+from .aws import clients_for
+from .config import Settings
+from .export import BadExport, item_line, parse_item
+from .models import utc_now
+from .queue import QueueUnavailable, VoteQueue
+from .store import TABLES, Store, StoreUnavailable
+
+log = logging.getLogger("snapshot")
+
+MAGIC = "voting-game"
+VERSION = 1
+QUEUES = ("main", "dlq")
+# A periodic save reads the tables one after the other while the worker keeps
+# recording votes; a vote recorded in between can land in the tallies but not
+# in the vote records (or the other way round). Such a save is done again.
+CONSISTENT_ATTEMPTS = 3
+
+
+@dataclass
+class Saved:
+    """What a save wrote (or, with `unchanged`, found already saved)."""
+
+    items: dict[str, int] = field(default_factory=dict)
+    messages: dict[str, int] = field(default_factory=dict)
+    content_sha256: str = ""
+    unchanged: bool = False
+    consistent: bool = True
+
+
+class SnapshotError(Exception):
+    """A snapshot file that cannot be used: the message names the file and the reason."""
+
+
+# -- saving ---------------------------------------------------------------------
+
+
+def save(
+    store: Store,
+    path: Path,
+    queues: dict[str, VoteQueue] | None = None,
+    *,
+    attempts: int = 1,
+    previous_sha256: str | None = None,
+    patience: float = 0.0,
+) -> Saved:
+    """Write every table (and, with `queues`, their waiting messages) to `path`.
+
+    With `attempts` > 1, a save whose tallies disagree with its vote records
+    (votes recorded while it read) is done again; the last try is kept anyway.
+    When the content equals `previous_sha256`, the file is left alone.
+    Taking messages receives them: only for the final save, once nothing else
+    consumes the queues. `patience` is how long to wait for messages that a
+    stopped worker left invisible to become visible again.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, attempts + 1):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            saved = _write(store, tmp, queues if attempt == attempts else None, patience)
+            if not saved.consistent and attempt < attempts:
+                log.info("votes were recorded while saving; saving again")
+                continue
+            if saved.content_sha256 == previous_sha256:
+                saved.unchanged = True
+                return saved
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+            return saved
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise AssertionError("unreachable")  # the last attempt always returns
+
+
+def _write(store: Store, tmp: Path, queues, patience: float) -> Saved:
+    saved = Saved()
+    content = hashlib.sha256()  # without the header: equal content, equal digest
+    whole = hashlib.sha256()
+    lines = 0
+    counted: dict[str, int] = {}
+    tallied: dict[str, int] = {}
+    with open(tmp, "wb") as out:
+
+        def write(data: bytes, *, in_content: bool = True) -> None:
+            nonlocal lines
+            out.write(data)
+            whole.update(data)
+            if in_content:
+                content.update(data)
+            lines += 1
+
+        header = {"snapshot": MAGIC, "version": VERSION, "saved_at": utc_now(), "tables": TABLES}
+        write(_line(header), in_content=False)
+        for base in TABLES:
+            count = 0
+            for item in store.scan_items(base):
+                body = item_line(item)  # '{"Item":{...}}\n', as in a jsonl export
+                write(f'{{"table":{json.dumps(base)},{body[1:]}'.encode())
+                count += 1
+                _watch_invariant(base, item, counted, tallied)
+            saved.items[base] = count
+        if queues:
+            for kind in QUEUES:
+                saved.messages[kind] = 0
+                for body in take_messages(queues[kind], patience):
+                    write(_line({"queue": kind, "Body": body}))
+                    saved.messages[kind] += 1
+        saved.content_sha256 = content.hexdigest()
+        out.write(_line({"end": {"lines": lines, "sha256": whole.hexdigest()}}))
+        out.flush()
+        os.fsync(out.fileno())
+    saved.consistent = counted == {t: n for t, n in tallied.items() if n or t in counted}
+    return saved
+
+
+def _watch_invariant(base: str, item: dict, counted: dict, tallied: dict) -> None:
+    """Per topic, the tallies' counts add up to the number of counted vote records."""
+    topic = item.get("topic_id", {}).get("S")
+    if topic is None:
+        return
+    if base == "votes" and item.get("status", {}).get("S") == "counted":
+        counted[topic] = counted.get(topic, 0) + 1
+    elif base == "tallies" and "N" in item.get("count", {}):
+        tallied[topic] = tallied.get(topic, 0) + int(item["count"]["N"])
+
+
+def take_messages(queue: VoteQueue, patience: float = 0.0, sleep=time.sleep):
+    """Receive every message left in `queue`; yields bodies, each message once.
+
+    Messages are received, not deleted: the endpoint stops right after the
+    final save. Redeliveries are recognised by message id. Messages that are
+    invisible (a stopped worker's unfinished batch) are waited for up to
+    `patience` seconds, then left out with a warning.
+    """
+    seen: set[str] = set()
+    deadline = time.monotonic() + patience
+    while True:
+        batch = queue.receive(wait_seconds=0)
+        fresh = [m for m in batch if m.message_id not in seen]
+        for message in fresh:
+            seen.add(message.message_id)
+            yield message.body
+        if fresh:
+            continue
+        waiting, in_flight = queue.depth()
+        hidden = max(0, in_flight - len(seen))
+        if waiting == 0 and hidden == 0:
+            return
+        if time.monotonic() >= deadline:
+            if hidden:
+                log.warning("%d messages in %s still invisible: not saved", hidden, queue.name)
+            return
+        sleep(0.5)
+
+
+def _line(data: dict) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX: the directory entry lives in the directory)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- reading and restoring -----------------------------------------------------------
+
+
+def check(path: Path) -> dict[str, int]:
+    """Read the whole file without writing anything; item and message counts, or SnapshotError."""
+    counts: dict[str, int] = {}
+    for kind, name, _ in _records(path):
+        counts[f"{kind}:{name}"] = counts.get(f"{kind}:{name}", 0) + 1
+    return counts
+
+
+def restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> dict[str, int]:
+    """Check the file, then load it into empty tables and queues; counts per table/queue.
+
+    Refuses tables that already hold items: a restore only ever fills the
+    fresh endpoint that `make run` just started.
+    """
+    counts = check(path)
+    busy = [store.table_name(base) for base in TABLES if not store.is_empty(base)]
+    if busy:
+        raise SnapshotError(f"will not restore {path} into tables that hold items: {busy}")
+    for (kind, name), records in groupby(_records(path), key=lambda r: (r[0], r[1])):
+        if kind == "table":
+            store.put_items(name, (item for _, _, item in records))
+        else:
+            for _, _, body in records:
+                queues[name].send_raw(body)
+    return counts
+
+
+def _records(path: Path):
+    """(kind, name, payload) per line after a full validation pass; SnapshotError otherwise.
+
+    kind "table": name a table, payload a typed item; kind "queue": name
+    "main" or "dlq", payload a message body. Both passes stream the file.
+    """
+    last = _validate(path)
+    for number, raw in _read_lines(path):
+        if number == 1 or number == last:
+            continue
+        data = json.loads(raw)
+        if "table" in data:
+            yield "table", data["table"], parse_item({"Item": data["Item"]}, data["table"])
+        else:
+            yield "queue", data["queue"], data["Body"]
+
+
+def _read_lines(path: Path):
+    try:
+        with open(path, "rb") as source:
+            yield from enumerate(source, start=1)
+    except OSError as exc:
+        raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _validate(path: Path) -> int:
+    """Check header, every record and the end line; returns the end line's number."""
+    digest = hashlib.sha256()
+    previous: tuple[int, bytes] | None = None
+    for number, raw in _read_lines(path):
+        if previous is not None:
+            # Every line but the last counts towards the end record's digest.
+            digest.update(previous[1])
+            if previous[0] == 1:
+                _validate_header(path, previous[1])
+            else:
+                _validate_line(path, *previous)
+        previous = (number, raw)
+    if previous is None:
+        raise SnapshotError(f"{path} is empty")
+    if previous[0] == 1:
+        _validate_header(path, previous[1])
+        raise SnapshotError(f"{path} is truncated: it has no end record")
+    try:
+        end = json.loads(previous[1])
+    except (ValueError, RecursionError):
+        end = None
+    if not isinstance(end, dict) or not isinstance(end.get("end"), dict):
+        raise SnapshotError(f"{path} is truncated: its last line is not the end record")
+    if end["end"].get("lines") != previous[0] - 1 or end["end"].get("sha256") != digest.hexdigest():
+        raise SnapshotError(f"{path} is damaged: its content does not match its end record")
+    return previous[0]
+
+
+def _validate_header(path: Path, raw: bytes) -> None:
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError):
+        header = None
+    if not isinstance(header, dict) or header.get("snapshot") != MAGIC:
+        raise SnapshotError(f"{path} is not a Voting Game snapshot")
+    if header.get("version") != VERSION:
+        raise SnapshotError(f"{path} has snapshot version {header.get('version')!r}, not {VERSION}")
+
+
+def _validate_line(path: Path, number: int, raw: bytes) -> None:
+    try:
+        _validate_record(json.loads(raw))
+    except (ValueError, RecursionError) as exc:  # BadExport is a ValueError
+        raise SnapshotError(f"{path}:{number}: {exc}") from exc
+
+
+def _validate_record(data) -> None:
+    if isinstance(data, dict) and set(data) == {"table", "Item"}:
+        if data["table"] not in TABLES:
+            raise BadExport(f"table {data['table']!r} is not one this version knows {TABLES}")
+        parse_item({"Item": data["Item"]}, data["table"])
+    elif isinstance(data, dict) and set(data) == {"queue", "Body"}:
+        if data["queue"] not in QUEUES or not isinstance(data["Body"], str):
+            raise BadExport("a queue line needs queue main or dlq and a string Body")
+    else:
+        raise BadExport("neither a table item nor a queue message")
+
+
+# -- command line (run by embedded.py against the embedded endpoint) -----------------
+
+
+def connect(settings: Settings) -> tuple[Store, dict[str, VoteQueue]]:
+    clients = clients_for(settings)
+    store = Store(clients.dynamodb, settings.table_prefix)
+    queues = {
+        "main": VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+        "dlq": VoteQueue(clients.sqs, settings.dlq_name),
+    }
+    return store, queues
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m webapp.snapshot",
+        description=(
+            "Save and restore the embedded mode's data (all tables, and on a final save the "
+            "messages waiting in the queues) as one snapshot file. `make run` runs these for "
+            "you. AWS settings come from the environment, as for the app."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check_cmd = commands.add_parser("check", help="read the file fully; write nothing")
+    check_cmd.add_argument("file", type=Path)
+    restore_cmd = commands.add_parser("restore", help="load the file into empty tables and queues")
+    restore_cmd.add_argument("file", type=Path)
+    save_cmd = commands.add_parser("save", help="save once, atomically")
+    save_cmd.add_argument("file", type=Path)
+    save_cmd.add_argument(
+        "--queues", action="store_true",
+        help="also take the messages waiting in the queue and DLQ (once nothing consumes them)",
+    )  # fmt: skip
+    watch_cmd = commands.add_parser("watch", help="save every N seconds until SIGTERM")
+    watch_cmd.add_argument("file", type=Path)
+    watch_cmd.add_argument("--every", type=float, default=30.0, help="seconds between saves (30)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "check":
+        try:
+            counts = check(args.file)
+        except SnapshotError as exc:
+            print(f"snapshot refused: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(counts))
+        return 0
+    settings = Settings.from_env()
+    store, queues = connect(settings)
+    try:
+        if args.command == "restore":
+            return _restore(store, queues, args.file)
+        if args.command == "save":
+            saved = save(
+                store,
+                args.file,
+                queues if args.queues else None,
+                patience=settings.visibility_timeout if args.queues else 0.0,
+            )
+            log.info("saved %s: items %s, messages %s", args.file, saved.items, saved.messages)
+            if not saved.consistent:
+                log.warning("tallies and vote records disagreed while saving (see docs/data.md)")
+            return 0
+        return _watch(store, args.file, args.every)
+    except (StoreUnavailable, QueueUnavailable, OSError) as exc:
+        print(f"snapshot {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> int:
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink()  # a save that a crash interrupted: never renamed, never used
+    if not path.exists():
+        log.info("no snapshot at %s: starting with empty tables", path)
+        return 0
+    try:
+        counts = restore(store, queues, path)
+    except SnapshotError as exc:
+        print(
+            f"snapshot refused: {exc}\nThe file was left as it is. Move it away to start "
+            "empty, or put back a good copy (see docs/data.md).",
+            file=sys.stderr,
+        )
+        return 2
+    log.info("restored %s: %s", path, counts)
+    return 0
+
+
+def _watch(store: Store, path: Path, every: float) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = None
+    while not stop.wait(every):
+        try:
+            saved = save(store, path, attempts=CONSISTENT_ATTEMPTS, previous_sha256=previous)
+        except (StoreUnavailable, QueueUnavailable, OSError) as exc:
+            # Keep running: the previous file is intact and the next period tries again.
+            log.error("periodic save failed, previous snapshot kept: %s", exc)
+            continue
+        previous = saved.content_sha256
+        if not saved.unchanged:
+            log.info("saved %s: %s", path, saved.items)
+        if not saved.consistent:
+            log.warning("votes kept arriving while saving; saved anyway (see docs/data.md)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
