@@ -5,8 +5,8 @@ endpoint on port 9191; ours answers there too:
 
 - GET /metrics  the metrics below, Prometheus text format.
 - GET /healthz  200 while the worker completes long polls; 503 once no poll
-                has completed for 2 x WORKER_WAIT_SECONDS (SQS unreachable,
-                the loop stuck in a batch), so a platform restarts it.
+                has completed for 2 x WORKER_WAIT_SECONDS, 10 s at least (SQS
+                unreachable, the loop stuck in a batch), so a platform restarts it.
 
 The worker is one process: values live in memory, in a registry of its own,
 never in the web's PROMETHEUS_MULTIPROC_DIR (see `_single_process` below).
@@ -40,6 +40,10 @@ from prometheus_client import (  # noqa: E402  (after the line above, on purpose
 log = logging.getLogger("worker.metrics")
 
 BATCH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# /healthz allows 2 x the long-poll wait between completed polls, but never
+# less than this: with a 1 s wait (dev, tests) one slow receive or batch on a
+# busy host would otherwise get a working worker restarted.
+MIN_HEALTH_WINDOW = 10
 
 
 class WorkerMetrics:
@@ -130,10 +134,10 @@ class WorkerMetrics:
     # -- health ---------------------------------------------------------------
 
     def health(self) -> tuple[bool, dict]:
-        """Healthy while the latest poll (or the start) is less than 2 x wait ago."""
+        """Healthy while the latest poll (or the start) is at most 2 x wait (10 s at least) ago."""
         since = self._last_poll if self._last_poll is not None else self._started
         age = self.clock() - since
-        limit = 2 * max(self.wait_seconds, 1)
+        limit = max(2 * self.wait_seconds, MIN_HEALTH_WINDOW)
         body = {
             "status": "ok" if age <= limit else "stalled",
             "seconds_since_poll": round(age, 3),

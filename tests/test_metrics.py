@@ -12,7 +12,7 @@ import embedded
 from tests.opsutil import SAMPLE_TOPIC, samples, scrape, value, wait_for
 from webapp import create_app
 from worker import BatchReport
-from worker_metrics import WorkerMetrics
+from worker_metrics import MIN_HEALTH_WINDOW, WorkerMetrics
 
 # -- web, in process -----------------------------------------------------------
 
@@ -164,7 +164,7 @@ def test_worker_healthz_fails_when_polls_stop_completing(procs):
     # (a requests.Response is falsy when not ok: compare the status, return the body)
     body = wait_for(lambda: (a := _get(url)) is not None and a.status_code == 503 and a.json())
     assert body["status"] == "stalled" and body["polled"] is False
-    assert body["seconds_since_poll"] > body["limit_seconds"] == 2
+    assert body["seconds_since_poll"] > body["limit_seconds"] == MIN_HEALTH_WINDOW
     text = scrape(f"http://127.0.0.1:{port}/metrics")
     assert value(text, "voting_worker_polls_total") == 0
 
@@ -199,6 +199,17 @@ def test_health_allows_two_wait_times_between_polls():
     clock.now += 39
     assert metrics.health()[0] is True
     clock.now += 2
+    assert metrics.health()[0] is False
+
+
+def test_health_window_has_a_floor_for_short_waits():
+    clock = FakeClock()
+    metrics = WorkerMetrics(wait_seconds=1, clock=clock)
+    metrics.polled()
+    clock.now += MIN_HEALTH_WINDOW - 0.5
+    assert metrics.health()[0] is True
+    assert metrics.health()[1]["limit_seconds"] == MIN_HEALTH_WINDOW
+    clock.now += 1
     assert metrics.health()[0] is False
 
 
