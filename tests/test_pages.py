@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 import worker
 from tests.conftest import ADMIN_KEY
 from webapp import voter
@@ -25,13 +23,14 @@ def token_from(html: str) -> str:
     return match.group(1)
 
 
-def make_topic(client, title="Tabs or spaces?", choices=("Tabs", "Spaces"), active=True):
+def make_topic(client, title="Tabs or spaces?", choices=("Tabs", "Spaces"), active=True, **extra):
     answer = client.post(
         "/topics",
         json={
             "title": title,
             "is_active": active,
             "choices": [{"description": c} for c in choices],
+            **extra,
         },
         headers={"X-API-Key": ADMIN_KEY},
     )
@@ -253,29 +252,28 @@ def test_vote_on_closed_topic_is_refused_and_not_queued(client, voting):
     assert record_queued(voting) == 0
 
 
-@pytest.mark.parametrize("choice_id", ["", "not-a-choice", "bad id!"])
-def test_vote_for_a_choice_not_in_the_topic_is_a_422_with_a_message(client, voting, choice_id):
+def test_vote_for_a_choice_not_in_the_topic_is_a_422_with_a_message(client, voting):
     topic = make_topic(client)
-    page = client.get(f"/t/{topic['id']}")
-    answer = client.post(
-        f"/t/{topic['id']}/vote", data={"csrf_token": token_from(page.text), "choice_id": choice_id}
-    )
-    assert answer.status_code == 422
-    assert 'role="alert"' in answer.text
-    assert "Pick" in answer.text
+    token = token_from(client.get(f"/t/{topic['id']}").text)
+    for choice_id in ("", "not-a-choice", "bad id!"):
+        answer = client.post(
+            f"/t/{topic['id']}/vote", data={"csrf_token": token, "choice_id": choice_id}
+        )
+        assert answer.status_code == 422, choice_id
+        assert 'role="alert"' in answer.text and "Pick" in answer.text
     assert record_queued(voting) == 0
 
 
-@pytest.mark.parametrize("token", [None, "", "forged-token"])
-def test_vote_without_valid_csrf_token_is_400_and_nothing_queued(client, voting, token):
+def test_vote_without_valid_csrf_token_is_400_and_nothing_queued(client, voting):
     topic = make_topic(client)
     client.get(f"/t/{topic['id']}")  # the session (and its CSRF secret) exists
-    data = {"choice_id": topic["choices"][0]["id"]}
-    if token is not None:
-        data["csrf_token"] = token
-    answer = client.post(f"/t/{topic['id']}/vote", data=data)
-    assert answer.status_code == 400
-    assert "CSRF" in answer.text and "<html" in answer.text
+    for token in (None, "", "forged-token"):
+        data = {"choice_id": topic["choices"][0]["id"]}
+        if token is not None:
+            data["csrf_token"] = token
+        answer = client.post(f"/t/{topic['id']}/vote", data=data)
+        assert answer.status_code == 400, token
+        assert "CSRF" in answer.text and "<html" in answer.text
     assert record_queued(voting) == 0
 
 
@@ -351,14 +349,14 @@ def test_voter_cookie_is_secure_over_https(app, aws_env):
 # -- 404s, escaping, headers, present view --------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path", ["/t/does-not-exist", "/t/bad%20id!", "/t/x/present", "/t/x/results"]
-)
-def test_unknown_topic_is_a_friendly_404_page(client, path):
-    answer = client.get(path)
-    assert answer.status_code == 404
-    assert answer.mimetype == "text/html"
-    assert "We could not find that" in answer.text and "Check the link or QR code" in answer.text
+def test_unknown_topic_is_a_friendly_404_page(client):
+    for path in ("/t/does-not-exist", "/t/bad%20id!", "/t/x/present", "/t/x/results"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.mimetype == "text/html"
+        assert (
+            "We could not find that" in answer.text and "Check the link or QR code" in answer.text
+        )
 
 
 def test_json_api_keeps_its_json_404(client):
@@ -417,3 +415,91 @@ def test_topic_page_has_share_link_and_present_link(client):
     html = client.get(f"/t/{topic['id']}").text
     assert f'data-share-url="http://localhost/t/{topic["id"]}"' in html
     assert f'href="/t/{topic["id"]}/present"' in html
+
+
+# -- voter policies (vote_limit, closes_at, results_visibility) as the pages show them ----
+
+
+def test_results_hidden_until_the_voter_has_voted(client, voting):
+    topic = make_topic(client, results_visibility="after_vote")
+    api_vote(client, topic, 0)  # someone else's vote
+    record_queued(voting)
+    url = f"/t/{topic['id']}/results"
+    hidden = client.get(url, headers=HX)
+    assert "Results appear here once your vote is counted." in hidden.text
+    assert "bar-numbers" not in hidden.text and "<strong>1</strong>" not in hidden.text
+    assert 'hx-trigger="every 2s"' in hidden.text  # keeps asking: it shows once we voted
+    assert "Results hidden for now" in client.get("/").text
+
+    vote_from_page(client, topic, 1)
+    record_queued(voting)
+    shown = client.get(url, headers={**HX, "If-None-Match": hidden.headers["ETag"]})
+    assert shown.status_code == 200
+    assert "<strong>2</strong> votes" in shown.text and "1 vote · 50%" in shown.text
+    assert "2 votes" in client.get("/").text
+
+
+def test_results_hidden_until_close(client, voting):
+    topic = make_topic(client, results_visibility="after_close")
+    vote_from_page(client, topic, 0)
+    record_queued(voting)
+    page = client.get(f"/t/{topic['id']}").text
+    assert "Results appear here when voting closes." in page and "bar-numbers" not in page
+    present = client.get(f"/t/{topic['id']}/present").text
+    assert "Results appear here when voting closes." in present
+    client.put(
+        f"/topics/{topic['id']}",
+        json={"title": topic["title"], "is_active": False, "choices": topic["choices"]},
+        headers={"X-API-Key": ADMIN_KEY},
+    )
+    closed = client.get(f"/t/{topic['id']}/results", headers=HX).text
+    assert "1 vote · 100%" in closed and "hx-trigger" not in closed
+
+
+def test_one_vote_per_voter_page_says_so(client, voting):
+    topic = make_topic(client, vote_limit="one_per_voter")
+    location = vote_from_page(client, topic, 0).headers["Location"]
+    assert "Vote again" not in client.get(location).text
+    record_queued(voting)
+    page = client.get(f"/t/{topic['id']}")
+    assert "You have already voted on this topic: one vote per voter." in page.text
+    assert '<fieldset class="choices" disabled>' in page.text
+    again = client.post(
+        f"/t/{topic['id']}/vote",
+        data={"csrf_token": token_from(page.text), "choice_id": topic["choices"][1]["id"]},
+        headers=HX,
+    )
+    assert again.status_code == 409 and "already voted" in again.text
+    assert record_queued(voting) == 0
+    # Another browser still may vote.
+    assert "already voted" not in voting_client(client).get(f"/t/{topic['id']}").text
+
+
+def voting_client(client):
+    return client.application.test_client()
+
+
+def test_changeable_vote_shows_replaced_and_change_link(client, voting):
+    topic = make_topic(client, vote_limit="changeable")
+    first = vote_from_page(client, topic, 0).headers["Location"]
+    assert "Change your vote" in client.get(first).text
+    record_queued(voting)
+    vote_from_page(client, topic, 1)
+    record_queued(voting)
+    html = client.get(first).text
+    assert "Your vote for <strong>Tabs</strong> was replaced by a later vote of yours." in html
+    assert "1 vote · 100%" in html
+
+
+def test_topic_past_its_deadline_shows_closed(client, voting):
+    topic = make_topic(client, closes_at="2000-01-01T00:00:00Z")
+    page = client.get(f"/t/{topic['id']}").text
+    assert '<fieldset class="choices" disabled>' in page
+    assert "Voting on this topic is closed" in page
+    assert "hx-trigger" not in client.get(f"/t/{topic['id']}/results", headers=HX).text
+    assert "is-closed" in client.get("/").text
+
+
+def test_future_deadline_is_shown(client):
+    topic = make_topic(client, closes_at="2999-01-31T18:30:00Z")
+    assert "Voting closes at 2999-01-31 18:30 UTC." in client.get(f"/t/{topic['id']}").text

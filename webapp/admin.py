@@ -29,10 +29,10 @@ from pydantic import ValidationError
 
 from . import services
 from .auth import key_matches
+from .limits import limit_login
 from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice
 from .pages import get_topic, is_htmx
 from .store import Conflict
-from .limits import limit_login
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -147,11 +147,27 @@ def set_active(topic_id):
 # -- create / edit forms ----------------------------------------------------------
 
 
+# The voter policies (see policy.py), as the form offers them.
+VOTE_LIMITS = {
+    "unlimited": "Unlimited: every vote counts",
+    "one_per_voter": "One vote per voter",
+    "changeable": "One vote per voter, who may change it",
+}
+RESULTS_VISIBILITY = {
+    "always": "Always",
+    "after_vote": "After the voter has voted",
+    "after_close": "After voting closes",
+}
+
+
 def _blank_form() -> dict:
     return {
         "title": "",
         "is_active": True,
         "rows": [{"id": "", "description": ""} for _ in range(2)],
+        "vote_limit": "unlimited",
+        "results_visibility": "always",
+        "closes_at": "",
     }
 
 
@@ -160,6 +176,10 @@ def _form_of(topic: dict) -> dict:
         "title": topic["title"],
         "is_active": topic["is_active"],
         "rows": [{"id": c["id"], "description": c["description"]} for c in topic["choices"]],
+        "vote_limit": topic.get("vote_limit", "unlimited"),
+        "results_visibility": topic.get("results_visibility", "always"),
+        # Stored as UTC ISO text; <input type="datetime-local"> wants YYYY-MM-DDTHH:MM.
+        "closes_at": (topic.get("closes_at") or "")[:16],
     }
 
 
@@ -170,6 +190,9 @@ def _read_form() -> dict:
     return {
         "title": request.form.get("title", ""),
         "is_active": request.form.get("is_active") == "on",
+        "vote_limit": request.form.get("vote_limit", "unlimited"),
+        "results_visibility": request.form.get("results_visibility", "always"),
+        "closes_at": request.form.get("closes_at", "").strip(),
         "rows": [
             {"id": i.strip(), "description": t} for i, t in zip_longest(ids, texts, fillvalue="")
         ],
@@ -189,6 +212,10 @@ def _friendly(error: dict) -> str:
         return f"A topic can have at most {ctx.get('max_length')} choices."
     if kind == "string_pattern_mismatch":
         return "This choice id is not valid; reload the form."
+    if kind == "literal_error":
+        return "Pick one of the options."
+    if kind.startswith(("datetime_", "date_")):
+        return "Give a date and time, like 2030-01-31 18:30."
     return error["msg"]
 
 
@@ -203,6 +230,10 @@ def _validate(form: dict) -> tuple[TopicIn | None, dict]:
     data = {
         "title": form["title"],
         "is_active": form["is_active"],
+        "vote_limit": form["vote_limit"],
+        "results_visibility": form["results_visibility"],
+        # Always sent: an emptied field removes the deadline (naive times mean UTC).
+        "closes_at": form["closes_at"] or None,
         "choices": [
             {"id": form["rows"][i]["id"] or None, "description": form["rows"][i]["description"]}
             for i in kept
@@ -214,8 +245,8 @@ def _validate(form: dict) -> tuple[TopicIn | None, dict]:
         errors: dict = {"rows": {}}
         for error in exc.errors(include_url=False, include_input=False):
             loc = error["loc"]
-            if loc[:1] == ("title",):
-                errors.setdefault("title", _friendly(error))
+            if loc[:1] in (("title",), ("vote_limit",), ("results_visibility",), ("closes_at",)):
+                errors.setdefault(loc[0], _friendly(error))
             elif loc[:1] == ("choices",) and len(loc) >= 2 and isinstance(loc[1], int):
                 errors["rows"].setdefault(kept[loc[1]], _friendly(error))
             elif loc[:1] == ("choices",):
@@ -241,10 +272,15 @@ def _edit_rows(form: dict) -> tuple[dict, str | None]:
 
 
 def _render_form(form, topic=None, errors=None, status=200):
-    return (
-        render_template("admin/topic_form.html", form=form, topic=topic, errors=errors or {}),
-        status,
+    page = render_template(
+        "admin/topic_form.html",
+        form=form,
+        topic=topic,
+        errors=errors or {},
+        vote_limits=VOTE_LIMITS,
+        visibilities=RESULTS_VISIBILITY,
     )
+    return page, status
 
 
 @bp.route("/topics/new", methods=["GET", "POST"])

@@ -28,9 +28,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import services, voter
 from .limits import limit_votes
-from .models import Id, VoteIn, topic_json
+from .models import Id, VoteIn, topic_json, utc_now
+from .policy import is_open
 from .queue import QueueUnavailable
-from .voting import ChoiceNotInTopic, TopicClosed, TopicNotFound
+from .voting import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
 
 bp = Blueprint("pages", __name__)
 voter.init_app(bp)
@@ -45,6 +46,9 @@ FAST_POLLS, FAST_DELAY, SLOW_DELAY = 20, 1, 5
 REJECTION_REASONS = {
     "topic_closed": "the topic closed before your vote could be counted",
     "choice_removed": "that choice was removed before your vote could be counted",
+    "duplicate_voter": "you had already voted on this topic",
+    "changed_by_voter": "you changed your vote since",
+    "voter_required": "this topic counts one vote per voter and your browser sent no voter id",
 }
 
 
@@ -66,10 +70,27 @@ def valid_id(value: str | None) -> str | None:
 
 
 def get_topic(topic_id: str, fresh: bool = False) -> dict:
-    """The topic, or the friendly 404 page (ids that could never exist included)."""
+    """The topic, or the friendly 404 page (ids that could never exist included).
+
+    `is_open` is added for the templates: a topic past its `closes_at` is
+    closed even while its `is_active` flag is still set.
+    """
     if valid_id(topic_id) is None:
         raise TopicNotFound(topic_id)
-    return services.voting().topic(topic_id, fresh=fresh)
+    topic = services.voting().topic(topic_id, fresh=fresh)
+    return {**topic, "is_open": is_open(topic, utc_now())}
+
+
+def viewer_is_admin() -> bool:
+    # admin.py builds on this module (get_topic, is_htmx), so it is imported late.
+    from .admin import signed_in
+
+    return signed_in()
+
+
+def results_visible(topic: dict) -> bool:
+    """The topic's results_visibility rule for this browser (admins always see)."""
+    return services.voting().results_visible(topic, voter.current(), is_admin=viewer_is_admin())
 
 
 # -- results --------------------------------------------------------------------
@@ -79,10 +100,14 @@ def results_of(topic: dict) -> dict:
     """The topic's results as the partial shows them, and their ETag.
 
     The ETag covers everything the partial renders: the counts, the topic
-    version (title and choices change `last_upd`) and whether it is open.
+    version (title and choices change `last_upd`), whether it is open and
+    whether this viewer may see the results. Hidden results put no counts
+    in the ETag either, so it cannot betray votes arriving.
     """
-    counts = services.voting().counts(topic["id"])
+    visible = results_visible(topic)
+    counts = services.voting().counts(topic["id"]) if visible else {}
     view = topic_json(topic, counts)
+    view["visible"] = visible
     top = max((c["vote_count"] for c in view["choices"]), default=0)
     leaders = [c for c in view["choices"] if top > 0 and c["vote_count"] == top]
     for choice in view["choices"]:
@@ -93,7 +118,8 @@ def results_of(topic: dict) -> dict:
         [
             [[c["id"], c["vote_count"]] for c in view["choices"]],
             topic["last_upd"],
-            topic["is_active"],
+            topic["is_open"],
+            visible,
         ]
     )
     version = hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
@@ -132,6 +158,7 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
     choices = {c["id"]: c["description"] for c in topic["choices"]}
     state = {"id": vote_id, "status": "queued", "polls": polls}
     if record is not None:
+        # counted, rejected, or replaced (a changeable vote changed later).
         state["status"] = record["status"]
         state["choice"] = choices.get(record["choice_id"])
         reason = record.get("reason")
@@ -145,7 +172,12 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
 def index():
     """All topics, open first, newest first, each with its total votes."""
     voting = services.voting()
-    topics = [{**t, "total_votes": sum(voting.counts(t["id"]).values())} for t in voting.topics()]
+    topics = []
+    for topic in voting.topics():
+        topic = {**topic, "is_open": is_open(topic, utc_now())}
+        visible = results_visible(topic)
+        total = sum(voting.counts(topic["id"]).values()) if visible else None
+        topics.append({**topic, "total_votes": total})
     return render_template("index.html", topics=topics)
 
 
@@ -155,16 +187,29 @@ def topic(topic_id):
     current = get_topic(topic_id)
     vote_id = valid_id(request.args.get("vote"))
     state = vote_state(current, vote_id) if vote_id else None
-    return render_topic(current, vote=state)
+    message = None
+    if state is None and current["is_open"] and _voted_once(current):
+        message = "You have already voted on this topic: one vote per voter."
+    return render_topic(current, vote=state, message=message, already_voted=message is not None)
 
 
-def render_topic(topic: dict, vote: dict | None = None, message: str | None = None, status=200):
+def _voted_once(topic: dict) -> bool:
+    """A one-per-voter topic this browser has voted on (its buttons would only refuse)."""
+    if topic.get("vote_limit") != "one_per_voter":
+        return False
+    return services.voting().has_voted(topic["id"], voter.current())
+
+
+def render_topic(
+    topic: dict, vote=None, message: str | None = None, status=200, already_voted=False
+):
     return make_response(
         render_template(
             "topic.html",
             topic=topic,
             vote=vote,
             message=message,
+            already_voted=already_voted,
             results=results_of(topic),
             share_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
         ),
@@ -189,6 +234,11 @@ def vote(topic_id):
     except TopicClosed:
         topic = get_topic(topic_id, fresh=True)
         return _vote_refused(topic, "Voting on this topic is closed: your vote was not taken.", 409)
+    except AlreadyVoted:
+        message = "You have already voted on this topic: one vote per voter."
+        return _vote_refused(topic, message, 409, already_voted=True)
+    except VoterRequired:  # pages always send the voter cookie's id; kept for safety
+        return _vote_refused(topic, "This topic needs a voter id: allow cookies and reload.", 422)
     except QueueUnavailable:
         return _vote_refused(
             topic, "We could not take your vote just now. Please try again in a moment.", 503
@@ -207,12 +257,14 @@ def vote(topic_id):
     return redirect(url_for("pages.topic", topic_id=topic_id, vote=queued.id), 303)
 
 
-def _vote_refused(topic: dict, message: str, status: int):
+def _vote_refused(topic: dict, message: str, status: int, already_voted: bool = False):
     if is_htmx():
-        body = render_template("_vote.html", topic=topic, vote=None, message=message)
+        body = render_template(
+            "_vote.html", topic=topic, vote=None, message=message, already_voted=already_voted
+        )
         response = _vary(make_response(body, status))
     else:
-        response = render_topic(topic, message=message, status=status)
+        response = render_topic(topic, message=message, status=status, already_voted=already_voted)
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response
