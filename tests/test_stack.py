@@ -1,0 +1,330 @@
+"""ddl/stack.yaml: lint-clean, in step with ddl/*.json and webapp/queue.py, deployable,
+and its IAM policies grant exactly what the code calls.
+
+- cfn-lint, as an operator would run it.
+- Every ddl/*.json table is in the template with the same keys and indexes
+  (a new table fails here until the template has it), on demand, with
+  point-in-time recovery, and the template has no table ddl/ lacks.
+- The queues have the attributes `init-aws` gives them.
+- The template deploys on moto's CloudFormation and the app finds everything
+  there: `init-aws` creates nothing, /readyz is 200.
+- AppPolicy: every call that web and worker make during a real run (recorded
+  by a moto server), and nothing more. Both policies together: every call in
+  webapp/store.py and webapp/queue.py, and nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from cfnlint.decode import decode_str
+
+import embedded
+from tests.conftest import ADMIN_KEY, Processes, make_env
+from tests.opsutil import SAMPLE_TOPIC, wait_for
+from webapp.config import Settings
+
+ROOT = embedded.ROOT
+STACK = ROOT / "ddl" / "stack.yaml"
+TABLE_SPECS = {p.stem: json.loads(p.read_text()) for p in sorted((ROOT / "ddl").glob("*.json"))}
+
+
+def load_template() -> dict:
+    template, matches = decode_str(STACK.read_text())
+    assert not matches, matches
+    return template
+
+
+TEMPLATE = load_template()
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _of_type(kind: str) -> dict[str, dict]:
+    return {name: r for name, r in RESOURCES.items() if r["Type"] == kind}
+
+
+def _client(service: str, endpoint: str):
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+
+
+# -- the template itself ---------------------------------------------------------------
+
+
+def test_cfn_lint_passes():
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    done = subprocess.run([cfn_lint, str(STACK)], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _tables_by_base() -> dict[str, tuple[str, dict]]:
+    found = {}
+    for name, resource in _of_type("AWS::DynamoDB::Table").items():
+        table_name = resource["Properties"]["TableName"]
+        match = re.fullmatch(r"\$\{TablePrefix\}(\w+)", table_name.get("Fn::Sub", ""))
+        assert match, f"{name}: TableName must be !Sub '${{TablePrefix}}<name>'"
+        found[match[1]] = (name, resource)
+    return found
+
+
+@pytest.mark.parametrize("base", sorted(TABLE_SPECS))
+def test_every_ddl_table_is_in_the_template_identically(base):
+    tables = _tables_by_base()
+    assert base in tables, f"ddl/{base}.json has no table in ddl/stack.yaml"
+    name, resource = tables[base]
+    spec, props = TABLE_SPECS[base], resource["Properties"]
+
+    def attributes(defs):
+        return sorted((d["AttributeName"], d["AttributeType"]) for d in defs)
+
+    assert attributes(props["AttributeDefinitions"]) == attributes(spec["AttributeDefinitions"])
+    assert props["KeySchema"] == spec["KeySchema"]
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        assert props.get(key, []) == spec.get(key, []), f"{base}: {key}"
+    assert props["BillingMode"] == spec["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_template_has_no_table_that_ddl_lacks():
+    assert sorted(_tables_by_base()) == sorted(TABLE_SPECS)
+
+
+def test_queues_match_what_init_aws_creates(aws_env):
+    """aws_env made its queue and DLQ with webapp/queue.py: compare attribute by attribute."""
+    settings = Settings.from_env()
+    sqs = _client("sqs", aws_env["AWS_SQS_ENDPOINT_URL"])
+
+    def attributes(name):
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+    made, made_dlq = attributes(settings.full_queue_name), attributes(settings.dlq_name)
+    params = TEMPLATE["Parameters"]
+    queue = RESOURCES["VotesQueue"]["Properties"]
+    dlq = RESOURCES["VotesDeadLetterQueue"]["Properties"]
+    assert queue["QueueName"] == {"Fn::Sub": "${TablePrefix}${QueueName}"}
+    assert dlq["QueueName"] == {"Fn::Sub": "${TablePrefix}${QueueName}-dlq"}
+    assert params["QueueName"]["Default"] == Settings.queue_name
+    assert params["VisibilityTimeout"]["Default"] == Settings.visibility_timeout
+    assert params["MaxReceiveCount"]["Default"] == Settings.max_receive_count
+    assert str(queue["ReceiveMessageWaitTimeSeconds"]) == made["ReceiveMessageWaitTimeSeconds"]
+    assert str(dlq["MessageRetentionPeriod"]) == made_dlq["MessageRetentionPeriod"]
+    assert queue["VisibilityTimeout"] == {"Ref": "VisibilityTimeout"}
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["VotesDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": {"Ref": "MaxReceiveCount"},
+    }
+    assert json.loads(made["RedrivePolicy"])["deadLetterTargetArn"] == made_dlq["QueueArn"]
+
+
+def test_policies_name_only_this_stacks_resources():
+    tables = {name for name, _ in _tables_by_base().values()}
+    queues = set(_of_type("AWS::SQS::Queue"))
+    for name, policy in _of_type("AWS::IAM::ManagedPolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            refs = {_resource_ref(r) for r in statement["Resource"]}
+            assert None not in refs, f"{name}/{statement['Sid']}: a resource outside the stack"
+            service = {a.split(":")[0] for a in statement["Action"]}
+            assert refs <= (tables if service == {"dynamodb"} else queues)
+            if service == {"dynamodb"}:
+                assert refs == tables, f"{name}: every table, or the app breaks on the missing one"
+    app_queues = {_resource_ref(r) for s in _statements("AppPolicy") for r in s["Resource"]}
+    assert "VotesDeadLetterQueue" not in app_queues  # web and worker never touch the DLQ
+
+
+def _resource_ref(resource) -> str | None:
+    """The logical id a policy resource points at (an ARN or an index of it), else None."""
+    if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
+        return resource["Fn::GetAtt"][0]
+    match = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/\*", resource.get("Fn::Sub", ""))
+    return match[1] if match else None
+
+
+def _statements(policy: str) -> list[dict]:
+    return RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _granted(policy: str) -> set[str]:
+    return {action for s in _statements(policy) for action in s["Action"]}
+
+
+# -- what the code calls -----------------------------------------------------------------
+
+# Batch and transaction calls need the IAM actions of what they contain.
+BATCH_ACTIONS = {
+    "DeleteMessageBatch": ["DeleteMessage"],
+    "SendMessageBatch": ["SendMessage"],
+    "ChangeMessageVisibilityBatch": ["ChangeMessageVisibility"],
+}
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}  # fmt: skip
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.title() for part in snake.split("_"))
+
+
+def calls_in_code() -> set[str]:
+    """IAM actions for every AWS call in webapp/store.py and webapp/queue.py."""
+    actions = set()
+    for path, service in (("webapp/store.py", "dynamodb"), ("webapp/queue.py", "sqs")):
+        source = (ROOT / path).read_text()
+        operations = set(re.findall(r"self\.client\.(\w+)\(", source))
+        operations |= set(re.findall(r"_pages\(\s*\"(\w+)\"", source))
+        if re.search(r"get_waiter\(\s*\"table_exists\"", source):
+            operations.add("describe_table")
+        operations.discard("get_waiter")
+        for operation in map(_camel, operations):
+            if operation == "TransactWriteItems":
+                kinds = set(re.findall(r"\"(Put|Update|Delete|ConditionCheck)\": \{", source))
+                assert kinds, "transact_write_items with no item kinds found"
+                actions |= {f"dynamodb:{TRANSACT_ITEM_ACTIONS[k]}" for k in kinds}
+            else:
+                actions |= {f"{service}:{a}" for a in BATCH_ACTIONS.get(operation, [operation])}
+    return actions
+
+
+def test_both_policies_grant_every_call_in_the_code_and_nothing_else():
+    called = calls_in_code()
+    granted = _granted("AppPolicy") | _granted("OperatorPolicy")
+    assert sorted(called - granted) == [], "calls no policy allows"
+    assert sorted(granted - called) == [], "grants no code needs"
+    assert _granted("AppPolicy") <= _granted("OperatorPolicy")
+
+
+# -- deployed: on moto's CloudFormation ---------------------------------------------------
+
+
+def _deploy(endpoint: str, prefix: str, **params) -> None:
+    cfn = _client("cloudformation", endpoint)
+    parameters = [{"ParameterKey": "TablePrefix", "ParameterValue": prefix}] + [
+        {"ParameterKey": k, "ParameterValue": str(v)} for k, v in params.items()
+    ]
+    stack = f"voting-{uuid.uuid4().hex[:8]}"
+    cfn.create_stack(StackName=stack, TemplateBody=STACK.read_text(), Parameters=parameters)
+
+    def status():
+        return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+
+    assert wait_for(lambda: (s := status()) != "CREATE_IN_PROGRESS" and s) == "CREATE_COMPLETE"
+
+
+def test_the_app_runs_on_what_the_template_makes(moto_endpoint, tmp_path):
+    env = make_env(moto_endpoint)
+    _deploy(moto_endpoint, env["TABLE_PREFIX"])
+    full_env = {**os.environ, **env}
+    init = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "init-aws"],
+        env=full_env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    assert "created table" not in init.stdout  # the stack made every table the app uses
+    procs = Processes(env, tmp_path)
+    try:
+        base = procs.web(workers=1, threads=2)
+        assert requests.get(f"{base}/readyz", timeout=10).json() == {"status": "ready"}
+    finally:
+        procs.stop_all()
+
+
+# -- AppPolicy against a recorded run of web and worker --------------------------------------
+
+
+def _recorded_actions(recording: Path) -> tuple[set[str], set[str]]:
+    """(IAM actions, table and queue names) of every DynamoDB and SQS call recorded."""
+    actions, names = set(), set()
+    for line in recording.read_text().splitlines():
+        entry = json.loads(line)
+        target = {k.lower(): v for k, v in entry["headers"].items()}.get("x-amz-target", "")
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode()
+        if not target:
+            continue  # the moto API itself, or CloudFormation (not the app)
+        prefix, operation = target.split(".", 1)
+        params = json.loads(body or "{}")
+        if prefix.startswith("DynamoDB"):
+            if operation == "TransactWriteItems":
+                for item in params["TransactItems"]:
+                    (kind, detail), = item.items()
+                    actions.add(f"dynamodb:{TRANSACT_ITEM_ACTIONS[kind]}")
+                    names.add(detail["TableName"])
+                continue
+            actions.add(f"dynamodb:{operation}")
+            names |= set(params.get("RequestItems", {})) | {params.get("TableName")}
+        elif prefix == "AmazonSQS":
+            actions |= {f"sqs:{a}" for a in BATCH_ACTIONS.get(operation, [operation])}
+            names.add(params.get("QueueName") or params.get("QueueUrl", "").rsplit("/", 1)[-1])
+    return actions, names - {None, ""}
+
+
+def test_app_policy_is_exactly_what_web_and_worker_call(tmp_path):
+    recording = tmp_path / "moto-recording.jsonl"
+    moto_env = {**os.environ, "MOTO_ENABLE_RECORDING": "True",
+                "MOTO_RECORDER_FILEPATH": str(recording)}  # fmt: skip
+    with open(tmp_path / "moto.log", "wb") as log:
+        moto = embedded.start_moto(embedded.free_port(), env=moto_env, stdout=log,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+    endpoint = f"http://127.0.0.1:{moto.args[-1]}"
+    # A short visibility timeout and slow transactions make the worker's
+    # heartbeat (ChangeMessageVisibility) happen, as it does on slow batches.
+    env = make_env(endpoint, VISIBILITY_TIMEOUT="2", METRICS_PORT="0")
+    procs = Processes(env, tmp_path)
+    try:
+        _deploy(endpoint, env["TABLE_PREFIX"], VisibilityTimeout=10)
+        requests.post(f"{endpoint}/moto-api/recorder/reset-recording", timeout=10)
+        base = procs.web(workers=1, threads=2)
+        procs.faulty_worker("slow_tx:1.5")
+        _exercise(base)
+    finally:
+        procs.stop_all()
+        embedded.stop([moto])
+    used, names = _recorded_actions(recording)
+    assert sorted(used - _granted("AppPolicy")) == [], "web/worker call what AppPolicy denies"
+    assert sorted(_granted("AppPolicy") - used) == [], "AppPolicy grants what they never call"
+    prefix = env["TABLE_PREFIX"]
+    assert names <= {f"{prefix}{base}" for base in TABLE_SPECS} | {f"{prefix}votes"}
+
+
+def _exercise(base: str) -> None:
+    """Every kind of request web and worker serve: intake, results, pages, admin."""
+    admin = {"X-API-Key": ADMIN_KEY}
+    http = requests.Session()
+    assert http.get(f"{base}/readyz").status_code == 200
+    plain = http.post(f"{base}/topics", json=SAMPLE_TOPIC, headers=admin).json()
+    change = http.post(f"{base}/topics", json={**SAMPLE_TOPIC, "vote_limit": "changeable"},
+                       headers=admin).json()  # fmt: skip
+    renamed = {**SAMPLE_TOPIC, "title": "Tabs, or spaces?", "choices": plain["choices"]}
+    assert http.put(f"{base}/topics/{plain['id']}", json=renamed, headers=admin).status_code == 200
+    votes = [
+        http.post(f"{base}/votes", json={"topic_id": plain["id"], "choice_id": c["id"]}).json()
+        for c in plain["choices"]
+    ]
+    for choice in change["choices"]:  # one voter changing their mind: ballots
+        vote = {"topic_id": change["id"], "choice_id": choice["id"], "voter_id": "voter-1"}
+        votes.append(http.post(f"{base}/votes", json=vote).json())
+        wait_for(lambda v=votes[-1]: http.get(f"{base}/votes/{v['id']}").status_code == 200)
+    for vote in votes:
+        wait_for(lambda v=vote: http.get(f"{base}/votes/{v['id']}").status_code == 200)
+    assert http.get(f"{base}/topics", params={"include_votes": "true"}).status_code == 200
+    assert http.get(f"{base}/topics/{plain['id']}", params={"include_votes": "true"}).ok
+    assert http.get(f"{base}/votes", params={"topic_id": plain["id"]}).ok
+    assert http.delete(f"{base}/votes/{votes[0]['id']}", headers=admin).ok
+    for page in ("/", f"/t/{plain['id']}", f"/t/{plain['id']}/results"):
+        assert http.get(f"{base}{page}").status_code == 200, page
