@@ -528,3 +528,9 @@ def test_signed_in_admin_sees_hidden_results(signed_in, voting):
     record_queued(voting)
     html = signed_in.get(f"/t/{topic['id']}/results", headers=HX).text
     assert "1 vote · 100%" in html
+
+
+def test_admin_list_marks_a_topic_closed_by_its_deadline(signed_in):
+    topic = make_topic(signed_in, closes_at="2000-01-01T00:00:00Z")
+    row = re.search(rf'<tr id="topic-{topic["id"]}".*?</tr>', signed_in.get("/admin").text, re.S)
+    assert 'Closed</span> <span class="hint">(deadline passed)</span>' in row.group(0)

@@ -30,8 +30,9 @@ from pydantic import ValidationError
 from . import services
 from .auth import key_matches
 from .limits import limit_login
-from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice
+from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice, utc_now
 from .pages import get_topic, is_htmx
+from .policy import is_open
 from .store import Conflict
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -122,7 +123,12 @@ def logout():
 
 
 def _with_total(topic: dict) -> dict:
-    return {**topic, "total_votes": sum(services.voting().counts(topic["id"]).values())}
+    """The row's data: total votes, and whether a deadline closed it under an open flag."""
+    return {
+        **topic,
+        "total_votes": sum(services.voting().counts(topic["id"]).values()),
+        "is_open": is_open(topic, utc_now()),
+    }
 
 
 @bp.get("")

@@ -52,8 +52,9 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
     Flask's SESSION_COOKIE_SECURE is one fixed value; the same app is served
     over plain http by `make run` and over https in production, so the flag
-    follows the request (behind a TLS proxy that needs X-Forwarded-Proto and
-    werkzeug's ProxyFix for `request.is_secure` to be true).
+    follows the request. Behind a TLS proxy, gunicorn turns the proxy's
+    X-Forwarded-Proto into the request scheme when the proxy is one of
+    TRUSTED_PROXIES (gunicorn.conf.py), so `request.is_secure` holds there too.
     """
 
     def get_cookie_secure(self, app: Flask) -> bool:
