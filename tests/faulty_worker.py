@@ -35,13 +35,16 @@ from webapp import aws
 class Budget:
     """How many more times a fault may fire."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, name: str = "fault"):
         self.left = count
+        self.name = name
 
     def take(self) -> bool:
         if self.left <= 0:
             return False
         self.left -= 1
+        # On stderr, which the tests read: proof the fault really fired.
+        print(f"injected fault {self.name}", file=sys.stderr, flush=True)
         return True
 
 
@@ -59,12 +62,13 @@ def install(clients, spec: str) -> None:
     for fault in filter(None, (f.strip() for f in spec.split(","))):
         name, *args = fault.split(":")
         if name == "kill_before_delete":
-            sqs.register(
-                "before-call.sqs.DeleteMessageBatch",
-                lambda **kw: os.kill(os.getpid(), signal.SIGKILL),
-            )
+            def kill(**kw):
+                print("injected fault kill_before_delete", file=sys.stderr, flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            sqs.register("before-call.sqs.DeleteMessageBatch", kill)
         elif name == "fail_delete":
-            budget = Budget(int(args[0]))
+            budget = Budget(int(args[0]), name)
 
             def fail_delete(params, budget=budget, **kw):
                 if budget.take():
@@ -77,7 +81,7 @@ def install(clients, spec: str) -> None:
 
             sqs.register("before-call.sqs.DeleteMessageBatch", fail_delete)
         elif name == "lose_tx_response":
-            budget = Budget(int(args[0]))
+            budget = Budget(int(args[0]), name)
 
             def lose_response(request, budget=budget, **kw):
                 if budget.take():
@@ -90,7 +94,7 @@ def install(clients, spec: str) -> None:
 
             dynamodb.register("before-send.dynamodb.TransactWriteItems", lose_response)
         elif name == "cancel_tx":
-            code, budget = args[0], Budget(int(args[1]))
+            code, budget = args[0], Budget(int(args[1]), f"{name}:{args[0]}")
 
             def cancel(params, code=code, budget=budget, **kw):
                 if budget.take():
@@ -108,7 +112,7 @@ def install(clients, spec: str) -> None:
 
             dynamodb.register("before-call.dynamodb.TransactWriteItems", cancel)
         elif name == "error_tx":
-            code, budget = args[0], Budget(int(args[1]))
+            code, budget = args[0], Budget(int(args[1]), f"{name}:{args[0]}")
 
             def error(code=code, budget=budget, **kw):
                 if budget.take():
@@ -118,7 +122,11 @@ def install(clients, spec: str) -> None:
             dynamodb.register("before-call.dynamodb.TransactWriteItems", error)
         elif name == "slow_tx":
             seconds = float(args[0])
-            dynamodb.register("before-call.dynamodb.TransactWriteItems", lambda **kw: time.sleep(seconds))
+            def slow(seconds=seconds, **kw):
+                print(f"injected fault slow_tx:{seconds}", file=sys.stderr, flush=True)
+                time.sleep(seconds)
+
+            dynamodb.register("before-call.dynamodb.TransactWriteItems", slow)
         else:
             raise SystemExit(f"unknown fault {fault!r}")
 
