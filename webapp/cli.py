@@ -6,6 +6,7 @@ message when AWS cannot be reached or refuses.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -76,11 +77,22 @@ _HINTS = (
 
 def aws_failure(what: str, exc: Exception) -> click.ClickException:
     """A ClickException (exit 1) saying what failed, AWS's words, and what to check."""
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    message = _one_line(str(exc)) or type(exc).__name__
     for needles, hint in _HINTS:
         if any(n in message for n in needles):
             return click.ClickException(f"{what}: {message}\nhint: {hint}")
     return click.ClickException(f"{what}: {message}")
+
+
+def _one_line(message: str) -> str:
+    """The error on one line. An XML error body (some endpoints and proxies send one
+    where botocore expects JSON) is reduced to its Code and Message."""
+    code = re.search(r"<Code>([^<]*)</Code>", message)
+    text = re.search(r"<Message>([^<]*)</Message>", message)
+    if code:
+        head = message.split("<?xml", 1)[0].split("<", 1)[0].strip()
+        message = f"{head} {code[1]}: {text[1] if text else ''}".strip()
+    return " ".join(message.split())
 
 
 @click.command("export")
