@@ -48,7 +48,7 @@ def flask(args, env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_explains_itself(command, aws_env):
+def test_every_command_explains_itself(command):
     result = create_app({"TESTING": True}).test_cli_runner().invoke(args=[*command, "--help"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage:")

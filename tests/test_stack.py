@@ -6,11 +6,11 @@ and its IAM policies grant exactly what the code calls.
   (a new table fails here until the template has it), on demand, with
   point-in-time recovery, and the template has no table ddl/ lacks.
 - The queues have the attributes `init-aws` gives them.
-- The template deploys on moto's CloudFormation and the app finds everything
-  there: `init-aws` creates nothing, /readyz is 200.
-- AppPolicy: every call that web and worker make during a real run (recorded
-  by a moto server), and nothing more. Both policies together: every call in
-  webapp/store.py and webapp/queue.py, and nothing more.
+- The template deploys on moto's CloudFormation and the app runs on it:
+  `init-aws` creates nothing, and a run of web and worker (recorded by that
+  moto server) makes exactly the calls AppPolicy grants, nothing more.
+- Both policies together: every call in webapp/store.py and webapp/queue.py,
+  and nothing more.
 """
 
 from __future__ import annotations
@@ -225,24 +225,6 @@ def _deploy(endpoint: str, prefix: str, **params) -> None:
     assert wait_for(lambda: (s := status()) != "CREATE_IN_PROGRESS" and s) == "CREATE_COMPLETE"
 
 
-def test_the_app_runs_on_what_the_template_makes(moto_endpoint, tmp_path):
-    env = make_env(moto_endpoint)
-    _deploy(moto_endpoint, env["TABLE_PREFIX"])
-    full_env = {**os.environ, **env}
-    init = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "webapp", "init-aws"],
-        env=full_env, cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert init.returncode == 0, init.stderr
-    assert "created table" not in init.stdout  # the stack made every table the app uses
-    procs = Processes(env, tmp_path)
-    try:
-        base = procs.web(workers=1, threads=2)
-        assert requests.get(f"{base}/readyz", timeout=10).json() == {"status": "ready"}
-    finally:
-        procs.stop_all()
-
-
 # -- AppPolicy against a recorded run of web and worker --------------------------------------
 
 
@@ -274,7 +256,9 @@ def _recorded_actions(recording: Path) -> tuple[set[str], set[str]]:
     return actions, names - {None, ""}
 
 
-def test_app_policy_is_exactly_what_web_and_worker_call(tmp_path):
+def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path):
+    """Deployed on moto's CloudFormation, the app finds every resource (init-aws
+    creates nothing) and serves; the calls of that run are AppPolicy's actions."""
     recording = tmp_path / "moto-recording.jsonl"
     moto_env = {**os.environ, "MOTO_ENABLE_RECORDING": "True",
                 "MOTO_RECORDER_FILEPATH": str(recording)}  # fmt: skip
@@ -288,6 +272,12 @@ def test_app_policy_is_exactly_what_web_and_worker_call(tmp_path):
     procs = Processes(env, tmp_path)
     try:
         _deploy(endpoint, env["TABLE_PREFIX"], VisibilityTimeout=10)
+        init = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp", "init-aws"],
+            env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert init.returncode == 0, init.stderr
+        assert "created table" not in init.stdout  # the stack made every table the app uses
         requests.post(f"{endpoint}/moto-api/recorder/reset-recording", timeout=10)
         base = procs.web(workers=1, threads=2)
         procs.faulty_worker("slow_tx:1.5")
