@@ -143,7 +143,13 @@ class VoteWorker:
         Returns the vote ids whose records are now stored, and how many
         messages were left for redelivery (poison or unrecordable).
         """
-        shard = self.store.shard_for_batch(self.settings.tally_shards)
+        # One random shard per topic per batch, out of the topic's own
+        # tally_shards (stamped at intake) or else TALLY_SHARDS.
+        shards: dict[str, int] = {}
+        for vote, _ in items:
+            if vote.topic_id not in shards:
+                count = vote.tally_shards or self.settings.tally_shards
+                shards[vote.topic_id] = self.store.shard_for_batch(count)
         poison: set[str] = set()
         # Topic states learned from failed topic checks, for this batch only:
         # the happy path never reads a topic (the transaction's ConditionCheck
@@ -155,7 +161,7 @@ class VoteWorker:
             try:
                 if ballots is None:
                     ballots = self.store.get_ballots(_voter_keys(live, topics))
-                outcome = self.store.record_votes(_plan(live, topics, ballots, shard))
+                outcome = self.store.record_votes(_plan(live, topics, ballots, shards))
             except TopicChanged as exc:
                 if exc.topic is None:
                     log.warning("topic %s does not exist: its votes go to the DLQ", exc.topic_id)
@@ -203,7 +209,7 @@ def _voter_keys(votes: list[QueuedVote], topics: dict[str, dict]) -> list[tuple[
     ]
 
 
-def _plan(votes: list[QueuedVote], topics: dict, ballots: dict, shard: int) -> list[VoteWrite]:
+def _plan(votes: list[QueuedVote], topics: dict, ballots: dict, shards: dict) -> list[VoteWrite]:
     """Turn a batch of votes into writes: who counts, who is refused, which ballots move."""
     # One assumed policy per topic, so the transaction checks one value per topic.
     policies: dict[str, str] = {}
@@ -217,15 +223,15 @@ def _plan(votes: list[QueuedVote], topics: dict, ballots: dict, shard: int) -> l
         if reason is None and policy != "unlimited" and not vote.voter_id:
             reason = "voter_required"
         if reason:
-            writes.append(_write(vote, "rejected", reason, shard, policy))
+            writes.append(_write(vote, "rejected", reason, shards[vote.topic_id], policy))
         elif vote.voter_id:
             voters.setdefault((vote.topic_id, vote.voter_id), []).append(vote)
         else:
-            writes.append(_write(vote, "counted", None, shard, policy))
+            writes.append(_write(vote, "counted", None, shards[vote.topic_id], policy))
     for key, group in voters.items():
         policy = policies[key[0]]
         for plan in plan_voter(group, policy, ballots.get(key)):
-            write = _write(plan.vote, plan.status, plan.reason, shard, policy)
+            write = _write(plan.vote, plan.status, plan.reason, shards[key[0]], policy)
             write.ballot, write.expect_vote_id = plan.ballot, plan.expect_vote_id
             write.replaces = plan.replaces
             writes.append(write)

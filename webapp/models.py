@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 MIN_CHOICES = 2
 MAX_CHOICES = 50
+# A hot topic's tallies: shards x choices items, read by one Query (1 MB a page).
+MAX_TALLY_SHARDS = 100
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Description = Annotated[
@@ -79,6 +81,12 @@ class TopicIn(_Request):
     results_visibility: ResultsVisibility | None = Field(
         default=None, description="always (default), after_vote or after_close."
     )
+    tally_shards: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TALLY_SHARDS,
+        description="Tally items per choice for a hot topic (default: the server's TALLY_SHARDS).",
+    )
 
     @field_validator("closes_at")
     @classmethod
@@ -116,6 +124,9 @@ class TopicOut(BaseModel):
     vote_limit: VoteLimit = "unlimited"
     closes_at: str | None = None
     results_visibility: ResultsVisibility = "always"
+    tally_shards: int | None = Field(
+        default=None, description="Present when the topic overrides TALLY_SHARDS."
+    )
     results_hidden: bool | None = Field(
         default=None, description="true when include_votes was asked but the topic hides results."
     )
@@ -172,6 +183,9 @@ class QueuedVote(BaseModel):
     # The topic's vote_limit when the vote was accepted; the worker's
     # transaction checks it still holds.
     vote_limit: str = "unlimited"
+    # The topic's own tally_shards when it has one (else the worker's TALLY_SHARDS):
+    # carried here so the worker never reads the topic to pick a shard.
+    tally_shards: int | None = None
 
 
 def percentages(counts: list[int]) -> list[int]:
@@ -252,6 +266,8 @@ def topic_json(topic: dict, counts: dict[str, int] | None = None) -> dict:
         "closes_at": topic.get("closes_at"),
         "results_visibility": topic.get("results_visibility", "always"),
     }
+    if topic.get("tally_shards"):
+        body["tally_shards"] = topic["tally_shards"]  # only when set: the original shape otherwise
     if counts is not None:
         numbers = [counts.get(c["id"], 0) for c in choices]
         for choice, count, share in zip(choices, numbers, percentages(numbers), strict=True):

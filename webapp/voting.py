@@ -119,6 +119,7 @@ class Voting:
             voter_id=voter_id,
             request_id=request_id,
             vote_limit=limit,
+            tally_shards=topic.get("tally_shards"),
         )
         with timed_send():
             self.queue.send(message.model_dump(exclude_none=True))
@@ -140,7 +141,7 @@ class Voting:
 
 
 def _settings_of(data: TopicIn, current: dict) -> dict:
-    """vote_limit, closes_at and results_visibility: given values, else the stored ones."""
+    """vote_limit, closes_at, results_visibility, tally_shards: given, else as stored."""
     given = data.model_fields_set
     closes_at = current.get("closes_at")
     if "closes_at" in given:
@@ -150,6 +151,7 @@ def _settings_of(data: TopicIn, current: dict) -> dict:
         "results_visibility": data.results_visibility
         or current.get("results_visibility", "always"),
         "closes_at": closes_at,
+        "tally_shards": data.tally_shards or current.get("tally_shards"),
     }
 
 
