@@ -101,3 +101,18 @@ def test_commands_fail_clearly_when_aws_is_unreachable(aws_env):
         )
         assert done.returncode == 1, (args, done.stderr)
         assert "Error:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
+    from tests.test_admin import sign_in
+
+    sign_in(client)
+    voting.queue.send(QueuedVote(
+        id=new_id(), topic_id=counted_topic["id"], choice_id=counted_topic["choices"][0]["id"], queued_at=utc_now()
+    ).model_dump())
+    dlq_url = voting.queue._lookup(voting.queue.dlq_name)
+    for body in ("x", "y"):
+        voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=body)
+    page = client.get("/admin").get_data(as_text=True)
+    assert "~1 waiting" in page and "Dead-letter queue: ~2" in page
+    assert f'<td class="num">5</td>' in page  # the topic's counted votes

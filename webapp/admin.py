@@ -33,6 +33,7 @@ from .limits import limit_login
 from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice, utc_now
 from .pages import get_topic, is_htmx
 from .policy import is_open
+from .queue import QueueUnavailable
 from .store import Conflict
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -135,7 +136,16 @@ def _with_total(topic: dict) -> dict:
 def index():
     """All topics with status, total votes, and edit / open-close actions."""
     topics = [_with_total(t) for t in services.voting().topics()]
-    return render_template("admin/index.html", topics=topics)
+    return render_template("admin/index.html", topics=topics, pipeline=_pipeline())
+
+
+def _pipeline() -> dict | None:
+    """Votes still in the queue and dead letters: SQS's approximate counts, or None if down."""
+    queue = services.voting().queue
+    try:
+        return {"queue": queue.message_counts(), "dlq": queue.message_counts(dead_letters=True)}
+    except QueueUnavailable:
+        return None
 
 
 @bp.post("/topics/<topic_id>/active")
