@@ -88,6 +88,22 @@ def test_sqs_send_failures_are_counted(aws_env, admin):
     assert _delta(before, after, "voting_votes_accepted_total") == 0
 
 
+def test_rate_limited_and_page_votes_are_counted(aws_env, admin):
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "rate_limit_votes": "1 per minute"})  # fmt: skip
+    client = app.test_client()
+    topic = client.post("/topics", json=SAMPLE_TOPIC, headers=admin).get_json()
+    vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    before = _metrics(client)
+    page = client.post(f"/t/{topic['id']}/vote", data={"choice_id": vote["choice_id"]})
+    api = client.post("/votes", json=vote)
+    limited = client.post("/votes", json=vote)
+    after = _metrics(client)
+    assert (page.status_code, api.status_code, limited.status_code) == (303, 202, 429)
+    assert _delta(before, after, "voting_votes_accepted_total") == 2
+    assert _delta(before, after, "voting_votes_refused_total", reason="rate_limit_exceeded") == 1
+
+
 # -- web, under gunicorn -----------------------------------------------------------
 
 

@@ -129,8 +129,8 @@ def export_topic_csv(topic_id):
 
 @bp.post("/votes")
 @doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteQueued}, status=202)
+@counts_votes  # outermost, so a rate-limited vote counts as refused too
 @limit_votes
-@counts_votes
 def cast_vote():
     """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""
     vote = parse(VoteIn)

@@ -28,6 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import services, voter
 from .limits import limit_votes
+from .metrics import counts_votes
 from .models import Id, VoteIn, topic_json, utc_now
 from .policy import is_open
 from .queue import QueueUnavailable
@@ -218,6 +219,7 @@ def render_topic(
 
 
 @bp.post("/t/<topic_id>/vote")
+@counts_votes
 @limit_votes
 def vote(topic_id):
     """Cast a vote from the form: 303 to the topic page, or the vote partial for htmx (202)."""
