@@ -188,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             env.update(DYNAMODB_ENDPOINT_URL=endpoint, AWS_SQS_ENDPOINT_URL=endpoint)
             env.setdefault("AWS_ACCESS_KEY_ID", "embedded")
             env.setdefault("AWS_SECRET_ACCESS_KEY", "embedded")
+            # Polls cost nothing locally; a short wait lets Ctrl-C stop the
+            # worker in ~2 s instead of waiting out a 20 s long poll.
+            env.setdefault("WORKER_WAIT_SECONDS", "2")
             print(f"local AWS endpoint (moto): {endpoint}", flush=True)
         env.setdefault("AWS_REGION", "us-east-1")
         generated_key = not env.get("API_KEY")
