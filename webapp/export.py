@@ -37,6 +37,8 @@ HEADER = (
     "vote_id", "created", "status", "reason", "vote_count", "percent",
 )  # fmt: skip
 CHUNK_ROWS = 500
+# What a vote row shows: read only these from DynamoDB.
+VOTE_FIELDS = ("id", "choice_id", "created", "status", "reason")
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark;
 # Python reads it with encoding="utf-8-sig", LibreOffice and pandas skip it.
 BOM = "\ufeff"
@@ -73,7 +75,7 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
         )
         # A vote for a choice removed since keeps its choice_id; its description is gone.
         descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
-        for n, vote in enumerate(store.topic_votes(topic_id), start=1):
+        for n, vote in enumerate(store.topic_votes(topic_id, VOTE_FIELDS), start=1):
             writer.writerow(
                 ("vote", topic_id, title, vote["choice_id"],
                  descriptions.get(vote["choice_id"], ""), vote["id"], vote["created"],

@@ -57,6 +57,7 @@ QUEUES = ("main", "dlq")
 # recording votes; a vote recorded in between can land in the tallies but not
 # in the vote records (or the other way round). Such a save is done again.
 CONSISTENT_ATTEMPTS = 3
+SAVE_DUTY = 10
 
 
 @dataclass
@@ -416,14 +417,21 @@ def _restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> int:
 def _watch(store: Store, path: Path, every: float) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    previous = None
-    while not stop.wait(every):
+    previous, wait = None, every
+    while not stop.wait(wait):
+        started = time.monotonic()
         try:
             saved = save(store, path, attempts=CONSISTENT_ATTEMPTS, previous_sha256=previous)
         except (StoreUnavailable, QueueUnavailable, OSError) as exc:
             # Keep running: the previous file is intact and the next period tries again.
             log.error("periodic save failed, previous snapshot kept: %s", exc)
             continue
+        took = time.monotonic() - started
+        # The local endpoint reads slowly (moto serialises every item), so a big
+        # data set would keep it busy saving; never spend more than 1/SAVE_DUTY of the time.
+        wait = max(every, SAVE_DUTY * took)
+        if wait > every:
+            log.warning("saving took %.1fs: next save in %.0fs, not %gs", took, wait, every)
         previous = saved.content_sha256
         if not saved.unchanged:
             log.info("saved %s: %s", path, saved.items)

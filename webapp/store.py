@@ -584,16 +584,19 @@ class Store:
         types = {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]}
         return {k["AttributeName"]: types[k["AttributeName"]] for k in spec["KeySchema"]}
 
-    def scan_items(self, base: str, topic_id: str | None = None, page_size: int = 500):
+    def scan_items(self, base: str, topic_id: str | None = None, page_size: int | None = None):
         """Scan of table `base`: every item, any key shape, as DynamoDB typed attributes.
 
-        Yields item by item while reading page by page (`page_size` items per
-        Scan call), so a caller can stream a table of any size. With
+        Yields item by item while reading page by page, so a caller can stream
+        a table of any size: a page is at most 1 MB (DynamoDB's own bound), or
+        `page_size` items. With
         `topic_id`, only that topic's items: in topics the item with PK id =
         topic_id, in every other table the items whose `topic_id` attribute is
         it (a filtered Scan: it still reads the whole table).
         """
-        kwargs = {"TableName": self.table_name(base), "ConsistentRead": True, "Limit": page_size}
+        kwargs = {"TableName": self.table_name(base), "ConsistentRead": True}
+        if page_size:
+            kwargs["Limit"] = page_size
         if topic_id is not None:
             kwargs.update(
                 FilterExpression="#t = :t",
@@ -602,17 +605,26 @@ class Store:
             )
         yield from self._pages("scan", kwargs)
 
-    def topic_votes(self, topic_id: str, page_size: int = 500):
+    def topic_votes(self, topic_id: str, attributes=None, page_size: int | None = None):
         """GSI topic_id-created-index (topic_id, created), oldest first: the topic's
-        vote records as dicts, read `page_size` at a time so callers can stream."""
+        vote records as dicts, one page (1 MB, or `page_size` items) at a time.
+
+        With `attributes`, only those are read (a ProjectionExpression): less
+        to send and to parse when a caller needs a few fields of many votes.
+        """
         kwargs = {
             "TableName": self.votes,
             "IndexName": VOTES_BY_TOPIC,
             "KeyConditionExpression": "topic_id = :t",
             "ExpressionAttributeValues": {":t": {"S": topic_id}},
             "ScanIndexForward": True,
-            "Limit": page_size,
         }
+        if attributes:
+            # Names, not words: `status` and friends are DynamoDB reserved words.
+            names = {f"#a{i}": name for i, name in enumerate(attributes)}
+            kwargs.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
+        if page_size:
+            kwargs["Limit"] = page_size
         for item in self._pages("query", kwargs):
             yield from_item(item)
 
