@@ -32,6 +32,7 @@ from cfnlint.decode import decode_str
 import embedded
 from tests.conftest import ADMIN_KEY, Processes, make_env
 from tests.opsutil import SAMPLE_TOPIC, wait_for
+from tests.test_pages import token_from
 from webapp.config import Settings
 
 ROOT = embedded.ROOT
@@ -142,8 +143,9 @@ def test_policies_name_only_this_stacks_resources():
             assert refs <= (tables if service == {"dynamodb"} else queues)
             if service == {"dynamodb"}:
                 assert refs == tables, f"{name}: every table, or the app breaks on the missing one"
-    app_queues = {_resource_ref(r) for s in _statements("AppPolicy") for r in s["Resource"]}
-    assert "VotesDeadLetterQueue" not in app_queues  # web and worker never touch the DLQ
+    for statement in _statements("AppPolicy"):  # the app only reads the DLQ's counts
+        if "VotesDeadLetterQueue" in {_resource_ref(r) for r in statement["Resource"]}:
+            assert set(statement["Action"]) <= {"sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 
 
 def _resource_ref(resource) -> str | None:
@@ -228,9 +230,10 @@ def _deploy(endpoint: str, prefix: str, **params) -> None:
 # -- AppPolicy against a recorded run of web and worker --------------------------------------
 
 
-def _recorded_actions(recording: Path) -> tuple[set[str], set[str]]:
-    """(IAM actions, table and queue names) of every DynamoDB and SQS call recorded."""
-    actions, names = set(), set()
+def _recorded_calls(recording: Path) -> set[tuple[str, str]]:
+    """(IAM action, resource) of every DynamoDB and SQS call recorded: resources are
+    "table:<name>", "index:<table name>" or "queue:<name>"."""
+    calls = set()
     for line in recording.read_text().splitlines():
         entry = json.loads(line)
         target = {k.lower(): v for k, v in entry["headers"].items()}.get("x-amz-target", "")
@@ -244,16 +247,34 @@ def _recorded_actions(recording: Path) -> tuple[set[str], set[str]]:
         if prefix.startswith("DynamoDB"):
             if operation == "TransactWriteItems":
                 for item in params["TransactItems"]:
-                    (kind, detail), = item.items()
-                    actions.add(f"dynamodb:{TRANSACT_ITEM_ACTIONS[kind]}")
-                    names.add(detail["TableName"])
+                    ((kind, detail),) = item.items()
+                    action = f"dynamodb:{TRANSACT_ITEM_ACTIONS[kind]}"
+                    calls.add((action, f"table:{detail['TableName']}"))
                 continue
-            actions.add(f"dynamodb:{operation}")
-            names |= set(params.get("RequestItems", {})) | {params.get("TableName")}
+            tables = list(params.get("RequestItems", {})) or [params["TableName"]]
+            kind = "index" if params.get("IndexName") else "table"
+            calls |= {(f"dynamodb:{operation}", f"{kind}:{t}") for t in tables}
         elif prefix == "AmazonSQS":
-            actions |= {f"sqs:{a}" for a in BATCH_ACTIONS.get(operation, [operation])}
-            names.add(params.get("QueueName") or params.get("QueueUrl", "").rsplit("/", 1)[-1])
-    return actions, names - {None, ""}
+            name = params.get("QueueName") or params["QueueUrl"].rsplit("/", 1)[-1]
+            actions = BATCH_ACTIONS.get(operation, [operation])
+            calls |= {(f"sqs:{a}", f"queue:{name}") for a in actions}
+    return calls
+
+
+def _granted_calls(policy: str, table_prefix: str, queue_name: str) -> set[tuple[str, str]]:
+    """(IAM action, resource) pairs a policy allows, resources named as in _recorded_calls."""
+    tables = _tables_by_base().items()
+    names = {logical: f"table:{table_prefix}{base}" for base, (logical, _) in tables}
+    queue = f"{table_prefix}{queue_name}"
+    names |= {"VotesQueue": f"queue:{queue}", "VotesDeadLetterQueue": f"queue:{queue}-dlq"}
+    granted = set()
+    for statement in _statements(policy):
+        for resource in statement["Resource"]:
+            name = names[_resource_ref(resource)]
+            if "Fn::Sub" in resource:  # an index of that table
+                name = name.replace("table:", "index:", 1)
+            granted |= {(action, name) for action in statement["Action"]}
+    return granted
 
 
 def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path):
@@ -285,11 +306,11 @@ def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path)
     finally:
         procs.stop_all()
         embedded.stop([moto])
-    used, names = _recorded_actions(recording)
-    assert sorted(used - _granted("AppPolicy")) == [], "web/worker call what AppPolicy denies"
-    assert sorted(_granted("AppPolicy") - used) == [], "AppPolicy grants what they never call"
-    prefix = env["TABLE_PREFIX"]
-    assert names <= {f"{prefix}{base}" for base in TABLE_SPECS} | {f"{prefix}votes"}
+    used = _recorded_calls(recording)
+    granted = _granted_calls("AppPolicy", env["TABLE_PREFIX"], Settings.queue_name)
+    assert sorted(used - granted) == [], "web/worker call what AppPolicy denies"
+    actions = {action for action, _ in used}
+    assert sorted(_granted("AppPolicy") - actions) == [], "AppPolicy grants what they never call"
 
 
 def _exercise(base: str) -> None:
@@ -318,3 +339,8 @@ def _exercise(base: str) -> None:
     assert http.delete(f"{base}/votes/{votes[0]['id']}", headers=admin).ok
     for page in ("/", f"/t/{plain['id']}", f"/t/{plain['id']}/results"):
         assert http.get(f"{base}{page}").status_code == 200, page
+    token = token_from(http.get(f"{base}/admin/login").text)
+    signed_in = http.post(f"{base}/admin/login", data={"csrf_token": token, "password": ADMIN_KEY})
+    assert signed_in.ok
+    admin_page = http.get(f"{base}/admin")
+    assert admin_page.status_code == 200 and "Tabs, or spaces?" in admin_page.text
