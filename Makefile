@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_BENCH := $(VENV)/.installed-bench
 
 .PHONY: run test bench lint clean
 
@@ -20,12 +21,23 @@ $(STAMP_DEV): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
+$(STAMP_BENCH): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	touch $@ $(STAMP_DEV) $(STAMP_RUN)
+
 run: $(STAMP_RUN)
 	$(BIN)/python embedded.py
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m tests.browser_setup
 	$(BIN)/python -m pytest
+
+# Regenerates docs/benchmarks.md and its plots (about 10 minutes; never part of
+# `make test`). wrk drives the intake benchmark: a Debian package, installed here.
+bench: $(STAMP_BENCH)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(BIN)/python -m bench.run_all
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

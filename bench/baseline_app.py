@@ -1,0 +1,37 @@
+"""The app the intake benchmark serves: the real app plus one baseline route.
+
+`POST /_bench/send` only calls SendMessage (through the app's own VoteQueue)
+with a body the size of a queued vote, and answers 202 like POST /votes.
+Same app object, same middleware (logging, metrics, security headers), same
+gunicorn settings and the same moto: the ratio between the two routes is
+what our vote intake (parsing, validation against the cached topic, the
+rate limiter, building the message) adds on top of the SQS call.
+Benchmarks only: gunicorn "bench.baseline_app:create_app()".
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from webapp import create_app as create_real_app
+from webapp import services
+from webapp.models import new_id, utc_now
+from webapp.security import csrf
+
+bp = Blueprint("bench_baseline", __name__)
+TOPIC = "00000000-0000-4000-8000-000000000000"
+CHOICE = "00000000-0000-4000-8000-000000000001"
+
+
+@bp.post("/_bench/send")
+def send():
+    body = {"id": new_id(), "topic_id": TOPIC, "choice_id": CHOICE, "queued_at": utc_now()}
+    services.voting().queue.send(body)
+    return {"id": body["id"]}, 202
+
+
+def create_app():
+    app = create_real_app()
+    csrf.exempt(bp)  # a JSON route, like the API's
+    app.register_blueprint(bp)
+    return app

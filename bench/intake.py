@@ -1,0 +1,126 @@
+"""Target 3: POST /votes throughput and p99 against a SendMessage-only route, same run.
+
+One gunicorn (2 processes x 8 threads, as `make run`) serves the real app
+plus bench.baseline_app's POST /_bench/send, which only calls SendMessage.
+wrk (2 threads, 16 connections, keep-alive) drives each route for a few
+seconds at a time, in ABBA order (baseline, votes, votes, baseline, ...) so
+drift on this shared machine hits both alike. Each adjacent pair gives a
+throughput ratio (votes / baseline) and a p99 ratio (baseline p99 / votes
+p99; 1.0 = same, lower = votes slower); the medians over pairs are the
+figures. No worker runs: both routes only queue, into the same queue.
+
+    .venv/bin/python -m bench.intake [--pairs 4] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import Lab, create_topic, figures_line, median, table
+
+WRK = ["wrk", "--threads", "2", "--connections", "16", "--latency"]
+
+
+def lua(body: dict) -> str:
+    return (
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+
+
+def run_wrk(url: str, script: Path, seconds: int) -> dict:
+    out = subprocess.run(
+        [*WRK, "--duration", f"{seconds}s", "--script", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = _ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
+    p50 = _ms(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": rps,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "requests": total,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(0) if errors else "",
+    }
+
+
+def _ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    with Lab(name="intake") as lab:
+        env = lab.env()
+        _, base = lab.web(env, workers=2, threads=8, app="bench.baseline_app:create_app()")
+        topic = create_topic(base)
+        vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+        votes_lua, base_lua = lab.dir / "votes.lua", lab.dir / "baseline.lua"
+        votes_lua.write_text(lua(vote))
+        base_lua.write_text(lua(vote))  # the same bytes on the wire; the route ignores them
+        routes = {"votes": (f"{base}/votes", votes_lua),
+                  "baseline": (f"{base}/_bench/send", base_lua)}  # fmt: skip
+        for name in routes:  # warm-up: connections, imports, caches
+            run_wrk(*routes[name], 2)
+        runs: list[tuple[str, dict]] = []
+        for pair in range(args.pairs):
+            order = ("baseline", "votes") if pair % 2 == 0 else ("votes", "baseline")
+            for name in order:
+                runs.append((name, run_wrk(*routes[name], args.seconds)))
+
+    rows, rps_ratios, p99_ratios = [], [], []
+    for pair in range(args.pairs):
+        a, b = runs[2 * pair], runs[2 * pair + 1]
+        result = {a[0]: a[1], b[0]: b[1]}
+        v, s = result["votes"], result["baseline"]
+        rps_ratios.append(v["rps"] / s["rps"])
+        p99_ratios.append(s["p99_ms"] / v["p99_ms"])
+        rows.append([pair + 1, f"{a[0]} then {b[0]}", s["rps"], v["rps"], rps_ratios[-1],
+                     s["p99_ms"], v["p99_ms"], p99_ratios[-1]])  # fmt: skip
+    failures = sum(r["non_2xx"] for _, r in runs)
+    print("## Intake overhead (target 3: ratio >= 0.9)\n")
+    print(
+        f"wrk, {WRK[2]} threads x {WRK[4]} connections, {args.seconds} s per run, ABBA order; "
+        "gunicorn 2 x 8 threads; the same moto. Ratios: throughput votes/baseline, "
+        "p99 baseline/votes (both 1.0 when POST /votes costs nothing over SendMessage).\n"
+    )
+    print(table(["pair", "order", "baseline req/s", "votes req/s", "throughput ratio",
+                 "baseline p99 ms", "votes p99 ms", "p99 ratio"], rows))  # fmt: skip
+    print(f"\nNon-2xx answers over all runs: {failures}.")
+    figures = dict(
+        intake_throughput_ratio=median(rps_ratios),
+        intake_p99_ratio=median(p99_ratios),
+        votes_rps_median=median([r["rps"] for n, r in runs if n == "votes"]),
+        baseline_rps_median=median([r["rps"] for n, r in runs if n == "baseline"]),
+        non_2xx=failures,
+        target_intake_met=median(rps_ratios) >= 0.9 and median(p99_ratios) >= 0.9,
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures, "runs": runs}))
+    print()
+    print(figures_line(**figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""`make bench`: run every benchmark, then write docs/benchmarks.md and its plot.
+
+Each benchmark runs as its own process (a fresh moto server each), prints a
+Markdown table and a last line of name=value figures, and leaves its raw
+numbers in a JSON file for the plot. This runner pastes the tables into
+docs/benchmarks.md under a summary of every target (met, or missed by how
+much), the machine, the versions and how long each part took.
+
+    .venv/bin/python -m bench.run_all [--quick] [--only NAME ...]
+
+--quick shrinks every benchmark (fewer votes, shorter runs) to check that the
+scripts work; its figures are not the ones to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "benchmarks.png"
+
+BENCHES = {
+    "requests_per_vote": ([], ["--votes", "1000", "--backlog", "300"]),
+    "intake": ([], ["--pairs", "2", "--seconds", "3"]),
+    "worker_drain": ([], ["--votes", "300", "--pairs", "1"]),
+    "reads": ([], ["--sizes", "1000,5000", "--requests", "20", "--seconds", "8"]),
+    "embedded_mode": (
+        [],
+        ["--votes", "60", "--rounds", "1", "--stock-votes", "20", "--stock-window", "10"],
+    ),
+}
+
+
+def run(name: str, extra: list[str], json_path: Path) -> dict:
+    start = time.perf_counter()
+    process = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *extra, "--json", str(json_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    out = process.stdout.rstrip()
+    sys.stdout.write(f"\n=== {name} ({seconds:.0f} s, exit {process.returncode})\n{out}\n")
+    if process.returncode != 0:
+        sys.stdout.write(process.stderr[-4000:])
+    data = json.loads(json_path.read_text()) if json_path.exists() else {}
+    body = out.rsplit("\n", 1)[0] if out else ""
+    return {
+        "name": name,
+        "seconds": seconds,
+        "ok": process.returncode == 0 and bool(data),
+        "body": body,
+        "error": process.stderr[-2000:] if process.returncode != 0 else "",
+        "data": data,
+    }
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) / 1024**2
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    try:
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        wrk = "not installed"
+    versions = ", ".join(
+        f"{package} {metadata.version(package)}"
+        for package in ("moto", "boto3", "botocore", "Flask", "gunicorn", "matplotlib")
+    )
+    return [
+        f"- CPU: {os.cpu_count()} x {cpu}; memory {memory:.0f} GiB; {platform.platform()}",
+        f"- Python {platform.python_version()}; {versions}; "
+        f"{(wrk.splitlines() or ['wrk ?'])[0].split(' Copyright')[0]}",
+    ]
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
+def verdict(value, target: float, at_least: bool) -> str:
+    if value is None:
+        return "not measured"
+    met = value >= target if at_least else value <= target
+    off = (value / target - 1) * 100
+    return "**met**" if met else f"**missed** by {abs(off):.0f}%"
+
+
+def summary(results: dict[str, dict]) -> list[str]:
+    def fig(name: str, key: str):
+        return results.get(name, {}).get("data", {}).get("figures", {}).get(key)
+
+    rows = [
+        ("1. AWS requests per vote (10,000 votes, steady)", fig("requests_per_vote",
+         "requests_per_vote"), "<= 1.4", 1.4, False),
+        ("1. ... with a backlog (full batches)", fig("requests_per_vote",
+         "requests_per_vote_backlog"), "<= 1.4", 1.4, False),
+        ("1. DynamoDB write units per vote (billed)", fig("requests_per_vote",
+         "write_units_per_vote"), "report", None, False),
+        ("2. Cost of 1M votes + 10k views ($), ours", fig("requests_per_vote", "cost_workload"),
+         "report", None, False),
+        ("2. ... original design ($)", fig("requests_per_vote", "cost_workload_original"),
+         "report", None, False),
+        ("3. Intake throughput, POST /votes / SendMessage-only", fig("intake",
+         "intake_throughput_ratio"), ">= 0.9", 0.9, True),
+        ("3. Intake p99, SendMessage-only / POST /votes", fig("intake", "intake_p99_ratio"),
+         ">= 0.9", 0.9, True),
+        ("4. Worker votes/s, worker.py / bare loop", fig("worker_drain", "worker_ratio"),
+         ">= 0.9", 0.9, True),
+        ("5. Results read median, 100k votes / 10 votes", fig("reads", "read_ratio_100k"),
+         "<= 1.2", 1.2, False),
+        ("5. Tally reads per second per web process, 1,000 viewers", fig("reads",
+         "tally_reads_per_s_per_process_max"), "<= 1", 1.0, False),
+        ("6. Embedded votes/s, 50k stored / empty (fixed)", fig("embedded_mode",
+         "embedded_ratio"), ">= 0.7", 0.7, True),
+        ("6. ... on moto unchanged (before)", fig("embedded_mode", "embedded_ratio_stock"),
+         "before", None, True),
+    ]  # fmt: skip
+    lines = ["| target | measured | goal | verdict |", "|---|---|---|---|"]
+    for label, value, goal, target, at_least in rows:
+        shown = "not measured" if value is None else f"{value:.3g}"
+        judged = verdict(value, target, at_least) if target is not None else "-"
+        lines.append(f"| {label} | {shown} | {goal} | {judged} |")
+    return lines
+
+
+def plot(results: dict[str, dict]) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    embedded = results.get("embedded_mode", {}).get("data", {})
+    reads = results.get("reads", {}).get("data", {})
+    if not embedded or not reads:
+        return False
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for key, label, style in (
+        ("fixed", "with local_aws", "o-"),
+        ("stock", "moto unchanged", "s--"),
+    ):
+        rates = embedded[key]["rates"]
+        sizes = sorted(int(s) for s in rates)
+        values = [sorted(rates[str(s)])[len(rates[str(s)]) // 2] for s in sizes]
+        left.plot(sizes, values, style, label=label)
+    left.set_xlabel("votes already stored")
+    left.set_ylabel("end-to-end votes/s (median)")
+    left.set_title("Embedded mode throughput")
+    left.set_ylim(bottom=0)
+    left.legend()
+
+    sizes = [row["stored"] for row in reads["sizes"]]
+    right.plot(sizes, [row["read_units_per_view"] for row in reads["sizes"]], "o-",
+               label="ours: read units per view (counted)")  # fmt: skip
+    right.plot(sizes, [row["original_read_units_per_view"] for row in reads["sizes"]], "s--",
+               label="original: read units per view (computed)")  # fmt: skip
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("votes on the topic")
+    right.set_ylabel("DynamoDB read units per results view")
+    right.set_title("Results read cost")
+    twin = right.twinx()
+    twin.plot(sizes, [row["big_ms"] / row["small_ms"] for row in reads["sizes"]], "^:",
+              color="tab:green", label="ours: latency / 10-vote topic")  # fmt: skip
+    twin.set_ylabel("latency ratio to a 10-vote topic")
+    twin.set_ylim(0, 2)
+    handles = right.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    labels = right.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
+    right.legend(handles, labels, loc="upper left", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small runs, to check the scripts")
+    parser.add_argument("--only", nargs="*", choices=list(BENCHES), help="run just these")
+    args = parser.parse_args(argv)
+
+    started = datetime.now(UTC)
+    load_before = load()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for name, (full, quick) in BENCHES.items():
+            if args.only and name not in args.only:
+                continue
+            results[name] = run(name, quick if args.quick else full, Path(tmp) / f"{name}.json")
+    total = sum(r["seconds"] for r in results.values())
+    plotted = plot(results)
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `make bench` (bench/run_all.py{' --quick' if args.quick else ''}) on "
+        f"{started:%Y-%m-%d %H:%M} UTC in {total / 60:.1f} minutes. Do not edit by hand: "
+        "run `make bench` again. What each benchmark does, and why the figures are ratios, "
+        "is in the docstring of its script under bench/; docs/architecture.md explains the "
+        "design they measure and docs/scaling.md what they mean on AWS.",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        f"- Load average (1/5/15 min) at the start: {load_before}; at the end: {load()}. "
+        "The machine is shared: every figure below is a ratio against a baseline measured "
+        "in the same run, or a count that does not depend on speed.",
+        "",
+        "## Summary",
+        "",
+        *summary(results),
+        "",
+    ]
+    if plotted:
+        lines += [f"![Throughput and read cost against stored votes]({PLOT.name})", ""]
+    lines += ["| benchmark | seconds |", "|---|---|"]
+    lines += [f"| bench/{r['name']}.py | {r['seconds']:.0f} |" for r in results.values()]
+    lines.append("")
+    for result in results.values():
+        if result["ok"]:
+            lines += [result["body"].replace("\n## ", "\n### ").replace("## ", "### ", 1), ""]
+        else:
+            lines += [f"### bench/{result['name']}.py failed", "", "```",
+                      result["error"].strip(), "```", ""]  # fmt: skip
+    DOC.write_text("\n".join(lines))
+    print(
+        f"\nwrote {DOC.relative_to(ROOT)}" + (f" and {PLOT.relative_to(ROOT)}" if plotted else "")
+    )
+    print(f"total {total:.0f} s")
+    return 0 if all(r["ok"] for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
