@@ -52,6 +52,8 @@ def make_env(endpoint: str, **extra: str) -> dict[str, str]:
         # Tests send many votes from 127.0.0.1; test_limits.py turns limits on.
         "RATE_LIMIT_VOTES": "",
         "RATE_LIMIT_LOGIN": "",
+        # Many workers run at once: none binds the metrics port unless a test asks.
+        "METRICS_PORT": "0",
     }
     env.update(extra)
     return env

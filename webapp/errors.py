@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -39,18 +39,10 @@ def error_response(status: int, detail, headers: dict | None = None):
         response = jsonify(detail=detail)
     else:
         message = detail if isinstance(detail, str) else "The form has errors."
-        response = render_template("error.html", status=status, message=message)
-    response = response if not isinstance(response, str) else _html(response)
+        response = make_response(render_template("error.html", status=status, message=message))
     response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    response.headers.update(headers or {})
     return response
-
-
-def _html(body: str):
-    from flask import make_response
-
-    return make_response(body)
 
 
 def validation_detail(exc: ValidationError) -> list[dict]:
