@@ -35,6 +35,9 @@ VOTES_BY_TOPIC = "topic_id-created-index"
 # BatchWriteItem takes at most 25 items; throttled parts come back as UnprocessedItems.
 BATCH_WRITE_SIZE = 25
 BATCH_WRITE_ATTEMPTS = 8
+# Items per Scan/Query page when streaming whole tables: bounds memory, and
+# keeps each call short on moto, which serialises items slowly.
+PAGE_ITEMS = 1000
 
 # Errors that mean "nothing was written, try the same transaction again later".
 # botocore's standard mode retries throttling itself; these reach us when its
@@ -584,12 +587,11 @@ class Store:
         types = {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]}
         return {k["AttributeName"]: types[k["AttributeName"]] for k in spec["KeySchema"]}
 
-    def scan_items(self, base: str, topic_id: str | None = None, page_size: int | None = None):
+    def scan_items(self, base: str, topic_id: str | None = None, page_size: int = PAGE_ITEMS):
         """Scan of table `base`: every item, any key shape, as DynamoDB typed attributes.
 
         Yields item by item while reading page by page, so a caller can stream
-        a table of any size: a page is at most 1 MB (DynamoDB's own bound), or
-        `page_size` items. With
+        a table of any size: a page is at most `page_size` items and 1 MB. With
         `topic_id`, only that topic's items: in topics the item with PK id =
         topic_id, in every other table the items whose `topic_id` attribute is
         it (a filtered Scan: it still reads the whole table).
@@ -605,9 +607,9 @@ class Store:
             )
         yield from self._pages("scan", kwargs)
 
-    def topic_votes(self, topic_id: str, attributes=None, page_size: int | None = None):
+    def topic_votes(self, topic_id: str, attributes=None, page_size: int = PAGE_ITEMS):
         """GSI topic_id-created-index (topic_id, created), oldest first: the topic's
-        vote records as dicts, one page (1 MB, or `page_size` items) at a time.
+        vote records as dicts, one page (`page_size` items, at most 1 MB) at a time.
 
         With `attributes`, only those are read (a ProjectionExpression): less
         to send and to parse when a caller needs a few fields of many votes.
