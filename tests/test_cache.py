@@ -1,9 +1,11 @@
-"""TTLCache: entries live `ttl` seconds, and one load serves every thread that missed."""
+"""TTLCache: fresh for `ttl`, refreshed in the background up to 2 x `ttl`, one load at a time."""
 
 from __future__ import annotations
 
 import threading
 import time
+
+import pytest
 
 from webapp.cache import TTLCache
 
@@ -16,16 +18,49 @@ class Clock:
         return self.now
 
 
-def test_serves_until_the_ttl_then_reloads():
+def wait_for(check, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_fresh_entries_are_served_without_loading():
     clock, loads = Clock(), []
     cache = TTLCache(1.0, clock=clock)
-    load = lambda: loads.append(clock.now) or len(loads)  # noqa: E731
-    assert cache.get_or_load("k", load) == 1
-    clock.now += 0.5
-    assert cache.get_or_load("k", load) == 1
+    assert cache.get_or_load("k", lambda: loads.append(1) or "a") == "a"
     clock.now += 0.75
-    assert cache.get_or_load("k", load) == 2
-    assert loads == [100.0, 101.25]
+    assert cache.get_or_load("k", lambda: loads.append(1) or "b") == "a"
+    assert len(loads) == 1
+
+
+def test_expired_entry_is_served_while_one_background_load_refreshes_it():
+    clock = Clock()
+    cache = TTLCache(1.0, clock=clock)
+    cache.get_or_load("k", lambda: "old")
+    clock.now += 1.5  # past the ttl, within 2 x ttl
+    release, calls = threading.Event(), []
+
+    def slow_load():
+        calls.append(1)
+        release.wait(10)
+        return "new"
+
+    # The caller does not wait for the read; neither do the next ones, and
+    # they start no second load.
+    assert [cache.get_or_load("k", slow_load) for _ in range(5)] == ["old"] * 5
+    wait_for(lambda: calls)
+    release.set()
+    wait_for(lambda: cache.get_or_load("k", slow_load) == "new")
+    assert len(calls) == 1
+
+
+def test_entry_older_than_twice_the_ttl_is_never_served():
+    clock = Clock()
+    cache = TTLCache(1.0, clock=clock)
+    cache.get_or_load("k", lambda: "old")
+    clock.now += 2.0
+    assert cache.get_or_load("k", lambda: "new") == "new"
 
 
 def test_ttl_zero_loads_every_time():
@@ -64,18 +99,26 @@ def test_threads_that_miss_together_share_one_load():
     assert len(calls) == 1
 
 
-def test_a_failed_load_is_not_cached():
-    cache, attempts = TTLCache(60), []
+def test_failed_loads_are_not_cached():
+    clock = Clock()
+    cache = TTLCache(1.0, clock=clock)
+    with pytest.raises(RuntimeError):
+        cache.get_or_load("k", _raise)
+    assert cache.get_or_load("k", lambda: "ok") == "ok"
+    # A failed background refresh leaves the old value until it is too old.
+    clock.now += 1.5
+    failed = threading.Event()
 
-    def flaky():
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise RuntimeError("store down")
-        return "ok"
+    def fail_in_background():
+        failed.set()
+        raise RuntimeError("store down")
 
-    try:
-        cache.get_or_load("k", flaky)
-    except RuntimeError:
-        pass
-    assert cache.get_or_load("k", flaky) == "ok"
-    assert len(attempts) == 2
+    assert cache.get_or_load("k", fail_in_background) == "ok"
+    assert failed.wait(10)
+    clock.now += 1.0
+    with pytest.raises(RuntimeError):
+        cache.get_or_load("k", _raise)
+
+
+def _raise():
+    raise RuntimeError("store down")

@@ -1,10 +1,13 @@
 """A tiny per-process cache with a time to live, for topics and tallies.
 
 Small on purpose: a dict, a lock and a monotonic clock. Entries older than
-`ttl` seconds are never served; `ttl=0` turns the cache off. When an entry
-expires under load, one thread reloads it and the others that missed wait
-for that answer: without this, every busy thread of a web process read the
-same tallies at once, several DynamoDB reads per expiry instead of one.
+`ttl` seconds are fresh; `ttl=0` turns the cache off. One load per key at a
+time: without this, every busy thread of a web process read the same
+tallies at once when they expired, several DynamoDB reads instead of one.
+An entry less than 2 x `ttl` old is refreshed in the background while
+requests keep getting it, so no request waits on that read (it was the
+slowest 1% of vote intake); older, or missing, and the caller waits for the
+one load in flight. Nothing older than 2 x `ttl` is ever served.
 """
 
 from __future__ import annotations
@@ -30,24 +33,39 @@ class TTLCache:
         """The cached value for `key`, or `load()`'s answer (then cached)."""
         if self.ttl <= 0:
             return load()
-        value = self._fresh(key)
+        value = self._younger_than(key, self.ttl)
         if value is not _MISSING:
             return value
         with self._lock:
             if len(self._loading) >= self.max_entries:
                 self._loading.clear()  # bounded like the entries; holders keep their lock
             loading = self._loading.setdefault(key, threading.Lock())
+        stale = self._younger_than(key, 2 * self.ttl)
+        if stale is not _MISSING:
+            if loading.acquire(blocking=False):
+                threading.Thread(
+                    target=self._refresh, args=(key, load, loading), daemon=True
+                ).start()
+            return stale
         with loading:
-            value = self._fresh(key)  # loaded by the thread we waited for
+            value = self._younger_than(key, self.ttl)  # loaded by the thread we waited for
             if value is _MISSING:
                 value = load()
                 self.put(key, value)
         return value
 
-    def _fresh(self, key: Any) -> Any:
+    def _refresh(self, key: Any, load: Callable[[], Any], loading: threading.Lock) -> None:
+        try:
+            self.put(key, load())
+        except Exception:  # noqa: BLE001 - the next caller past 2 x ttl loads, and sees it
+            pass
+        finally:
+            loading.release()
+
+    def _younger_than(self, key: Any, age: float) -> Any:
         with self._lock:
             stamp, value = self._entries.get(key, (0.0, _MISSING))
-        return value if value is not _MISSING and self.clock() - stamp < self.ttl else _MISSING
+        return value if value is not _MISSING and self.clock() - stamp < age else _MISSING
 
     def put(self, key: Any, value: Any) -> None:
         if self.ttl <= 0:

@@ -35,10 +35,11 @@ class Settings:
     secret_key: str | None = None
     cors_origins: list[str] = field(default_factory=list)
     # How long a web process may serve a topic from memory when validating a
-    # vote at intake. The worker re-checks every vote, so staleness can only
+    # vote at intake (and as long again while it refreshes it in the background,
+    # see cache.py). The worker re-checks every vote, so staleness can only
     # turn a would-be 409/422 into a recorded `rejected` vote, never a wrong count.
     topic_cache_seconds: float = 2.0
-    # Results tallies per topic are cached this long per web process.
+    # Results tallies per topic are cached this long per web process (same rule).
     results_cache_seconds: float = 1.0
     # Worker: long-poll wait and SQS visibility timeout it expects.
     worker_wait_seconds: int = 20
