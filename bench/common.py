@@ -219,6 +219,14 @@ def post_votes(base: str, topic: dict, count: int, concurrency: int = 16) -> lis
         return list(pool.map(one, range(count)))
 
 
+_T0 = time.monotonic()
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the runner shows it live; stdout is the report)."""
+    print(f"[{time.monotonic() - _T0:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
 def counts_when_idle(directory: Path, settle: float = 1.2) -> dict:
     """The summed request counts, read once every process has written its latest."""
     time.sleep(settle)

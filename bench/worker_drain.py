@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
@@ -47,18 +48,28 @@ def drain_rate(lab: Lab, env: dict, voting, topic: dict, count: int, command: li
     first_at = first_seen = None
     deadline = time.perf_counter() + 300
     total = start_total
+    cpu_first = 0.0
     while total < target and time.perf_counter() < deadline:
         time.sleep(0.1)  # 10 Hz: the watcher's queries load the same moto
         total = total_votes(voting, topic["id"])
         if first_at is None and total > start_total:
             first_at, first_seen = time.perf_counter(), total - start_total
+            cpu_first = cpu_seconds(process.pid)
     end_at = time.perf_counter()
+    cpu = cpu_seconds(process.pid) - cpu_first
     lab.stop(process)
     drained = total - start_total
     if first_at is None or drained < count or end_at <= first_at:
         raise RuntimeError(f"only {drained} of {count} votes recorded")
     return {"votes_per_s": (drained - first_seen) / (end_at - first_at),
-            "seconds": end_at - first_at, "votes": drained}  # fmt: skip
+            "seconds": end_at - first_at, "votes": drained,
+            "cpu_ms_per_vote": 1000 * cpu / (drained - first_seen)}  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,10 +109,17 @@ def main(argv: list[str] | None = None) -> int:
         "recorded vote to the last (start-up excluded); ABBA order on one stack.\n"
     )
     print(table(["pair", "order", "bare loop votes/s", "worker.py votes/s", "ratio"], rows))
+    cpu = {name: median([r["cpu_ms_per_vote"] for n, r in runs if n == name]) for name in commands}
+    print(
+        f"\nCPU per vote (median, while draining): worker.py {cpu['worker.py']:.2f} ms, "
+        f"bare loop {cpu['bare loop']:.2f} ms (the rest of a batch's time is waiting on AWS)."
+    )
     figures = dict(
         worker_ratio=median(ratios),
         worker_votes_per_s=median([r["votes_per_s"] for n, r in runs if n == "worker.py"]),
         bare_votes_per_s=median([r["votes_per_s"] for n, r in runs if n == "bare loop"]),
+        worker_cpu_ms_per_vote=cpu["worker.py"],
+        bare_cpu_ms_per_vote=cpu["bare loop"],
         target_worker_met=median(ratios) >= 0.9,
     )
     if args.json:
