@@ -219,6 +219,15 @@ def post_votes(base: str, topic: dict, count: int, concurrency: int = 16) -> lis
         return list(pool.map(one, range(count)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 _T0 = time.monotonic()
 
 

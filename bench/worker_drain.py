@@ -8,20 +8,28 @@ the last, so process start-up is left out for both. Runs alternate in ABBA
 order on one stack; each adjacent pair gives a ratio worker/bare, and the
 median over pairs is the figure.
 
-    .venv/bin/python -m bench.worker_drain [--votes 1000] [--pairs 3]
+    .venv/bin/python -m bench.worker_drain [--votes 500] [--pairs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import uuid
 from pathlib import Path
 
-from bench.common import PYTHON, Lab, figures_line, median, table, total_votes, voting_for
+from bench.common import (
+    PYTHON,
+    Lab,
+    cpu_seconds,
+    figures_line,
+    median,
+    table,
+    total_votes,
+    voting_for,
+)
 from webapp.models import ChoiceIn, QueuedVote, TopicIn, utc_now
 
 
@@ -66,15 +74,9 @@ def drain_rate(lab: Lab, env: dict, voting, topic: dict, count: int, command: li
             "cpu_ms_per_vote": 1000 * cpu / (drained - first_seen)}  # fmt: skip
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far, from /proc (clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--votes", type=int, default=1000)
+    parser.add_argument("--votes", type=int, default=500)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
