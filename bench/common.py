@@ -68,9 +68,12 @@ class Lab:
             "TABLE_PREFIX": f"b{uuid.uuid4().hex[:10]}-",
             "API_KEY": ADMIN_KEY,
             "SECRET_KEY": "bench-secret-key",
-            # One client address sends all the load: a limit far above it keeps
-            # the limiter's per-request work in the measurement without refusals.
-            "RATE_LIMIT_VOTES": "100000000 per minute",
+            # Rate limits off, as in the tests: one address sends all the load, and
+            # limits 5.8.0's in-memory storage can fail a request with a 500 when
+            # two threads hit a fresh counter at once (its timer is started twice;
+            # fixed upstream in alisaifee/limits#352, after 5.8.0). So the
+            # limiter's own cost is not in the intake figures.
+            "RATE_LIMIT_VOTES": "",
             "METRICS_PORT": "0",
             "LOG_LEVEL": "WARNING",
         }

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import Lab, create_topic, figures_line, median, table
+from bench.common import Lab, create_topic, figures_line, log, median, table
 
 WRK = ["wrk", "--threads", "2", "--connections", "16", "--latency"]
 
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             order = ("baseline", "votes") if pair % 2 == 0 else ("votes", "baseline")
             for name in order:
                 runs.append((name, run_wrk(*routes[name], args.seconds)))
+                log(f"{name}: {runs[-1][1]['rps']:.0f} req/s, p99 {runs[-1][1]['p99_ms']:.0f} ms")
 
     rows, rps_ratios, p99_ratios = [], [], []
     for pair in range(args.pairs):

@@ -42,6 +42,7 @@ from bench.common import (
     cpu_seconds,
     create_topic,
     figures_line,
+    log,
     post_votes,
     table,
     voting_for,
@@ -155,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - start
         cpu = {pid: cpu_seconds(pid) - used for pid, used in cpu_before.items()}
         steady = phase_cost(diff(counts_when_idle(counts), before), args.votes, sizes)
+        log(
+            f"steady: {args.votes} votes in {seconds:.0f} s, {steady['per_vote']:.3f} requests/vote"
+        )
         steady.update(
             web_cpu_ms_per_vote=1000 * sum(cpu[p] for p in web_pids) / args.votes,
             worker_cpu_ms_per_vote=1000 * cpu[worker.pid] / args.votes,
@@ -173,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         waited, total = wait_for_total(voting, topic["id"], recorded, timeout=300)
         backlog = phase_cost(diff(counts_when_idle(counts), before), args.backlog, sizes)
         backlog.update(accepted=statuses.count(202), recorded=total - recorded + args.backlog)
+        log(f"backlog: {backlog['per_vote']:.3f} requests/vote")
 
     print("## AWS requests per vote (target 1: at most 1.4)\n")
     print(

@@ -25,6 +25,7 @@ from bench.common import (
     Lab,
     cpu_seconds,
     figures_line,
+    log,
     median,
     table,
     total_votes,
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             order = ("bare loop", "worker.py") if pair % 2 == 0 else ("worker.py", "bare loop")
             for name in order:
                 runs.append((name, drain_rate(lab, env, voting, topic, args.votes, commands[name])))
+                log(f"{name}: {runs[-1][1]['votes_per_s']:.1f} votes/s")
 
     rows, ratios = [], []
     for pair in range(args.pairs):
