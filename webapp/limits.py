@@ -72,4 +72,7 @@ def limit_login(view):
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    # A failing limit store (a Redis outage, a storage bug) must never turn a
+    # vote into a 500: the error is logged and the request goes through unlimited.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
