@@ -8,7 +8,7 @@ the last, so process start-up is left out for both. Runs alternate in ABBA
 order on one stack; each adjacent pair gives a ratio worker/bare, and the
 median over pairs is the figure.
 
-    .venv/bin/python -m bench.worker_drain [--votes 500] [--pairs 3]
+    .venv/bin/python -m bench.worker_drain [--votes 400] [--pairs 5]
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def drain_rate(lab: Lab, env: dict, voting, topic: dict, count: int, command: li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--votes", type=int, default=500)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--votes", type=int, default=400)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
