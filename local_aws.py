@@ -117,6 +117,7 @@ def transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
     moto's (moto/dynamodb/models/__init__.py, Apache-2.0); only the way a
     cancelled transaction is undone differs.
     """
+    from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import (
         ConditionalCheckFailed,
         MockValidationException,
@@ -125,7 +126,6 @@ def transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
         TransactionCanceledException,
         TransactWriteSingleOpException,
     )
-    from moto.dynamodb.comparisons import get_filter_expression
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
