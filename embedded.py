@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 processes.append(
                     subprocess.Popen(watch, env=env, cwd=ROOT, preexec_fn=_ignore_sigint)
                 )
-        processes.append(subprocess.Popen(worker_command(), env=env, cwd=ROOT, preexec_fn=_ignore_sigint))
+        worker = subprocess.Popen(worker_command(), env=env, cwd=ROOT, preexec_fn=_ignore_sigint)
+        processes.append(worker)
         web = subprocess.Popen(
             gunicorn_command(args.host, args.port), env=env, cwd=ROOT, preexec_fn=_ignore_sigint
         )

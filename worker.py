@@ -313,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     parser.add_argument(
-        "--wait-seconds", type=int, default=None, help="long-poll wait (default WORKER_WAIT_SECONDS)"
+        "--wait-seconds",
+        type=int,
+        default=None,
+        help="long-poll wait (default WORKER_WAIT_SECONDS)",
     )
     return parser
 

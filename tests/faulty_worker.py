@@ -62,6 +62,7 @@ def install(clients, spec: str) -> None:
     for fault in filter(None, (f.strip() for f in spec.split(","))):
         name, *args = fault.split(":")
         if name == "kill_before_delete":
+
             def kill(**kw):
                 print("injected fault kill_before_delete", file=sys.stderr, flush=True)
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -73,7 +74,12 @@ def install(clients, spec: str) -> None:
             def fail_delete(params, budget=budget, **kw):
                 if budget.take():
                     failed = [
-                        {"Id": e["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+                        {
+                            "Id": e["Id"],
+                            "SenderFault": False,
+                            "Code": "InternalError",
+                            "Message": "injected",
+                        }
                         for e in _api_params(params)["Entries"]
                     ]
                     return _error(200, {"Successful": [], "Failed": failed})
@@ -104,7 +110,10 @@ def install(clients, spec: str) -> None:
                     return _error(
                         400,
                         {
-                            "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+                            "Error": {
+                                "Code": "TransactionCanceledException",
+                                "Message": "injected",
+                            },
                             "CancellationReasons": reasons,
                         },
                     )
@@ -122,6 +131,7 @@ def install(clients, spec: str) -> None:
             dynamodb.register("before-call.dynamodb.TransactWriteItems", error)
         elif name == "slow_tx":
             seconds = float(args[0])
+
             def slow(seconds=seconds, **kw):
                 print(f"injected fault slow_tx:{seconds}", file=sys.stderr, flush=True)
                 time.sleep(seconds)

@@ -62,7 +62,10 @@ def test_worked_example_update_keeps_ids(client, admin):
 
 def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
     topic = create(client, admin)
-    body = {"title": "t", "choices": [{"id": "not-a-choice", "description": "x"}, {"description": "y"}]}
+    body = {
+        "title": "t",
+        "choices": [{"id": "not-a-choice", "description": "x"}, {"description": "y"}],
+    }
     assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 422
     ok = {"title": "t", "choices": [{"description": "x"}, {"description": "y"}]}
     missing = client.put("/topics/00000000-0000-4000-8000-000000000000", json=ok, headers=admin)
@@ -125,7 +128,9 @@ def test_vote_is_queued_with_original_shape(client, admin, voting):
 def test_vote_refusals_queue_nothing(client, admin, voting):
     topic = create(client, admin)
     choice = topic["choices"][0]["id"]
-    unknown = client.post("/votes", json={"topic_id": "00000000-0000-4000-8000-000000000000", "choice_id": choice})
+    unknown = client.post(
+        "/votes", json={"topic_id": "00000000-0000-4000-8000-000000000000", "choice_id": choice}
+    )
     assert unknown.status_code == 404
     wrong_choice = client.post("/votes", json={"topic_id": topic["id"], "choice_id": "nope"})
     assert wrong_choice.status_code == 422
@@ -172,7 +177,9 @@ def test_vote_malformed_requests(client, data, content_type, status):
 
 
 def test_oversized_body_is_413(client, admin):
-    answer = client.post("/votes", data=b'{"x": "' + b"a" * 70_000 + b'"}', content_type="application/json")
+    answer = client.post(
+        "/votes", data=b'{"x": "' + b"a" * 70_000 + b'"}', content_type="application/json"
+    )
     assert answer.status_code == 413 and "detail" in answer.json
 
 
@@ -187,7 +194,11 @@ def test_oversized_body_is_413(client, admin):
         {"title": "ok", "choices": [{"description": "x" * 201}, {"description": "b"}]},
         {"title": "ok", "choices": "ab"},
         {"title": 5, "choices": [{"description": "a"}, {"description": "b"}]},
-        {"title": "ok", "is_active": "perhaps", "choices": [{"description": "a"}, {"description": "b"}]},
+        {
+            "title": "ok",
+            "is_active": "perhaps",
+            "choices": [{"description": "a"}, {"description": "b"}],
+        },
     ],
 )
 def test_topic_limits_422(client, admin, body):
@@ -216,13 +227,20 @@ def test_admin_writes_need_the_key(client, headers):
     body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
     answer = client.post("/topics", json=body, headers=headers)
     assert answer.status_code == 401 and "detail" in answer.json
-    assert client.post(f"/topics?api_key={ADMIN_KEY}", json=body, headers=headers).status_code == 401
+    assert (
+        client.post(f"/topics?api_key={ADMIN_KEY}", json=body, headers=headers).status_code == 401
+    )
     assert client.get("/topics").json == []
 
 
 def test_admin_key_ways_accepted(client):
     body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
-    assert client.post("/topics", json=body, headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 201
+    assert (
+        client.post(
+            "/topics", json=body, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ).status_code
+        == 201
+    )
     assert client.post("/topics", json={**body, "api_key": ADMIN_KEY}).status_code == 201
     assert client.post("/topics", json=body, headers={"X-API-Key": ADMIN_KEY}).status_code == 201
     assert len(client.get("/topics").json) == 3
@@ -245,7 +263,9 @@ def test_list_votes_paginates_newest_first(client, admin, voting):
     ids = []
     for i in range(5):
         choice = topic["choices"][i % 3]["id"]
-        ids.append(client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"])
+        ids.append(
+            client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"]
+        )
     worker = VoteWorker(voting.store, voting.queue, voting.settings)
     while len(ids) > sum(1 for i in ids if voting.store.get_vote(i)):
         worker.process(voting.queue.receive(wait_seconds=1))
@@ -261,8 +281,13 @@ def test_list_votes_paginates_newest_first(client, admin, voting):
     assert sorted(v["id"] for v in seen) == sorted(ids)
     created = [v["created"] for v in seen]
     assert created == sorted(created, reverse=True)
-    assert client.get("/votes", query_string={"topic_id": topic["id"], "next": "garbage!"}).status_code == 422
-    assert client.get("/votes", query_string={"topic_id": topic["id"], "limit": 0}).status_code == 422
+    assert (
+        client.get("/votes", query_string={"topic_id": topic["id"], "next": "garbage!"}).status_code
+        == 422
+    )
+    assert (
+        client.get("/votes", query_string={"topic_id": topic["id"], "limit": 0}).status_code == 422
+    )
     assert client.get("/votes").status_code == 422
 
 
@@ -271,7 +296,10 @@ def test_delete_vote_takes_it_off_the_tally(client, admin, voting):
 
     topic = create(client, admin)
     choice = topic["choices"][1]["id"]
-    vote_ids = [client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"] for _ in range(2)]
+    vote_ids = [
+        client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"]
+        for _ in range(2)
+    ]
     worker = VoteWorker(voting.store, voting.queue, voting.settings)
     while not all(voting.store.get_vote(v) for v in vote_ids):
         worker.process(voting.queue.receive(wait_seconds=1))
@@ -308,7 +336,9 @@ def test_queue_down_is_503_never_202(client, admin, voting, monkeypatch):
         raise QueueUnavailable("connection refused")
 
     monkeypatch.setattr(voting.queue, "send", refuse)
-    answer = client.post("/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]})
+    answer = client.post(
+        "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    )
     assert answer.status_code == 503 and "not taken" in answer.json["detail"]
 
 
@@ -325,7 +355,9 @@ def test_openapi_generated_from_models(client):
     assert spec["openapi"].startswith("3.")
     assert {"/topics", "/topics/{topic_id}", "/votes", "/votes/{vote_id}"} <= set(spec["paths"])
     post_votes = spec["paths"]["/votes"]["post"]
-    assert post_votes["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/VoteIn")
+    assert post_votes["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/VoteIn"
+    )
     assert "202" in post_votes["responses"] and "503" in post_votes["responses"]
     topic_in = spec["components"]["schemas"]["TopicIn"]
     # Limits come from the pydantic model, not from a hand-written document.

@@ -27,7 +27,11 @@ def topic(voting):
 
 def queued(topic, index=0, **extra) -> dict:
     vote = QueuedVote(
-        id=new_id(), topic_id=topic["id"], choice_id=topic["choices"][index]["id"], queued_at=utc_now(), **extra
+        id=new_id(),
+        topic_id=topic["id"],
+        choice_id=topic["choices"][index]["id"],
+        queued_at=utc_now(),
+        **extra,
     )
     return vote.model_dump(exclude_none=True)
 
@@ -152,7 +156,9 @@ def test_6_when_retries_run_out_nothing_is_half_written(procs, voting, topic):
 
 def test_7_sqs_down_at_intake_is_503_and_no_vote_appears(procs, voting, topic, http):
     down = procs.web(AWS_SQS_ENDPOINT_URL="http://127.0.0.1:9", AWS_MAX_ATTEMPTS="2")
-    answer = http.post(f"{down}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]})
+    answer = http.post(
+        f"{down}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    )
     assert answer.status_code == 503 and "not taken" in answer.json()["detail"]
     procs.worker()
     # A control vote through the healthy path proves the worker is draining.
@@ -200,7 +206,11 @@ def test_10_load_three_workers_gunicorn_duplicates_no_drift(procs, voting, http,
         with requests.Session() as session:
             for _ in range(total // threads):
                 choice = created["choices"][rng.randrange(4)]["id"]
-                answer = session.post(f"{base}/votes", json={"topic_id": created["id"], "choice_id": choice}, timeout=60)
+                answer = session.post(
+                    f"{base}/votes",
+                    json={"topic_id": created["id"], "choice_id": choice},
+                    timeout=60,
+                )
                 with lock:
                     statuses[answer.status_code // 100 * 100] += 1
                     if answer.status_code == 202:
@@ -239,10 +249,17 @@ def test_11_admin_auth_bypass_attempts_change_nothing(procs, http, topic):
     ]
     change = {"title": "hacked", "choices": [{"description": "a"}, {"description": "b"}]}
     for headers in attempts:
-        assert http.put(f"{base}/topics/{topic['id']}", json=change, headers=headers).status_code == 401
+        assert (
+            http.put(f"{base}/topics/{topic['id']}", json=change, headers=headers).status_code
+            == 401
+        )
         assert http.post(f"{base}/topics", json=change, headers=headers).status_code == 401
-    assert http.put(f"{base}/topics/{topic['id']}?api_key={ADMIN_KEY}", json=change).status_code == 401
-    assert http.put(f"{base}/topics/{topic['id']}", json={**change, "api_key": ""}).status_code == 401
+    assert (
+        http.put(f"{base}/topics/{topic['id']}?api_key={ADMIN_KEY}", json=change).status_code == 401
+    )
+    assert (
+        http.put(f"{base}/topics/{topic['id']}", json={**change, "api_key": ""}).status_code == 401
+    )
     assert http.get(f"{base}/topics/{topic['id']}").json()["title"] == "Faults"
     assert len(http.get(f"{base}/topics").json()) == 1
 
@@ -250,8 +267,13 @@ def test_11_admin_auth_bypass_attempts_change_nothing(procs, http, topic):
 @pytest.mark.env(API_CORS_ORIGINS="https://allowed.example")
 def test_11_cors_preflight_only_for_listed_origins(procs, http):
     base = procs.web()
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
-    allowed = http.options(f"{base}/votes", headers={"Origin": "https://allowed.example", **preflight})
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    allowed = http.options(
+        f"{base}/votes", headers={"Origin": "https://allowed.example", **preflight}
+    )
     assert allowed.headers.get("Access-Control-Allow-Origin") == "https://allowed.example"
     assert "Access-Control-Allow-Credentials" not in allowed.headers
     other = http.options(f"{base}/votes", headers={"Origin": "https://evil.example", **preflight})
@@ -259,7 +281,9 @@ def test_11_cors_preflight_only_for_listed_origins(procs, http):
 
 
 def test_11_ten_megabyte_body_is_413(client):
-    answer = client.post("/votes", data=b"{" + b" " * (10 * 1024 * 1024) + b"}", content_type="application/json")
+    answer = client.post(
+        "/votes", data=b"{" + b" " * (10 * 1024 * 1024) + b"}", content_type="application/json"
+    )
     assert answer.status_code == 413 and "detail" in answer.json
 
 
@@ -267,7 +291,9 @@ def test_11_admin_form_without_csrf_token_is_refused(client, voting, topic):
     from tests.test_pages import token_from
 
     page = client.get("/admin/login")
-    signed = client.post("/admin/login", data={"csrf_token": token_from(page.text), "password": ADMIN_KEY})
+    signed = client.post(
+        "/admin/login", data={"csrf_token": token_from(page.text), "password": ADMIN_KEY}
+    )
     assert signed.status_code in (302, 303)
     refused = client.post(f"/admin/topics/{topic['id']}/active", data={"active": "0"})
     assert refused.status_code == 400

@@ -22,7 +22,9 @@ def make_topic(http, base, admin, **settings):
 
 
 def tallies(http, base, topic, admin):
-    result = http.get(f"{base}/topics/{topic['id']}", params={"include_votes": 1}, headers=admin).json()
+    result = http.get(
+        f"{base}/topics/{topic['id']}", params={"include_votes": 1}, headers=admin
+    ).json()
     return [c["vote_count"] for c in result["choices"]]
 
 
@@ -42,7 +44,11 @@ def test_one_per_voter_twenty_concurrent_votes_count_once(procs, http, admin, vo
     barrier = threading.Barrier(20)
 
     def vote(i):
-        body = {"topic_id": topic["id"], "choice_id": topic["choices"][i % 3]["id"], "voter_id": "alice"}
+        body = {
+            "topic_id": topic["id"],
+            "choice_id": topic["choices"][i % 3]["id"],
+            "voter_id": "alice",
+        }
         barrier.wait()
         answer = requests.post(f"{base}/votes", json=body, timeout=30)
         with lock:
@@ -57,8 +63,10 @@ def test_one_per_voter_twenty_concurrent_votes_count_once(procs, http, admin, vo
         thread.join()
     assert set(statuses) <= {202, 409} and statuses[202] >= 1
     records = wait_until(
-        lambda: all(voting.store.get_vote(v) for v in accepted)
-        and [voting.store.get_vote(v) for v in accepted],
+        lambda: (
+            all(voting.store.get_vote(v) for v in accepted)
+            and [voting.store.get_vote(v) for v in accepted]
+        ),
         timeout=60,
     )
     assert sum(tallies(http, base, topic, admin)) == 1
@@ -81,9 +89,15 @@ def test_one_per_voter_twenty_concurrent_votes_count_once(procs, http, admin, vo
 
 
 def test_limited_topic_needs_a_voter_id(client, admin):
-    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}], "vote_limit": "one_per_voter"}
+    body = {
+        "title": "t",
+        "choices": [{"description": "a"}, {"description": "b"}],
+        "vote_limit": "one_per_voter",
+    }
     topic = client.post("/topics", json=body, headers=admin).json
-    answer = client.post("/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]})
+    answer = client.post(
+        "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    )
     assert answer.status_code == 422 and "voter_id" in answer.json["detail"]
 
 
@@ -115,7 +129,10 @@ def test_changeable_last_queued_wins_in_any_delivery_order(procs, voting, batchi
         voting.queue.send(body)
         if batching == "separate_batches":
             wait_until(lambda body=body: voting.store.get_vote(body["id"]), timeout=30)
-    wait_until(lambda: all(voting.store.get_vote(v["id"]) for v in votes) and queue_empty(voting), timeout=60)
+    wait_until(
+        lambda: all(voting.store.get_vote(v["id"]) for v in votes) and queue_empty(voting),
+        timeout=60,
+    )
     counts = voting.store.get_counts(topic["id"])
     winner = votes[-1]["choice_id"]
     assert {k: v for k, v in counts.items() if v} == {winner: 1}
@@ -128,10 +145,16 @@ def test_changeable_vote_moves_one_count_through_the_api(procs, http, admin, vot
     base = procs.web()
     procs.worker()
     topic = make_topic(http, base, admin, vote_limit="changeable")
-    first = http.post(f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "dan"})
+    first = http.post(
+        f"{base}/votes",
+        json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "dan"},
+    )
     wait_until(lambda: http.get(f"{base}/votes/{first.json()['id']}").status_code == 200)
     assert tallies(http, base, topic, admin) == [1, 0, 0]
-    second = http.post(f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][2]["id"], "voter_id": "dan"})
+    second = http.post(
+        f"{base}/votes",
+        json={"topic_id": topic["id"], "choice_id": topic["choices"][2]["id"], "voter_id": "dan"},
+    )
     wait_until(lambda: http.get(f"{base}/votes/{second.json()['id']}").status_code == 200)
     assert tallies(http, base, topic, admin) == [0, 0, 1]
     assert http.get(f"{base}/votes/{first.json()['id']}").json()["status"] == "replaced"
@@ -142,42 +165,64 @@ def test_vote_accepted_before_close_counts_after_it(procs, http, admin, voting):
     closes = datetime.now(UTC) + timedelta(seconds=3)
     topic = make_topic(http, base, admin, closes_at=closes.isoformat())
     assert topic["closes_at"] == iso(closes)
-    early = http.post(f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][1]["id"]})
+    early = http.post(
+        f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][1]["id"]}
+    )
     assert early.status_code == 202
     wait_until(lambda: datetime.now(UTC) > closes + timedelta(milliseconds=200), timeout=10)
-    late = http.post(f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][1]["id"]})
+    late = http.post(
+        f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][1]["id"]}
+    )
     assert late.status_code == 409
     # A message queued after the deadline (e.g. a slow client replaying) is rejected by the worker.
     forged = QueuedVote(
-        id=new_id(), topic_id=topic["id"], choice_id=topic["choices"][0]["id"], queued_at=iso(datetime.now(UTC))
+        id=new_id(),
+        topic_id=topic["id"],
+        choice_id=topic["choices"][0]["id"],
+        queued_at=iso(datetime.now(UTC)),
     ).model_dump()
     voting.queue.send(forged)
     # The worker starts only now, after the close: the early vote still counts.
     procs.worker()
-    wait_until(lambda: voting.store.get_vote(early.json()["id"]) and voting.store.get_vote(forged["id"]))
+    wait_until(
+        lambda: voting.store.get_vote(early.json()["id"]) and voting.store.get_vote(forged["id"])
+    )
     assert voting.store.get_vote(early.json()["id"])["status"] == "counted"
     assert voting.store.get_vote(forged["id"])["reason"] == "topic_closed"
     assert tallies(http, base, topic, admin) == [0, 1, 0]
 
 
 def test_results_visibility_after_close(client, admin):
-    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}], "results_visibility": "after_close"}
+    body = {
+        "title": "t",
+        "choices": [{"description": "a"}, {"description": "b"}],
+        "results_visibility": "after_close",
+    }
     topic = client.post("/topics", json=body, headers=admin).json
     public = client.get(f"/topics/{topic['id']}?include_votes=1").json
     assert public["results_hidden"] is True and "total_votes" not in public
     assert all(c["votes"] is None for c in public["choices"])
-    assert client.get(f"/topics/{topic['id']}?include_votes=1", headers=admin).json["total_votes"] == 0
+    assert (
+        client.get(f"/topics/{topic['id']}?include_votes=1", headers=admin).json["total_votes"] == 0
+    )
     closed = {**body, "is_active": False}
     assert client.put(f"/topics/{topic['id']}", json=closed, headers=admin).status_code == 200
     assert client.get(f"/topics/{topic['id']}?include_votes=1").json["total_votes"] == 0
 
 
 def test_results_visibility_after_vote(procs, voting, client, admin):
-    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}], "results_visibility": "after_vote"}
+    body = {
+        "title": "t",
+        "choices": [{"description": "a"}, {"description": "b"}],
+        "results_visibility": "after_vote",
+    }
     topic = client.post("/topics", json=body, headers=admin).json
     url = f"/topics/{topic['id']}?include_votes=1"
     assert client.get(url + "&voter_id=erin").json["results_hidden"] is True
-    vote = client.post("/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "erin"})
+    vote = client.post(
+        "/votes",
+        json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "erin"},
+    )
     procs.worker()
     wait_until(lambda: voting.store.get_vote(vote.json["id"]))
     assert client.get(url + "&voter_id=erin").json["total_votes"] == 1
@@ -187,12 +232,22 @@ def test_results_visibility_after_vote(procs, voting, client, admin):
 def test_put_without_new_fields_keeps_them(client, admin):
     body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
     topic = client.post(
-        "/topics", json={**body, "vote_limit": "changeable", "closes_at": "2031-01-01T00:00:00Z"}, headers=admin
+        "/topics",
+        json={**body, "vote_limit": "changeable", "closes_at": "2031-01-01T00:00:00Z"},
+        headers=admin,
     ).json
     # An original client's PUT knows nothing of these fields: they stay.
-    assert client.put(f"/topics/{topic['id']}", json={**body, "choices": topic["choices"]}, headers=admin).status_code == 200
+    assert (
+        client.put(
+            f"/topics/{topic['id']}", json={**body, "choices": topic["choices"]}, headers=admin
+        ).status_code
+        == 200
+    )
     stored = client.get(f"/topics/{topic['id']}").json
-    assert (stored["vote_limit"], stored["closes_at"]) == ("changeable", "2031-01-01T00:00:00.000000")
+    assert (stored["vote_limit"], stored["closes_at"]) == (
+        "changeable",
+        "2031-01-01T00:00:00.000000",
+    )
     cleared = {**body, "choices": topic["choices"], "closes_at": None}
     assert client.put(f"/topics/{topic['id']}", json=cleared, headers=admin).status_code == 200
     assert client.get(f"/topics/{topic['id']}").json["closes_at"] is None
@@ -201,7 +256,11 @@ def test_put_without_new_fields_keeps_them(client, admin):
 
 
 def test_delete_frees_a_one_per_voter_ballot(procs, voting, client, admin):
-    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}], "vote_limit": "one_per_voter"}
+    body = {
+        "title": "t",
+        "choices": [{"description": "a"}, {"description": "b"}],
+        "vote_limit": "one_per_voter",
+    }
     topic = client.post("/topics", json=body, headers=admin).json
     vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "gus"}
     first = client.post("/votes", json=vote).json["id"]

@@ -45,7 +45,9 @@ def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(client, admin):
 def test_admin_login_is_rate_limited(client):
     def attempt(password):
         page = client.get("/admin/login")
-        return client.post("/admin/login", data={"csrf_token": token_from(page.text), "password": password})
+        return client.post(
+            "/admin/login", data={"csrf_token": token_from(page.text), "password": password}
+        )
 
     assert [attempt("wrong").status_code for _ in range(3)] == [401, 401, 401]
     # Limited now: even the right key is not tried until the window passes.

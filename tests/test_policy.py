@@ -12,7 +12,11 @@ def vote(vid: str, choice: str, at: str, voter: str = "v1", topic: str = "t"):
     return SimpleNamespace(id=vid, choice_id=choice, queued_at=at, voter_id=voter, topic_id=topic)
 
 
-TOPIC = {"is_active": True, "choices": [{"id": "a"}, {"id": "b"}], "closes_at": "2030-01-01T00:00:00.000000"}
+TOPIC = {
+    "is_active": True,
+    "choices": [{"id": "a"}, {"id": "b"}],
+    "closes_at": "2030-01-01T00:00:00.000000",
+}
 
 
 def test_open_by_flag_and_deadline():

@@ -24,11 +24,19 @@ def counted_topic(voting):
     for i in range(5):
         voting.queue.send(
             QueuedVote(
-                id=new_id(), topic_id=topic["id"], choice_id=topic["choices"][i % 2]["id"], queued_at=utc_now()
+                id=new_id(),
+                topic_id=topic["id"],
+                choice_id=topic["choices"][i % 2]["id"],
+                queued_at=utc_now(),
             ).model_dump()
         )
     worker = VoteWorker(voting.store, voting.queue, voting.settings)
-    wait_until(lambda: worker.process(voting.queue.receive(1)) and sum(voting.store.get_counts(topic["id"]).values()) == 5)
+    wait_until(
+        lambda: (
+            worker.process(voting.queue.receive(1))
+            and sum(voting.store.get_counts(topic["id"]).values()) == 5
+        )
+    )
     return topic
 
 
@@ -68,9 +76,17 @@ def test_recount_usage_and_unknown_topic(runner, aws_env):
 def test_dlq_show_and_redrive(runner, voting, counted_topic):
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
     good = QueuedVote(
-        id=new_id(), topic_id=counted_topic["id"], choice_id=counted_topic["choices"][2]["id"], queued_at=utc_now()
+        id=new_id(),
+        topic_id=counted_topic["id"],
+        choice_id=counted_topic["choices"][2]["id"],
+        queued_at=utc_now(),
     ).model_dump()
-    bodies = ["{broken", json.dumps({"id": "x"}), json.dumps({**good, "id": new_id(), "topic_id": "no-such-topic"}), json.dumps(good)]
+    bodies = [
+        "{broken",
+        json.dumps({"id": "x"}),
+        json.dumps({**good, "id": new_id(), "topic_id": "no-such-topic"}),
+        json.dumps(good),
+    ]
     for body in bodies:
         voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=body)
     shown = runner.invoke(args=["dlq", "show", "--limit", "10"])
@@ -83,12 +99,18 @@ def test_dlq_show_and_redrive(runner, voting, counted_topic):
     assert voting.queue.message_counts(dead_letters=True)["waiting"] == 0
     # The valid one is now recorded by a worker like any other vote.
     worker = VoteWorker(voting.store, voting.queue, voting.settings)
-    wait_until(lambda: worker.process(voting.queue.receive(1)) and voting.store.get_vote(good["id"]))
+    wait_until(
+        lambda: worker.process(voting.queue.receive(1)) and voting.store.get_vote(good["id"])
+    )
     assert voting.store.get_counts(counted_topic["id"])[good["choice_id"]] == 1
 
 
 def test_commands_fail_clearly_when_aws_is_unreachable(aws_env):
-    env = {**aws_env, "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_SQS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    env = {
+        **aws_env,
+        "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_SQS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
     import os
 
     for args in (["recount", "--all"], ["dlq", "show"], ["dlq", "redrive"]):
@@ -107,12 +129,17 @@ def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
     from tests.test_admin import sign_in
 
     sign_in(client)
-    voting.queue.send(QueuedVote(
-        id=new_id(), topic_id=counted_topic["id"], choice_id=counted_topic["choices"][0]["id"], queued_at=utc_now()
-    ).model_dump())
+    voting.queue.send(
+        QueuedVote(
+            id=new_id(),
+            topic_id=counted_topic["id"],
+            choice_id=counted_topic["choices"][0]["id"],
+            queued_at=utc_now(),
+        ).model_dump()
+    )
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
     for body in ("x", "y"):
         voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=body)
     page = client.get("/admin").get_data(as_text=True)
     assert "~1 waiting" in page and "Dead-letter queue: ~2" in page
-    assert f'<td class="num">5</td>' in page  # the topic's counted votes
+    assert '<td class="num">5</td>' in page  # the topic's counted votes

@@ -21,7 +21,9 @@ from webapp.models import QueuedVote, new_id, utc_now
 def topic(voting):
     from webapp.models import TopicIn
 
-    data = TopicIn(title="Best editor?", choices=[{"description": d} for d in ("vim", "emacs", "nano")])
+    data = TopicIn(
+        title="Best editor?", choices=[{"description": d} for d in ("vim", "emacs", "nano")]
+    )
     return voting.create_topic(data)
 
 
@@ -155,7 +157,10 @@ def test_concurrent_http_voters_exact_tallies(procs, http, admin):
     procs.worker()
     topic = http.post(
         f"{base}/topics",
-        json={"title": "Lunch?", "choices": [{"description": d} for d in ("pizza", "sushi", "salad")]},
+        json={
+            "title": "Lunch?",
+            "choices": [{"description": d} for d in ("pizza", "sushi", "salad")],
+        },
         headers=admin,
     ).json()
     accepted: Counter = Counter()
@@ -168,7 +173,9 @@ def test_concurrent_http_voters_exact_tallies(procs, http, admin):
         with requests.Session() as session:
             for i in range(25):
                 choice = topic["choices"][(n + i) % 3]["id"]
-                answer = session.post(f"{base}/votes", json={"topic_id": topic["id"], "choice_id": choice})
+                answer = session.post(
+                    f"{base}/votes", json={"topic_id": topic["id"], "choice_id": choice}
+                )
                 with lock:
                     statuses[answer.status_code] += 1
                     if answer.status_code == 202:

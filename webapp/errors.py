@@ -100,12 +100,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(QueueUnavailable)
     def queue_down(exc):
         log.error("queue unavailable: %s", exc)
-        return error_response(503, "The vote queue is unavailable; the vote was not taken", {"Retry-After": "5"})
+        detail = "The vote queue is unavailable; the vote was not taken"
+        return error_response(503, detail, {"Retry-After": "5"})
 
     @app.errorhandler(StoreUnavailable)
     def store_down(exc):
         log.error("store unavailable: %s", exc)
-        return error_response(503, "The database is unavailable; try again shortly", {"Retry-After": "5"})
+        detail = "The database is unavailable; try again shortly"
+        return error_response(503, detail, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -243,7 +243,9 @@ class VoteListQuery(BaseModel):
 
     topic_id: Id
     limit: int = Field(default=25, ge=1, le=100)
-    next: str | None = Field(default=None, max_length=2048, description="Cursor from the last page.")
+    next: str | None = Field(
+        default=None, max_length=2048, description="Cursor from the last page."
+    )
 
 
 def topic_json(topic: dict, counts: dict[str, int] | None = None) -> dict:

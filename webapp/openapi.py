@@ -61,7 +61,8 @@ def spec(app) -> dict:
         if model is None:
             return {"nullable": True, "description": "null"}
         if _is_list_of_model(model):
-            return {"type": "array", "items": {"$ref": _REF.format(model=model.__args__[0].__name__)}}
+            item = _REF.format(model=model.__args__[0].__name__)
+            return {"type": "array", "items": {"$ref": item}}
         return {"$ref": _REF.format(model=model.__name__)}
 
     paths: dict[str, dict] = {}

@@ -241,7 +241,9 @@ class DeadLetters:
                     return "copied", moved
                 sent = self.client.send_message_batch(
                     QueueUrl=main_url,
-                    Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)],
+                    Entries=[
+                        {"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)
+                    ],
                 )
                 done = {e["Id"] for e in sent.get("Successful", [])}
                 delete = [
@@ -253,7 +255,8 @@ class DeadLetters:
                     self.client.delete_message_batch(QueueUrl=dlq_url, Entries=delete)
                 moved += len(delete)
                 if len(done) < len(messages):
-                    raise QueueUnavailable(f"{len(messages) - len(done)} messages could not be sent")
+                    unsent = len(messages) - len(done)
+                    raise QueueUnavailable(f"{unsent} messages could not be sent")
         except (ClientError, BotoCoreError) as exc:
             raise QueueUnavailable(str(exc)) from exc
 

@@ -131,7 +131,9 @@ def recount_command(topic_id, every, repair):
             else:
                 unresolved += 1
     except Conflict as exc:
-        raise click.ClickException(f"tally changed during the repair ({exc}); run it again") from exc
+        raise click.ClickException(
+            f"tally changed during the repair ({exc}); run it again"
+        ) from exc
     except StoreUnavailable as exc:
         raise _fail("recount failed", exc) from exc
     if unresolved:

@@ -543,7 +543,8 @@ class Store:
                     }
                 }
             )
-        ballot = self.get_ballot(vote["topic_id"], vote["voter_id"]) if vote.get("voter_id") else None
+        voter_id = vote.get("voter_id")
+        ballot = self.get_ballot(vote["topic_id"], voter_id) if voter_id else None
         if ballot and ballot.get("vote_id") == vote_id:
             items.append(
                 {

@@ -93,7 +93,7 @@ class Voting:
     # -- votes ----------------------------------------------------------------
 
     def cast(self, vote: VoteIn, voter_id: str | None = None, request_id: str | None = None):
-        """Check the vote against the topic, then queue it. The 202 comes only after SQS said yes."""
+        """Check the vote against the topic, then queue it; the 202 comes after SQS said yes."""
         topic = self.topic(vote.topic_id)
         if vote.choice_id not in {c["id"] for c in topic["choices"]}:
             # The cached copy may predate a new choice: ask once more before refusing.
