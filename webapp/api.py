@@ -13,13 +13,12 @@ from .auth import admin_key_required, is_admin_request
 from .body import parse
 from .limits import limit_votes
 from .metrics import counts_votes
-from .openapi import doc
 from .models import (
+    DuplicateChoice,
     Id,
     TopicIn,
     TopicOut,
     TopicQuery,
-    DuplicateChoice,
     UnknownChoice,
     VoteIn,
     VoteListQuery,
@@ -29,6 +28,7 @@ from .models import (
     topic_json,
     vote_json,
 )
+from .openapi import doc
 
 bp = Blueprint("api", __name__)
 
