@@ -253,7 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if plotted:
         lines += [f"![Throughput and read cost against stored votes]({PLOT.name})", ""]
-    lines += ["| benchmark | seconds |", "|---|---|"]
+    budget = "within" if total <= 15 * 60 else "over"
+    lines += [
+        f"`make bench` took {total / 60:.1f} minutes: {budget} its 15-minute budget "
+        f"(load average {load_before} at the start, {load()} at the end).",
+        "",
+        "| benchmark | seconds |",
+        "|---|---|",
+    ]
     lines += [f"| bench/{r['name']}.py | {r['seconds']:.0f} |" for r in results.values()]
     lines.append("")
     for result in results.values():
