@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -138,10 +139,13 @@ def counted(http, base, vote_ids) -> bool:
     return all(http.get(f"{base}/votes/{v}").status_code == 200 for v in vote_ids)
 
 
-def saved_topic_ids(path: Path) -> set[str]:
+def saved_topic_ids(path: Path, scratch: Path) -> set[str]:
+    """Topic ids in the snapshot; read from a copy, as the watcher may replace it meanwhile."""
+    copy = scratch / "snapshot-copy.jsonl"
+    shutil.copyfile(path, copy)
     return {
         item["id"]["S"]
-        for kind, name, item in snapshot._records(path)
+        for kind, name, item in snapshot.records(copy)
         if kind == "table" and name == "topics"
     }
 
@@ -179,11 +183,11 @@ def test_kill_9_comes_back_with_the_last_periodic_save(start, tmp_path, http):
     first = start(data, SNAPSHOT_SECONDS="1").ready()
     kept = create_topic(http, first.base, "Saved before the crash")
     path = data / embedded.SNAPSHOT_FILE
-    wait_until(lambda: path.exists() and kept["id"] in saved_topic_ids(path))
+    wait_until(lambda: path.exists() and kept["id"] in saved_topic_ids(path, tmp_path))
     create_topic(http, first.base, "Maybe saved, maybe lost")
     first.power_cut()
 
-    expected = saved_topic_ids(path)  # whatever the last completed save holds
+    expected = saved_topic_ids(path, tmp_path)  # whatever the last completed save holds
     again = start(data, SNAPSHOT_SECONDS="1").ready()
     topics = http.get(f"{again.base}/topics").json()
     assert {t["id"] for t in topics} == expected

@@ -215,7 +215,7 @@ def _fsync_dir(directory: Path) -> None:
 def check(path: Path) -> dict[str, int]:
     """Read the whole file without writing anything; item and message counts, or SnapshotError."""
     counts: dict[str, int] = {}
-    for kind, name, _ in _records(path):
+    for kind, name, _ in records(path):
         counts[f"{kind}:{name}"] = counts.get(f"{kind}:{name}", 0) + 1
     return counts
 
@@ -230,16 +230,16 @@ def restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> dict[str,
     busy = [store.table_name(base) for base in TABLES if not store.is_empty(base)]
     if busy:
         raise SnapshotError(f"will not restore {path} into tables that hold items: {busy}")
-    for (kind, name), records in groupby(_records(path), key=lambda r: (r[0], r[1])):
+    for (kind, name), group in groupby(records(path), key=lambda r: (r[0], r[1])):
         if kind == "table":
-            store.put_items(name, (item for _, _, item in records))
+            store.put_items(name, (item for _, _, item in group))
         else:
-            for _, _, body in records:
+            for _, _, body in group:
                 queues[name].send_raw(body)
     return counts
 
 
-def _records(path: Path):
+def records(path: Path):
     """(kind, name, payload) per line after a full validation pass; SnapshotError otherwise.
 
     kind "table": name a table, payload a typed item; kind "queue": name
