@@ -181,5 +181,31 @@ def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str
     raise AssertionError(message or f"condition not met within {timeout:.0f}s")
 
 
+def queued_vote(topic: dict, choice_index: int = 0, **extra) -> dict:
+    """A vote message for `topic`'s choice, as intake would queue it."""
+    from webapp.models import QueuedVote, new_id, utc_now
+
+    vote = QueuedVote(
+        id=new_id(),
+        topic_id=topic["id"],
+        choice_id=topic["choices"][choice_index]["id"],
+        queued_at=utc_now(),
+        **extra,
+    )
+    return vote.model_dump(exclude_none=True)
+
+
+def tallies_of(voting, topic: dict) -> list[int]:
+    """The topic's counted votes, choice by choice, straight from the tallies table."""
+    found = voting.store.get_counts(topic["id"])
+    return [found.get(c["id"], 0) for c in topic["choices"]]
+
+
+def queue_drained(voting) -> bool:
+    """No message waiting or in flight in the votes queue (SQS's approximate counts)."""
+    depth = voting.queue.message_counts()
+    return depth["waiting"] == 0 and depth["in_flight"] == 0
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "env(**settings): extra environment for aws_env")

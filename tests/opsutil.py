@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import wait_until
 
 SAMPLE_TOPIC = {
     "title": "Tabs or spaces?",
@@ -16,14 +17,8 @@ SAMPLE_TOPIC = {
 
 
 def wait_for(check, timeout: float = 60.0, interval: float = 0.2, message: str = ""):
-    """Poll `check()` until truthy and return its value; fail after `timeout` (a hang guard)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(message or f"condition not met within {timeout:.0f}s")
+    """conftest's wait_until with a longer default: these tests start whole stacks."""
+    return wait_until(check, timeout, interval, message)
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:

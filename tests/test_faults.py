@@ -16,8 +16,8 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.conftest import ADMIN_KEY, wait_until
-from webapp.models import QueuedVote, TopicIn, new_id, utc_now
+from tests.conftest import ADMIN_KEY, queue_drained, queued_vote, tallies_of, wait_until
+from webapp.models import TopicIn
 
 
 @pytest.fixture
@@ -25,83 +25,64 @@ def topic(voting):
     return voting.create_topic(TopicIn(title="Faults", choices=[{"description": d} for d in "xyz"]))
 
 
-def queued(topic, index=0, **extra) -> dict:
-    vote = QueuedVote(
-        id=new_id(),
-        topic_id=topic["id"],
-        choice_id=topic["choices"][index]["id"],
-        queued_at=utc_now(),
-        **extra,
-    )
-    return vote.model_dump(exclude_none=True)
-
-
-def counts(voting, topic) -> list[int]:
-    found = voting.store.get_counts(topic["id"])
-    return [found.get(c["id"], 0) for c in topic["choices"]]
-
-
-def drained(voting) -> bool:
-    depth = voting.queue.message_counts()
-    return depth["waiting"] == 0 and depth["in_flight"] == 0
-
-
 def fired(procs, fault: str) -> int:
     return procs.logs().count(f"injected fault {fault}")
 
 
 def test_1_one_message_delivered_five_times_counts_once(procs, voting, topic):
-    body = queued(topic, 1)
+    body = queued_vote(topic, 1)
     for _ in range(5):
         voting.queue.send(body)
     procs.worker()
-    wait_until(lambda: drained(voting) and voting.store.get_vote(body["id"]))
-    assert counts(voting, topic) == [0, 1, 0]
+    wait_until(lambda: queue_drained(voting) and voting.store.get_vote(body["id"]))
+    assert tallies_of(voting, topic) == [0, 1, 0]
     assert len(list(voting.store.topic_votes(topic["id"]))) == 1
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_2_lost_delete_is_redelivered_and_counted_once(procs, voting, topic):
-    bodies = [queued(topic, i % 3) for i in range(3)]
+    bodies = [queued_vote(topic, i % 3) for i in range(3)]
     for body in bodies:
         voting.queue.send(body)
     procs.faulty_worker("fail_delete:1")
     wait_until(lambda: fired(procs, "fail_delete") == 1)
-    wait_until(lambda: drained(voting), timeout=40, message="redelivered messages not deleted")
-    assert counts(voting, topic) == [1, 1, 1]
+    wait_until(
+        lambda: queue_drained(voting), timeout=40, message="redelivered messages not deleted"
+    )
+    assert tallies_of(voting, topic) == [1, 1, 1]
     assert "delete_failed=3" in procs.logs() and "duplicates=3" in procs.logs()
 
 
 def test_3_transaction_response_lost_after_commit_counts_once(procs, voting, topic):
-    bodies = [queued(topic, 2) for _ in range(4)]
+    bodies = [queued_vote(topic, 2) for _ in range(4)]
     for body in bodies:
         voting.queue.send(body)
     procs.faulty_worker("lose_tx_response:1")
-    wait_until(lambda: drained(voting))
+    wait_until(lambda: queue_drained(voting))
     assert fired(procs, "lose_tx_response") == 1
-    assert counts(voting, topic) == [0, 0, 4]
+    assert tallies_of(voting, topic) == [0, 0, 4]
     assert all(voting.store.get_vote(b["id"])["status"] == "counted" for b in bodies)
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_4_worker_sigkilled_mid_batch_then_restarted(procs, voting, topic):
-    bodies = [queued(topic, i % 2) for i in range(6)]
+    bodies = [queued_vote(topic, i % 2) for i in range(6)]
     for body in bodies:
         voting.queue.send(body)
     slow = procs.faulty_worker("slow_tx:30")
     wait_until(lambda: fired(procs, "slow_tx"))
     slow.send_signal(signal.SIGKILL)  # inside the batch, before its transaction is sent
     assert slow.wait(10) == -signal.SIGKILL
-    assert counts(voting, topic) == [0, 0, 0]
+    assert tallies_of(voting, topic) == [0, 0, 0]
     procs.worker()
-    wait_until(lambda: drained(voting) and sum(counts(voting, topic)) == 6, timeout=40)
-    assert counts(voting, topic) == [3, 3, 0]
+    wait_until(lambda: queue_drained(voting) and sum(tallies_of(voting, topic)) == 6, timeout=40)
+    assert tallies_of(voting, topic) == [3, 3, 0]
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
 def test_5_poison_messages_go_to_the_dlq_and_the_rest_counts(procs, voting, topic):
-    good = [queued(topic, 0) for _ in range(3)]
-    unknown_topic = {**queued(topic, 0), "topic_id": "00000000-0000-4000-8000-00000000dead"}
+    good = [queued_vote(topic, 0) for _ in range(3)]
+    unknown_topic = {**queued_vote(topic, 0), "topic_id": "00000000-0000-4000-8000-00000000dead"}
     poison = ["not json at all", json.dumps({"id": "half a vote"}), json.dumps(unknown_topic)]
     for body in poison:
         voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody=body)
@@ -109,8 +90,8 @@ def test_5_poison_messages_go_to_the_dlq_and_the_rest_counts(procs, voting, topi
         voting.queue.send(body)
     procs.worker()
     wait_until(lambda: voting.queue.message_counts(dead_letters=True)["waiting"] == 3, timeout=40)
-    wait_until(lambda: drained(voting))
-    assert counts(voting, topic) == [3, 0, 0]
+    wait_until(lambda: queue_drained(voting))
+    assert tallies_of(voting, topic) == [3, 0, 0]
     assert voting.store.get_vote(unknown_topic["id"]) is None
     dlq = voting.queue.client.receive_message(
         QueueUrl=voting.queue._lookup(voting.queue.dlq_name), MaxNumberOfMessages=10
@@ -128,30 +109,30 @@ def test_5_poison_messages_go_to_the_dlq_and_the_rest_counts(procs, voting, topi
     ],
 )
 def test_6_throttling_and_conflicts_are_retried(procs, voting, topic, fault):
-    bodies = [queued(topic, 1) for _ in range(3)]
+    bodies = [queued_vote(topic, 1) for _ in range(3)]
     for body in bodies:
         voting.queue.send(body)
     procs.faulty_worker(fault)
-    wait_until(lambda: drained(voting) and sum(counts(voting, topic)) == 3)
+    wait_until(lambda: queue_drained(voting) and sum(tallies_of(voting, topic)) == 3)
     name, code, times = fault.split(":")
     assert fired(procs, f"{name}:{code}") == int(times)
-    assert counts(voting, topic) == [0, 3, 0]
+    assert tallies_of(voting, topic) == [0, 3, 0]
     assert "duplicates=0" in procs.logs()
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="3")
 def test_6_when_retries_run_out_nothing_is_half_written(procs, voting, topic):
-    bodies = [queued(topic, 2) for _ in range(3)]
+    bodies = [queued_vote(topic, 2) for _ in range(3)]
     for body in bodies:
         voting.queue.send(body)
     procs.faulty_worker("error_tx:ProvisionedThroughputExceededException:6")
     wait_until(lambda: "gave up after 6 attempts" in procs.logs(), timeout=40)
     # The batch was abandoned whole: no record, no tally, messages still queued.
-    assert counts(voting, topic) == [0, 0, 0]
+    assert tallies_of(voting, topic) == [0, 0, 0]
     assert all(voting.store.get_vote(b["id"]) is None for b in bodies)
-    assert not drained(voting)
-    wait_until(lambda: drained(voting) and sum(counts(voting, topic)) == 3, timeout=40)
-    assert counts(voting, topic) == [0, 0, 3]
+    assert not queue_drained(voting)
+    wait_until(lambda: queue_drained(voting) and sum(tallies_of(voting, topic)) == 3, timeout=40)
+    assert tallies_of(voting, topic) == [0, 0, 3]
 
 
 def test_7_sqs_down_at_intake_is_503_and_no_vote_appears(procs, voting, topic, http):
@@ -162,23 +143,23 @@ def test_7_sqs_down_at_intake_is_503_and_no_vote_appears(procs, voting, topic, h
     assert answer.status_code == 503 and "not taken" in answer.json()["detail"]
     procs.worker()
     # A control vote through the healthy path proves the worker is draining.
-    control = queued(topic, 1)
+    control = queued_vote(topic, 1)
     voting.queue.send(control)
     wait_until(lambda: voting.store.get_vote(control["id"]))
-    assert counts(voting, topic) == [0, 1, 0]
+    assert tallies_of(voting, topic) == [0, 1, 0]
     assert [v["id"] for v in voting.store.topic_votes(topic["id"])] == [control["id"]]
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_8_slow_batch_keeps_its_messages_from_a_second_worker(procs, voting, topic):
-    body = queued(topic, 0)
+    body = queued_vote(topic, 0)
     voting.queue.send(body)
     procs.faulty_worker("slow_tx:6")
     wait_until(lambda: fired(procs, "slow_tx"))
     other = procs.worker()
     wait_until(lambda: voting.store.get_vote(body["id"]), timeout=30)
-    wait_until(lambda: drained(voting))
-    assert counts(voting, topic) == [1, 0, 0]
+    wait_until(lambda: queue_drained(voting))
+    assert tallies_of(voting, topic) == [1, 0, 0]
     assert "extended visibility" in procs.logs()
     # The second worker polled the whole time and never received the message.
     with open(other.log_path) as log:
@@ -233,7 +214,9 @@ def test_10_load_three_workers_gunicorn_duplicates_no_drift(procs, voting, http,
     def tallies():
         return voting.store.get_counts(created["id"])
 
-    wait_until(lambda: sum(tallies().values()) == len(accepted) and drained(voting), timeout=300)
+    wait_until(
+        lambda: sum(tallies().values()) == len(accepted) and queue_drained(voting), timeout=300
+    )
     assert tallies() == dict(distinct)
     result = app.test_cli_runner().invoke(args=["recount", created["id"]])
     assert result.exit_code == 0 and "no drift" in result.output, result.output

@@ -13,8 +13,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import wait_until
-from webapp.models import QueuedVote, new_id, utc_now
+from tests.conftest import queue_drained, queued_vote, tallies_of, wait_until
 
 
 @pytest.fixture
@@ -27,65 +26,44 @@ def topic(voting):
     return voting.create_topic(data)
 
 
-def queued(topic, choice_index=0, **extra) -> dict:
-    vote = QueuedVote(
-        id=new_id(),
-        topic_id=topic["id"],
-        choice_id=topic["choices"][choice_index]["id"],
-        queued_at=utc_now(),
-        **extra,
-    )
-    return vote.model_dump(exclude_none=True)
-
-
-def counts(voting, topic) -> list[int]:
-    found = voting.store.get_counts(topic["id"])
-    return [found.get(c["id"], 0) for c in topic["choices"]]
-
-
-def queue_empty(voting) -> bool:
-    depth = voting.queue.message_counts()
-    return depth["waiting"] == 0 and depth["in_flight"] == 0
-
-
 def test_votes_are_counted_and_recorded(procs, voting, topic):
-    bodies = [queued(topic, i % 3) for i in range(7)]
+    bodies = [queued_vote(topic, i % 3) for i in range(7)]
     for body in bodies:
         voting.queue.send(body)
     procs.worker()
-    wait_until(lambda: sum(counts(voting, topic)) == 7 and queue_empty(voting))
-    assert counts(voting, topic) == [3, 2, 2]
+    wait_until(lambda: sum(tallies_of(voting, topic)) == 7 and queue_drained(voting))
+    assert tallies_of(voting, topic) == [3, 2, 2]
     record = voting.store.get_vote(bodies[0]["id"])
     assert record["status"] == "counted" and record["queued_at"] == bodies[0]["queued_at"]
 
 
 def test_same_message_delivered_twice_counts_once(procs, voting, topic):
-    body = queued(topic, 1)
+    body = queued_vote(topic, 1)
     voting.queue.send(body)
     voting.queue.send(body)
     procs.worker()
-    wait_until(lambda: queue_empty(voting) and voting.store.get_vote(body["id"]))
-    assert counts(voting, topic) == [0, 1, 0]
+    wait_until(lambda: queue_drained(voting) and voting.store.get_vote(body["id"]))
+    assert tallies_of(voting, topic) == [0, 1, 0]
     # A late third copy is also dropped.
     voting.queue.send(body)
-    wait_until(lambda: queue_empty(voting))
-    assert counts(voting, topic) == [0, 1, 0]
+    wait_until(lambda: queue_drained(voting))
+    assert tallies_of(voting, topic) == [0, 1, 0]
     assert "duplicates=1" in procs.logs()
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_sigkill_after_commit_before_delete(procs, voting, topic):
-    bodies = [queued(topic, i % 2) for i in range(4)]
+    bodies = [queued_vote(topic, i % 2) for i in range(4)]
     for body in bodies:
         voting.queue.send(body)
     killed = procs.faulty_worker("kill_before_delete")
     assert killed.wait(30) == -signal.SIGKILL
     # The transaction committed, the messages were never deleted.
-    assert sum(counts(voting, topic)) == 4
-    assert not queue_empty(voting)
+    assert sum(tallies_of(voting, topic)) == 4
+    assert not queue_drained(voting)
     procs.worker()
-    wait_until(lambda: queue_empty(voting), message="redelivered messages were not deleted")
-    assert counts(voting, topic) == [2, 2, 0]
+    wait_until(lambda: queue_drained(voting), message="redelivered messages were not deleted")
+    assert tallies_of(voting, topic) == [2, 2, 0]
     assert all(voting.store.get_vote(b["id"])["status"] == "counted" for b in bodies)
 
 
@@ -93,25 +71,25 @@ def test_sigkill_after_commit_before_delete(procs, voting, topic):
 def test_poison_message_goes_to_dlq_without_blocking_its_batch(procs, voting, topic):
     voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody="{not json")
     voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody=json.dumps({"id": "x"}))
-    good = [queued(topic, 2) for _ in range(3)]
+    good = [queued_vote(topic, 2) for _ in range(3)]
     for body in good:
         voting.queue.send(body)
     procs.worker()
     wait_until(lambda: voting.queue.message_counts(dead_letters=True)["waiting"] == 2, timeout=40)
-    assert counts(voting, topic) == [0, 0, 3]
+    assert tallies_of(voting, topic) == [0, 0, 3]
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
     answer = voting.queue.client.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)
     assert sorted(m["Body"] for m in answer["Messages"]) == sorted(["{not json", '{"id": "x"}'])
-    wait_until(lambda: queue_empty(voting))
+    wait_until(lambda: queue_drained(voting))
 
 
 def test_injected_transaction_conflict_is_retried(procs, voting, topic):
-    bodies = [queued(topic, 0) for _ in range(3)]
+    bodies = [queued_vote(topic, 0) for _ in range(3)]
     for body in bodies:
         voting.queue.send(body)
     procs.faulty_worker("cancel_tx:TransactionConflict:2")
-    wait_until(lambda: queue_empty(voting) and sum(counts(voting, topic)) == 3)
-    assert counts(voting, topic) == [3, 0, 0]
+    wait_until(lambda: queue_drained(voting) and sum(tallies_of(voting, topic)) == 3)
+    assert tallies_of(voting, topic) == [3, 0, 0]
     # The fault fired (else this test proves nothing) and was retried, not
     # mistaken for a duplicate.
     assert "'TransactionConflict': 2" in procs.logs()
@@ -119,19 +97,19 @@ def test_injected_transaction_conflict_is_retried(procs, voting, topic):
 
 
 def test_rejected_when_topic_closed_after_intake(procs, voting, topic):
-    body = queued(topic, 0)
+    body = queued_vote(topic, 0)
     voting.queue.send(body)
     voting.set_active(topic["id"], False)
     procs.worker()
     record = wait_until(lambda: voting.store.get_vote(body["id"]))
     assert record["status"] == "rejected" and record["reason"] == "topic_closed"
-    assert counts(voting, topic) == [0, 0, 0]
+    assert tallies_of(voting, topic) == [0, 0, 0]
 
 
 def test_rejected_when_choice_removed_after_intake(procs, voting, topic):
     from webapp.models import TopicIn
 
-    removed, kept = queued(topic, 2), queued(topic, 0)
+    removed, kept = queued_vote(topic, 2), queued_vote(topic, 0)
     voting.queue.send(removed)
     voting.queue.send(kept)
     data = TopicIn(title=topic["title"], choices=topic["choices"][:2])
@@ -140,13 +118,13 @@ def test_rejected_when_choice_removed_after_intake(procs, voting, topic):
     wait_until(lambda: voting.store.get_vote(removed["id"]) and voting.store.get_vote(kept["id"]))
     assert voting.store.get_vote(removed["id"])["reason"] == "choice_removed"
     assert voting.store.get_vote(kept["id"])["status"] == "counted"
-    assert counts(voting, topic) == [1, 0, 0]
+    assert tallies_of(voting, topic) == [1, 0, 0]
 
 
 def test_sigterm_finishes_and_exits_zero(procs, voting, topic):
     worker = procs.worker()
-    voting.queue.send(queued(topic, 0))
-    wait_until(lambda: sum(counts(voting, topic)) == 1)
+    voting.queue.send(queued_vote(topic, 0))
+    wait_until(lambda: sum(tallies_of(voting, topic)) == 1)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(30) == 0
     assert "worker stopped" in procs.logs()
