@@ -192,17 +192,8 @@ class Store:
         return _topic(answer["Item"]) if "Item" in answer else None
 
     def list_topics(self) -> list[dict]:
-        """Scan of topics (a poll app holds few); unordered."""
-        topics, kwargs = [], {"TableName": self.topics}
-        try:
-            while True:
-                page = self.client.scan(**kwargs)
-                topics.extend(_topic(item) for item in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return topics
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from exc
+        """Scan of topics PK id (a poll app holds few); unordered."""
+        return [_topic(item) for item in self._pages("scan", {"TableName": self.topics})]
 
     def get_counts(self, topic_id: str) -> dict[str, int]:
         """Query PK topic_id of tallies: {choice_id: votes}, shards summed."""
