@@ -53,6 +53,22 @@ def validation_detail(exc: ValidationError) -> list[dict]:
     ]
 
 
+# Domain refusals and what the client is told: one fixed status and message each.
+REFUSALS = {
+    TopicNotFound: (404, "Topic not found"),
+    NotFound: (404, "Not found"),
+    ChoiceNotInTopic: (422, "choice_id is not a choice of this topic"),
+    TopicClosed: (409, "This topic is closed: it does not take votes"),
+    VoterRequired: (422, "voter_id is required: this topic counts one vote per voter"),
+    AlreadyVoted: (409, "You have already voted on this topic"),
+    Conflict: (409, "It changed while you were working on it; reload and try again"),
+}
+
+
+def _answer(status: int, detail: str):
+    return lambda exc: error_response(status, detail)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -65,33 +81,8 @@ def init_app(app: Flask) -> None:
     def invalid(exc: ValidationError):
         return error_response(422, validation_detail(exc))
 
-    @app.errorhandler(TopicNotFound)
-    def topic_not_found(exc):
-        return error_response(404, "Topic not found")
-
-    @app.errorhandler(NotFound)
-    def not_found(exc):
-        return error_response(404, "Not found")
-
-    @app.errorhandler(ChoiceNotInTopic)
-    def choice_not_in_topic(exc):
-        return error_response(422, "choice_id is not a choice of this topic")
-
-    @app.errorhandler(TopicClosed)
-    def topic_closed(exc):
-        return error_response(409, "This topic is closed: it does not take votes")
-
-    @app.errorhandler(VoterRequired)
-    def voter_required(exc):
-        return error_response(422, "voter_id is required: this topic counts one vote per voter")
-
-    @app.errorhandler(AlreadyVoted)
-    def already_voted(exc):
-        return error_response(409, "You have already voted on this topic")
-
-    @app.errorhandler(Conflict)
-    def conflict(exc):
-        return error_response(409, "It changed while you were working on it; reload and try again")
+    for error, (status, detail) in REFUSALS.items():
+        app.register_error_handler(error, _answer(status, detail))
 
     @app.errorhandler(BadCursor)
     def bad_cursor(exc):
