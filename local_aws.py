@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import sys
 import threading
 import weakref
@@ -79,7 +80,27 @@ def apply() -> None:
             return
         _patch_dynamodb()
         _patch_sqs()
+        _patch_routing()
         _applied = True
+
+
+# -- Routing --------------------------------------------------------------------
+
+
+def _patch_routing() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    stock_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+    _stock["get_backend_for_host"] = stock_backend_for_host
+
+    def get_backend_for_host(self, host):
+        # Only called under the dispatcher's own lock, so the dict needs no other.
+        known = self.__dict__.setdefault("_local_aws_backends", {})
+        if host not in known:
+            known[host] = stock_backend_for_host(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
 
 
 # -- DynamoDB -------------------------------------------------------------------
@@ -416,9 +437,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--stock", action="store_true", help="run moto unchanged (for before/after benchmarks)"
     )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (werkzeug's access log; off by default: it costs moto about "
+        "a tenth of its CPU and floods make run's console)",
+    )
     args, rest = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     if not args.stock:
         apply()
+    if not args.access_log:
+        # werkzeug keeps a level set before its first request; errors still show.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.server import main as moto_main
 
     # moto falls back to sys.argv when given no arguments: keep --stock out of it.

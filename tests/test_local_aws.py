@@ -9,6 +9,8 @@ same fixes applied.
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 import threading
 import uuid
 
@@ -432,3 +434,40 @@ def test_start_moto_runs_the_fixed_server(tmp_path):
         assert sqs.create_queue(QueueName="alive")["QueueUrl"].endswith("/alive")
     finally:
         embedded.stop([process])
+
+
+def test_routing_answers_as_moto_does_and_lists_moto_once_per_host(monkeypatch):
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    local_aws.apply()
+    listings: list[int] = []
+    real = backends.list_of_moto_modules
+    monkeypatch.setattr(backends, "list_of_moto_modules", lambda: listings.append(1) or real())
+    dispatcher = DomainDispatcherApplication(create_app=lambda service: None)
+    stock = local_aws._stock["get_backend_for_host"]
+    hosts = ["dynamodb", "sqs.us-east-1.amazonaws.com", "moto_api", "s3.amazonaws.com", None]
+    for _ in range(3):
+        for host in hosts:
+            assert dispatcher.get_backend_for_host(host) == stock(dispatcher, host)
+    # The stock calls list moto's package every time; the fixed ones once per host
+    # (moto_api and None are answered before any listing).
+    stock_listings = 3 * 3
+    assert len(listings) == stock_listings + 3
+
+
+def test_moto_access_log_is_off_unless_asked(tmp_path):
+    for flags, logged in (([], False), (["--access-log"], True)):
+        port = embedded.free_port()
+        with open(tmp_path / f"moto-{port}.log", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "local_aws", *flags, "-H", "127.0.0.1", "-p", str(port)],
+                cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            embedded.wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
+            _client("sqs", f"http://127.0.0.1:{port}").create_queue(QueueName="logged")
+        finally:
+            embedded.stop([process])
+        text = (tmp_path / f"moto-{port}.log").read_text()
+        assert ('"POST / HTTP/1.1" 200' in text) is logged, text
