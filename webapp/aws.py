@@ -1,4 +1,4 @@
-"""boto3 clients: endpoints, retries and timeouts in one place.
+"""AWS clients (botocore, as boto3 makes them): endpoints, retries and timeouts in one place.
 
 Clients are made by the process that uses them (never at import time, never
 shared across a fork): gunicorn workers call `clients_for()` after forking via
@@ -7,9 +7,11 @@ the app factory, the worker process calls it in `main()`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
-import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from .config import Settings
@@ -31,12 +33,39 @@ class Clients:
     sqs: object
 
 
+_loader: botocore.loaders.Loader | None = None
+_loader_lock = threading.Lock()
+
+
+def _shared_loader() -> botocore.loaders.Loader:
+    """One reader of botocore's service models per process.
+
+    A new session parses the DynamoDB and SQS models from JSON again (about
+    0.1 s per client); the loader caches them and holds nothing else (no
+    credentials, no connections), so sharing it, even across a fork, is safe.
+    """
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            _loader = botocore.loaders.create_loader()
+        return _loader
+
+
 def clients_for(settings: Settings, config: Config = CLIENT_CONFIG) -> Clients:
-    """A fresh boto3 session and its two clients for this process."""
-    session = boto3.session.Session(region_name=settings.aws_region)
+    """A fresh session (credentials and settings read now) and its two clients."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _shared_loader())
     return Clients(
-        dynamodb=session.client(
-            "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=config
+        dynamodb=session.create_client(
+            "dynamodb",
+            region_name=settings.aws_region,
+            endpoint_url=settings.dynamodb_endpoint_url,
+            config=config,
         ),
-        sqs=session.client("sqs", endpoint_url=settings.sqs_endpoint_url, config=config),
+        sqs=session.create_client(
+            "sqs",
+            region_name=settings.aws_region,
+            endpoint_url=settings.sqs_endpoint_url,
+            config=config,
+        ),
     )
