@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench screenshots lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP_BENCH)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python -m bench.run_all
+
+# Refreshes the README's screenshots in docs/screenshots from the browser tests.
+screenshots: $(STAMP_DEV)
+	$(BIN)/python -m tests.browser_setup
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

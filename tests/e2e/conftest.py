@@ -29,7 +29,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `make screenshots` points this at docs/screenshots; a plain test run writes
+# to build/screenshots (git-ignored), so `make test` leaves the tree clean.
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR")
+    or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "device_scale_factor": 2,

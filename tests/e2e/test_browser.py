@@ -4,19 +4,24 @@ An admin signs in and creates a topic, a voter on a phone-sized screen votes
 and sees the vote counted, and a second page (the projector view) updates
 its bars without reloading; a closed topic refuses votes; the present view's
 QR code decodes to the voting URL; the pages work without JavaScript; and
-no page trips the Content-Security-Policy. Screenshots land in docs/screenshots.
+no page trips the Content-Security-Policy. Screenshots land in build/screenshots
+(docs/screenshots with `make screenshots`).
 """
 
 from __future__ import annotations
 
 import re
 
+import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
 from tests.conftest import ADMIN_KEY, wait_until
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot_path
 from tests.e2e.png import grey
+
+# One process runs the browser and the module's stack once.
+pytestmark = pytest.mark.xdist_group("browser")
 
 CHOICES = ["Lightning talks", "Workshops", "Panels"]
 
