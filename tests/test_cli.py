@@ -85,9 +85,6 @@ def test_unreachable_endpoint_is_a_clear_error(args, tmp_path):
 
 # -- with IAM enforced ----------------------------------------------------------------------
 
-# The module's IAM-enforcing moto server starts once, on one process.
-with_iam_moto = pytest.mark.xdist_group("iam-moto")
-
 
 @pytest.fixture(scope="module")
 def iam_moto(tmp_path_factory):
@@ -119,7 +116,6 @@ def iam_moto(tmp_path_factory):
         embedded.stop([process])
 
 
-@with_iam_moto
 def test_rejected_credentials_are_a_clear_error(iam_moto):
     endpoint, _, _ = iam_moto
     env = make_env(endpoint, AWS_ACCESS_KEY_ID="AKIANOTAREALKEY00000", AWS_SECRET_ACCESS_KEY="x")
@@ -129,7 +125,6 @@ def test_rejected_credentials_are_a_clear_error(iam_moto):
     assert "hint: AWS did not accept the credentials" in result.stderr, result.stderr
 
 
-@with_iam_moto
 def test_missing_permission_is_a_clear_error(iam_moto):
     endpoint, key, _ = iam_moto
     env = make_env(endpoint, AWS_ACCESS_KEY_ID=key["AccessKeyId"],
@@ -141,7 +136,6 @@ def test_missing_permission_is_a_clear_error(iam_moto):
     assert "hint: the credentials lack a permission" in result.stderr
 
 
-@with_iam_moto
 def test_app_credentials_can_verify_an_existing_stack(iam_moto):
     """As a Procfile `release` step runs: with the app's own least-privilege policy."""
     endpoint, key, existing = iam_moto

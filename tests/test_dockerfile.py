@@ -30,9 +30,6 @@ from tests.conftest import make_env
 from tests.opsutil import SAMPLE_TOPIC, wait_for
 
 ROOT = embedded.ROOT
-
-# One process replays the image build once for the whole module.
-pytestmark = pytest.mark.xdist_group("dockerfile")
 SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL", re.I)
 # The one liberty taken with the build: pip may reuse downloads between test
 # runs and skips byte-compiling (the image compiles; the same files install).

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
 from tests.conftest import ADMIN_KEY, wait_until
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot_path
 from tests.e2e.png import grey
-
-# One process runs the browser and the module's stack once.
-pytestmark = pytest.mark.xdist_group("browser")
 
 CHOICES = ["Lightning talks", "Workshops", "Panels"]
 
