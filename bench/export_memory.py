@@ -1,6 +1,9 @@
 """Peak memory of exporting a topic with 100,000 votes, against a same-run baseline.
 
-    .venv/bin/python bench/export_memory.py [--votes 100000] [--moto-votes 10000] [--backup]
+    .venv/bin/python -m bench.export_memory [--votes 100000] [--moto-votes 10000] [--backup]
+
+Progress goes to stderr; the report (a Markdown table) and a last line of
+name=value figures go to stdout, as for every benchmark `make bench` runs.
 
 Part 1, our code (fast): the streamed CSV export (export.csv_chunks, what the
 download route and the CLI send) over pages of vote records answered from
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import embedded  # noqa: E402
+from bench.common import figures_line, table  # noqa: E402
 from webapp import export, snapshot  # noqa: E402
 from webapp.aws import CLIENT_CONFIG, clients_for  # noqa: E402
 from webapp.config import Settings  # noqa: E402
@@ -93,8 +98,11 @@ def measured(label: str, work) -> dict:
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"  {label:<44} peak {peak / MB:8.2f} MB   {seconds:6.1f} s   output {size / MB:7.1f} MB")
-    return {"peak": peak, "seconds": seconds, "size": size}
+    print(
+        f"  {label:<44} peak {peak / MB:8.2f} MB   {seconds:6.1f} s   output {size / MB:7.1f} MB",
+        file=sys.stderr,
+    )
+    return {"label": label, "peak": peak, "seconds": seconds, "size": size}
 
 
 def streamed_csv(store: Store, topic: dict) -> int:
@@ -161,24 +169,53 @@ def gunicorn_worker(master: int) -> int:
     return int(children[0])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--votes", type=int, default=100_000, help="part 1 size (100000)")
     parser.add_argument("--moto-votes", type=int, default=10_000, help="part 2 size (10000)")
     parser.add_argument("--backup", action="store_true", help="part 2: backup too")
-    args = parser.parse_args()
+    parser.add_argument("--json", type=Path, help="also write the figures here (make bench)")
+    args = parser.parse_args(argv)
 
-    print("Part 1, our code: CSV over pages answered from memory (tracemalloc)")
+    log = sys.stderr
+    print("Part 1, our code: CSV over pages answered from memory (tracemalloc)", file=log)
     sizes = (args.votes // 10, args.votes, 3 * args.votes)
-    alone = [measured(f"streamed, {n} votes", lambda n=n: isolated_csv(n)) for n in sizes]
-    naive = measured(f"baseline: naive, {args.votes} votes", lambda: isolated_csv(args.votes, True))
-    print(f"  streamed peak, {sizes[2]} vs {sizes[0]} votes: "
-          f"{alone[2]['peak'] / alone[0]['peak']:.2f}x (1.0 = flat)")  # fmt: skip
-    print(f"  streamed / naive peak at {args.votes} votes: {alone[1]['peak'] / naive['peak']:.3f}")
-    return real_path(args.moto_votes // 10, args.moto_votes, args.backup)
+    alone = [measured(f"streamed, {n:,} votes", lambda n=n: isolated_csv(n)) for n in sizes]
+    naive = measured(f"baseline: naive, {args.votes:,} votes",
+                     lambda: isolated_csv(args.votes, True))  # fmt: skip
+    part2 = real_path(args.moto_votes // 10, args.moto_votes, args.backup)
+
+    figures = {
+        "export_peak_flat_ratio": alone[2]["peak"] / alone[0]["peak"],
+        "export_streamed_over_naive": alone[1]["peak"] / naive["peak"],
+        "export_peak_mb": alone[1]["peak"] / MB,
+        **part2["figures"],
+    }
+    print("## Export memory (issue 7: a topic's CSV in bounded memory)\n")
+    print(
+        "tracemalloc peak of this process's Python allocations while it builds a topic's CSV. "
+        "Part 1: our streamed export over pages answered from memory, against the same CSV "
+        "built the naive way (every record in a list, the whole file in one string). Part 2: "
+        "the same through boto3 and moto, and the peak resident memory of one gunicorn "
+        "worker serving the download.\n"
+    )
+    rows = [[r["label"], r["peak"] / MB, r["seconds"], r["size"] / MB]
+            for r in (*alone, naive, *part2["measured"])]  # fmt: skip
+    print(table(["part / export", "peak MB", "seconds", "output MB"], rows))
+    print(
+        f"\nStreamed peak at {sizes[2]:,} votes over {sizes[0]:,}: "
+        f"{figures['export_peak_flat_ratio']:.2f}x (1.0 = flat); streamed over naive at "
+        f"{args.votes:,}: {figures['export_streamed_over_naive']:.3f}. gunicorn worker: "
+        f"{part2['rss_before_mb']:.1f} MB after the small download, "
+        f"{part2['rss_after_mb']:.1f} MB after the big one.\n"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures}))
+    print(figures_line(**figures))
+    return 0
 
 
-def real_path(small_votes: int, big_votes: int, backup: bool) -> int:
+def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
     port = embedded.free_port()
     moto = embedded.start_moto(port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
@@ -199,17 +236,20 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> int:
         fill(store, "small", small_votes)
         fill(store, "big", big_votes)
         print(f"\nPart 2, through moto: wrote {small_votes + big_votes} vote records "
-              f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+              f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
         small, big = store.get_topic("small"), store.get_topic("big")
 
-        print("CSV of one topic through boto3 (tracemalloc, this process):")
-        s_small = measured(f"streamed, {small_votes} votes", lambda: streamed_csv(store, small))
-        s_big = measured(f"streamed, {big_votes} votes", lambda: streamed_csv(store, big))
-        n_big = measured(f"baseline: naive, {big_votes} votes", lambda: naive_csv(store, big))
+        print("CSV of one topic through boto3 (tracemalloc, this process):", file=sys.stderr)
+        via = "through moto:"
+        s_small = measured(f"{via} streamed, {small_votes:,} votes",
+                           lambda: streamed_csv(store, small))  # fmt: skip
+        s_big = measured(f"{via} streamed, {big_votes:,} votes", lambda: streamed_csv(store, big))
+        n_big = measured(f"{via} baseline: naive, {big_votes:,} votes",
+                         lambda: naive_csv(store, big))  # fmt: skip
 
         backups = {}
         if backup:
-            print("Backup and restore of every table (tracemalloc):")
+            print("Backup and restore of every table (tracemalloc):", file=sys.stderr)
             work = Path(tempfile.mkdtemp(prefix="bench-export-"))
             folder, snap = work / "backup", work / "snap.jsonl"
             backups["jsonl export"] = measured(
@@ -227,7 +267,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> int:
                 lambda: (snapshot.save(store, snap), snap.stat().st_size)[1],
             )
 
-        print("CSV download over HTTP (gunicorn, 1 worker, peak RSS of the worker):")
+        print("CSV download over HTTP (gunicorn, 1 worker, its peak RSS):", file=sys.stderr)
         web_port = embedded.free_port()
         web = subprocess.Popen(
             embedded.gunicorn_command("127.0.0.1", web_port, workers=1, threads=2),
@@ -246,17 +286,16 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> int:
             for block in answer.iter_content(64 * 1024):
                 size += len(block)
         after = vm_hwm(pid)
-        print(f"  worker peak RSS after the {small_votes}-vote download: {before / MB:7.1f} MB")
-        print(f"  after the {big_votes}-vote download: {after / MB:7.1f} MB "
-              f"(+{(after - before) / MB:.1f} MB) for {size / MB:.1f} MB of CSV")  # fmt: skip
-
-        print("Ratios:")
-        print(f"  streamed peak, {big_votes} vs {small_votes} votes: "
-              f"{s_big['peak'] / s_small['peak']:.2f}x (1.0 = flat)")  # fmt: skip
-        print(f"  streamed / naive peak at {big_votes} votes: {s_big['peak'] / n_big['peak']:.3f}")
-        for label, figure in backups.items():
-            print(f"  {label} peak / naive CSV peak: {figure['peak'] / n_big['peak']:.3f}")
-        return 0
+        return {
+            "measured": [s_small, s_big, n_big, *backups.values()],
+            "rss_before_mb": before / MB,
+            "rss_after_mb": after / MB,
+            "figures": {
+                "export_moto_peak_ratio": s_big["peak"] / s_small["peak"],
+                "export_moto_streamed_over_naive": s_big["peak"] / n_big["peak"],
+                "export_worker_rss_growth_mb": (after - before) / MB,
+            },
+        }
     finally:
         embedded.stop(processes)
 

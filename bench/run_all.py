@@ -41,6 +41,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
          "--seconds", "8"],
     ),
     "moto_unchanged": ([], ["--stored", "5000", "--votes", "20", "--window", "10"]),
+    "export_memory": ([], ["--votes", "3000", "--moto-votes", "1000"]),
 }  # fmt: skip
 
 
@@ -154,6 +155,8 @@ def summary(results: dict[str, dict]) -> list[str]:
          "embedded_ratio"), ">= 0.7", 0.7, True),
         ("6. ... on moto unchanged (before the fix)", fig("moto_unchanged",
          "embedded_ratio_stock"), "before", None, True),
+        ("Export peak memory, 300,000 / 10,000 votes (issue 7)", fig("export_memory",
+         "export_peak_flat_ratio"), "report (1 = flat)", None, False),
     ]  # fmt: skip
     lines = ["| target | measured | goal | verdict |", "|---|---|---|---|"]
     for label, value, goal, target, at_least in rows:
