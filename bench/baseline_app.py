@@ -1,7 +1,8 @@
 """The app the intake benchmark serves: the real app plus one baseline route.
 
 `POST /_bench/send` only calls SendMessage (through the app's own VoteQueue)
-with a body the size of a queued vote, and answers 202 like POST /votes.
+with a message of the same fields as a queued vote (so SQS carries the same
+bytes), and answers 202 like POST /votes.
 Same app object, same middleware (logging, metrics, security headers), same
 gunicorn settings and the same moto: the ratio between the two routes is
 what our vote intake (parsing, validation against the cached topic, the
@@ -11,7 +12,7 @@ Benchmarks only: gunicorn "bench.baseline_app:create_app()".
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from webapp import create_app as create_real_app
 from webapp import services
@@ -25,7 +26,8 @@ CHOICE = "00000000-0000-4000-8000-000000000001"
 
 @bp.post("/_bench/send")
 def send():
-    body = {"id": new_id(), "topic_id": TOPIC, "choice_id": CHOICE, "queued_at": utc_now()}
+    body = {"id": new_id(), "topic_id": TOPIC, "choice_id": CHOICE, "queued_at": utc_now(),
+            "request_id": g.get("request_id"), "vote_limit": "unlimited"}  # fmt: skip
     services.voting().queue.send(body)
     return {"id": body["id"]}, 202
 
