@@ -471,3 +471,73 @@ def test_moto_access_log_is_off_unless_asked(tmp_path):
             embedded.stop([process])
         text = (tmp_path / f"moto-{port}.log").read_text()
         assert ('"POST / HTTP/1.1" 200' in text) is logged, text
+
+
+def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_process, monkeypatch):
+    from moto.dynamodb.responses import DynamoResult
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="mixed",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    every_type = {
+        "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
+        "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
+        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": False}}}]},
+        "m": {"M": {"k": {"S": "v"}, "list": {"L": []}}},
+    }  # fmt: skip
+    for i in range(5):
+        item = {"pk": {"S": "p"}, "sk": {"N": str(i)}, **every_type}
+        if i == 3:  # binary: the one type that must still go through moto's serializer
+            item |= {"b": {"B": b"\x00\xffbytes"}, "bs": {"BS": [b"\x01", b"\x02"]}}
+        ddb.put_item(TableName="mixed", Item=item)
+
+    requests = [
+        ("scan", {"TableName": "mixed"}),
+        ("scan", {"TableName": "mixed", "Limit": 2}),
+        ("scan", {"TableName": "mixed", "Select": "COUNT"}),
+        ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}}, "Limit": 3}),
+        ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}},
+                   "ProjectionExpression": "sk, l, m"}),
+        ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p AND sk = :three",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}, ":three": {"N": "3"}}}),
+    ]  # fmt: skip
+
+    def answers():
+        found = []
+        for operation, kwargs in requests:
+            answer = getattr(ddb, operation)(**kwargs)
+            answer.pop("ResponseMetadata")
+            found.append(answer)
+        return found
+
+    stock = local_aws._stock["execute_result"]
+    stock_calls: list[int] = []
+
+    def counted(self, context):
+        stock_calls.append(len(self.result.get("Items") or []))
+        return stock(self, context)
+
+    # The fast path again, now wrapped around a counting copy of moto's own.
+    monkeypatch.setattr(local_aws, "_stock", dict(local_aws._stock))
+    monkeypatch.setattr(DynamoResult, "execute_result", counted)
+    local_aws._patch_item_results()
+    fixed = answers()
+    # moto's serializer saw only the answers holding the binary item (the whole
+    # scan, the sk = 3 query) and the one without items (COUNT).
+    assert stock_calls == [5, 0, 1]
+    monkeypatch.setattr(DynamoResult, "execute_result", stock)
+    assert fixed == answers()
+    assert fixed[0]["Items"][3]["b"] == {"B": b"\x00\xffbytes"}
+    assert fixed[2] == {"Count": 5, "ScannedCount": 5}
