@@ -153,6 +153,8 @@ def summary(results: dict[str, dict]) -> list[str]:
          "tally_reads_per_s_per_process_max"), "<= 1", 1.0, False),
         ("6. Embedded votes/s, 50k stored / empty (with local_aws)", fig("stored_votes",
          "embedded_ratio"), ">= 0.7", 0.7, True),
+        ("6. ... with a snapshot save running throughout (make run: at most 1/10 of the time)",
+         fig("stored_votes", "embedded_ratio_saving"), "report", None, True),
         ("6. ... on moto unchanged (before the fix)", fig("moto_unchanged",
          "embedded_ratio_stock"), "before", None, True),
         ("Export peak memory, 300,000 / 10,000 votes (issue 7)", fig("export_memory",

@@ -15,7 +15,9 @@ At each size:
 - Embedded mode (target 6): at 10,000 and 50,000, end-to-end votes/s (N
   votes over HTTP from 16 clients until the worker recorded them all) on B
   and on E in mirrored order (E, B, B, E, ...); the figure is B's median over
-  E's at 50,000.
+  E's at 50,000. At 50,000 also B while a snapshot save runs the whole time
+  (`python -m webapp.snapshot save` in a loop, as `make run`'s watcher does
+  at most a tenth of the time), and how long one save takes.
 
 At 100,000, polling (target 5): 1,000 simulated viewers (wrk, 1,000
 connections, each asking every 2 s) poll the htmx results partial of the
@@ -62,6 +64,7 @@ from bench.requests_per_vote import original_view_read_units
 from bench.stack import MakeRunStack, rss_mb, sqs_ops, transactions_per_s
 
 E2E_SIZES = (10_000, 50_000)
+SAVING_SIZE = 50_000
 POLL_LUA = """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
@@ -180,6 +183,40 @@ def polling(lab: Lab, stack: MakeRunStack, topic: dict, viewers: int, seconds: i
     }
 
 
+class SavingThroughout:
+    """Snapshot saves of a stack back to back, in their own processes, until stopped."""
+
+    def __init__(self, stack: MakeRunStack, path: Path):
+        self.command = [sys.executable, "-m", "webapp.snapshot", "save", str(path)]
+        self.env = stack.env
+        self.stop = threading.Event()
+        self.seconds: list[float] = []
+        self.process: subprocess.Popen | None = None
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)  # fmt: skip
+            if self.process.wait() == 0:
+                self.seconds.append(time.perf_counter() - started)
+
+    def __enter__(self) -> SavingThroughout:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.process is not None:
+            self.process.terminate()
+        self.thread.join(timeout=30)
+
+
+def embedded_ratio_of(runs: dict) -> float:
+    return median(runs["B"]) / median(runs["E"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000,100000")
@@ -193,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     reads, e2e = [], {}
+    saving_runs, save_seconds = [], None
     with Lab(name="stored") as lab:
         empty, full = MakeRunStack(lab, "E"), MakeRunStack(lab, "B")
         counts_dir = lab.dir / "read-counts"
@@ -215,6 +253,13 @@ def main(argv: list[str] | None = None) -> int:
                         runs[stack.name].append(stack.run(args.votes, window=300))
                 e2e[size] = runs
                 log(f"end to end at {size}: E {runs['E']} B {runs['B']}")
+            if size == SAVING_SIZE:
+                with SavingThroughout(full, lab.dir / "snapshot.jsonl") as saving:
+                    while not saving.seconds:  # one whole save first: its duration
+                        time.sleep(0.5)
+                    saving_runs = [full.run(args.votes, window=300) for _ in range(args.pairs)]
+                save_seconds = median(saving.seconds)
+                log(f"end to end at {size} while saving: {saving_runs}; save {save_seconds:.0f} s")
         poll = polling(lab, full, full.topic, args.viewers, args.seconds)
         log(f"polling: {poll['requests_per_s']:.0f} requests/s")
         alone = {
@@ -260,6 +305,18 @@ def main(argv: list[str] | None = None) -> int:
         e, b = median(runs["E"]), median(runs["B"])
         e2e_rows.append([f"{size:,}", e, b, b / e])
     print(table(["votes stored on B", "E (empty) votes/s", "B votes/s", "ratio B/E"], e2e_rows))
+    at_50k = e2e.get(50_000) or e2e[max(e2e)]
+    saving_ratio = median(saving_runs) / median(at_50k["E"]) if saving_runs else None
+    if saving_runs:
+        print(
+            f"\nWith {SAVING_SIZE:,} votes stored, one snapshot save (every table, as `make "
+            f"run`'s watcher writes it) took {save_seconds:.0f} s (median). B's votes/s with a "
+            f"save running the whole time: {median(saving_runs):.1f}, {saving_ratio:.2f} of "
+            "E's. The watcher spends at most a tenth of the time saving (it waits ten times a "
+            "save's duration when that is longer than SNAPSHOT_SECONDS), so `make run` at "
+            f"{SAVING_SIZE:,} votes runs at about "
+            f"{0.9 * embedded_ratio_of(at_50k) + 0.1 * saving_ratio:.2f} of its empty speed."
+        )
     print("\nmoto alone, with local_aws's fixes:\n")
     print(table(["operation", "per second"], [
         ["TransactWriteItems (10 Puts + check + ADD), empty store", alone["tx_per_s_empty"]],
@@ -270,8 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
     biggest = reads[-1]
     worst = max((p["query_per_s"] for p in poll["per_process"]), default=0.0)
-    at_50k = e2e.get(50_000) or e2e[max(e2e)]
-    embedded_ratio = median(at_50k["B"]) / median(at_50k["E"])
+    embedded_ratio = embedded_ratio_of(at_50k)
     figures = dict(
         read_ratio_100k=biggest["ratio"],
         read_ms_small=biggest["small_ms"],
@@ -284,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         embedded_votes_per_s_empty=median(at_50k["E"]),
         embedded_votes_per_s_50k=median(at_50k["B"]),
         tx_per_s_full=alone["tx_per_s_full"],
+        embedded_ratio_saving=saving_ratio,
+        snapshot_save_s_50k=save_seconds,
         target_read_ratio_met=biggest["ratio"] <= 1.2,
         target_polling_met=worst <= 1.0 and poll["other"] == 0,
         target_embedded_met=embedded_ratio >= 0.7,
