@@ -42,29 +42,26 @@ def sqs(moto_endpoint):
     return _client("sqs", moto_endpoint)
 
 
+def _create_table(ddb, name: str, *keys: tuple[str, str]) -> None:
+    """An on-demand table keyed by (attribute, type) pairs: the hash key, then any range key."""
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": attribute, "KeyType": role}
+            for (attribute, _), role in zip(keys, ("HASH", "RANGE"), strict=False)
+        ],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @pytest.fixture
 def tables(ddb):
     """A hash-key table and a hash+range table, with a few items in each."""
     prefix = f"la{uuid.uuid4().hex[:10]}-"
     single, pairs = f"{prefix}items", f"{prefix}pairs"
-    ddb.create_table(
-        TableName=single,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName=pairs,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_table(ddb, single, ("id", "S"))
+    _create_table(ddb, pairs, ("pk", "S"), ("sk", "S"))
     for key, x in (("a", "1"), ("b", "2"), ("d", "4")):
         ddb.put_item(
             TableName=single, Item={"id": {"S": key}, "x": {"N": x}, "tags": {"SS": ["t"]}}
@@ -371,12 +368,7 @@ def test_transaction_copies_no_table(in_process, monkeypatch):
     from moto.dynamodb.models.table import Table
 
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="votes",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_table(ddb, "votes", ("id", "S"))
     ddb.put_item(TableName="votes", Item={"id": {"S": "old"}})
     copied: list[type] = []
     real_deepcopy = copy.deepcopy
@@ -477,18 +469,7 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
     from moto.dynamodb.responses import DynamoResult
 
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="mixed",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_table(ddb, "mixed", ("pk", "S"), ("sk", "N"))
     every_type = {
         "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
         "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},

@@ -55,17 +55,13 @@ def clients_for(settings: Settings, config: Config = CLIENT_CONFIG) -> Clients:
     """A fresh session (credentials and settings read now) and its two clients."""
     session = botocore.session.get_session()
     session.register_component("data_loader", _shared_loader())
+
+    def client(service: str, endpoint_url: str | None):
+        return session.create_client(
+            service, region_name=settings.aws_region, endpoint_url=endpoint_url, config=config
+        )
+
     return Clients(
-        dynamodb=session.create_client(
-            "dynamodb",
-            region_name=settings.aws_region,
-            endpoint_url=settings.dynamodb_endpoint_url,
-            config=config,
-        ),
-        sqs=session.create_client(
-            "sqs",
-            region_name=settings.aws_region,
-            endpoint_url=settings.sqs_endpoint_url,
-            config=config,
-        ),
+        dynamodb=client("dynamodb", settings.dynamodb_endpoint_url),
+        sqs=client("sqs", settings.sqs_endpoint_url),
     )
