@@ -31,11 +31,13 @@ RUN python -m venv "$VIRTUAL_ENV" \
  && rm requirements.txt
 
 # Then the code: changes here reuse the dependency layer.
+# local/ (make run only) is left out on purpose.
 COPY webapp ./webapp
+COPY core ./core
 COPY templates ./templates
 COPY static ./static
 COPY ddl ./ddl
-COPY worker.py worker_metrics.py healthcheck.py gunicorn.conf.py Procfile ./
+COPY worker.py healthcheck.py gunicorn.conf.py Procfile ./
 
 USER app
 

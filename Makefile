@@ -26,7 +26,7 @@ $(STAMP_BENCH): pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(STAMP_DEV) $(STAMP_RUN)
 
 run: $(STAMP_RUN)
-	$(BIN)/python embedded.py
+	$(BIN)/python -m local.launcher
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m tests.browser_setup

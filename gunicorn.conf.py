@@ -19,9 +19,9 @@ if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="voting-metrics-")
 METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
-from webapp.aws import CLIENT_CONFIG  # noqa: E402  (after the metrics directory is set)
-from webapp.config import Settings  # noqa: E402
-from webapp.logs import JsonFormatter  # noqa: E402
+from core.aws.clients import CLIENT_CONFIG  # noqa: E402  (after the metrics directory is set)
+from core.logs import JsonFormatter  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 _settings = Settings.from_env()
 

@@ -13,7 +13,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from webapp.config import Settings
+from core.settings import Settings
 
 
 def probe(url: str, timeout: float) -> int | None:

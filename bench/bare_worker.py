@@ -16,8 +16,8 @@ import signal
 import threading
 from datetime import UTC, datetime
 
-from webapp.aws import clients_for
-from webapp.config import Settings
+from core.aws.clients import clients_for
+from core.settings import Settings
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
+from core.schemas import new_id, utc_now
 from webapp import create_app as create_real_app
 from webapp import services
-from webapp.models import new_id, utc_now
 from webapp.security import csrf
 
 bp = Blueprint("bench_baseline", __name__)

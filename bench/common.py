@@ -21,11 +21,11 @@ from pathlib import Path
 
 import requests
 
-import embedded
 from bench import awscount
+from core.aws.store import to_item
+from core.settings import Settings
+from local import launcher as embedded
 from webapp import services
-from webapp.config import Settings
-from webapp.store import to_item
 
 ROOT = embedded.ROOT
 PYTHON = sys.executable
@@ -114,7 +114,7 @@ class Lab:
 def provision(env: dict[str, str]) -> None:
     """The stack's tables and queue, as `flask init-aws` creates them."""
     voting = voting_for(env)
-    voting.store.create_tables()
+    voting.tables.create()
     voting.queue.create(voting.settings.visibility_timeout, voting.settings.max_receive_count)
 
 

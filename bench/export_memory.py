@@ -49,13 +49,14 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import embedded  # noqa: E402
 from bench.common import figures_line, table  # noqa: E402
-from webapp import export, snapshot  # noqa: E402
-from webapp.aws import CLIENT_CONFIG, clients_for  # noqa: E402
-from webapp.config import Settings  # noqa: E402
-from webapp.models import topic_json  # noqa: E402
-from webapp.store import Store, slot, to_item  # noqa: E402
+from core import export
+from core.aws.clients import CLIENT_CONFIG, clients_for  # noqa: E402
+from core.aws.store import Store, slot, to_item  # noqa: E402
+from core.schemas import topic_json  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from local import launcher as embedded  # noqa: E402
+from local import snapshot
 
 MB = 1024 * 1024
 API_KEY = "bench-admin-key"

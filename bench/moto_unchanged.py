@@ -1,6 +1,6 @@
 """Target 6 (before): the same embedded-mode measurements on moto 5.2.5 unchanged.
 
-`python -m local_aws --stock`: moto without local_aws's fixes. Two stacks as
+`python -m local.moto_server --stock`: moto without local_aws's fixes. Two stacks as
 `make run` starts them: E empty, B with 50,000 votes stored. One end-to-end
 run on each (N votes over HTTP until recorded, cut after --window seconds:
 here one batch can take longer than that, so the rate is of the votes

@@ -31,7 +31,7 @@ from bench.common import (
     total_votes,
     voting_for,
 )
-from webapp.models import ChoiceIn, QueuedVote, TopicIn, utc_now
+from core.schemas import ChoiceIn, VoteMessage, TopicIn, utc_now
 
 
 def fill(voting, topic: dict, count: int) -> None:
@@ -41,7 +41,7 @@ def fill(voting, topic: dict, count: int) -> None:
     for start in range(0, count, 10):
         entries = []
         for i in range(start, min(start + 10, count)):
-            vote = QueuedVote(id=str(uuid.uuid4()), topic_id=topic["id"],
+            vote = VoteMessage(id=str(uuid.uuid4()), topic_id=topic["id"],
                               choice_id=choices[i % len(choices)], queued_at=utc_now())  # fmt: skip
             entries.append(
                 {"Id": str(i - start), "MessageBody": vote.model_dump_json(exclude_none=True)}

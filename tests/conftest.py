@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 import requests
 
-import embedded
+from core.aws.backend import Backend
+from core.settings import Settings
+from local import launcher as embedded
 from webapp import create_app, services
-from webapp.config import Settings
 
 ADMIN_KEY = "test-admin-key-0123456789"
 
@@ -65,9 +66,9 @@ def provision(env: dict[str, str]) -> None:
     os.environ.update(env)
     try:
         settings = Settings.from_env()
-        voting = services.build(settings)
-        voting.store.create_tables()
-        voting.queue.create(settings.visibility_timeout, settings.max_receive_count)
+        backend = Backend.connect(settings)
+        backend.tables.create()
+        backend.queue.create(settings.visibility_timeout, settings.max_receive_count)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -183,9 +184,10 @@ def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str
 
 def queued_vote(topic: dict, choice_index: int = 0, **extra) -> dict:
     """A vote message for `topic`'s choice, as intake would queue it."""
-    from webapp.models import QueuedVote, new_id, utc_now
+    from core.clock import new_id, utc_now
+    from core.votes import VoteMessage
 
-    vote = QueuedVote(
+    vote = VoteMessage(
         id=new_id(),
         topic_id=topic["id"],
         choice_id=topic["choices"][choice_index]["id"],

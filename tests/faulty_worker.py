@@ -28,8 +28,9 @@ import urllib.request
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError
 
-import worker
-from webapp import aws
+from core import worker
+from core.aws import backend as aws_backend
+from core.aws import clients as aws
 
 
 class Budget:
@@ -150,7 +151,7 @@ def main() -> int:
         install(clients, spec)
         return clients
 
-    worker.clients_for = clients_with_faults
+    aws_backend.clients_for = clients_with_faults
     return worker.main()
 
 

@@ -257,7 +257,7 @@ def test_admin_writes_503_without_configured_key(aws_env, monkeypatch):
 
 
 def test_list_votes_paginates_newest_first(client, admin, voting):
-    from worker import VoteWorker
+    from core.worker import VoteWorker
 
     topic = create(client, admin)
     ids = []
@@ -266,7 +266,7 @@ def test_list_votes_paginates_newest_first(client, admin, voting):
         ids.append(
             client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"]
         )
-    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    worker = VoteWorker.over(voting.backend, voting.settings)
     while len(ids) > sum(1 for i in ids if voting.store.get_vote(i)):
         worker.process(voting.queue.receive(wait_seconds=1))
     seen, cursor = [], None
@@ -292,7 +292,7 @@ def test_list_votes_paginates_newest_first(client, admin, voting):
 
 
 def test_delete_vote_takes_it_off_the_tally(client, admin, voting):
-    from worker import VoteWorker
+    from core.worker import VoteWorker
 
     topic = create(client, admin)
     choice = topic["choices"][1]["id"]
@@ -300,7 +300,7 @@ def test_delete_vote_takes_it_off_the_tally(client, admin, voting):
         client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"]
         for _ in range(2)
     ]
-    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    worker = VoteWorker.over(voting.backend, voting.settings)
     while not all(voting.store.get_vote(v) for v in vote_ids):
         worker.process(voting.queue.receive(wait_seconds=1))
     assert client.delete(f"/votes/{vote_ids[0]}").status_code == 401
@@ -313,13 +313,13 @@ def test_delete_vote_takes_it_off_the_tally(client, admin, voting):
 
 
 def test_percentages_like_the_original(client, admin, voting):
-    from worker import VoteWorker
+    from core.worker import VoteWorker
 
     topic = create(client, admin, n=2)
     a, b = (c["id"] for c in topic["choices"])
     for choice in (a, b, b):
         client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})
-    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    worker = VoteWorker.over(voting.backend, voting.settings)
     while sum(voting.store.get_counts(topic["id"]).values()) < 3:
         worker.process(voting.queue.receive(wait_seconds=1))
     result = client.get(f"/topics/{topic['id']}?include_votes=true").json
@@ -330,7 +330,7 @@ def test_percentages_like_the_original(client, admin, voting):
 
 def test_queue_down_is_503_never_202(client, admin, voting, monkeypatch):
     topic = create(client, admin)
-    from webapp.queue import QueueUnavailable
+    from core.aws.errors import QueueUnavailable
 
     def refuse(body):
         raise QueueUnavailable("connection refused")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from webapp.cache import TTLCache
+from core.cache import TTLCache
 
 
 class Clock:

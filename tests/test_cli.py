@@ -18,7 +18,7 @@ import click
 import pytest
 import requests
 
-import embedded
+from local import launcher as embedded
 from tests.conftest import make_env
 from webapp import create_app
 

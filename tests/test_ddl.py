@@ -9,7 +9,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from webapp.store import DDL_DIR, TABLES
+from core.aws.tables import DDL_DIR, TABLES
 
 DDL_FILES = sorted(Path(DDL_DIR).glob("*.json"))
 
@@ -45,5 +45,5 @@ def test_every_store_table_has_a_ddl_file():
 
 def test_create_tables_is_idempotent(aws_env, voting):
     # aws_env created them already: a second run creates nothing and fails nothing.
-    assert voting.store.create_tables() == []
-    voting.store.check()
+    assert voting.tables.create() == []
+    voting.tables.check()

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
-import embedded
+from local import launcher as embedded
 from tests.conftest import make_env
 from tests.opsutil import SAMPLE_TOPIC, wait_for
 

@@ -14,11 +14,12 @@ import re
 
 import pytest
 
-import worker
+from core import csv_export, export, worker
+from core.aws.errors import StoreUnavailable
+from core.aws.tables import BATCH_WRITE_ATTEMPTS, TABLES, Tables
+from core.export import BadExport, ExportDir, item_line, load_export, parse_item
 from tests.conftest import ADMIN_KEY, make_env, provision, wait_until
-from webapp import create_app, export
-from webapp.export import BadExport, ExportDir, item_line, load_export, parse_item
-from webapp.store import BATCH_WRITE_ATTEMPTS, TABLES, Store, StoreUnavailable
+from webapp import create_app
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -44,12 +45,12 @@ def vote(client, topic, index) -> str:
 def record_queued(voting) -> None:
     """The worker's own batch code, in-process, on whatever is queued."""
     while messages := voting.queue.receive(0):
-        worker.VoteWorker(voting.store, voting.queue, voting.settings).process(messages)
+        worker.VoteWorker.over(voting.backend, voting.settings).process(messages)
 
 
 def read_csv(text: str) -> list[dict]:
-    assert text.startswith(export.BOM)
-    return list(csv.DictReader(io.StringIO(text[len(export.BOM) :], newline="")))
+    assert text.startswith(csv_export.BOM)
+    return list(csv.DictReader(io.StringIO(text[len(csv_export.BOM) :], newline="")))
 
 
 def all_votes(get, topic_id) -> list[dict]:
@@ -123,7 +124,7 @@ def test_csv_route_has_results_then_every_vote_record(client, voting):
     assert answer.mimetype == "text/csv"
     assert answer.headers["Content-Disposition"].startswith("attachment; filename=sum-a1-or-tabs-")
     rows = read_csv(answer.get_data(as_text=True))
-    assert list(rows[0]) == list(export.HEADER)
+    assert list(rows[0]) == list(csv_export.HEADER)
 
     results = client.get(f"/topics/{topic['id']}", query_string={"include_votes": "1"}).get_json()
     # Typed text that a spreadsheet would run as a formula starts with a quote.
@@ -278,7 +279,7 @@ def test_topic_jsonl_export_holds_only_that_topic(client, voting, tmp_path):
     vote(client, keep, 0)
     vote(client, other, 1)
     record_queued(voting)
-    manifest = export.write_export(voting.store, tmp_path / "one", keep["id"])
+    manifest = export.write_export(voting.backend, tmp_path / "one", keep["id"])
     for base in TABLES:
         for line in (tmp_path / "one" / f"{base}.jsonl").read_text().splitlines():
             item = json.loads(line)["Item"]
@@ -286,7 +287,7 @@ def test_topic_jsonl_export_holds_only_that_topic(client, voting, tmp_path):
     assert manifest["tables"]["topics"]["itemCount"] == 1
     assert manifest["tables"]["votes"]["itemCount"] == 1
     with pytest.raises(BadExport, match="not empty"):
-        export.write_export(voting.store, tmp_path / "one")
+        export.write_export(voting.backend, tmp_path / "one")
 
 
 @pytest.mark.parametrize("damage", ["drop last line", "edit a value", "no manifest", "bad line"])
@@ -298,7 +299,7 @@ def test_import_refuses_a_damaged_export_and_writes_nothing(
     vote(client, topic, 1)
     record_queued(voting)
     backup = tmp_path / "backup"
-    export.write_export(voting.store, backup)
+    export.write_export(voting.backend, backup)
     votes_file = backup / "votes.jsonl"
     lines = votes_file.read_text().splitlines(keepends=True)
     if damage == "drop last line":
@@ -315,7 +316,7 @@ def test_import_refuses_a_damaged_export_and_writes_nothing(
     answer = flask_cli(app_for(fresh), "import", str(backup), check=False)
     assert answer.exit_code == 1
     assert str(backup) in answer.stderr
-    store = Store(voting.store.client, fresh["TABLE_PREFIX"])
+    store = Tables(voting.store.client, fresh["TABLE_PREFIX"])
     assert all(store.is_empty(base) for base in TABLES)
 
 
@@ -349,7 +350,7 @@ def topic_items(count):
 
 
 def test_put_items_retries_unprocessed_items_until_all_are_written(voting):
-    store = voting.store
+    store = voting.tables
     throttled = Throttling(store.client, unprocessed_calls=3)
     store.client = throttled
     sleeps = []
@@ -364,7 +365,7 @@ def test_put_items_retries_unprocessed_items_until_all_are_written(voting):
 
 
 def test_put_items_gives_up_with_a_store_error_after_its_attempts(voting):
-    store = voting.store
+    store = voting.tables
     store.client = Throttling(store.client, unprocessed_calls=10**6)
     with pytest.raises(StoreUnavailable, match="still unprocessed"):
         store.put_items("topics", topic_items(2), sleep=lambda s: None)
@@ -373,8 +374,8 @@ def test_put_items_gives_up_with_a_store_error_after_its_attempts(voting):
 
 def test_load_export_refuses_non_empty_tables_unless_merge(client, voting, tmp_path):
     topic = make_topic(client)
-    export.write_export(voting.store, tmp_path / "b")
+    export.write_export(voting.backend, tmp_path / "b")
     with pytest.raises(BadExport, match="already hold items"):
-        load_export(voting.store, ExportDir(tmp_path / "b"))
-    assert load_export(voting.store, ExportDir(tmp_path / "b"), merge=True)["topics"] == 1
+        load_export(voting.tables, ExportDir(tmp_path / "b"))
+    assert load_export(voting.tables, ExportDir(tmp_path / "b"), merge=True)["topics"] == 1
     assert [t["id"] for t in voting.topics()] == [topic["id"]]

@@ -16,8 +16,8 @@ from collections import Counter
 import pytest
 import requests
 
+from core.schemas import TopicIn
 from tests.conftest import ADMIN_KEY, queue_drained, queued_vote, tallies_of, wait_until
-from webapp.models import TopicIn
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from core.clock import iso, new_id
+from core.votes import VoteMessage
 from tests.conftest import wait_until
-from webapp.models import QueuedVote, iso, new_id
 
 
 def make_topic(http, base, admin, **settings):
@@ -103,14 +104,14 @@ def test_limited_topic_needs_a_voter_id(client, admin):
 
 @pytest.mark.parametrize("batching", ["one_batch", "separate_batches"])
 def test_changeable_last_queued_wins_in_any_delivery_order(procs, voting, batching):
-    from webapp.models import TopicIn
+    from core.schemas import TopicIn
 
     topic = voting.create_topic(
         TopicIn(title="Pick", choices=[{"description": d} for d in "ABCD"], vote_limit="changeable")
     )
     start = datetime.now(UTC)
     votes = [
-        QueuedVote(
+        VoteMessage(
             id=new_id(),
             topic_id=topic["id"],
             choice_id=topic["choices"][i % 4]["id"],
@@ -175,7 +176,7 @@ def test_vote_accepted_before_close_counts_after_it(procs, http, admin, voting):
     )
     assert late.status_code == 409
     # A message queued after the deadline (e.g. a slow client replaying) is rejected by the worker.
-    forged = QueuedVote(
+    forged = VoteMessage(
         id=new_id(),
         topic_id=topic["id"],
         choice_id=topic["choices"][0]["id"],

@@ -1,7 +1,7 @@
-"""local_aws: the embedded moto server keeps moto's answers while dropping its growing costs.
+"""local/moto_*.py: the embedded moto server keeps moto's answers while dropping its growing costs.
 
 Most tests talk to the real server the fixtures start (embedded.start_moto,
-i.e. `python -m local_aws`). The two that prove the mechanism itself (no
+i.e. `python -m local.moto_server`). The two that prove the mechanism itself (no
 table copied, no queue counted on send) run moto in this process with the
 same fixes applied.
 """
@@ -18,8 +18,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-import embedded
-import local_aws
+from local import launcher as embedded
+from local import moto_dynamodb, moto_server, moto_sqs
 
 
 def _client(service: str, endpoint: str):
@@ -357,7 +357,7 @@ def test_redrive_to_the_dead_letter_queue_still_works(sqs):
 def in_process():
     from moto import mock_aws
 
-    local_aws.apply()
+    moto_server.apply()
     with mock_aws():
         yield
 
@@ -386,14 +386,14 @@ def test_transaction_copies_no_table(in_process, monkeypatch):
     # the spy above sees copies when there are some.
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
     more = [{"Put": {"TableName": "votes", "Item": {"id": {"S": f"w{i}"}}}} for i in range(3)]
-    local_aws.stock_transact_write_items(backend, more)
+    moto_dynamodb.stock_transact_write_items(backend, more)
     assert copied.count(Table) == 3
 
 
 def test_send_and_receive_do_not_count_the_queue(in_process, monkeypatch):
     calls: list[str] = []
-    real = local_aws._counts
-    monkeypatch.setattr(local_aws, "_counts", lambda queue: calls.append(queue.name) or real(queue))
+    real = moto_sqs._counts
+    monkeypatch.setattr(moto_sqs, "_counts", lambda queue: calls.append(queue.name) or real(queue))
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     for i in range(30):
@@ -414,14 +414,14 @@ def test_apply_refuses_another_moto_version(monkeypatch):
 
     monkeypatch.setattr(moto, "__version__", "9.9.9")
     with pytest.raises(RuntimeError, match="review"):
-        local_aws.apply()
+        moto_server.apply()
 
 
 def test_start_moto_runs_the_fixed_server(tmp_path):
     with open(tmp_path / "moto.log", "wb") as log:
         process = embedded.start_moto(embedded.free_port(), stdout=log, stderr=log)
     try:
-        assert process.args[1:3] == ["-m", "local_aws"] and "--stock" not in process.args
+        assert process.args[1:3] == ["-m", "local.moto_server"] and "--stock" not in process.args
         sqs = _client("sqs", f"http://127.0.0.1:{process.args[-1]}")
         assert sqs.create_queue(QueueName="alive")["QueueUrl"].endswith("/alive")
     finally:
@@ -432,12 +432,12 @@ def test_routing_answers_as_moto_does_and_lists_moto_once_per_host(monkeypatch):
     from moto import backends
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    local_aws.apply()
+    moto_server.apply()
     listings: list[int] = []
     real = backends.list_of_moto_modules
     monkeypatch.setattr(backends, "list_of_moto_modules", lambda: listings.append(1) or real())
     dispatcher = DomainDispatcherApplication(create_app=lambda service: None)
-    stock = local_aws._stock["get_backend_for_host"]
+    stock = moto_server._stock["get_backend_for_host"]
     hosts = ["dynamodb", "sqs.us-east-1.amazonaws.com", "moto_api", "s3.amazonaws.com", None]
     for _ in range(3):
         for host in hosts:
@@ -453,7 +453,8 @@ def test_moto_access_log_is_off_unless_asked(tmp_path):
         port = embedded.free_port()
         with open(tmp_path / f"moto-{port}.log", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "local_aws", *flags, "-H", "127.0.0.1", "-p", str(port)],
+                [sys.executable, "-m", "local.moto_server", *flags,
+                 "-H", "127.0.0.1", "-p", str(port)],
                 cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
@@ -503,7 +504,7 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
             found.append(answer)
         return found
 
-    stock = local_aws._stock["execute_result"]
+    stock = moto_dynamodb._stock["execute_result"]
     stock_calls: list[int] = []
 
     def counted(self, context):
@@ -511,9 +512,9 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
         return stock(self, context)
 
     # The fast path again, now wrapped around a counting copy of moto's own.
-    monkeypatch.setattr(local_aws, "_stock", dict(local_aws._stock))
+    monkeypatch.setattr(moto_dynamodb, "_stock", dict(moto_dynamodb._stock))
     monkeypatch.setattr(DynamoResult, "execute_result", counted)
-    local_aws._patch_item_results()
+    moto_dynamodb._patch_item_results()
     fixed = answers()
     # moto's serializer saw only the answers holding the binary item (the whole
     # scan, the sk = 3 query) and the one without items (COUNT).

@@ -6,9 +6,9 @@ import json
 import logging
 import sys
 
+from core import logs
 from tests.conftest import ADMIN_KEY
 from tests.opsutil import SAMPLE_TOPIC, json_lines, wait_for
-from webapp import logs
 
 
 def _record(name="app", msg="hello %s", args=("world",), **extra):

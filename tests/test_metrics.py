@@ -8,11 +8,11 @@ import uuid
 import pytest
 import requests
 
-import embedded
+from core.worker import BatchReport
+from core.worker_metrics import MIN_HEALTH_WINDOW, WorkerMetrics
+from local import launcher as embedded
 from tests.opsutil import SAMPLE_TOPIC, samples, scrape, value, wait_for
 from webapp import create_app
-from worker import BatchReport
-from worker_metrics import MIN_HEALTH_WINDOW, WorkerMetrics
 
 # -- web, in process -----------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-import worker
+from core import worker
 from tests.conftest import ADMIN_KEY
 from webapp import voter
 
@@ -42,7 +42,7 @@ def record_queued(voting) -> int:
     """Run the worker's own batch code on what is queued; returns how many it received."""
     handled = 0
     while messages := voting.queue.receive(0):
-        report = worker.VoteWorker(voting.store, voting.queue, voting.settings).process(messages)
+        report = worker.VoteWorker.over(voting.backend, voting.settings).process(messages)
         handled += report.received
     return handled
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-import embedded
+from core.aws.queue import VoteQueue
+from core.aws.tables import TABLES, Tables
+from core.export import item_line
+from local import launcher as embedded
+from local import snapshot
 from tests.conftest import ADMIN_KEY, make_env, provision, wait_until
-from webapp import snapshot
-from webapp.export import item_line
-from webapp.queue import VoteQueue
-from webapp.store import TABLES, Store
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 # The variables that would point embedded.py at an outside endpoint (the
@@ -32,7 +32,7 @@ OUTSIDE = ("DYNAMODB_ENDPOINT_URL", "AWS_SQS_ENDPOINT_URL", "TABLE_PREFIX")
 
 
 class Embedded:
-    """`python embedded.py` in its own session, like a terminal running `make run`."""
+    """`python -m local.launcher` in its own session, like a terminal running `make run`."""
 
     def __init__(self, data_dir: Path, logdir: Path, **extra: str):
         self.port = embedded.free_port()
@@ -47,7 +47,7 @@ class Embedded:
         self.log = logdir / f"embedded-{self.port}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [embedded.PYTHON, str(embedded.ROOT / "embedded.py"), "--port", str(self.port)],
+                [embedded.PYTHON, "-m", "local.launcher", "--port", str(self.port)],
                 env=env, cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
@@ -203,7 +203,7 @@ def _good_snapshot(voting, path: Path) -> None:
          "is_active": True, "title": "Kept", "choices": [{"id": "a", "description": "A"},
                                                           {"id": "b", "description": "B"}]}
     )  # fmt: skip
-    snapshot.save(voting.store, path)
+    snapshot.save(voting.tables, path)
 
 
 @pytest.mark.parametrize("damage", ["last line cut", "half a line", "not ours", "a directory"])
@@ -247,8 +247,8 @@ def stack(moto_endpoint):
     return env
 
 
-def connect(env, client_of) -> tuple[Store, dict[str, VoteQueue]]:
-    store = Store(client_of.store.client, env["TABLE_PREFIX"])
+def connect(env, client_of) -> tuple[Tables, dict[str, VoteQueue]]:
+    store = Tables(client_of.store.client, env["TABLE_PREFIX"])
     sqs = client_of.queue.client
     queues = {
         "main": VoteQueue(sqs, f"{env['TABLE_PREFIX']}votes", f"{env['TABLE_PREFIX']}votes-dlq"),
@@ -302,9 +302,9 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
 
 def test_unchanged_data_leaves_the_file_alone(voting, tmp_path):
     path = tmp_path / "snap.jsonl"
-    first = snapshot.save(voting.store, path)
+    first = snapshot.save(voting.tables, path)
     stamp = path.stat().st_mtime_ns
-    second = snapshot.save(voting.store, path, previous_sha256=first.content_sha256)
+    second = snapshot.save(voting.tables, path, previous_sha256=first.content_sha256)
     assert second.unchanged and path.stat().st_mtime_ns == stamp
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -313,19 +313,19 @@ def test_a_save_whose_tallies_disagree_with_the_vote_records_is_flagged(voting, 
     # A tally increment without its vote record: what a save sees when a vote
     # is recorded between reading the votes and reading the tallies.
     voting.store.client.update_item(
-        TableName=voting.store.tallies,
+        TableName=voting.tables.names.tallies,
         Key={"topic_id": {"S": "t"}, "slot": {"S": "c#0"}},
         UpdateExpression="ADD #c :one",
         ExpressionAttributeNames={"#c": "count"},
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
     path = tmp_path / "snap.jsonl"
-    saved = snapshot.save(voting.store, path, attempts=2)
+    saved = snapshot.save(voting.tables, path, attempts=2)
     assert not saved.consistent
     assert snapshot.check(path)["table:tallies"] == 1  # kept anyway: better than no save
-    voting.store.put_items(
+    voting.tables.put_items(
         "votes",
         [{"id": {"S": "v"}, "topic_id": {"S": "t"}, "choice_id": {"S": "c"},
           "created": {"S": "2026-01-01T00:00:00"}, "status": {"S": "counted"}}],
     )  # fmt: skip
-    assert snapshot.save(voting.store, path).consistent
+    assert snapshot.save(voting.tables, path).consistent

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from types import SimpleNamespace
 
-from webapp.policy import is_open, plan_voter, refusal_reason
+from core.policy import plan_voter
+from core.topics import is_open, refusal_reason
 
 
 def vote(vid: str, choice: str, at: str, voter: str = "v1", topic: str = "t"):

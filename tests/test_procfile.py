@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-import embedded
+from local import launcher as embedded
 from tests.conftest import make_env
 from tests.opsutil import SAMPLE_TOPIC, scrape, value, wait_for
 

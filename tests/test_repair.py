@@ -8,9 +8,11 @@ import sys
 
 import pytest
 
+from core.clock import new_id, utc_now
+from core.schemas import TopicIn
+from core.votes import VoteMessage
+from core.worker import VoteWorker
 from tests.conftest import wait_until
-from webapp.models import QueuedVote, TopicIn, new_id, utc_now
-from worker import VoteWorker
 
 
 @pytest.fixture
@@ -23,14 +25,14 @@ def counted_topic(voting):
     topic = voting.create_topic(TopicIn(title="t", choices=[{"description": d} for d in "abc"]))
     for i in range(5):
         voting.queue.send(
-            QueuedVote(
+            VoteMessage(
                 id=new_id(),
                 topic_id=topic["id"],
                 choice_id=topic["choices"][i % 2]["id"],
                 queued_at=utc_now(),
             ).model_dump()
         )
-    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    worker = VoteWorker.over(voting.backend, voting.settings)
     wait_until(
         lambda: (
             worker.process(voting.queue.receive(1))
@@ -50,7 +52,7 @@ def test_recount_finds_and_fixes_drift(runner, voting, counted_topic):
     topic_id, choice = counted_topic["id"], counted_topic["choices"][0]["id"]
     # Damage the tally behind the app's back (as a buggy writer would).
     voting.store.client.update_item(
-        TableName=voting.store.tallies,
+        TableName=voting.store.names.tallies,
         Key={"topic_id": {"S": topic_id}, "slot": {"S": f"{choice}#3"}},
         UpdateExpression="ADD #c :n",
         ExpressionAttributeNames={"#c": "count"},
@@ -75,7 +77,7 @@ def test_recount_usage_and_unknown_topic(runner, aws_env):
 
 def test_dlq_show_and_redrive(runner, voting, counted_topic):
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
-    good = QueuedVote(
+    good = VoteMessage(
         id=new_id(),
         topic_id=counted_topic["id"],
         choice_id=counted_topic["choices"][2]["id"],
@@ -98,7 +100,7 @@ def test_dlq_show_and_redrive(runner, voting, counted_topic):
     assert moved.exit_code == 0 and "moved 4 messages" in moved.output
     assert voting.queue.message_counts(dead_letters=True)["waiting"] == 0
     # The valid one is now recorded by a worker like any other vote.
-    worker = VoteWorker(voting.store, voting.queue, voting.settings)
+    worker = VoteWorker.over(voting.backend, voting.settings)
     wait_until(
         lambda: worker.process(voting.queue.receive(1)) and voting.store.get_vote(good["id"])
     )
@@ -130,7 +132,7 @@ def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
 
     sign_in(client)
     voting.queue.send(
-        QueuedVote(
+        VoteMessage(
             id=new_id(),
             topic_id=counted_topic["id"],
             choice_id=counted_topic["choices"][0]["id"],

@@ -1,4 +1,4 @@
-"""ddl/stack.yaml: lint-clean, in step with ddl/*.json and webapp/queue.py, deployable,
+"""ddl/stack.yaml: lint-clean, in step with ddl/*.json and core/aws/queue.py, deployable,
 and its IAM policies grant exactly what the code calls.
 
 - cfn-lint, as an operator would run it.
@@ -9,7 +9,7 @@ and its IAM policies grant exactly what the code calls.
 - The template deploys on moto's CloudFormation and the app runs on it:
   `init-aws` creates nothing, and a run of web and worker (recorded by that
   moto server) makes exactly the calls AppPolicy grants, nothing more.
-- Both policies together: every call in webapp/store.py and webapp/queue.py,
+- Both policies together: every call in the adapters of core/aws/,
   and nothing more.
 """
 
@@ -29,11 +29,11 @@ import pytest
 import requests
 from cfnlint.decode import decode_str
 
-import embedded
+from core.settings import Settings
+from local import launcher as embedded
 from tests.conftest import ADMIN_KEY, Processes, make_env
 from tests.opsutil import SAMPLE_TOPIC, wait_for
 from tests.test_pages import token_from
-from webapp.config import Settings
 
 ROOT = embedded.ROOT
 STACK = ROOT / "ddl" / "stack.yaml"
@@ -104,7 +104,7 @@ def test_template_has_no_table_that_ddl_lacks():
 
 
 def test_queues_match_what_init_aws_creates(aws_env):
-    """aws_env made its queue and DLQ with webapp/queue.py: compare attribute by attribute."""
+    """aws_env made its queue and DLQ with core/aws/queue.py: compare attribute by attribute."""
     settings = Settings.from_env()
     sqs = _client("sqs", aws_env["AWS_SQS_ENDPOINT_URL"])
 
@@ -183,12 +183,13 @@ def _camel(snake: str) -> str:
 
 
 def calls_in_code() -> set[str]:
-    """IAM actions for every AWS call in webapp/store.py and webapp/queue.py."""
+    """IAM actions for every AWS call in the DynamoDB and SQS adapters (core/aws/)."""
     actions = set()
-    for path, service in (("webapp/store.py", "dynamodb"), ("webapp/queue.py", "sqs")):
-        source = (ROOT / path).read_text()
+    adapters = {"dynamodb": ("store.py", "batch.py", "tables.py"), "sqs": ("queue.py",)}
+    for service, files in adapters.items():
+        source = "\n".join((ROOT / "core" / "aws" / name).read_text() for name in files)
         operations = set(re.findall(r"self\.client\.(\w+)\(", source))
-        operations |= set(re.findall(r"_pages\(\s*\"(\w+)\"", source))
+        operations |= set(re.findall(r"pages\(\s*self\.client,\s*\"(\w+)\"", source))
         if re.search(r"get_waiter\(\s*\"table_exists\"", source):
             operations.add("describe_table")
         operations.discard("get_waiter")

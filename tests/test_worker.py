@@ -18,7 +18,7 @@ from tests.conftest import queue_drained, queued_vote, tallies_of, wait_until
 
 @pytest.fixture
 def topic(voting):
-    from webapp.models import TopicIn
+    from core.schemas import TopicIn
 
     data = TopicIn(
         title="Best editor?", choices=[{"description": d} for d in ("vim", "emacs", "nano")]
@@ -107,7 +107,7 @@ def test_rejected_when_topic_closed_after_intake(procs, voting, topic):
 
 
 def test_rejected_when_choice_removed_after_intake(procs, voting, topic):
-    from webapp.models import TopicIn
+    from core.schemas import TopicIn
 
     removed, kept = queued_vote(topic, 2), queued_vote(topic, 0)
     voting.queue.send(removed)

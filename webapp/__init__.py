@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from flask import Flask
 
-from .config import Settings
+from core.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -29,15 +29,14 @@ def create_app(config: dict | None = None) -> Flask:
         SETTINGS=settings,
         SECRET_KEY=_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False
     app.config.update(config)
 
-    from . import api, cli, errors, health, limits, logs, metrics, openapi, services
+    from . import api, cli, errors, health, limits, metrics, openapi, request_ids, services
 
-    # First, so every later hook (and its log lines) sees g.request_id.
-    logs.init_app(app)
+    # First, so every later hook (and its log lines) sees the request id.
+    request_ids.init_app(app)
     metrics.init_app(app)
     services.init_app(app)
     errors.init_app(app)

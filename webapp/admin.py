@@ -1,8 +1,7 @@
 """Admin pages: sign in, the topic list, create/edit forms, open/close.
 
-Sign-in takes the admin key (API_KEY) or, if set, ADMIN_PASSWORD, and keeps
-a mark in Flask's signed session cookie. The mark is a fingerprint of the
-configured secrets, so rotating either one signs every admin out. The forms
+Sign-in takes the admin key (API_KEY) or, if set, ADMIN_PASSWORD; the session
+mark it leaves is auth.py's. The forms
 go through `Voting` with the same `TopicIn` model as the JSON API, so the
 rules (title length, 2-50 choices, choice ids kept on edit) cannot drift.
 CSRF tokens are checked for every POST by CSRFProtect (see security.py).
@@ -10,13 +9,10 @@ CSRF tokens are checked for every POST by CSRFProtect (see security.py).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from itertools import zip_longest
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -27,42 +23,29 @@ from flask import (
 )
 from pydantic import ValidationError
 
+from core.aws.errors import Conflict, QueueUnavailable
+from core.clock import utc_now
+from core.errors import DuplicateChoice, UnknownChoice
+from core.schemas import TopicIn
+from core.topics import (
+    MAX_CHOICES,
+    SETTING_DEFAULTS,
+    is_open,
+    with_defaults,
+)
+
 from . import services
-from .auth import key_matches
+from .auth import SESSION_KEY, admin_credentials, key_matches, session_fingerprint, signed_in
+from .htmx import is_htmx
 from .limits import limit_login
-from .models import MAX_CHOICES, DuplicateChoice, TopicIn, UnknownChoice, utc_now
-from .pages import get_topic, is_htmx
-from .policy import is_open
-from .queue import QueueUnavailable
-from .store import Conflict
+from .lookup import get_topic
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-SESSION_KEY = "admin"
 PUBLIC_ENDPOINTS = {"admin.login"}
 
 
 # -- signing in -----------------------------------------------------------------
-
-
-def _credentials() -> tuple[str | None, str | None]:
-    settings = current_app.config["SETTINGS"]
-    return settings.api_key, settings.admin_password
-
-
-def _fingerprint() -> str | None:
-    """A digest of the configured admin secrets, or None when sign-in is off."""
-    api_key, password = _credentials()
-    if not api_key and not password:
-        return None
-    material = f"{api_key or ''}\0{password or ''}".encode()
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, material, hashlib.sha256).hexdigest()
-
-
-def signed_in() -> bool:
-    expected = _fingerprint()
-    return key_matches(session.get(SESSION_KEY), expected)
 
 
 @bp.before_request
@@ -90,7 +73,7 @@ def _safe_next(value: str | None) -> str:
 @limit_login
 def login():
     """The sign-in form; the key or password is compared in constant time."""
-    api_key, password = _credentials()
+    api_key, password = admin_credentials()
     enabled = bool(api_key or password)
     next_url = _safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -103,7 +86,7 @@ def login():
     candidate = request.form.get("password", "")
     if key_matches(candidate, api_key) or key_matches(candidate, password):
         session.clear()  # a fresh session (and CSRF token) for the admin
-        session[SESSION_KEY] = _fingerprint()
+        session[SESSION_KEY] = session_fingerprint()
         return redirect(next_url, 303)
     return (
         render_template(
@@ -141,9 +124,8 @@ def index():
 
 def _pipeline() -> dict | None:
     """Votes still in the queue and dead letters: SQS's approximate counts, or None if down."""
-    queue = services.voting().queue
     try:
-        return {"queue": queue.message_counts(), "dlq": queue.message_counts(dead_letters=True)}
+        return services.voting().pipeline()
     except QueueUnavailable:
         return None
 
@@ -163,13 +145,13 @@ def set_active(topic_id):
 # -- create / edit forms ----------------------------------------------------------
 
 
-# The voter policies (see policy.py), as the form offers them.
-VOTE_LIMITS = {
+# The voter policies (core/topics.py), as the form offers them.
+VOTE_LIMIT_LABELS = {
     "unlimited": "Unlimited: every vote counts",
     "one_per_voter": "One vote per voter",
     "changeable": "One vote per voter, who may change it",
 }
-RESULTS_VISIBILITY = {
+VISIBILITY_LABELS = {
     "always": "Always",
     "after_vote": "After the voter has voted",
     "after_close": "After voting closes",
@@ -177,25 +159,20 @@ RESULTS_VISIBILITY = {
 
 
 def _blank_form() -> dict:
-    return {
-        "title": "",
-        "is_active": True,
-        "rows": [{"id": "", "description": ""} for _ in range(2)],
-        "vote_limit": "unlimited",
-        "results_visibility": "always",
-        "closes_at": "",
-    }
+    blank = with_defaults({"title": "", "is_active": True, "choices": [{}, {}]})
+    return _form_of(blank)
 
 
 def _form_of(topic: dict) -> dict:
     return {
         "title": topic["title"],
         "is_active": topic["is_active"],
-        "rows": [{"id": c["id"], "description": c["description"]} for c in topic["choices"]],
-        "vote_limit": topic.get("vote_limit", "unlimited"),
-        "results_visibility": topic.get("results_visibility", "always"),
+        "rows": [{"id": c.get("id", ""), "description": c.get("description", "")}
+                 for c in topic["choices"]],  # fmt: skip
+        "vote_limit": topic["vote_limit"],
+        "results_visibility": topic["results_visibility"],
         # Stored as UTC ISO text; <input type="datetime-local"> wants YYYY-MM-DDTHH:MM.
-        "closes_at": (topic.get("closes_at") or "")[:16],
+        "closes_at": (topic["closes_at"] or "")[:16],
     }
 
 
@@ -206,8 +183,10 @@ def _read_form() -> dict:
     return {
         "title": request.form.get("title", ""),
         "is_active": request.form.get("is_active") == "on",
-        "vote_limit": request.form.get("vote_limit", "unlimited"),
-        "results_visibility": request.form.get("results_visibility", "always"),
+        "vote_limit": request.form.get("vote_limit", SETTING_DEFAULTS["vote_limit"]),
+        "results_visibility": request.form.get(
+            "results_visibility", SETTING_DEFAULTS["results_visibility"]
+        ),
         "closes_at": request.form.get("closes_at", "").strip(),
         "rows": [
             {"id": i.strip(), "description": t} for i, t in zip_longest(ids, texts, fillvalue="")
@@ -293,8 +272,8 @@ def _render_form(form, topic=None, errors=None, status=200):
         form=form,
         topic=topic,
         errors=errors or {},
-        vote_limits=VOTE_LIMITS,
-        visibilities=RESULTS_VISIBILITY,
+        vote_limits=VOTE_LIMIT_LABELS,
+        visibilities=VISIBILITY_LABELS,
     )
     return page, status
 

@@ -7,27 +7,25 @@ import functools
 from flask import Blueprint, Response, abort, g, request
 from pydantic import TypeAdapter
 
-from . import export, services
-from .admin import signed_in
-from .auth import admin_key_required, is_admin_request
-from .body import parse
-from .limits import limit_votes
-from .metrics import counts_votes
-from .models import (
-    DuplicateChoice,
+from core.csv_export import csv_filename
+from core.errors import DuplicateChoice, UnknownChoice
+from core.schemas import (
     Id,
     TopicIn,
     TopicOut,
     TopicQuery,
-    UnknownChoice,
+    VoteAccepted,
     VoteIn,
     VoteListQuery,
     VotePage,
-    VoteQueued,
     VoteRecord,
-    topic_json,
-    vote_json,
 )
+
+from . import services
+from .auth import admin_key_required, is_admin_request, signed_in
+from .body import parse
+from .limits import limit_votes
+from .metrics import counts_votes
 from .openapi import doc
 
 bp = Blueprint("api", __name__)
@@ -54,7 +52,7 @@ def create_topic():
     """Create a topic; each choice gets a new id."""
     data = parse(TopicIn)
     topic = services.voting().create_topic(data)
-    return topic_json(topic), 201
+    return TopicOut.render(topic), 201
 
 
 @bp.put("/topics/<topic_id>")
@@ -93,11 +91,11 @@ def get_topic(topic_id):
 def _with_results(topic: dict, query: TopicQuery) -> dict:
     """The topic, with its results when asked for and its results_visibility allows."""
     if not query.include_votes:
-        return topic_json(topic)
+        return TopicOut.render(topic)
     voting = services.voting()
     if not voting.results_visible(topic, query.voter_id, is_admin=is_admin_request()):
-        return {**topic_json(topic), "results_hidden": True}
-    return topic_json(topic, voting.counts(topic["id"]))
+        return TopicOut.render(topic, hidden=True)
+    return TopicOut.render(topic, voting.counts(topic["id"]))
 
 
 def _admin_key_or_session(view):
@@ -121,21 +119,21 @@ def export_topic_csv(topic_id):
     _check_id(topic_id)
     voting = services.voting()
     topic = voting.topic(topic_id, fresh=True)  # a 404 before the first byte, not mid-stream
-    response = Response(export.csv_chunks(voting.store, [topic]), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=export.csv_filename(topic))
+    response = Response(voting.csv_export([topic]), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=csv_filename(topic))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.post("/votes")
-@doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteQueued}, status=202)
+@doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteAccepted}, status=202)
 @counts_votes  # outermost, so a rate-limited vote counts as refused too
 @limit_votes
 def cast_vote():
     """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""
     vote = parse(VoteIn)
     queued = services.voting().cast(vote, request_id=g.get("request_id"))
-    return VoteQueued.model_validate(queued.model_dump()).model_dump(), 202
+    return VoteAccepted.model_validate(queued.model_dump()).model_dump(), 202
 
 
 @bp.get("/votes/<vote_id>")
@@ -143,18 +141,18 @@ def cast_vote():
 def get_vote(vote_id):
     """404 while the vote is still queued; 200 once the worker recorded it."""
     _check_id(vote_id)
-    record = services.voting().store.get_vote(vote_id)
+    record = services.voting().vote(vote_id)
     if record is None:
         abort(404, "Vote not found (it may still be queued)")
-    return vote_json(record)
+    return VoteRecord.render(record)
 
 
 @bp.get("/votes")
 @doc("List a topic's votes, newest first", query=VoteListQuery, responses={200: VotePage})
 def list_votes():
     query = _query(VoteListQuery)
-    records, cursor = services.voting().store.list_votes(query.topic_id, query.limit, query.next)
-    return {"items": [vote_json(r) for r in records], "next": cursor}
+    records, cursor = services.voting().votes(query.topic_id, query.limit, query.next)
+    return {"items": [VoteRecord.render(r) for r in records], "next": cursor}
 
 
 @bp.delete("/votes/<vote_id>")
@@ -162,5 +160,5 @@ def list_votes():
 @admin_key_required
 def delete_vote(vote_id):
     _check_id(vote_id)
-    record = services.voting().store.delete_vote(vote_id)
-    return vote_json(record)
+    record = services.voting().delete_vote(vote_id)
+    return VoteRecord.render(record)

@@ -1,6 +1,6 @@
-"""Admin authentication for the JSON API: the key in API_KEY.
+"""Admin authentication: the key in API_KEY for the API, and the signed-in admin session.
 
-Accepted from `X-API-Key`, `Authorization: Bearer ...`, or, for the original
+The key is accepted from `X-API-Key`, `Authorization: Bearer ...`, or, for the original
 service's clients, an `api_key` field in the JSON body. Never from the query
 string (it would end up in access logs). Keys are compared in constant time.
 """
@@ -8,9 +8,10 @@ string (it would end up in access logs). Keys are compared in constant time.
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, session
 
 from .body import json_body
 
@@ -53,3 +54,32 @@ def admin_key_required(view):
 
     wrapped.admin_only = True
     return wrapped
+
+
+# -- the admin pages' session -----------------------------------------------------
+# Sign-in (admin.login) keeps a mark in Flask's signed session cookie: a
+# fingerprint of the configured secrets, so rotating either one signs every
+# admin out.
+
+SESSION_KEY = "admin"
+
+
+def admin_credentials() -> tuple[str | None, str | None]:
+    """(API_KEY, ADMIN_PASSWORD): either signs an admin in."""
+    settings = current_app.config["SETTINGS"]
+    return settings.api_key, settings.admin_password
+
+
+def session_fingerprint() -> str | None:
+    """A digest of the configured admin secrets, or None when sign-in is off."""
+    api_key, password = admin_credentials()
+    if not api_key and not password:
+        return None
+    material = f"{api_key or ''}\0{password or ''}".encode()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+def signed_in() -> bool:
+    """Does this browser carry a valid admin session?"""
+    return key_matches(session.get(SESSION_KEY), session_fingerprint())

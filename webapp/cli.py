@@ -13,18 +13,21 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import export, repair, services
-from .queue import QueueUnavailable
-from .store import StoreUnavailable
-from .voting import TopicNotFound
+from core import export
+from core.aws.errors import Conflict, QueueUnavailable, StoreUnavailable
+from core.aws.queue import DeadLetters
+from core.errors import TopicNotFound
+from core.repair import diagnose, fix, recount
+
+from . import services
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_aws)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
-    for command in repair.COMMANDS:
-        app.cli.add_command(command)
+    app.cli.add_command(recount_command)
+    app.cli.add_command(dlq_group)
 
 
 @click.command("init-aws")
@@ -36,20 +39,21 @@ def init_aws():
     credentials are enough to run it as a release step.
     """
     settings = current_app.config["SETTINGS"]
-    voting = services.voting()
+    backend = services.backend()
     try:
-        voting.store.check()
-        voting.queue.check()
-        created, url = [], voting.queue.url
+        backend.tables.check()
+        backend.queue.check()
+        created, url = [], backend.queue.url
     except (StoreUnavailable, QueueUnavailable):
         try:
-            created = voting.store.create_tables()
-            url = voting.queue.create(settings.visibility_timeout, settings.max_receive_count)
+            created = backend.tables.create()
+            url = backend.queue.create(settings.visibility_timeout, settings.max_receive_count)
         except (StoreUnavailable, QueueUnavailable) as exc:
             raise aws_failure("could not set up AWS resources", exc) from exc
     for name in created:
         click.echo(f"created table {name}")
-    click.echo(f"tables ready: {voting.store.topics}, {voting.store.votes}, {voting.store.tallies}")
+    names = backend.tables.names
+    click.echo(f"tables ready: {names.topics}, {names.votes}, {names.tallies}, {names.ballots}")
     click.echo(f"queue ready: {url} (DLQ {settings.dlq_name})")
 
 
@@ -114,18 +118,18 @@ def export_command(fmt, topic_id, output):
     jsonl: one <table>.jsonl per table in DynamoDB's own export item format
     ({"Item": {...}} per line) plus manifest.json. See docs/data.md.
     """
-    voting = services.voting()
+    voting, backend = services.voting(), services.backend()
     try:
         if fmt == "jsonl":
             if not output:
                 raise click.UsageError("--format jsonl needs --output DIRECTORY")
-            manifest = export.write_export(voting.store, Path(output), topic_id)
+            manifest = export.write_export(backend, Path(output), topic_id)
             for base, entry in manifest["tables"].items():
                 click.echo(f"{base}: {entry['itemCount']} items", err=True)
             click.echo(f"export written to {output}", err=True)
             return
         topics = [voting.topic(topic_id, fresh=True)] if topic_id else voting.topics()
-        chunks = export.csv_chunks(voting.store, topics)
+        chunks = voting.csv_export(topics)
         if not output or output == "-":
             for chunk in chunks:
                 click.echo(chunk, nl=False)
@@ -159,12 +163,97 @@ def import_command(directory, merge):
     nothing is written if any of it is wrong. Without --merge every table must
     be empty. Writes use BatchWriteItem, retrying unprocessed items.
     """
-    store = services.voting().store
+    tables = services.backend().tables
     try:
-        written = export.load_export(store, export.ExportDir(Path(directory)), merge=merge)
+        written = export.load_export(tables, export.ExportDir(Path(directory)), merge=merge)
     except export.BadExport as exc:
         raise click.ClickException(str(exc)) from exc
     except StoreUnavailable as exc:
         raise aws_failure("could not import into DynamoDB", exc) from exc
     for base, count in written.items():
-        click.echo(f"{store.table_name(base)}: {count} items written")
+        click.echo(f"{tables.names.of(base)}: {count} items written")
+
+
+@click.command("recount")
+@click.argument("topic_id", required=False)
+@click.option("--all", "every", is_flag=True, help="Recount every topic.")
+@click.option("--fix", "repair", is_flag=True, help="Rewrite drifting tallies from the records.")
+@with_appcontext
+def recount_command(topic_id, every, repair):
+    """Rebuild tallies from the vote records and print any drift.
+
+    Read-only unless --fix. Exits 1 if drift was found and not fixed, so a
+    scheduled check can alert on it.
+    """
+    if bool(topic_id) == every:
+        raise click.UsageError("give a TOPIC_ID or --all")
+    store = services.backend().store
+    try:
+        ids = [t["id"] for t in store.list_topics()] if every else [topic_id]
+        if not every and store.get_topic(topic_id) is None:
+            raise click.ClickException(f"topic {topic_id} not found")
+        unresolved = 0
+        for tid in ids:
+            result = recount(store, tid)
+            total = sum(result.proven.values())
+            if not result.drift:
+                click.echo(f"{tid}: {total} counted votes, no drift")
+                continue
+            for choice, delta in result.drift.items():
+                click.echo(
+                    f"{tid}: choice {choice} tally {result.stored.get(choice, 0)} "
+                    f"but {result.proven.get(choice, 0)} counted records (drift {delta:+d})"
+                )
+            if repair:
+                fix(store, result)
+                click.echo(f"{tid}: fixed")
+            else:
+                unresolved += 1
+    except Conflict as exc:
+        raise click.ClickException(
+            f"tally changed during the repair ({exc}); run it again"
+        ) from exc
+    except StoreUnavailable as exc:
+        raise aws_failure("recount failed", exc) from exc
+    if unresolved:
+        raise click.ClickException(f"drift in {unresolved} topic(s); run with --fix to repair")
+
+
+@click.group("dlq")
+def dlq_group():
+    """Inspect or redrive the votes dead-letter queue."""
+
+
+@dlq_group.command("show")
+@click.option("--limit", default=5, show_default=True, help="How many sample messages to show.")
+@with_appcontext
+def dlq_show(limit):
+    """How many messages wait in the DLQ, with a sample of bodies and why they failed."""
+    backend = services.backend()
+    try:
+        dead = DeadLetters(backend.queue)
+        counts = backend.queue.message_counts(dead_letters=True)
+        click.echo(f"DLQ {backend.queue.dlq_name}: ~{counts['waiting']} waiting")
+        for message in dead.peek(limit):
+            body = message.body if len(message.body) <= 200 else message.body[:200] + "..."
+            why = diagnose(message.body, backend.store)
+            click.echo(f"- {message.message_id} (received {message.receive_count}x): {why}")
+            click.echo(f"  {body}")
+    except (QueueUnavailable, StoreUnavailable) as exc:
+        raise aws_failure("could not read the DLQ", exc) from exc
+
+
+@dlq_group.command("redrive")
+@with_appcontext
+def dlq_redrive():
+    """Move every DLQ message back to the votes queue (safe to repeat: votes are idempotent)."""
+    queue = services.backend().queue
+    try:
+        how, moved = DeadLetters(queue).redrive()
+    except QueueUnavailable as exc:
+        raise aws_failure("redrive failed", exc) from exc
+    if how == "task":
+        click.echo("started an SQS message move task (it runs in the background)")
+    else:
+        click.echo(f"moved {moved} messages back to {queue.name}")
+

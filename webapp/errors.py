@@ -12,9 +12,8 @@ from flask import Flask, jsonify, make_response, render_template, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from .queue import QueueUnavailable
-from .store import BadCursor, Conflict, NotFound, StoreUnavailable
-from .voting import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from core.aws.errors import BadCursor, Conflict, NotFound, QueueUnavailable, StoreUnavailable
+from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
 
 log = logging.getLogger(__name__)
 

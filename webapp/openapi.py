@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .models import Problem
+from core.schemas import Problem
 
 bp = Blueprint("docs", __name__)
 

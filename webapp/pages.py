@@ -24,20 +24,25 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
+
+from core.aws.errors import QueueUnavailable
+from core.clock import utc_now
+from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from core.results import leaders
+from core.schemas import TopicOut, VoteIn
+from core.topics import is_open
 
 from . import services, voter
+from .auth import signed_in
+from .htmx import is_htmx, vary
 from .limits import limit_votes
+from .lookup import get_topic, valid_id
 from .metrics import counts_votes
-from .models import Id, VoteIn, topic_json, utc_now
-from .policy import is_open
-from .queue import QueueUnavailable
-from .voting import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
 
 bp = Blueprint("pages", __name__)
 voter.init_app(bp)
 
-_valid_id = TypeAdapter(Id)
 
 # Seconds between polls of a queued vote's state: quick at first (the worker
 # usually records a vote within a second or two), then gentle, so a vote
@@ -53,45 +58,9 @@ REJECTION_REASONS = {
 }
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _vary(response):
-    """Same URL, two representations (page or partial): caches must key on the header."""
-    response.vary.add("HX-Request")
-    return response
-
-
-def valid_id(value: str | None) -> str | None:
-    try:
-        return _valid_id.validate_python(value)
-    except ValidationError:
-        return None
-
-
-def get_topic(topic_id: str, fresh: bool = False) -> dict:
-    """The topic, or the friendly 404 page (ids that could never exist included).
-
-    `is_open` is added for the templates: a topic past its `closes_at` is
-    closed even while its `is_active` flag is still set.
-    """
-    if valid_id(topic_id) is None:
-        raise TopicNotFound(topic_id)
-    topic = services.voting().topic(topic_id, fresh=fresh)
-    return {**topic, "is_open": is_open(topic, utc_now())}
-
-
-def viewer_is_admin() -> bool:
-    # admin.py builds on this module (get_topic, is_htmx), so it is imported late.
-    from .admin import signed_in
-
-    return signed_in()
-
-
 def results_visible(topic: dict) -> bool:
     """The topic's results_visibility rule for this browser (admins always see)."""
-    return services.voting().results_visible(topic, voter.current(), is_admin=viewer_is_admin())
+    return services.voting().results_visible(topic, voter.current(), is_admin=signed_in())
 
 
 # -- results --------------------------------------------------------------------
@@ -107,14 +76,13 @@ def results_of(topic: dict) -> dict:
     """
     visible = results_visible(topic)
     counts = services.voting().counts(topic["id"]) if visible else {}
-    view = topic_json(topic, counts)
+    view = TopicOut.render(topic, counts)
     view["visible"] = visible
-    top = max((c["vote_count"] for c in view["choices"]), default=0)
-    leaders = [c for c in view["choices"] if top > 0 and c["vote_count"] == top]
+    leading = set(leaders({c["id"]: c["vote_count"] for c in view["choices"]}))
     for choice in view["choices"]:
-        choice["leading"] = choice in leaders
-    view["tied"] = len(leaders) > 1
-    view["leaders"] = [c["description"] for c in leaders]
+        choice["leading"] = choice["id"] in leading
+    view["tied"] = len(leading) > 1
+    view["leaders"] = [c["description"] for c in view["choices"] if c["leading"]]
     fingerprint = json.dumps(
         [
             [[c["id"], c["vote_count"]] for c in view["choices"]],
@@ -145,7 +113,7 @@ def results(topic_id):
     response.set_etag(etag)
     # Always revalidate: the ETag makes that a cheap 304.
     response.headers["Cache-Control"] = "no-cache"
-    return _vary(response)
+    return vary(response)
 
 
 # -- voting ---------------------------------------------------------------------
@@ -153,7 +121,7 @@ def results(topic_id):
 
 def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
     """Where a vote is: queued (not recorded yet), counted or rejected (with why)."""
-    record = services.voting().store.get_vote(vote_id)
+    record = services.voting().vote(vote_id)
     if record is not None and record.get("topic_id") != topic["id"]:
         record = None  # a vote of another topic is nothing to show here
     choices = {c["id"]: c["description"] for c in topic["choices"]}
@@ -196,7 +164,7 @@ def topic(topic_id):
 
 def _voted_once(topic: dict) -> bool:
     """A one-per-voter topic this browser has voted on (its buttons would only refuse)."""
-    if topic.get("vote_limit") != "one_per_voter":
+    if topic["vote_limit"] != "one_per_voter":
         return False
     return services.voting().has_voted(topic["id"], voter.current())
 
@@ -254,7 +222,7 @@ def vote(topic_id):
     }
     if is_htmx():
         # 202: the vote is durably queued, not counted yet.
-        return _vary(make_response(render_template("_vote.html", topic=topic, vote=state), 202))
+        return vary(make_response(render_template("_vote.html", topic=topic, vote=state), 202))
     # Post/redirect/get: reloading the result page never votes twice.
     return redirect(url_for("pages.topic", topic_id=topic_id, vote=queued.id), 303)
 
@@ -264,7 +232,7 @@ def _vote_refused(topic: dict, message: str, status: int, already_voted: bool = 
         body = render_template(
             "_vote.html", topic=topic, vote=None, message=message, already_voted=already_voted
         )
-        response = _vary(make_response(body, status))
+        response = vary(make_response(body, status))
     else:
         response = render_topic(topic, message=message, status=status, already_voted=already_voted)
     if status == 503:
@@ -283,7 +251,7 @@ def vote_status(topic_id, vote_id):
     polls = request.args.get("n", "0")
     polls = int(polls) if polls.isdigit() and len(polls) < 6 else 0
     state = vote_state(topic, vote_id, polls)
-    response = _vary(make_response(render_template("_vote_status.html", topic=topic, vote=state)))
+    response = vary(make_response(render_template("_vote_status.html", topic=topic, vote=state)))
     response.headers["Cache-Control"] = "no-store"
     return response
 

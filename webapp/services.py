@@ -1,8 +1,9 @@
-"""The per-process objects behind the views: Store, VoteQueue and Voting.
+"""The per-process objects behind the views: the AWS adapters and the Voting service.
 
 Made on first use in each process (so after gunicorn forks), kept on the app,
 and remade if the process id changes: boto3 clients must never be shared
-across a fork.
+across a fork. Views use `voting()`; only operator commands (cli.py) use
+`backend()` directly.
 """
 
 from __future__ import annotations
@@ -11,31 +12,37 @@ import os
 
 from flask import Flask, current_app
 
-from .aws import clients_for
-from .queue import VoteQueue
-from .store import Store
-from .voting import Voting
+from core.aws.backend import Backend
+from core.voting import Voting
+
+from .metrics import timed_send
 
 _KEY = "voting_game"
 
 
-def build(settings) -> Voting:
-    clients = clients_for(settings)
-    store = Store(clients.dynamodb, settings.table_prefix)
-    queue = VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name)
-    return Voting(store, queue, settings)
+def build(settings) -> tuple[Backend, Voting]:
+    backend = Backend.connect(settings)
+    return backend, Voting(backend, settings, send_timer=timed_send)
 
 
 def init_app(app: Flask) -> None:
     app.extensions[_KEY] = (None, None)
 
 
+def _current() -> tuple[Backend, Voting]:
+    pid, made = current_app.extensions.get(_KEY, (None, None))
+    if made is None or pid != os.getpid():
+        made = build(current_app.config["SETTINGS"])
+        current_app.extensions[_KEY] = (os.getpid(), made)
+    return made
+
+
 def voting() -> Voting:
-    pid, instance = current_app.extensions.get(_KEY, (None, None))
-    if instance is None or pid != os.getpid():
-        instance = build(current_app.config["SETTINGS"])
-        current_app.extensions[_KEY] = (os.getpid(), instance)
-    return instance
+    return _current()[1]
+
+
+def backend() -> Backend:
+    return _current()[0]
 
 
 def json_null():

@@ -1,33 +1,44 @@
 """What the API and the pages both do: topics in, votes out to the queue, results back.
 
-Views parse requests and map the errors below to HTTP; this module holds the
+Views parse requests and map the refusals of errors.py to HTTP; this module holds the
 rules once so the JSON API and the HTML forms cannot drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+from . import csv_export
+from .aws.backend import Backend
+from .aws.errors import QueueUnavailable, StoreUnavailable
 from .cache import TTLCache
-from .config import Settings
-from .metrics import timed_send
-from .models import (
-    QueuedVote,
-    TopicIn,
-    VoteIn,
-    iso,
-    merge_choices,
-    new_id,
-    utc_now,
-)
-from .policy import is_open
-from .queue import VoteQueue
-from .store import Store
+from .clock import iso, new_id, utc_now
+from .errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from .schemas import TopicIn, VoteIn
+from .settings import Settings
+from .topics import UNLIMITED, Topic, has_choice, is_open, merge_choices, with_defaults
+from .votes import VoteMessage
 
 
 class Voting:
-    def __init__(self, store: Store, queue: VoteQueue, settings: Settings):
-        self.store = store
-        self.queue = queue
+    """The rules of topics and votes over the AWS adapters. Views call this, never the store.
+
+    `send_timer` wraps each SQS send (the web layer passes its metrics timer).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        settings: Settings,
+        send_timer: Callable[[], AbstractContextManager] = nullcontext,
+    ):
+        self.backend = backend
+        self.store = backend.store
+        self.queue = backend.queue
+        self.tables = backend.tables
         self.settings = settings
+        self.send_timer = send_timer
         self._topics = TTLCache(settings.topic_cache_seconds)
         self._counts = TTLCache(settings.results_cache_seconds)
 
@@ -42,7 +53,7 @@ class Voting:
             "is_active": data.is_active,
             "title": data.title,
             "choices": merge_choices([], [c.model_copy(update={"id": None}) for c in data.choices]),
-            **_settings_of(data, {}),
+            **_settings_of(data, with_defaults({})),
         }
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
@@ -70,7 +81,7 @@ class Voting:
         self._topics.put(topic_id, topic)
         return topic
 
-    def topic(self, topic_id: str, fresh: bool = False) -> dict:
+    def topic(self, topic_id: str, fresh: bool = False) -> Topic:
         """The topic, from this process's short cache unless `fresh`. Raises TopicNotFound."""
         load = lambda: self.store.get_topic(topic_id)  # noqa: E731
         topic = load() if fresh else self._topics.get_or_load(topic_id, load)
@@ -95,23 +106,23 @@ class Voting:
     def cast(self, vote: VoteIn, voter_id: str | None = None, request_id: str | None = None):
         """Check the vote against the topic, then queue it; the 202 comes after SQS said yes."""
         topic = self.topic(vote.topic_id)
-        if vote.choice_id not in {c["id"] for c in topic["choices"]}:
+        if not has_choice(topic, vote.choice_id):
             # The cached copy may predate a new choice: ask once more before refusing.
             topic = self.topic(vote.topic_id, fresh=True)
-            if vote.choice_id not in {c["id"] for c in topic["choices"]}:
+            if not has_choice(topic, vote.choice_id):
                 raise ChoiceNotInTopic(vote.choice_id)
         queued_at = utc_now()
         if not is_open(topic, queued_at):
             raise TopicClosed(vote.topic_id)
         voter_id = voter_id or vote.voter_id
-        limit = topic.get("vote_limit", "unlimited")
-        if limit != "unlimited" and not voter_id:
+        limit = topic["vote_limit"]
+        if limit != UNLIMITED and not voter_id:
             raise VoterRequired(vote.topic_id)
         if limit == "one_per_voter" and self.store.get_ballot(vote.topic_id, voter_id):
             # The fast answer; the worker's conditional write is the real guard
             # (two votes racing through intake are settled there).
             raise AlreadyVoted(vote.topic_id)
-        message = QueuedVote(
+        message = VoteMessage(
             id=new_id(),
             topic_id=vote.topic_id,
             choice_id=vote.choice_id,
@@ -121,10 +132,9 @@ class Voting:
             vote_limit=limit,
             tally_shards=topic.get("tally_shards"),
         )
-        with timed_send():
+        with self.send_timer():
             self.queue.send(message.model_dump(exclude_none=True))
         return message
-
 
     def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
         """Whether this voter has a recorded ballot on the topic (any policy)."""
@@ -132,48 +142,62 @@ class Voting:
 
     def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
         """The topic's results_visibility rule for this viewer; admins always see."""
-        rule = topic.get("results_visibility", "always")
+        rule = topic["results_visibility"]
         if is_admin or rule == "always":
             return True
         if rule == "after_close":
             return not is_open(topic, utc_now())
         return self.has_voted(topic["id"], voter_id)
 
+    def vote(self, vote_id: str) -> dict | None:
+        """A recorded vote, or None while it is still queued (or never was)."""
+        return self.store.get_vote(vote_id)
 
-def _settings_of(data: TopicIn, current: dict) -> dict:
-    """vote_limit, closes_at, results_visibility, tally_shards: given, else as stored."""
-    given = data.model_fields_set
-    closes_at = current.get("closes_at")
-    if "closes_at" in given:
+    def votes(self, topic_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
+        """A page of the topic's vote records, newest first, and the cursor of the next."""
+        return self.store.list_votes(topic_id, limit, cursor)
+
+    def delete_vote(self, vote_id: str) -> dict:
+        """Delete a vote record and take it off its tally (and its voter's ballot)."""
+        return self.store.delete_vote(vote_id)
+
+    def csv_export(self, topics: list[Topic]):
+        """The topics' results and votes as CSV text chunks, a page of votes at a time."""
+        return csv_export.csv_chunks(self.store, topics)
+
+    def pipeline(self) -> dict:
+        """Votes still queued and dead letters (SQS's approximate counts)."""
+        return {
+            "queue": self.queue.message_counts(),
+            "dlq": self.queue.message_counts(dead_letters=True),
+        }
+
+    def readiness(self) -> dict[str, str]:
+        """What does not answer, {"dynamodb"|"sqs": why}; empty when both do."""
+        problems = {}
+        try:
+            self.tables.check()
+        except StoreUnavailable as exc:
+            problems["dynamodb"] = _first_line(exc)
+        try:
+            self.queue.check()
+        except QueueUnavailable as exc:
+            problems["sqs"] = _first_line(exc)
+        return problems
+
+
+def _settings_of(data: TopicIn, current: Topic) -> dict:
+    """vote_limit, closes_at, results_visibility, tally_shards: given, else as `current`."""
+    closes_at = current["closes_at"]
+    if "closes_at" in data.model_fields_set:
         closes_at = iso(data.closes_at) if data.closes_at else None
     return {
-        "vote_limit": data.vote_limit or current.get("vote_limit", "unlimited"),
-        "results_visibility": data.results_visibility
-        or current.get("results_visibility", "always"),
+        "vote_limit": data.vote_limit or current["vote_limit"],
+        "results_visibility": data.results_visibility or current["results_visibility"],
         "closes_at": closes_at,
-        "tally_shards": data.tally_shards or current.get("tally_shards"),
+        "tally_shards": data.tally_shards or current["tally_shards"],
     }
 
 
-class VotingError(Exception):
-    """Base of the refusals a voter or admin can cause."""
-
-
-class TopicNotFound(VotingError):
-    """No topic with that id."""
-
-
-class ChoiceNotInTopic(VotingError):
-    """The choice id is not one of the topic's choices."""
-
-
-class TopicClosed(VotingError):
-    """The topic does not take votes now."""
-
-
-class VoterRequired(VotingError):
-    """The topic allows one vote per voter, and the vote names no voter."""
-
-
-class AlreadyVoted(VotingError):
-    """This voter's vote on a one-per-voter topic is already recorded."""
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200]

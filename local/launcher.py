@@ -7,7 +7,7 @@ everything; if any process dies, the rest are stopped and the exit is non-zero.
 
 The embedded endpoint keeps its data in memory, so this launcher keeps a
 snapshot of it in DATA_DIR (default .data/): restored on start before the web
-app and worker run, saved every SNAPSHOT_SECONDS by a `webapp.snapshot watch`
+app and worker run, saved every SNAPSHOT_SECONDS by a `local.snapshot watch`
 child, and saved once more on a clean stop, after the web app and the worker
 have stopped (with the messages still waiting in the queues). A snapshot that
 cannot be read stops the start, and the file is left alone. See docs/data.md.
@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent  # the project root
 PYTHON = sys.executable
 SNAPSHOT_FILE = "snapshot.jsonl"
 
@@ -61,13 +61,15 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
 def start_moto(port: int, stock: bool = False, **popen) -> subprocess.Popen:
     """A moto server on 127.0.0.1:port serving every AWS service (DynamoDB and SQS here).
 
-    It runs through local_aws, which fixes moto's costs that grow with the data
+    It runs through local/moto_server.py, which fixes moto's costs that grow with the data
     stored (docs/architecture.md); `stock=True` runs moto unchanged, for benchmarks.
     The port stays the last argument: callers read it from `process.args[-1]`.
     """
     flags = ["--stock"] if stock else []
     process = subprocess.Popen(
-        [PYTHON, "-m", "local_aws", *flags, "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT, **popen
+        [PYTHON, "-m", "local.moto_server", *flags, "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        **popen,
     )
     wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
     return process
@@ -133,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def snapshot_command(*args) -> list[str]:
-    return [PYTHON, "-m", "webapp.snapshot", *map(str, args)]
+    return [PYTHON, "-m", "local.snapshot", *map(str, args)]
 
 
 def lock_data_dir(data_dir: Path):

@@ -1,7 +1,7 @@
-"""SQS only: create the votes queue and its DLQ, send, receive, delete.
+"""SQS only: create the votes queue and its DLQ, send, receive, delete, redrive.
 
 The queue URL is looked up once per process and kept. Botocore errors are
-re-raised as QueueUnavailable so callers never handle botocore types.
+re-raised as QueueUnavailable (errors.py) so callers never handle botocore types.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
+
+from .errors import AlreadyExists, QueueUnavailable, translated
 
 MAX_BATCH = 10  # SQS's limit for receive and delete batches
 
@@ -38,30 +40,32 @@ class VoteQueue:
 
     def create(self, visibility_timeout: int = 30, max_receive_count: int = 5) -> str:
         """Create (or find) the DLQ and the queue with its redrive policy. Idempotent."""
+        # Exists with other attributes (an operator tuned it): keep theirs.
+        exists = lambda _: AlreadyExists(self.name)  # noqa: E731
+        tuned = {"QueueAlreadyExists": exists, "AWS.SimpleQueueService.QueueAlreadyExists": exists}
         try:
-            dlq_url = self.client.create_queue(
-                QueueName=self.dlq_name,
-                Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},
-            )["QueueUrl"]
-            dlq_arn = self.client.get_queue_attributes(
-                QueueUrl=dlq_url, AttributeNames=["QueueArn"]
-            )["Attributes"]["QueueArn"]
-            redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
-            self._url = self.client.create_queue(
-                QueueName=self.name,
-                Attributes={
-                    "VisibilityTimeout": str(visibility_timeout),
-                    "ReceiveMessageWaitTimeSeconds": "20",
-                    "RedrivePolicy": json.dumps(redrive),
-                },
-            )["QueueUrl"]
-        except ClientError as exc:
-            if "QueueAlreadyExists" not in _code(exc):
-                raise QueueUnavailable(str(exc)) from exc
-            # Exists with other attributes (an operator tuned it): keep theirs.
+            with translated(QueueUnavailable, on_code=tuned):
+                dlq_url = self.client.create_queue(
+                    QueueName=self.dlq_name,
+                    Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},
+                )["QueueUrl"]
+                dlq_arn = self.client.get_queue_attributes(
+                    QueueUrl=dlq_url, AttributeNames=["QueueArn"]
+                )["Attributes"]["QueueArn"]
+                redrive = {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": str(max_receive_count),
+                }
+                self._url = self.client.create_queue(
+                    QueueName=self.name,
+                    Attributes={
+                        "VisibilityTimeout": str(visibility_timeout),
+                        "ReceiveMessageWaitTimeSeconds": "20",
+                        "RedrivePolicy": json.dumps(redrive),
+                    },
+                )["QueueUrl"]
+        except AlreadyExists:
             self._url = self.url
-        except BotoCoreError as exc:
-            raise QueueUnavailable(str(exc)) from exc
         return self._url
 
     @property
@@ -71,22 +75,18 @@ class VoteQueue:
         return self._url
 
     def _lookup(self, name: str) -> str:
-        try:
+        with translated(QueueUnavailable):
             return self.client.get_queue_url(QueueName=name)["QueueUrl"]
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
 
     def check(self) -> None:
         """Raise QueueUnavailable unless the queue answers."""
-        try:
+        with translated(QueueUnavailable):
             self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
 
     def message_counts(self, dead_letters: bool = False) -> dict[str, int]:
         """Approximate message counts (SQS's own estimate): waiting and in flight."""
         url = self._lookup(self.dlq_name) if dead_letters else self.url
-        try:
+        with translated(QueueUnavailable):
             attributes = self.client.get_queue_attributes(
                 QueueUrl=url,
                 AttributeNames=[
@@ -94,8 +94,6 @@ class VoteQueue:
                     "ApproximateNumberOfMessagesNotVisible",
                 ],
             )["Attributes"]
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
         return {
             "waiting": int(attributes.get("ApproximateNumberOfMessages", 0)),
             "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
@@ -104,34 +102,19 @@ class VoteQueue:
     # -- messages -------------------------------------------------------------
 
     def send(self, body: dict) -> str:
-        """Send one message; returns its MessageId once SQS has stored it."""
-        try:
-            answer = self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
-        return answer["MessageId"]
+        """Send one message as JSON; returns its MessageId once SQS has stored it."""
+        return self.send_raw(json.dumps(body))
 
     def receive(self, wait_seconds: int = 20, max_messages: int = MAX_BATCH) -> list[Message]:
         """Long-poll for up to `max_messages` messages."""
-        try:
+        with translated(QueueUnavailable):
             answer = self.client.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=max_messages,
                 WaitTimeSeconds=wait_seconds,
                 MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
-        return [
-            Message(
-                message_id=m["MessageId"],
-                receipt_handle=m["ReceiptHandle"],
-                body=m["Body"],
-                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
-                sent_timestamp_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
-            )
-            for m in answer.get("Messages", [])
-        ]
+        return [_message(m) for m in answer.get("Messages", [])]
 
     def delete(self, messages: list[Message]) -> list[Message]:
         """DeleteMessageBatch; returns the messages SQS failed to delete."""
@@ -139,10 +122,8 @@ class VoteQueue:
             return []
         by_id = {str(i): m for i, m in enumerate(messages)}
         entries = [{"Id": i, "ReceiptHandle": m.receipt_handle} for i, m in by_id.items()]
-        try:
+        with translated(QueueUnavailable):
             answer = self.client.delete_message_batch(QueueUrl=self.url, Entries=entries)
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
         return [by_id[f["Id"]] for f in answer.get("Failed", [])]
 
     def extend(self, messages: list[Message], timeout: int) -> None:
@@ -153,28 +134,15 @@ class VoteQueue:
             {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": timeout}
             for i, m in enumerate(messages)
         ]
-        try:
+        with translated(QueueUnavailable):
             self.client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
 
-    # -- used by the embedded mode's snapshot (webapp/snapshot.py) -------------
-
-    def depth(self) -> tuple[int, int]:
-        """(waiting, in flight): SQS's approximate counts of visible and hidden messages."""
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        try:
-            attrs = self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=names)
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
-        return tuple(int(attrs["Attributes"].get(name, 0)) for name in names)
+    # -- used by the embedded mode's snapshot (local/snapshot.py) -------------
 
     def send_raw(self, body: str) -> str:
         """Send a body exactly as given (a saved message, which may not even be JSON)."""
-        try:
+        with translated(QueueUnavailable):
             return self.client.send_message(QueueUrl=self.url, MessageBody=body)["MessageId"]
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
 
 
 class DeadLetters:
@@ -195,7 +163,7 @@ class DeadLetters:
     def peek(self, limit: int = 10) -> list[Message]:
         """Up to `limit` messages, left in the DLQ (visibility timeout 0)."""
         seen: dict[str, Message] = {}
-        try:
+        with translated(QueueUnavailable):
             for _ in range(3):  # SQS samples its servers: a few receives find more
                 answer = self.client.receive_message(
                     QueueUrl=self.url,
@@ -207,8 +175,6 @@ class DeadLetters:
                     seen.setdefault(m["MessageId"], _message(m))
                 if len(seen) >= limit or not answer.get("Messages"):
                     break
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
         return list(seen.values())[:limit]
 
     def redrive(self) -> tuple[str, int]:
@@ -220,7 +186,7 @@ class DeadLetters:
         so a crash can only duplicate a message, which the worker's
         conditional write absorbs.
         """
-        try:
+        with translated(QueueUnavailable):
             dlq_url, main_url = self.url, self.queue.url
             try:
                 self.client.start_message_move_task(
@@ -257,8 +223,6 @@ class DeadLetters:
                 if len(done) < len(messages):
                     unsent = len(messages) - len(done)
                     raise QueueUnavailable(f"{unsent} messages could not be sent")
-        except (ClientError, BotoCoreError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
 
 
 def _message(m: dict) -> Message:
@@ -269,11 +233,3 @@ def _message(m: dict) -> Message:
         receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
         sent_timestamp_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
     )
-
-
-def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
-class QueueUnavailable(Exception):
-    """SQS could not be reached or refused the request."""

@@ -1,21 +1,26 @@
-"""Pydantic models for topics, choices and votes: validation and result maths.
+"""The API's shapes as pydantic models: requests validated, responses rendered.
 
-These models are the single description of the API's shapes: the views
-validate requests with them and the OpenAPI document is generated from them.
+These models are the single description of every body: the views validate
+requests with them, render responses through them (`TopicOut.render`,
+`VoteRecord.render`), and the OpenAPI document is generated from them.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-MIN_CHOICES = 2
-MAX_CHOICES = 50
-# A hot topic's tallies: shards x choices items, read by one Query (1 MB a page).
-MAX_TALLY_SHARDS = 100
+from .results import percentages
+from .topics import (
+    MAX_CHOICES,
+    MAX_TALLY_SHARDS,
+    MIN_CHOICES,
+    SETTING_DEFAULTS,
+    ResultsVisibility,
+    VoteLimit,
+)
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Description = Annotated[
@@ -25,24 +30,6 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A
 VoterId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
 ]
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def utc_now() -> str:
-    """UTC ISO-8601 with microseconds and no offset: the original's format."""
-    return iso(datetime.now(UTC))
-
-
-def iso(moment: datetime) -> str:
-    """`moment` in UTC, in the original's format (comparable as text)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
-VoteLimit = Literal["unlimited", "one_per_voter", "changeable"]
-ResultsVisibility = Literal["always", "after_vote", "after_close"]
 
 
 class _Request(BaseModel):
@@ -121,9 +108,9 @@ class TopicOut(BaseModel):
     is_active: bool
     title: str
     choices: list[ChoiceOut]
-    vote_limit: VoteLimit = "unlimited"
+    vote_limit: VoteLimit = SETTING_DEFAULTS["vote_limit"]
     closes_at: str | None = None
-    results_visibility: ResultsVisibility = "always"
+    results_visibility: ResultsVisibility = SETTING_DEFAULTS["results_visibility"]
     tally_shards: int | None = Field(
         default=None, description="Present when the topic overrides TALLY_SHARDS."
     )
@@ -132,9 +119,39 @@ class TopicOut(BaseModel):
     )
     total_votes: int | None = Field(default=None, description="Present with include_votes.")
 
+    @classmethod
+    def render(
+        cls, topic: dict, counts: dict[str, int] | None = None, hidden: bool = False
+    ) -> dict:
+        """A topic as the API shows it; with `counts`, the results too.
 
-class VoteQueued(BaseModel):
-    """Answer of POST /votes (202): the vote is durably queued."""
+        `votes` is the rounded percentage (the original's meaning), `vote_count`
+        the absolute number and `total_votes` their sum. The original's fields
+        are always present (`votes` null without counts); ours appear only when
+        they say something: `tally_shards` when set, `results_hidden` when true.
+        """
+        choices = [{"id": c["id"], "description": c["description"], "votes": None}
+                   for c in topic["choices"]]  # fmt: skip
+        body = {key: topic[key] for key in ("id", "created", "last_upd", "is_active", "title")}
+        body["choices"] = choices
+        for key in ("vote_limit", "closes_at", "results_visibility"):
+            body[key] = topic.get(key, SETTING_DEFAULTS[key])
+        if topic.get("tally_shards"):
+            body["tally_shards"] = topic["tally_shards"]
+        if hidden:
+            body["results_hidden"] = True
+        elif counts is not None:
+            numbers = [counts.get(c["id"], 0) for c in choices]
+            for choice, count, share in zip(choices, numbers, percentages(numbers), strict=True):
+                choice["votes"] = share
+                choice["vote_count"] = count
+            body["total_votes"] = sum(numbers)
+        # Through the model, so the answer is exactly what OpenAPI describes.
+        return cls.model_validate(body).model_dump(exclude_unset=True)
+
+
+class VoteAccepted(BaseModel):
+    """Answer of POST /votes (202): the vote is durably queued (not yet counted)."""
 
     id: str
     topic_id: str
@@ -156,6 +173,14 @@ class VoteRecord(BaseModel):
         "voter_required, changed_by_voter.",
     )
 
+    @classmethod
+    def render(cls, record: dict) -> dict:
+        """A stored vote record as GET /votes/{id} shows it (`reason` only when there is one)."""
+        fields = {k: record[k] for k in ("id", "topic_id", "choice_id", "created", "status")}
+        if record.get("reason"):
+            fields["reason"] = record["reason"]
+        return cls.model_validate(fields).model_dump(exclude_unset=True)
+
 
 class VotePage(BaseModel):
     """Answer of GET /votes?topic_id=...: newest first, `next` is an opaque cursor."""
@@ -168,63 +193,6 @@ class Problem(BaseModel):
     """Every error answer: `detail` is a message or, for validation, a list of errors."""
 
     detail: str | list[dict]
-
-
-class QueuedVote(BaseModel):
-    """The message body carried from intake to the worker through SQS."""
-
-    model_config = ConfigDict(extra="ignore")
-    id: str
-    topic_id: str
-    choice_id: str
-    queued_at: str
-    voter_id: str | None = None
-    request_id: str | None = None
-    # The topic's vote_limit when the vote was accepted; the worker's
-    # transaction checks it still holds.
-    vote_limit: str = "unlimited"
-    # The topic's own tally_shards when it has one (else the worker's TALLY_SHARDS):
-    # carried here so the worker never reads the topic to pick a shard.
-    tally_shards: int | None = None
-
-
-def percentages(counts: list[int]) -> list[int]:
-    """Each count as a whole percentage of the total, rounded half up; 0s when no votes.
-
-    1 and 2 votes give 33 and 67, as the original reported.
-    """
-    total = sum(counts)
-    if total <= 0:
-        return [0 for _ in counts]
-    # Integer arithmetic: round(100 * c / total) with halves going up, exactly.
-    return [(200 * c + total) // (2 * total) for c in counts]
-
-
-def merge_choices(old: list[dict], new: list[ChoiceIn]) -> list[dict]:
-    """The choices after an update: known ids are kept, new rows get ids.
-
-    Raises UnknownChoice when a row carries an id the topic does not have, and
-    DuplicateChoice when the same id appears twice.
-    """
-    known = {choice["id"] for choice in old}
-    merged, seen = [], set()
-    for row in new:
-        if row.id is not None and row.id not in known:
-            raise UnknownChoice(row.id)
-        choice_id = row.id or new_id()
-        if choice_id in seen:
-            raise DuplicateChoice(choice_id)
-        seen.add(choice_id)
-        merged.append({"id": choice_id, "description": row.description})
-    return merged
-
-
-class UnknownChoice(ValueError):
-    """A choice id that the topic does not have."""
-
-
-class DuplicateChoice(ValueError):
-    """The same choice id listed twice in one update."""
 
 
 class TopicQuery(BaseModel):
@@ -246,42 +214,3 @@ class VoteListQuery(BaseModel):
     next: str | None = Field(
         default=None, max_length=2048, description="Cursor from the last page."
     )
-
-
-def topic_json(topic: dict, counts: dict[str, int] | None = None) -> dict:
-    """A topic as the API shows it; with `counts`, the results too.
-
-    `votes` is the rounded percentage (the original's meaning), `vote_count`
-    the absolute number and `total_votes` their sum.
-    """
-    choices = [
-        {"id": c["id"], "description": c["description"], "votes": None} for c in topic["choices"]
-    ]
-    body = {
-        "id": topic["id"],
-        "created": topic["created"],
-        "last_upd": topic["last_upd"],
-        "is_active": topic["is_active"],
-        "title": topic["title"],
-        "choices": choices,
-        "vote_limit": topic.get("vote_limit", "unlimited"),
-        "closes_at": topic.get("closes_at"),
-        "results_visibility": topic.get("results_visibility", "always"),
-    }
-    if topic.get("tally_shards"):
-        body["tally_shards"] = topic["tally_shards"]  # only when set: the original shape otherwise
-    if counts is not None:
-        numbers = [counts.get(c["id"], 0) for c in choices]
-        for choice, count, share in zip(choices, numbers, percentages(numbers), strict=True):
-            choice["votes"] = share
-            choice["vote_count"] = count
-        body["total_votes"] = sum(numbers)
-    return body
-
-
-def vote_json(record: dict) -> dict:
-    """A recorded vote as GET /votes/{id} shows it."""
-    body = {k: record[k] for k in ("id", "topic_id", "choice_id", "created", "status")}
-    if record.get("reason"):
-        body["reason"] = record["reason"]
-    return body

@@ -1,8 +1,8 @@
 """The embedded mode's memory: the local AWS endpoint's data saved to one file.
 
 `make run` serves DynamoDB and SQS from a moto server, which keeps everything
-in memory. embedded.py keeps it across restarts with this module, run as
-`python -m webapp.snapshot` against that endpoint:
+in memory. local/launcher.py keeps it across restarts with this module, run as
+`python -m local.snapshot` against that endpoint:
 
 - `restore FILE` after the tables and queue exist and before the web app and
   the worker start: loads the file into the (empty) tables and queues.
@@ -11,9 +11,9 @@ in memory. embedded.py keeps it across restarts with this module, run as
   final save, which also takes the messages still waiting in the queues.
 
 The snapshot goes through the AWS APIs with the same code as `export` and
-`import` (store.scan_items / store.put_items, export.item_line /
+`import` (Tables.scan_items / Tables.put_items, export.item_line /
 export.parse_item), so it works against any endpoint and any table in
-store.TABLES is included without changes here.
+core/aws/tables.py's TABLES is included without changes here.
 
 File format, JSON lines: a header {"snapshot": "voting-game", "version": 1,
 ...}; one {"table": <table>, "Item": {...}} per item (DynamoDB JSON, as in
@@ -41,12 +41,13 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from .aws import clients_for
-from .config import Settings
-from .export import BadExport, item_line, parse_item
-from .models import utc_now
-from .queue import QueueUnavailable, VoteQueue
-from .store import TABLES, Store, StoreUnavailable
+from core.aws.backend import Backend
+from core.aws.errors import QueueUnavailable, StoreUnavailable
+from core.aws.queue import VoteQueue
+from core.aws.tables import TABLES, Tables
+from core.clock import utc_now
+from core.export import BadExport, item_line, parse_item
+from core.settings import Settings
 
 log = logging.getLogger("snapshot")
 
@@ -79,7 +80,7 @@ class SnapshotError(Exception):
 
 
 def save(
-    store: Store,
+    tables: Tables,
     path: Path,
     queues: dict[str, VoteQueue] | None = None,
     *,
@@ -100,7 +101,7 @@ def save(
     for attempt in range(1, attempts + 1):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            saved = _write(store, tmp, queues if attempt == attempts else None, patience)
+            saved = _write(tables, tmp, queues if attempt == attempts else None, patience)
             if not saved.consistent and attempt < attempts:
                 log.info("votes were recorded while saving; saving again")
                 continue
@@ -115,7 +116,7 @@ def save(
     raise AssertionError("unreachable")  # the last attempt always returns
 
 
-def _write(store: Store, tmp: Path, queues, patience: float) -> Saved:
+def _write(tables: Tables, tmp: Path, queues, patience: float) -> Saved:
     saved = Saved()
     content = hashlib.sha256()  # without the header: equal content, equal digest
     whole = hashlib.sha256()
@@ -139,7 +140,7 @@ def _write(store: Store, tmp: Path, queues, patience: float) -> Saved:
             # Pages of up to 1 MB (DynamoDB's own cap) rather than 1,000 items: the
             # local endpoint walks the whole table for every page it answers, so
             # fewer, bigger pages read a large table several times faster.
-            for item in store.scan_items(base, page_size=0):
+            for item in tables.scan_items(base, page_size=0):
                 body = item_line(item)  # '{"Item":{...}}\n', as in a jsonl export
                 write(f'{{"table":{json.dumps(base)},{body[1:]}'.encode())
                 count += 1
@@ -188,7 +189,8 @@ def take_messages(queue: VoteQueue, patience: float = 0.0, sleep=time.sleep):
             yield message.body
         if fresh:
             continue
-        waiting, in_flight = queue.depth()
+        depth = queue.message_counts()
+        waiting, in_flight = depth["waiting"], depth["in_flight"]
         hidden = max(0, in_flight - len(seen))
         if waiting == 0 and hidden == 0:
             return
@@ -223,19 +225,19 @@ def check(path: Path) -> dict[str, int]:
     return counts
 
 
-def restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> dict[str, int]:
+def restore(tables: Tables, queues: dict[str, VoteQueue], path: Path) -> dict[str, int]:
     """Check the file, then load it into empty tables and queues; counts per table/queue.
 
     Refuses tables that already hold items: a restore only ever fills the
     fresh endpoint that `make run` just started.
     """
     counts = check(path)
-    busy = [store.table_name(base) for base in TABLES if not store.is_empty(base)]
+    busy = [tables.names.of(base) for base in TABLES if not tables.is_empty(base)]
     if busy:
         raise SnapshotError(f"will not restore {path} into tables that hold items: {busy}")
     for (kind, name), group in groupby(records(path), key=lambda r: (r[0], r[1])):
         if kind == "table":
-            store.put_items(name, (item for _, _, item in group))
+            tables.put_items(name, (item for _, _, item in group))
         else:
             for _, _, body in group:
                 queues[name].send_raw(body)
@@ -326,22 +328,18 @@ def _validate_record(data) -> None:
         raise BadExport("neither a table item nor a queue message")
 
 
-# -- command line (run by embedded.py against the embedded endpoint) -----------------
+# -- command line (run by local/launcher.py against the embedded endpoint) -----------------
 
 
-def connect(settings: Settings) -> tuple[Store, dict[str, VoteQueue]]:
-    clients = clients_for(settings)
-    store = Store(clients.dynamodb, settings.table_prefix)
-    queues = {
-        "main": VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
-        "dlq": VoteQueue(clients.sqs, settings.dlq_name),
-    }
-    return store, queues
+def connect(settings: Settings) -> tuple[Tables, dict[str, VoteQueue]]:
+    backend = Backend.connect(settings)
+    dlq = VoteQueue(backend.queue.client, settings.dlq_name)
+    return backend.tables, {"main": backend.queue, "dlq": dlq}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m webapp.snapshot",
+        prog="python -m local.snapshot",
         description=(
             "Save and restore the embedded mode's data (all tables, and on a final save the "
             "messages waiting in the queues) as one snapshot file. `make run` runs these for "
@@ -377,13 +375,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(counts))
         return 0
     settings = Settings.from_env()
-    store, queues = connect(settings)
+    tables, queues = connect(settings)
     try:
         if args.command == "restore":
-            return _restore(store, queues, args.file)
+            return _restore(tables, queues, args.file)
         if args.command == "save":
             saved = save(
-                store,
+                tables,
                 args.file,
                 queues if args.queues else None,
                 patience=settings.visibility_timeout if args.queues else 0.0,
@@ -392,20 +390,20 @@ def main(argv: list[str] | None = None) -> int:
             if not saved.consistent:
                 log.warning("tallies and vote records disagreed while saving (see docs/data.md)")
             return 0
-        return _watch(store, args.file, args.every)
+        return _watch(tables, args.file, args.every)
     except (StoreUnavailable, QueueUnavailable, OSError) as exc:
         print(f"snapshot {args.command} failed: {exc}", file=sys.stderr)
         return 1
 
 
-def _restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> int:
+def _restore(tables: Tables, queues: dict[str, VoteQueue], path: Path) -> int:
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink()  # a save that a crash interrupted: never renamed, never used
     if not path.exists():
         log.info("no snapshot at %s: starting with empty tables", path)
         return 0
     try:
-        counts = restore(store, queues, path)
+        counts = restore(tables, queues, path)
     except SnapshotError as exc:
         print(
             f"snapshot refused: {exc}\nThe file was left as it is. Move it away to start "
@@ -417,14 +415,14 @@ def _restore(store: Store, queues: dict[str, VoteQueue], path: Path) -> int:
     return 0
 
 
-def _watch(store: Store, path: Path, every: float) -> int:
+def _watch(tables: Tables, path: Path, every: float) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     previous, wait = None, every
     while not stop.wait(wait):
         started = time.monotonic()
         try:
-            saved = save(store, path, attempts=CONSISTENT_ATTEMPTS, previous_sha256=previous)
+            saved = save(tables, path, attempts=CONSISTENT_ATTEMPTS, previous_sha256=previous)
         except (StoreUnavailable, QueueUnavailable, OSError) as exc:
             # Keep running: the previous file is intact and the next period tries again.
             log.error("periodic save failed, previous snapshot kept: %s", exc)

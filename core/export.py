@@ -1,109 +1,33 @@
-"""Export formats, streamed: CSV for spreadsheets, DynamoDB JSON lines for backups.
+"""Backups as DynamoDB JSON lines: export every table (or one topic) and import it back.
 
-CSV (`csv_chunks`): a header, then per topic its results, one `result` row per
-choice and a `total` row (the numbers GET /topics/{id}?include_votes answers),
-then one `vote` row per vote record, oldest first. Every row has the same
-columns (HEADER), so `csv.DictReader` and spreadsheet filters work on the
-whole file. Votes are read from DynamoDB a page at a time and written out
-every CHUNK_ROWS rows: memory stays flat whatever the number of votes.
-
-JSON lines (`write_export`, `ExportDir`, `load_export`): a directory holding
-one `<table>.jsonl` per table in store.TABLES and a `manifest.json`. Each line
-is `{"Item": {...}}` with DynamoDB's typed attribute values: the DYNAMODB_JSON
-item format of DynamoDB's own export to S3, so `jq`, pandas or a DynamoDB
-import can read the files. The manifest (item counts, SHA-256 per file) is
-written last: a directory without one is an unfinished export, and a file that
-changed or lost lines is refused before anything is written.
+`write_export`, `ExportDir`, `load_export` (the spreadsheet export is csv_export.py):
+a directory holding one `<table>.jsonl` per table in aws/tables.py's TABLES and
+a `manifest.json`. Each line is `{"Item": {...}}` with DynamoDB's typed
+attribute values: the DYNAMODB_JSON item format of DynamoDB's own export to
+S3, so `jq`, pandas or a DynamoDB import can read the files. The manifest
+(item counts, SHA-256 per file) is written last: a directory without one is
+an unfinished export, and a file that changed or lost lines is refused
+before anything is written.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import hashlib
-import io
 import json
 import os
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .models import topic_json, utc_now
-from .store import TABLES, Store
-
-HEADER = (
-    "row", "topic_id", "topic", "choice_id", "choice",
-    "vote_id", "created", "status", "reason", "vote_count", "percent",
-)  # fmt: skip
-CHUNK_ROWS = 500
-# What a vote row shows: read only these from DynamoDB.
-VOTE_FIELDS = ("id", "choice_id", "created", "status", "reason")
-# Excel reads a CSV as UTF-8 only when it starts with a byte order mark;
-# Python reads it with encoding="utf-8-sig", LibreOffice and pandas skip it.
-BOM = "\ufeff"
-# Spreadsheets run a cell starting with one of these as a formula; titles and
-# choice descriptions are typed by people, so such cells get a leading quote
-# (OWASP's advice against CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from .aws.backend import Backend
+from .aws.tables import TABLES, Tables
+from .clock import utc_now
 
 MANIFEST = "manifest.json"
 FORMAT = "DYNAMODB_JSON"
 VERSION = 1
-
-
-# -- CSV ------------------------------------------------------------------------
-
-
-def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
-    """The CSV export of `topics` as text chunks: header, then per topic results and votes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if bom:
-        buffer.write(BOM)
-    writer.writerow(HEADER)
-    for topic in topics:
-        topic_id, title = topic["id"], _cell(topic["title"])
-        results = topic_json(topic, store.get_counts(topic_id))
-        for choice in results["choices"]:
-            writer.writerow(
-                ("result", topic_id, title, choice["id"], _cell(choice["description"]),
-                 "", "", "", "", choice["vote_count"], choice["votes"])
-            )  # fmt: skip
-        writer.writerow(
-            ("total", topic_id, title, "", "", "", "", "", "", results["total_votes"], "")
-        )
-        # A vote for a choice removed since keeps its choice_id; its description is gone.
-        descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
-        for n, vote in enumerate(store.topic_votes(topic_id, VOTE_FIELDS), start=1):
-            writer.writerow(
-                ("vote", topic_id, title, vote["choice_id"],
-                 descriptions.get(vote["choice_id"], ""), vote["id"], vote["created"],
-                 vote["status"], vote.get("reason", ""), "", "")
-            )  # fmt: skip
-            if n % CHUNK_ROWS == 0:
-                yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def csv_filename(topic: dict | None) -> str:
-    """A download name: the title's ASCII letters and digits, then part of the id."""
-    if topic is None:
-        return "voting-game-export.csv"
-    words = "".join(c.lower() if c.isascii() and c.isalnum() else " " for c in topic["title"])
-    slug = "-".join(words.split())[:40].strip("-") or "topic"
-    return f"{slug}-{topic['id'][:8]}.csv"
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
 
 
 # -- DynamoDB JSON: one item per line ---------------------------------------------
@@ -129,7 +53,7 @@ def parse_item(data, base: str) -> dict:
     item = {}
     for name, value in data["Item"].items():
         item[name] = _from_json(value, name)
-    for name, kind in Store.key_attributes(base).items():
+    for name, kind in Tables.key_attributes(base).items():
         if kind not in item.get(name, {}):
             raise BadExport(f"key attribute {name!r} of type {kind} is missing")
     return item
@@ -137,7 +61,7 @@ def parse_item(data, base: str) -> dict:
 
 def item_key(item: dict, base: str) -> tuple:
     """The primary key values of a typed item of `base`, for duplicate checks."""
-    names = Store.key_attributes(base)
+    names = Tables.key_attributes(base)
     return tuple(json.dumps(_value_to_json(item[name]), sort_keys=True) for name in names)
 
 
@@ -213,7 +137,7 @@ def _is_set(values, check) -> bool:
 # -- export directories -------------------------------------------------------------
 
 
-def write_export(store: Store, directory: Path, topic_id: str | None = None) -> dict:
+def write_export(backend: Backend, directory: Path, topic_id: str | None = None) -> dict:
     """Write every table (or one topic's items) to `directory`; returns the manifest.
 
     The directory is created if missing and must be empty. Each table file is
@@ -222,14 +146,14 @@ def write_export(store: Store, directory: Path, topic_id: str | None = None) -> 
     directory.mkdir(parents=True, exist_ok=True)
     if any(directory.iterdir()):
         raise BadExport(f"{directory} is not empty: export into a new directory")
-    if topic_id is not None and store.get_topic(topic_id) is None:
+    if topic_id is not None and backend.store.get_topic(topic_id) is None:
         raise BadExport(f"no topic with id {topic_id!r}")
     tables = {}
     for base in TABLES:
         path = directory / f"{base}.jsonl"
         digest, count = hashlib.sha256(), 0
         with open(path, "wb") as out:
-            for item in store.scan_items(base, topic_id):
+            for item in backend.tables.scan_items(base, topic_id):
                 line = item_line(item).encode()
                 out.write(line)
                 digest.update(line)
@@ -312,7 +236,7 @@ class ExportDir:
             yield _parse_line(raw, base, path, number)
 
 
-def load_export(store: Store, export: ExportDir, merge: bool = False, sleep=time.sleep) -> dict:
+def load_export(tables: Tables, export: ExportDir, merge: bool = False, sleep=time.sleep) -> dict:
     """Verify `export`, then write it into the store's tables; returns items written per table.
 
     Without `merge`, refuses unless every table of the export is empty, and
@@ -320,13 +244,13 @@ def load_export(store: Store, export: ExportDir, merge: bool = False, sleep=time
     """
     export.verify()
     if not merge:
-        busy = [store.table_name(base) for base in export.tables if not store.is_empty(base)]
+        busy = [tables.names.of(base) for base in export.tables if not tables.is_empty(base)]
         if busy:
             raise BadExport(
                 f"tables already hold items: {', '.join(busy)}. Import into empty tables, "
                 "or pass --merge to write over items with the same key"
             )
-    return {base: store.put_items(base, export.items(base), sleep=sleep) for base in export.tables}
+    return {base: tables.put_items(base, export.items(base), sleep=sleep) for base in export.tables}
 
 
 def _lines(path: Path):

@@ -12,7 +12,7 @@ access lines are rebuilt from a short list of fields (no headers but the
 request id, user agent and referer), query values and `extra` fields whose
 names look secret are replaced by "[redacted]".
 
-Shared by web and worker, so no Flask import at module level.
+Shared by web and worker: no Flask here. The web layer sets `current_request_id`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import re
 import sys
 import time
 import uuid
+from contextvars import ContextVar
 from urllib.parse import parse_qsl, urlencode
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -127,12 +128,13 @@ def _access_fields(atoms: dict) -> dict:
     return {k: v for k, v in fields.items() if v not in (None, "")}
 
 
+# The id of the web request being served by this thread, set by the web layer
+# (webapp/request_ids.py) for the request's duration; None in the worker.
+current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
 def _current_request_id() -> str | None:
-    """flask.g.request_id inside a web request, else None (the worker has no requests)."""
-    flask = sys.modules.get("flask")
-    if flask is None or not flask.has_request_context():
-        return None
-    return flask.g.get("request_id")
+    return current_request_id.get()
 
 
 def handler_config(service: str) -> dict:
@@ -161,19 +163,3 @@ def configure(service: str, level: str = "INFO") -> None:
     # botocore logs credentials-adjacent detail at DEBUG; keep it at WARNING.
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-def init_app(app) -> None:
-    """Give every request an id: from X-Request-ID when acceptable, echoed in the response."""
-    from flask import g, request
-
-    @app.before_request
-    def assign_request_id():
-        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
-
-    @app.after_request
-    def echo_request_id(response):
-        request_id = g.get("request_id")
-        if request_id:
-            response.headers[REQUEST_ID_HEADER] = request_id
-        return response

@@ -14,7 +14,7 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
-from .config import Settings
+from core.settings import Settings
 
 # Timeouts shorter than SQS's 20 s long poll would cut every receive short, so
 # the read timeout leaves room for it. `standard` retry mode retries throttling

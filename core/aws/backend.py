@@ -1,0 +1,33 @@
+"""Every AWS adapter of one process, made from the settings in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..settings import Settings
+from .batch import BatchWriter
+from .clients import clients_for
+from .queue import VoteQueue
+from .store import Store
+from .tables import Tables
+
+
+@dataclass
+class Backend:
+    """The adapters over one pair of clients: made per process, never shared across a fork."""
+
+    store: Store
+    batches: BatchWriter
+    tables: Tables
+    queue: VoteQueue
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Backend:
+        clients = clients_for(settings)
+        prefix = settings.table_prefix
+        return cls(
+            store=Store(clients.dynamodb, prefix),
+            batches=BatchWriter(clients.dynamodb, prefix),
+            tables=Tables(clients.dynamodb, prefix),
+            queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+        )

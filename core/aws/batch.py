@@ -1,0 +1,260 @@
+"""The batch transaction: one TransactWriteItems records a planned batch of votes.
+
+Writes, per vote: votes PK id (Put, `attribute_not_exists(id)`: a redelivered
+vote fails it), the voter's ballot (ballots PK topic_id SK voter_id, guarded
+by what the plan read), a replaced vote's record (votes PK id, counted ->
+replaced); per tally slot one ADD (tallies PK topic_id SK "<choice>#<shard>");
+and per topic with counted votes a ConditionCheck (topics PK id): still open
+for the batch's latest vote, the vote_limit the plan assumed, every voted
+choice still present. The happy path never reads a topic.
+
+When the transaction is cancelled, `read_cancellation` says why, item by item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from ..topics import UNLIMITED
+from ..votes import ANY_BALLOT, VoteWrite
+from .codec import parse_slot, slot, to_item, topic_from_item
+from .errors import (
+    BallotChanged,
+    StoreUnavailable,
+    TopicChanged,
+    WriteRetryable,
+    error_code,
+    translated,
+)
+from .tables import TableNames
+
+# Errors that mean "nothing was written, try the same transaction again later".
+# botocore's standard mode retries throttling itself; these reach us when its
+# attempts run out, and the worker backs off further before giving up.
+RETRYABLE_ERRORS = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "InternalServerError",
+}
+
+# Cancellation codes that mean "try the same transaction again later".
+RETRYABLE_CODES = {
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "ThrottlingException",
+}
+
+
+@dataclass
+class BatchOutcome:
+    recorded: list[VoteWrite] = field(default_factory=list)
+    duplicates: list[VoteWrite] = field(default_factory=list)
+
+
+class BatchWriter:
+    """Records planned batches. The DynamoDB client is injected."""
+
+    def __init__(self, client, table_prefix: str = ""):
+        self.client = client
+        self.names = TableNames(table_prefix)
+
+    def record(self, writes: list[VoteWrite]) -> BatchOutcome:
+        """One transaction for the batch; redeliveries are dropped and reported, never counted.
+
+        Raises TopicChanged (with the topic as stored) when a topic check
+        fails, so the caller can re-plan, BallotChanged when a voter's ballot
+        moved, and WriteRetryable on conflicts or throttling; in each case
+        nothing was written.
+        """
+        outcome = BatchOutcome()
+        pending = list(writes)
+        while pending:
+            items, owners = self.transaction(pending)
+            retryable = {code: _retryable for code in RETRYABLE_ERRORS}
+            try:
+                with translated(on_code=retryable):
+                    try:
+                        self.client.transact_write_items(TransactItems=items)
+                    except ClientError as exc:
+                        reasons = exc.response.get("CancellationReasons") or []
+                        if error_code(exc) != "TransactionCanceledException" or not reasons:
+                            raise
+                        raise _Cancelled(reasons) from exc
+            except _Cancelled as cancelled:
+                duplicates = read_cancellation(cancelled.reasons, owners)
+                outcome.duplicates.extend(duplicates)
+                pending = [w for w in pending if w not in duplicates]
+                continue
+            outcome.recorded.extend(pending)
+            return outcome
+        return outcome
+
+    def transaction(self, writes: list[VoteWrite]) -> tuple[list[dict], list]:
+        """The items of one batch transaction and, per item, what it stands for.
+
+        An owner is the VoteWrite for its record's Put, else ("ballot", key),
+        ("replaced", vote_id), ("topic", topic_id) or ("tally", topic_id).
+        """
+        items, owners = [], []
+        increments: dict[tuple[str, str], int] = {}
+        checks: dict[str, dict] = {}
+        for write in writes:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.names.votes,
+                        "Item": to_item(write.record),
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                }
+            )
+            owners.append(write)
+            topic_id = write.vote.topic_id
+            if write.counted:
+                choice_id = write.vote.choice_id
+                key = (topic_id, slot(choice_id, write.shard))
+                increments[key] = increments.get(key, 0) + 1
+                check = checks.setdefault(
+                    topic_id, {"choices": set(), "latest": "", "policy": write.policy}
+                )
+                check["choices"].add(choice_id)
+                check["latest"] = max(check["latest"], write.vote.queued_at)
+            if write.ballot is not None:
+                items.append(self._ballot_put(write))
+                owners.append(("ballot", (topic_id, write.ballot["voter_id"])))
+            if write.replaces is not None:
+                old = write.replaces
+                key = (topic_id, slot(old["choice_id"], old.get("shard", 0)))
+                increments[key] = increments.get(key, 0) - 1
+                items.append(self._mark_replaced(old["vote_id"]))
+                owners.append(("replaced", old["vote_id"]))
+        for topic_id, check in checks.items():
+            items.append(self._topic_check(topic_id, check))
+            owners.append(("topic", topic_id))
+        for (topic_id, slot_key), count in increments.items():
+            if count == 0:
+                continue  # a voter moved a vote within one slot: nothing to add
+            items.append(self._tally_add(topic_id, slot_key, count))
+            owners.append(("tally", topic_id))
+        return items, owners
+
+    def _tally_add(self, topic_id: str, slot_key: str, count: int) -> dict:
+        """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote)."""
+        return {
+            "Update": {
+                "TableName": self.names.tallies,
+                "Key": {"topic_id": {"S": topic_id}, "slot": {"S": slot_key}},
+                "UpdateExpression": "ADD #count :n SET choice_id = :c",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": {
+                    ":n": {"N": str(count)},
+                    ":c": {"S": parse_slot(slot_key)[0]},
+                },
+            }
+        }
+
+    def _topic_check(self, topic_id: str, check: dict) -> dict:
+        """ConditionCheck on topics PK id: open for the batch's latest vote, same
+        vote_limit as assumed, and every voted choice still present."""
+        names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(check["choices"]))}
+        condition = " AND ".join(
+            [
+                "is_active = :active",
+                # Topics stored before vote_limit existed are unlimited.
+                "(vote_limit = :policy OR attribute_not_exists(vote_limit))"
+                if check["policy"] == UNLIMITED
+                else "vote_limit = :policy",
+                "(attribute_not_exists(closes_at) OR closes_at > :latest)",
+            ]
+            + [f"contains(choice_ids, {n})" for n in names]
+        )
+        values = {
+            ":active": {"BOOL": True},
+            ":policy": {"S": check["policy"]},
+            ":latest": {"S": check["latest"]},
+            **names,
+        }
+        return {
+            "ConditionCheck": {
+                "TableName": self.names.topics,
+                "Key": {"id": {"S": topic_id}},
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _ballot_put(self, write: VoteWrite) -> dict:
+        """Put on ballots PK topic_id SK voter_id, guarded by what the plan read."""
+        item = to_item({**write.ballot, "shard": write.shard})
+        put = {"TableName": self.names.ballots, "Item": item}
+        if write.expect_vote_id is None:
+            put["ConditionExpression"] = "attribute_not_exists(voter_id)"
+        elif write.expect_vote_id != ANY_BALLOT:
+            put["ConditionExpression"] = "vote_id = :standing"
+            put["ExpressionAttributeValues"] = {":standing": {"S": write.expect_vote_id}}
+        return {"Put": put}
+
+    def _mark_replaced(self, vote_id: str) -> dict:
+        """Update votes PK id: a counted vote its voter changed becomes `replaced`."""
+        return {
+            "Update": {
+                "TableName": self.names.votes,
+                "Key": {"id": {"S": vote_id}},
+                "UpdateExpression": "SET #status = :replaced, reason = :why",
+                "ConditionExpression": "#status = :counted",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":replaced": {"S": "replaced"},
+                    ":why": {"S": "changed_by_voter"},
+                    ":counted": {"S": "counted"},
+                },
+            }
+        }
+
+
+def read_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
+    """Read why a transaction was cancelled, item by item; return the duplicate votes.
+
+    A vote whose Put failed its condition is a redelivery. Raises TopicChanged,
+    BallotChanged or WriteRetryable where the batch cannot go on as planned,
+    StoreUnavailable for anything unexpected.
+    """
+    duplicates, retryable = [], []
+    for reason, owner in zip(reasons, owners, strict=False):
+        code = reason.get("Code") or "None"
+        if code == "None":
+            continue
+        if code == "ConditionalCheckFailed" and isinstance(owner, VoteWrite):
+            duplicates.append(owner)
+        elif code == "ConditionalCheckFailed" and owner[0] == "topic":
+            item = reason.get("Item")
+            raise TopicChanged(owner[1], topic_from_item(item) if item else None)
+        elif code == "ConditionalCheckFailed" and owner[0] in ("ballot", "replaced"):
+            # Another worker moved this voter's ballot since we read it.
+            raise BallotChanged(str(owner[1]))
+        elif code in RETRYABLE_CODES:
+            retryable.append(code)
+        else:
+            raise StoreUnavailable(f"transaction cancelled: {code} {reason.get('Message')}")
+    if retryable and not duplicates:
+        raise WriteRetryable(retryable[0])
+    return duplicates
+
+
+def _retryable(exc: ClientError) -> WriteRetryable:
+    return WriteRetryable(error_code(exc))
+
+
+class _Cancelled(Exception):
+    """A cancelled transaction, carried out of the translator with its reasons."""
+
+    def __init__(self, reasons: list[dict]):
+        super().__init__("transaction cancelled")
+        self.reasons = reasons

@@ -1,0 +1,80 @@
+"""DynamoDB's typed attributes <-> plain values, tally slot keys, and listing cursors.
+
+Pure functions, no client: the adapters and the snapshot/export tools share them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from ..topics import Topic, with_defaults
+from .errors import BadCursor
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: dict) -> dict:
+    """Plain values -> typed attributes; None values are left out (DynamoDB has no "unset")."""
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict) -> dict:
+    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    # Numbers come back as Decimal; every number we store is a whole count.
+    return {k: (int(v) if isinstance(v, Decimal) else v) for k, v in data.items()}
+
+
+def topic_item(topic: dict) -> dict:
+    """A topic as its topics item (PK id): plus `choice_ids`, a string set that write
+    conditions test membership in."""
+    return to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]}})
+
+
+def topic_from_item(item: dict) -> Topic:
+    """A topics item as the topic the app works with: no `choice_ids`, every default filled."""
+    topic = from_item(item)
+    topic.pop("choice_ids", None)
+    return with_defaults(topic)
+
+
+def slot(choice_id: str, shard: int) -> str:
+    """The tallies sort key of one shard of a choice: "<choice_id>#<shard>"."""
+    return f"{choice_id}#{shard}"
+
+
+def parse_slot(key: str) -> tuple[str, int]:
+    """"<choice_id>#<shard>" -> (choice_id, shard). Choice ids never contain "#"."""
+    choice_id, _, shard = key.rpartition("#")
+    return choice_id, int(shard)
+
+
+def choice_totals(slot_counts: dict[str, int]) -> dict[str, int]:
+    """{"<choice_id>#<shard>": count} -> {choice_id: count}: a choice's votes over its shards."""
+    totals: dict[str, int] = {}
+    for key, count in slot_counts.items():
+        choice_id = parse_slot(key)[0]
+        totals[choice_id] = totals.get(choice_id, 0) + count
+    return totals
+
+
+def encode_cursor(key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict:
+    """The key a cursor stands for; BadCursor unless it is one this store could have made."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeError) as exc:
+        raise BadCursor("cursor is not valid") from exc
+    if not isinstance(key, dict) or not all(
+        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()
+    ):
+        raise BadCursor("cursor is not valid")
+    return key

@@ -1,0 +1,88 @@
+"""The one place botocore errors are translated: callers only ever see the errors below.
+
+DynamoDB and SQS adapters wrap each call in `translated(...)`: an error code
+the call expects (a failed condition, say) becomes the domain error it means,
+and anything else (unreachable endpoint, refused credentials, throttling past
+botocore's retries) becomes StoreUnavailable or QueueUnavailable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+def error_code(exc: Exception) -> str:
+    """AWS's error code of a ClientError ("" for anything else)."""
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code", "")
+    return ""
+
+
+@contextmanager
+def translated(
+    unavailable: type[Exception] | None = None,
+    on_code: dict[str, Callable[[ClientError], Exception]] | None = None,
+):
+    """Re-raise botocore errors from the block as domain errors.
+
+    `on_code` maps an AWS error code to a function making the domain error for
+    it; every other botocore error becomes `unavailable` (StoreUnavailable by
+    default) with AWS's message.
+    """
+    try:
+        yield
+    except ClientError as exc:
+        make = (on_code or {}).get(error_code(exc))
+        if make is not None:
+            raise make(exc) from exc
+        raise (unavailable or StoreUnavailable)(str(exc)) from exc
+    except BotoCoreError as exc:  # unreachable endpoint, no credentials, waiter gave up
+        raise (unavailable or StoreUnavailable)(str(exc)) from exc
+
+
+class StoreError(Exception):
+    """Base of the DynamoDB adapter's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """DynamoDB could not be reached or refused the request."""
+
+
+class NotFound(StoreError):
+    """No item with that key."""
+
+
+class AlreadyExists(StoreError):
+    """An item with that key exists already."""
+
+
+class Conflict(StoreError):
+    """The item changed since it was read."""
+
+
+class BadCursor(StoreError):
+    """A pagination cursor that this store did not hand out."""
+
+
+class WriteRetryable(StoreError):
+    """A transaction cancelled by a conflict or throttling: nothing written, try again."""
+
+
+class BallotChanged(StoreError):
+    """A voter's ballot changed since it was read: read it again and re-plan."""
+
+
+class TopicChanged(StoreError):
+    """A topic check failed inside a batch: the topic closed, lost a choice, or is gone."""
+
+    def __init__(self, topic_id: str, topic: dict | None):
+        super().__init__(topic_id)
+        self.topic_id = topic_id
+        self.topic = topic
+
+
+class QueueUnavailable(Exception):
+    """SQS could not be reached or refused the request."""

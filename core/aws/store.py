@@ -1,0 +1,271 @@
+"""DynamoDB reads and writes of the app: topics, tallies, vote records and ballots.
+
+Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
+- topics   PK id. A topic with its choices inline, plus `choice_ids` (a string
+           set derived from the choices) so write conditions can test membership.
+- votes    PK id, GSI topic_id-created-index (topic_id, created). One record per
+           vote the worker recorded, `status` counted, rejected or replaced.
+- tallies  PK topic_id, SK slot = "<choice_id>#<shard>". `count` per shard;
+           a choice's votes are the sum of its shards.
+- ballots  PK topic_id, SK voter_id. A voter's standing vote on a topic
+           (vote_id, choice_id, queued_at, shard): what makes "one vote per
+           voter" a database rule rather than a hope.
+
+Reading a topic with results is one GetItem plus one Query, whatever the
+number of votes. The batch transaction lives in batch.py, table admin and
+bulk tools in tables.py; botocore errors are translated by errors.py.
+"""
+
+from __future__ import annotations
+
+from ..topics import Topic
+from .codec import (
+    choice_totals,
+    decode_cursor,
+    encode_cursor,
+    from_item,
+    parse_slot,
+    slot,
+    topic_from_item,
+    topic_item,
+)
+from .errors import AlreadyExists, BadCursor, Conflict, NotFound, translated
+from .tables import PAGE_ITEMS, VOTES_BY_TOPIC, TableNames, chunks, pages
+
+
+class Store:
+    """Plain boto3 access to the app's items. The client is injected."""
+
+    def __init__(self, client, table_prefix: str = ""):
+        self.client = client
+        self.names = TableNames(table_prefix)
+
+    # -- topics ---------------------------------------------------------------
+
+    def put_new_topic(self, topic: dict) -> None:
+        """PK id. Fails with AlreadyExists if the id is taken."""
+        taken = {"ConditionalCheckFailedException": lambda _: AlreadyExists(topic["id"])}
+        with translated(on_code=taken):
+            self.client.put_item(
+                TableName=self.names.topics,
+                Item=topic_item(topic),
+                ConditionExpression="attribute_not_exists(id)",
+            )
+
+    def replace_topic(self, topic: dict, expected_last_upd: str) -> None:
+        """PK id. Replaces the topic if nobody changed it since it was read.
+
+        The `last_upd` condition is an optimistic lock: two admins saving at
+        once cannot silently drop each other's choices.
+        """
+        changed = {"ConditionalCheckFailedException": lambda _: Conflict(topic["id"])}
+        with translated(on_code=changed):
+            self.client.put_item(
+                TableName=self.names.topics,
+                Item=topic_item(topic),
+                ConditionExpression="last_upd = :seen",
+                ExpressionAttributeValues={":seen": {"S": expected_last_upd}},
+            )
+
+    def get_topic(self, topic_id: str) -> Topic | None:
+        """PK id. The topic (every setting present), or None."""
+        with translated():
+            answer = self.client.get_item(
+                TableName=self.names.topics, Key={"id": {"S": topic_id}}, ConsistentRead=True
+            )
+        return topic_from_item(answer["Item"]) if "Item" in answer else None
+
+    def list_topics(self) -> list[Topic]:
+        """Scan of topics PK id (a poll app holds few); unordered."""
+        scan = {"TableName": self.names.topics}
+        return [topic_from_item(item) for item in pages(self.client, "scan", scan)]
+
+    # -- tallies --------------------------------------------------------------
+
+    def get_counts(self, topic_id: str) -> dict[str, int]:
+        """Query PK topic_id of tallies: {choice_id: votes}, shards summed."""
+        return choice_totals(self.get_slot_counts(topic_id))
+
+    def get_slot_counts(self, topic_id: str) -> dict[str, int]:
+        """Query PK topic_id of tallies: {"<choice_id>#<shard>": count}, one entry per item."""
+        kwargs = {
+            "TableName": self.names.tallies,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ConsistentRead": True,
+        }
+        return {
+            row["slot"]: row.get("count", 0)
+            for row in (from_item(item) for item in pages(self.client, "query", kwargs))
+        }
+
+    def set_choice_tally(
+        self, topic_id: str, choice_id: str, seen: dict[str, int], target: int
+    ) -> None:
+        """Make a choice's tally `target`: shard 0 holds it, its other shards go to 0.
+
+        tallies PK topic_id, SK "<choice_id>#<shard>". Every slot written is
+        conditioned on still holding what the caller read (`seen`, slot ->
+        count; absent means no item), so a vote counted meanwhile cancels the
+        repair (Conflict) instead of being overwritten.
+        """
+        slots = {key: n for key, n in seen.items() if parse_slot(key)[0] == choice_id}
+        slots.setdefault(slot(choice_id, 0), None)
+        items = []
+        for key in sorted(slots):
+            value = target if key == slot(choice_id, 0) else 0
+            update = {
+                "TableName": self.names.tallies,
+                "Key": {"topic_id": {"S": topic_id}, "slot": {"S": key}},
+                "UpdateExpression": "SET #count = :value, choice_id = :c",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": {":value": {"N": str(value)}, ":c": {"S": choice_id}},
+            }
+            if slots[key] is None:
+                update["ConditionExpression"] = "attribute_not_exists(slot)"
+            else:
+                update["ConditionExpression"] = "#count = :seen"
+                update["ExpressionAttributeValues"][":seen"] = {"N": str(slots[key])}
+            items.append({"Update": update})
+        moved = {"TransactionCanceledException": lambda _: Conflict(topic_id)}
+        with translated(on_code=moved):
+            self.client.transact_write_items(TransactItems=items)
+
+    # -- votes ----------------------------------------------------------------
+
+    def get_vote(self, vote_id: str) -> dict | None:
+        """PK id of votes."""
+        with translated():
+            answer = self.client.get_item(TableName=self.names.votes, Key={"id": {"S": vote_id}})
+        return from_item(answer["Item"]) if "Item" in answer else None
+
+    def list_votes(self, topic_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
+        """GSI topic_id-created-index, newest first; cursor is opaque to clients."""
+        kwargs = {
+            "TableName": self.names.votes,
+            "IndexName": VOTES_BY_TOPIC,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            start = decode_cursor(cursor)
+            if start.get("topic_id", {}).get("S") != topic_id:
+                raise BadCursor("cursor belongs to another listing")
+            kwargs["ExclusiveStartKey"] = start
+        invalid = {"ValidationException": lambda _: BadCursor("cursor is not valid")}
+        with translated(on_code=invalid):
+            page = self.client.query(**kwargs)
+        votes = [from_item(item) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return votes, encode_cursor(last) if last else None
+
+    def topic_votes(self, topic_id: str, attributes=None, page_size: int = PAGE_ITEMS):
+        """GSI topic_id-created-index (topic_id, created), oldest first: the topic's
+        vote records as dicts, one page (`page_size` items, at most 1 MB) at a time.
+
+        With `attributes`, only those are read (a ProjectionExpression): less
+        to send and to parse when a caller needs a few fields of many votes.
+        """
+        kwargs = {
+            "TableName": self.names.votes,
+            "IndexName": VOTES_BY_TOPIC,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ScanIndexForward": True,
+        }
+        if attributes:
+            # Names, not words: `status` and friends are DynamoDB reserved words.
+            names = {f"#a{i}": name for i, name in enumerate(attributes)}
+            kwargs.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
+        if page_size:
+            kwargs["Limit"] = page_size
+        for item in pages(self.client, "query", kwargs):
+            yield from_item(item)
+
+    def delete_vote(self, vote_id: str) -> dict:
+        """Delete votes PK id, atomically with what it contributed.
+
+        If it was counted, its tally slot (tallies PK topic_id SK
+        "<choice>#<shard>") goes down by one; if it is the voter's standing
+        ballot (ballots PK topic_id SK voter_id), the ballot goes too, so the
+        voter may vote again. The vote's status is a condition: a vote changed
+        meanwhile (counted -> replaced) cancels the delete instead of
+        decrementing the wrong tally.
+        """
+        vote = self.get_vote(vote_id)
+        if vote is None:
+            raise NotFound(vote_id)
+        items = [
+            {
+                "Delete": {
+                    "TableName": self.names.votes,
+                    "Key": {"id": {"S": vote_id}},
+                    "ConditionExpression": "#status = :status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":status": {"S": vote["status"]}},
+                }
+            }
+        ]
+        if vote.get("status") == "counted":
+            shard_key = slot(vote["choice_id"], vote.get("shard", 0))
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.names.tallies,
+                        "Key": {"topic_id": {"S": vote["topic_id"]}, "slot": {"S": shard_key}},
+                        "UpdateExpression": "ADD #count :minus",
+                        "ConditionExpression": "#count > :zero",
+                        "ExpressionAttributeNames": {"#count": "count"},
+                        "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+                    }
+                }
+            )
+        voter_id = vote.get("voter_id")
+        ballot = self.get_ballot(vote["topic_id"], voter_id) if voter_id else None
+        if ballot and ballot.get("vote_id") == vote_id:
+            key = {"topic_id": {"S": vote["topic_id"]}, "voter_id": {"S": voter_id}}
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self.names.ballots,
+                        "Key": key,
+                        "ConditionExpression": "vote_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": vote_id}},
+                    }
+                }
+            )
+        # Cancelled: deleted first by someone else (404), or changed meanwhile (409).
+        raced = {"TransactionCanceledException": lambda _: self._why_not_deleted(vote_id)}
+        with translated(on_code=raced):
+            self.client.transact_write_items(TransactItems=items)
+        return vote
+
+    def _why_not_deleted(self, vote_id: str) -> Exception:
+        return NotFound(vote_id) if self.get_vote(vote_id) is None else Conflict(vote_id)
+
+    # -- ballots ----------------------------------------------------------------
+
+    def get_ballots(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """BatchGetItem on ballots PK topic_id SK voter_id: {(topic, voter): ballot}."""
+        found: dict[tuple[str, str], dict] = {}
+        for chunk in chunks(dict.fromkeys(keys), 100):
+            request = {
+                self.names.ballots: {
+                    "Keys": [{"topic_id": {"S": t}, "voter_id": {"S": v}} for t, v in chunk],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                with translated():
+                    answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.names.ballots, []):
+                    ballot = from_item(item)
+                    found[(ballot["topic_id"], ballot["voter_id"])] = ballot
+                request = answer.get("UnprocessedKeys") or None
+        return found
+
+    def get_ballot(self, topic_id: str, voter_id: str) -> dict | None:
+        """GetItem on ballots PK topic_id SK voter_id."""
+        return self.get_ballots([(topic_id, voter_id)]).get((topic_id, voter_id))

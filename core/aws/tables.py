@@ -1,0 +1,158 @@
+"""The tables themselves: names, creation from ddl/*.json, health checks, and bulk tools.
+
+The bulk tools work on any table and any key shape, as DynamoDB typed items:
+export and import (core/export.py) and `make run`'s snapshots use them.
+Table names take `TABLE_PREFIX`; schemas live in ddl/*.json, the single
+source for AWS, the tests and `make run`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+from .errors import AlreadyExists, NotFound, StoreUnavailable, translated
+
+DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
+TABLES = ("topics", "votes", "tallies", "ballots")
+VOTES_BY_TOPIC = "topic_id-created-index"
+# BatchWriteItem takes at most 25 items; throttled parts come back as UnprocessedItems.
+BATCH_WRITE_SIZE = 25
+BATCH_WRITE_ATTEMPTS = 8
+# Items per Scan/Query page when streaming whole tables: bounds memory, and
+# keeps each call short on moto, which serialises items slowly.
+PAGE_ITEMS = 1000
+
+
+class TableNames:
+    """The four tables' names under a prefix: `.topics`, `.votes`, `.tallies`, `.ballots`."""
+
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+        for base in TABLES:
+            setattr(self, base, f"{prefix}{base}")
+
+    def of(self, base: str) -> str:
+        """The full name of table `base` (one of TABLES)."""
+        if base not in TABLES:
+            raise NotFound(f"no table {base!r}")
+        return getattr(self, base)
+
+
+def pages(client, operation: str, kwargs: dict):
+    """Items of a paginated Scan or Query, one page in memory at a time."""
+    with translated():
+        while True:
+            page = getattr(client, operation)(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def chunks(items, size: int):
+    """Lists of up to `size` from any iterable, without reading it all first."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Tables:
+    """Table administration and table-generic bulk reads and writes. The client is injected."""
+
+    def __init__(self, client, table_prefix: str = ""):
+        self.client = client
+        self.names = TableNames(table_prefix)
+
+    def create(self) -> list[str]:
+        """Create the missing tables (all four) from ddl/*.json; returns the names it created."""
+        created = []
+        for base in TABLES:
+            spec = json.loads((DDL_DIR / f"{base}.json").read_text())
+            name = spec["TableName"] = self.names.of(base)
+            try:
+                exists = {"ResourceInUseException": lambda _, name=name: AlreadyExists(name)}
+                with translated(on_code=exists):
+                    self.client.create_table(**spec)
+                created.append(name)
+            except AlreadyExists:
+                pass  # made by ddl/stack.yaml or an earlier run
+        with translated():
+            for name in created:
+                self.client.get_waiter("table_exists").wait(
+                    TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+                )
+        return created
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless every table answers."""
+        with translated():
+            for base in TABLES:
+                self.client.describe_table(TableName=self.names.of(base))
+
+    @staticmethod
+    def key_attributes(base: str) -> dict[str, str]:
+        """The primary key of table `base` as ddl/<base>.json declares it: {name: "S"|"N"|"B"}."""
+        spec = json.loads((DDL_DIR / f"{base}.json").read_text())
+        types = {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]}
+        return {k["AttributeName"]: types[k["AttributeName"]] for k in spec["KeySchema"]}
+
+    def scan_items(self, base: str, topic_id: str | None = None, page_size: int = PAGE_ITEMS):
+        """Scan of table `base`: every item, any key shape, as DynamoDB typed attributes.
+
+        Yields item by item while reading page by page, so a caller can stream
+        a table of any size: a page is at most `page_size` items and 1 MB. With
+        `topic_id`, only that topic's items: in topics the item with PK id =
+        topic_id, in every other table the items whose `topic_id` attribute is
+        it (a filtered Scan: it still reads the whole table).
+        """
+        kwargs = {"TableName": self.names.of(base), "ConsistentRead": True}
+        if page_size:
+            kwargs["Limit"] = page_size
+        if topic_id is not None:
+            kwargs.update(
+                FilterExpression="#t = :t",
+                ExpressionAttributeNames={"#t": "id" if base == "topics" else "topic_id"},
+                ExpressionAttributeValues={":t": {"S": topic_id}},
+            )
+        yield from pages(self.client, "scan", kwargs)
+
+    def is_empty(self, base: str) -> bool:
+        """Scan Limit 1 of table `base` (any key shape): True when it holds no item."""
+        with translated():
+            page = self.client.scan(TableName=self.names.of(base), Limit=1)
+        return not page.get("Items") and "LastEvaluatedKey" not in page
+
+    def put_items(self, base: str, items, sleep=time.sleep) -> int:
+        """BatchWriteItem PutRequests of typed items into table `base`, 25 per call.
+
+        Any key shape; an item with the key of an existing item replaces it.
+        UnprocessedItems (DynamoDB throttling part of a batch) are sent again
+        with jittered exponential backoff, up to BATCH_WRITE_ATTEMPTS calls per
+        batch, then StoreUnavailable. Returns the number of items written.
+        """
+        name = self.names.of(base)
+        written = 0
+        for chunk in chunks(items, BATCH_WRITE_SIZE):
+            pending = [{"PutRequest": {"Item": item}} for item in chunk]
+            for attempt in range(1, BATCH_WRITE_ATTEMPTS + 1):
+                with translated():
+                    answer = self.client.batch_write_item(RequestItems={name: pending})
+                pending = answer.get("UnprocessedItems", {}).get(name, [])
+                if not pending:
+                    break
+                if attempt == BATCH_WRITE_ATTEMPTS:
+                    raise StoreUnavailable(
+                        f"{len(pending)} items for {name} still unprocessed after "
+                        f"{BATCH_WRITE_ATTEMPTS} BatchWriteItem calls"
+                    )
+                sleep(min(5.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+            written += len(chunk)
+        return written

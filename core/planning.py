@@ -1,0 +1,70 @@
+"""Batch planning: how a received batch of votes becomes writes for one transaction.
+
+Pure functions: the worker loop (worker.py) feeds them what it knows (the
+votes, topics learned from failed checks, the stored ballots) and hands the
+plan to the batch writer (aws/batch.py). Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import random
+
+from .policy import plan_voter
+from .topics import UNLIMITED, refusal_reason
+from .votes import COUNTED, REJECTED, VoteMessage, VoteWrite
+
+
+def pick_shards(votes: list[VoteMessage], default: int, choose=random.randrange) -> dict:
+    """One random shard per topic for this batch: spreads a hot topic's tally writes.
+
+    Out of the topic's own tally_shards (stamped at intake), else `default`.
+    """
+    shards: dict[str, int] = {}
+    for vote in votes:
+        if vote.topic_id not in shards:
+            shards[vote.topic_id] = choose(max(1, vote.tally_shards or default))
+    return shards
+
+
+def policy_of(vote: VoteMessage, topics: dict[str, dict]) -> str:
+    """The topic's vote_limit: as learned this batch, else as stamped at intake."""
+    topic = topics.get(vote.topic_id)
+    return topic["vote_limit"] if topic else vote.vote_limit
+
+
+def voter_keys(votes: list[VoteMessage], topics: dict[str, dict]) -> list[tuple[str, str]]:
+    """(topic_id, voter_id) of the ballots a plan must read: voters on topics that limit them."""
+    return [
+        (v.topic_id, v.voter_id) for v in votes if v.voter_id and policy_of(v, topics) != UNLIMITED
+    ]
+
+
+def plan_batch(
+    votes: list[VoteMessage], topics: dict[str, dict], ballots: dict, shards: dict[str, int]
+) -> list[VoteWrite]:
+    """Turn a batch of votes into writes: who counts, who is refused, which ballots move.
+
+    `topics` holds only topics whose check failed earlier in this batch (the
+    happy path never reads a topic: the transaction's condition is the check).
+    """
+    # One assumed policy per topic, so the transaction checks one value per topic.
+    policies: dict[str, str] = {}
+    for vote in votes:
+        policies.setdefault(vote.topic_id, policy_of(vote, topics))
+    writes, voters = [], {}
+    for vote in votes:
+        policy, shard = policies[vote.topic_id], shards[vote.topic_id]
+        topic = topics.get(vote.topic_id)
+        reason = refusal_reason(topic, vote.choice_id, vote.queued_at) if topic else None
+        if reason is None and policy != UNLIMITED and not vote.voter_id:
+            reason = "voter_required"
+        if reason:
+            writes.append(VoteWrite(vote, REJECTED, reason, shard=shard, policy=policy))
+        elif vote.voter_id:
+            voters.setdefault((vote.topic_id, vote.voter_id), []).append(vote)
+        else:
+            writes.append(VoteWrite(vote, COUNTED, shard=shard, policy=policy))
+    for (topic_id, voter_id), group in voters.items():
+        stored = ballots.get((topic_id, voter_id))
+        writes.extend(plan_voter(group, policies[topic_id], stored, shards[topic_id]))
+    return writes

@@ -1,0 +1,83 @@
+"""Proof and repair: recount tallies from the vote records, and say why a dead letter died.
+
+The operator commands over these (`recount`, `dlq show`, `dlq redrive`) are
+in webapp/cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from .aws.codec import choice_totals
+from .aws.errors import Conflict
+from .aws.store import Store
+from .topics import has_choice
+from .votes import VoteMessage
+
+STABLE_ATTEMPTS = 5
+
+
+@dataclass
+class Recount:
+    """A topic's tallies as stored and as the vote records prove them."""
+
+    topic_id: str
+    stored: dict[str, int]
+    proven: dict[str, int]
+    slots: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def drift(self) -> dict[str, int]:
+        """choice_id -> stored minus proven, for the choices that disagree."""
+        choices = set(self.stored) | set(self.proven)
+        diff = {c: self.stored.get(c, 0) - self.proven.get(c, 0) for c in choices}
+        return {c: d for c, d in sorted(diff.items()) if d}
+
+
+def recount(store: Store, topic_id: str) -> Recount:
+    """Count the topic's `counted` vote records and compare with its tallies.
+
+    Votes and tallies change together, in one transaction, so a count is
+    consistent when the tallies read the same before and after the scan of
+    the records; otherwise a vote landed meanwhile and the count is taken again.
+    """
+    for _ in range(STABLE_ATTEMPTS):
+        before = store.get_slot_counts(topic_id)
+        proven: dict[str, int] = {}
+        for vote in store.topic_votes(topic_id):
+            if vote.get("status") == "counted":
+                proven[vote["choice_id"]] = proven.get(vote["choice_id"], 0) + 1
+        after = store.get_slot_counts(topic_id)
+        if before == after:
+            stored = {c: n for c, n in choice_totals(after).items() if n}
+            return Recount(topic_id, stored, proven, after)
+    raise Conflict(f"{topic_id}: votes kept landing during the recount; try when it is quieter")
+
+
+def fix(store: Store, result: Recount) -> None:
+    """Write the proven counts, conditioned on the tallies still being what was read."""
+    for choice_id in result.drift:
+        store.set_choice_tally(
+            result.topic_id, choice_id, result.slots, result.proven.get(choice_id, 0)
+        )
+
+
+def diagnose(body: str, store: Store) -> str:
+    """Why a dead-lettered message could not be recorded, as far as can be told now."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return "not JSON"
+    try:
+        vote = VoteMessage.model_validate(data)
+    except ValidationError as exc:
+        return f"not a vote message ({exc.error_count()} field errors)"
+    topic = store.get_topic(vote.topic_id)
+    if topic is None:
+        return "unknown topic"
+    if not has_choice(topic, vote.choice_id):
+        return "choice not in topic"
+    return "looks valid now: it failed while something was down (redrive it)"

@@ -1,0 +1,107 @@
+"""What a topic is: its fields, the defaults of its settings (stated here only), and its rules.
+
+A topic is a plain dict as stored in the topics table (PK id):
+    id, created, last_upd, is_active, title, choices [{id, description}],
+    vote_limit, results_visibility, closes_at, tally_shards.
+Topics written before a setting existed lack it, so every topic read from the
+store goes through `with_defaults` once; after that every field is present and
+no other module restates a default.
+
+Voter policies (`vote_limit`):
+- unlimited:      every vote counts (the original game).
+- one_per_voter:  a voter's first vote counts; later ones are rejected.
+- changeable:     a voter's latest vote counts (policy.py says how "latest" is judged).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict, get_args
+
+from .clock import new_id
+from .errors import DuplicateChoice, UnknownChoice
+
+MIN_CHOICES = 2
+MAX_CHOICES = 50
+# A hot topic's tallies: shards x choices items, read by one Query (1 MB a page).
+MAX_TALLY_SHARDS = 100
+
+VoteLimit = Literal["unlimited", "one_per_voter", "changeable"]
+ResultsVisibility = Literal["always", "after_vote", "after_close"]
+VOTE_LIMITS: tuple[str, ...] = get_args(VoteLimit)
+RESULTS_VISIBILITIES: tuple[str, ...] = get_args(ResultsVisibility)
+
+UNLIMITED: VoteLimit = "unlimited"
+# The one place each setting's default is stated. `tally_shards` None means
+# "the server's TALLY_SHARDS"; `closes_at` None means no deadline.
+DEFAULT_VOTE_LIMIT: VoteLimit = UNLIMITED
+DEFAULT_RESULTS_VISIBILITY: ResultsVisibility = "always"
+SETTING_DEFAULTS = {
+    "vote_limit": DEFAULT_VOTE_LIMIT,
+    "results_visibility": DEFAULT_RESULTS_VISIBILITY,
+    "closes_at": None,
+    "tally_shards": None,
+}
+
+
+class Choice(TypedDict):
+    id: str
+    description: str
+
+
+class Topic(TypedDict):
+    id: str
+    created: str
+    last_upd: str
+    is_active: bool
+    title: str
+    choices: list[Choice]
+    vote_limit: VoteLimit
+    results_visibility: ResultsVisibility
+    closes_at: str | None
+    tally_shards: int | None
+
+
+def with_defaults(stored: dict) -> Topic:
+    """The topic with every setting present: stored values win, defaults fill the rest."""
+    return {**SETTING_DEFAULTS, **stored}  # type: ignore[return-value]
+
+
+def is_open(topic: dict, at: str) -> bool:
+    """Does `topic` take a vote queued at `at` (ISO time)? Closed by flag or deadline."""
+    if not topic.get("is_active", False):
+        return False
+    closes_at = topic.get("closes_at")
+    return closes_at is None or at < closes_at
+
+
+def has_choice(topic: dict, choice_id: str) -> bool:
+    return any(c["id"] == choice_id for c in topic.get("choices", []))
+
+
+def refusal_reason(topic: dict, choice_id: str, queued_at: str) -> str | None:
+    """Why a vote may not count on `topic`, or None if it may (voter rules aside)."""
+    if not is_open(topic, queued_at):
+        return "topic_closed"
+    if not has_choice(topic, choice_id):
+        return "choice_removed"
+    return None
+
+
+def merge_choices(old: list[dict], new: list) -> list[Choice]:
+    """The choices after an update: known ids are kept, new rows get ids.
+
+    `new` holds rows with `id` (None for a new choice) and `description`.
+    Raises UnknownChoice when a row carries an id the topic does not have, and
+    DuplicateChoice when the same id appears twice.
+    """
+    known = {choice["id"] for choice in old}
+    merged, seen = [], set()
+    for row in new:
+        if row.id is not None and row.id not in known:
+            raise UnknownChoice(row.id)
+        choice_id = row.id or new_id()
+        if choice_id in seen:
+            raise DuplicateChoice(choice_id)
+        seen.add(choice_id)
+        merged.append({"id": choice_id, "description": row.description})
+    return merged

@@ -1,0 +1,34 @@
+"""What a page URL names: a valid id, and the topic or the friendly 404 page."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter, ValidationError
+
+from core.clock import utc_now
+from core.errors import TopicNotFound
+from core.schemas import Id
+from core.topics import is_open
+
+from . import services
+
+_valid_id = TypeAdapter(Id)
+
+
+def valid_id(value: str | None) -> str | None:
+    """The id if it is one we could have made, else None."""
+    try:
+        return _valid_id.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def get_topic(topic_id: str, fresh: bool = False) -> dict:
+    """The topic, or TopicNotFound (the friendly 404 page), ids that could never exist included.
+
+    `is_open` is added for the templates: a topic past its `closes_at` is
+    closed even while its `is_active` flag is still set.
+    """
+    if valid_id(topic_id) is None:
+        raise TopicNotFound(topic_id)
+    topic = services.voting().topic(topic_id, fresh=fresh)
+    return {**topic, "is_open": is_open(topic, utc_now())}
