@@ -1,7 +1,7 @@
 """What every benchmark needs: a local AWS endpoint, app stacks on it, real processes, figures.
 
-A `Lab` owns one moto server (fixed by local_aws, or `stock` for the before
-figures) and everything it started; `with Lab() as lab:` stops it all. Each
+A `Lab` owns one moto server (with local/moto_server.py's fixes, or `stock` for
+the before figures) and everything it started; `with Lab() as lab:` stops it all. Each
 stack is a TABLE_PREFIX on that server: its own tables and queue.
 """
 
@@ -22,12 +22,12 @@ from pathlib import Path
 import requests
 
 from bench import awscount
-from core.aws.store import to_item
+from core.aws.codec import to_item
 from core.settings import Settings
-from local import launcher as embedded
+from local import launcher
 from webapp import services
 
-ROOT = embedded.ROOT
+ROOT = launcher.ROOT
 PYTHON = sys.executable
 ADMIN_KEY = "bench-admin-key-0123456789"
 
@@ -42,17 +42,17 @@ class Lab:
 
     def __enter__(self) -> Lab:
         log = open(self.dir / "moto.log", "wb")  # noqa: SIM115 - the child keeps it
-        self.moto = embedded.start_moto(
-            embedded.free_port(), stock=self.stock, stdout=log, stderr=subprocess.STDOUT
+        self.moto = launcher.start_moto(
+            launcher.free_port(), stock=self.stock, stdout=log, stderr=subprocess.STDOUT
         )
         self.endpoint = f"http://127.0.0.1:{self.moto.args[-1]}"
         return self
 
     def __exit__(self, *exc) -> None:
-        embedded.stop(self.processes, timeout=10)
+        launcher.stop(self.processes, timeout=10)
         self.processes.clear()
         if self.moto is not None:
-            embedded.stop([self.moto], timeout=10)
+            launcher.stop([self.moto], timeout=10)
 
     # -- stacks and processes ---------------------------------------------------------
 
@@ -94,20 +94,20 @@ class Lab:
 
     def web(self, env: dict, workers: int = 2, threads: int = 8, count_dir=None, app=None):
         """gunicorn on a free port (`app` swaps the WSGI app); returns (process, base URL)."""
-        port = embedded.free_port()
-        command = embedded.gunicorn_command("127.0.0.1", port, workers, threads)
+        port = launcher.free_port()
+        command = launcher.gunicorn_command("127.0.0.1", port, workers, threads)
         if app:
             command[-1] = app
         process = self.spawn("web", command, env, count_dir)
         base = f"http://127.0.0.1:{port}"
-        embedded.wait_for_http(f"{base}/healthz", timeout=60, process=process)
+        launcher.wait_for_http(f"{base}/healthz", timeout=60, process=process)
         return process, base
 
     def worker(self, env: dict, count_dir=None, command=None):
-        return self.spawn("worker", command or embedded.worker_command(), env, count_dir)
+        return self.spawn("worker", command or launcher.worker_command(), env, count_dir)
 
     def stop(self, process: subprocess.Popen) -> None:
-        embedded.stop([process], timeout=10)
+        launcher.stop([process], timeout=10)
         self.processes.remove(process)
 
 
@@ -130,9 +130,10 @@ def _environ(env: dict[str, str]):
 
 
 def voting_for(env: dict[str, str]):
-    """The app's own Store/VoteQueue/Voting for a stack, in this process (not counted)."""
+    """The app's own Voting (and through it Store/Tables/VoteQueue) for a stack, in this
+    process (not counted)."""
     with _environ(env):  # boto3 reads the credentials when the clients are made
-        return services.build(Settings.from_env())
+        return services.build(Settings.from_env())[1]
 
 
 # -- topics, votes and seeding --------------------------------------------------------
@@ -157,7 +158,7 @@ def seed_votes(env: dict, topic: dict, count: int, threads: int = 4) -> None:
     benchmark is about. Shard 0 holds the seeded tallies.
     """
     voting = voting_for(env)
-    client, table = voting.store.client, voting.store.votes
+    client, table = voting.store.client, voting.store.names.votes
     choices = [c["id"] for c in topic["choices"]]
     per_choice = {c: 0 for c in choices}
 
@@ -186,7 +187,7 @@ def seed_votes(env: dict, topic: dict, count: int, threads: int = 4) -> None:
     for choice, n in per_choice.items():
         if n:
             client.update_item(
-                TableName=voting.store.tallies,
+                TableName=voting.store.names.tallies,
                 Key={"topic_id": {"S": topic["id"]}, "slot": {"S": f"{choice}#0"}},
                 UpdateExpression="ADD #c :n SET choice_id = :c",
                 ExpressionAttributeNames={"#c": "count"},

@@ -5,7 +5,7 @@
 Progress goes to stderr; the report (a Markdown table) and a last line of
 name=value figures go to stdout, as for every benchmark `make bench` runs.
 
-Part 1, our code (fast): the streamed CSV export (export.csv_chunks, what the
+Part 1, our code (fast): the streamed CSV export (csv_export.csv_chunks, what the
 download route and the CLI send) over pages of vote records answered from
 memory, at --votes/10, --votes and 3 x --votes votes, against the baseline of
 the same CSV built the naive way (every vote record in a list first, the
@@ -50,20 +50,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import figures_line, table  # noqa: E402
-from core import export
+from core import csv_export, export  # noqa: E402
+from core.aws.backend import Backend  # noqa: E402
+from core.aws.batch import BatchWriter  # noqa: E402
 from core.aws.clients import CLIENT_CONFIG, clients_for  # noqa: E402
-from core.aws.store import Store, slot, to_item  # noqa: E402
-from core.schemas import topic_json  # noqa: E402
+from core.aws.codec import slot, to_item  # noqa: E402
+from core.aws.queue import VoteQueue  # noqa: E402
+from core.aws.store import Store  # noqa: E402
+from core.aws.tables import Tables  # noqa: E402
+from core.schemas import TopicOut  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from local import launcher as embedded  # noqa: E402
-from local import snapshot
+from local import launcher, snapshot  # noqa: E402
 
 MB = 1024 * 1024
 API_KEY = "bench-admin-key"
 
 
-def fill(store: Store, topic_id: str, votes: int) -> None:
+def fill(backend: Backend, topic_id: str, votes: int) -> None:
     """A topic with `votes` counted vote records over two choices, and matching tallies."""
+    store, tables = backend.store, backend.tables
     store.put_new_topic(
         {"id": topic_id, "created": "2026-01-01T00:00:00.000000",
          "last_upd": "2026-01-01T00:00:00.000000", "is_active": True,
@@ -80,11 +85,11 @@ def fill(store: Store, topic_id: str, votes: int) -> None:
         )  # fmt: skip
 
     def write(start: int) -> int:
-        return store.put_items("votes", (record(i) for i in range(start, min(start + 2500, votes))))
+        return tables.put_items("votes", map(record, range(start, min(start + 2500, votes))))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(write, range(0, votes, 2500)))
-    store.put_items(
+    tables.put_items(
         "tallies",
         [to_item({"topic_id": topic_id, "slot": slot(c, 0), "choice_id": c,
                   "count": votes // 2 + (votes % 2 if c == "yes" else 0)}) for c in ("yes", "no")],
@@ -107,7 +112,7 @@ def measured(label: str, work) -> dict:
 
 
 def streamed_csv(store: Store, topic: dict) -> int:
-    return sum(len(chunk.encode()) for chunk in export.csv_chunks(store, [topic]))
+    return sum(len(chunk.encode()) for chunk in csv_export.csv_chunks(store, [topic]))
 
 
 class PagesInMemory:
@@ -140,11 +145,11 @@ def isolated_csv(votes: int, naive: bool = False) -> int:
 
 def naive_csv(store: Store, topic: dict) -> int:
     """The baseline: every vote record in a list, the whole CSV in one string."""
-    votes = list(store.topic_votes(topic["id"], export.VOTE_FIELDS))
-    results = topic_json(topic, store.get_counts(topic["id"]))
+    votes = list(store.topic_votes(topic["id"], csv_export.VOTE_FIELDS))
+    results = TopicOut.render(topic, store.get_counts(topic["id"]))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(export.HEADER)
+    writer.writerow(csv_export.HEADER)
     for choice in results["choices"]:
         writer.writerow(("result", topic["id"], topic["title"], choice["id"], choice["description"],
                          "", "", "", "", choice["vote_count"], choice["votes"]))  # fmt: skip
@@ -217,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
-    port = embedded.free_port()
-    moto = embedded.start_moto(port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = launcher.free_port()
+    moto = launcher.start_moto(port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     env = {
         **os.environ, "DYNAMODB_ENDPOINT_URL": endpoint, "AWS_SQS_ENDPOINT_URL": endpoint,
@@ -231,11 +236,18 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
         settings = Settings.from_env()
         # A long read timeout: moto can take tens of seconds per page on a busy box.
         patient = CLIENT_CONFIG.merge(Config(read_timeout=600))
-        store = Store(clients_for(settings, patient).dynamodb, settings.table_prefix)
-        store.create_tables()
+        clients, prefix = clients_for(settings, patient), settings.table_prefix
+        backend = Backend(
+            store=Store(clients.dynamodb, prefix),
+            batches=BatchWriter(clients.dynamodb, prefix),
+            tables=Tables(clients.dynamodb, prefix),
+            queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+        )
+        store = backend.store
+        backend.tables.create()
         started = time.perf_counter()
-        fill(store, "small", small_votes)
-        fill(store, "big", big_votes)
+        fill(backend, "small", small_votes)
+        fill(backend, "big", big_votes)
         print(f"\nPart 2, through moto: wrote {small_votes + big_votes} vote records "
               f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
         small, big = store.get_topic("small"), store.get_topic("big")
@@ -255,28 +267,28 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
             folder, snap = work / "backup", work / "snap.jsonl"
             backups["jsonl export"] = measured(
                 f"jsonl export, {small_votes + big_votes} votes",
-                lambda: (export.write_export(store, folder), dir_size(folder))[1],
+                lambda: (export.write_export(backend, folder), dir_size(folder))[1],
             )
-            fresh = Store(store.client, f"f{uuid.uuid4().hex[:8]}-")
-            fresh.create_tables()
+            fresh = Tables(clients.dynamodb, f"f{uuid.uuid4().hex[:8]}-")
+            fresh.create()
             backups["jsonl import"] = measured(
                 "jsonl import into a fresh stack",
                 lambda: (export.load_export(fresh, export.ExportDir(folder)), dir_size(folder))[1],
             )
             backups["snapshot save"] = measured(
                 "embedded snapshot save",
-                lambda: (snapshot.save(store, snap), snap.stat().st_size)[1],
+                lambda: (snapshot.save(backend.tables, snap), snap.stat().st_size)[1],
             )
 
         print("CSV download over HTTP (gunicorn, 1 worker, its peak RSS):", file=sys.stderr)
-        web_port = embedded.free_port()
+        web_port = launcher.free_port()
         web = subprocess.Popen(
-            embedded.gunicorn_command("127.0.0.1", web_port, workers=1, threads=2),
+            launcher.gunicorn_command("127.0.0.1", web_port, workers=1, threads=2),
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         processes.append(web)
         base = f"http://127.0.0.1:{web_port}"
-        embedded.wait_for_http(f"{base}/healthz", process=web)
+        launcher.wait_for_http(f"{base}/healthz", process=web)
         pid = gunicorn_worker(web.pid)
         headers = {"X-API-Key": API_KEY}
         requests.get(f"{base}/topics/small/export.csv", headers=headers).raise_for_status()
@@ -298,7 +310,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
             },
         }
     finally:
-        embedded.stop(processes)
+        launcher.stop(processes)
 
 
 if __name__ == "__main__":

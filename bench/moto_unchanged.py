@@ -1,7 +1,7 @@
 """Target 6 (before): the same embedded-mode measurements on moto 5.2.5 unchanged.
 
-`python -m local.moto_server --stock`: moto without local_aws's fixes. Two stacks as
-`make run` starts them: E empty, B with 50,000 votes stored. One end-to-end
+`python -m local.moto_server --stock`: moto without local/moto_server.py's fixes.
+Two stacks as `make run` starts them: E empty, B with 50,000 votes stored. One end-to-end
 run on each (N votes over HTTP until recorded, cut after --window seconds:
 here one batch can take longer than that, so the rate is of the votes
 recorded by then), and moto alone: TransactWriteItems/s of the worker's batch
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print("## Embedded mode on moto unchanged (target 6, before the fix)\n")
     print(
-        f"`make run`'s stack on moto 5.2.5 without local_aws's fixes: one run of {args.votes} "
+        f"`make run`'s stack on moto 5.2.5 without local/moto_server.py's fixes: one run of "
+        f"{args.votes} "
         f"votes per stack, cut after {args.window:.0f} s. moto's memory at the end: "
         f"{moto_rss:.0f} MB (every table copy's items stay in moto's class-level instance "
         "lists).\n"

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         voting = voting_for(env)
         topic = create_topic(base)
         stored = voting.store.client.get_item(
-            TableName=voting.store.topics, Key={"id": {"S": topic["id"]}}
+            TableName=voting.store.names.topics, Key={"id": {"S": topic["id"]}}
         )["Item"]
         sizes = {"topics": item_size(stored), "tallies": 150}
 

@@ -151,7 +151,7 @@ def summary(results: dict[str, dict]) -> list[str]:
          "read_ratio_100k"), "<= 1.2", 1.2, False),
         ("5. Tally reads per second per web process, 1,000 viewers", fig("stored_votes",
          "tally_reads_per_s_per_process_max"), "<= 1", 1.0, False),
-        ("6. Embedded votes/s, 50k stored / empty (with local_aws)", fig("stored_votes",
+        ("6. Embedded votes/s, 50k stored / empty (with local/moto_server.py)", fig("stored_votes",
          "embedded_ratio"), ">= 0.7", 0.7, True),
         ("6. ... with a snapshot save running throughout (make run: at most 1/10 of the time)",
          fig("stored_votes", "embedded_ratio_saving"), "report", None, True),
@@ -184,7 +184,7 @@ def plot(results: dict[str, dict]) -> bool:
     points = [(0, empty[len(empty) // 2])] + [
         (int(size), sorted(runs["B"])[len(runs["B"]) // 2]) for size, runs in e2e.items()
     ]
-    left.plot(*zip(*points, strict=True), "o-", label="with local_aws")
+    left.plot(*zip(*points, strict=True), "o-", label="with local/moto_server.py's fixes")
     if before:
         unchanged = sorted((int(size), rate) for size, rate in before["e2e"].items())
         left.plot(*zip(*unchanged, strict=True), "s--", label="moto unchanged")

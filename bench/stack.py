@@ -72,7 +72,7 @@ def transactions_per_s(lab: Lab, stack: MakeRunStack, seconds: float) -> float:
 
     At least one transaction, then as many as fit in `seconds` (200 at most).
     """
-    client, names = patient_client(lab, "dynamodb"), stack.voting.store
+    client, names = patient_client(lab, "dynamodb"), stack.voting.store.names
     topic_id, choice = stack.topic["id"], stack.topic["choices"][0]["id"]
     done, start = 0, time.perf_counter()
     while done < 1 or (time.perf_counter() - start < seconds and done < 200):

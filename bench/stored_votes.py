@@ -1,6 +1,6 @@
 """Targets 5 and 6 (after): reads and the embedded mode as the store fills up.
 
-One moto server with local_aws's fixes, two stacks as `make run` starts them
+One moto server with local/moto_server.py's fixes, two stacks as `make run` starts them
 (gunicorn 2 x 4, one worker): E stays nearly empty, B's topic is filled with
 votes stored directly (vote records and tallies, as the worker leaves them)
 to 1,000, 10,000, 50,000 and 100,000. Filling once serves every measurement.
@@ -16,7 +16,7 @@ At each size:
   votes over HTTP from 16 clients until the worker recorded them all) on B
   and on E in mirrored order (E, B, B, E, ...); the figure is B's median over
   E's at 50,000. At 50,000 also B while a snapshot save runs the whole time
-  (`python -m webapp.snapshot save` in a loop, as `make run`'s watcher does
+  (`python -m local.snapshot_cli save` in a loop, as `make run`'s watcher does
   at most a tenth of the time), and how long one save takes.
 
 At 100,000, polling (target 5): 1,000 simulated viewers (wrk, 1,000
@@ -49,6 +49,7 @@ import requests
 
 from bench import awscount
 from bench.common import (
+    ROOT,
     Lab,
     counts_when_idle,
     create_topic,
@@ -187,7 +188,7 @@ class SavingThroughout:
     """Snapshot saves of a stack back to back, in their own processes, until stopped."""
 
     def __init__(self, stack: MakeRunStack, path: Path):
-        self.command = [sys.executable, "-m", "webapp.snapshot", "save", str(path)]
+        self.command = [sys.executable, "-m", "local.snapshot_cli", "save", str(path)]
         self.env = stack.env
         self.stop = threading.Event()
         self.seconds: list[float] = []
@@ -198,7 +199,8 @@ class SavingThroughout:
     def _loop(self) -> None:
         while not self.stop.is_set():
             started = time.perf_counter()
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=subprocess.DEVNULL,
+            self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
+                                            stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)  # fmt: skip
             if self.process.wait() == 0:
                 self.seconds.append(time.perf_counter() - started)
@@ -257,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                     while not saving.seconds:  # one whole save first: its duration
                         if saving.failed:
                             raise RuntimeError("a snapshot save failed: see `python -m "
-                                               "webapp.snapshot save` on the stack")  # fmt: skip
+                                               "local.snapshot_cli save` on the stack")  # fmt: skip
                         time.sleep(0.5)
                     saving_runs = [full.run(args.votes, window=300) for _ in range(args.pairs)]
                 save_seconds = median(saving.seconds)
@@ -320,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{SAVING_SIZE:,} votes runs at about "
             f"{0.9 * embedded_ratio + 0.1 * saving_ratio:.2f} of its empty speed."
         )
-    print("\nmoto alone, with local_aws's fixes:\n")
+    print("\nmoto alone, with local/moto_server.py's fixes:\n")
     print(table(["operation", "per second"], [
         ["TransactWriteItems (10 Puts + check + ADD), empty store", alone["tx_per_s_empty"]],
         [f"TransactWriteItems, {max(sizes):,} votes stored", alone["tx_per_s_full"]],

@@ -31,7 +31,9 @@ from bench.common import (
     total_votes,
     voting_for,
 )
-from core.schemas import ChoiceIn, VoteMessage, TopicIn, utc_now
+from core.clock import utc_now
+from core.schemas import ChoiceIn, TopicIn
+from core.votes import VoteMessage
 
 
 def fill(voting, topic: dict, count: int) -> None:
@@ -41,8 +43,10 @@ def fill(voting, topic: dict, count: int) -> None:
     for start in range(0, count, 10):
         entries = []
         for i in range(start, min(start + 10, count)):
-            vote = VoteMessage(id=str(uuid.uuid4()), topic_id=topic["id"],
-                              choice_id=choices[i % len(choices)], queued_at=utc_now())  # fmt: skip
+            vote = VoteMessage(
+                id=str(uuid.uuid4()), topic_id=topic["id"],
+                choice_id=choices[i % len(choices)], queued_at=utc_now(),
+            )  # fmt: skip
             entries.append(
                 {"Id": str(i - start), "MessageBody": vote.model_dump_json(exclude_none=True)}
             )

@@ -15,7 +15,7 @@ Voter policies (`vote_limit`):
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, get_args
+from typing import Literal, TypedDict
 
 from .clock import new_id
 from .errors import DuplicateChoice, UnknownChoice
@@ -27,8 +27,6 @@ MAX_TALLY_SHARDS = 100
 
 VoteLimit = Literal["unlimited", "one_per_voter", "changeable"]
 ResultsVisibility = Literal["always", "after_vote", "after_close"]
-VOTE_LIMITS: tuple[str, ...] = get_args(VoteLimit)
-RESULTS_VISIBILITIES: tuple[str, ...] = get_args(ResultsVisibility)
 
 UNLIMITED: VoteLimit = "unlimited"
 # The one place each setting's default is stated. `tally_shards` None means

@@ -7,7 +7,7 @@ everything; if any process dies, the rest are stopped and the exit is non-zero.
 
 The embedded endpoint keeps its data in memory, so this launcher keeps a
 snapshot of it in DATA_DIR (default .data/): restored on start before the web
-app and worker run, saved every SNAPSHOT_SECONDS by a `local.snapshot watch`
+app and worker run, saved every SNAPSHOT_SECONDS by a `local.snapshot_cli watch`
 child, and saved once more on a clean stop, after the web app and the worker
 have stopped (with the messages still waiting in the queues). A snapshot that
 cannot be read stops the start, and the file is left alone. See docs/data.md.
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def snapshot_command(*args) -> list[str]:
-    return [PYTHON, "-m", "local.snapshot", *map(str, args)]
+    return [PYTHON, "-m", "local.snapshot_cli", *map(str, args)]
 
 
 def lock_data_dir(data_dir: Path):

@@ -44,10 +44,6 @@ _apply_lock = threading.Lock()
 _stock: dict[str, Any] = {}
 
 
-def applied() -> bool:
-    return _applied
-
-
 def apply() -> None:
     """Install the fixes into moto's classes (idempotent)."""
     global _applied

@@ -44,13 +44,7 @@ class Store:
 
     def put_new_topic(self, topic: dict) -> None:
         """PK id. Fails with AlreadyExists if the id is taken."""
-        taken = {"ConditionalCheckFailedException": lambda _: AlreadyExists(topic["id"])}
-        with translated(on_code=taken):
-            self.client.put_item(
-                TableName=self.names.topics,
-                Item=topic_item(topic),
-                ConditionExpression="attribute_not_exists(id)",
-            )
+        self._put_topic(topic, "attribute_not_exists(id)", {}, AlreadyExists)
 
     def replace_topic(self, topic: dict, expected_last_upd: str) -> None:
         """PK id. Replaces the topic if nobody changed it since it was read.
@@ -58,13 +52,19 @@ class Store:
         The `last_upd` condition is an optimistic lock: two admins saving at
         once cannot silently drop each other's choices.
         """
-        changed = {"ConditionalCheckFailedException": lambda _: Conflict(topic["id"])}
-        with translated(on_code=changed):
+        seen = {":seen": {"S": expected_last_upd}}
+        self._put_topic(topic, "last_upd = :seen", seen, Conflict)
+
+    def _put_topic(self, topic: dict, condition: str, values: dict, refused) -> None:
+        """PutItem on topics PK id under `condition`; `refused(topic id)` when it fails."""
+        extra = {"ExpressionAttributeValues": values} if values else {}
+        failed = {"ConditionalCheckFailedException": lambda _: refused(topic["id"])}
+        with translated(on_code=failed):
             self.client.put_item(
                 TableName=self.names.topics,
                 Item=topic_item(topic),
-                ConditionExpression="last_upd = :seen",
-                ExpressionAttributeValues={":seen": {"S": expected_last_upd}},
+                ConditionExpression=condition,
+                **extra,
             )
 
     def get_topic(self, topic_id: str) -> Topic | None:
@@ -141,14 +141,7 @@ class Store:
 
     def list_votes(self, topic_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
         """GSI topic_id-created-index, newest first; cursor is opaque to clients."""
-        kwargs = {
-            "TableName": self.names.votes,
-            "IndexName": VOTES_BY_TOPIC,
-            "KeyConditionExpression": "topic_id = :t",
-            "ExpressionAttributeValues": {":t": {"S": topic_id}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
+        kwargs = {**self._votes_of(topic_id, oldest_first=False), "Limit": limit}
         if cursor:
             start = decode_cursor(cursor)
             if start.get("topic_id", {}).get("S") != topic_id:
@@ -168,13 +161,7 @@ class Store:
         With `attributes`, only those are read (a ProjectionExpression): less
         to send and to parse when a caller needs a few fields of many votes.
         """
-        kwargs = {
-            "TableName": self.names.votes,
-            "IndexName": VOTES_BY_TOPIC,
-            "KeyConditionExpression": "topic_id = :t",
-            "ExpressionAttributeValues": {":t": {"S": topic_id}},
-            "ScanIndexForward": True,
-        }
+        kwargs = self._votes_of(topic_id, oldest_first=True)
         if attributes:
             # Names, not words: `status` and friends are DynamoDB reserved words.
             names = {f"#a{i}": name for i, name in enumerate(attributes)}
@@ -183,6 +170,16 @@ class Store:
             kwargs["Limit"] = page_size
         for item in pages(self.client, "query", kwargs):
             yield from_item(item)
+
+    def _votes_of(self, topic_id: str, oldest_first: bool) -> dict:
+        """A Query of GSI topic_id-created-index (topic_id, created) for one topic."""
+        return {
+            "TableName": self.names.votes,
+            "IndexName": VOTES_BY_TOPIC,
+            "KeyConditionExpression": "topic_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ScanIndexForward": oldest_first,
+        }
 
     def delete_vote(self, vote_id: str) -> dict:
         """Delete votes PK id, atomically with what it contributed.
