@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
-from tests.conftest import ADMIN_KEY, Processes, make_env, provision
+from tests.browser_setup import CHROMIUM
+from tests.helpers import ADMIN, Processes, new_stack
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,19 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# `make screenshots` points this at docs/screenshots; a plain test run writes
-# to build/screenshots (git-ignored), so `make test` leaves the tree clean.
-SCREENSHOTS = Path(
-    os.environ.get("SCREENSHOTS_DIR")
-    or Path(__file__).resolve().parents[2] / "build" / "screenshots"
-)
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +45,7 @@ def browser():
 @pytest.fixture(scope="module")
 def stack(moto_endpoint, tmp_path_factory):
     """A fresh stack, the web app and the worker for this module's tests."""
-    env = make_env(moto_endpoint)
-    provision(env)
+    env = new_stack(moto_endpoint)
     processes = Processes(env, tmp_path_factory.mktemp("e2e"))
     base = processes.web(workers=1, threads=4)
     processes.worker()
@@ -118,11 +103,6 @@ def contexts(browser):
 def api(stack):
     """The JSON API over HTTP, as an admin."""
     with requests.Session() as session:
-        session.headers["X-API-Key"] = ADMIN_KEY
+        session.headers.update(ADMIN)
         session.base = stack.base
         yield session
-
-
-def screenshot_path(name: str) -> str:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return str(SCREENSHOTS / name)

@@ -15,9 +15,16 @@ import re
 import zxingcpp
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN_KEY, wait_until
-from tests.e2e.conftest import DESKTOP, PHONE, screenshot_path
 from tests.e2e.png import grey
+from tests.helpers import (
+    ADMIN_KEY,
+    DESKTOP,
+    PHONE,
+    make_topic,
+    screenshot_path,
+    vote_counts,
+    wait_until,
+)
 
 CHOICES = ["Lightning talks", "Workshops", "Panels"]
 
@@ -35,24 +42,6 @@ def topic_id_from_admin(page, title) -> str:
         page.get_by_role("row").filter(has_text=title).get_by_role("link", name=title, exact=True)
     )
     return link.get_attribute("href").rsplit("/", 1)[1]
-
-
-def create_topic(api, title, choices, active=True) -> dict:
-    answer = api.post(
-        f"{api.base}/topics",
-        json={
-            "title": title,
-            "is_active": active,
-            "choices": [{"description": c} for c in choices],
-        },
-    )
-    answer.raise_for_status()
-    return answer.json()
-
-
-def totals(api, topic_id) -> list[int]:
-    answer = api.get(f"{api.base}/topics/{topic_id}", params={"include_votes": "true"})
-    return [c["vote_count"] for c in answer.json()["choices"]]
 
 
 def test_admin_creates_voter_votes_and_results_update_live(stack, contexts, console, api):
@@ -139,12 +128,12 @@ def test_admin_creates_voter_votes_and_results_update_live(stack, contexts, cons
     admin.reload()
     expect(admin.locator(f"#topic-{topic_id} td.num")).to_have_text("6")
     admin.screenshot(path=screenshot_path("admin-topics.png"))
-    assert totals(api, topic_id) == [3, 2, 1]
+    assert vote_counts(api, topic_id, base=api.base) == [3, 2, 1]
 
 
 def test_closed_topic_refuses_votes(stack, contexts, console, api):
     base = stack.base
-    topic = create_topic(api, "Close me?", ["Yes", "No"])
+    topic = make_topic(api, "Close me?", ["Yes", "No"], base=api.base)
     topic_url = f"{base}/t/{topic['id']}"
 
     # A voter opens the page while the topic is open...
@@ -177,11 +166,11 @@ def test_closed_topic_refuses_votes(stack, contexts, console, api):
     for name in ("Yes", "No"):
         expect(phone.get_by_role("button", name=name)).to_be_disabled()
     phone.screenshot(path=screenshot_path("closed.png"), full_page=True)
-    assert totals(api, topic["id"]) == [0, 0]
+    assert vote_counts(api, topic["id"], base=api.base) == [0, 0]
 
 
 def test_present_view_qr_code_decodes_to_the_voting_url(stack, contexts, console, api):
-    topic = create_topic(api, "Scan me", ["A", "B"])
+    topic = make_topic(api, "Scan me", ["A", "B"], base=api.base)
     page = console.watch(contexts(viewport={"width": 1280, "height": 720}).new_page())
     page.goto(f"{stack.base}/t/{topic['id']}/present")
     voting_url = f"{stack.base}/t/{topic['id']}"
@@ -193,7 +182,7 @@ def test_present_view_qr_code_decodes_to_the_voting_url(stack, contexts, console
 
 
 def test_voting_works_without_javascript(stack, contexts, api):
-    topic = create_topic(api, "No script?", ["Plain", "Fancy"])
+    topic = make_topic(api, "No script?", ["Plain", "Fancy"], base=api.base)
     page = contexts(**PHONE, java_script_enabled=False).new_page()
     page.goto(f"{stack.base}/t/{topic['id']}")
     page.get_by_role("button", name="Plain").click()
@@ -208,12 +197,12 @@ def test_voting_works_without_javascript(stack, contexts, api):
     wait_until(counted, timeout=30, interval=0.5)
     expect(page.locator("#vote-status")).to_contain_text("Your vote for Plain was counted.")
     expect(page.locator("#results .results-total strong")).to_have_text("1")
-    assert totals(api, topic["id"]) == [1, 0]
+    assert vote_counts(api, topic["id"], base=api.base) == [1, 0]
 
 
 def test_topic_list_and_dark_mode(stack, contexts, console, api):
-    create_topic(api, "An open question", ["A", "B"])
-    create_topic(api, "A closed question", ["A", "B"], active=False)
+    make_topic(api, "An open question", ["A", "B"], base=api.base)
+    make_topic(api, "A closed question", ["A", "B"], active=False, base=api.base)
     page = console.watch(contexts(**PHONE, color_scheme="dark").new_page())
     page.goto(f"{stack.base}/")
     cards = page.locator(".topic-card")

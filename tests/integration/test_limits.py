@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_KEY
-from tests.test_pages import token_from
-
-
-def make_topic(client, admin):
-    body = {"title": "t", "choices": [{"description": "a"}, {"description": "b"}]}
-    return client.post("/topics", json=body, headers=admin).json
+from tests.helpers import ADMIN_KEY, make_topic, sign_in
 
 
 def vote(client, topic, **headers):
@@ -19,8 +13,8 @@ def vote(client, topic, **headers):
 
 
 @pytest.mark.env(RATE_LIMIT_VOTES="3 per minute", TRUSTED_PROXIES="")
-def test_votes_limited_with_429_and_retry_after(client, admin, voting):
-    topic = make_topic(client, admin)
+def test_votes_limited_with_429_and_retry_after(client, voting):
+    topic = make_topic(client, "t", ("a", "b"))
     assert [vote(client, topic).status_code for _ in range(3)] == [202, 202, 202]
     refused = vote(client, topic)
     assert refused.status_code == 429
@@ -33,8 +27,8 @@ def test_votes_limited_with_429_and_retry_after(client, admin, voting):
 
 
 @pytest.mark.env(RATE_LIMIT_VOTES="2 per minute", TRUSTED_PROXIES="127.0.0.1")
-def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(client, admin):
-    topic = make_topic(client, admin)
+def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(client):
+    topic = make_topic(client, "t", ("a", "b"))
     first = {"X-Forwarded-For": "198.51.100.1"}
     second = {"X-Forwarded-For": "198.51.100.2, 127.0.0.1"}
     assert [vote(client, topic, **first).status_code for _ in range(3)] == [202, 202, 429]
@@ -43,14 +37,8 @@ def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(client, admin):
 
 @pytest.mark.env(RATE_LIMIT_LOGIN="3 per minute")
 def test_admin_login_is_rate_limited(client):
-    def attempt(password):
-        page = client.get("/admin/login")
-        return client.post(
-            "/admin/login", data={"csrf_token": token_from(page.text), "password": password}
-        )
-
-    assert [attempt("wrong").status_code for _ in range(3)] == [401, 401, 401]
+    assert [sign_in(client, "wrong").status_code for _ in range(3)] == [401, 401, 401]
     # Limited now: even the right key is not tried until the window passes.
-    limited = attempt(ADMIN_KEY)
+    limited = sign_in(client, ADMIN_KEY)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert "session" not in limited.headers.get("Set-Cookie", "")

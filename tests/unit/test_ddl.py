@@ -1,4 +1,7 @@
-"""ddl/*.json is valid `aws dynamodb create-table --cli-input-json` input, and the store uses it."""
+"""ddl/*.json is valid `aws dynamodb create-table --cli-input-json` input, one file per table.
+
+Creating the tables from them on the moto server: tests/integration/test_ddl.py.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +44,3 @@ def test_validator_catches_a_broken_spec():
 
 def test_every_store_table_has_a_ddl_file():
     assert {p.stem for p in DDL_FILES} == set(TABLES)
-
-
-def test_create_tables_is_idempotent(aws_env, voting):
-    # aws_env created them already: a second run creates nothing and fails nothing.
-    assert voting.tables.create() == []
-    voting.tables.check()

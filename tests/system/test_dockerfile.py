@@ -26,8 +26,7 @@ import pytest
 import requests
 
 from local import launcher as embedded
-from tests.conftest import make_env
-from tests.opsutil import SAMPLE_TOPIC, wait_for
+from tests.helpers import SAMPLE_TOPIC, make_env, try_get, wait_for
 
 ROOT = embedded.ROOT
 SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL", re.I)
@@ -268,7 +267,5 @@ def test_image_commands_start_web_and_worker_and_count_a_vote(image, moto_endpoi
 
 
 def _status(url):
-    try:
-        return requests.get(url, timeout=5).status_code
-    except requests.ConnectionError:
-        return None
+    answer = try_get(url)
+    return None if answer is None else answer.status_code

@@ -12,24 +12,22 @@ import threading
 from collections import Counter
 
 import pytest
+import requests
 
-from tests.conftest import queue_drained, queued_vote, tallies_of, wait_until
-
-
-@pytest.fixture
-def topic(voting):
-    from core.schemas import TopicIn
-
-    data = TopicIn(
-        title="Best editor?", choices=[{"description": d} for d in ("vim", "emacs", "nano")]
-    )
-    return voting.create_topic(data)
+from core.schemas import TopicIn
+from tests.helpers import (
+    make_topic,
+    queue_drained,
+    queue_votes,
+    queued_vote,
+    tallies_of,
+    vote_counts,
+    wait_until,
+)
 
 
 def test_votes_are_counted_and_recorded(procs, voting, topic):
-    bodies = [queued_vote(topic, i % 3) for i in range(7)]
-    for body in bodies:
-        voting.queue.send(body)
+    bodies = queue_votes(voting, topic, [i % 3 for i in range(7)])
     procs.worker()
     wait_until(lambda: sum(tallies_of(voting, topic)) == 7 and queue_drained(voting))
     assert tallies_of(voting, topic) == [3, 2, 2]
@@ -53,9 +51,7 @@ def test_same_message_delivered_twice_counts_once(procs, voting, topic):
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_sigkill_after_commit_before_delete(procs, voting, topic):
-    bodies = [queued_vote(topic, i % 2) for i in range(4)]
-    for body in bodies:
-        voting.queue.send(body)
+    bodies = queue_votes(voting, topic, [i % 2 for i in range(4)])
     killed = procs.faulty_worker("kill_before_delete")
     assert killed.wait(30) == -signal.SIGKILL
     # The transaction committed, the messages were never deleted.
@@ -71,9 +67,7 @@ def test_sigkill_after_commit_before_delete(procs, voting, topic):
 def test_poison_message_goes_to_dlq_without_blocking_its_batch(procs, voting, topic):
     voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody="{not json")
     voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody=json.dumps({"id": "x"}))
-    good = [queued_vote(topic, 2) for _ in range(3)]
-    for body in good:
-        voting.queue.send(body)
+    queue_votes(voting, topic, [2, 2, 2])
     procs.worker()
     wait_until(lambda: voting.queue.message_counts(dead_letters=True)["waiting"] == 2, timeout=40)
     assert tallies_of(voting, topic) == [0, 0, 3]
@@ -84,9 +78,7 @@ def test_poison_message_goes_to_dlq_without_blocking_its_batch(procs, voting, to
 
 
 def test_injected_transaction_conflict_is_retried(procs, voting, topic):
-    bodies = [queued_vote(topic, 0) for _ in range(3)]
-    for body in bodies:
-        voting.queue.send(body)
+    queue_votes(voting, topic, [0, 0, 0])
     procs.faulty_worker("cancel_tx:TransactionConflict:2")
     wait_until(lambda: queue_drained(voting) and sum(tallies_of(voting, topic)) == 3)
     assert tallies_of(voting, topic) == [3, 0, 0]
@@ -107,8 +99,6 @@ def test_rejected_when_topic_closed_after_intake(procs, voting, topic):
 
 
 def test_rejected_when_choice_removed_after_intake(procs, voting, topic):
-    from core.schemas import TopicIn
-
     removed, kept = queued_vote(topic, 2), queued_vote(topic, 0)
     voting.queue.send(removed)
     voting.queue.send(kept)
@@ -133,21 +123,12 @@ def test_sigterm_finishes_and_exits_zero(procs, voting, topic):
 def test_concurrent_http_voters_exact_tallies(procs, http, admin):
     base = procs.web(workers=2, threads=4)
     procs.worker()
-    topic = http.post(
-        f"{base}/topics",
-        json={
-            "title": "Lunch?",
-            "choices": [{"description": d} for d in ("pizza", "sushi", "salad")],
-        },
-        headers=admin,
-    ).json()
+    topic = make_topic(http, "Lunch?", ("pizza", "sushi", "salad"), base=base)
     accepted: Counter = Counter()
     statuses: Counter = Counter()
     lock = threading.Lock()
 
     def voter(n: int):
-        import requests
-
         with requests.Session() as session:
             for i in range(25):
                 choice = topic["choices"][(n + i) % 3]["id"]
@@ -167,8 +148,8 @@ def test_concurrent_http_voters_exact_tallies(procs, http, admin):
     assert statuses == Counter({202: 200})
 
     def tallies():
-        result = http.get(f"{base}/topics/{topic['id']}", params={"include_votes": "1"}).json()
-        return {c["id"]: c["vote_count"] for c in result["choices"]}
+        counts = vote_counts(http, topic["id"], base=base)
+        return {c["id"]: n for c, n in zip(topic["choices"], counts, strict=True)}
 
     wait_until(lambda: sum(tallies().values()) == 200, timeout=60)
     assert tallies() == dict(accepted)

@@ -8,21 +8,7 @@ import time
 import pytest
 
 from core.cache import TTLCache
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def wait_for(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+from tests.helpers import Clock, wait_until
 
 
 def test_fresh_entries_are_served_without_loading():
@@ -49,9 +35,9 @@ def test_expired_entry_is_served_while_one_background_load_refreshes_it():
     # The caller does not wait for the read; neither do the next ones, and
     # they start no second load.
     assert [cache.get_or_load("k", slow_load) for _ in range(5)] == ["old"] * 5
-    wait_for(lambda: calls)
+    wait_until(lambda: calls, timeout=10, interval=0.01)
     release.set()
-    wait_for(lambda: cache.get_or_load("k", slow_load) == "new")
+    wait_until(lambda: cache.get_or_load("k", slow_load) == "new", timeout=10, interval=0.01)
     assert len(calls) == 1
 
 

@@ -8,35 +8,23 @@ one using the server's TALLY_SHARDS and one with its own, larger override.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from tests.helpers import make_topic, tallies_of, vote_counts, wait_until
 
 VOTES_PER_TOPIC = 240
 # Uneven on purpose: a mix-up between choices would change the answer.
 PATTERN = [0, 1, 1, 2, 2, 2]
 
 
-def _topic(http, base, admin, **extra) -> dict:
-    body = {"title": "Hot", "choices": [{"description": d} for d in ("a", "b", "c")], **extra}
-    answer = http.post(f"{base}/topics", json=body, headers=admin)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+def _topic(http, base, **extra) -> dict:
+    return make_topic(http, "Hot", ("a", "b", "c"), base=base, **extra)
 
 
-def _counts(voting, topic) -> list[int]:
-    counts = voting.store.get_counts(topic["id"])
-    return [counts.get(c["id"], 0) for c in topic["choices"]]
-
-
-def _wait_for(check, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError("the workers did not record every vote in time")
+def _wait_for(check):
+    wait_until(check, 120, 0.3, "the workers did not record every vote in time")
 
 
 @pytest.mark.env(TALLY_SHARDS="4")
@@ -44,9 +32,9 @@ def test_sharded_and_unsharded_tallies_agree_under_concurrent_workers(procs, htt
     base = procs.web(workers=2, threads=4)
     procs.worker()
     procs.worker()
-    single = _topic(http, base, admin, tally_shards=1)
-    default = _topic(http, base, admin)  # the workers' TALLY_SHARDS=4
-    wide = _topic(http, base, admin, tally_shards=16)
+    single = _topic(http, base, tally_shards=1)
+    default = _topic(http, base)  # the workers' TALLY_SHARDS=4
+    wide = _topic(http, base, tally_shards=16)
     topics = [single, default, wide]
     assert single["tally_shards"] == 1 and wide["tally_shards"] == 16
     assert "tally_shards" not in default  # the original shape when not overridden
@@ -66,16 +54,15 @@ def test_sharded_and_unsharded_tallies_agree_under_concurrent_workers(procs, htt
         statuses = [answer.status_code for answer in pool.map(cast, plan)]
     assert statuses == [202] * len(plan)
 
-    _wait_for(lambda: all(sum(_counts(voting, t)) == VOTES_PER_TOPIC for t in topics))
+    _wait_for(lambda: all(sum(tallies_of(voting, t)) == VOTES_PER_TOPIC for t in topics))
     expected = [
         sum(1 for i in range(VOTES_PER_TOPIC) if PATTERN[i % len(PATTERN)] == k) for k in range(3)
     ]
-    assert [_counts(voting, t) for t in topics] == [expected] * 3
+    assert [tallies_of(voting, t) for t in topics] == [expected] * 3
 
     # The answer is the same through the API, which sums the shards in one Query.
     for topic in topics:
-        shown = http.get(f"{base}/topics/{topic['id']}", params={"include_votes": "true"}).json()
-        assert [c["vote_count"] for c in shown["choices"]] == expected
+        assert vote_counts(http, topic["id"], base=base) == expected
 
     # And the shards were really used: one item per choice on the unsharded
     # topic; several (never more than allowed) on the others. 240 votes make
@@ -115,13 +102,13 @@ def test_tally_shards_keeps_its_value_on_put_and_rejects_out_of_range(client, ad
 def test_deleting_a_sharded_vote_takes_it_off_its_own_shard(procs, http, admin, voting):
     base = procs.web()
     procs.worker()
-    topic = _topic(http, base, admin)
+    topic = _topic(http, base)
     choice = topic["choices"][0]["id"]
     ids = [
         http.post(f"{base}/votes", json={"topic_id": topic["id"], "choice_id": choice}).json()["id"]
         for _ in range(30)
     ]
-    _wait_for(lambda: sum(_counts(voting, topic)) == 30)
+    _wait_for(lambda: sum(tallies_of(voting, topic)) == 30)
     before = voting.store.get_slot_counts(topic["id"])
     record = voting.store.get_vote(ids[0])
     answer = http.delete(f"{base}/votes/{ids[0]}", headers=admin)

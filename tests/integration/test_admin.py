@@ -12,18 +12,18 @@ import re
 
 import pytest
 
-from tests.conftest import ADMIN_KEY
-from tests.test_pages import HX, api_vote, make_topic, record_queued, token_from
+from tests.helpers import (
+    ADMIN_KEY,
+    HX,
+    api_vote,
+    make_topic,
+    record_queued,
+    sign_in,
+    token_from,
+)
 from webapp import create_app
 
 PASSWORD = "correct horse battery staple"
-
-
-def sign_in(client, secret=ADMIN_KEY):
-    page = client.get("/admin/login")
-    return client.post(
-        "/admin/login", data={"csrf_token": token_from(page.text), "password": secret}
-    )
 
 
 @pytest.fixture
@@ -242,19 +242,17 @@ def new_form(client):
     return token_from(client.get("/admin/topics/new").text)
 
 
+def submit_new(client, title, choices, **fields):
+    """The new-topic form posted with a fresh token: one (new) row per choice, plus `fields`."""
+    data = {"csrf_token": new_form(client), "title": title, "choice_id": [""] * len(choices),
+            "choice": list(choices), **fields}  # fmt: skip
+    return client.post("/admin/topics/new", data=data)
+
+
 def test_create_topic_with_choices(signed_in, voting):
-    token = new_form(signed_in)
-    answer = signed_in.post(
-        "/admin/topics/new",
-        data={
-            "csrf_token": token,
-            "title": "  Lunch?  ",
-            "is_active": "on",
-            "choice_id": ["", "", "", ""],
-            "choice": ["Pizza", "Salad", "Soup", ""],  # a blank row left over is skipped
-            "save": "1",
-        },
-    )
+    # A blank row left over is skipped.
+    answer = submit_new(signed_in, "  Lunch?  ", ["Pizza", "Salad", "Soup", ""], is_active="on",
+                        save="1")  # fmt: skip
     assert answer.status_code == 303 and answer.headers["Location"] == "/admin"
     (topic,) = voting.topics()
     assert topic["title"] == "Lunch?" and topic["is_active"] is True
@@ -264,27 +262,14 @@ def test_create_topic_with_choices(signed_in, voting):
 
 
 def test_create_closed_topic_when_box_unticked(signed_in, voting):
-    signed_in.post(
-        "/admin/topics/new",
-        data={"csrf_token": new_form(signed_in), "title": "Later", "choice_id": ["", ""],
-              "choice": ["A", "B"]},
-    )  # fmt: skip
+    submit_new(signed_in, "Later", ["A", "B"])
     (topic,) = voting.topics()
     assert topic["is_active"] is False
 
 
 def test_create_errors_are_shown_next_to_fields_and_input_kept(signed_in, voting):
     long_title = "x" * 301
-    answer = signed_in.post(
-        "/admin/topics/new",
-        data={
-            "csrf_token": new_form(signed_in),
-            "title": long_title,
-            "is_active": "on",
-            "choice_id": ["", ""],
-            "choice": ["Only <one>", ""],
-        },
-    )
+    answer = submit_new(signed_in, long_title, ["Only <one>", ""], is_active="on")
     assert answer.status_code == 422
     html = answer.text
     assert 'id="title-error" class="field-error">Keep it to 300 characters or fewer.' in html
@@ -298,15 +283,7 @@ def test_create_errors_are_shown_next_to_fields_and_input_kept(signed_in, voting
 
 
 def test_create_choice_too_long_is_marked_on_its_row(signed_in, voting):
-    answer = signed_in.post(
-        "/admin/topics/new",
-        data={
-            "csrf_token": new_form(signed_in),
-            "title": "Fine",
-            "choice_id": ["", "", ""],
-            "choice": ["Good", "y" * 201, "Also good"],
-        },
-    )
+    answer = submit_new(signed_in, "Fine", ["Good", "y" * 201, "Also good"])
     assert answer.status_code == 422
     assert (
         'id="choice-1-error" class="field-error">Keep it to 200 characters or fewer.' in answer.text
@@ -316,15 +293,7 @@ def test_create_choice_too_long_is_marked_on_its_row(signed_in, voting):
 
 
 def test_create_more_than_50_choices_is_refused(signed_in, voting):
-    answer = signed_in.post(
-        "/admin/topics/new",
-        data={
-            "csrf_token": new_form(signed_in),
-            "title": "Too many",
-            "choice_id": [""] * 51,
-            "choice": [f"c{i}" for i in range(51)],
-        },
-    )
+    answer = submit_new(signed_in, "Too many", [f"c{i}" for i in range(51)])
     assert answer.status_code == 422
     assert "A topic can have at most 50 choices." in answer.text
     assert voting.topics() == []
@@ -353,14 +322,7 @@ def test_add_and_remove_rows_without_javascript(signed_in, voting):
 
 
 def test_add_row_stops_at_50(signed_in):
-    data = {
-        "csrf_token": new_form(signed_in),
-        "title": "Full",
-        "choice_id": [""] * 50,
-        "choice": [f"c{i}" for i in range(50)],
-        "add": "1",
-    }
-    answer = signed_in.post("/admin/topics/new", data=data)
+    answer = submit_new(signed_in, "Full", [f"c{i}" for i in range(50)], add="1")
     assert len(form_rows(answer.text)) == 50
     assert "A topic can have at most 50 choices." in answer.text
 
@@ -460,20 +422,10 @@ def test_admin_pages_escape_user_text(signed_in):
 
 
 def test_create_and_edit_voter_policies(signed_in, voting):
-    token = new_form(signed_in)
-    answer = signed_in.post(
-        "/admin/topics/new",
-        data={
-            "csrf_token": token,
-            "title": "Policies",
-            "is_active": "on",
-            "choice_id": ["", ""],
-            "choice": ["A", "B"],
-            "vote_limit": "one_per_voter",
-            "results_visibility": "after_close",
-            "closes_at": "2030-01-31T18:30",
-        },
-    )
+    answer = submit_new(
+        signed_in, "Policies", ["A", "B"], is_active="on", vote_limit="one_per_voter",
+        results_visibility="after_close", closes_at="2030-01-31T18:30",
+    )  # fmt: skip
     assert answer.status_code == 303
     (topic,) = voting.topics()
     assert topic["vote_limit"] == "one_per_voter"
@@ -503,18 +455,10 @@ def test_create_and_edit_voter_policies(signed_in, voting):
 
 
 def test_bad_policy_values_are_field_errors(signed_in, voting):
-    answer = signed_in.post(
-        "/admin/topics/new",
-        data={
-            "csrf_token": new_form(signed_in),
-            "title": "Bad",
-            "choice_id": ["", ""],
-            "choice": ["A", "B"],
-            "vote_limit": "as_many_as_you_like",
-            "results_visibility": "always",
-            "closes_at": "next tuesday",
-        },
-    )
+    answer = submit_new(
+        signed_in, "Bad", ["A", "B"], vote_limit="as_many_as_you_like",
+        results_visibility="always", closes_at="next tuesday",
+    )  # fmt: skip
     assert answer.status_code == 422
     assert 'id="vote_limit-error" class="field-error">Pick one of the options.' in answer.text
     assert 'id="closes_at-error" class="field-error">Give a date and time' in answer.text

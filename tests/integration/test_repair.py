@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from core.clock import new_id, utc_now
+from core.clock import new_id
 from core.schemas import TopicIn
-from core.votes import VoteMessage
-from core.worker import VoteWorker
-from tests.conftest import wait_until
+from tests.helpers import queue_votes, queued_vote, record_queued, run_flask, sign_in
 
 
 @pytest.fixture
@@ -23,22 +19,9 @@ def runner(app):
 @pytest.fixture
 def counted_topic(voting):
     topic = voting.create_topic(TopicIn(title="t", choices=[{"description": d} for d in "abc"]))
-    for i in range(5):
-        voting.queue.send(
-            VoteMessage(
-                id=new_id(),
-                topic_id=topic["id"],
-                choice_id=topic["choices"][i % 2]["id"],
-                queued_at=utc_now(),
-            ).model_dump()
-        )
-    worker = VoteWorker.over(voting.backend, voting.settings)
-    wait_until(
-        lambda: (
-            worker.process(voting.queue.receive(1))
-            and sum(voting.store.get_counts(topic["id"]).values()) == 5
-        )
-    )
+    queue_votes(voting, topic, [i % 2 for i in range(5)])
+    assert record_queued(voting) == 5
+    assert sum(voting.store.get_counts(topic["id"]).values()) == 5
     return topic
 
 
@@ -77,12 +60,7 @@ def test_recount_usage_and_unknown_topic(runner, aws_env):
 
 def test_dlq_show_and_redrive(runner, voting, counted_topic):
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
-    good = VoteMessage(
-        id=new_id(),
-        topic_id=counted_topic["id"],
-        choice_id=counted_topic["choices"][2]["id"],
-        queued_at=utc_now(),
-    ).model_dump()
+    good = queued_vote(counted_topic, 2)
     bodies = [
         "{broken",
         json.dumps({"id": "x"}),
@@ -100,10 +78,8 @@ def test_dlq_show_and_redrive(runner, voting, counted_topic):
     assert moved.exit_code == 0 and "moved 4 messages" in moved.output
     assert voting.queue.message_counts(dead_letters=True)["waiting"] == 0
     # The valid one is now recorded by a worker like any other vote.
-    worker = VoteWorker.over(voting.backend, voting.settings)
-    wait_until(
-        lambda: worker.process(voting.queue.receive(1)) and voting.store.get_vote(good["id"])
-    )
+    record_queued(voting)
+    assert voting.store.get_vote(good["id"])
     assert voting.store.get_counts(counted_topic["id"])[good["choice_id"]] == 1
 
 
@@ -112,33 +88,17 @@ def test_commands_fail_clearly_when_aws_is_unreachable(aws_env):
         **aws_env,
         "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9",
         "AWS_SQS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_MAX_ATTEMPTS": "1",
     }
-    import os
-
     for args in (["recount", "--all"], ["dlq", "show"], ["dlq", "redrive"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "webapp", *args],
-            env={**os.environ, **env, "AWS_MAX_ATTEMPTS": "1"},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_flask(args, env, timeout=120)
         assert done.returncode == 1, (args, done.stderr)
         assert "Error:" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
-    from tests.test_admin import sign_in
-
     sign_in(client)
-    voting.queue.send(
-        VoteMessage(
-            id=new_id(),
-            topic_id=counted_topic["id"],
-            choice_id=counted_topic["choices"][0]["id"],
-            queued_at=utc_now(),
-        ).model_dump()
-    )
+    voting.queue.send(queued_vote(counted_topic, 0))
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
     for body in ("x", "y"):
         voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=body)

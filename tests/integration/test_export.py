@@ -14,55 +14,27 @@ import re
 
 import pytest
 
-from core import csv_export, export, worker
+from core import csv_export, export
 from core.aws.errors import StoreUnavailable
 from core.aws.tables import BATCH_WRITE_ATTEMPTS, TABLES, Tables
 from core.export import BadExport, ExportDir, item_line, load_export, parse_item
-from tests.conftest import ADMIN_KEY, make_env, provision, wait_until
+from tests.helpers import (
+    ADMIN,
+    all_votes,
+    api_answers,
+    api_vote,
+    make_topic,
+    new_stack,
+    populate,
+    record_queued,
+    sign_in,
+)
 from webapp import create_app
-
-ADMIN = {"X-API-Key": ADMIN_KEY}
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def make_topic(client, title="Tabs or spaces?", choices=("Tabs", "Spaces")):
-    answer = client.post(
-        "/topics", json={"title": title, "choices": [{"description": c} for c in choices]},
-        headers=ADMIN,
-    )  # fmt: skip
-    assert answer.status_code == 201, answer.text
-    return answer.get_json()
-
-
-def vote(client, topic, index) -> str:
-    answer = client.post(
-        "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][index]["id"]}
-    )
-    assert answer.status_code == 202, answer.text
-    return answer.get_json()["id"]
-
-
-def record_queued(voting) -> None:
-    """The worker's own batch code, in-process, on whatever is queued."""
-    while messages := voting.queue.receive(0):
-        worker.VoteWorker.over(voting.backend, voting.settings).process(messages)
 
 
 def read_csv(text: str) -> list[dict]:
     assert text.startswith(csv_export.BOM)
     return list(csv.DictReader(io.StringIO(text[len(csv_export.BOM) :], newline="")))
-
-
-def all_votes(get, topic_id) -> list[dict]:
-    """Every vote record of a topic through GET /votes, following the cursor."""
-    records, cursor = [], None
-    while True:
-        params = {"topic_id": topic_id, "limit": 100, **({"next": cursor} if cursor else {})}
-        page = get("/votes", params)
-        records += page["items"]
-        cursor = page["next"]
-        if not cursor:
-            return records
 
 
 # -- DynamoDB JSON lines ---------------------------------------------------------------
@@ -111,9 +83,9 @@ def test_parse_item_refuses_what_dynamodb_would_not_take(data, message):
 
 def test_csv_route_has_results_then_every_vote_record(client, voting):
     topic = make_topic(client, "=SUM(A1) or tabs?", ("Tabs ✓", "-Spaces"))
-    ids = [vote(client, topic, i) for i in (0, 1, 1)]
+    ids = [api_vote(client, topic, i) for i in (0, 1, 1)]
     record_queued(voting)
-    late = vote(client, topic, 0)  # queued, then the topic closes: recorded as rejected
+    late = api_vote(client, topic, 0)  # queued, then the topic closes: recorded as rejected
     closed = {**topic, "is_active": False}
     assert client.put(f"/topics/{topic['id']}", json=closed, headers=ADMIN).status_code == 200
     record_queued(voting)
@@ -168,10 +140,7 @@ def test_csv_route_is_in_the_openapi_document_as_an_admin_download(client):
 
 def test_admin_page_links_each_topic_to_its_csv(client):
     topics = [make_topic(client, "First"), make_topic(client, "Second")]
-    login = client.get("/admin/login")
-    token = TOKEN.search(login.text).group(1)
-    signed = client.post("/admin/login", data={"csrf_token": token, "password": ADMIN_KEY})
-    assert signed.status_code == 303
+    assert sign_in(client).status_code == 303
     page = client.get("/admin").text
     for topic in topics:
         link = f"/topics/{topic['id']}/export.csv"
@@ -199,8 +168,8 @@ def test_cli_csv_of_one_topic_is_the_route_content_and_all_topics_has_each(
     app, client, voting, tmp_path
 ):
     first, second = make_topic(client, "First"), make_topic(client, "Second")
-    vote(client, first, 0)
-    vote(client, second, 1)
+    api_vote(client, first, 0)
+    api_vote(client, second, 1)
     record_queued(voting)
     out = tmp_path / "first.csv"
     flask_cli(app, "export", "--topic", first["id"], "--output", str(out))
@@ -216,41 +185,13 @@ def test_cli_csv_of_one_topic_is_the_route_content_and_all_topics_has_each(
 # -- export / import round trip ---------------------------------------------------------
 
 
-def api_answers(http, base, topic_ids) -> dict:
-    """Every read answer of the API for these topics, as a client sees them."""
-    get = lambda path, params=None: http.get(f"{base}{path}", params=params).json()  # noqa: E731
-    answers = {"list": get("/topics", {"include_votes": "true"}), "plain": get("/topics")}
-    for topic_id in topic_ids:
-        answers[topic_id] = get(f"/topics/{topic_id}", {"include_votes": "true"})
-        votes = all_votes(get, topic_id)
-        answers[f"votes {topic_id}"] = votes
-        for record in votes:
-            answers[record["id"]] = get(f"/votes/{record['id']}")
-    return answers
-
-
 def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
     app, procs, http, moto_endpoint, tmp_path
 ):
     base = procs.web()
     procs.worker()
-    topics = []
-    for title in ("Lunch?", "Tabs or spaces?"):
-        answer = http.post(
-            f"{base}/topics", headers=ADMIN,
-            json={"title": title, "choices": [{"description": "Yes"}, {"description": "No"}]},
-        )  # fmt: skip
-        topics.append(answer.json())
-    vote_ids = [
-        http.post(
-            f"{base}/votes", json={"topic_id": t["id"], "choice_id": t["choices"][i]["id"]}
-        ).json()["id"]
-        for t, i in [(topics[0], 0), (topics[0], 1), (topics[0], 0), (topics[1], 1)]
-    ]
-    wait_until(lambda: all(http.get(f"{base}/votes/{v}").status_code == 200 for v in vote_ids))
-    closed = {**topics[1], "is_active": False}
-    assert http.put(f"{base}/topics/{topics[1]['id']}", json=closed, headers=ADMIN).ok
-    before = api_answers(http, base, [t["id"] for t in topics])
+    _, vote_ids = populate(http, base)
+    before = api_answers(http, base)
 
     backup = tmp_path / "backup"
     flask_cli(app, "export", "--format", "jsonl", "--output", str(backup))
@@ -260,24 +201,23 @@ def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
     for line in (backup / "votes.jsonl").read_text().splitlines():
         assert set(json.loads(line)) == {"Item"}
 
-    fresh = make_env(moto_endpoint)
-    provision(fresh)
+    fresh = new_stack(moto_endpoint)
     imported = flask_cli(app_for(fresh), "import", str(backup))
     assert f"{fresh['TABLE_PREFIX']}votes: {len(vote_ids)} items written" in imported.stdout
     restored = procs.web(TABLE_PREFIX=fresh["TABLE_PREFIX"])
-    assert api_answers(http, restored, [t["id"] for t in topics]) == before
+    assert api_answers(http, restored) == before
 
     again = flask_cli(app_for(fresh), "import", str(backup), check=False)
     assert again.exit_code == 1
     assert "already hold items" in again.stderr and "--merge" in again.stderr
     flask_cli(app_for(fresh), "import", "--merge", str(backup))
-    assert api_answers(http, restored, [t["id"] for t in topics]) == before
+    assert api_answers(http, restored) == before
 
 
 def test_topic_jsonl_export_holds_only_that_topic(client, voting, tmp_path):
     keep, other = make_topic(client, "Keep"), make_topic(client, "Other")
-    vote(client, keep, 0)
-    vote(client, other, 1)
+    api_vote(client, keep, 0)
+    api_vote(client, other, 1)
     record_queued(voting)
     manifest = export.write_export(voting.backend, tmp_path / "one", keep["id"])
     for base in TABLES:
@@ -295,8 +235,8 @@ def test_import_refuses_a_damaged_export_and_writes_nothing(
     client, voting, tmp_path, moto_endpoint, damage
 ):
     topic = make_topic(client)
-    vote(client, topic, 0)
-    vote(client, topic, 1)
+    api_vote(client, topic, 0)
+    api_vote(client, topic, 1)
     record_queued(voting)
     backup = tmp_path / "backup"
     export.write_export(voting.backend, backup)
@@ -311,8 +251,7 @@ def test_import_refuses_a_damaged_export_and_writes_nothing(
     else:
         votes_file.write_text("".join(lines) + '{"Item": {"topic_id": {"S": "x"}}}\n')
 
-    fresh = make_env(moto_endpoint)
-    provision(fresh)
+    fresh = new_stack(moto_endpoint)
     answer = flask_cli(app_for(fresh), "import", str(backup), check=False)
     assert answer.exit_code == 1
     assert str(backup) in answer.stderr

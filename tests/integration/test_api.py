@@ -6,20 +6,19 @@ import json
 
 import pytest
 
-from tests.conftest import ADMIN_KEY
+from tests.helpers import ADMIN_KEY, api_vote, make_topic, record_queued, vote_counts
+
+WORKED_EXAMPLE = "I want to quit working computers and become a ..."
+CAREERS = ("Woodworker", "Baker", "Farmer", "Potter", "Smith")
 
 
-def create(client, admin, title="I want to quit working computers and become a ...", n=3, **extra):
-    names = ["Woodworker", "Baker", "Farmer", "Potter", "Smith"][:n]
-    body = {"is_active": True, "title": title, "choices": [{"description": d} for d in names]}
-    body.update(extra)
-    answer = client.post("/topics", json=body, headers=admin)
-    assert answer.status_code == 201, answer.json
-    return answer.json
+def create(client, n=3):
+    """The original README's worked example: a topic of `n` careers."""
+    return make_topic(client, WORKED_EXAMPLE, CAREERS[:n])
 
 
 def test_create_topic_shape(client, admin):
-    topic = create(client, admin)
+    topic = create(client)
     original = {"id", "created", "last_upd", "is_active", "title", "choices"}
     # The original's fields, plus the integrity settings with their defaults.
     assert set(topic) == original | {"vote_limit", "closes_at", "results_visibility"}
@@ -37,7 +36,7 @@ def test_create_topic_shape(client, admin):
 
 
 def test_worked_example_update_keeps_ids(client, admin):
-    topic = create(client, admin)
+    topic = create(client)
     ids = [c["id"] for c in topic["choices"]]
     body = {
         "is_active": False,
@@ -61,7 +60,7 @@ def test_worked_example_update_keeps_ids(client, admin):
 
 
 def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
-    topic = create(client, admin)
+    topic = create(client)
     body = {
         "title": "t",
         "choices": [{"id": "not-a-choice", "description": "x"}, {"description": "y"}],
@@ -75,7 +74,7 @@ def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
 
 
 def test_list_with_and_without_votes(client, admin, voting):
-    topic = create(client, admin)
+    topic = create(client)
     plain = client.get("/topics").json
     assert [t["id"] for t in plain] == [topic["id"]]
     assert all(c["votes"] is None and "vote_count" not in c for c in plain[0]["choices"])
@@ -88,19 +87,19 @@ def test_list_with_and_without_votes(client, admin, voting):
 
 @pytest.mark.parametrize("spelling", ["true", "True", "1", "yes", "on", "t", "Y"])
 def test_include_votes_truthy(client, admin, spelling):
-    topic = create(client, admin)
+    topic = create(client)
     assert client.get(f"/topics/{topic['id']}?include_votes={spelling}").json["total_votes"] == 0
 
 
 @pytest.mark.parametrize("spelling", ["false", "0", "no", "off", "F"])
 def test_include_votes_falsy(client, admin, spelling):
-    topic = create(client, admin)
+    topic = create(client)
     assert "total_votes" not in client.get(f"/topics/{topic['id']}?include_votes={spelling}").json
 
 
 @pytest.mark.parametrize("spelling", ["maybe", "2", "", "truee"])
 def test_include_votes_nonsense_is_422(client, admin, spelling):
-    topic = create(client, admin)
+    topic = create(client)
     answer = client.get(f"/topics/{topic['id']}?include_votes={spelling}")
     assert answer.status_code == 422 and "detail" in answer.json
 
@@ -112,7 +111,7 @@ def test_get_unknown_topic_404_json(client):
 
 
 def test_vote_is_queued_with_original_shape(client, admin, voting):
-    topic = create(client, admin)
+    topic = create(client)
     choice = topic["choices"][0]["id"]
     answer = client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})
     assert answer.status_code == 202
@@ -126,7 +125,7 @@ def test_vote_is_queued_with_original_shape(client, admin, voting):
 
 
 def test_vote_refusals_queue_nothing(client, admin, voting):
-    topic = create(client, admin)
+    topic = create(client)
     choice = topic["choices"][0]["id"]
     unknown = client.post(
         "/votes", json={"topic_id": "00000000-0000-4000-8000-000000000000", "choice_id": choice}
@@ -257,18 +256,9 @@ def test_admin_writes_503_without_configured_key(aws_env, monkeypatch):
 
 
 def test_list_votes_paginates_newest_first(client, admin, voting):
-    from core.worker import VoteWorker
-
-    topic = create(client, admin)
-    ids = []
-    for i in range(5):
-        choice = topic["choices"][i % 3]["id"]
-        ids.append(
-            client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"]
-        )
-    worker = VoteWorker.over(voting.backend, voting.settings)
-    while len(ids) > sum(1 for i in ids if voting.store.get_vote(i)):
-        worker.process(voting.queue.receive(wait_seconds=1))
+    topic = create(client)
+    ids = [api_vote(client, topic, i % 3) for i in range(5)]
+    record_queued(voting)
     seen, cursor = [], None
     while True:
         params = {"topic_id": topic["id"], "limit": 2, **({"next": cursor} if cursor else {})}
@@ -292,36 +282,22 @@ def test_list_votes_paginates_newest_first(client, admin, voting):
 
 
 def test_delete_vote_takes_it_off_the_tally(client, admin, voting):
-    from core.worker import VoteWorker
-
-    topic = create(client, admin)
-    choice = topic["choices"][1]["id"]
-    vote_ids = [
-        client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice}).json["id"]
-        for _ in range(2)
-    ]
-    worker = VoteWorker.over(voting.backend, voting.settings)
-    while not all(voting.store.get_vote(v) for v in vote_ids):
-        worker.process(voting.queue.receive(wait_seconds=1))
+    topic = create(client)
+    vote_ids = [api_vote(client, topic, 1) for _ in range(2)]
+    record_queued(voting)
     assert client.delete(f"/votes/{vote_ids[0]}").status_code == 401
     deleted = client.delete(f"/votes/{vote_ids[0]}", headers=admin)
     assert deleted.status_code == 200 and deleted.json["id"] == vote_ids[0]
     assert client.get(f"/votes/{vote_ids[0]}").status_code == 404
     assert client.delete(f"/votes/{vote_ids[0]}", headers=admin).status_code == 404
-    result = client.get(f"/topics/{topic['id']}?include_votes=1").json
-    assert [c["vote_count"] for c in result["choices"]] == [0, 1, 0]
+    assert vote_counts(client, topic["id"]) == [0, 1, 0]
 
 
 def test_percentages_like_the_original(client, admin, voting):
-    from core.worker import VoteWorker
-
-    topic = create(client, admin, n=2)
-    a, b = (c["id"] for c in topic["choices"])
-    for choice in (a, b, b):
-        client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})
-    worker = VoteWorker.over(voting.backend, voting.settings)
-    while sum(voting.store.get_counts(topic["id"]).values()) < 3:
-        worker.process(voting.queue.receive(wait_seconds=1))
+    topic = create(client, n=2)
+    for index in (0, 1, 1):
+        api_vote(client, topic, index)
+    record_queued(voting)
     result = client.get(f"/topics/{topic['id']}?include_votes=true").json
     assert [c["votes"] for c in result["choices"]] == [33, 67]
     assert [c["vote_count"] for c in result["choices"]] == [1, 2]
@@ -329,7 +305,7 @@ def test_percentages_like_the_original(client, admin, voting):
 
 
 def test_queue_down_is_503_never_202(client, admin, voting, monkeypatch):
-    topic = create(client, admin)
+    topic = create(client)
     from core.aws.errors import QueueUnavailable
 
     def refuse(body):

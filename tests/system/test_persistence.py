@@ -23,9 +23,18 @@ from core.aws.tables import TABLES, Tables
 from core.export import item_line
 from local import launcher as embedded
 from local import snapshot
-from tests.conftest import ADMIN_KEY, make_env, provision, wait_until
+from tests.helpers import (
+    ADMIN_KEY,
+    api_answers,
+    api_vote,
+    make_topic,
+    new_stack,
+    populate,
+    recorded,
+    vote_counts,
+    wait_until,
+)
 
-ADMIN = {"X-API-Key": ADMIN_KEY}
 # The variables that would point embedded.py at an outside endpoint (the
 # test session's moto) instead of starting its own.
 OUTSIDE = ("DYNAMODB_ENDPOINT_URL", "AWS_SQS_ENDPOINT_URL", "TABLE_PREFIX")
@@ -106,39 +115,6 @@ def start(tmp_path):
         run.stop()
 
 
-def answers(http, base) -> dict:
-    """Every read answer of the API, for all topics and their votes."""
-    topics = http.get(f"{base}/topics", params={"include_votes": "true"}).json()
-    result = {"list": topics, "plain": http.get(f"{base}/topics").json()}
-    for topic in topics:
-        result[topic["id"]] = http.get(f"{base}/topics/{topic['id']}").json()
-        page = http.get(f"{base}/votes", params={"topic_id": topic["id"], "limit": 100}).json()
-        result[f"votes {topic['id']}"] = page
-        for record in page["items"]:
-            result[record["id"]] = http.get(f"{base}/votes/{record['id']}").json()
-    return result
-
-
-def create_topic(http, base, title) -> dict:
-    answer = http.post(
-        f"{base}/topics", headers=ADMIN,
-        json={"title": title, "choices": [{"description": "Yes"}, {"description": "No"}]},
-    )  # fmt: skip
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def cast(http, base, topic, index) -> str:
-    body = {"topic_id": topic["id"], "choice_id": topic["choices"][index]["id"]}
-    answer = http.post(f"{base}/votes", json=body)
-    assert answer.status_code == 202, answer.text
-    return answer.json()["id"]
-
-
-def counted(http, base, vote_ids) -> bool:
-    return all(http.get(f"{base}/votes/{v}").status_code == 200 for v in vote_ids)
-
-
 def saved_topic_ids(path: Path, scratch: Path) -> set[str]:
     """Topic ids in the snapshot; read from a copy, as the watcher may replace it meanwhile."""
     copy = scratch / "snapshot-copy.jsonl"
@@ -153,13 +129,8 @@ def saved_topic_ids(path: Path, scratch: Path) -> set[str]:
 def test_clean_stop_and_start_give_the_same_answers(start, tmp_path, http):
     data = tmp_path / "data"
     first = start(data).ready()
-    lunch, tabs = create_topic(http, first.base, "Lunch?"), create_topic(http, first.base, "Tabs?")
-    picks = [(lunch, 0), (lunch, 1), (lunch, 0), (tabs, 1)]
-    votes = [cast(http, first.base, topic, index) for topic, index in picks]
-    wait_until(lambda: counted(http, first.base, votes))
-    closed = {**tabs, "is_active": False}
-    assert http.put(f"{first.base}/topics/{tabs['id']}", json=closed, headers=ADMIN).ok
-    before = answers(http, first.base)
+    (lunch, _), _ = populate(http, first.base)
+    before = api_answers(http, first.base)
 
     # A second run on the same data directory would overwrite this one's saves.
     second = start(data)
@@ -169,22 +140,21 @@ def test_clean_stop_and_start_give_the_same_answers(start, tmp_path, http):
     assert first.ctrl_c() == 0, first.output()
     assert "saving data to" in first.output()
     again = start(data).ready()
-    assert answers(http, again.base) == before
+    assert api_answers(http, again.base) == before
     # And it goes on working: a new vote is counted on top of the restored ones.
-    late = cast(http, again.base, lunch, 1)
-    wait_until(lambda: counted(http, again.base, [late]))
-    result = http.get(f"{again.base}/topics/{lunch['id']}", params={"include_votes": "1"}).json()
-    assert [c["vote_count"] for c in result["choices"]] == [2, 2]
+    late = api_vote(http, lunch, 1, base=again.base)
+    wait_until(lambda: recorded(http, again.base, [late]))
+    assert vote_counts(http, lunch["id"], base=again.base) == [2, 2]
     assert again.ctrl_c() == 0
 
 
 def test_kill_9_comes_back_with_the_last_periodic_save(start, tmp_path, http):
     data = tmp_path / "data"
     first = start(data, SNAPSHOT_SECONDS="1").ready()
-    kept = create_topic(http, first.base, "Saved before the crash")
+    kept = make_topic(http, "Saved before the crash", base=first.base)
     path = data / embedded.SNAPSHOT_FILE
     wait_until(lambda: path.exists() and kept["id"] in saved_topic_ids(path, tmp_path))
-    create_topic(http, first.base, "Maybe saved, maybe lost")
+    make_topic(http, "Maybe saved, maybe lost", base=first.base)
     first.power_cut()
 
     expected = saved_topic_ids(path, tmp_path)  # whatever the last completed save holds
@@ -192,8 +162,8 @@ def test_kill_9_comes_back_with_the_last_periodic_save(start, tmp_path, http):
     topics = http.get(f"{again.base}/topics").json()
     assert {t["id"] for t in topics} == expected
     assert kept["id"] in expected
-    vote = cast(http, again.base, kept, 0)
-    wait_until(lambda: counted(http, again.base, [vote]))
+    vote = api_vote(http, kept, 0, base=again.base)
+    wait_until(lambda: recorded(http, again.base, [vote]))
     assert again.ctrl_c() == 0
 
 
@@ -241,12 +211,6 @@ def _fingerprint(path: Path):
 # -- the snapshot module on the moto server ---------------------------------------------
 
 
-def stack(moto_endpoint):
-    env = make_env(moto_endpoint)
-    provision(env)
-    return env
-
-
 def connect(env, client_of) -> tuple[Tables, dict[str, VoteQueue]]:
     store = Tables(client_of.store.client, env["TABLE_PREFIX"])
     sqs = client_of.queue.client
@@ -272,13 +236,9 @@ def drain(queue) -> list[str]:
 def test_save_and_restore_carry_tables_and_waiting_messages(
     client, voting, aws_env, moto_endpoint, tmp_path
 ):
-    topic = client.post(
-        "/topics", headers=ADMIN,
-        json={"title": "Q", "choices": [{"description": "A"}, {"description": "B"}]},
-    ).get_json()  # fmt: skip
+    topic = make_topic(client, "Q", "AB")
     for index in (0, 1):  # queued; nothing consumes them: they wait in the queue
-        choice_id = topic["choices"][index]["id"]
-        client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice_id})
+        api_vote(client, topic, index)
     store, queues = connect(aws_env, voting)
     queues["dlq"].send_raw("not json: a poison message kept for inspection")
     before = table_lines(store)
@@ -288,7 +248,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
     assert saved.items["topics"] == 1
     assert saved.messages == {"main": 2, "dlq": 1}
 
-    fresh = stack(moto_endpoint)
+    fresh = new_stack(moto_endpoint)
     new_store, new_queues = connect(fresh, voting)
     counts = snapshot.restore(new_store, new_queues, path)
     assert counts["table:topics"] == 1 and counts["queue:main"] == 2

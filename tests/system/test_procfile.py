@@ -15,8 +15,7 @@ from pathlib import Path
 import requests
 
 from local import launcher as embedded
-from tests.conftest import make_env
-from tests.opsutil import SAMPLE_TOPIC, scrape, value, wait_for
+from tests.helpers import SAMPLE_TOPIC, make_env, scrape, value, wait_for
 
 HONCHO = [sys.executable, "-m", "honcho"]
 

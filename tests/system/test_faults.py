@@ -16,13 +16,16 @@ from collections import Counter
 import pytest
 import requests
 
-from core.schemas import TopicIn
-from tests.conftest import ADMIN_KEY, queue_drained, queued_vote, tallies_of, wait_until
-
-
-@pytest.fixture
-def topic(voting):
-    return voting.create_topic(TopicIn(title="Faults", choices=[{"description": d} for d in "xyz"]))
+from tests.helpers import (
+    ADMIN_KEY,
+    make_topic,
+    queue_drained,
+    queue_votes,
+    queued_vote,
+    sign_in,
+    tallies_of,
+    wait_until,
+)
 
 
 def fired(procs, fault: str) -> int:
@@ -41,9 +44,7 @@ def test_1_one_message_delivered_five_times_counts_once(procs, voting, topic):
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_2_lost_delete_is_redelivered_and_counted_once(procs, voting, topic):
-    bodies = [queued_vote(topic, i % 3) for i in range(3)]
-    for body in bodies:
-        voting.queue.send(body)
+    queue_votes(voting, topic, [0, 1, 2])
     procs.faulty_worker("fail_delete:1")
     wait_until(lambda: fired(procs, "fail_delete") == 1)
     wait_until(
@@ -54,9 +55,7 @@ def test_2_lost_delete_is_redelivered_and_counted_once(procs, voting, topic):
 
 
 def test_3_transaction_response_lost_after_commit_counts_once(procs, voting, topic):
-    bodies = [queued_vote(topic, 2) for _ in range(4)]
-    for body in bodies:
-        voting.queue.send(body)
+    bodies = queue_votes(voting, topic, [2, 2, 2, 2])
     procs.faulty_worker("lose_tx_response:1")
     wait_until(lambda: queue_drained(voting))
     assert fired(procs, "lose_tx_response") == 1
@@ -66,9 +65,7 @@ def test_3_transaction_response_lost_after_commit_counts_once(procs, voting, top
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_4_worker_sigkilled_mid_batch_then_restarted(procs, voting, topic):
-    bodies = [queued_vote(topic, i % 2) for i in range(6)]
-    for body in bodies:
-        voting.queue.send(body)
+    queue_votes(voting, topic, [i % 2 for i in range(6)])
     slow = procs.faulty_worker("slow_tx:30")
     wait_until(lambda: fired(procs, "slow_tx"))
     slow.send_signal(signal.SIGKILL)  # inside the batch, before its transaction is sent
@@ -81,13 +78,11 @@ def test_4_worker_sigkilled_mid_batch_then_restarted(procs, voting, topic):
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
 def test_5_poison_messages_go_to_the_dlq_and_the_rest_counts(procs, voting, topic):
-    good = [queued_vote(topic, 0) for _ in range(3)]
     unknown_topic = {**queued_vote(topic, 0), "topic_id": "00000000-0000-4000-8000-00000000dead"}
     poison = ["not json at all", json.dumps({"id": "half a vote"}), json.dumps(unknown_topic)]
     for body in poison:
         voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody=body)
-    for body in good:
-        voting.queue.send(body)
+    queue_votes(voting, topic, [0, 0, 0])
     procs.worker()
     wait_until(lambda: voting.queue.message_counts(dead_letters=True)["waiting"] == 3, timeout=40)
     wait_until(lambda: queue_drained(voting))
@@ -109,9 +104,7 @@ def test_5_poison_messages_go_to_the_dlq_and_the_rest_counts(procs, voting, topi
     ],
 )
 def test_6_throttling_and_conflicts_are_retried(procs, voting, topic, fault):
-    bodies = [queued_vote(topic, 1) for _ in range(3)]
-    for body in bodies:
-        voting.queue.send(body)
+    queue_votes(voting, topic, [1, 1, 1])
     procs.faulty_worker(fault)
     wait_until(lambda: queue_drained(voting) and sum(tallies_of(voting, topic)) == 3)
     name, code, times = fault.split(":")
@@ -122,9 +115,7 @@ def test_6_throttling_and_conflicts_are_retried(procs, voting, topic, fault):
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="3")
 def test_6_when_retries_run_out_nothing_is_half_written(procs, voting, topic):
-    bodies = [queued_vote(topic, 2) for _ in range(3)]
-    for body in bodies:
-        voting.queue.send(body)
+    bodies = queue_votes(voting, topic, [2, 2, 2])
     procs.faulty_worker("error_tx:ProvisionedThroughputExceededException:6")
     wait_until(lambda: "gave up after 6 attempts" in procs.logs(), timeout=40)
     # The batch was abandoned whole: no record, no tally, messages still queued.
@@ -175,11 +166,7 @@ def test_10_load_three_workers_gunicorn_duplicates_no_drift(procs, voting, http,
     base = procs.web(workers=3, threads=8)
     for _ in range(3):
         procs.worker()
-    created = http.post(
-        f"{base}/topics",
-        json={"title": "Load", "choices": [{"description": d} for d in "abcd"]},
-        headers=admin,
-    ).json()
+    created = make_topic(http, "Load", "abcd", base=base)
     total, threads = 5000, 10
     statuses: Counter = Counter()
     accepted: list[dict] = []
@@ -246,7 +233,7 @@ def test_11_admin_auth_bypass_attempts_change_nothing(procs, http, topic):
     assert (
         http.put(f"{base}/topics/{topic['id']}", json={**change, "api_key": ""}).status_code == 401
     )
-    assert http.get(f"{base}/topics/{topic['id']}").json()["title"] == "Faults"
+    assert http.get(f"{base}/topics/{topic['id']}").json()["title"] == topic["title"]
     assert len(http.get(f"{base}/topics").json()) == 1
 
 
@@ -274,12 +261,7 @@ def test_11_ten_megabyte_body_is_413(client):
 
 
 def test_11_admin_form_without_csrf_token_is_refused(client, voting, topic):
-    from tests.test_pages import token_from
-
-    page = client.get("/admin/login")
-    signed = client.post(
-        "/admin/login", data={"csrf_token": token_from(page.text), "password": ADMIN_KEY}
-    )
+    signed = sign_in(client)
     assert signed.status_code in (302, 303)
     refused = client.post(f"/admin/topics/{topic['id']}/active", data={"active": "0"})
     assert refused.status_code == 400

@@ -24,41 +24,33 @@ import sys
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
-from cfnlint.decode import decode_str
 
 from core.settings import Settings
 from local import launcher as embedded
-from tests.conftest import ADMIN_KEY, Processes, make_env
-from tests.opsutil import SAMPLE_TOPIC, wait_for
-from tests.test_pages import token_from
+from tests.helpers import (
+    ADMIN,
+    SAMPLE_TOPIC,
+    Processes,
+    aws_client,
+    granted,
+    make_env,
+    policy_statements,
+    sign_in,
+    stack_template,
+    wait_for,
+)
 
 ROOT = embedded.ROOT
 STACK = ROOT / "ddl" / "stack.yaml"
 TABLE_SPECS = {p.stem: json.loads(p.read_text()) for p in sorted((ROOT / "ddl").glob("*.json"))}
-
-
-def load_template() -> dict:
-    template, matches = decode_str(STACK.read_text())
-    assert not matches, matches
-    return template
-
-
-TEMPLATE = load_template()
+TEMPLATE = stack_template()
 RESOURCES = TEMPLATE["Resources"]
 
 
 def _of_type(kind: str) -> dict[str, dict]:
     return {name: r for name, r in RESOURCES.items() if r["Type"] == kind}
-
-
-def _client(service: str, endpoint: str):
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-    )  # fmt: skip
 
 
 # -- the template itself ---------------------------------------------------------------
@@ -106,7 +98,7 @@ def test_template_has_no_table_that_ddl_lacks():
 def test_queues_match_what_init_aws_creates(aws_env):
     """aws_env made its queue and DLQ with core/aws/queue.py: compare attribute by attribute."""
     settings = Settings.from_env()
-    sqs = _client("sqs", aws_env["AWS_SQS_ENDPOINT_URL"])
+    sqs = aws_client("sqs", aws_env["AWS_SQS_ENDPOINT_URL"])
 
     def attributes(name):
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
@@ -143,7 +135,7 @@ def test_policies_name_only_this_stacks_resources():
             assert refs <= (tables if service == {"dynamodb"} else queues)
             if service == {"dynamodb"}:
                 assert refs == tables, f"{name}: every table, or the app breaks on the missing one"
-    for statement in _statements("AppPolicy"):  # the app only reads the DLQ's counts
+    for statement in policy_statements("AppPolicy"):  # the app only reads the DLQ's counts
         if "VotesDeadLetterQueue" in {_resource_ref(r) for r in statement["Resource"]}:
             assert set(statement["Action"]) <= {"sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 
@@ -154,14 +146,6 @@ def _resource_ref(resource) -> str | None:
         return resource["Fn::GetAtt"][0]
     match = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/\*", resource.get("Fn::Sub", ""))
     return match[1] if match else None
-
-
-def _statements(policy: str) -> list[dict]:
-    return RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
-
-
-def _granted(policy: str) -> set[str]:
-    return {action for s in _statements(policy) for action in s["Action"]}
 
 
 # -- what the code calls -----------------------------------------------------------------
@@ -205,17 +189,17 @@ def calls_in_code() -> set[str]:
 
 def test_both_policies_grant_every_call_in_the_code_and_nothing_else():
     called = calls_in_code()
-    granted = _granted("AppPolicy") | _granted("OperatorPolicy")
-    assert sorted(called - granted) == [], "calls no policy allows"
-    assert sorted(granted - called) == [], "grants no code needs"
-    assert _granted("AppPolicy") <= _granted("OperatorPolicy")
+    allowed = granted("AppPolicy") | granted("OperatorPolicy")
+    assert sorted(called - allowed) == [], "calls no policy allows"
+    assert sorted(allowed - called) == [], "grants no code needs"
+    assert granted("AppPolicy") <= granted("OperatorPolicy")
 
 
 # -- deployed: on moto's CloudFormation ---------------------------------------------------
 
 
 def _deploy(endpoint: str, prefix: str, **params) -> None:
-    cfn = _client("cloudformation", endpoint)
+    cfn = aws_client("cloudformation", endpoint)
     parameters = [{"ParameterKey": "TablePrefix", "ParameterValue": prefix}] + [
         {"ParameterKey": k, "ParameterValue": str(v)} for k, v in params.items()
     ]
@@ -268,14 +252,14 @@ def _granted_calls(policy: str, table_prefix: str, queue_name: str) -> set[tuple
     names = {logical: f"table:{table_prefix}{base}" for base, (logical, _) in tables}
     queue = f"{table_prefix}{queue_name}"
     names |= {"VotesQueue": f"queue:{queue}", "VotesDeadLetterQueue": f"queue:{queue}-dlq"}
-    granted = set()
-    for statement in _statements(policy):
+    pairs = set()
+    for statement in policy_statements(policy):
         for resource in statement["Resource"]:
             name = names[_resource_ref(resource)]
             if "Fn::Sub" in resource:  # an index of that table
                 name = name.replace("table:", "index:", 1)
-            granted |= {(action, name) for action in statement["Action"]}
-    return granted
+            pairs |= {(action, name) for action in statement["Action"]}
+    return pairs
 
 
 def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path):
@@ -308,15 +292,15 @@ def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path)
         procs.stop_all()
         embedded.stop([moto])
     used = _recorded_calls(recording)
-    granted = _granted_calls("AppPolicy", env["TABLE_PREFIX"], Settings.queue_name)
-    assert sorted(used - granted) == [], "web/worker call what AppPolicy denies"
+    allowed = _granted_calls("AppPolicy", env["TABLE_PREFIX"], Settings.queue_name)
+    assert sorted(used - allowed) == [], "web/worker call what AppPolicy denies"
     actions = {action for action, _ in used}
-    assert sorted(_granted("AppPolicy") - actions) == [], "AppPolicy grants what they never call"
+    assert sorted(granted("AppPolicy") - actions) == [], "AppPolicy grants what they never call"
 
 
 def _exercise(base: str) -> None:
     """Every kind of request web and worker serve: intake, results, pages, admin."""
-    admin = {"X-API-Key": ADMIN_KEY}
+    admin = ADMIN
     http = requests.Session()
     assert http.get(f"{base}/readyz").status_code == 200
     plain = http.post(f"{base}/topics", json=SAMPLE_TOPIC, headers=admin).json()
@@ -340,8 +324,6 @@ def _exercise(base: str) -> None:
     assert http.delete(f"{base}/votes/{votes[0]['id']}", headers=admin).ok
     for page in ("/", f"/t/{plain['id']}", f"/t/{plain['id']}/results"):
         assert http.get(f"{base}{page}").status_code == 200, page
-    token = token_from(http.get(f"{base}/admin/login").text)
-    signed_in = http.post(f"{base}/admin/login", data={"csrf_token": token, "password": ADMIN_KEY})
-    assert signed_in.ok
+    assert sign_in(http, base=base).ok
     admin_page = http.get(f"{base}/admin")
     assert admin_page.status_code == 200 and "Tabs, or spaces?" in admin_page.text

@@ -10,35 +10,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from core.clock import iso, new_id
-from core.votes import VoteMessage
-from tests.conftest import wait_until
+from core.clock import iso
+from core.schemas import TopicIn
+from tests.helpers import make_topic, queue_drained, queued_vote, vote_counts, wait_until
 
-
-def make_topic(http, base, admin, **settings):
-    body = {"title": "Which talk next?", "choices": [{"description": d} for d in ("A", "B", "C")]}
-    answer = http.post(f"{base}/topics", json={**body, **settings}, headers=admin)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+TALK = ("Which talk next?", "ABC")
 
 
 def tallies(http, base, topic, admin):
-    result = http.get(
-        f"{base}/topics/{topic['id']}", params={"include_votes": 1}, headers=admin
-    ).json()
-    return [c["vote_count"] for c in result["choices"]]
-
-
-def queue_empty(voting):
-    counts = voting.queue.message_counts()
-    return counts["waiting"] == 0 and counts["in_flight"] == 0
+    return vote_counts(http, topic["id"], base=base, headers=admin)
 
 
 def test_one_per_voter_twenty_concurrent_votes_count_once(procs, http, admin, voting):
     base = procs.web(workers=2, threads=8)
     procs.worker()
     procs.worker()
-    topic = make_topic(http, base, admin, vote_limit="one_per_voter")
+    topic = make_topic(http, *TALK, base=base, vote_limit="one_per_voter")
     statuses: Counter = Counter()
     accepted: list[str] = []
     lock = threading.Lock()
@@ -90,12 +77,7 @@ def test_one_per_voter_twenty_concurrent_votes_count_once(procs, http, admin, vo
 
 
 def test_limited_topic_needs_a_voter_id(client, admin):
-    body = {
-        "title": "t",
-        "choices": [{"description": "a"}, {"description": "b"}],
-        "vote_limit": "one_per_voter",
-    }
-    topic = client.post("/topics", json=body, headers=admin).json
+    topic = make_topic(client, "t", "ab", vote_limit="one_per_voter")
     answer = client.post(
         "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
     )
@@ -104,23 +86,15 @@ def test_limited_topic_needs_a_voter_id(client, admin):
 
 @pytest.mark.parametrize("batching", ["one_batch", "separate_batches"])
 def test_changeable_last_queued_wins_in_any_delivery_order(procs, voting, batching):
-    from core.schemas import TopicIn
-
     topic = voting.create_topic(
         TopicIn(title="Pick", choices=[{"description": d} for d in "ABCD"], vote_limit="changeable")
     )
     start = datetime.now(UTC)
     votes = [
-        VoteMessage(
-            id=new_id(),
-            topic_id=topic["id"],
-            choice_id=topic["choices"][i % 4]["id"],
-            queued_at=iso(start + timedelta(milliseconds=i)),
-            voter_id="carol",
-            vote_limit="changeable",
-        ).model_dump()
+        queued_vote(topic, i % 4, queued_at=iso(start + timedelta(milliseconds=i)),
+                    voter_id="carol", vote_limit="changeable")
         for i in range(6)
-    ]
+    ]  # fmt: skip
     shuffled = votes[:]
     random.Random(7).shuffle(shuffled)
     if shuffled[-1] is votes[-1]:
@@ -131,7 +105,7 @@ def test_changeable_last_queued_wins_in_any_delivery_order(procs, voting, batchi
         if batching == "separate_batches":
             wait_until(lambda body=body: voting.store.get_vote(body["id"]), timeout=30)
     wait_until(
-        lambda: all(voting.store.get_vote(v["id"]) for v in votes) and queue_empty(voting),
+        lambda: all(voting.store.get_vote(v["id"]) for v in votes) and queue_drained(voting),
         timeout=60,
     )
     counts = voting.store.get_counts(topic["id"])
@@ -145,7 +119,7 @@ def test_changeable_last_queued_wins_in_any_delivery_order(procs, voting, batchi
 def test_changeable_vote_moves_one_count_through_the_api(procs, http, admin, voting):
     base = procs.web()
     procs.worker()
-    topic = make_topic(http, base, admin, vote_limit="changeable")
+    topic = make_topic(http, *TALK, base=base, vote_limit="changeable")
     first = http.post(
         f"{base}/votes",
         json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "dan"},
@@ -164,7 +138,7 @@ def test_changeable_vote_moves_one_count_through_the_api(procs, http, admin, vot
 def test_vote_accepted_before_close_counts_after_it(procs, http, admin, voting):
     base = procs.web()
     closes = datetime.now(UTC) + timedelta(seconds=3)
-    topic = make_topic(http, base, admin, closes_at=closes.isoformat())
+    topic = make_topic(http, *TALK, base=base, closes_at=closes.isoformat())
     assert topic["closes_at"] == iso(closes)
     early = http.post(
         f"{base}/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][1]["id"]}
@@ -176,12 +150,7 @@ def test_vote_accepted_before_close_counts_after_it(procs, http, admin, voting):
     )
     assert late.status_code == 409
     # A message queued after the deadline (e.g. a slow client replaying) is rejected by the worker.
-    forged = VoteMessage(
-        id=new_id(),
-        topic_id=topic["id"],
-        choice_id=topic["choices"][0]["id"],
-        queued_at=iso(datetime.now(UTC)),
-    ).model_dump()
+    forged = queued_vote(topic, 0)
     voting.queue.send(forged)
     # The worker starts only now, after the close: the early vote still counts.
     procs.worker()
@@ -194,30 +163,20 @@ def test_vote_accepted_before_close_counts_after_it(procs, http, admin, voting):
 
 
 def test_results_visibility_after_close(client, admin):
-    body = {
-        "title": "t",
-        "choices": [{"description": "a"}, {"description": "b"}],
-        "results_visibility": "after_close",
-    }
-    topic = client.post("/topics", json=body, headers=admin).json
+    topic = make_topic(client, "t", "ab", results_visibility="after_close")
     public = client.get(f"/topics/{topic['id']}?include_votes=1").json
     assert public["results_hidden"] is True and "total_votes" not in public
     assert all(c["votes"] is None for c in public["choices"])
     assert (
         client.get(f"/topics/{topic['id']}?include_votes=1", headers=admin).json["total_votes"] == 0
     )
-    closed = {**body, "is_active": False}
+    closed = {**topic, "is_active": False}
     assert client.put(f"/topics/{topic['id']}", json=closed, headers=admin).status_code == 200
     assert client.get(f"/topics/{topic['id']}?include_votes=1").json["total_votes"] == 0
 
 
 def test_results_visibility_after_vote(procs, voting, client, admin):
-    body = {
-        "title": "t",
-        "choices": [{"description": "a"}, {"description": "b"}],
-        "results_visibility": "after_vote",
-    }
-    topic = client.post("/topics", json=body, headers=admin).json
+    topic = make_topic(client, "t", "ab", results_visibility="after_vote")
     url = f"/topics/{topic['id']}?include_votes=1"
     assert client.get(url + "&voter_id=erin").json["results_hidden"] is True
     vote = client.post(
@@ -257,12 +216,7 @@ def test_put_without_new_fields_keeps_them(client, admin):
 
 
 def test_delete_frees_a_one_per_voter_ballot(procs, voting, client, admin):
-    body = {
-        "title": "t",
-        "choices": [{"description": "a"}, {"description": "b"}],
-        "vote_limit": "one_per_voter",
-    }
-    topic = client.post("/topics", json=body, headers=admin).json
+    topic = make_topic(client, "t", "ab", vote_limit="one_per_voter")
     vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "gus"}
     first = client.post("/votes", json=vote).json["id"]
     procs.worker()

@@ -9,9 +9,7 @@ IAM enforcement switched on (moto's /moto-api/reset-auth).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import boto3
 import click
@@ -19,7 +17,7 @@ import pytest
 import requests
 
 from local import launcher as embedded
-from tests.conftest import make_env
+from tests.helpers import granted, make_env, run_flask
 from webapp import create_app
 
 APP_COMMANDS = create_app({"TESTING": True}).cli
@@ -39,14 +37,6 @@ def _all_commands(group: click.Group, prefix=()) -> list[tuple[str, ...]]:
 COMMANDS = _all_commands(APP_COMMANDS)
 
 
-def flask(args, env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "webapp", *args],
-        env={**os.environ, **env}, cwd=embedded.ROOT, capture_output=True, text=True,
-        timeout=timeout,
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_every_command_explains_itself(command):
     result = create_app({"TESTING": True}).test_cli_runner().invoke(args=[*command, "--help"])
@@ -62,7 +52,7 @@ def test_the_known_commands_are_there():
 
 def test_init_aws_is_idempotent(moto_endpoint):
     env = make_env(moto_endpoint)
-    first, second = flask(["init-aws"], env), flask(["init-aws"], env)
+    first, second = run_flask(["init-aws"], env), run_flask(["init-aws"], env)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert first.stdout.count("created table") == len(list((embedded.ROOT / "ddl").glob("*.json")))
     assert "created table" not in second.stdout
@@ -76,7 +66,7 @@ AWS_COMMANDS = [["init-aws"], ["export"], ["recount", "--all"], ["dlq", "show"]]
 @pytest.mark.parametrize("args", AWS_COMMANDS, ids=" ".join)
 def test_unreachable_endpoint_is_a_clear_error(args, tmp_path):
     nowhere = f"http://127.0.0.1:{embedded.free_port()}"  # nothing listens there
-    result = flask(args, make_env(nowhere))
+    result = run_flask(args, make_env(nowhere))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("Error: "), result.stderr
@@ -100,16 +90,15 @@ def iam_moto(tmp_path_factory):
         iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="admin", aws_secret_access_key="admin")  # fmt: skip
         iam.create_user(UserName="app")
-        from tests.test_stack import _granted  # the template's own list of actions
-
+        # The template's own list of actions.
         policy = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": sorted(_granted("AppPolicy")), "Resource": "*"},
+            {"Effect": "Allow", "Action": sorted(granted("AppPolicy")), "Resource": "*"},
         ]}  # fmt: skip
         iam.put_user_policy(UserName="app", PolicyName="app", PolicyDocument=json.dumps(policy))
         key = iam.create_access_key(UserName="app")["AccessKey"]
         # Tables and queue of one prefix made before enforcement, as a stack would.
         existing = make_env(endpoint)
-        assert flask(["init-aws"], existing).returncode == 0
+        assert run_flask(["init-aws"], existing).returncode == 0
         requests.post(f"{endpoint}/moto-api/reset-auth", data="0", timeout=10).raise_for_status()
         yield endpoint, key, existing
     finally:
@@ -119,7 +108,7 @@ def iam_moto(tmp_path_factory):
 def test_rejected_credentials_are_a_clear_error(iam_moto):
     endpoint, _, _ = iam_moto
     env = make_env(endpoint, AWS_ACCESS_KEY_ID="AKIANOTAREALKEY00000", AWS_SECRET_ACCESS_KEY="x")
-    result = flask(["init-aws"], env)
+    result = run_flask(["init-aws"], env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "hint: AWS did not accept the credentials" in result.stderr, result.stderr
@@ -129,7 +118,7 @@ def test_missing_permission_is_a_clear_error(iam_moto):
     endpoint, key, _ = iam_moto
     env = make_env(endpoint, AWS_ACCESS_KEY_ID=key["AccessKeyId"],
                    AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])  # fmt: skip
-    result = flask(["init-aws"], env)  # a new prefix: it would have to create tables
+    result = run_flask(["init-aws"], env)  # a new prefix: it would have to create tables
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "AccessDenied" in result.stderr and "dynamodb:CreateTable" in result.stderr
@@ -141,6 +130,6 @@ def test_app_credentials_can_verify_an_existing_stack(iam_moto):
     endpoint, key, existing = iam_moto
     env = {**existing, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}  # fmt: skip
-    result = flask(["init-aws"], env)
+    result = run_flask(["init-aws"], env)
     assert result.returncode == 0, result.stderr
     assert "created table" not in result.stdout and "queue ready" in result.stdout

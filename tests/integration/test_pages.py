@@ -9,50 +9,8 @@ from __future__ import annotations
 
 import re
 
-from core import worker
-from tests.conftest import ADMIN_KEY
+from tests.helpers import ADMIN_KEY, HX, api_vote, make_topic, record_queued, token_from
 from webapp import voter
-
-HX = {"HX-Request": "true"}
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def token_from(html: str) -> str:
-    match = TOKEN.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def make_topic(client, title="Tabs or spaces?", choices=("Tabs", "Spaces"), active=True, **extra):
-    answer = client.post(
-        "/topics",
-        json={
-            "title": title,
-            "is_active": active,
-            "choices": [{"description": c} for c in choices],
-            **extra,
-        },
-        headers={"X-API-Key": ADMIN_KEY},
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.get_json()
-
-
-def record_queued(voting) -> int:
-    """Run the worker's own batch code on what is queued; returns how many it received."""
-    handled = 0
-    while messages := voting.queue.receive(0):
-        report = worker.VoteWorker.over(voting.backend, voting.settings).process(messages)
-        handled += report.received
-    return handled
-
-
-def api_vote(client, topic, index) -> str:
-    answer = client.post(
-        "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][index]["id"]}
-    )
-    assert answer.status_code == 202, answer.text
-    return answer.get_json()["id"]
 
 
 def vote_from_page(client, topic, index, headers=None):

@@ -1,4 +1,5 @@
-"""Unit tests of the pure voting rules in webapp/policy.py."""
+"""The pure voting rules: topics open and refusing (core/topics.py), one voter's votes
+(core/policy.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,159 @@
+"""local/moto_*.py, the mechanism itself, in this process: no table copied per transaction,
+no queue counted on send or receive, routing and item answers exactly moto's own.
+
+moto runs in process here (mock_aws with the same fixes applied); the fixed
+server's answers over HTTP are tested in tests/integration/test_local_aws.py.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import boto3
+import pytest
+
+from local import moto_dynamodb, moto_server, moto_sqs
+from tests.helpers import create_table
+
+
+@pytest.fixture
+def in_process():
+    from moto import mock_aws
+
+    moto_server.apply()
+    with mock_aws():
+        yield
+
+
+def test_transaction_copies_no_table(in_process, monkeypatch):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.table import Table
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(ddb, "votes", ("id", "S"))
+    ddb.put_item(TableName="votes", Item={"id": {"S": "old"}})
+    copied: list[type] = []
+    real_deepcopy = copy.deepcopy
+
+    def spy(value, *args, **kwargs):
+        copied.append(type(value))
+        return real_deepcopy(value, *args, **kwargs)
+
+    monkeypatch.setattr(copy, "deepcopy", spy)
+    items = [{"Put": {"TableName": "votes", "Item": {"id": {"S": f"v{i}"}}}} for i in range(10)]
+    ddb.transact_write_items(TransactItems=items)
+    assert Table not in copied
+
+    # moto's own code, called the same way, does copy the table (per item):
+    # the spy above sees copies when there are some.
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    more = [{"Put": {"TableName": "votes", "Item": {"id": {"S": f"w{i}"}}}} for i in range(3)]
+    moto_dynamodb.stock_transact_write_items(backend, more)
+    assert copied.count(Table) == 3
+
+
+def test_send_and_receive_do_not_count_the_queue(in_process, monkeypatch):
+    calls: list[str] = []
+    real = moto_sqs._counts
+    monkeypatch.setattr(moto_sqs, "_counts", lambda queue: calls.append(queue.name) or real(queue))
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    for i in range(30):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+    )
+    assert calls == []
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert calls == ["q"]
+    assert attrs["ApproximateNumberOfMessages"] == "20"
+
+
+def test_apply_refuses_another_moto_version(monkeypatch):
+    import moto
+
+    monkeypatch.setattr(moto, "__version__", "9.9.9")
+    with pytest.raises(RuntimeError, match="review"):
+        moto_server.apply()
+
+
+def test_routing_answers_as_moto_does_and_lists_moto_once_per_host(monkeypatch):
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    moto_server.apply()
+    listings: list[int] = []
+    real = backends.list_of_moto_modules
+    monkeypatch.setattr(backends, "list_of_moto_modules", lambda: listings.append(1) or real())
+    dispatcher = DomainDispatcherApplication(create_app=lambda service: None)
+    stock = moto_server._stock["get_backend_for_host"]
+    hosts = ["dynamodb", "sqs.us-east-1.amazonaws.com", "moto_api", "s3.amazonaws.com", None]
+    for _ in range(3):
+        for host in hosts:
+            assert dispatcher.get_backend_for_host(host) == stock(dispatcher, host)
+    # The stock calls list moto's package every time; the fixed ones once per host
+    # (moto_api and None are answered before any listing).
+    stock_listings = 3 * 3
+    assert len(listings) == stock_listings + 3
+
+
+def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_process, monkeypatch):
+    from moto.dynamodb.responses import DynamoResult
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(ddb, "mixed", ("pk", "S"), ("sk", "N"))
+    every_type = {
+        "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
+        "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
+        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": False}}}]},
+        "m": {"M": {"k": {"S": "v"}, "list": {"L": []}}},
+    }  # fmt: skip
+    for i in range(5):
+        item = {"pk": {"S": "p"}, "sk": {"N": str(i)}, **every_type}
+        if i == 3:  # binary: the one type that must still go through moto's serializer
+            item |= {"b": {"B": b"\x00\xffbytes"}, "bs": {"BS": [b"\x01", b"\x02"]}}
+        ddb.put_item(TableName="mixed", Item=item)
+
+    requests = [
+        ("scan", {"TableName": "mixed"}),
+        ("scan", {"TableName": "mixed", "Limit": 2}),
+        ("scan", {"TableName": "mixed", "Select": "COUNT"}),
+        ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}}, "Limit": 3}),
+        ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}},
+                   "ProjectionExpression": "sk, l, m"}),
+        ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p AND sk = :three",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}, ":three": {"N": "3"}}}),
+    ]  # fmt: skip
+
+    def answers():
+        found = []
+        for operation, kwargs in requests:
+            answer = getattr(ddb, operation)(**kwargs)
+            answer.pop("ResponseMetadata")
+            found.append(answer)
+        return found
+
+    stock = moto_dynamodb._stock["execute_result"]
+    stock_calls: list[int] = []
+
+    def counted(self, context):
+        stock_calls.append(len(self.result.get("Items") or []))
+        return stock(self, context)
+
+    # The fast path again, now wrapped around a counting copy of moto's own.
+    monkeypatch.setattr(moto_dynamodb, "_stock", dict(moto_dynamodb._stock))
+    monkeypatch.setattr(DynamoResult, "execute_result", counted)
+    moto_dynamodb._patch_item_results()
+    fixed = answers()
+    # moto's serializer saw only the answers holding the binary item (the whole
+    # scan, the sk = 3 query) and the one without items (COUNT).
+    assert stock_calls == [5, 0, 1]
+    monkeypatch.setattr(DynamoResult, "execute_result", stock)
+    assert fixed == answers()
+    assert fixed[0]["Items"][3]["b"] == {"B": b"\x00\xffbytes"}
+    assert fixed[2] == {"Count": 5, "ScannedCount": 5}

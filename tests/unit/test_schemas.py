@@ -1,0 +1,121 @@
+"""The API's response shapes (core/schemas.py): exactly the original's bytes, plus our
+fields only where they say something. The JSON answers keep this key order
+(webapp sets `app.json.sort_keys = False`), so the tests compare serialised text.
+"""
+
+from __future__ import annotations
+
+import json
+
+from core.schemas import TopicOut, VoteRecord
+
+TOPIC = {
+    "id": "t1",
+    "created": "2030-01-01T00:00:00.000000",
+    "last_upd": "2030-01-02T00:00:00.000000",
+    "is_active": True,
+    "title": "Tabs?",
+    "choices": [{"id": "a", "description": "Tabs"}, {"id": "b", "description": "Spaces"}],
+    "vote_limit": "unlimited",
+    "closes_at": None,
+    "results_visibility": "always",
+    "tally_shards": None,
+}
+HEAD = (
+    '{"id": "t1", "created": "2030-01-01T00:00:00.000000", '
+    '"last_upd": "2030-01-02T00:00:00.000000", "is_active": true, "title": "Tabs?", '
+)
+SETTINGS = '"vote_limit": "unlimited", "closes_at": null, "results_visibility": "always"'
+
+
+def text(body: dict) -> str:
+    return json.dumps(body)
+
+
+def test_without_counts_votes_are_null_and_no_result_field_appears():
+    assert text(TopicOut.render(TOPIC)) == (
+        HEAD + '"choices": [{"id": "a", "description": "Tabs", "votes": null}, '
+        '{"id": "b", "description": "Spaces", "votes": null}], ' + SETTINGS + "}"
+    )
+
+
+def test_with_counts_each_choice_has_its_share_and_count_and_the_topic_its_total():
+    assert text(TopicOut.render(TOPIC, {"a": 1, "b": 2})) == (
+        HEAD + '"choices": [{"id": "a", "description": "Tabs", "votes": 33, "vote_count": 1}, '
+        '{"id": "b", "description": "Spaces", "votes": 67, "vote_count": 2}], '
+        + SETTINGS + ', "total_votes": 3}'
+    )  # fmt: skip
+
+
+def test_choices_nobody_voted_for_count_zero():
+    body = TopicOut.render(TOPIC, {})
+    assert [(c["votes"], c["vote_count"]) for c in body["choices"]] == [(0, 0), (0, 0)]
+    assert body["total_votes"] == 0
+    # A count for a choice the topic no longer has is not shown, nor totalled.
+    assert TopicOut.render(TOPIC, {"gone": 5, "a": 1})["total_votes"] == 1
+
+
+def test_tally_shards_only_when_the_topic_sets_it():
+    body = TopicOut.render({**TOPIC, "tally_shards": 8}, {"a": 1})
+    assert list(body) == [
+        "id", "created", "last_upd", "is_active", "title", "choices",
+        "vote_limit", "closes_at", "results_visibility", "tally_shards", "total_votes",
+    ]  # fmt: skip
+    assert body["tally_shards"] == 8
+    assert "tally_shards" not in TopicOut.render(TOPIC, {"a": 1})
+
+
+def test_hidden_results_say_so_and_show_no_numbers():
+    hidden = TopicOut.render(TOPIC, {"a": 1, "b": 2}, hidden=True)
+    assert text(hidden) == (
+        HEAD + '"choices": [{"id": "a", "description": "Tabs", "votes": null}, '
+        '{"id": "b", "description": "Spaces", "votes": null}], '
+        + SETTINGS + ', "results_hidden": true}'
+    )  # fmt: skip
+
+
+def test_a_topic_stored_before_the_settings_existed_shows_their_defaults():
+    old = {k: v for k, v in TOPIC.items() if k in ("id", "created", "last_upd", "is_active",
+                                                   "title", "choices")}  # fmt: skip
+    assert text(TopicOut.render(old)) == text(TopicOut.render(TOPIC))
+
+
+def test_set_settings_are_shown_as_stored():
+    body = TopicOut.render(
+        {**TOPIC, "vote_limit": "changeable", "closes_at": "2031-01-01T00:00:00.000000",
+         "results_visibility": "after_close"}
+    )  # fmt: skip
+    assert (body["vote_limit"], body["closes_at"], body["results_visibility"]) == (
+        "changeable",
+        "2031-01-01T00:00:00.000000",
+        "after_close",
+    )
+
+
+RECORD = {
+    "id": "v1",
+    "topic_id": "t1",
+    "choice_id": "a",
+    "queued_at": "2030-01-01T00:00:01.000000",
+    "created": "2030-01-01T00:00:02.000000",
+    "status": "counted",
+    "voter_id": "ann",
+    "shard": 3,
+}
+
+
+def test_a_vote_record_shows_its_public_fields_only():
+    assert text(VoteRecord.render(RECORD)) == (
+        '{"id": "v1", "topic_id": "t1", "choice_id": "a", '
+        '"created": "2030-01-01T00:00:02.000000", "status": "counted"}'
+    )
+
+
+def test_the_reason_appears_only_when_there_is_one():
+    rejected = {**RECORD, "status": "rejected", "reason": "topic_closed"}
+    assert list(VoteRecord.render(rejected)) == [
+        "id", "topic_id", "choice_id", "created", "status", "reason",
+    ]  # fmt: skip
+    assert VoteRecord.render(rejected)["reason"] == "topic_closed"
+    assert "reason" not in VoteRecord.render({**RECORD, "reason": None})
+    assert "reason" not in VoteRecord.render({**RECORD, "reason": ""})
