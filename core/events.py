@@ -98,6 +98,28 @@ class Events:
             return None
         return {"index": event["position"], **event["questions"][event["position"]]}
 
+    def on_screen(self, event: dict, voter_id: str | None = None, is_admin: bool = False):
+        """(current question, its topic, its counts or None) as this viewer may see them.
+
+        Counts only once the presenter revealed them, for everyone, the
+        projector included; then the topic's own results rule still applies to
+        the audience. No current question (or its topic gone): (None, None, None).
+        Every read is cached per process (event, topic, tallies).
+        """
+        question = self.current(event)
+        if question is None:
+            return None, None, None
+        try:
+            topic = self.voting.topic(question["topic_id"])
+        except TopicNotFound:
+            return None, None, None
+        counts = None
+        if question["results"] == "shown" and self.voting.results_visible(
+            topic, voter_id, is_admin
+        ):
+            counts = self.voting.counts(topic["id"])
+        return question, topic, counts
+
     def questions(self, event: dict) -> list[dict]:
         """The event's questions with their topics (None where a topic is gone)."""
         listed = []
