@@ -13,11 +13,14 @@ import threading
 import pytest
 
 from core import events as events_module
+from core import export
 from core.aws.errors import Conflict
-from core.aws.events import CodeTaken
+from core.aws.events import CodeTaken, EventStore
+from core.aws.tables import Tables
 from core.errors import TopicClosed, TopicNotFound
 from core.events import LOBBY, BadPosition, EventNotFound, NoCurrentQuestion
 from core.schemas import TopicIn, VoteIn
+from tests.helpers import aws_client, new_stack
 from webapp import services
 
 
@@ -213,3 +216,19 @@ def test_reads_by_code_are_served_from_the_cache(events, monkeypatch):
     for _ in range(50):
         assert events.by_code(event["code"].lower())["id"] == event["id"]
     assert calls == []  # created in this process: cached already
+
+
+def test_export_and_import_carry_events_and_their_codes(events, voting, moto_endpoint, tmp_path):
+    topic = _topic(voting)
+    event = events.step(events.create("Talk", [topic["id"]])["id"], +1)
+    manifest = export.write_export(voting.backend, tmp_path / "backup")
+    assert manifest["tables"]["events"]["itemCount"] == 1
+    assert manifest["tables"]["event_codes"]["itemCount"] == 1
+    fresh = new_stack(moto_endpoint)
+    dynamodb = aws_client("dynamodb", moto_endpoint)
+    export.load_export(
+        Tables(dynamodb, fresh["TABLE_PREFIX"]), export.ExportDir(tmp_path / "backup")
+    )
+    restored = EventStore(dynamodb, fresh["TABLE_PREFIX"])
+    assert restored.event_id_for(event["code"]) == event["id"]
+    assert restored.get_event(event["id"]) == event
