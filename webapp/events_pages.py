@@ -146,7 +146,9 @@ def stage_of(event: dict, render: bool = True, again: bool = False) -> dict:
     if render and topic:
         # `again`: the voter asked for the form back ("Vote again" on an unlimited topic).
         view["vote"] = vote_state(topic, vote_id) if vote_id and not again else None
-        view["results"] = results_of(view["topic"])
+        # Results only once revealed: a hidden question costs no tally read.
+        shown = question["results"] == "shown"
+        view["results"] = results_of(view["topic"]) if shown else None
     return view
 
 
