@@ -55,6 +55,7 @@ from core.aws.backend import Backend  # noqa: E402
 from core.aws.batch import BatchWriter  # noqa: E402
 from core.aws.clients import CLIENT_CONFIG, clients_for  # noqa: E402
 from core.aws.codec import slot, to_item  # noqa: E402
+from core.aws.events import EventStore  # noqa: E402
 from core.aws.queue import VoteQueue  # noqa: E402
 from core.aws.store import Store  # noqa: E402
 from core.aws.tables import Tables  # noqa: E402
@@ -242,6 +243,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
             batches=BatchWriter(clients.dynamodb, prefix),
             tables=Tables(clients.dynamodb, prefix),
             queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+            events=EventStore(clients.dynamodb, prefix),
         )
         store = backend.store
         backend.tables.create()

@@ -45,13 +45,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    from . import admin, pages, security
+    from . import admin, events_admin, events_api, events_pages, pages, security
 
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
     security.exempt(api.bp)
+    security.exempt(events_api.bp)
+    app.register_blueprint(events_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(events_pages.bp)
+    app.register_blueprint(events_admin.bp)
     _cors(app, settings)
     return app
 

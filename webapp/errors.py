@@ -18,7 +18,7 @@ from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFou
 log = logging.getLogger(__name__)
 
 # Blueprints whose every answer is JSON, whatever the client accepts.
-JSON_BLUEPRINTS = {"api", "health", "docs"}
+JSON_BLUEPRINTS = {"api", "events_api", "health", "docs"}
 
 
 def wants_json() -> bool:

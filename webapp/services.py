@@ -2,7 +2,7 @@
 
 Made on first use in each process (so after gunicorn forks), kept on the app,
 and remade if the process id changes: boto3 clients must never be shared
-across a fork. Views use `voting()`; only operator commands (cli.py) use
+across a fork. Views use `voting()` and `events()`; only operator commands (cli.py) use
 `backend()` directly.
 """
 
@@ -13,11 +13,13 @@ import os
 from flask import Flask, current_app
 
 from core.aws.backend import Backend
+from core.events import Events
 from core.voting import Voting
 
 from .metrics import timed_send
 
 _KEY = "voting_game"
+_EVENTS_KEY = "voting_game_events"
 
 
 def build(settings) -> tuple[Backend, Voting]:
@@ -43,6 +45,16 @@ def voting() -> Voting:
 
 def backend() -> Backend:
     return _current()[0]
+
+
+def events() -> Events:
+    """The Events service of this process, over the same Voting service (and its caches)."""
+    pid, made = current_app.extensions.get(_EVENTS_KEY, (None, None))
+    if made is None or pid != os.getpid():
+        backend_, voting_ = _current()
+        made = Events(backend_.events, voting_, current_app.config["SETTINGS"])
+        current_app.extensions[_EVENTS_KEY] = (os.getpid(), made)
+    return made
 
 
 def json_null():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..settings import Settings
 from .batch import BatchWriter
 from .clients import clients_for
+from .events import EventStore
 from .queue import VoteQueue
 from .store import Store
 from .tables import Tables
@@ -20,6 +21,7 @@ class Backend:
     batches: BatchWriter
     tables: Tables
     queue: VoteQueue
+    events: EventStore
 
     @classmethod
     def connect(cls, settings: Settings) -> Backend:
@@ -30,4 +32,5 @@ class Backend:
             batches=BatchWriter(clients.dynamodb, prefix),
             tables=Tables(clients.dynamodb, prefix),
             queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+            events=EventStore(clients.dynamodb, prefix),
         )

@@ -16,7 +16,8 @@ from pathlib import Path
 from .errors import AlreadyExists, NotFound, StoreUnavailable, translated
 
 DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
-TABLES = ("topics", "votes", "tallies", "ballots")
+# Order matters to imports and restores: topics before the records that name them.
+TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes")
 VOTES_BY_TOPIC = "topic_id-created-index"
 # BatchWriteItem takes at most 25 items; throttled parts come back as UnprocessedItems.
 BATCH_WRITE_SIZE = 25
@@ -27,7 +28,8 @@ PAGE_ITEMS = 1000
 
 
 class TableNames:
-    """The four tables' names under a prefix: `.topics`, `.votes`, `.tallies`, `.ballots`."""
+    """The tables' names under a prefix: `.topics`, `.votes`, `.tallies`, `.ballots`,
+    `.events`, `.event_codes`."""
 
     def __init__(self, prefix: str = ""):
         self.prefix = prefix
@@ -72,7 +74,7 @@ class Tables:
         self.names = TableNames(table_prefix)
 
     def create(self) -> list[str]:
-        """Create the missing tables (all four) from ddl/*.json; returns the names it created."""
+        """Create the missing tables of TABLES from ddl/*.json; returns the names it created."""
         created = []
         for base in TABLES:
             spec = json.loads((DDL_DIR / f"{base}.json").read_text())

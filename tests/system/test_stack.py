@@ -169,7 +169,10 @@ def _camel(snake: str) -> str:
 def calls_in_code() -> set[str]:
     """IAM actions for every AWS call in the DynamoDB and SQS adapters (core/aws/)."""
     actions = set()
-    adapters = {"dynamodb": ("store.py", "batch.py", "tables.py"), "sqs": ("queue.py",)}
+    adapters = {
+        "dynamodb": ("store.py", "batch.py", "tables.py", "events.py"),
+        "sqs": ("queue.py",),
+    }
     for service, files in adapters.items():
         source = "\n".join((ROOT / "core" / "aws" / name).read_text() for name in files)
         operations = set(re.findall(r"self\.client\.(\w+)\(", source))

@@ -1,0 +1,124 @@
+"""An event in headless Chromium, against real web and worker processes.
+
+A presenter builds an event with three questions in the console and opens
+the presenter view; three phones join (two type the code on the home page,
+one follows the QR code's URL); the presenter advances with the keyboard and
+every phone shows the next question without a reload (Playwright's expect
+waits for it: a wait, not a timing assertion); votes on a question whose
+results are hidden stay off the projector until R is pressed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import zxingcpp
+from playwright.sync_api import expect
+
+from tests.e2e.png import grey
+from tests.helpers import ADMIN_KEY, DESKTOP, PHONE, screenshot_path
+
+QUESTIONS = [
+    ("Coffee or tea?", ["Coffee", "Tea"]),
+    ("Tabs or spaces?", ["Tabs", "Spaces"]),
+    ("Best season?", ["Spring", "Summer", "Autumn", "Winter"]),
+]
+# A phone's stage polls every second; allow generously for a busy shared machine.
+FOLLOW_TIMEOUT_MS = 10_000
+
+
+def sign_in(page, base):
+    page.goto(f"{base}/admin/login?next=/admin/events")
+    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/admin/events")
+
+
+def build_event(page) -> str:
+    """Create the event and its three questions in the console; its join code."""
+    page.get_by_label("New event").fill("Friday keynote")
+    page.get_by_role("button", name="Create event").click()
+    for title, choices in QUESTIONS:
+        page.get_by_label("Question", exact=True).fill(title)
+        page.get_by_label("Choices, one per line").fill("\n".join(choices))
+        page.get_by_role("button", name="Add new question").click()
+        expect(page.locator(".event-questions")).to_contain_text(title)
+    return page.locator(".event-join .event-code").inner_text()
+
+
+def test_presenter_drives_three_phones(stack, contexts, console):
+    base = stack.base
+    presenter = console.watch(contexts(**DESKTOP).new_page())
+    sign_in(presenter, base)
+    code = build_event(presenter)
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{6}", code)
+    presenter.screenshot(path=screenshot_path("event-console.png"), full_page=True)
+    presenter.get_by_role("link", name="Present").click()
+    expect(presenter.locator("[data-join-code]")).to_have_text(code)
+
+    # The QR code decodes to the short URL shown under it.
+    join_url = f"{base}/{code}"
+    expect(presenter.locator(".present-url")).to_have_text(join_url)
+    width, height, pixels = grey(presenter.locator("#qr svg").screenshot())
+    codes = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
+    assert [c.text for c in codes] == [join_url]
+
+    # Two phones type the code (lower case: codes are case-insensitive), one follows the QR.
+    phones = []
+    for typed in (code.lower(), code):
+        phone = console.watch(contexts(**PHONE).new_page())
+        phone.goto(base)
+        phone.get_by_label("Enter code").fill(typed)
+        phone.get_by_role("button", name="Join").click()
+        expect(phone).to_have_url(join_url)
+        phones.append(phone)
+    scanned = console.watch(contexts(**PHONE).new_page())
+    scanned.goto(codes[0].text)
+    phones.append(scanned)
+    for phone in phones:
+        expect(phone.locator(".stage-waiting")).to_contain_text("Waiting for the next question")
+    loads = {id(phone): 0 for phone in phones}
+    for phone in phones:
+        phone.on("load", lambda _, p=phone: loads.__setitem__(id(p), loads[id(p)] + 1))
+
+    # The presenter starts with the keyboard: every phone shows question 1.
+    presenter.keyboard.press("ArrowRight")
+    expect(presenter.locator("#question")).to_have_text(QUESTIONS[0][0])
+    for phone in phones:
+        expect(phone.locator("#question")).to_have_text(QUESTIONS[0][0], timeout=FOLLOW_TIMEOUT_MS)
+
+    # Each phone votes; the results are hidden, so the projector shows none of it.
+    for n, phone in enumerate(phones):
+        phone.get_by_role("button", name=QUESTIONS[0][1][n % 2]).click()
+        expect(phone.locator("#vote-status")).to_contain_text("was counted", timeout=15_000)
+    phones[0].screenshot(path=screenshot_path("event-phone.png"), full_page=True)
+    expect(presenter.locator("[data-results-hidden]")).to_be_visible()
+    expect(presenter.locator(".bar-numbers")).to_have_count(0)
+    assert "vote" not in presenter.locator("#present-stage h1 ~ div").first.inner_text().lower()
+
+    # R reveals: the projector shows the three votes.
+    presenter.keyboard.press("r")
+    expect(presenter.locator(".results-total strong")).to_have_text("3")
+    presenter.screenshot(path=screenshot_path("event-projector.png"))
+
+    # Next (Space): every phone follows to question 2, without a reload, its form fresh.
+    presenter.keyboard.press("Space")
+    expect(presenter.locator("#question")).to_have_text(QUESTIONS[1][0])
+    for phone in phones:
+        expect(phone.locator("#question")).to_have_text(QUESTIONS[1][0], timeout=FOLLOW_TIMEOUT_MS)
+        expect(phone.get_by_role("button", name="Tabs")).to_be_enabled()
+    # Back (Left): question 1 again, closed, and each phone still shows its own vote.
+    presenter.keyboard.press("ArrowLeft")
+    for phone in phones:
+        expect(phone.locator("#question")).to_have_text(QUESTIONS[0][0], timeout=FOLLOW_TIMEOUT_MS)
+        expect(phone.locator("#vote-status")).to_contain_text("was counted")
+    assert set(loads.values()) == {0}, "a phone reloaded instead of following"
+
+    # C reopens voting; ? lists the shortcuts.
+    expect(presenter.get_by_role("button", name="Open voting (C)")).to_be_visible()
+    presenter.keyboard.press("c")
+    expect(presenter.get_by_role("button", name="Close voting (C)")).to_be_visible()
+    presenter.keyboard.press("?")
+    expect(presenter.locator("#shortcuts")).to_be_visible()
+    presenter.keyboard.press("q")
+    expect(presenter.locator("#qr")).to_be_hidden()

@@ -1,0 +1,142 @@
+"""The event pages over the app (real moto server): joining by code, the audience's stage,
+the presenter view and the console."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import HX, make_topic, record_queued, sign_in, token_from
+
+
+@pytest.fixture
+def event(client, admin):
+    topics = [make_topic(client, title=f"Question {n}", active=False) for n in (1, 2)]
+    body = {"title": "Keynote", "questions": [t["id"] for t in topics]}
+    return client.post("/events", json=body, headers=admin).get_json() | {"topics": topics}
+
+
+def _go(client, admin, event, to):
+    answer = client.post(f"/events/{event['id']}/position", json={"to": to}, headers=admin)
+    assert answer.status_code == 200
+
+
+def _etag_of(html: str) -> str:
+    return re.search(r'"If-None-Match": "\\"([0-9a-f]+)', html)[1]
+
+
+def test_home_page_has_a_plain_enter_code_form(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/j"' in page and 'method="get"' in page and 'name="code"' in page
+
+
+def test_a_typed_code_opens_the_event_in_any_case(client, event):
+    code = event["code"]
+    for typed in (code, code.lower(), f"{code[:3]} {code[3:]}"):
+        answer = client.get("/j", query_string={"code": typed})
+        assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/{code}")
+    assert client.get(f"/j/{code.lower()}").headers["Location"].endswith(f"/{code}")
+    assert client.get(f"/{code.lower()}").headers["Location"].endswith(f"/{code}")
+    page = client.get(f"/{code}")
+    assert page.status_code == 200 and "Keynote" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/j?code=ZZZZZZ", "/j/nothing", "/ZZZZZZ", "/j?code=O0O0O0"])
+def test_a_wrong_code_gets_a_friendly_message(client, event, path):
+    answer = client.get(path, headers={"Accept": "text/html"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 404
+    assert "No event has the code" in text and 'name="code"' in text  # the box, to try again
+    assert "Traceback" not in text
+
+
+def test_the_stage_waits_then_follows_the_presenter(client, admin, event):
+    page = client.get(f"/{event['code']}").get_data(as_text=True)
+    assert "Waiting for the next question" in page
+    etag = _etag_of(page)
+    stage_url = f"/{event['code']}/stage"
+    unchanged = client.get(stage_url, headers={**HX, "If-None-Match": f'"{etag}"'})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    _go(client, admin, event, "next")
+    moved = client.get(stage_url, headers={**HX, "If-None-Match": f'"{etag}"'})
+    text = moved.get_data(as_text=True)
+    assert moved.status_code == 200 and "Question 1" in text and 'id="stage"' in text
+    assert "The presenter will show the results." in text
+    assert client.get(stage_url).status_code == 303  # not htmx: the page
+
+
+def test_a_vote_from_the_stage_is_remembered_on_that_question(client, admin, event, voting):
+    _go(client, admin, event, "next")
+    topic = event["topics"][0]
+    page = client.get(f"/{event['code']}").get_data(as_text=True)
+    vote_url = f"/{event['code']}/vote/{topic['id']}"
+    assert f'hx-post="{vote_url}"' in page
+    form = {"choice_id": topic["choices"][1]["id"], "csrf_token": token_from(page)}
+    answer = client.post(vote_url, data=form, headers=HX)
+    assert answer.status_code == 202 and "Spaces" in answer.get_data(as_text=True)
+    assert record_queued(voting) == 1
+    again = client.get(f"/{event['code']}").get_data(as_text=True)
+    assert "was counted" in again and "Spaces" in again
+    _go(client, admin, event, "next")  # the next question: its own form, no vote yet
+    second = client.get(f"/{event['code']}").get_data(as_text=True)
+    assert "Question 2" in second and "was counted" not in second
+    stale = client.post(vote_url, data=form, headers=HX)  # the presenter moved on
+    assert stale.status_code == 409
+
+
+def test_presenter_view_needs_sign_in(client, event):
+    answer = client.get(f"/admin/events/{event['id']}/present")
+    assert answer.status_code == 303 and "/admin/login" in answer.headers["Location"]
+
+
+def test_presenter_view_hides_results_until_revealed(client, admin, event, voting):
+    sign_in(client)
+    _go(client, admin, event, "next")
+    topic = event["topics"][0]
+    client.post("/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]})
+    assert record_queued(voting) == 1
+    page = client.get(f"/admin/events/{event['id']}/present").get_data(as_text=True)
+    assert event["code"] in page and "qr-code" in page and f"/{event['code']}" in page
+    assert "Results hidden" in page and "1 vote" not in page and "bar-numbers" not in page
+    token = token_from(page)
+    control = f"/admin/events/{event['id']}/control"
+    revealed = client.post(control, data={"action": "reveal", "csrf_token": token}, headers=HX)
+    text = revealed.get_data(as_text=True)
+    assert revealed.status_code == 200 and "Results hidden" not in text and "1 vote" in text
+    assert "Hide results" in text
+    closed = client.post(control, data={"action": "close", "csrf_token": token})
+    assert closed.status_code == 303
+    assert "Open voting" in client.get(f"/admin/events/{event['id']}/present").get_data(
+        as_text=True
+    )
+    assert client.post(control, data={"action": "jump", "csrf_token": token}).status_code == 422
+
+
+def test_console_creates_an_event_and_edits_its_questions(client, admin):
+    sign_in(client)
+    existing = make_topic(client, title="Existing topic")
+    console = client.get("/admin/events").get_data(as_text=True)
+    token = token_from(console)
+    made = client.post("/admin/events", data={"title": "Workshop", "csrf_token": token})
+    assert made.status_code == 303
+    edit_url = made.headers["Location"]
+    event_id = edit_url.rstrip("/").rsplit("/", 1)[-1]
+    form = {"title": "Cats or dogs?", "choices": "Cats\nDogs\n", "csrf_token": token}
+    assert client.post(f"/admin/events/{event_id}/questions", data=form).status_code == 303
+    form = {"topic_id": existing["id"], "csrf_token": token}
+    assert client.post(f"/admin/events/{event_id}/questions", data=form).status_code == 303
+    bad = {"title": "One choice", "choices": "Only\n", "csrf_token": token}
+    client.post(f"/admin/events/{event_id}/questions", data=bad)
+    page = client.get(edit_url).get_data(as_text=True)
+    assert page.index("Cats or dogs?") < page.index("Existing topic")
+    assert "at least two choices" in page
+    move = {"to": "0", "csrf_token": token}
+    assert client.post(f"/admin/events/{event_id}/questions/1/move", data=move).status_code == 303
+    page = client.get(edit_url).get_data(as_text=True)
+    assert page.index("Existing topic") < page.index("Cats or dogs?")
+    remove = {"csrf_token": token}
+    client.post(f"/admin/events/{event_id}/questions/0/remove", data=remove)
+    event = client.get(f"/events/{event_id}", headers=admin).get_json()
+    assert [q["title"] for q in event["questions"]] == ["Cats or dogs?"]
+    assert "Workshop" in client.get("/admin/events").get_data(as_text=True)

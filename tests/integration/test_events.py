@@ -1,0 +1,234 @@
+"""Events and join codes against the moto server: the store's conditional writes and the rules.
+
+Uniqueness of join codes is a database condition: many creators racing for
+one code, exactly one wins. Lookups read codes case-insensitively; unknown
+codes are EventNotFound. Driving the room opens and closes the topics
+themselves, so intake refuses votes on questions the room has left.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from core import events as events_module
+from core import export
+from core.aws.errors import Conflict
+from core.aws.events import CodeTaken, EventStore
+from core.aws.tables import Tables
+from core.errors import TopicClosed, TopicNotFound
+from core.events import LOBBY, BadPosition, EventNotFound, NoCurrentQuestion
+from core.schemas import TopicIn, VoteIn
+from tests.helpers import aws_client, new_stack
+from webapp import services
+
+
+@pytest.fixture
+def events(app):
+    with app.app_context():
+        return services.events()
+
+
+def _topic(voting, title="Q", active=False):
+    data = TopicIn(title=title, is_active=active, choices=[{"description": d} for d in "ab"])
+    return voting.create_topic(data)
+
+
+def _event_item(event_id: str, code: str) -> dict:
+    return {"id": event_id, "code": code, "title": "t", "created": "x", "last_upd": "x",
+            "version": 1, "position": LOBBY, "questions": []}  # fmt: skip
+
+
+def test_concurrent_creators_of_one_code_exactly_one_wins(events):
+    store = events.store
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def create(n):
+        start.wait()
+        try:
+            store.put_new_event(_event_item(f"event-{n}", "RACE22"))
+            outcomes.append(f"event-{n}")
+        except CodeTaken:
+            outcomes.append("taken")
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [o for o in outcomes if o != "taken"]
+    assert len(outcomes) == 8 and len(winners) == 1
+    assert store.event_id_for("RACE22") == winners[0]
+    # The losers wrote nothing: no event without its code.
+    assert [e["id"] for e in store.list_events()] == winners
+
+
+def test_service_draws_another_code_when_one_is_taken(events, monkeypatch):
+    codes = iter(["TAKEN2", "TAKEN2", "FRESH3"])
+    monkeypatch.setattr(events_module, "new_code", lambda: next(codes))
+    first = events.create("First")
+    second = events.create("Second")
+    assert (first["code"], second["code"]) == ("TAKEN2", "FRESH3")
+
+
+def test_service_gives_up_after_repeated_clashes(events, monkeypatch):
+    monkeypatch.setattr(events_module, "new_code", lambda: "SAME22")
+    events.create("First")
+    with pytest.raises(CodeTaken):
+        events.create("Second")
+    assert len(events.events()) == 1
+
+
+def test_lookup_by_code_is_case_insensitive(events):
+    event = events.create("Talk")
+    code = event["code"]
+    for typed in (code, code.lower(), f"{code[:3]}-{code[3:]}".lower(), f" {code} "):
+        assert events.by_code(typed)["id"] == event["id"]
+
+
+@pytest.mark.parametrize("typed", ["ZZZZZZ", "zzzzzz", "AB0DEF", "", "toolong1", None])
+def test_unknown_or_impossible_codes_are_not_found(events, typed):
+    events.create("Talk")
+    with pytest.raises(EventNotFound):
+        events.by_code(typed)
+
+
+def test_a_deleted_events_code_names_nothing_and_is_free_again(events, monkeypatch):
+    event = events.create("Talk")
+    events.delete(event["id"])
+    with pytest.raises(EventNotFound):
+        events.by_code(event["code"])
+    with pytest.raises(EventNotFound):
+        events.event(event["id"], fresh=True)
+    monkeypatch.setattr(events_module, "new_code", lambda: event["code"])
+    assert events.create("Again")["code"] == event["code"]
+
+
+def test_create_refuses_unknown_topics_before_writing(events):
+    with pytest.raises(TopicNotFound):
+        events.create("Talk", ["no-such-topic"])
+    assert events.events() == []
+
+
+def test_advancing_opens_the_next_question_and_closes_the_one_left(events, voting):
+    topics = [_topic(voting, f"Q{i}") for i in range(3)]
+    event = events.create("Talk", [t["id"] for t in topics])
+    assert event["position"] == LOBBY and events.current(event) is None
+
+    event = events.step(event["id"], +1)
+    assert event["position"] == 0
+    assert [q["state"] for q in event["questions"]] == ["open", "waiting", "waiting"]
+    assert voting.topic(topics[0]["id"], fresh=True)["is_active"] is True
+
+    event = events.step(event["id"], +1)
+    assert [q["state"] for q in event["questions"]] == ["closed", "open", "waiting"]
+    assert voting.topic(topics[0]["id"], fresh=True)["is_active"] is False
+    with pytest.raises(TopicClosed):
+        voting.cast(VoteIn(topic_id=topics[0]["id"], choice_id=topics[0]["choices"][0]["id"]))
+
+    event = events.step(event["id"], -1)  # back to a closed question: it stays closed
+    assert event["position"] == 0
+    assert [q["state"] for q in event["questions"]] == ["closed", "closed", "waiting"]
+    event = events.go_to(event["id"], 2)
+    assert event["position"] == 2 and event["questions"][2]["state"] == "open"
+    assert events.step(event["id"], +1)["position"] == 2  # the last question is the end
+    assert events.go_to(event["id"], LOBBY)["position"] == LOBBY
+    assert events.step(event["id"], -1)["position"] == LOBBY
+    with pytest.raises(BadPosition):
+        events.go_to(event["id"], 3)
+
+
+def test_open_close_and_reveal_act_on_the_current_question(events, voting):
+    topic = _topic(voting)
+    event = events.create("Talk", [topic["id"]])
+    with pytest.raises(NoCurrentQuestion):
+        events.set_open(event["id"], True)
+    with pytest.raises(NoCurrentQuestion):
+        events.set_results(event["id"], True)
+    events.step(event["id"], +1)
+    event = events.set_open(event["id"], False)
+    assert event["questions"][0]["state"] == "closed"
+    assert voting.topic(topic["id"], fresh=True)["is_active"] is False
+    event = events.set_open(event["id"], True)
+    assert event["questions"][0]["state"] == "open"
+    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+    assert event["questions"][0]["results"] == "hidden"
+    assert events.set_results(event["id"], True)["questions"][0]["results"] == "shown"
+    assert events.set_results(event["id"], False)["questions"][0]["results"] == "hidden"
+
+
+def test_questions_added_moved_and_removed_keep_the_room_where_it_is(events, voting):
+    a, b, c = (_topic(voting, name) for name in "abc")
+    event = events.create("Talk", [a["id"]])
+    event = events.add_question(event["id"], topic_id=b["id"])
+    new = TopicIn(title="New one", choices=[{"description": "x"}, {"description": "y"}])
+    event = events.add_question(event["id"], topic=new, results="shown")
+    made = event["questions"][2]
+    assert made["results"] == "shown" and made["state"] == "waiting"
+    assert voting.topic(made["topic_id"], fresh=True)["is_active"] is False  # made closed
+    event = events.go_to(event["id"], 1)  # the room is on b
+    event = events.move_question(event["id"], 1, 0)
+    assert [q["topic_id"] for q in event["questions"]][:2] == [b["id"], a["id"]]
+    assert event["position"] == 0  # still on b
+    event = events.remove_question(event["id"], 1)  # a, before... after the room
+    assert event["position"] == 0
+    event = events.remove_question(event["id"], 0)  # the current one: back to the lobby
+    assert event["position"] == LOBBY and len(event["questions"]) == 1
+    with pytest.raises(BadPosition):
+        events.move_question(event["id"], 0, 5)
+    with pytest.raises(TopicNotFound):
+        events.add_question(event["id"], topic_id=c["id"] + "x")
+
+
+def test_duplicate_copies_content_without_votes_under_a_new_code(events, voting):
+    topic = _topic(voting, "Favourite?", active=True)
+    event = events.create("Talk", [topic["id"]], results="shown")
+    events.step(event["id"], +1)
+    copy = events.duplicate(event["id"])
+    assert copy["code"] != event["code"] and copy["title"] == "Talk (copy)"
+    assert copy["position"] == LOBBY
+    (question,) = copy["questions"]
+    assert question["topic_id"] != topic["id"]
+    assert question["state"] == "waiting" and question["results"] == "shown"
+    copied = voting.topic(question["topic_id"], fresh=True)
+    assert copied["title"] == "Favourite?" and copied["is_active"] is False
+    assert [c["description"] for c in copied["choices"]] == ["a", "b"]
+    assert voting.counts(copied["id"]) == {}
+
+
+def test_a_stale_write_is_refused_not_lost(events):
+    event = events.create("Talk")
+    events.rename(event["id"], "Renamed")
+    with pytest.raises(Conflict):
+        events.store.replace_event({**event, "title": "Lost?"}, expected_version=event["version"])
+    assert events.event(event["id"], fresh=True)["title"] == "Renamed"
+
+
+@pytest.mark.env(RESULTS_CACHE_SECONDS="60")
+def test_reads_by_code_are_served_from_the_cache(events, monkeypatch):
+    event = events.create("Talk")
+    calls = []
+    real = events.store.get_event
+    monkeypatch.setattr(events.store, "get_event", lambda i: calls.append(i) or real(i))
+    monkeypatch.setattr(events.store, "event_id_for", lambda c: pytest.fail("code read again"))
+    for _ in range(50):
+        assert events.by_code(event["code"].lower())["id"] == event["id"]
+    assert calls == []  # created in this process: cached already
+
+
+def test_export_and_import_carry_events_and_their_codes(events, voting, moto_endpoint, tmp_path):
+    topic = _topic(voting)
+    event = events.step(events.create("Talk", [topic["id"]])["id"], +1)
+    manifest = export.write_export(voting.backend, tmp_path / "backup")
+    assert manifest["tables"]["events"]["itemCount"] == 1
+    assert manifest["tables"]["event_codes"]["itemCount"] == 1
+    fresh = new_stack(moto_endpoint)
+    dynamodb = aws_client("dynamodb", moto_endpoint)
+    export.load_export(
+        Tables(dynamodb, fresh["TABLE_PREFIX"]), export.ExportDir(tmp_path / "backup")
+    )
+    restored = EventStore(dynamodb, fresh["TABLE_PREFIX"])
+    assert restored.event_id_for(event["code"]) == event["id"]
+    assert restored.get_event(event["id"]) == event

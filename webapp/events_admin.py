@@ -1,0 +1,206 @@
+"""The presenter's pages (signed-in admin): the events console and the presenter view.
+
+The console creates events and edits their questions (new or existing
+topics, reorder, remove). The presenter view is what the projector shows:
+the current question full screen with its results (or a "results hidden"
+panel until revealed), the join code and QR code always, and a slim control
+bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
+they post and come back). static/presenter.js adds the keyboard shortcuts.
+Every rule is in core/events.py; these views parse forms and render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from pydantic import ValidationError
+
+from core.clock import utc_now
+from core.events import LOBBY
+from core.schemas import TopicIn
+from core.topics import is_open
+
+from . import services
+from .admin import require_admin
+from .htmx import is_htmx, vary
+from .lookup import valid_id
+from .pages import qr_svg, results_of
+
+bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
+bp.before_request(require_admin)
+
+# The control bar's buttons: form value -> what it does.
+ACTIONS = {
+    "next": lambda events, event_id: events.step(event_id, +1),
+    "previous": lambda events, event_id: events.step(event_id, -1),
+    "open": lambda events, event_id: events.set_open(event_id, True),
+    "close": lambda events, event_id: events.set_open(event_id, False),
+    "reveal": lambda events, event_id: events.set_results(event_id, True),
+    "hide": lambda events, event_id: events.set_results(event_id, False),
+    "lobby": lambda events, event_id: events.go_to(event_id, LOBBY),
+}
+
+
+def _event(event_id: str) -> dict:
+    if valid_id(event_id) is None:
+        abort(404, "Event not found")
+    return services.events().event(event_id, fresh=True)
+
+
+def _join_url(event: dict) -> str:
+    return url_for("events_pages.audience", code=event["code"], _external=True)
+
+
+# -- the console --------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    """Every event, newest first, and the form that creates one."""
+    return render_template("events/console.html", events=services.events().events())
+
+
+@bp.post("")
+def create():
+    title = request.form.get("title", "").strip()
+    if not title or len(title) > 300:
+        flash("Give the event a title (up to 300 characters).")
+        return redirect(url_for("events_admin.index"), 303)
+    event = services.events().create(title)
+    return redirect(url_for("events_admin.edit", event_id=event["id"]), 303)
+
+
+@bp.get("/<event_id>")
+def edit(event_id):
+    """One event: its questions with state and votes; add, reorder, remove."""
+    event = _event(event_id)
+    events, voting = services.events(), services.voting()
+    questions = events.questions(event)
+    for question in questions:
+        topic = question["topic"]
+        question["votes"] = sum(voting.counts(topic["id"]).values()) if topic else 0
+    in_event = {q["topic_id"] for q in questions}
+    others = [t for t in voting.topics() if t["id"] not in in_event]
+    return render_template(
+        "events/edit.html", event=event, questions=questions, others=others,
+        join_url=_join_url(event),
+    )  # fmt: skip
+
+
+@bp.post("/<event_id>/questions")
+def add_question(event_id):
+    """An existing topic (topic_id), or a new one: a title and one choice per line."""
+    _event(event_id)
+    results = "shown" if request.form.get("results") == "shown" else "hidden"
+    events = services.events()
+    if request.form.get("topic_id"):
+        events.add_question(event_id, topic_id=request.form["topic_id"], results=results)
+    else:
+        lines = request.form.get("choices", "").splitlines()
+        try:
+            topic = TopicIn(
+                title=request.form.get("title", ""),
+                choices=[{"description": line} for line in lines if line.strip()],
+            )
+        except ValidationError:
+            flash("A new question needs a title and at least two choices, one per line.")
+            return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+        events.add_question(event_id, topic=topic, results=results)
+    return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+
+
+@bp.post("/<event_id>/questions/<int:index>/move")
+def move_question(event_id, index):
+    to = request.form.get("to", "")
+    if not to.lstrip("-").isdigit():
+        abort(422, "Where to? Send the new position.")
+    services.events().move_question(event_id, index, int(to))
+    return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+
+
+@bp.post("/<event_id>/questions/<int:index>/remove")
+def remove_question(event_id, index):
+    services.events().remove_question(event_id, index)
+    flash("Question removed from the event (the topic and its votes stay).")
+    return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+
+
+# -- the presenter view ----------------------------------------------------------------
+
+
+def presenter_stage(event: dict) -> dict:
+    """What the projector shows, and its ETag (the event and topic versions: no counts,
+    so hidden results cannot show through it; revealed ones poll on their own)."""
+    question, topic, _ = services.events().on_screen(event, is_admin=True)
+    view = {"question": question, "topic": None, "results": None}
+    fingerprint = [event["version"], event["position"], question]
+    if topic:
+        view["topic"] = {**topic, "is_open": _open(topic)}
+        fingerprint += [topic["last_upd"], view["topic"]["is_open"]]
+    view["etag"] = hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24]
+    return view
+
+
+def _open(topic: dict) -> bool:
+    return is_open(topic, utc_now())
+
+
+def _with_results(view: dict) -> dict:
+    """The revealed results' view for the template (only ever read once revealed)."""
+    if view["topic"] and view["question"]["results"] == "shown":
+        view["results"] = results_of(view["topic"])
+    return view
+
+
+def _render_stage(event: dict, view: dict):
+    return render_template("events/_present_stage.html", event=event, stage=_with_results(view))
+
+
+@bp.get("/<event_id>/present")
+def present(event_id):
+    """Full screen for the projector: the current question, the code and QR, the controls."""
+    event = _event(event_id)
+    join_url = _join_url(event)
+    return render_template(
+        "events/present.html", event=event, stage=_with_results(presenter_stage(event)),
+        join_url=join_url, qr=qr_svg(join_url),
+    )  # fmt: skip
+
+
+@bp.get("/<event_id>/present/stage")
+def present_stage(event_id):
+    """The projector's stage, polled every second: 304 while nothing changed."""
+    event = services.events().event(event_id) if valid_id(event_id) else _event(event_id)
+    view = presenter_stage(event)
+    if request.if_none_match.contains(view["etag"]):
+        response = current_app.response_class(status=304)
+    else:
+        response = make_response(_render_stage(event, view))
+    response.set_etag(view["etag"])
+    response.headers["Cache-Control"] = "no-cache"
+    return vary(response)
+
+
+@bp.post("/<event_id>/control")
+def control(event_id):
+    """One control-bar button: the new stage for htmx, else back to the presenter view."""
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        abort(422, "Unknown action")
+    _event(event_id)
+    event = action(services.events(), event_id)
+    if is_htmx():
+        return vary(make_response(_render_stage(event, presenter_stage(event))))
+    return redirect(url_for("events_admin.present", event_id=event_id), 303)
