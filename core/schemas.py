@@ -164,7 +164,10 @@ class VoteRecord(BaseModel):
 
     id: str
     topic_id: str
-    choice_id: str
+    choice_id: str | None = Field(
+        description="null while the topic hides its results from this viewer "
+        "(results_visibility); the vote's own voter (voter_id) and admins always see it."
+    )
     created: str
     status: Literal["counted", "rejected", "replaced"]
     reason: str | None = Field(
@@ -174,9 +177,12 @@ class VoteRecord(BaseModel):
     )
 
     @classmethod
-    def render(cls, record: dict) -> dict:
-        """A stored vote record as GET /votes/{id} shows it (`reason` only when there is one)."""
+    def render(cls, record: dict, hide_choice: bool = False) -> dict:
+        """A stored vote record as GET /votes/{id} shows it (`reason` only when there is one);
+        `hide_choice` answers choice_id null, for a viewer the topic hides results from."""
         fields = {k: record[k] for k in ("id", "topic_id", "choice_id", "created", "status")}
+        if hide_choice:
+            fields["choice_id"] = None
         if record.get("reason"):
             fields["reason"] = record["reason"]
         return cls.model_validate(fields).model_dump(exclude_unset=True)
@@ -206,10 +212,21 @@ class TopicQuery(BaseModel):
     )
 
 
+class VoterQuery(BaseModel):
+    """Query of GET /votes/{id}."""
+
+    voter_id: VoterId | None = Field(
+        default=None, description="The vote's voter sees its choice while results are hidden."
+    )
+
+
 class VoteListQuery(BaseModel):
     """Query of GET /votes."""
 
     topic_id: Id
+    voter_id: VoterId | None = Field(
+        default=None, description="For topics that show results (and votes) only after voting."
+    )
     limit: int = Field(default=25, ge=1, le=100)
     next: str | None = Field(
         default=None, max_length=2048, description="Cursor from the last page."

@@ -149,6 +149,18 @@ class Voting:
             return not is_open(topic, utc_now())
         return self.has_voted(topic["id"], voter_id)
 
+    def choice_visible(
+        self, topic: dict, record: dict, voter_id: str | None, is_admin: bool
+    ) -> bool:
+        """May this viewer see which choice a vote record names?
+
+        Its own voter always may; anyone else only as the topic's results_visibility
+        allows, or the records would give away the tallies the topic hides.
+        """
+        if voter_id and record.get("voter_id") == voter_id:
+            return True
+        return self.results_visible(topic, voter_id, is_admin)
+
     def vote(self, vote_id: str) -> dict | None:
         """A recorded vote, or None while it is still queued (or never was)."""
         return self.store.get_vote(vote_id)
