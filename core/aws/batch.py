@@ -24,6 +24,7 @@ from .errors import (
     BallotChanged,
     StoreUnavailable,
     TopicChanged,
+    WriteInvalid,
     WriteRetryable,
     error_code,
     translated,
@@ -69,14 +70,15 @@ class BatchWriter:
 
         Raises TopicChanged (with the topic as stored) when a topic check
         fails, so the caller can re-plan, BallotChanged when a voter's ballot
-        moved, and WriteRetryable on conflicts or throttling; in each case
-        nothing was written.
+        moved, WriteRetryable on conflicts or throttling, and WriteInvalid when
+        DynamoDB refuses an item as malformed; in each case nothing was written.
         """
         outcome = BatchOutcome()
         pending = list(writes)
         while pending:
             items, owners = self.transaction(pending)
             retryable = {code: _retryable for code in RETRYABLE_ERRORS}
+            retryable["ValidationException"] = lambda exc: WriteInvalid(str(exc))
             try:
                 with translated(on_code=retryable):
                     try:
