@@ -11,6 +11,7 @@ from core.csv_export import csv_filename
 from core.errors import DuplicateChoice, UnknownChoice
 from core.schemas import (
     Id,
+    NewTopicIn,
     TopicIn,
     TopicOut,
     TopicQuery,
@@ -47,11 +48,11 @@ def _query(model):
 
 
 @bp.post("/topics")
-@doc("Create a topic", body=TopicIn, responses={201: TopicOut}, status=201)
+@doc("Create a topic", body=NewTopicIn, responses={201: TopicOut}, status=201)
 @admin_key_required
 def create_topic():
     """Create a topic; each choice gets a new id."""
-    data = parse(TopicIn)
+    data = parse(NewTopicIn)
     topic = services.voting().create_topic(data)
     return TopicOut.render(topic), 201
 

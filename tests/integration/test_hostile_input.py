@@ -8,7 +8,7 @@ import json
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.helpers import api_vote, make_topic, record_queued
+from tests.helpers import ADMIN, api_vote, make_topic, record_queued, sign_in, token_from
 
 
 def cursor(key: dict) -> str:
@@ -57,3 +57,63 @@ def test_a_signed_session_of_the_wrong_shape_is_not_signed_in(app, client, value
     answer = client.get("/admin")
     assert answer.status_code in (302, 303), answer.status_code  # to the sign-in page
     assert "login" in answer.headers["Location"]
+
+
+# -- closes_at (issue 15 #6) ----------------------------------------------------------
+
+
+def topic_body(closes_at) -> dict:
+    return {"title": "Deadline?", "choices": [{"description": "a"}, {"description": "b"}],
+            "closes_at": closes_at}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "closes_at",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", 0, 1, 1.5, "0", "1700000000", True],
+)
+def test_out_of_range_or_numeric_closes_at_is_422(client, closes_at):
+    """An out-of-range deadline was a 500 (OverflowError); a number was read as 1970."""
+    created = client.post("/topics", json=topic_body(closes_at), headers=ADMIN)
+    assert created.status_code == 422, created.text
+    assert created.json["detail"][0]["loc"] == ["closes_at"]
+    topic = make_topic(client)
+    body = {**topic_body(closes_at), "choices": topic["choices"]}
+    updated = client.put(f"/topics/{topic['id']}", json=body, headers=ADMIN)
+    assert updated.status_code == 422, updated.text
+
+
+def test_a_past_deadline_on_create_is_a_clear_422(client):
+    answer = client.post("/topics", json=topic_body("2001-01-01T00:00:00Z"), headers=ADMIN)
+    assert answer.status_code == 422
+    assert "in the past" in answer.json["detail"][0]["msg"]
+    # Updating to a past deadline stays the way to close a topic by its deadline.
+    topic = make_topic(client)
+    body = {**topic_body("2001-01-01T00:00:00Z"), "choices": topic["choices"]}
+    assert client.put(f"/topics/{topic['id']}", json=body, headers=ADMIN).status_code == 200
+    assert client.get(f"/topics/{topic['id']}").json["closes_at"] == "2001-01-01T00:00:00.000000"
+
+
+@pytest.mark.parametrize(
+    ("closes_at", "message"),
+    [
+        ("0001-01-01T00:00:00+01:00", "out of range"),
+        ("9999-12-31T23:59:59-01:00", "out of range"),
+        ("2001-01-01T10:00", "in the past"),
+    ],
+)
+def test_admin_form_out_of_range_or_past_deadline_is_a_form_error(app, closes_at, message):
+    browser = app.test_client()
+    assert sign_in(browser).status_code in (302, 303)
+    page = browser.get("/admin/topics/new")
+    form = {
+        "csrf_token": token_from(page.text),
+        "title": "Deadline?",
+        "vote_limit": "unlimited",
+        "results_visibility": "always",
+        "closes_at": closes_at,
+        "choice_id": ["", ""],
+        "choice": ["a", "b"],
+    }
+    answer = browser.post("/admin/topics/new", data=form)
+    assert answer.status_code == 422, answer.status_code
+    assert message in answer.text
