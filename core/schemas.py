@@ -7,6 +7,7 @@ requests with them, render responses through them (`TopicOut.render`,
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -21,6 +22,8 @@ from .topics import (
     ResultsVisibility,
     VoteLimit,
 )
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Description = Annotated[
@@ -75,12 +78,41 @@ class TopicIn(_Request):
         description="Tally items per choice for a hot topic (default: the server's TALLY_SHARDS).",
     )
 
+    @field_validator("closes_at", mode="before")
+    @classmethod
+    def _a_date_not_a_number(cls, value):
+        # pydantic reads a number as seconds since 1970: `closes_at: 0` is a
+        # mistake, not a deadline in 1970.
+        if isinstance(value, bool | int | float) or (
+            isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+        ):
+            raise ValueError("closes_at must be an ISO-8601 date and time, not a number")
+        return value
+
     @field_validator("closes_at")
     @classmethod
     def _naive_means_utc(cls, value: datetime | None) -> datetime | None:
         # The original's timestamps carry no offset and mean UTC: read those so too.
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        try:
+            value.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC time
+        except OverflowError:
+            raise ValueError("closes_at is out of range") from None
+        return value
+
+
+class NewTopicIn(TopicIn):
+    """Body of POST /topics: as TopicIn, and a deadline, if given, still ahead
+    (a new topic past its deadline would be closed before anyone saw it)."""
+
+    @field_validator("closes_at")
+    @classmethod
+    def _still_ahead(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("closes_at is in the past: a new topic needs a deadline ahead")
         return value
 
 
@@ -164,7 +196,10 @@ class VoteRecord(BaseModel):
 
     id: str
     topic_id: str
-    choice_id: str
+    choice_id: str | None = Field(
+        description="null while the topic hides its results from this viewer "
+        "(results_visibility); the vote's own voter (voter_id) and admins always see it."
+    )
     created: str
     status: Literal["counted", "rejected", "replaced"]
     reason: str | None = Field(
@@ -174,9 +209,12 @@ class VoteRecord(BaseModel):
     )
 
     @classmethod
-    def render(cls, record: dict) -> dict:
-        """A stored vote record as GET /votes/{id} shows it (`reason` only when there is one)."""
+    def render(cls, record: dict, hide_choice: bool = False) -> dict:
+        """A stored vote record as GET /votes/{id} shows it (`reason` only when there is one);
+        `hide_choice` answers choice_id null, for a viewer the topic hides results from."""
         fields = {k: record[k] for k in ("id", "topic_id", "choice_id", "created", "status")}
+        if hide_choice:
+            fields["choice_id"] = None
         if record.get("reason"):
             fields["reason"] = record["reason"]
         return cls.model_validate(fields).model_dump(exclude_unset=True)
@@ -206,10 +244,21 @@ class TopicQuery(BaseModel):
     )
 
 
+class VoterQuery(BaseModel):
+    """Query of GET /votes/{id}."""
+
+    voter_id: VoterId | None = Field(
+        default=None, description="The vote's voter sees its choice while results are hidden."
+    )
+
+
 class VoteListQuery(BaseModel):
     """Query of GET /votes."""
 
     topic_id: Id
+    voter_id: VoterId | None = Field(
+        default=None, description="For topics that show results (and votes) only after voting."
+    )
     limit: int = Field(default=25, ge=1, le=100)
     next: str | None = Field(
         default=None, max_length=2048, description="Cursor from the last page."

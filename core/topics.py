@@ -2,7 +2,8 @@
 
 A topic is a plain dict as stored in the topics table (PK id):
     id, created, last_upd, is_active, title, choices [{id, description}],
-    vote_limit, results_visibility, closes_at, tally_shards.
+    vote_limit, results_visibility, closes_at, tally_shards, and opened_at
+    (only once a closed topic was reopened: when its current open period began).
 Topics written before a setting existed lack it, so every topic read from the
 store goes through `with_defaults` once; after that every field is present and
 no other module restates a default.
@@ -15,7 +16,7 @@ Voter policies (`vote_limit`):
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from .clock import new_id
 from .errors import DuplicateChoice, UnknownChoice
@@ -57,6 +58,7 @@ class Topic(TypedDict):
     results_visibility: ResultsVisibility
     closes_at: str | None
     tally_shards: int | None
+    opened_at: NotRequired[str]
 
 
 def with_defaults(stored: dict) -> Topic:
@@ -65,8 +67,14 @@ def with_defaults(stored: dict) -> Topic:
 
 
 def is_open(topic: dict, at: str) -> bool:
-    """Does `topic` take a vote queued at `at` (ISO time)? Closed by flag or deadline."""
+    """Does `topic` take a vote queued at `at` (ISO time)? Closed by flag or deadline,
+    and a vote queued before the topic's current open period began (`opened_at`,
+    set when a closed topic reopens) was queued while it was closed, or before a
+    close that rejects votes still in the queue."""
     if not topic.get("is_active", False):
+        return False
+    opened_at = topic.get("opened_at")
+    if opened_at is not None and at < opened_at:
         return False
     closes_at = topic.get("closes_at")
     return closes_at is None or at < closes_at

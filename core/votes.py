@@ -8,29 +8,40 @@ table, whether it adds to a tally, and the voter's ballot work.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .clock import utc_now
-from .topics import DEFAULT_VOTE_LIMIT, UNLIMITED
+from .schemas import Id, VoterId
+from .topics import DEFAULT_VOTE_LIMIT, MAX_TALLY_SHARDS, UNLIMITED, VoteLimit
+
+# A queue time as intake stamps it (clock.utc_now), compared as text by the worker.
+QueuedAt = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+RequestId = Annotated[str, StringConstraints(max_length=200)]
 
 
 class VoteMessage(BaseModel):
-    """The message body carried from intake to the worker through SQS."""
+    """The message body carried from intake to the worker through SQS.
+
+    Its fields follow the API's rules (schemas.Id, VoterId), so a message from
+    a bad producer is refused by the worker as unparseable, alone, instead of
+    reaching DynamoDB as a key it refuses, which would fail its whole batch.
+    """
 
     model_config = ConfigDict(extra="ignore")
-    id: str
-    topic_id: str
-    choice_id: str
-    queued_at: str
-    voter_id: str | None = None
-    request_id: str | None = None
+    id: Id
+    topic_id: Id
+    choice_id: Id
+    queued_at: QueuedAt
+    voter_id: VoterId | None = None
+    request_id: RequestId | None = None
     # The topic's vote_limit when the vote was accepted; the worker's
     # transaction checks it still holds.
-    vote_limit: str = DEFAULT_VOTE_LIMIT
+    vote_limit: VoteLimit = DEFAULT_VOTE_LIMIT
     # The topic's own tally_shards when it has one (else the worker's TALLY_SHARDS):
     # carried here so the worker never reads the topic to pick a shard.
-    tally_shards: int | None = None
+    tally_shards: int | None = Field(default=None, ge=1, le=MAX_TALLY_SHARDS)
 
 
 # Statuses of a stored vote record.

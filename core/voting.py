@@ -70,6 +70,7 @@ class Voting:
             "last_upd": utc_now(),
             **_settings_of(data, current),
         }
+        _note_reopening(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
         return topic
@@ -77,6 +78,7 @@ class Voting:
     def set_active(self, topic_id: str, active: bool) -> dict:
         current = self.topic(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
+        _note_reopening(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
         return topic
@@ -149,6 +151,18 @@ class Voting:
             return not is_open(topic, utc_now())
         return self.has_voted(topic["id"], voter_id)
 
+    def choice_visible(
+        self, topic: dict, record: dict, voter_id: str | None, is_admin: bool
+    ) -> bool:
+        """May this viewer see which choice a vote record names?
+
+        Its own voter always may; anyone else only as the topic's results_visibility
+        allows, or the records would give away the tallies the topic hides.
+        """
+        if voter_id and record.get("voter_id") == voter_id:
+            return True
+        return self.results_visible(topic, voter_id, is_admin)
+
     def vote(self, vote_id: str) -> dict | None:
         """A recorded vote, or None while it is still queued (or never was)."""
         return self.store.get_vote(vote_id)
@@ -197,6 +211,18 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
         "closes_at": closes_at,
         "tally_shards": data.tally_shards or current["tally_shards"],
     }
+
+
+def _note_reopening(current: Topic, topic: dict) -> None:
+    """A closed topic opening again starts a new open period: `opened_at`.
+
+    The worker counts a vote only if it was queued inside the open period the
+    topic is in when the vote is recorded (topics.is_open, and the batch's
+    topic ConditionCheck), so a vote a web process took from a stale cache
+    while the topic was closed cannot count after a quick reopen.
+    """
+    if topic["is_active"] and not current["is_active"]:
+        topic["opened_at"] = topic["last_upd"]
 
 
 def _first_line(exc: Exception) -> str:

@@ -33,6 +33,7 @@ from .aws.errors import (
     QueueUnavailable,
     StoreUnavailable,
     TopicChanged,
+    WriteInvalid,
     WriteRetryable,
 )
 from .aws.queue import Message, VoteQueue
@@ -186,6 +187,8 @@ class VoteWorker:
                 report.retries[str(exc)] = report.retries.get(str(exc), 0) + 1
                 self.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
                 continue
+            except WriteInvalid as exc:
+                return self._isolate(items, poison, report, exc)
             except StoreUnavailable as exc:
                 log.error("store unavailable, batch left for redelivery: %s", exc)
                 return set(), sum(len(m) for _, m in items)
@@ -201,6 +204,24 @@ class VoteWorker:
             return done, sum(len(m) for v, m in items if v.id in poison)
         log.error("gave up after %d attempts; batch left for redelivery", MAX_WRITE_ATTEMPTS)
         return set(), sum(len(m) for _, m in items)
+
+
+    def _isolate(self, items, poison: set[str], report: BatchReport, exc: Exception):
+        """DynamoDB refused the batch as malformed: record each vote on its own, so
+        the valid ones are recorded once and only the bad one is left for the DLQ
+        (a batch retried whole would send every vote there, and redrive would loop)."""
+        live = [item for item in items if item[0].id not in poison]
+        failed = sum(len(m) for v, m in items if v.id in poison)
+        if len(live) == 1:
+            vote, messages = live[0]
+            log.warning("DynamoDB refused vote %s, left for the DLQ: %s", vote.id, exc)
+            return set(), failed + len(messages)
+        done: set[str] = set()
+        for item in live:
+            recorded, left = self._record([item], report)
+            done |= recorded
+            failed += left
+        return done, failed
 
 
 def _parse(message: Message) -> VoteMessage | None:

@@ -14,6 +14,8 @@ server behind them. FAULTS is a comma-separated list:
   error_tx:CODE:N         the first N TransactWriteItems fail with error CODE
                           (e.g. ProvisionedThroughputExceededException)
   slow_tx:SECONDS         every TransactWriteItems waits SECONDS before it is sent
+  invalid_tx:TEXT         every TransactWriteItems whose request holds TEXT (a vote id, say)
+                          fails with ValidationException, as DynamoDB refuses a malformed item
 """
 
 from __future__ import annotations
@@ -138,6 +140,16 @@ def install(clients, spec: str) -> None:
                 time.sleep(seconds)
 
             dynamodb.register("before-call.dynamodb.TransactWriteItems", slow)
+        elif name == "invalid_tx":
+            marker = args[0]
+
+            def invalid(params, marker=marker, **kw):
+                if marker in json.dumps(_api_params(params)):
+                    print(f"injected fault invalid_tx:{marker}", file=sys.stderr, flush=True)
+                    return _error(400, {"Error": {"Code": "ValidationException", "Message": "x"}})
+                return None
+
+            dynamodb.register("before-call.dynamodb.TransactWriteItems", invalid)
         else:
             raise SystemExit(f"unknown fault {fault!r}")
 

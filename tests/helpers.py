@@ -217,6 +217,16 @@ def make_topic(
     return json_of(answer)
 
 
+def make_topic_past_its_deadline(client, base: str = "", **settings) -> dict:
+    """A topic whose closes_at has passed: created open, then given a past deadline by
+    PUT (POST /topics refuses a deadline in the past); the topic as updated."""
+    topic = make_topic(client, base=base, **settings)
+    body = {"title": topic["title"], "choices": topic["choices"], "closes_at": "2000-01-01T00:00Z"}
+    answer = client.put(f"{base}/topics/{topic['id']}", json=body, headers=ADMIN)
+    assert answer.status_code == 200, answer.text
+    return json_of(client.get(f"{base}/topics/{topic['id']}"))
+
+
 def api_vote(client, topic: dict, index: int = 0, base: str = "", **extra) -> str:
     """POST /votes for the topic's choice `index`; the id of the queued vote."""
     body = {"topic_id": topic["id"], "choice_id": topic["choices"][index]["id"], **extra}

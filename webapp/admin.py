@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from core.aws.errors import Conflict, QueueUnavailable
 from core.clock import utc_now
 from core.errors import DuplicateChoice, UnknownChoice
-from core.schemas import TopicIn
+from core.schemas import NewTopicIn, TopicIn
 from core.topics import (
     MAX_CHOICES,
     SETTING_DEFAULTS,
@@ -211,11 +211,12 @@ def _friendly(error: dict) -> str:
         return "Pick one of the options."
     if kind.startswith(("datetime_", "date_")):
         return "Give a date and time, like 2030-01-31 18:30."
-    return error["msg"]
+    return error["msg"].removeprefix("Value error, ")
 
 
-def _validate(form: dict) -> tuple[TopicIn | None, dict]:
-    """The form as a TopicIn (the API's model), or the errors per field.
+def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | None, dict]:
+    """The form as a TopicIn (the API's model; NewTopicIn for a new topic), or the
+    errors per field.
 
     Blank rows the admin added but left empty are skipped rather than
     refused; a row that had a choice and was emptied is an error (removing a
@@ -235,7 +236,7 @@ def _validate(form: dict) -> tuple[TopicIn | None, dict]:
         ],
     }
     try:
-        return TopicIn.model_validate(data), {}
+        return model.model_validate(data), {}
     except ValidationError as exc:
         errors: dict = {"rows": {}}
         for error in exc.errors(include_url=False, include_input=False):
@@ -287,7 +288,7 @@ def new_topic():
     if "add" in request.form or "remove" in request.form:
         form, note = _edit_rows(form)
         return _render_form(form, errors={"choices": note} if note else None)
-    data, errors = _validate(form)
+    data, errors = _validate(form, NewTopicIn)
     if data is None:
         return _render_form(form, errors=errors, status=422)
     topic = services.voting().create_topic(data)

@@ -11,6 +11,7 @@ from core.csv_export import csv_filename
 from core.errors import DuplicateChoice, UnknownChoice
 from core.schemas import (
     Id,
+    NewTopicIn,
     TopicIn,
     TopicOut,
     TopicQuery,
@@ -19,6 +20,7 @@ from core.schemas import (
     VoteListQuery,
     VotePage,
     VoteRecord,
+    VoterQuery,
 )
 
 from . import services
@@ -46,17 +48,22 @@ def _query(model):
 
 
 @bp.post("/topics")
-@doc("Create a topic", body=TopicIn, responses={201: TopicOut}, status=201)
+@doc("Create a topic", body=NewTopicIn, responses={201: TopicOut}, status=201)
 @admin_key_required
 def create_topic():
     """Create a topic; each choice gets a new id."""
-    data = parse(TopicIn)
+    data = parse(NewTopicIn)
     topic = services.voting().create_topic(data)
     return TopicOut.render(topic), 201
 
 
 @bp.put("/topics/<topic_id>")
-@doc("Replace a topic's title, state and choices", body=TopicIn, responses={200: None})
+@doc(
+    "Replace a topic's title, state and choices",
+    body=TopicIn,
+    responses={200: None},
+    errors=(404, 409),
+)
 @admin_key_required
 def update_topic(topic_id):
     """Choices with a known id keep it (and their votes); new rows get an id."""
@@ -80,7 +87,7 @@ def list_topics():
 
 
 @bp.get("/topics/<topic_id>")
-@doc("Get a topic", query=TopicQuery, responses={200: TopicOut})
+@doc("Get a topic", query=TopicQuery, responses={200: TopicOut}, errors=(404,))
 def get_topic(topic_id):
     """One topic; with include_votes, its results (one GetItem + one Query)."""
     _check_id(topic_id)
@@ -112,7 +119,11 @@ def _admin_key_or_session(view):
 
 
 @bp.get("/topics/<topic_id>/export.csv")
-@doc("Download a topic's results and votes as CSV (admin)", responses={200: "text/csv"})
+@doc(
+    "Download a topic's results and votes as CSV (admin)",
+    responses={200: "text/csv"},
+    errors=(404,),
+)
 @_admin_key_or_session
 def export_topic_csv(topic_id):
     """Results per choice, then one row per vote; streamed a page of votes at a time."""
@@ -126,7 +137,13 @@ def export_topic_csv(topic_id):
 
 
 @bp.post("/votes")
-@doc("Cast a vote (queued)", body=VoteIn, responses={202: VoteAccepted}, status=202)
+@doc(
+    "Cast a vote (queued)",
+    body=VoteIn,
+    responses={202: VoteAccepted},
+    status=202,
+    errors=(404, 409, 429),
+)
 @counts_votes  # outermost, so a rate-limited vote counts as refused too
 @limit_votes
 def cast_vote():
@@ -137,26 +154,44 @@ def cast_vote():
 
 
 @bp.get("/votes/<vote_id>")
-@doc("Get a recorded vote", responses={200: VoteRecord})
+@doc("Get a recorded vote", query=VoterQuery, responses={200: VoteRecord}, errors=(404,))
 def get_vote(vote_id):
     """404 while the vote is still queued; 200 once the worker recorded it."""
     _check_id(vote_id)
-    record = services.voting().vote(vote_id)
+    query = _query(VoterQuery)
+    voting = services.voting()
+    record = voting.vote(vote_id)
     if record is None:
         abort(404, "Vote not found (it may still be queued)")
-    return VoteRecord.render(record)
+    topic = voting.topic(record["topic_id"])
+    shown = voting.choice_visible(topic, record, query.voter_id, is_admin=is_admin_request())
+    return VoteRecord.render(record, hide_choice=not shown)
 
 
 @bp.get("/votes")
-@doc("List a topic's votes, newest first", query=VoteListQuery, responses={200: VotePage})
+@doc(
+    "List a topic's votes, newest first",
+    query=VoteListQuery,
+    responses={200: VotePage},
+    errors=(403, 404),
+)
 def list_votes():
+    """403 while the topic hides its results from this viewer: the records would count them."""
     query = _query(VoteListQuery)
-    records, cursor = services.voting().votes(query.topic_id, query.limit, query.next)
+    voting = services.voting()
+    topic = voting.topic(query.topic_id)
+    if not voting.results_visible(topic, query.voter_id, is_admin=is_admin_request()):
+        abort(403, "This topic's votes are hidden, like its results (results_visibility)")
+    records, cursor = voting.votes(query.topic_id, query.limit, query.next)
     return {"items": [VoteRecord.render(r) for r in records], "next": cursor}
 
 
 @bp.delete("/votes/<vote_id>")
-@doc("Delete a vote and take it off the tally (admin)", responses={200: VoteRecord})
+@doc(
+    "Delete a vote and take it off the tally (admin)",
+    responses={200: VoteRecord},
+    errors=(404, 409),
+)
 @admin_key_required
 def delete_vote(vote_id):
     _check_id(vote_id)

@@ -16,8 +16,10 @@ from flask import abort, current_app, request, session
 from .body import json_body
 
 
-def key_matches(candidate: str | None, expected: str | None) -> bool:
-    if not candidate or not expected:
+def key_matches(candidate: object, expected: str | None) -> bool:
+    """Constant-time comparison; anything but a non-empty string (a session of the
+    wrong shape, say) simply does not match."""
+    if not isinstance(candidate, str) or not candidate or not expected:
         return False
     return hmac.compare_digest(candidate.encode(), expected.encode())
 

@@ -21,8 +21,12 @@ _REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 
 
-def doc(summary: str, *, body=None, query=None, responses=None, status: int = 200):
-    """Attach the operation's description to a view; read by `spec()`."""
+def doc(summary: str, *, body=None, query=None, responses=None, status: int = 200, errors=()):
+    """Attach the operation's description to a view; read by `spec()`.
+
+    `errors` lists the refusals the view itself may answer (404, 409, 429...),
+    beyond those every operation of its kind can get (see `_errors_for`).
+    """
 
     def attach(view):
         view.openapi = {
@@ -31,6 +35,7 @@ def doc(summary: str, *, body=None, query=None, responses=None, status: int = 20
             "query": query,
             "responses": responses or {},
             "status": status,
+            "errors": tuple(errors),
         }
         return view
 
@@ -141,17 +146,19 @@ _REASONS = {
     202: "Accepted: the vote is durably queued",
     400: "Malformed request",
     401: "Admin key missing or wrong",
+    403: "Hidden from this viewer (the topic's results_visibility)",
     404: "Not found",
     409: "Conflict",
     413: "Body too large",
     415: "Body is not JSON",
     422: "Validation failed",
+    429: "Too many requests (see Retry-After)",
     503: "A backing service is unavailable",
 }
 
 
 def _errors_for(meta, view) -> list[int]:
-    codes = [422, 503]
+    codes = [422, 503, *meta["errors"]]
     if meta["body"] is not None:
         codes += [400, 413, 415]
     if getattr(view, "admin_only", False):

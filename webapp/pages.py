@@ -129,7 +129,9 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
     if record is not None:
         # counted, rejected, or replaced (a changeable vote changed later).
         state["status"] = record["status"]
-        state["choice"] = choices.get(record["choice_id"])
+        voting = services.voting()
+        if voting.choice_visible(topic, record, voter.current(), is_admin=signed_in()):
+            state["choice"] = choices.get(record["choice_id"])
         reason = record.get("reason")
         if reason:
             state["reason"] = REJECTION_REASONS.get(reason, reason.replace("_", " "))

@@ -5,8 +5,8 @@ vote fails it), the voter's ballot (ballots PK topic_id SK voter_id, guarded
 by what the plan read), a replaced vote's record (votes PK id, counted ->
 replaced); per tally slot one ADD (tallies PK topic_id SK "<choice>#<shard>");
 and per topic with counted votes a ConditionCheck (topics PK id): still open
-for the batch's latest vote, the vote_limit the plan assumed, every voted
-choice still present. The happy path never reads a topic.
+for the batch's latest vote, not reopened since its earliest, the vote_limit
+the plan assumed, every voted choice still present. The happy path never reads a topic.
 
 When the transaction is cancelled, `read_cancellation` says why, item by item.
 """
@@ -24,6 +24,7 @@ from .errors import (
     BallotChanged,
     StoreUnavailable,
     TopicChanged,
+    WriteInvalid,
     WriteRetryable,
     error_code,
     translated,
@@ -69,14 +70,15 @@ class BatchWriter:
 
         Raises TopicChanged (with the topic as stored) when a topic check
         fails, so the caller can re-plan, BallotChanged when a voter's ballot
-        moved, and WriteRetryable on conflicts or throttling; in each case
-        nothing was written.
+        moved, WriteRetryable on conflicts or throttling, and WriteInvalid when
+        DynamoDB refuses an item as malformed; in each case nothing was written.
         """
         outcome = BatchOutcome()
         pending = list(writes)
         while pending:
             items, owners = self.transaction(pending)
             retryable = {code: _retryable for code in RETRYABLE_ERRORS}
+            retryable["ValidationException"] = lambda exc: WriteInvalid(str(exc))
             try:
                 with translated(on_code=retryable):
                     try:
@@ -121,9 +123,11 @@ class BatchWriter:
                 key = (topic_id, slot(choice_id, write.shard))
                 increments[key] = increments.get(key, 0) + 1
                 check = checks.setdefault(
-                    topic_id, {"choices": set(), "latest": "", "policy": write.policy}
+                    topic_id,
+                    {"choices": set(), "earliest": "~", "latest": "", "policy": write.policy},
                 )
                 check["choices"].add(choice_id)
+                check["earliest"] = min(check["earliest"], write.vote.queued_at)
                 check["latest"] = max(check["latest"], write.vote.queued_at)
             if write.ballot is not None:
                 items.append(self._ballot_put(write))
@@ -160,8 +164,9 @@ class BatchWriter:
         }
 
     def _topic_check(self, topic_id: str, check: dict) -> dict:
-        """ConditionCheck on topics PK id: open for the batch's latest vote, same
-        vote_limit as assumed, and every voted choice still present."""
+        """ConditionCheck on topics PK id: open for the batch's latest vote, in the
+        same open period since its earliest (opened_at), same vote_limit as
+        assumed, and every voted choice still present."""
         names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(check["choices"]))}
         condition = " AND ".join(
             [
@@ -171,6 +176,9 @@ class BatchWriter:
                 if check["policy"] == UNLIMITED
                 else "vote_limit = :policy",
                 "(attribute_not_exists(closes_at) OR closes_at > :latest)",
+                # Reopened since the earliest vote was queued: that vote was
+                # queued while closed (or before a close), so it may not count.
+                "(attribute_not_exists(opened_at) OR opened_at <= :earliest)",
             ]
             + [f"contains(choice_ids, {n})" for n in names]
         )
@@ -178,6 +186,7 @@ class BatchWriter:
             ":active": {"BOOL": True},
             ":policy": {"S": check["policy"]},
             ":latest": {"S": check["latest"]},
+            ":earliest": {"S": check["earliest"]},
             **names,
         }
         return {

@@ -71,6 +71,11 @@ class WriteRetryable(StoreError):
     """A transaction cancelled by a conflict or throttling: nothing written, try again."""
 
 
+class WriteInvalid(StoreError):
+    """DynamoDB refused a write as malformed (ValidationException): sending it again
+    cannot help, and in a batch one bad vote refuses them all."""
+
+
 class BallotChanged(StoreError):
     """A voter's ballot changed since it was read: read it again and re-plan."""
 

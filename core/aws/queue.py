@@ -14,6 +14,9 @@ from botocore.exceptions import ClientError
 from .errors import AlreadyExists, QueueUnavailable, translated
 
 MAX_BATCH = 10  # SQS's limit for receive and delete batches
+# How long `dlq show` hides what it received, so the next receive finds others;
+# released at once when done (a crash leaves them hidden only this long).
+PEEK_HIDE_SECONDS = 30
 
 
 @dataclass
@@ -161,21 +164,40 @@ class DeadLetters:
         return attributes["Attributes"]["QueueArn"]
 
     def peek(self, limit: int = 10) -> list[Message]:
-        """Up to `limit` messages, left in the DLQ (visibility timeout 0)."""
+        """Up to `limit` messages, left in the DLQ.
+
+        Each receive hides what it got (a short visibility timeout), so the next
+        one brings new messages, until `limit` or an empty answer; then every
+        message seen is made visible again at once.
+        """
         seen: dict[str, Message] = {}
+        empty_answers = 0
         with translated(QueueUnavailable):
-            for _ in range(3):  # SQS samples its servers: a few receives find more
-                answer = self.client.receive_message(
-                    QueueUrl=self.url,
-                    MaxNumberOfMessages=min(10, limit),
-                    VisibilityTimeout=0,
-                    MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
-                )
-                for m in answer.get("Messages", []):
-                    seen.setdefault(m["MessageId"], _message(m))
-                if len(seen) >= limit or not answer.get("Messages"):
-                    break
+            try:
+                # SQS samples its servers: an empty answer is retried a few times.
+                while len(seen) < limit and empty_answers < 3:
+                    answer = self.client.receive_message(
+                        QueueUrl=self.url,
+                        MaxNumberOfMessages=min(MAX_BATCH, limit - len(seen)),
+                        VisibilityTimeout=PEEK_HIDE_SECONDS,
+                        MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                    )
+                    fresh = [m for m in answer.get("Messages", []) if m["MessageId"] not in seen]
+                    empty_answers = 0 if fresh else empty_answers + 1
+                    for m in fresh:
+                        seen[m["MessageId"]] = _message(m)
+            finally:
+                self._release(list(seen.values()))
         return list(seen.values())[:limit]
+
+    def _release(self, messages: list[Message]) -> None:
+        """ChangeMessageVisibilityBatch to 0: messages peeked at are back in the DLQ."""
+        for start in range(0, len(messages), MAX_BATCH):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0}
+                for i, m in enumerate(messages[start : start + MAX_BATCH])
+            ]
+            self.client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
 
     def redrive(self) -> tuple[str, int]:
         """Move every DLQ message back to the votes queue.

@@ -32,6 +32,9 @@ from .codec import (
 from .errors import AlreadyExists, BadCursor, Conflict, NotFound, translated
 from .tables import PAGE_ITEMS, VOTES_BY_TOPIC, TableNames, chunks, pages
 
+# The key of a votes listing's page boundary: topic_id-created-index plus the table's id.
+LISTING_CURSOR_KEYS = {"topic_id", "created", "id"}
+
 
 class Store:
     """Plain boto3 access to the app's items. The client is injected."""
@@ -146,6 +149,10 @@ class Store:
             start = decode_cursor(cursor)
             if start.get("topic_id", {}).get("S") != topic_id:
                 raise BadCursor("cursor belongs to another listing")
+            # Exactly the key this listing hands out (the index's and the table's),
+            # so a forged cursor is the client's error, never a store failure.
+            if set(start) != LISTING_CURSOR_KEYS or not all(v["S"] for v in start.values()):
+                raise BadCursor("cursor is not valid")
             kwargs["ExclusiveStartKey"] = start
         invalid = {"ValidationException": lambda _: BadCursor("cursor is not valid")}
         with translated(on_code=invalid):

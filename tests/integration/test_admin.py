@@ -17,6 +17,7 @@ from tests.helpers import (
     HX,
     api_vote,
     make_topic,
+    make_topic_past_its_deadline,
     record_queued,
     sign_in,
     token_from,
@@ -475,6 +476,6 @@ def test_signed_in_admin_sees_hidden_results(signed_in, voting):
 
 
 def test_admin_list_marks_a_topic_closed_by_its_deadline(signed_in):
-    topic = make_topic(signed_in, closes_at="2000-01-01T00:00:00Z")
+    topic = make_topic_past_its_deadline(signed_in)
     row = re.search(rf'<tr id="topic-{topic["id"]}".*?</tr>', signed_in.get("/admin").text, re.S)
     assert 'Closed</span> <span class="hint">(deadline passed)</span>' in row.group(0)

@@ -365,3 +365,17 @@ def test_ready_fails_when_tables_missing(aws_env, monkeypatch):
     answer = create_app({"TESTING": True}).test_client().get("/readyz")
     assert answer.status_code == 503
     assert set(answer.json["detail"]) == {"dynamodb", "sqs"}
+
+
+def test_reopening_a_closed_topic_starts_a_new_open_period(client, admin, voting):
+    """Issue 15 #13: the stored topic remembers when it reopened (opened_at), the
+    worker's check; the API's topic shape does not change."""
+    topic = create(client, n=2)
+    body = {"title": topic["title"], "choices": topic["choices"]}
+    assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 200
+    assert "opened_at" not in voting.store.get_topic(topic["id"])  # never closed: no period
+    client.put(f"/topics/{topic['id']}", json={**body, "is_active": False}, headers=admin)
+    client.put(f"/topics/{topic['id']}", json={**body, "is_active": True}, headers=admin)
+    stored = voting.store.get_topic(topic["id"])
+    assert stored["opened_at"] == stored["last_upd"]
+    assert "opened_at" not in client.get(f"/topics/{topic['id']}").json

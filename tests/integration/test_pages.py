@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import ADMIN_KEY, HX, api_vote, make_topic, record_queued, token_from
+from tests.helpers import (
+    ADMIN_KEY,
+    HX,
+    api_vote,
+    make_topic,
+    make_topic_past_its_deadline,
+    record_queued,
+    token_from,
+)
 from webapp import voter
 
 
@@ -450,7 +458,7 @@ def test_changeable_vote_shows_replaced_and_change_link(client, voting):
 
 
 def test_topic_past_its_deadline_shows_closed(client, voting):
-    topic = make_topic(client, closes_at="2000-01-01T00:00:00Z")
+    topic = make_topic_past_its_deadline(client)
     page = client.get(f"/t/{topic['id']}").text
     assert '<fieldset class="choices" disabled>' in page
     assert "Voting on this topic is closed" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -105,3 +106,19 @@ def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
     page = client.get("/admin").get_data(as_text=True)
     assert "~1 waiting" in page and "Dead-letter queue: ~2" in page
     assert '<td class="num">5</td>' in page  # the topic's counted votes
+
+
+def test_dlq_show_lists_as_many_as_asked_and_leaves_them_there(runner, voting):
+    """Issue 15 #12: `dlq show --limit 20` listed only 10 of 12 messages."""
+    dlq_url = voting.queue._lookup(voting.queue.dlq_name)
+    for n in range(12):
+        voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=f"dead letter {n}")
+    shown = runner.invoke(args=["dlq", "show", "--limit", "20"])
+    assert shown.exit_code == 0, shown.output
+    assert sorted(set(re.findall(r"dead letter \d+", shown.output))) == sorted(
+        f"dead letter {n}" for n in range(12)
+    )
+    few = runner.invoke(args=["dlq", "show", "--limit", "3"])
+    assert len(re.findall(r"^- ", few.output, re.M)) == 3
+    # Released at once: all twelve are visible again for the next reader.
+    assert voting.queue.message_counts(dead_letters=True)["waiting"] == 12

@@ -94,6 +94,47 @@ def test_5_poison_messages_go_to_the_dlq_and_the_rest_counts(procs, voting, topi
     assert sorted(m["Body"] for m in dlq["Messages"]) == sorted(poison)
 
 
+def dead_letters(voting) -> list[str]:
+    dlq = voting.queue.client.receive_message(
+        QueueUrl=voting.queue._lookup(voting.queue.dlq_name), MaxNumberOfMessages=10
+    )
+    return [m["Body"] for m in dlq.get("Messages", [])]
+
+
+@pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
+def test_5_a_key_dynamodb_refuses_is_poison_alone(procs, voting, topic):
+    """Issue 15 #4, as found: a 3,000-character topic id from a bad producer used to
+    fail its batch's transaction (ValidationException) until all ten votes were in
+    the DLQ. The worker checks message fields like intake: only it goes there."""
+    bad = json.dumps({**queued_vote(topic, 0), "topic_id": "t" * 3000})
+    voting.queue.client.send_message(QueueUrl=voting.queue.url, MessageBody=bad)
+    queue_votes(voting, topic, [1] * 9)
+    procs.worker()
+    wait_until(lambda: voting.queue.message_counts(dead_letters=True)["waiting"] == 1, timeout=40)
+    wait_until(lambda: queue_drained(voting))
+    assert tallies_of(voting, topic) == [0, 9, 0]
+    assert dead_letters(voting) == [bad]
+
+
+@pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
+def test_5_a_batch_dynamodb_refuses_is_split_so_the_valid_votes_count_once(
+    procs, voting, topic
+):
+    """Issue 15 #4: whatever makes DynamoDB refuse one vote of a batch as malformed
+    (injected: ValidationException for any transaction holding that vote), the
+    others are recorded once and only that vote is left for the DLQ."""
+    bad = queued_vote(topic, 0, id="refused-by-dynamodb")
+    voting.queue.send(bad)
+    queue_votes(voting, topic, [2] * 6)
+    procs.faulty_worker("invalid_tx:refused-by-dynamodb")
+    wait_until(lambda: voting.queue.message_counts(dead_letters=True)["waiting"] == 1, timeout=40)
+    wait_until(lambda: queue_drained(voting))
+    assert fired(procs, "invalid_tx:refused-by-dynamodb") >= 2  # at least once per receive
+    assert tallies_of(voting, topic) == [0, 0, 6]
+    assert voting.store.get_vote(bad["id"]) is None
+    assert [json.loads(b)["id"] for b in dead_letters(voting)] == [bad["id"]]
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -226,3 +226,25 @@ def test_delete_frees_a_one_per_voter_ballot(procs, voting, client, admin):
     assert voting.store.get_ballot(topic["id"], "gus") is None
     assert client.post("/votes", json=vote).status_code == 202
     wait_until(lambda: sum(voting.store.get_counts(topic["id"]).values()) == 1)
+
+
+def test_vote_queued_while_closed_is_rejected_after_a_quick_reopen(procs, http, admin, voting):
+    """Issue 15 #13: close, vote (a web process's cached topic still says open, so
+    202), reopen, and only then let the worker run: the vote was queued while the
+    topic was closed and must be rejected, though the topic is open when recorded."""
+    base = procs.web(workers=1, threads=2, TOPIC_CACHE_SECONDS="120")
+    topic = make_topic(http, "Seed example", ("Yes", "No"), base=base)
+    assert http.get(f"{base}/t/{topic['id']}").ok  # this web process now caches it open
+    voting.set_active(topic["id"], False)  # closed in the database, as another web would
+    ballot = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    stale = http.post(f"{base}/votes", json=ballot)
+    assert stale.status_code == 202, stale.text  # the documented cache window
+    voting.set_active(topic["id"], True)
+    after = http.post(f"{base}/votes", json={**ballot, "choice_id": topic["choices"][1]["id"]})
+    assert after.status_code == 202
+    procs.worker()  # held back until now
+    wait_until(lambda: queue_drained(voting) and voting.store.get_vote(after.json()["id"]))
+    record = voting.store.get_vote(stale.json()["id"])
+    assert (record["status"], record.get("reason")) == ("rejected", "topic_closed")
+    assert voting.store.get_vote(after.json()["id"])["status"] == "counted"
+    assert tallies(http, base, topic, admin) == [0, 1]

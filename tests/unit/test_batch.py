@@ -99,7 +99,8 @@ def test_each_vote_is_a_conditional_put_then_one_check_per_topic_then_tally_adds
 
 
 def test_the_topic_check_holds_policy_latest_vote_and_every_voted_choice():
-    # The latest vote is the latest queued, not the last in the batch.
+    # The latest vote is the latest queued, not the last in the batch; the
+    # earliest must be inside the topic's current open period (issue 15 #13).
     writes = [write("1", choice="b", second=7), write("2", choice="a", second=4)]
     items, _ = BatchWriter(None).transaction(writes)
     check = items[2]["ConditionCheck"]
@@ -108,12 +109,14 @@ def test_the_topic_check_holds_policy_latest_vote_and_every_voted_choice():
         "is_active = :active"
         " AND (vote_limit = :policy OR attribute_not_exists(vote_limit))"
         " AND (attribute_not_exists(closes_at) OR closes_at > :latest)"
+        " AND (attribute_not_exists(opened_at) OR opened_at <= :earliest)"
         " AND contains(choice_ids, :c0) AND contains(choice_ids, :c1)"
     )
     assert check["ExpressionAttributeValues"] == {
         ":active": {"BOOL": True},
         ":policy": {"S": "unlimited"},
         ":latest": {"S": AT.format(7)},
+        ":earliest": {"S": AT.format(4)},
         ":c0": {"S": "a"},
         ":c1": {"S": "b"},
     }

@@ -204,3 +204,17 @@ def test_shard_zero_is_kept_and_created_is_stamped_when_not_given():
     write = VoteWrite(message("1"), "counted", shard=0)
     assert write.record["shard"] == 0
     assert write.created and write.record["created"] == write.created
+
+
+def test_a_vote_queued_before_a_reopen_is_refused_by_the_reopened_topic():
+    # Issue 15 #13: reopened at 00:00:05, so a vote queued at 00:00:04 was
+    # queued while closed (or before the close): it may not count now.
+    learned = {"t1": topic(opened_at="2030-01-01T00:00:05.000000")}
+    votes = [
+        message("1", at="2030-01-01T00:00:04.999999"),
+        message("2", at="2030-01-01T00:00:05.000000"),
+    ]
+    assert outcome(plan_batch(votes, learned, {}, {"t1": 0})) == {
+        "1": ("rejected", "topic_closed", 0, "unlimited"),
+        "2": ("counted", None, 0, "unlimited"),
+    }

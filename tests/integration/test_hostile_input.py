@@ -1,0 +1,119 @@
+"""Hostile input answered as the client's error, never a 5xx (issue 15 #6, #7, #8, #10)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from flask.sessions import SecureCookieSessionInterface
+
+from tests.helpers import ADMIN, api_vote, make_topic, record_queued, sign_in, token_from
+
+
+def cursor(key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {},
+        {"topic_id": "TOPIC"},
+        {"topic_id": "TOPIC", "id": "x"},
+        {"topic_id": "TOPIC", "created": "2030-01-01T00:00:00.000000"},
+        {"topic_id": "TOPIC", "id": "", "created": ""},
+        {"topic_id": "TOPIC", "id": "x", "created": "y", "extra": "z"},
+    ],
+)
+def test_forged_cursor_is_422_never_503(client, voting, forged):
+    """Issue 15 #8: a cursor holding only topic_id reached the store as a 503."""
+    topic = make_topic(client)
+    for _ in range(3):
+        api_vote(client, topic)
+    record_queued(voting)
+    forged = {k: {"S": v.replace("TOPIC", topic["id"])} for k, v in forged.items()}
+    answer = client.get("/votes", query_string={"topic_id": topic["id"], "next": cursor(forged)})
+    assert answer.status_code == 422, answer.text
+    assert "cursor" in answer.json["detail"]
+
+
+def test_a_real_cursor_still_pages(client, voting):
+    topic = make_topic(client)
+    ids = {api_vote(client, topic) for _ in range(3)}
+    record_queued(voting)
+    first = client.get("/votes", query_string={"topic_id": topic["id"], "limit": 2}).json
+    rest = client.get(
+        "/votes", query_string={"topic_id": topic["id"], "limit": 2, "next": first["next"]}
+    ).json
+    assert {v["id"] for v in first["items"] + rest["items"]} == ids
+
+
+@pytest.mark.parametrize("value", [True, 1, ["x"], {"a": 1}, None, ""])
+def test_a_signed_session_of_the_wrong_shape_is_not_signed_in(app, client, value):
+    """Issue 15 #10: a validly signed session {"admin": true} was a 500."""
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    client.set_cookie("session", serializer.dumps({"admin": value}))
+    answer = client.get("/admin")
+    assert answer.status_code in (302, 303), answer.status_code  # to the sign-in page
+    assert "login" in answer.headers["Location"]
+
+
+# -- closes_at (issue 15 #6) ----------------------------------------------------------
+
+
+def topic_body(closes_at) -> dict:
+    return {"title": "Deadline?", "choices": [{"description": "a"}, {"description": "b"}],
+            "closes_at": closes_at}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "closes_at",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", 0, 1, 1.5, "0", "1700000000", True],
+)
+def test_out_of_range_or_numeric_closes_at_is_422(client, closes_at):
+    """An out-of-range deadline was a 500 (OverflowError); a number was read as 1970."""
+    created = client.post("/topics", json=topic_body(closes_at), headers=ADMIN)
+    assert created.status_code == 422, created.text
+    assert created.json["detail"][0]["loc"] == ["closes_at"]
+    topic = make_topic(client)
+    body = {**topic_body(closes_at), "choices": topic["choices"]}
+    updated = client.put(f"/topics/{topic['id']}", json=body, headers=ADMIN)
+    assert updated.status_code == 422, updated.text
+
+
+def test_a_past_deadline_on_create_is_a_clear_422(client):
+    answer = client.post("/topics", json=topic_body("2001-01-01T00:00:00Z"), headers=ADMIN)
+    assert answer.status_code == 422
+    assert "in the past" in answer.json["detail"][0]["msg"]
+    # Updating to a past deadline stays the way to close a topic by its deadline.
+    topic = make_topic(client)
+    body = {**topic_body("2001-01-01T00:00:00Z"), "choices": topic["choices"]}
+    assert client.put(f"/topics/{topic['id']}", json=body, headers=ADMIN).status_code == 200
+    assert client.get(f"/topics/{topic['id']}").json["closes_at"] == "2001-01-01T00:00:00.000000"
+
+
+@pytest.mark.parametrize(
+    ("closes_at", "message"),
+    [
+        ("0001-01-01T00:00:00+01:00", "out of range"),
+        ("9999-12-31T23:59:59-01:00", "out of range"),
+        ("2001-01-01T10:00", "in the past"),
+    ],
+)
+def test_admin_form_out_of_range_or_past_deadline_is_a_form_error(app, closes_at, message):
+    browser = app.test_client()
+    assert sign_in(browser).status_code in (302, 303)
+    page = browser.get("/admin/topics/new")
+    form = {
+        "csrf_token": token_from(page.text),
+        "title": "Deadline?",
+        "vote_limit": "unlimited",
+        "results_visibility": "always",
+        "closes_at": closes_at,
+        "choice_id": ["", ""],
+        "choice": ["a", "b"],
+    }
+    answer = browser.post("/admin/topics/new", data=form)
+    assert answer.status_code == 422, answer.status_code
+    assert message in answer.text
