@@ -71,6 +71,16 @@
     });
   }
 
+  // Keyboard shortcuts of the present view ("R" reveals or hides results):
+  // a link marked data-key="r" is followed when its key is pressed outside a field.
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var link = document.querySelector('a[data-key="' + event.key.toLowerCase() + '"]');
+    if (link) link.click();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-share-url]").forEach(setUpShare);
   });

@@ -63,21 +63,47 @@ def results_visible(topic: dict) -> bool:
     return services.voting().results_visible(topic, voter.current(), is_admin=signed_in())
 
 
+# How the results are being looked at: on the viewer's own page (their own
+# rule: a voter who voted, an admin), on a projector (the audience's rule: the
+# room sees what an anonymous voter sees), or on a projector where a
+# signed-in presenter chose to reveal them.
+PAGE, PRESENT, REVEALED = "page", "present", "revealed"
+
+
+def _mode_of(requested: str | None) -> str:
+    if requested == REVEALED and signed_in():
+        return REVEALED
+    return PRESENT if requested in (PRESENT, REVEALED) else PAGE
+
+
+def _visible_in(topic: dict, mode: str) -> bool:
+    if mode == PAGE:
+        return results_visible(topic)
+    if mode == REVEALED:
+        return True
+    return services.voting().results_visible(topic, None, is_admin=False)
+
+
 # -- results --------------------------------------------------------------------
 
 
-def results_of(topic: dict) -> dict:
+def results_of(topic: dict, mode: str = PAGE) -> dict:
     """The topic's results as the partial shows them, and their ETag.
 
     The ETag covers everything the partial renders: the counts, the topic
-    version (title and choices change `last_upd`), whether it is open and
-    whether this viewer may see the results. Hidden results put no counts
-    in the ETag either, so it cannot betray votes arriving.
+    version (title and choices change `last_upd`), whether it is open, the
+    view mode (its polling URL) and whether this viewer may see the results.
+    Hidden results put no counts in the ETag either, so it cannot betray
+    votes arriving.
     """
-    visible = results_visible(topic)
+    visible = _visible_in(topic, mode)
     counts = services.voting().counts(topic["id"]) if visible else {}
     view = TopicOut.render(topic, counts)
     view["visible"] = visible
+    view["mode"] = mode
+    view["poll_url"] = url_for(
+        "pages.results", topic_id=topic["id"], view=None if mode == PAGE else mode
+    )
     leading = set(leaders({c["id"]: c["vote_count"] for c in view["choices"]}))
     for choice in view["choices"]:
         choice["leading"] = choice["id"] in leading
@@ -89,6 +115,7 @@ def results_of(topic: dict) -> dict:
             topic["last_upd"],
             topic["is_open"],
             visible,
+            mode,
         ]
     )
     version = hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
@@ -102,7 +129,7 @@ def results_of(topic: dict) -> dict:
 def results(topic_id):
     """The results partial (htmx polling) or a results page; 304 when nothing changed."""
     topic = get_topic(topic_id)
-    view = results_of(topic)
+    view = results_of(topic, _mode_of(request.args.get("view")))
     etag = view["partial_etag"] if is_htmx() else view["page_etag"]
     if request.if_none_match.contains(etag):
         # Nothing changed: no body, and htmx is configured not to swap a 304.
@@ -289,13 +316,21 @@ def qr_svg(url: str) -> Markup:
 
 @bp.get("/t/<topic_id>/present")
 def present(topic_id):
-    """Full-screen view for a projector: question, live bars, share URL and QR code."""
+    """Full-screen view for a projector: question, live bars, share URL and QR code.
+
+    The room sees what the audience may see: hidden results stay hidden even
+    for a signed-in presenter, who gets a "Reveal results" control (and the R
+    key) that shows them on this screen (`?reveal=1`).
+    """
     current = get_topic(topic_id)
     share_url = url_for("pages.topic", topic_id=current["id"], _external=True)
+    mode = _mode_of(REVEALED if request.args.get("reveal") == "1" else PRESENT)
     return render_template(
         "present.html",
         topic=current,
-        results=results_of(current),
+        results=results_of(current, mode),
         share_url=share_url,
         qr=qr_svg(share_url),
+        # Offered only when there is something to reveal or hide again.
+        can_reveal=signed_in() and not _visible_in(current, PRESENT),
     )
