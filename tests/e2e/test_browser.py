@@ -62,6 +62,9 @@ def test_admin_creates_voter_votes_and_results_update_live(stack, contexts, cons
     expect(rows.nth(2)).to_be_focused()  # the new row, ready to type into
     expect(admin).to_have_url(f"{base}/admin/topics/new")  # htmx: no page load
     rows.nth(2).fill(CHOICES[2])
+    # The form defaults to one changeable vote per voter; this topic takes
+    # the API's anonymous votes below, so it is unlimited on purpose.
+    admin.get_by_label("Votes per voter").select_option("unlimited")
     admin.screenshot(path=screenshot_path("admin-form.png"), full_page=True)
     admin.get_by_role("button", name="Create topic").click()
     expect(admin).to_have_url(f"{base}/admin")
