@@ -169,7 +169,11 @@ class Voting:
 
     def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
         """Whether this voter has a recorded ballot on the topic (any policy)."""
-        return bool(voter_id) and self.store.get_ballot(topic_id, voter_id) is not None
+        return self.ballot(topic_id, voter_id) is not None
+
+    def ballot(self, topic_id: str, voter_id: str | None) -> dict | None:
+        """This voter's recorded ballot on the topic (vote_id, choice_id, ...), or None."""
+        return self.store.get_ballot(topic_id, voter_id) if voter_id else None
 
     def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
         """The topic's results_visibility rule for this viewer; admins always see."""

@@ -45,12 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    from . import admin, pages, security
+    from . import admin, pages, present, security
 
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
     security.exempt(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(present.bp)
     app.register_blueprint(admin.bp)
     _cors(app, settings)
     return app

@@ -137,7 +137,7 @@ def set_active(topic_id):
     active = request.form.get("active") == "1"
     topic = services.voting().set_active(topic_id, active)
     if is_htmx():
-        return render_template("admin/_row.html", topic=_with_total(topic))
+        return render_template("admin/_row.html", topic=_with_total(topic), focus_toggle=True)
     flash(f"“{topic['title']}” is now {'open' if active else 'closed'}.")
     return redirect(url_for("admin.index"), 303)
 
