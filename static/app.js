@@ -143,11 +143,13 @@
 
   // Focus after swaps that remove what had it: a removed choice row hands
   // focus to the next row's field (or "Add another choice").
-  var focusAfterSwap = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var row = event.detail.target;
     if (!row || !row.classList || !row.classList.contains("choice-row")) return;
-    focusAfterSwap = nearestField(row) || document.querySelector('button[name="add"]');
+    var next = nearestField(row) || document.querySelector('button[name="add"]');
+    // The row leaves the document, so no later htmx event reaches us: focus
+    // once the swap (synchronous after this event) is done.
+    if (next) setTimeout(function () { next.focus(); }, 0);
   });
 
   function nearestField(row) {
@@ -163,10 +165,6 @@
 
   // After any swap (all of these are idempotent and cheap).
   document.addEventListener("htmx:afterSettle", function () {
-    if (focusAfterSwap) {
-      focusAfterSwap.focus();
-      focusAfterSwap = null;
-    }
     var results = document.getElementById("results");
     if (results) {
       announceResults();
