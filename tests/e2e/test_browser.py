@@ -214,6 +214,8 @@ def test_topic_list_and_dark_mode(stack, contexts, console, api):
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(17, 19, 24)"  # the dark scheme's --bg
     page.get_by_role("link", name="An open question").click()
+    # Tab only once the topic page is there (under load the list could still be).
+    expect(page.get_by_role("heading", level=1)).to_have_text("An open question")
     page.keyboard.press("Tab")  # skip link
     page.keyboard.press("Tab")  # brand
     page.keyboard.press("Tab")  # first choice
