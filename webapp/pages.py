@@ -187,28 +187,31 @@ def topic(topic_id):
     return render_topic(current, vote=state)
 
 
-def my_choice(topic: dict) -> str | None:
-    """The choice id this browser's counted ballot holds, on a topic that limits voters.
+def ballot_view(topic: dict) -> dict:
+    """What the ballot shows of this browser's counted ballot, on a topic that limits voters.
 
-    A one-per-voter voter sees "You voted for X" (its buttons would only
-    refuse); a changeable voter sees which choice is theirs to change.
+    `my_choice`: the choice id it holds. A one-per-voter voter sees "You voted
+    for X" over disabled buttons (`already_voted`: they could only refuse); a
+    changeable voter sees which choice is theirs to change.
     """
-    if topic["vote_limit"] == "unlimited":
-        return None
-    ballot = services.voting().ballot(topic["id"], voter.current())
-    return ballot["choice_id"] if ballot else None
+    ballot = None
+    if topic["vote_limit"] != "unlimited":
+        ballot = services.voting().ballot(topic["id"], voter.current())
+    mine = ballot["choice_id"] if ballot else None
+    return {
+        "my_choice": mine,
+        "already_voted": mine is not None and topic["vote_limit"] == "one_per_voter",
+    }
 
 
 def render_topic(topic: dict, vote=None, message: str | None = None, status=200):
-    mine = my_choice(topic)
     return make_response(
         render_template(
             "topic.html",
             topic=topic,
             vote=vote,
             message=message,
-            my_choice=mine,
-            already_voted=mine is not None and topic["vote_limit"] == "one_per_voter",
+            **ballot_view(topic),
             results=results_of(topic),
             share_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
         ),
@@ -259,14 +262,8 @@ def vote(topic_id):
 
 def _vote_refused(topic: dict, message: str | None, status: int):
     if is_htmx():
-        mine = my_choice(topic)
         body = render_template(
-            "_vote.html",
-            topic=topic,
-            vote=None,
-            message=message,
-            my_choice=mine,
-            already_voted=mine is not None and topic["vote_limit"] == "one_per_voter",
+            "_vote.html", topic=topic, vote=None, message=message, **ballot_view(topic)
         )
         response = vary(make_response(body, status))
     else:
