@@ -33,3 +33,14 @@ class UnknownChoice(VotingError, ValueError):
 
 class DuplicateChoice(VotingError, ValueError):
     """The same choice id listed twice in one update."""
+
+
+class VotesWouldBeDropped(VotingError):
+    """An update removes choices that have votes, and the caller did not confirm it.
+
+    `dropped` lists (choice, vote count) for each removed choice with votes.
+    """
+
+    def __init__(self, dropped: list[tuple[dict, int]]):
+        super().__init__(", ".join(c["id"] for c, _ in dropped))
+        self.dropped = dropped

@@ -70,7 +70,7 @@ def _to_json(item: dict) -> dict:
 
 
 def _value_to_json(value: dict) -> dict:
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "B":
         return {"B": base64.b64encode(inner).decode()}
     if kind == "BS":
@@ -85,7 +85,7 @@ def _value_to_json(value: dict) -> dict:
 def _from_json(value, where: str) -> dict:
     if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in _ALL_TYPES:
         raise BadExport(f"attribute {where!r} is not a DynamoDB JSON value")
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     ok = {
         "S": lambda: isinstance(inner, str),
         "N": lambda: _is_number(inner),

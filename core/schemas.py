@@ -26,9 +26,7 @@ from .topics import (
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 VoterId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
@@ -262,4 +260,14 @@ class VoteListQuery(BaseModel):
     limit: int = Field(default=25, ge=1, le=100)
     next: str | None = Field(
         default=None, max_length=2048, description="Cursor from the last page."
+    )
+
+
+class TopicUpdateQuery(BaseModel):
+    """Query of PUT /topics/{id}."""
+
+    drop_votes: bool = Field(
+        default=False,
+        description="true to remove choices that have votes (their votes leave the results); "
+        "without it such a PUT answers 409 and changes nothing.",
     )

@@ -111,3 +111,17 @@ def merge_choices(old: list[dict], new: list) -> list[Choice]:
         seen.add(choice_id)
         merged.append({"id": choice_id, "description": row.description})
     return merged
+
+
+def voted_choices_removed(old: list[dict], new: list[dict], counts: dict[str, int]):
+    """The choices of `old` missing from `new` that have votes: [(choice, count)].
+
+    Removing a choice takes its votes off the results, so an update doing
+    that silently is refused unless the caller confirms (Voting.update_topic).
+    """
+    kept = {choice["id"] for choice in new}
+    return [
+        (choice, counts.get(choice["id"], 0))
+        for choice in old
+        if choice["id"] not in kept and counts.get(choice["id"], 0) > 0
+    ]

@@ -6,7 +6,7 @@ rules once so the JSON API and the HTML forms cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 
 from . import csv_export
@@ -14,10 +14,25 @@ from .aws.backend import Backend
 from .aws.errors import QueueUnavailable, StoreUnavailable
 from .cache import TTLCache
 from .clock import iso, new_id, utc_now
-from .errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from .errors import (
+    AlreadyVoted,
+    ChoiceNotInTopic,
+    TopicClosed,
+    TopicNotFound,
+    VoterRequired,
+    VotesWouldBeDropped,
+)
 from .schemas import TopicIn, VoteIn
 from .settings import Settings
-from .topics import UNLIMITED, Topic, has_choice, is_open, merge_choices, with_defaults
+from .topics import (
+    UNLIMITED,
+    Topic,
+    has_choice,
+    is_open,
+    merge_choices,
+    voted_choices_removed,
+    with_defaults,
+)
 from .votes import VoteMessage
 
 
@@ -59,14 +74,30 @@ class Voting:
         self._topics.put(topic["id"], topic)
         return topic
 
-    def update_topic(self, topic_id: str, data: TopicIn) -> dict:
-        """Replace title, is_active and choices; known choice ids keep their votes."""
+    def update_topic(
+        self, topic_id: str, data: TopicIn, drop_votes: bool | Collection[str] = False
+    ) -> dict:
+        """Replace title, is_active and choices; known choice ids keep their votes.
+
+        Removing a choice that has votes drops them from the results, so it
+        needs `drop_votes`: True for any choice, or the ids of the choices
+        the admin confirmed. Otherwise raises VotesWouldBeDropped.
+        """
         current = self.topic(topic_id, fresh=True)
+        choices = merge_choices(current["choices"], data.choices)
+        if drop_votes is not True:
+            confirmed = set(drop_votes or ())
+            # Fresh counts, not the results cache: the check guards votes.
+            dropped = voted_choices_removed(
+                current["choices"], choices, self.store.get_counts(topic_id)
+            )
+            if any(choice["id"] not in confirmed for choice, _ in dropped):
+                raise VotesWouldBeDropped(dropped)
         topic = {
             **current,
             "title": data.title,
             "is_active": data.is_active,
-            "choices": merge_choices(current["choices"], data.choices),
+            "choices": choices,
             "last_upd": utc_now(),
             **_settings_of(data, current),
         }
@@ -140,7 +171,11 @@ class Voting:
 
     def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
         """Whether this voter has a recorded ballot on the topic (any policy)."""
-        return bool(voter_id) and self.store.get_ballot(topic_id, voter_id) is not None
+        return self.ballot(topic_id, voter_id) is not None
+
+    def ballot(self, topic_id: str, voter_id: str | None) -> dict | None:
+        """This voter's recorded ballot on the topic (vote_id, choice_id, ...), or None."""
+        return self.store.get_ballot(topic_id, voter_id) if voter_id else None
 
     def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
         """The topic's results_visibility rule for this viewer; admins always see."""

@@ -317,4 +317,3 @@ def main(argv: list[str] | None = None) -> int:
         metrics_server.shutdown()
     log.info("worker stopped")
     return 0
-

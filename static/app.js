@@ -51,6 +51,18 @@
     if (event.detail.successful) clear();
   });
 
+  // When copying fails, select the link text so the person can copy it themselves.
+  function selectShareUrl(button) {
+    var link = button.closest(".share") && button.closest(".share").querySelector(".share-url a");
+    if (!link) return;
+    var range = document.createRange();
+    range.selectNodeContents(link);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    link.focus();
+  }
+
   // Share buttons: the system share sheet on phones, the clipboard elsewhere.
   function setUpShare(button) {
     var canShare = typeof navigator.share === "function";
@@ -66,12 +78,136 @@
       }
       navigator.clipboard.writeText(url).then(
         function () { button.textContent = "Link copied"; },
-        function () { say("Could not copy the link; copy it from the text above."); }
+        function () { selectShareUrl(button); }
       );
+    });
+  }
+
+  // Keyboard shortcuts of the present view ("R" reveals or hides results):
+  // a link marked data-key="r" is followed when its key is pressed outside a field.
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var link = document.querySelector('a[data-key="' + event.key.toLowerCase() + '"]');
+    if (link) link.click();
+  });
+
+  // -- live results ---------------------------------------------------------
+  // One persistent polite region hears a one-line summary of the results
+  // (the partial's data-summary), at most every 10 s: never the whole list.
+  var SUMMARY_EVERY_MS = 10000;
+  var lastSummaryAt = 0;
+  var summaryTimer = null;
+  var lastSummary = null; // what the page said when it loaded is not news
+
+  function announceResults() {
+    var results = document.getElementById("results");
+    var region = document.getElementById("results-announcer");
+    if (!results || !region) return;
+    var text = results.getAttribute("data-summary") || "";
+    if (!text || text === lastSummary) return;
+    var wait = lastSummaryAt + SUMMARY_EVERY_MS - Date.now();
+    if (wait > 0) {
+      if (!summaryTimer) {
+        summaryTimer = setTimeout(function () { summaryTimer = null; announceResults(); }, wait);
+      }
+      return;
+    }
+    lastSummaryAt = Date.now();
+    lastSummary = text;
+    region.textContent = text;
+  }
+
+  // The results poll learned the topic closed: close the ballot on this page
+  // too, so no one taps a button that can only be refused.
+  function closeBallot() {
+    var ballot = document.querySelector("form.ballot");
+    if (!ballot) return;
+    var choices = ballot.querySelector("fieldset.choices");
+    if (choices) choices.disabled = true;
+    var notice = ballot.querySelector("[data-closed-notice]");
+    if (notice) notice.hidden = false;
+    ballot.querySelectorAll("[data-closed-hide]").forEach(function (el) { el.hidden = true; });
+  }
+
+  // A vote's final state (counted, rejected, replaced), said once.
+  function announceVote(status) {
+    var region = document.getElementById("vote-announcer");
+    if (!region || !status.hasAttribute("data-final")) return;
+    var copy = status.cloneNode(true); // its words, without icons and <noscript>
+    copy.querySelectorAll('[aria-hidden="true"], noscript').forEach(function (n) { n.remove(); });
+    var text = copy.textContent.replace(/\s+/g, " ").trim();
+    if (region.textContent !== text) region.textContent = text;
+  }
+
+  // Focus after swaps that remove what had it: a removed choice row hands
+  // focus to the next row's field (or "Add another choice").
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var row = event.detail.target;
+    if (!row || !row.classList || !row.classList.contains("choice-row")) return;
+    var next = nearestField(row) || document.querySelector('button[name="add"]');
+    // The row leaves the document, so no later htmx event reaches us: focus
+    // once the swap (synchronous after this event) is done.
+    if (next) setTimeout(function () { next.focus(); }, 0);
+  });
+
+  function nearestField(row) {
+    var el, field;
+    for (el = row.nextElementSibling; el; el = el.nextElementSibling) {
+      if ((field = el.querySelector(".choice-input"))) return field;
+    }
+    for (el = row.previousElementSibling; el; el = el.previousElementSibling) {
+      if ((field = el.querySelector(".choice-input"))) return field;
+    }
+    return null;
+  }
+
+  // After any swap (all of these are idempotent and cheap).
+  document.addEventListener("htmx:afterSettle", function () {
+    var results = document.getElementById("results");
+    if (results) {
+      announceResults();
+      if (results.hasAttribute("data-closed")) closeBallot();
+    }
+    var status = document.getElementById("vote-status");
+    if (status) announceVote(status);
+  });
+
+  // -- deadlines in the viewer's own time, with a countdown -------------------
+  var lang = document.documentElement.lang || undefined;
+
+  function localiseTimes() {
+    document.querySelectorAll("time[data-local-time]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.textContent = when.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
+
+  function countdownText(ms) {
+    var seconds = Math.round(ms / 1000);
+    var format = new Intl.RelativeTimeFormat(lang, { numeric: "always" });
+    if (seconds < 60) return format.format(seconds, "second");
+    if (seconds < 3600) return format.format(Math.round(seconds / 60), "minute");
+    if (seconds < 172800) return format.format(Math.round(seconds / 3600), "hour");
+    return format.format(Math.round(seconds / 86400), "day");
+  }
+
+  function tickCountdowns() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = new Date(el.getAttribute("data-countdown")) - Date.now();
+      // At zero the results poll closes the ballot; until then, say how long.
+      el.textContent = left > 0 ? " (" + countdownText(left) + ")" : "";
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-share-url]").forEach(setUpShare);
+    var results = document.getElementById("results");
+    if (results) lastSummary = results.getAttribute("data-summary");
+    localiseTimes();
+    tickCountdowns();
+    setInterval(tickCountdowns, 1000);
   });
 })();

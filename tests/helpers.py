@@ -419,6 +419,14 @@ PHONE = {
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
+def sign_in_browser(page, base: str) -> None:
+    """Sign a Playwright page in as the admin through the login form."""
+    page.goto(f"{base}/admin")
+    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/admin")
+
+
 def screenshot_path(name: str) -> str:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return str(SCREENSHOTS / name)

@@ -24,8 +24,8 @@ from flask import (
 from pydantic import ValidationError
 
 from core.aws.errors import Conflict, QueueUnavailable
-from core.clock import utc_now
-from core.errors import DuplicateChoice, UnknownChoice
+from core.clock import new_id, utc_now
+from core.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
 from core.schemas import NewTopicIn, TopicIn
 from core.topics import (
     MAX_CHOICES,
@@ -38,7 +38,7 @@ from . import services
 from .auth import SESSION_KEY, admin_credentials, key_matches, session_fingerprint, signed_in
 from .htmx import is_htmx
 from .limits import limit_login
-from .lookup import get_topic
+from .lookup import get_topic, valid_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -137,7 +137,7 @@ def set_active(topic_id):
     active = request.form.get("active") == "1"
     topic = services.voting().set_active(topic_id, active)
     if is_htmx():
-        return render_template("admin/_row.html", topic=_with_total(topic))
+        return render_template("admin/_row.html", topic=_with_total(topic), focus_toggle=True)
     flash(f"“{topic['title']}” is now {'open' if active else 'closed'}.")
     return redirect(url_for("admin.index"), 303)
 
@@ -145,11 +145,14 @@ def set_active(topic_id):
 # -- create / edit forms ----------------------------------------------------------
 
 
-# The voter policies (core/topics.py), as the form offers them.
+# The voter policies (core/topics.py), as the form offers them. A topic
+# made in the form is "changeable" unless the admin picks otherwise: a room
+# poll wants one vote per phone; the API keeps the original's "unlimited".
+FORM_VOTE_LIMIT = "changeable"
 VOTE_LIMIT_LABELS = {
-    "unlimited": "Unlimited: every vote counts",
-    "one_per_voter": "One vote per voter",
     "changeable": "One vote per voter, who may change it",
+    "one_per_voter": "One vote per voter",
+    "unlimited": "Unlimited: anyone may vote again and again",
 }
 VISIBILITY_LABELS = {
     "always": "Always",
@@ -159,7 +162,9 @@ VISIBILITY_LABELS = {
 
 
 def _blank_form() -> dict:
-    blank = with_defaults({"title": "", "is_active": True, "choices": [{}, {}]})
+    blank = with_defaults(
+        {"title": "", "is_active": True, "choices": [{}, {}], "vote_limit": FORM_VOTE_LIMIT}
+    )
     return _form_of(blank)
 
 
@@ -167,8 +172,10 @@ def _form_of(topic: dict) -> dict:
     return {
         "title": topic["title"],
         "is_active": topic["is_active"],
-        "rows": [{"id": c.get("id", ""), "description": c.get("description", "")}
-                 for c in topic["choices"]],  # fmt: skip
+        "rows": [
+            {"id": c.get("id", ""), "description": c.get("description", "")}
+            for c in topic["choices"]
+        ],  # fmt: skip
         "vote_limit": topic["vote_limit"],
         "results_visibility": topic["results_visibility"],
         # Stored as UTC ISO text; <input type="datetime-local"> wants YYYY-MM-DDTHH:MM.
@@ -272,6 +279,8 @@ def _render_form(form, topic=None, errors=None, status=200):
         "admin/topic_form.html",
         form=form,
         topic=topic,
+        # Each existing choice's votes, shown beside it (removing it drops them).
+        counts=services.voting().counts(topic["id"]) if topic else {},
         errors=errors or {},
         vote_limits=VOTE_LIMIT_LABELS,
         visibilities=VISIBILITY_LABELS,
@@ -309,8 +318,13 @@ def edit_topic(topic_id):
     data, errors = _validate(form)
     if data is None:
         return _render_form(form, topic=topic, errors=errors, status=422)
+    # Choices whose votes the admin agreed to drop: in the Remove dialog or the 409 form.
+    confirmed = request.form.getlist("drop_votes_for")
     try:
-        updated = services.voting().update_topic(topic_id, data)
+        updated = services.voting().update_topic(topic_id, data, drop_votes=confirmed)
+    except VotesWouldBeDropped as exc:
+        errors = {"dropped": exc.dropped}
+        return _render_form(form, topic=topic, errors=errors, status=409)
     except (UnknownChoice, DuplicateChoice):
         errors = {"form": "The choices no longer match this topic. Reload the form and retry."}
         return _render_form(form, topic=topic, errors=errors, status=422)
@@ -324,10 +338,19 @@ def edit_topic(topic_id):
 @bp.get("/choice-row")
 def choice_row():
     """A blank choice row, appended to the form by htmx's "add another choice"."""
-    return render_template("admin/_choice_row.html", row={"id": "", "description": ""}, index=None)
+    # Each added row gets its own element id, so each has its own label.
+    row = {"id": "", "description": ""}
+    return render_template("admin/_choice_row.html", row=row, index=None, uid=new_id()[:8])
 
 
 @bp.get("/choice-row/removed")
 def removed_row():
-    """Nothing: htmx swaps a removed row for this empty answer (no state changes)."""
-    return ""
+    """What htmx swaps in for a removed row (no state changes here).
+
+    Nothing for a new row; for a choice with votes (the admin confirmed "Remove
+    Rust and its 2 votes?"), a hidden row saying so, which Save sends along.
+    """
+    choice_id = valid_id(request.args.get("choice_id"))
+    if choice_id is None:
+        return ""
+    return render_template("admin/_dropped_row.html", choice_id=choice_id)

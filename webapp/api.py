@@ -8,13 +8,14 @@ from flask import Blueprint, Response, abort, g, request
 from pydantic import TypeAdapter
 
 from core.csv_export import csv_filename
-from core.errors import DuplicateChoice, UnknownChoice
+from core.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
 from core.schemas import (
     Id,
     NewTopicIn,
     TopicIn,
     TopicOut,
     TopicQuery,
+    TopicUpdateQuery,
     VoteAccepted,
     VoteIn,
     VoteListQuery,
@@ -43,6 +44,15 @@ def _check_id(value: str) -> str:
         abort(404, "Not found")
 
 
+def dropped_votes_message(exc: VotesWouldBeDropped) -> str:
+    """'Removing "Rust" (2 votes) would drop its votes', for every such choice."""
+    named = ", ".join(
+        f'"{choice["description"]}" ({count} vote{"" if count == 1 else "s"})'
+        for choice, count in exc.dropped
+    )
+    return f"Removing {named} would drop {'its' if len(exc.dropped) == 1 else 'their'} votes"
+
+
 def _query(model):
     return model.model_validate(request.args.to_dict())
 
@@ -61,20 +71,28 @@ def create_topic():
 @doc(
     "Replace a topic's title, state and choices",
     body=TopicIn,
+    query=TopicUpdateQuery,
     responses={200: None},
     errors=(404, 409),
 )
 @admin_key_required
 def update_topic(topic_id):
-    """Choices with a known id keep it (and their votes); new rows get an id."""
+    """Choices with a known id keep it (and their votes); new rows get an id.
+
+    Leaving out a choice that has votes would drop them: 409 unless
+    `?drop_votes=true`.
+    """
     _check_id(topic_id)
+    query = _query(TopicUpdateQuery)
     data = parse(TopicIn)
     try:
-        services.voting().update_topic(topic_id, data)
+        services.voting().update_topic(topic_id, data, drop_votes=query.drop_votes)
     except UnknownChoice as exc:
         abort(422, f"Choice {exc} is not a choice of this topic")
     except DuplicateChoice as exc:
         abort(422, f"Choice {exc} is listed twice")
+    except VotesWouldBeDropped as exc:
+        abort(409, dropped_votes_message(exc) + ". Send drop_votes=true to remove them anyway")
     return services.json_null()
 
 

@@ -256,4 +256,3 @@ def dlq_redrive():
         click.echo("started an SQS message move task (it runs in the background)")
     else:
         click.echo(f"moved {moved} messages back to {queue.name}")
-

@@ -36,7 +36,8 @@ from . import services
 from .admin import require_admin
 from .htmx import is_htmx, vary
 from .lookup import valid_id
-from .pages import qr_svg, results_of
+from .pages import results_of
+from .present import qr_svg
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
 bp.before_request(require_admin)

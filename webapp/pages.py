@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import segno
 from flask import (
     Blueprint,
     current_app,
@@ -23,13 +22,12 @@ from flask import (
     request,
     url_for,
 )
-from markupsafe import Markup
 from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
 from core.clock import utc_now
 from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
-from core.results import leaders
+from core.results import leaders, shares_adding_to_100
 from core.schemas import TopicOut, VoteIn
 from core.topics import is_open
 
@@ -63,24 +61,53 @@ def results_visible(topic: dict) -> bool:
     return services.voting().results_visible(topic, voter.current(), is_admin=signed_in())
 
 
+# How the results are being looked at: on the viewer's own page (their own
+# rule: a voter who voted, an admin), on a projector (the audience's rule: the
+# room sees what an anonymous voter sees), or on a projector where a
+# signed-in presenter chose to reveal them.
+PAGE, PRESENT, REVEALED = "page", "present", "revealed"
+
+
+def mode_of(requested: str | None) -> str:
+    if requested == REVEALED and signed_in():
+        return REVEALED
+    return PRESENT if requested in (PRESENT, REVEALED) else PAGE
+
+
+def visible_in(topic: dict, mode: str) -> bool:
+    if mode == PAGE:
+        return results_visible(topic)
+    if mode == REVEALED:
+        return True
+    return services.voting().results_visible(topic, None, is_admin=False)
+
+
 # -- results --------------------------------------------------------------------
 
 
-def results_of(topic: dict) -> dict:
+def results_of(topic: dict, mode: str = PAGE) -> dict:
     """The topic's results as the partial shows them, and their ETag.
 
     The ETag covers everything the partial renders: the counts, the topic
-    version (title and choices change `last_upd`), whether it is open and
-    whether this viewer may see the results. Hidden results put no counts
-    in the ETag either, so it cannot betray votes arriving.
+    version (title and choices change `last_upd`), whether it is open, the
+    view mode (its polling URL) and whether this viewer may see the results.
+    Hidden results put no counts in the ETag either, so it cannot betray
+    votes arriving.
     """
-    visible = results_visible(topic)
+    visible = visible_in(topic, mode)
     counts = services.voting().counts(topic["id"]) if visible else {}
     view = TopicOut.render(topic, counts)
     view["visible"] = visible
+    view["mode"] = mode
+    view["poll_url"] = url_for(
+        "pages.results", topic_id=topic["id"], view=None if mode == PAGE else mode
+    )
     leading = set(leaders({c["id"]: c["vote_count"] for c in view["choices"]}))
-    for choice in view["choices"]:
+    shares = shares_adding_to_100([c["vote_count"] for c in view["choices"]])
+    for choice, share in zip(view["choices"], shares, strict=True):
         choice["leading"] = choice["id"] in leading
+        # Pages show shares that add up to 100; the API keeps the original's rounding.
+        choice["display_share"] = share
     view["tied"] = len(leading) > 1
     view["leaders"] = [c["description"] for c in view["choices"] if c["leading"]]
     fingerprint = json.dumps(
@@ -89,6 +116,7 @@ def results_of(topic: dict) -> dict:
             topic["last_upd"],
             topic["is_open"],
             visible,
+            mode,
         ]
     )
     version = hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
@@ -102,7 +130,7 @@ def results_of(topic: dict) -> dict:
 def results(topic_id):
     """The results partial (htmx polling) or a results page; 304 when nothing changed."""
     topic = get_topic(topic_id)
-    view = results_of(topic)
+    view = results_of(topic, mode_of(request.args.get("view")))
     etag = view["partial_etag"] if is_htmx() else view["page_etag"]
     if request.if_none_match.contains(etag):
         # Nothing changed: no body, and htmx is configured not to swap a 304.
@@ -158,29 +186,34 @@ def topic(topic_id):
     current = get_topic(topic_id)
     vote_id = valid_id(request.args.get("vote"))
     state = vote_state(current, vote_id) if vote_id else None
-    message = None
-    if state is None and current["is_open"] and _voted_once(current):
-        message = "You have already voted on this topic: one vote per voter."
-    return render_topic(current, vote=state, message=message, already_voted=message is not None)
+    return render_topic(current, vote=state)
 
 
-def _voted_once(topic: dict) -> bool:
-    """A one-per-voter topic this browser has voted on (its buttons would only refuse)."""
-    if topic["vote_limit"] != "one_per_voter":
-        return False
-    return services.voting().has_voted(topic["id"], voter.current())
+def ballot_view(topic: dict) -> dict:
+    """What the ballot shows of this browser's counted ballot, on a topic that limits voters.
+
+    `my_choice`: the choice id it holds. A one-per-voter voter sees "You voted
+    for X" over disabled buttons (`already_voted`: they could only refuse); a
+    changeable voter sees which choice is theirs to change.
+    """
+    ballot = None
+    if topic["vote_limit"] != "unlimited":
+        ballot = services.voting().ballot(topic["id"], voter.current())
+    mine = ballot["choice_id"] if ballot else None
+    return {
+        "my_choice": mine,
+        "already_voted": mine is not None and topic["vote_limit"] == "one_per_voter",
+    }
 
 
-def render_topic(
-    topic: dict, vote=None, message: str | None = None, status=200, already_voted=False
-):
+def render_topic(topic: dict, vote=None, message: str | None = None, status=200):
     return make_response(
         render_template(
             "topic.html",
             topic=topic,
             vote=vote,
             message=message,
-            already_voted=already_voted,
+            **ballot_view(topic),
             results=results_of(topic),
             share_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
         ),
@@ -207,8 +240,8 @@ def vote(topic_id):
         topic = get_topic(topic_id, fresh=True)
         return _vote_refused(topic, "Voting on this topic is closed: your vote was not taken.", 409)
     except AlreadyVoted:
-        message = "You have already voted on this topic: one vote per voter."
-        return _vote_refused(topic, message, 409, already_voted=True)
+        # Not an error to shout about: the ballot shows "You voted for X" instead.
+        return _vote_refused(topic, None, 409)
     except VoterRequired:  # pages always send the voter cookie's id; kept for safety
         return _vote_refused(topic, "This topic needs a voter id: allow cookies and reload.", 422)
     except QueueUnavailable:
@@ -229,14 +262,14 @@ def vote(topic_id):
     return redirect(url_for("pages.topic", topic_id=topic_id, vote=queued.id), 303)
 
 
-def _vote_refused(topic: dict, message: str, status: int, already_voted: bool = False):
+def _vote_refused(topic: dict, message: str | None, status: int):
     if is_htmx():
         body = render_template(
-            "_vote.html", topic=topic, vote=None, message=message, already_voted=already_voted
+            "_vote.html", topic=topic, vote=None, message=message, **ballot_view(topic)
         )
         response = vary(make_response(body, status))
     else:
-        response = render_topic(topic, message=message, status=status, already_voted=already_voted)
+        response = render_topic(topic, message=message, status=status)
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response
@@ -255,6 +288,10 @@ def vote_status(topic_id, vote_id):
     state = vote_state(topic, vote_id, polls)
     response = vary(make_response(render_template("_vote_status.html", topic=topic, vote=state)))
     response.headers["Cache-Control"] = "no-store"
+    if state["status"] != "queued":
+        # The results on this page ask again now (their hx-trigger listens),
+        # so "counted" never sits above results that miss the vote.
+        response.headers["HX-Trigger"] = "vote-counted"
     return response
 
 
@@ -264,40 +301,3 @@ def favicon():
     response = current_app.send_static_file("favicon.svg")
     response.mimetype = "image/svg+xml"
     return response
-
-
-# -- present view ---------------------------------------------------------------
-
-
-def qr_svg(url: str) -> Markup:
-    """The URL as an inline SVG QR code, drawn here (no external service).
-
-    Dark modules on a white field with the standard 4-module quiet zone,
-    whatever the page's colour scheme: phone cameras need that contrast.
-    """
-    code = segno.make(url, error="m", micro=False)
-    svg = code.svg_inline(
-        scale=1,
-        border=4,
-        omitsize=True,
-        dark="#000",
-        light="#fff",
-        svgclass="qr-code",
-        title=f"QR code for {url}",
-    )
-    # segno escapes the title; the rest is path data it generated.
-    return Markup(svg)
-
-
-@bp.get("/t/<topic_id>/present")
-def present(topic_id):
-    """Full-screen view for a projector: question, live bars, share URL and QR code."""
-    current = get_topic(topic_id)
-    share_url = url_for("pages.topic", topic_id=current["id"], _external=True)
-    return render_template(
-        "present.html",
-        topic=current,
-        results=results_of(current),
-        share_url=share_url,
-        qr=qr_svg(share_url),
-    )

@@ -49,7 +49,7 @@ def slot(choice_id: str, shard: int) -> str:
 
 
 def parse_slot(key: str) -> tuple[str, int]:
-    """"<choice_id>#<shard>" -> (choice_id, shard). Choice ids never contain "#"."""
+    """ "<choice_id>#<shard>" -> (choice_id, shard). Choice ids never contain "#"."""
     choice_id, _, shard = key.rpartition("#")
     return choice_id, int(shard)
 

@@ -376,6 +376,60 @@ def test_edit_keeps_choice_ids_and_their_votes(signed_in, voting):
     assert "2 votes · 67%" in results and "1 vote · 33%" in results
 
 
+def test_edit_form_shows_votes_and_dropping_voted_choices_needs_confirming(signed_in, voting):
+    topic = make_topic(signed_in, "Languages?", choices=("Python", "Rust", "Go"))
+    python, rust, go = (c["id"] for c in topic["choices"])
+    for index in (0, 1, 1):
+        api_vote(signed_in, topic, index)
+    record_queued(voting)
+    page = signed_in.get(f"/admin/topics/{topic['id']}/edit").text
+    assert re.findall(r'class="choice-votes">([^<]+)<', page) == ["1 vote", "2 votes", "0 votes"]
+    # With JavaScript, Remove on a voted choice asks first; Go (no votes) does not.
+    assert 'hx-confirm="Remove “Rust” and its 2 votes?"' in page
+    assert page.count("hx-confirm=") == 2
+
+    def save(**extra):
+        data = {"csrf_token": token_from(page), "title": "Languages?", "choice_id": [python, go],
+                "choice": ["Python", "Go"], "save": "1", **extra}  # fmt: skip
+        return signed_in.post(f"/admin/topics/{topic['id']}/edit", data=data)
+
+    # Rust removed without confirming: refused, nothing changed, a checkbox to confirm.
+    refused = save()
+    assert refused.status_code == 409
+    assert "Saving would remove choices that have votes" in refused.text
+    assert f'name="drop_votes_for" type="checkbox" value="{rust}"' in refused.text
+    assert "Remove “Rust” and its 2 votes</label>" in refused.text
+    assert len(voting.topic(topic["id"], fresh=True)["choices"]) == 3
+    assert voting.store.get_counts(topic["id"])[rust] == 2
+
+    # The htmx Remove, once confirmed in the dialog, leaves a hidden confirmation row.
+    marker = signed_in.get(f"/admin/choice-row/removed?choice_id={rust}", headers=HX).text
+    assert f'<input type="hidden" name="drop_votes_for" value="{rust}">' in marker
+    assert signed_in.get("/admin/choice-row/removed?choice_id=<x>", headers=HX).data == b""
+
+    # Confirmed (either way, the same field): saved, Rust's votes leave the results.
+    assert save(drop_votes_for=rust).status_code == 303
+    stored = voting.topic(topic["id"], fresh=True)
+    assert [c["id"] for c in stored["choices"]] == [python, go]
+    results = signed_in.get(f"/t/{topic['id']}/results", headers=HX).text
+    assert "1 vote · 100%" in results
+
+
+def test_new_form_defaults_to_changeable_and_rows_have_their_own_ids(signed_in):
+    form = signed_in.get("/admin/topics/new").text
+    assert '<option value="changeable" selected>' in form
+    assert '<option value="unlimited">Unlimited: anyone may vote again and again</option>' in form
+    first = signed_in.get("/admin/choice-row", headers=HX).text
+    second = signed_in.get("/admin/choice-row", headers=HX).text
+    ids = [
+        re.search(r'<input class="choice-input"[^>]*id="([^"]+)"', r, re.S)[1]
+        for r in (first, second)
+    ]
+    assert ids[0] != ids[1]
+    for row, field_id in zip((first, second), ids, strict=True):
+        assert f'<label class="visually-hidden" for="{field_id}">' in row
+
+
 def test_edit_with_a_foreign_choice_id_is_refused(signed_in, voting):
     topic = make_topic(signed_in)
     page = signed_in.get(f"/admin/topics/{topic['id']}/edit")

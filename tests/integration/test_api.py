@@ -124,6 +124,43 @@ def test_vote_is_queued_with_original_shape(client, admin, voting):
     assert client.get(f"/votes/{answer.json['id']}").status_code == 404
 
 
+def test_update_dropping_voted_choices_needs_drop_votes(client, admin, voting):
+    topic = create(client, n=3)
+    api_vote(client, topic, 1)
+    api_vote(client, topic, 1)
+    record_queued(voting)
+    woodworker, baker, farmer = topic["choices"]
+    without_baker = {"title": topic["title"], "choices": [woodworker, farmer]}
+
+    refused = client.put(f"/topics/{topic['id']}", json=without_baker, headers=admin)
+    assert refused.status_code == 409
+    assert refused.json == {
+        "detail": 'Removing "Baker" (2 votes) would drop its votes. '
+        "Send drop_votes=true to remove them anyway"
+    }
+    assert vote_counts(client, topic["id"], headers=admin) == [0, 2, 0]  # nothing changed
+
+    # A choice without votes goes without the flag (the original's clients' edits).
+    without_farmer = {"title": topic["title"], "choices": [woodworker, baker]}
+    assert (
+        client.put(f"/topics/{topic['id']}", json=without_farmer, headers=admin).status_code == 200
+    )
+    # Confirmed: the choice goes, and its votes leave the results.
+    without_baker["choices"] = [woodworker]
+    without_baker["choices"].append({"description": "Chef"})
+    confirmed = client.put(
+        f"/topics/{topic['id']}?drop_votes=true", json=without_baker, headers=admin
+    )
+    assert confirmed.status_code == 200 and confirmed.json is None
+    stored = client.get(f"/topics/{topic['id']}?include_votes=true", headers=admin).json
+    assert [c["description"] for c in stored["choices"]] == ["Woodworker", "Chef"]
+    assert stored["total_votes"] == 0
+    bad_flag = client.put(
+        f"/topics/{topic['id']}?drop_votes=maybe", json=without_baker, headers=admin
+    )
+    assert bad_flag.status_code == 422
+
+
 def test_vote_refusals_queue_nothing(client, admin, voting):
     topic = create(client)
     choice = topic["choices"][0]["id"]

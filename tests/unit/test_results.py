@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.results import leaders, percentages
+from core.results import leaders, percentages, shares_adding_to_100
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,12 @@ def test_a_tie_makes_several_leaders_in_choice_order():
 def test_nobody_leads_before_the_first_vote():
     assert leaders({"a": 0, "b": 0}) == []
     assert leaders({}) == []
+
+
+def test_shares_adding_to_100_always_add_up():
+    assert shares_adding_to_100([1, 1, 1]) == [34, 33, 33]
+    assert shares_adding_to_100([0, 0]) == [0, 0]
+    assert shares_adding_to_100([1, 2]) == [33, 67]
+    for counts in ([1, 1, 1, 1, 1, 1, 1, 1, 3], [5, 5, 5, 1], [3, 3, 1], [7, 0, 2, 2]):
+        assert sum(shares_adding_to_100(counts)) == 100
+    assert sum(percentages([1, 1, 1, 1, 1, 1])) == 102  # why pages need their own shares

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from core.schemas import TopicOut, VoteRecord
+from core.topics import voted_choices_removed
 
 TOPIC = {
     "id": "t1",
@@ -119,3 +120,12 @@ def test_the_reason_appears_only_when_there_is_one():
     assert VoteRecord.render(rejected)["reason"] == "topic_closed"
     assert "reason" not in VoteRecord.render({**RECORD, "reason": None})
     assert "reason" not in VoteRecord.render({**RECORD, "reason": ""})
+
+
+def test_voted_choices_removed_names_only_removed_choices_with_votes():
+    old = [{"id": "a", "description": "A"}, {"id": "b", "description": "B"},
+           {"id": "c", "description": "C"}]  # fmt: skip
+    counts = {"a": 3, "b": 2}
+    assert voted_choices_removed(old, old[:1], counts) == [(old[1], 2)]  # c has no votes
+    assert voted_choices_removed(old, old, counts) == []
+    assert voted_choices_removed(old, [], {}) == []

@@ -1,0 +1,77 @@
+"""axe-core (WCAG 2.1 A and AA) on every page, in the light and the dark scheme.
+
+The pages are walked as their users see them: the topic list, a ballot
+(open, after a vote, closed), the results page, the present view, the admin
+sign-in, topic table and forms, the API docs and the error page. Any
+violation fails the test, with axe's own description of what and where.
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.helpers import DESKTOP, PHONE, api_vote, make_topic, sign_in_browser
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+axe = Axe()
+
+
+def violations_on(page) -> list[str]:
+    results = axe.run(page, options=WCAG_21_AA)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe(stack, contexts, console, api, scheme):
+    base = stack.base
+    topic = make_topic(api, "Accessible?", ["Yes", "No", "مرحبا"], base=api.base)
+    closed = make_topic(api, "Closed?", ["A", "B"], active=False, base=api.base)
+    api_vote(api, topic, 0, base=api.base)
+    pages = {
+        "topics": "/",
+        "ballot": f"/t/{topic['id']}",
+        "closed ballot": f"/t/{closed['id']}",
+        "results page": f"/t/{topic['id']}/results",
+        "present": f"/t/{topic['id']}/present",
+        "not found": "/t/no-such-topic",
+        "api docs": "/docs",
+        "sign-in": "/admin/login",
+    }
+    problems = {}
+    # Not watched for console errors: the not-found page is a 404 on purpose.
+    phone = contexts(**PHONE, color_scheme=scheme).new_page()
+    for name, path in pages.items():
+        phone.goto(base + path)
+        if name == "api docs":
+            expect(phone.locator(".opblock").first).to_be_visible()
+        problems[name] = violations_on(phone)
+    # After a vote: the counted state and the results.
+    phone.goto(base + pages["ballot"])
+    phone.get_by_role("button", name="Yes").click()
+    expect(phone.locator("#vote-status")).to_contain_text("was counted")
+    problems["voted"] = violations_on(phone)
+
+    admin = console.watch(contexts(**DESKTOP, color_scheme=scheme).new_page())
+    sign_in_browser(admin, base)
+    for name, path in {
+        "admin topics": "/admin",
+        "new topic": "/admin/topics/new",
+        "edit topic": f"/admin/topics/{topic['id']}/edit",
+        "present (presenter)": f"/t/{topic['id']}/present",
+    }.items():
+        admin.goto(base + path)
+        problems[name] = violations_on(admin)
+    # A form with errors next to its fields.
+    admin.goto(base + "/admin/topics/new")
+    admin.get_by_label("Question").fill("No choices yet")
+    admin.get_by_role("button", name="Create topic").click()
+    expect(admin.locator(".field-error").first).to_be_visible()
+    problems["form errors"] = violations_on(admin)
+    found = {name: found for name, found in problems.items() if found}
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())

@@ -1,0 +1,151 @@
+"""The present view on a projector: everything fits, results follow the audience's rule.
+
+A projector cannot scroll, so every bar, the QR code and the join URL must be
+inside the viewport whatever the number of choices and the title's length,
+at 720p, 1080p and a narrow window (what 200% zoom leaves). Hidden results
+stay hidden on the projector even for a signed-in presenter, until the
+presenter reveals them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.helpers import ADMIN, api_vote, make_topic, screenshot_path, sign_in_browser
+
+PROJECTORS = [(1280, 720), (1920, 1080), (800, 600)]
+LONG_TITLE = ("Which of these many options should the whole team adopt next quarter " * 5)[:300]
+
+
+def _choices(count: int) -> list[str]:
+    if count <= 6:
+        return ["Python", "Rust", "Go", "Kotlin", "Swift", "Elixir"][:count]
+    # Long names: 200 characters is what the API allows.
+    return [f"Option {n}: " + ("a rather long description " * 8)[: 200 - 11] for n in range(count)]
+
+
+def _outside(box: dict, width: int, height: int) -> bool:
+    return (
+        box["x"] < -0.5
+        or box["y"] < -0.5
+        or box["x"] + box["width"] > width + 0.5
+        or box["y"] + box["height"] > height + 0.5
+    )
+
+
+@pytest.fixture(scope="module")
+def topics(stack):
+    api_session = requests.Session()
+    api_session.headers.update(ADMIN)
+    made = {}
+    for count in (2, 6, 20):
+        title = LONG_TITLE if count == 20 else f"Present {count} choices?"
+        topic = make_topic(api_session, title, _choices(count), base=stack.base)
+        for index in range(count):
+            for _ in range(index % 3 + 1):
+                api_vote(api_session, topic, index, base=stack.base)
+        made[count] = topic
+    api_session.close()
+    return made
+
+
+@pytest.mark.parametrize("count", [2, 6, 20])
+@pytest.mark.parametrize(("width", "height"), PROJECTORS)
+def test_every_bar_and_the_qr_code_fit_the_viewport(
+    stack, contexts, console, topics, count, width, height
+):
+    topic = topics[count]
+    page = console.watch(contexts(viewport={"width": width, "height": height}).new_page())
+    page.goto(f"{stack.base}/t/{topic['id']}/present")
+    bars = page.locator("#results .bar")
+    expect(bars).to_have_count(count)
+
+    scroll = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert scroll == [width, height], "the page must not scroll"
+    for locator in (page.locator("#qr svg"), page.locator(".present-url")):
+        box = locator.bounding_box()
+        assert box and not _outside(box, width, height), box
+    lefts = set()
+    for index in range(count):
+        for part in (bars.nth(index), bars.nth(index).locator(".bar-track")):
+            box = part.bounding_box()
+            assert box and box["height"] > 0, f"bar {index} has no height"
+            assert not _outside(box, width, height), f"bar {index} outside: {box}"
+        lefts.add(round(bars.nth(index).bounding_box()["x"]))
+        # The label stays inside its own bar: no row spills into the next.
+        label = bars.nth(index).locator(".bar-label").bounding_box()
+        row = bars.nth(index).bounding_box()
+        assert (
+            label["y"] >= row["y"] - 0.5
+            and label["y"] + label["height"] <= row["y"] + row["height"] + 0.5
+        )
+    assert len(lefts) == (2 if count > 8 else 1), "two columns above 8 choices, one otherwise"
+
+    # The title is clamped to three lines, whatever its length.
+    lines = page.evaluate(
+        """() => { const h = document.getElementById('question');
+                   const s = getComputedStyle(h);
+                   return h.getBoundingClientRect().height / parseFloat(s.lineHeight); }"""
+    )
+    assert lines <= 3.05
+    # Text scales with the rows but stays readable from the back of the room.
+    name_size = float(
+        page.locator(".bar-name").first.evaluate("e => getComputedStyle(e).fontSize")[:-2]
+    )
+    assert name_size >= 9
+    badge = page.locator(".bar .badge-lead").first
+    badge_size = float(badge.evaluate("e => getComputedStyle(e).fontSize")[:-2])
+    label_size = float(badge.evaluate("e => getComputedStyle(e.parentElement).fontSize")[:-2])
+    assert badge_size == pytest.approx(label_size * 0.7, rel=0.02), "badges follow the text size"
+    if count == 20 and (width, height) != (800, 600):
+        page.screenshot(path=screenshot_path(f"present-{height}p-{count}.png"))
+
+
+def test_hidden_results_stay_hidden_on_the_projector_until_revealed(stack, contexts, console, api):
+    topic = make_topic(
+        api, "Secret ballot?", ["Yes", "No"], base=api.base, results_visibility="after_close"
+    )
+    api_vote(api, topic, 0, base=api.base)
+    api_vote(api, topic, 1, base=api.base)
+    present_url = f"{stack.base}/t/{topic['id']}/present"
+
+    # A signed-in presenter's projector follows the audience's rule...
+    page = console.watch(contexts(viewport={"width": 1280, "height": 720}).new_page())
+    sign_in_browser(page, stack.base)
+    page.goto(present_url)
+    expect(page.locator("#results")).to_contain_text("Results appear here when voting closes.")
+    expect(page.locator("#results .bar")).to_have_count(0)
+    reveal = page.get_by_role("link", name="Reveal results")
+    expect(reveal).to_have_attribute("aria-keyshortcuts", "R")
+
+    # ...until the presenter presses R (the "Reveal results" control's key).
+    page.locator("body").press("r")
+    expect(page).to_have_url(re.compile(r"/present\?reveal=1$"))
+    expect(page.locator("#results .bar")).to_have_count(2)
+    expect(page.locator("#results .results-total strong")).to_have_text("2")
+    # The revealed view keeps polling in its own mode: a new vote shows up.
+    api_vote(api, topic, 0, base=api.base)
+    expect(page.locator("#results .results-total strong")).to_have_text("3")
+    page.get_by_role("link", name="Hide results").click()
+    expect(page.locator("#results .bar")).to_have_count(0)
+
+    # Nobody else can reveal them by URL, and has no control to.
+    stranger = console.watch(contexts(viewport={"width": 1280, "height": 720}).new_page())
+    stranger.goto(f"{present_url}?reveal=1")
+    expect(stranger.locator("#results")).to_contain_text("Results appear here when voting closes.")
+    expect(stranger.get_by_role("link", name="Reveal results")).to_have_count(0)
+    hidden = stranger.request.get(f"{stack.base}/t/{topic['id']}/results?view=revealed")
+    assert "results-total" not in hidden.text()
+
+    # Closing the topic shows them to the room by itself.
+    api.put(
+        f"{api.base}/topics/{topic['id']}",
+        json={"title": topic["title"], "is_active": False, "choices": topic["choices"]},
+    ).raise_for_status()
+    expect(stranger.locator("#results .results-total strong")).to_have_text("3")
