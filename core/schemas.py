@@ -263,3 +263,18 @@ class VoteListQuery(BaseModel):
     next: str | None = Field(
         default=None, max_length=2048, description="Cursor from the last page."
     )
+
+
+class TopicCleared(BaseModel):
+    """Answer of POST /topics/{id}/reset and DELETE /topics/{id}: what went with it.
+
+    `votes` is how many vote records were deleted (counted or not), `counted`
+    how many of them the results held; `ballots` and `tallies` the items
+    deleted with them.
+    """
+
+    id: str
+    counted: int
+    votes: int
+    ballots: int
+    tallies: int

@@ -136,14 +136,31 @@ class Tables:
         """BatchWriteItem PutRequests of typed items into table `base`, 25 per call.
 
         Any key shape; an item with the key of an existing item replaces it.
+        Returns the number of items written (see `_write_batches` for throttling).
+        """
+        requests = ({"PutRequest": {"Item": item}} for item in items)
+        return self._write_batches(base, requests, sleep)
+
+    def delete_keys(self, base: str, keys, sleep=time.sleep) -> int:
+        """BatchWriteItem DeleteRequests of typed keys from table `base`, 25 per call.
+
+        Unconditional, and a key with no item is no error, so deleting again is
+        harmless. Returns the number of keys sent.
+        """
+        requests = ({"DeleteRequest": {"Key": key}} for key in keys)
+        return self._write_batches(base, requests, sleep)
+
+    def _write_batches(self, base: str, requests, sleep) -> int:
+        """BatchWriteItem of `requests` into table `base`, 25 per call.
+
         UnprocessedItems (DynamoDB throttling part of a batch) are sent again
         with jittered exponential backoff, up to BATCH_WRITE_ATTEMPTS calls per
-        batch, then StoreUnavailable. Returns the number of items written.
+        batch, then StoreUnavailable.
         """
         name = self.names.of(base)
         written = 0
-        for chunk in chunks(items, BATCH_WRITE_SIZE):
-            pending = [{"PutRequest": {"Item": item}} for item in chunk]
+        for chunk in chunks(requests, BATCH_WRITE_SIZE):
+            pending = chunk
             for attempt in range(1, BATCH_WRITE_ATTEMPTS + 1):
                 with translated():
                     answer = self.client.batch_write_item(RequestItems={name: pending})
