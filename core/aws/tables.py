@@ -113,16 +113,26 @@ class Tables:
         a table of any size: a page is at most `page_size` items and 1 MB. With
         `topic_id`, only that topic's items: in topics the item with PK id =
         topic_id, in every other table the items whose `topic_id` attribute is
-        it (a filtered Scan: it still reads the whole table).
+        it or, for tallies after a reset, "<topic_id>#<generation>" (a filtered
+        Scan: it still reads the whole table).
         """
         kwargs = {"TableName": self.names.of(base), "ConsistentRead": True}
         if page_size:
             kwargs["Limit"] = page_size
-        if topic_id is not None:
+        if topic_id is not None and base == "topics":
             kwargs.update(
                 FilterExpression="#t = :t",
-                ExpressionAttributeNames={"#t": "id" if base == "topics" else "topic_id"},
+                ExpressionAttributeNames={"#t": "id"},
                 ExpressionAttributeValues={":t": {"S": topic_id}},
+            )
+        elif topic_id is not None:
+            # A reset topic's tallies live under "<topic_id>#<generation>" (codec.tally_key).
+            kwargs.update(
+                FilterExpression="#t = :t OR begins_with(#t, :generations)",
+                ExpressionAttributeNames={"#t": "topic_id"},
+                ExpressionAttributeValues={
+                    ":t": {"S": topic_id}, ":generations": {"S": f"{topic_id}#"}
+                },
             )
         yield from pages(self.client, "scan", kwargs)
 
