@@ -15,6 +15,7 @@ import io
 
 from .aws.store import Store
 from .schemas import TopicOut
+from .topics import generation_of
 
 HEADER = (
     "row", "topic_id", "topic", "choice_id", "choice",
@@ -41,7 +42,8 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
     writer.writerow(HEADER)
     for topic in topics:
         topic_id, title = topic["id"], _cell(topic["title"])
-        results = TopicOut.render(topic, store.get_counts(topic_id))
+        # The current results: since the topic's last reset.
+        results = TopicOut.render(topic, store.get_counts(topic_id, generation_of(topic)))
         for choice in results["choices"]:
             writer.writerow(
                 ("result", topic_id, title, choice["id"], _cell(choice["description"]),

@@ -137,7 +137,7 @@ class Events:
         """A new event with a fresh join code; existing topics become its questions."""
         for topic_id in topic_ids:
             self.voting.topic(topic_id, fresh=True)  # TopicNotFound before anything is written
-        return self._create(title, [_question(t, results) for t in topic_ids])
+        return self._create(title, [new_question(t, results) for t in topic_ids])
 
     def _create(self, title: str, questions: list[dict]) -> dict:
         now = utc_now()
@@ -172,7 +172,7 @@ class Events:
             except TopicNotFound:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, "is_active": False})
-            copies.append(_question(self.voting.create_topic(data)["id"], question["results"]))
+            copies.append(new_question(self.voting.create_topic(data)["id"], question["results"]))
         return self._create(f"{source['title']} (copy)"[:300], copies)
 
     def delete(self, event_id: str) -> dict:
@@ -184,7 +184,7 @@ class Events:
         return event
 
     def rename(self, event_id: str, title: str) -> dict:
-        return self._change(event_id, lambda e: e.update(title=title))
+        return self.change(event_id, lambda e: e.update(title=title))
 
     # -- questions ------------------------------------------------------------
 
@@ -204,23 +204,23 @@ class Events:
         def append(event):
             if len(event["questions"]) >= MAX_QUESTIONS:
                 raise BadPosition(f"an event holds at most {MAX_QUESTIONS} questions")
-            event["questions"].append(_question(topic_id, results))
+            event["questions"].append(new_question(topic_id, results))
 
-        return self._change(event_id, append)
+        return self.change(event_id, append)
 
     def move_question(self, event_id: str, index: int, to: int) -> dict:
         """Move question `index` to `to`; the room stays on the question it was on."""
 
         def move(event):
             questions = event["questions"]
-            _check_index(questions, index)
-            _check_index(questions, to)
+            check_index(questions, index)
+            check_index(questions, to)
             on = questions[event["position"]] if event["position"] != LOBBY else None
             questions.insert(to, questions.pop(index))
             if on is not None:
                 event["position"] = questions.index(on)
 
-        return self._change(event_id, move)
+        return self.change(event_id, move)
 
     def remove_question(self, event_id: str, index: int) -> dict:
         """Take question `index` out of the event (its topic and votes stay).
@@ -229,14 +229,14 @@ class Events:
         """
 
         def remove(event):
-            _check_index(event["questions"], index)
+            check_index(event["questions"], index)
             event["questions"].pop(index)
             if event["position"] == index:
                 event["position"] = LOBBY
             elif event["position"] > index:
                 event["position"] -= 1
 
-        return self._change(event_id, remove)
+        return self.change(event_id, remove)
 
     # -- driving the room ---------------------------------------------------------
 
@@ -245,7 +245,7 @@ class Events:
         an open question left behind closes."""
         event = self.event(event_id, fresh=True)
         if position != LOBBY:
-            _check_index(event["questions"], position)
+            check_index(event["questions"], position)
         if position == event["position"]:
             return event
         leaving, arriving = self.current(event), None
@@ -265,7 +265,7 @@ class Events:
                 event["questions"][position]["state"] = "open"
             event["position"] = position
 
-        return self._change(event_id, move, seen=event)
+        return self.change(event_id, move, seen=event)
 
     def step(self, event_id: str, delta: int) -> dict:
         """Next (+1) or previous (-1), staying within the lobby and the last question."""
@@ -281,7 +281,7 @@ class Events:
             raise NoCurrentQuestion(event_id)
         self.voting.set_active(question["topic_id"], open_)
         state = "open" if open_ else "closed"
-        return self._change(
+        return self.change(
             event_id, lambda e: e["questions"][question["index"]].update(state=state), seen=event
         )
 
@@ -292,7 +292,7 @@ class Events:
         if question is None:
             raise NoCurrentQuestion(event_id)
         results = "shown" if shown else "hidden"
-        return self._change(
+        return self.change(
             event_id,
             lambda e: e["questions"][question["index"]].update(results=results),
             seen=event,
@@ -300,7 +300,7 @@ class Events:
 
     # -- writing ----------------------------------------------------------------
 
-    def _change(self, event_id: str, mutate, seen: dict | None = None) -> dict:
+    def change(self, event_id: str, mutate, seen: dict | None = None) -> dict:
         """Apply `mutate` to a copy of the event and store it under the version lock."""
         current = seen or self.event(event_id, fresh=True)
         event = {**current, "questions": [dict(q) for q in current["questions"]]}
@@ -316,10 +316,10 @@ class Events:
         self._codes.put(event["code"], event["id"])
 
 
-def _question(topic_id: str, results: ResultsShown) -> dict:
+def new_question(topic_id: str, results: ResultsShown) -> dict:
     return {"topic_id": topic_id, "state": "waiting", "results": results}
 
 
-def _check_index(questions: list, index: int) -> None:
+def check_index(questions: list, index: int) -> None:
     if not 0 <= index < len(questions):
         raise BadPosition(f"no question {index}: the event has {len(questions)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from .policy import plan_voter
-from .topics import UNLIMITED, refusal_reason
+from .topics import UNLIMITED, generation_of, refusal_reason
 from .votes import COUNTED, REJECTED, VoteMessage, VoteWrite
 
 
@@ -32,6 +32,17 @@ def policy_of(vote: VoteMessage, topics: dict[str, dict]) -> str:
     return topic["vote_limit"] if topic else vote.vote_limit
 
 
+def generations_of(votes: list[VoteMessage], topics: dict[str, dict]) -> dict[str, int]:
+    """The generation each topic is assumed to be at: as learned this batch, else the
+    newest stamped into its votes (generations only grow, so an older one is stale)."""
+    generations: dict[str, int] = {}
+    for vote in votes:
+        topic = topics.get(vote.topic_id)
+        seen = generation_of(topic) if topic else vote.generation
+        generations[vote.topic_id] = max(generations.get(vote.topic_id, 0), seen)
+    return generations
+
+
 def voter_keys(votes: list[VoteMessage], topics: dict[str, dict]) -> list[tuple[str, str]]:
     """(topic_id, voter_id) of the ballots a plan must read: voters on topics that limit them."""
     return [
@@ -46,16 +57,23 @@ def plan_batch(
 
     `topics` holds only topics whose check failed earlier in this batch (the
     happy path never reads a topic: the transaction's condition is the check).
+    A vote queued before its topic's last reset is rejected (`reset`); a stored
+    ballot of an older generation is a leftover of a reset and holds nothing.
     """
-    # One assumed policy per topic, so the transaction checks one value per topic.
+    # One assumed policy and generation per topic, so the transaction checks one
+    # value of each per topic.
     policies: dict[str, str] = {}
     for vote in votes:
         policies.setdefault(vote.topic_id, policy_of(vote, topics))
+    generations = generations_of(votes, topics)
     writes, voters = [], {}
     for vote in votes:
         policy, shard = policies[vote.topic_id], shards[vote.topic_id]
         topic = topics.get(vote.topic_id)
-        reason = refusal_reason(topic, vote.choice_id, vote.queued_at) if topic else None
+        if topic:
+            reason = refusal_reason(topic, vote.choice_id, vote.queued_at, vote.generation)
+        else:
+            reason = "reset" if vote.generation != generations[vote.topic_id] else None
         if reason is None and policy != UNLIMITED and not vote.voter_id:
             reason = "voter_required"
         if reason:
@@ -66,5 +84,7 @@ def plan_batch(
             writes.append(VoteWrite(vote, COUNTED, shard=shard, policy=policy))
     for (topic_id, voter_id), group in voters.items():
         stored = ballots.get((topic_id, voter_id))
+        if stored and stored.get("generation", 0) != generations[topic_id]:
+            stored = None
         writes.extend(plan_voter(group, policies[topic_id], stored, shards[topic_id]))
     return writes

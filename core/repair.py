@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .aws.codec import choice_totals
 from .aws.errors import Conflict
 from .aws.store import Store
-from .topics import has_choice
+from .topics import generation_of, has_choice
 from .votes import VoteMessage
 
 STABLE_ATTEMPTS = 5
@@ -28,6 +28,8 @@ class Recount:
     stored: dict[str, int]
     proven: dict[str, int]
     slots: dict[str, int] = field(default_factory=dict)
+    # The topic's generation the recount was of (its results since its last reset).
+    generation: int = 0
 
     @property
     def drift(self) -> dict[str, int]:
@@ -40,20 +42,25 @@ class Recount:
 def recount(store: Store, topic_id: str) -> Recount:
     """Count the topic's `counted` vote records and compare with its tallies.
 
+    Only the current generation's (topics.generation_of): a reset deletes the
+    older generations' records, and any it has not reached yet (a purge cut
+    short, an index not yet caught up) are ignored here, as their tallies are.
+
     Votes and tallies change together, in one transaction, so a count is
     consistent when the tallies read the same before and after the scan of
     the records; otherwise a vote landed meanwhile and the count is taken again.
     """
+    generation = generation_of(store.get_topic(topic_id) or {})
     for _ in range(STABLE_ATTEMPTS):
-        before = store.get_slot_counts(topic_id)
+        before = store.get_slot_counts(topic_id, generation)
         proven: dict[str, int] = {}
         for vote in store.topic_votes(topic_id):
-            if vote.get("status") == "counted":
+            if vote.get("status") == "counted" and vote.get("generation", 0) == generation:
                 proven[vote["choice_id"]] = proven.get(vote["choice_id"], 0) + 1
-        after = store.get_slot_counts(topic_id)
+        after = store.get_slot_counts(topic_id, generation)
         if before == after:
             stored = {c: n for c, n in choice_totals(after).items() if n}
-            return Recount(topic_id, stored, proven, after)
+            return Recount(topic_id, stored, proven, after, generation)
     raise Conflict(f"{topic_id}: votes kept landing during the recount; try when it is quieter")
 
 
@@ -61,8 +68,9 @@ def fix(store: Store, result: Recount) -> None:
     """Write the proven counts, conditioned on the tallies still being what was read."""
     for choice_id in result.drift:
         store.set_choice_tally(
-            result.topic_id, choice_id, result.slots, result.proven.get(choice_id, 0)
-        )
+            result.topic_id, choice_id, result.slots, result.proven.get(choice_id, 0),
+            result.generation,
+        )  # fmt: skip
 
 
 def diagnose(body: str, store: Store) -> str:

@@ -271,3 +271,18 @@ class TopicUpdateQuery(BaseModel):
         description="true to remove choices that have votes (their votes leave the results); "
         "without it such a PUT answers 409 and changes nothing.",
     )
+
+
+class TopicCleared(BaseModel):
+    """Answer of POST /topics/{id}/reset and DELETE /topics/{id}: what went with it.
+
+    `votes` is how many vote records were deleted (counted or not), `counted`
+    how many of them the results held; `ballots` and `tallies` the items
+    deleted with them.
+    """
+
+    id: str
+    counted: int
+    votes: int
+    ballots: int
+    tallies: int

@@ -2,8 +2,9 @@
 
 A topic is a plain dict as stored in the topics table (PK id):
     id, created, last_upd, is_active, title, choices [{id, description}],
-    vote_limit, results_visibility, closes_at, tally_shards, and opened_at
-    (only once a closed topic was reopened: when its current open period began).
+    vote_limit, results_visibility, closes_at, tally_shards, opened_at
+    (only once a closed topic was reopened: when its current open period began)
+    and generation (only once its results were reset: see `generation_of`).
 Topics written before a setting existed lack it, so every topic read from the
 store goes through `with_defaults` once; after that every field is present and
 no other module restates a default.
@@ -59,6 +60,7 @@ class Topic(TypedDict):
     closes_at: str | None
     tally_shards: int | None
     opened_at: NotRequired[str]
+    generation: NotRequired[int]
 
 
 def with_defaults(stored: dict) -> Topic:
@@ -80,12 +82,28 @@ def is_open(topic: dict, at: str) -> bool:
     return closes_at is None or at < closes_at
 
 
+def generation_of(topic: dict) -> int:
+    """How many times the topic's results were reset (0: never; topics stored before
+    resets existed lack the field). Intake stamps it into each queued vote, and the
+    worker's transaction counts a vote only if the topic is still at that generation,
+    so a vote queued before a reset can never count into the fresh tallies. Internal:
+    the API's topic shape does not show it."""
+    return topic.get("generation", 0)
+
+
 def has_choice(topic: dict, choice_id: str) -> bool:
     return any(c["id"] == choice_id for c in topic.get("choices", []))
 
 
-def refusal_reason(topic: dict, choice_id: str, queued_at: str) -> str | None:
-    """Why a vote may not count on `topic`, or None if it may (voter rules aside)."""
+def refusal_reason(
+    topic: dict, choice_id: str, queued_at: str, generation: int = 0
+) -> str | None:
+    """Why a vote may not count on `topic`, or None if it may (voter rules aside).
+
+    `generation` is the topic's generation stamped into the vote at intake.
+    """
+    if generation != generation_of(topic):
+        return "reset"
     if not is_open(topic, queued_at):
         return "topic_closed"
     if not has_choice(topic, choice_id):

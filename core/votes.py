@@ -42,6 +42,10 @@ class VoteMessage(BaseModel):
     # The topic's own tally_shards when it has one (else the worker's TALLY_SHARDS):
     # carried here so the worker never reads the topic to pick a shard.
     tally_shards: int | None = Field(default=None, ge=1, le=MAX_TALLY_SHARDS)
+    # The topic's generation when the vote was accepted (topics.generation_of): the
+    # worker's transaction counts it only while the topic is still at it, so a
+    # reset leaves the votes still queued rejected (`reset`), never counted.
+    generation: int = Field(default=0, ge=0)
 
 
 # Statuses of a stored vote record.
@@ -97,16 +101,21 @@ class VoteWrite:
             "reason": self.reason,
             "voter_id": vote.voter_id,
             "shard": self.shard if self.counted else None,
+            # Only once the topic was reset: records stay as they were before resets existed.
+            "generation": vote.generation or None,
         }
         return {k: v for k, v in record.items() if v is not None}
 
 
 def ballot_of(vote: VoteMessage) -> dict:
     """The ballots item (PK topic_id, SK voter_id) that makes `vote` the voter's standing one."""
-    return {
+    ballot = {
         "topic_id": vote.topic_id,
         "voter_id": vote.voter_id,
         "vote_id": vote.id,
         "choice_id": vote.choice_id,
         "queued_at": vote.queued_at,
+        # A ballot of an older generation is a leftover of a reset: it holds nothing.
+        "generation": vote.generation or None,
     }
+    return {k: v for k, v in ballot.items() if v is not None}

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict
 
 from . import csv_export
 from .aws.backend import Backend
 from .aws.errors import QueueUnavailable, StoreUnavailable
+from .aws.purge import Purged
 from .cache import TTLCache
 from .clock import iso, new_id, utc_now
 from .errors import (
@@ -27,6 +29,7 @@ from .settings import Settings
 from .topics import (
     UNLIMITED,
     Topic,
+    generation_of,
     has_choice,
     is_open,
     merge_choices,
@@ -89,7 +92,7 @@ class Voting:
             confirmed = set(drop_votes or ())
             # Fresh counts, not the results cache: the check guards votes.
             dropped = voted_choices_removed(
-                current["choices"], choices, self.store.get_counts(topic_id)
+                current["choices"], choices, self.store.get_counts(topic_id, generation_of(current))
             )
             if any(choice["id"] not in confirmed for choice, _ in dropped):
                 raise VotesWouldBeDropped(dropped)
@@ -114,6 +117,43 @@ class Voting:
         self._topics.put(topic_id, topic)
         return topic
 
+    def reset_results(self, topic_id: str) -> dict:
+        """Empty the topic's results: its votes, ballots and tallies go, together.
+
+        One conditional write raises the topic's generation: from then on its
+        results read a new, empty tallies key, and the worker's transaction
+        refuses every vote queued before (recorded `rejected`, reason `reset`),
+        so nothing of the old results can count into the new ones. Then the old
+        generations' items are deleted, a page at a time; if that stops halfway
+        (a store error) the results are empty all the same, and `purge_topic`
+        finishes it. The topic keeps its state (open stays open).
+        """
+        current = self.topic(topic_id, fresh=True)
+        counted = sum(self.counts(topic_id, fresh=True).values())
+        topic = {**current, "generation": generation_of(current) + 1, "last_upd": utc_now()}
+        self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
+        self._topics.put(topic_id, topic)
+        return _cleared(topic_id, counted, self.purge_topic(topic_id))
+
+    def purge_topic(self, topic_id: str) -> Purged:
+        """Delete what the topic's earlier generations left (idempotent: safe to rerun)."""
+        topic = self.topic(topic_id, fresh=True)
+        return self.backend.purge.older_generations(topic_id, generation_of(topic))
+
+    def delete_topic(self, topic_id: str) -> dict:
+        """Delete the topic, then its votes, ballots and tallies of every generation.
+
+        The topic goes first, so a vote still queued for it can no longer be
+        recorded: the worker's transaction checks the topic exists, and its
+        message goes to the dead-letter queue as an unknown topic.
+        """
+        topic = self.topic(topic_id, fresh=True)
+        counted = sum(self.counts(topic_id, fresh=True).values())
+        self.store.delete_topic(topic)
+        self._topics.forget(topic_id)
+        purged = self.backend.purge.everything(topic_id, generation_of(topic))
+        return _cleared(topic_id, counted, purged)
+
     def topic(self, topic_id: str, fresh: bool = False) -> Topic:
         """The topic, from this process's short cache unless `fresh`. Raises TopicNotFound."""
         load = lambda: self.store.get_topic(topic_id)  # noqa: E731
@@ -130,9 +170,12 @@ class Voting:
         topics.sort(key=lambda t: not t["is_active"])
         return topics
 
-    def counts(self, topic_id: str) -> dict[str, int]:
-        """Votes per choice id, cached per process for RESULTS_CACHE_SECONDS."""
-        return self._counts.get_or_load(topic_id, lambda: self.store.get_counts(topic_id))
+    def counts(self, topic_id: str, fresh: bool = False) -> dict[str, int]:
+        """Votes per choice id of the topic's current generation (since its last reset),
+        cached per process for RESULTS_CACHE_SECONDS unless `fresh`."""
+        generation = generation_of(self.topic(topic_id, fresh=fresh))
+        load = lambda: self.store.get_counts(topic_id, generation)  # noqa: E731
+        return load() if fresh else self._counts.get_or_load((topic_id, generation), load)
 
     # -- votes ----------------------------------------------------------------
 
@@ -151,7 +194,7 @@ class Voting:
         limit = topic["vote_limit"]
         if limit != UNLIMITED and not voter_id:
             raise VoterRequired(vote.topic_id)
-        if limit == "one_per_voter" and self.store.get_ballot(vote.topic_id, voter_id):
+        if limit == "one_per_voter" and self._ballot(topic, voter_id):
             # The fast answer; the worker's conditional write is the real guard
             # (two votes racing through intake are settled there).
             raise AlreadyVoted(vote.topic_id)
@@ -164,18 +207,27 @@ class Voting:
             request_id=request_id,
             vote_limit=limit,
             tally_shards=topic.get("tally_shards"),
+            generation=generation_of(topic),
         )
         with self.send_timer():
             self.queue.send(message.model_dump(exclude_none=True))
         return message
 
     def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
-        """Whether this voter has a recorded ballot on the topic (any policy)."""
+        """Whether this voter has a recorded ballot on the topic (any policy) since its
+        last reset."""
         return self.ballot(topic_id, voter_id) is not None
 
     def ballot(self, topic_id: str, voter_id: str | None) -> dict | None:
-        """This voter's recorded ballot on the topic (vote_id, choice_id, ...), or None."""
-        return self.store.get_ballot(topic_id, voter_id) if voter_id else None
+        """This voter's ballot of the topic's current round (vote_id, choice_id, ...), or None."""
+        return self._ballot(self.topic(topic_id), voter_id) if voter_id else None
+
+    def _ballot(self, topic: Topic, voter_id: str) -> dict | None:
+        """The voter's ballot of the topic's current generation (older ones hold nothing)."""
+        ballot = self.store.get_ballot(topic["id"], voter_id)
+        if ballot is None or ballot.get("generation", 0) != generation_of(topic):
+            return None
+        return ballot
 
     def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
         """The topic's results_visibility rule for this viewer; admins always see."""
@@ -258,6 +310,11 @@ def _note_reopening(current: Topic, topic: dict) -> None:
     """
     if topic["is_active"] and not current["is_active"]:
         topic["opened_at"] = topic["last_upd"]
+
+
+def _cleared(topic_id: str, counted: int, purged: Purged) -> dict:
+    """What a reset or a deletion took with it (schemas.TopicCleared)."""
+    return {"id": topic_id, "counted": counted, **asdict(purged)}
 
 
 def _first_line(exc: Exception) -> str:

@@ -333,8 +333,10 @@ def record_queued(voting) -> int:
 
 
 def tallies_of(voting, topic: dict) -> list[int]:
-    """The topic's counted votes, choice by choice, straight from the tallies table."""
-    found = voting.store.get_counts(topic["id"])
+    """The topic's counted votes since its last reset, choice by choice, straight from
+    the tallies table."""
+    stored = voting.store.get_topic(topic["id"]) or {}
+    found = voting.store.get_counts(topic["id"], stored.get("generation", 0))
     return [found.get(c["id"], 0) for c in topic["choices"]]
 
 

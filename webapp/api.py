@@ -12,6 +12,7 @@ from core.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
 from core.schemas import (
     Id,
     NewTopicIn,
+    TopicCleared,
     TopicIn,
     TopicOut,
     TopicQuery,
@@ -94,6 +95,32 @@ def update_topic(topic_id):
     except VotesWouldBeDropped as exc:
         abort(409, dropped_votes_message(exc) + ". Send drop_votes=true to remove them anyway")
     return services.json_null()
+
+
+@bp.post("/topics/<topic_id>/reset")
+@doc(
+    "Reset a topic's results: its votes, ballots and tallies go (admin)",
+    responses={200: TopicCleared},
+    errors=(404, 409),
+)
+@admin_key_required
+def reset_topic(topic_id):
+    """Votes still queued are recorded as rejected (`reset`), never counted."""
+    _check_id(topic_id)
+    return services.voting().reset_results(topic_id)
+
+
+@bp.delete("/topics/<topic_id>")
+@doc(
+    "Delete a topic with its votes, ballots and tallies (admin)",
+    responses={200: TopicCleared},
+    errors=(404, 409),
+)
+@admin_key_required
+def delete_topic(topic_id):
+    """Votes still queued for it go to the dead-letter queue (unknown topic)."""
+    _check_id(topic_id)
+    return services.voting().delete_topic(topic_id)
 
 
 @bp.get("/topics")

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from core.clock import utc_now
 from core.events import LOBBY
+from core.question_tools import QuestionTools
 from core.schemas import TopicIn
 from core.topics import is_open
 
@@ -51,6 +52,8 @@ ACTIONS = {
     "reveal": lambda events, event_id: events.set_results(event_id, True),
     "hide": lambda events, event_id: events.set_results(event_id, False),
     "lobby": lambda events, event_id: events.go_to(event_id, LOBBY),
+    # The current question's results: its votes, ballots and tallies go.
+    "reset": lambda events, event_id: QuestionTools(events).reset(event_id)[0],
 }
 
 
@@ -70,7 +73,10 @@ def _join_url(event: dict) -> str:
 @bp.get("")
 def index():
     """Every event, newest first, and the form that creates one."""
-    return render_template("events/console.html", events=services.events().events())
+    voting = services.voting()
+    topics = [{**t, "votes": sum(voting.counts(t["id"]).values())} for t in voting.topics()]
+    return render_template("events/console.html", events=services.events().events(),
+                           topics=topics)  # fmt: skip
 
 
 @bp.post("")
@@ -136,6 +142,66 @@ def remove_question(event_id, index):
     services.events().remove_question(event_id, index)
     flash("Question removed from the event (the topic and its votes stay).")
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+
+
+@bp.post("/<event_id>/questions/<int:index>/duplicate")
+def duplicate_question(event_id, index):
+    """A copy right after it: same content, no votes, closed."""
+    _event(event_id)
+    services.question_tools().duplicate(event_id, index)
+    flash("Question duplicated (same content, no votes).")
+    return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+
+
+# Confirmed by a page that says what goes: what each does, and the flash after it.
+CLEARING = {
+    "reset": (
+        "Reset the results of", "Reset results", "Results of “{title}” reset: {n} {votes} went."
+    ),
+    "delete": ("Delete", "Delete it and its votes", "Deleted “{title}” with its {n} {votes}."),
+}  # fmt: skip
+
+
+@bp.route("/<event_id>/questions/<int:index>/<any(reset, delete):what>", methods=["GET", "POST"])
+def clear_question(event_id, index, what):
+    """Reset a question's results, or delete it with its topic: a page that says how
+    many votes go with it (GET), then the deed (POST)."""
+    event = _event(event_id)
+    questions = services.events().questions(event)
+    if not 0 <= index < len(questions) or questions[index]["topic"] is None:
+        abort(404, "No such question (or its topic is gone)")
+    topic = questions[index]["topic"]
+    back = url_for("events_admin.edit", event_id=event_id)
+    if request.method == "GET":
+        return _confirm(what, topic, back)
+    tools = services.question_tools()
+    _, cleared = (tools.reset if what == "reset" else tools.delete)(event_id, index)
+    _flash_cleared(what, topic, cleared)
+    return redirect(back, 303)
+
+
+@bp.route("/topics/<topic_id>/delete", methods=["GET", "POST"])
+def delete_topic(topic_id):
+    """Delete a topic (in an event or not) with its votes: confirmation first."""
+    if valid_id(topic_id) is None:
+        abort(404, "Topic not found")
+    topic = services.voting().topic(topic_id, fresh=True)
+    if request.method == "GET":
+        return _confirm("delete", topic, url_for("events_admin.index"))
+    _flash_cleared("delete", topic, services.voting().delete_topic(topic_id))
+    return redirect(url_for("events_admin.index"), 303)
+
+
+def _confirm(what: str, topic: dict, back: str):
+    votes = sum(services.voting().counts(topic["id"], fresh=True).values())
+    verb, button, _ = CLEARING[what]
+    return render_template("events/confirm.html", topic=topic, votes=votes, verb=verb,
+                           button=button, what=what, back=back)  # fmt: skip
+
+
+def _flash_cleared(what: str, topic: dict, cleared: dict) -> None:
+    n = cleared["counted"]
+    flash(CLEARING[what][2].format(title=topic["title"], n=n, votes="vote" if n == 1 else "votes"))
 
 
 # -- the presenter view ----------------------------------------------------------------

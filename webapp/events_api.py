@@ -27,6 +27,7 @@ from core.event_schemas import (
     VotingIn,
 )
 from core.events import BadPosition, EventNotFound, NoCurrentQuestion
+from core.schemas import TopicCleared
 
 from . import services
 from .auth import admin_key_required, is_admin_request
@@ -147,6 +148,24 @@ def move_question(event_id, index):
 @admin_key_required
 def remove_question(event_id, index):
     return _out(services.events().remove_question(event_id, index))
+
+
+@bp.post("/events/<event_id>/questions/<int:index>/duplicate")
+@doc("Duplicate a question right after it: same content, no votes, closed (admin)",
+     responses={201: EventOut}, status=201)  # fmt: skip
+@admin_key_required
+def duplicate_question(event_id, index):
+    return _out(services.question_tools().duplicate(event_id, index)), 201
+
+
+@bp.post("/events/<event_id>/questions/<int:index>/reset")
+@doc("Reset a question's results: its votes, ballots and tallies go (admin)",
+     responses={200: TopicCleared})  # fmt: skip
+@admin_key_required
+def reset_question(event_id, index):
+    """Votes still queued for it are recorded as rejected (`reset`), never counted."""
+    _, cleared = services.question_tools().reset(event_id, index)
+    return cleared
 
 
 @bp.post("/events/<event_id>/position")

@@ -33,7 +33,7 @@ from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, VoterRequir
 from core.events import EventNotFound
 from core.join_codes import CODE_LENGTH, normalized
 from core.schemas import VoteIn
-from core.topics import is_open
+from core.topics import generation_of, is_open
 
 from . import services, voter
 from .htmx import is_htmx, vary
@@ -133,7 +133,8 @@ def stage_of(event: dict, render: bool = True, again: bool = False) -> dict:
     With `render`, also the vote state and results the template needs.
     """
     question, topic, _ = services.events().on_screen(event)
-    vote_id = _remembered().get(topic["id"]) if topic else None
+    remembered = _memory_key(topic["id"], generation_of(topic)) if topic else None
+    vote_id = _remembered().get(remembered) if topic else None
     is_open = _is_open(topic) if topic else False
     fingerprint = [event["version"], event["position"], question, vote_id]
     if topic:
@@ -161,9 +162,15 @@ def _remembered() -> dict[str, str]:
     return votes if isinstance(votes, dict) else {}
 
 
-def _remember(topic_id: str, vote_id: str) -> None:
-    votes = {k: v for k, v in _remembered().items() if k != topic_id}
-    votes[topic_id] = vote_id
+def _memory_key(topic_id: str, generation: int) -> str:
+    """Where the session keeps this browser's vote on a topic: per generation, so once
+    the presenter resets the question the phone offers the vote again."""
+    return f"{topic_id}#{generation}" if generation else topic_id
+
+
+def _remember(key: str, vote_id: str) -> None:
+    votes = {k: v for k, v in _remembered().items() if k != key}
+    votes[key] = vote_id
     session[_VOTES_KEY] = dict(list(votes.items())[-REMEMBERED_VOTES:])
 
 
@@ -190,7 +197,7 @@ def vote(code, topic_id):
     except tuple(REFUSED) as exc:
         message, status = REFUSED[type(exc)]
         return _refused(event, topic, message, status)
-    _remember(topic_id, queued.id)
+    _remember(_memory_key(topic_id, queued.generation), queued.id)
     if not is_htmx():
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     choice = next(c["description"] for c in topic["choices"] if c["id"] == queued.choice_id)

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 
 from core.aws.backend import Backend
 from core.events import Events
+from core.question_tools import QuestionTools
 from core.voting import Voting
 
 from .metrics import timed_send
@@ -55,6 +56,11 @@ def events() -> Events:
         made = Events(backend_.events, voting_, current_app.config["SETTINGS"])
         current_app.extensions[_EVENTS_KEY] = (os.getpid(), made)
     return made
+
+
+def question_tools() -> QuestionTools:
+    """Duplicate, reset and delete an event's questions, over this process's Events."""
+    return QuestionTools(events())
 
 
 def json_null():

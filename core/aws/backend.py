@@ -8,6 +8,7 @@ from ..settings import Settings
 from .batch import BatchWriter
 from .clients import clients_for
 from .events import EventStore
+from .purge import Purge
 from .queue import VoteQueue
 from .store import Store
 from .tables import Tables
@@ -22,6 +23,7 @@ class Backend:
     tables: Tables
     queue: VoteQueue
     events: EventStore
+    purge: Purge
 
     @classmethod
     def connect(cls, settings: Settings) -> Backend:
@@ -33,4 +35,5 @@ class Backend:
             tables=Tables(clients.dynamodb, prefix),
             queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
             events=EventStore(clients.dynamodb, prefix),
+            purge=Purge(clients.dynamodb, prefix),
         )

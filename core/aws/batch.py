@@ -6,7 +6,10 @@ by what the plan read), a replaced vote's record (votes PK id, counted ->
 replaced); per tally slot one ADD (tallies PK topic_id SK "<choice>#<shard>");
 and per topic with counted votes a ConditionCheck (topics PK id): still open
 for the batch's latest vote, not reopened since its earliest, the vote_limit
-the plan assumed, every voted choice still present. The happy path never reads a topic.
+the plan assumed, still at the generation its votes were queued in (not reset
+since), every voted choice still present. A topic with only refused votes is
+checked to exist, so a deleted topic's queued votes never leave records behind.
+The happy path never reads a topic.
 
 When the transaction is cancelled, `read_cancellation` says why, item by item.
 """
@@ -19,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from ..topics import UNLIMITED
 from ..votes import ANY_BALLOT, VoteWrite
-from .codec import parse_slot, slot, to_item, topic_from_item
+from .codec import parse_slot, slot, tally_key, to_item, topic_from_item
 from .errors import (
     BallotChanged,
     StoreUnavailable,
@@ -106,6 +109,7 @@ class BatchWriter:
         items, owners = [], []
         increments: dict[tuple[str, str], int] = {}
         checks: dict[str, dict] = {}
+        refused_only: set[str] = set()
         for write in writes:
             items.append(
                 {
@@ -120,40 +124,49 @@ class BatchWriter:
             topic_id = write.vote.topic_id
             if write.counted:
                 choice_id = write.vote.choice_id
-                key = (topic_id, slot(choice_id, write.shard))
+                key = (tally_key(topic_id, write.vote.generation), slot(choice_id, write.shard))
                 increments[key] = increments.get(key, 0) + 1
                 check = checks.setdefault(
                     topic_id,
-                    {"choices": set(), "earliest": "~", "latest": "", "policy": write.policy},
-                )
+                    {"choices": set(), "earliest": "~", "latest": "", "policy": write.policy,
+                     "generation": write.vote.generation},
+                )  # fmt: skip
                 check["choices"].add(choice_id)
                 check["earliest"] = min(check["earliest"], write.vote.queued_at)
                 check["latest"] = max(check["latest"], write.vote.queued_at)
+            else:
+                refused_only.add(topic_id)
             if write.ballot is not None:
                 items.append(self._ballot_put(write))
                 owners.append(("ballot", (topic_id, write.ballot["voter_id"])))
             if write.replaces is not None:
                 old = write.replaces
-                key = (topic_id, slot(old["choice_id"], old.get("shard", 0)))
+                # A replaced ballot is of the vote's generation (older ones hold nothing).
+                tallies = tally_key(topic_id, write.vote.generation)
+                key = (tallies, slot(old["choice_id"], old.get("shard", 0)))
                 increments[key] = increments.get(key, 0) - 1
                 items.append(self._mark_replaced(old["vote_id"]))
                 owners.append(("replaced", old["vote_id"]))
         for topic_id, check in checks.items():
             items.append(self._topic_check(topic_id, check))
             owners.append(("topic", topic_id))
-        for (topic_id, slot_key), count in increments.items():
+        for topic_id in sorted(refused_only - set(checks)):
+            items.append(self._topic_exists(topic_id))
+            owners.append(("topic", topic_id))
+        for (tallies, slot_key), count in increments.items():
             if count == 0:
                 continue  # a voter moved a vote within one slot: nothing to add
-            items.append(self._tally_add(topic_id, slot_key, count))
-            owners.append(("tally", topic_id))
+            items.append(self._tally_add(tallies, slot_key, count))
+            owners.append(("tally", tallies))
         return items, owners
 
-    def _tally_add(self, topic_id: str, slot_key: str, count: int) -> dict:
-        """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote)."""
+    def _tally_add(self, tallies: str, slot_key: str, count: int) -> dict:
+        """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote);
+        the PK is the generation's (codec.tally_key)."""
         return {
             "Update": {
                 "TableName": self.names.tallies,
-                "Key": {"topic_id": {"S": topic_id}, "slot": {"S": slot_key}},
+                "Key": {"topic_id": {"S": tallies}, "slot": {"S": slot_key}},
                 "UpdateExpression": "ADD #count :n SET choice_id = :c",
                 "ExpressionAttributeNames": {"#count": "count"},
                 "ExpressionAttributeValues": {
@@ -166,7 +179,8 @@ class BatchWriter:
     def _topic_check(self, topic_id: str, check: dict) -> dict:
         """ConditionCheck on topics PK id: open for the batch's latest vote, in the
         same open period since its earliest (opened_at), same vote_limit as
-        assumed, and every voted choice still present."""
+        assumed, at the generation the votes were queued in, and every voted
+        choice still present."""
         names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(check["choices"]))}
         condition = " AND ".join(
             [
@@ -179,6 +193,11 @@ class BatchWriter:
                 # Reopened since the earliest vote was queued: that vote was
                 # queued while closed (or before a close), so it may not count.
                 "(attribute_not_exists(opened_at) OR opened_at <= :earliest)",
+                # Reset since the votes were queued: they belong to the old results.
+                # Topics never reset have no generation (it is 0).
+                "(generation = :generation OR attribute_not_exists(generation))"
+                if check["generation"] == 0
+                else "generation = :generation",
             ]
             + [f"contains(choice_ids, {n})" for n in names]
         )
@@ -187,6 +206,7 @@ class BatchWriter:
             ":policy": {"S": check["policy"]},
             ":latest": {"S": check["latest"]},
             ":earliest": {"S": check["earliest"]},
+            ":generation": {"N": str(check["generation"])},
             **names,
         }
         return {
@@ -199,11 +219,29 @@ class BatchWriter:
             }
         }
 
+    def _topic_exists(self, topic_id: str) -> dict:
+        """ConditionCheck on topics PK id: the topic still exists (its votes were all refused)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.names.topics,
+                "Key": {"id": {"S": topic_id}},
+                "ConditionExpression": "attribute_exists(id)",
+            }
+        }
+
     def _ballot_put(self, write: VoteWrite) -> dict:
         """Put on ballots PK topic_id SK voter_id, guarded by what the plan read."""
         item = to_item({**write.ballot, "shard": write.shard})
         put = {"TableName": self.names.ballots, "Item": item}
-        if write.expect_vote_id is None:
+        generation = write.vote.generation
+        if write.expect_vote_id is None and generation:
+            # No ballot of this generation: one left over from before a reset holds nothing.
+            put["ConditionExpression"] = (
+                "attribute_not_exists(voter_id) OR attribute_not_exists(generation)"
+                " OR generation < :generation"
+            )
+            put["ExpressionAttributeValues"] = {":generation": {"N": str(generation)}}
+        elif write.expect_vote_id is None:
             put["ConditionExpression"] = "attribute_not_exists(voter_id)"
         elif write.expect_vote_id != ANY_BALLOT:
             put["ConditionExpression"] = "vote_id = :standing"

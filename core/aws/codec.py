@@ -43,6 +43,14 @@ def topic_from_item(item: dict) -> Topic:
     return with_defaults(topic)
 
 
+def tally_key(topic_id: str, generation: int = 0) -> str:
+    """The tallies PK of one generation of a topic's results: the topic id, and after
+    the n-th reset "<topic_id>#<n>" (ids never contain "#"). A reset starts counting
+    under a new key, so the old tallies can be deleted at leisure while new votes
+    count, and no write of the old generation can touch the new counts."""
+    return f"{topic_id}#{generation}" if generation else topic_id
+
+
 def slot(choice_id: str, shard: int) -> str:
     """The tallies sort key of one shard of a choice: "<choice_id>#<shard>"."""
     return f"{choice_id}#{shard}"

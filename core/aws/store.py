@@ -6,10 +6,11 @@ Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
 - votes    PK id, GSI topic_id-created-index (topic_id, created). One record per
            vote the worker recorded, `status` counted, rejected or replaced.
 - tallies  PK topic_id, SK slot = "<choice_id>#<shard>". `count` per shard;
-           a choice's votes are the sum of its shards.
+           a choice's votes are the sum of its shards. After a topic's n-th
+           reset its tallies live under PK "<topic_id>#<n>" (codec.tally_key).
 - ballots  PK topic_id, SK voter_id. A voter's standing vote on a topic
-           (vote_id, choice_id, queued_at, shard): what makes "one vote per
-           voter" a database rule rather than a hope.
+           (vote_id, choice_id, queued_at, shard, generation once reset): what
+           makes "one vote per voter" a database rule rather than a hope.
 
 Reading a topic with results is one GetItem plus one Query, whatever the
 number of votes. The batch transaction lives in batch.py, table admin and
@@ -26,6 +27,7 @@ from .codec import (
     from_item,
     parse_slot,
     slot,
+    tally_key,
     topic_from_item,
     topic_item,
 )
@@ -70,6 +72,21 @@ class Store:
                 **extra,
             )
 
+    def delete_topic(self, topic: dict) -> None:
+        """DeleteItem topics PK id, only if nobody changed it since it was read
+        (`last_upd`, else Conflict) and it is still there (else NotFound)."""
+        gone = {"ConditionalCheckFailedException": lambda _: self._why_not_gone(topic["id"])}
+        with translated(on_code=gone):
+            self.client.delete_item(
+                TableName=self.names.topics,
+                Key={"id": {"S": topic["id"]}},
+                ConditionExpression="last_upd = :seen",
+                ExpressionAttributeValues={":seen": {"S": topic["last_upd"]}},
+            )
+
+    def _why_not_gone(self, topic_id: str) -> Exception:
+        return NotFound(topic_id) if self.get_topic(topic_id) is None else Conflict(topic_id)
+
     def get_topic(self, topic_id: str) -> Topic | None:
         """PK id. The topic (every setting present), or None."""
         with translated():
@@ -85,16 +102,18 @@ class Store:
 
     # -- tallies --------------------------------------------------------------
 
-    def get_counts(self, topic_id: str) -> dict[str, int]:
-        """Query PK topic_id of tallies: {choice_id: votes}, shards summed."""
-        return choice_totals(self.get_slot_counts(topic_id))
+    def get_counts(self, topic_id: str, generation: int = 0) -> dict[str, int]:
+        """Query PK tally_key(topic_id, generation) of tallies: {choice_id: votes}, shards
+        summed. `generation` is the topic's (topics.generation_of): its current results."""
+        return choice_totals(self.get_slot_counts(topic_id, generation))
 
-    def get_slot_counts(self, topic_id: str) -> dict[str, int]:
-        """Query PK topic_id of tallies: {"<choice_id>#<shard>": count}, one entry per item."""
+    def get_slot_counts(self, topic_id: str, generation: int = 0) -> dict[str, int]:
+        """Query PK tally_key(topic_id, generation) of tallies: {"<choice_id>#<shard>":
+        count}, one entry per item."""
         kwargs = {
             "TableName": self.names.tallies,
             "KeyConditionExpression": "topic_id = :t",
-            "ExpressionAttributeValues": {":t": {"S": topic_id}},
+            "ExpressionAttributeValues": {":t": {"S": tally_key(topic_id, generation)}},
             "ConsistentRead": True,
         }
         return {
@@ -103,23 +122,25 @@ class Store:
         }
 
     def set_choice_tally(
-        self, topic_id: str, choice_id: str, seen: dict[str, int], target: int
-    ) -> None:
+        self, topic_id: str, choice_id: str, seen: dict[str, int], target: int,
+        generation: int = 0,
+    ) -> None:  # fmt: skip
         """Make a choice's tally `target`: shard 0 holds it, its other shards go to 0.
 
-        tallies PK topic_id, SK "<choice_id>#<shard>". Every slot written is
+        tallies PK tally_key(topic_id, generation), SK "<choice_id>#<shard>". Every slot written is
         conditioned on still holding what the caller read (`seen`, slot ->
         count; absent means no item), so a vote counted meanwhile cancels the
         repair (Conflict) instead of being overwritten.
         """
         slots = {key: n for key, n in seen.items() if parse_slot(key)[0] == choice_id}
         slots.setdefault(slot(choice_id, 0), None)
+        tallies = tally_key(topic_id, generation)
         items = []
         for key in sorted(slots):
             value = target if key == slot(choice_id, 0) else 0
             update = {
                 "TableName": self.names.tallies,
-                "Key": {"topic_id": {"S": topic_id}, "slot": {"S": key}},
+                "Key": {"topic_id": {"S": tallies}, "slot": {"S": key}},
                 "UpdateExpression": "SET #count = :value, choice_id = :c",
                 "ExpressionAttributeNames": {"#count": "count"},
                 "ExpressionAttributeValues": {":value": {"N": str(value)}, ":c": {"S": choice_id}},
@@ -214,11 +235,12 @@ class Store:
         ]
         if vote.get("status") == "counted":
             shard_key = slot(vote["choice_id"], vote.get("shard", 0))
+            tallies = tally_key(vote["topic_id"], vote.get("generation", 0))
             items.append(
                 {
                     "Update": {
                         "TableName": self.names.tallies,
-                        "Key": {"topic_id": {"S": vote["topic_id"]}, "slot": {"S": shard_key}},
+                        "Key": {"topic_id": {"S": tallies}, "slot": {"S": shard_key}},
                         "UpdateExpression": "ADD #count :minus",
                         "ConditionExpression": "#count > :zero",
                         "ExpressionAttributeNames": {"#count": "count"},

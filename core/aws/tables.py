@@ -113,16 +113,26 @@ class Tables:
         a table of any size: a page is at most `page_size` items and 1 MB. With
         `topic_id`, only that topic's items: in topics the item with PK id =
         topic_id, in every other table the items whose `topic_id` attribute is
-        it (a filtered Scan: it still reads the whole table).
+        it or, for tallies after a reset, "<topic_id>#<generation>" (a filtered
+        Scan: it still reads the whole table).
         """
         kwargs = {"TableName": self.names.of(base), "ConsistentRead": True}
         if page_size:
             kwargs["Limit"] = page_size
-        if topic_id is not None:
+        if topic_id is not None and base == "topics":
             kwargs.update(
                 FilterExpression="#t = :t",
-                ExpressionAttributeNames={"#t": "id" if base == "topics" else "topic_id"},
+                ExpressionAttributeNames={"#t": "id"},
                 ExpressionAttributeValues={":t": {"S": topic_id}},
+            )
+        elif topic_id is not None:
+            # A reset topic's tallies live under "<topic_id>#<generation>" (codec.tally_key).
+            kwargs.update(
+                FilterExpression="#t = :t OR begins_with(#t, :generations)",
+                ExpressionAttributeNames={"#t": "topic_id"},
+                ExpressionAttributeValues={
+                    ":t": {"S": topic_id}, ":generations": {"S": f"{topic_id}#"}
+                },
             )
         yield from pages(self.client, "scan", kwargs)
 
@@ -136,14 +146,31 @@ class Tables:
         """BatchWriteItem PutRequests of typed items into table `base`, 25 per call.
 
         Any key shape; an item with the key of an existing item replaces it.
+        Returns the number of items written (see `_write_batches` for throttling).
+        """
+        requests = ({"PutRequest": {"Item": item}} for item in items)
+        return self._write_batches(base, requests, sleep)
+
+    def delete_keys(self, base: str, keys, sleep=time.sleep) -> int:
+        """BatchWriteItem DeleteRequests of typed keys from table `base`, 25 per call.
+
+        Unconditional, and a key with no item is no error, so deleting again is
+        harmless. Returns the number of keys sent.
+        """
+        requests = ({"DeleteRequest": {"Key": key}} for key in keys)
+        return self._write_batches(base, requests, sleep)
+
+    def _write_batches(self, base: str, requests, sleep) -> int:
+        """BatchWriteItem of `requests` into table `base`, 25 per call.
+
         UnprocessedItems (DynamoDB throttling part of a batch) are sent again
         with jittered exponential backoff, up to BATCH_WRITE_ATTEMPTS calls per
-        batch, then StoreUnavailable. Returns the number of items written.
+        batch, then StoreUnavailable.
         """
         name = self.names.of(base)
         written = 0
-        for chunk in chunks(items, BATCH_WRITE_SIZE):
-            pending = [{"PutRequest": {"Item": item}} for item in chunk]
+        for chunk in chunks(requests, BATCH_WRITE_SIZE):
+            pending = chunk
             for attempt in range(1, BATCH_WRITE_ATTEMPTS + 1):
                 with translated():
                     answer = self.client.batch_write_item(RequestItems={name: pending})

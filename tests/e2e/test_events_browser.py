@@ -122,3 +122,57 @@ def test_presenter_drives_three_phones(stack, contexts, console):
     expect(presenter.locator("#shortcuts")).to_be_visible()
     presenter.keyboard.press("q")
     expect(presenter.locator("#qr")).to_be_hidden()
+
+
+def test_presenter_resets_a_question_while_votes_are_in_flight(stack, contexts, console):
+    """Rehearsal votes: two counted, two more held in the queue (the worker is stopped);
+    the presenter presses Reset results (and confirms); two votes after it. With the
+    worker back, the projector shows exactly the two votes cast after the reset (the
+    held ones are rejected as `reset`: tests/system/test_reset.py reads the records)."""
+    base = stack.base
+    presenter = console.watch(contexts(**DESKTOP).new_page())
+    sign_in(presenter, base)
+    presenter.get_by_label("New event").fill("Rehearsal")
+    presenter.get_by_role("button", name="Create event").click()
+    presenter.get_by_label("Question", exact=True).fill("Ready?")
+    presenter.get_by_label("Choices, one per line").fill("Yes\nNo")
+    presenter.get_by_label("Show results from the start").check()
+    presenter.get_by_role("button", name="Add new question").click()
+    expect(presenter.locator(".event-questions")).to_contain_text("Ready?")
+    code = presenter.locator(".event-join .event-code").inner_text()
+    presenter.get_by_role("link", name="Present").click()
+    expect(presenter.locator("[data-join-code]")).to_have_text(code)
+    presenter.keyboard.press("ArrowRight")
+    expect(presenter.locator("#question")).to_have_text("Ready?")
+
+    def phone_votes(choice: str):
+        phone = console.watch(contexts(**PHONE).new_page())
+        phone.goto(f"{base}/{code}")
+        phone.get_by_role("button", name=choice).click()
+        expect(phone.locator("#vote-status")).to_be_visible()
+        return phone
+
+    for choice in ("Yes", "Yes"):
+        status = phone_votes(choice).locator("#vote-status")
+        expect(status).to_contain_text("was counted", timeout=15_000)
+    expect(presenter.locator(".results-total strong")).to_have_text("2")
+
+    worker = next(p for p in stack.processes.started if "worker" in str(p.log_path))
+    worker.terminate()
+    assert worker.wait(30) == 0
+    try:
+        held = [phone_votes("Yes"), phone_votes("No")]  # queued, not recorded
+        presenter.once("dialog", lambda dialog: dialog.accept())
+        presenter.get_by_role("button", name="Reset results").click()
+        expect(presenter.locator(".results-total strong")).to_have_text("0")
+        for choice in ("No", "No"):
+            phone_votes(choice)
+    finally:
+        stack.processes.worker()
+    expect(presenter.locator(".results-total strong")).to_have_text("2", timeout=15_000)
+    expect(presenter.locator(".bar-numbers").first).to_contain_text("0")
+    # The phones whose votes were held offer the question again, without a reload.
+    for phone in held:
+        expect(phone.locator("#vote-status")).to_have_count(0, timeout=FOLLOW_TIMEOUT_MS)
+        expect(phone.get_by_role("button", name="Yes")).to_be_enabled()
+    presenter.screenshot(path=screenshot_path("event-reset.png"))

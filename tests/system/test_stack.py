@@ -170,7 +170,7 @@ def calls_in_code() -> set[str]:
     """IAM actions for every AWS call in the DynamoDB and SQS adapters (core/aws/)."""
     actions = set()
     adapters = {
-        "dynamodb": ("store.py", "batch.py", "tables.py", "events.py"),
+        "dynamodb": ("store.py", "batch.py", "tables.py", "events.py", "purge.py"),
         "sqs": ("queue.py",),
     }
     for service, files in adapters.items():
@@ -330,3 +330,6 @@ def _exercise(base: str) -> None:
     assert sign_in(http, base=base).ok
     admin_page = http.get(f"{base}/admin")
     assert admin_page.status_code == 200 and "Tabs, or spaces?" in admin_page.text
+    # Resetting and deleting topics: their records, ballots and tallies go in batches.
+    assert http.post(f"{base}/topics/{change['id']}/reset", headers=admin).json()["ballots"] == 1
+    assert http.delete(f"{base}/topics/{plain['id']}", headers=admin).json()["votes"] == 1

@@ -110,6 +110,7 @@ def test_the_topic_check_holds_policy_latest_vote_and_every_voted_choice():
         " AND (vote_limit = :policy OR attribute_not_exists(vote_limit))"
         " AND (attribute_not_exists(closes_at) OR closes_at > :latest)"
         " AND (attribute_not_exists(opened_at) OR opened_at <= :earliest)"
+        " AND (generation = :generation OR attribute_not_exists(generation))"
         " AND contains(choice_ids, :c0) AND contains(choice_ids, :c1)"
     )
     assert check["ExpressionAttributeValues"] == {
@@ -117,6 +118,7 @@ def test_the_topic_check_holds_policy_latest_vote_and_every_voted_choice():
         ":policy": {"S": "unlimited"},
         ":latest": {"S": AT.format(7)},
         ":earliest": {"S": AT.format(4)},
+        ":generation": {"N": "0"},
         ":c0": {"S": "a"},
         ":c1": {"S": "b"},
     }
@@ -131,22 +133,29 @@ def test_a_limited_topic_check_needs_the_stored_vote_limit():
     assert check["ExpressionAttributeValues"][":policy"] == {"S": "changeable"}
 
 
-def test_one_check_per_topic_with_counted_votes_only():
+def test_one_check_per_topic_with_counted_votes_and_an_existence_check_for_refused_only():
     writes = [
         write("1", "t1"),
         write("2", "t2", shard=1),
         write("3", "t1", choice="b"),
         write("4", "t3", status="rejected", reason="topic_closed"),
+        write("5", "t1", status="rejected", reason="choice_removed"),
     ]
     items, owners = BatchWriter(None).transaction(writes)
     assert [o for o in owners if not isinstance(o, VoteWrite)] == [
         ("topic", "t1"),
         ("topic", "t2"),
+        ("topic", "t3"),
         ("tally", "t1"),
         ("tally", "t2"),
         ("tally", "t1"),
     ]
     assert tally_adds(items) == {"t1/a#0": 1, "t2/a#1": 1, "t1/b#0": 1}
+    # t3's votes are all refused: its records may be written only while it exists
+    # (a deleted topic's queued votes go to the DLQ, never leave records behind).
+    exists = items[owners.index(("topic", "t3"))]["ConditionCheck"]
+    assert exists["Key"] == {"id": {"S": "t3"}}
+    assert exists["ConditionExpression"] == "attribute_exists(id)"
 
 
 @pytest.mark.parametrize(
@@ -311,3 +320,44 @@ def test_record_turns_other_errors_into_store_unavailable():
     bare = failed("TransactionCanceledException")
     with pytest.raises(StoreUnavailable):
         BatchWriter(FakeDynamo(bare)).record([write("1")])
+
+
+# -- resets: generations --------------------------------------------------------------------
+
+
+def reset_write(vote_id, generation, **plan):
+    vote = VoteMessage(id=vote_id, topic_id="t1", choice_id="a", queued_at=AT.format(1),
+                       generation=generation, voter_id="v")  # fmt: skip
+    return VoteWrite(vote, "counted", created=AT.format(9), **plan)
+
+
+def test_after_a_reset_the_check_holds_the_generation_and_tallies_count_under_its_key():
+    items, owners = BatchWriter(None).transaction([reset_write("1", 2)])
+    check = items[owners.index(("topic", "t1"))]["ConditionCheck"]
+    assert " AND generation = :generation AND " in check["ConditionExpression"]
+    assert "attribute_not_exists(generation)" not in check["ConditionExpression"]
+    assert check["ExpressionAttributeValues"][":generation"] == {"N": "2"}
+    assert tally_adds(items) == {"t1#2/a#0": 1}
+    assert items[0]["Put"]["Item"]["generation"] == {"N": "2"}
+
+
+def test_a_first_ballot_after_a_reset_may_replace_only_an_older_generations():
+    ballot = {"topic_id": "t1", "voter_id": "v", "vote_id": "1", "generation": 2}
+    items, _ = BatchWriter(None).transaction(
+        [reset_write("1", 2, ballot=ballot, expect_vote_id=None)]
+    )
+    put = items[1]["Put"]
+    assert put["ConditionExpression"] == (
+        "attribute_not_exists(voter_id) OR attribute_not_exists(generation)"
+        " OR generation < :generation"
+    )
+    assert put["ExpressionAttributeValues"] == {":generation": {"N": "2"}}
+
+
+def test_a_replaced_vote_comes_off_its_generations_tally():
+    old = {"vote_id": "0", "choice_id": "b", "shard": 3}
+    items, _ = BatchWriter(None).transaction(
+        [reset_write("1", 1, ballot={"topic_id": "t1", "voter_id": "v"}, expect_vote_id="0",
+                     replaces=old, policy="changeable")]
+    )  # fmt: skip
+    assert tally_adds(items) == {"t1#1/a#0": 1, "t1#1/b#3": -1}

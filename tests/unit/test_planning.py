@@ -218,3 +218,48 @@ def test_a_vote_queued_before_a_reopen_is_refused_by_the_reopened_topic():
         "1": ("rejected", "topic_closed", 0, "unlimited"),
         "2": ("counted", None, 0, "unlimited"),
     }
+
+
+# -- resets: generations --------------------------------------------------------------------
+
+
+def test_votes_of_an_older_generation_than_the_batch_newest_are_refused_as_reset():
+    """Generations only grow: a vote stamped 1 beside one stamped 2 was queued before
+    the topic's second reset, whatever the topic says now (no read needed)."""
+    votes = [message("1", generation=1), message("2", generation=2), message("3", "t2")]
+    plan = outcome(plan_batch(votes, {}, {}, {"t1": 0, "t2": 0}))
+    assert plan == {
+        "1": ("rejected", "reset", 0, "unlimited"),
+        "2": ("counted", None, 0, "unlimited"),
+        "3": ("counted", None, 0, "unlimited"),
+    }
+
+
+def test_a_learned_topic_at_a_newer_generation_refuses_every_older_vote_first():
+    """The topic check failed because the topic was reset: `reset` is the reason, even
+    where the topic also closed or lost the choice since."""
+    reset = topic(generation=3, is_active=False, choices="b")
+    votes = [message("1", generation=2), message("2", choice="a", generation=3)]
+    plan = outcome(plan_batch(votes, {"t1": reset}, {}, {"t1": 0}))
+    assert plan["1"][:2] == ("rejected", "reset")
+    assert plan["2"][:2] == ("rejected", "topic_closed")
+
+
+def test_a_ballot_left_from_before_a_reset_holds_nothing():
+    """one_per_voter: a stored ballot of generation 0 does not refuse the voter's first
+    vote of generation 1, which takes the ballot under a condition that lets it
+    replace only an older one."""
+    stale = {"vote_id": "old", "choice_id": "a", "queued_at": "2029-01-01T00:00:00.000000"}
+    votes = [message("1", voter_id="v", vote_limit="one_per_voter", generation=1)]
+    (write,) = plan_batch(votes, {}, {("t1", "v"): stale}, {"t1": 0})
+    assert (write.status, write.expect_vote_id) == ("counted", None)
+    assert write.ballot["generation"] == 1 and write.record["generation"] == 1
+    # The same ballot of this generation does hold the voter's vote.
+    current = {**stale, "generation": 1}
+    (again,) = plan_batch(votes, {}, {("t1", "v"): current}, {"t1": 0})
+    assert (again.status, again.reason) == ("rejected", "duplicate_voter")
+
+
+def test_generation_zero_is_left_out_of_records_and_ballots():
+    (write,) = plan_batch([message("1", voter_id="v")], {}, {}, {"t1": 0})
+    assert "generation" not in write.record and "generation" not in write.ballot

@@ -10,8 +10,11 @@ from core.policy import plan_voter
 from core.topics import is_open, refusal_reason
 
 
-def vote(vid: str, choice: str, at: str, voter: str = "v1", topic: str = "t"):
-    return SimpleNamespace(id=vid, choice_id=choice, queued_at=at, voter_id=voter, topic_id=topic)
+def vote(vid: str, choice: str, at: str, voter: str = "v1", topic: str = "t", generation=0):
+    return SimpleNamespace(
+        id=vid, choice_id=choice, queued_at=at, voter_id=voter, topic_id=topic,
+        generation=generation,
+    )  # fmt: skip
 
 
 TOPIC = {
@@ -74,3 +77,11 @@ def test_unlimited_counts_all_and_remembers_the_voter_once():
     plans = plan_voter([vote("1", "a", "t1"), vote("2", "b", "t2")], "unlimited", None)
     assert [p.status for p in plans] == ["counted", "counted"]
     assert [p.ballot is not None for p in plans] == [False, True]
+
+
+def test_a_vote_of_another_generation_is_refused_as_reset_before_anything_else():
+    reset = {**TOPIC, "generation": 2}
+    assert refusal_reason(reset, "a", "2029-01-01T00:00:00.000000", generation=2) is None
+    assert refusal_reason(reset, "a", "2029-01-01T00:00:00.000000", generation=1) == "reset"
+    assert refusal_reason(reset, "z", "2031-01-01T00:00:00.000000", generation=0) == "reset"
+    assert refusal_reason(TOPIC, "a", "2029-01-01T00:00:00.000000", generation=0) is None
