@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, nullcontext
 from . import csv_export
 from .aws.backend import Backend
 from .aws.errors import QueueUnavailable, StoreUnavailable
+from .aws.group_send import BatchObserver, GroupSender
 from .cache import TTLCache
 from .clock import iso, new_id, utc_now
 from .errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
@@ -24,7 +25,9 @@ from .votes import VoteMessage
 class Voting:
     """The rules of topics and votes over the AWS adapters. Views call this, never the store.
 
-    `send_timer` wraps each SQS send (the web layer passes its metrics timer).
+    `send_timer` wraps each vote's send, group wait included (the web layer
+    passes its metrics timer); `observe_batch` sees each SendMessageBatch of
+    the group sender (its size and the waits of its votes).
     """
 
     def __init__(
@@ -32,6 +35,7 @@ class Voting:
         backend: Backend,
         settings: Settings,
         send_timer: Callable[[], AbstractContextManager] = nullcontext,
+        observe_batch: BatchObserver | None = None,
     ):
         self.backend = backend
         self.store = backend.store
@@ -39,6 +43,12 @@ class Voting:
         self.tables = backend.tables
         self.settings = settings
         self.send_timer = send_timer
+        # One sender per Voting, so per process (made after the fork, as the clients).
+        self.sender = (
+            GroupSender(self.queue, settings.sqs_send_max_wait_seconds, observe_batch)
+            if settings.sqs_group_commit
+            else None
+        )
         self._topics = TTLCache(settings.topic_cache_seconds)
         self._counts = TTLCache(settings.results_cache_seconds)
 
@@ -132,9 +142,17 @@ class Voting:
             vote_limit=limit,
             tally_shards=topic.get("tally_shards"),
         )
+        body = message.model_dump(exclude_none=True)
         with self.send_timer():
-            self.queue.send(message.model_dump(exclude_none=True))
+            if self.sender is not None:
+                self.sender.send(body)
+            else:
+                self.queue.send(body)
         return message
+
+    def close(self, timeout: float) -> int:
+        """Refuse new votes and send any still pending; how many were left unsent."""
+        return self.sender.close(timeout) if self.sender is not None else 0
 
     def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
         """Whether this voter has a recorded ballot on the topic (any policy)."""
