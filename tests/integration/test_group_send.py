@@ -13,7 +13,7 @@ import threading
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from tests.helpers import make_topic, value, wait_until
+from tests.helpers import make_topic, queued_bodies, value, wait_until
 from webapp import create_app
 
 
@@ -34,14 +34,6 @@ def post_concurrently(app, bodies: list[dict]) -> list:
     for thread in threads:
         thread.join(60)
     return answers
-
-
-def queued_bodies(voting) -> list[dict]:
-    """Every message in the votes queue (read and left invisible): no worker runs here."""
-    bodies = []
-    while batch := voting.queue.receive(wait_seconds=0):
-        bodies += [json.loads(m.body) for m in batch]
-    return bodies
 
 
 def hold_first_batch_until(voting, waiting: int):
