@@ -144,8 +144,17 @@ def diff(after: dict, before: dict) -> dict:
     return {key: after[key] - before[key] for key in after}
 
 
-def measure(sizes: dict, base: str, voting, topic: dict, counts: Path, votes: int, clients: int,
-            recorded: int, web_pids: list[int]) -> tuple[dict, int]:
+def measure(
+    sizes: dict,
+    base: str,
+    voting,
+    topic: dict,
+    counts: Path,
+    votes: int,
+    clients: int,
+    recorded: int,
+    web_pids: list[int],
+) -> tuple[dict, int]:
     """One counted phase: `votes` from `clients` clients, all recorded; (cost, recorded)."""
     before = counts_when_idle(counts)
     cpu_before = {pid: cpu_seconds(pid) for pid in web_pids}

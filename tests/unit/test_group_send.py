@@ -8,6 +8,7 @@ votes arrive while a send is in flight.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -92,6 +93,18 @@ def wait_pending(sender: GroupSender, count: int) -> None:
         time.sleep(0.005)
 
 
+def queued_behind(sender: GroupSender, voters: list[Voter]) -> list[Voter]:
+    """Start the voters and wait until every one of them is pending behind the send in flight."""
+    for voter in voters:
+        voter.start()
+    wait_pending(sender, len(voters))
+    return voters
+
+
+def number_of(body: str) -> int:
+    return json.loads(body)["n"]
+
+
 def finish(voters: list[Voter]) -> None:
     for voter in voters:
         voter.join(10)
@@ -112,10 +125,7 @@ def test_votes_arriving_during_a_send_share_the_next_batch():
     sqs = FakeSQS()
     sender = sender_over(sqs)
     first = start_in_flight(sqs, sender)
-    followers = [Voter(sender, n) for n in range(1, 6)]
-    for voter in followers:
-        voter.start()
-    wait_pending(sender, 5)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 6)])
     assert len(sqs.calls) == 1  # nobody sends while the first batch is in flight
     sqs.release.set()
     finish([first, *followers])
@@ -136,7 +146,7 @@ def test_a_batch_holds_at_most_ten_votes_oldest_first():
     sqs.release.set()
     finish([first, *followers])
     assert [len(c) for c in sqs.calls] == [1, 10, 10, 5]
-    sent_order = [int(b.split('"n": ')[1].split(",")[0]) for c in sqs.calls for b in c]
+    sent_order = [number_of(b) for c in sqs.calls for b in c]
     assert sent_order == list(range(26))
 
 
@@ -144,10 +154,8 @@ def test_a_batch_stays_under_256_kib():
     sqs = FakeSQS()
     sender = sender_over(sqs)
     first = start_in_flight(sqs, sender)
-    big = [Voter(sender, n, pad=100 * 1024) for n in range(1, 6)]  # ~100 KiB each
-    for voter in big:
-        voter.start()
-    wait_pending(sender, 5)
+    # ~100 KiB each
+    big = queued_behind(sender, [Voter(sender, n, pad=100 * 1024) for n in range(1, 6)])
     sqs.release.set()
     finish([first, *big])
     assert [len(c) for c in sqs.calls] == [1, 2, 2, 1]
@@ -159,17 +167,14 @@ def test_a_failed_entry_fails_only_its_own_vote():
     sqs = FakeSQS()
     sender = sender_over(sqs)
     first = start_in_flight(sqs, sender)
-    followers = [Voter(sender, n) for n in range(1, 7)]
-    for voter in followers:
-        voter.start()
-    wait_pending(sender, 6)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 7)])
     sqs.fail_bodies = {'{"n": 2, "pad": ""}', '{"n": 5, "pad": ""}'}
     sqs.release.set()
     finish([first, *followers])
     refused = {v.body["n"] for v in followers if isinstance(v.outcome, QueueUnavailable)}
     assert refused == {2, 5}
     assert "InternalError" in str(followers[1].outcome)
-    stored_ns = sorted(int(b.split('"n": ')[1].split(",")[0]) for b in sqs.stored)
+    stored_ns = sorted(number_of(b) for b in sqs.stored)
     assert stored_ns == [0, 1, 3, 4, 6]
 
 
@@ -203,10 +208,7 @@ def test_close_sends_what_is_pending_and_refuses_new_votes():
     sqs = FakeSQS()
     sender = sender_over(sqs)
     first = start_in_flight(sqs, sender)
-    followers = [Voter(sender, n) for n in range(1, 4)]
-    for voter in followers:
-        voter.start()
-    wait_pending(sender, 3)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 4)])
     left = []
     closer = threading.Thread(target=lambda: left.append(sender.close(timeout=10)))
     closer.start()
@@ -237,10 +239,7 @@ def test_the_observer_sees_each_batch_and_each_wait():
     seen = []
     sender = sender_over(sqs, observe=lambda size, waits: seen.append((size, waits)))
     first = start_in_flight(sqs, sender)
-    followers = [Voter(sender, n) for n in range(1, 4)]
-    for voter in followers:
-        voter.start()
-    wait_pending(sender, 3)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 4)])
     time.sleep(0.05)
     sqs.release.set()
     finish([first, *followers])
