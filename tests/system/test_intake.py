@@ -100,3 +100,4 @@ def test_sigterm_during_a_burst_loses_no_accepted_vote(procs, voting, topic):
     missing = set(accepted) - queued
     assert not missing, f"{len(missing)} votes answered 202 are not in the queue"
     assert "at exit" not in procs.logs()
+    assert "Exception during worker exit" not in procs.logs()  # the worker_exit hook ran clean
