@@ -78,6 +78,23 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
+def worker_exit(server, worker):
+    """Send any vote still waiting for its batch before this process goes.
+
+    gunicorn has already let the requests in progress finish (up to
+    graceful_timeout), and each pending vote is sent by its own request, so
+    normally nothing is left; whatever is gets sent here, not dropped.
+    """
+    app = getattr(worker, "wsgi", None)
+    if app is None or not hasattr(app, "extensions"):
+        return
+    from webapp import services
+
+    unsent = services.close(app, timeout=CLIENT_CONFIG.read_timeout)
+    if unsent:
+        server.log.error("%d votes still waiting for their batch at exit: not sent", unsent)
+
+
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(METRICS_DIR, ignore_errors=True)

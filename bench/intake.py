@@ -1,7 +1,9 @@
-"""Target 3: POST /votes throughput and p99 against a SendMessage-only route, same run.
+"""Target 3: POST /votes throughput, p50 and p99 against a SendMessage-only route, same run.
 
 One gunicorn (2 processes x 8 threads, as `make run`) serves the real app
-plus bench.baseline_app's POST /_bench/send, which only calls SendMessage.
+plus bench.baseline_app's POST /_bench/send, which only calls SendMessage
+(one message per request, as intake did before issue 16; POST /votes now
+groups concurrent votes into SendMessageBatch calls, core/aws/group_send.py).
 wrk (2 threads, 16 connections, keep-alive) drives each route for a few
 seconds at a time, in ABBA order (baseline, votes, votes, baseline, ...) so
 drift on this shared machine hits both alike. Each adjacent pair gives a
@@ -93,21 +95,23 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append((name, run_wrk(*routes[name], args.seconds)))
                 log(f"{name}: {runs[-1][1]['rps']:.0f} req/s, p99 {runs[-1][1]['p99_ms']:.0f} ms")
 
-    rows, rps_ratios, p99_ratios = [], [], []
+    rows, rps_ratios, p99_ratios, p50_ratios = [], [], [], []
     for pair in range(args.pairs):
         a, b = runs[2 * pair], runs[2 * pair + 1]
         result = {a[0]: a[1], b[0]: b[1]}
         v, s = result["votes"], result["baseline"]
         rps_ratios.append(v["rps"] / s["rps"])
         p99_ratios.append(s["p99_ms"] / v["p99_ms"])
+        p50_ratios.append(s["p50_ms"] / v["p50_ms"])
         rows.append([pair + 1, f"{a[0]} then {b[0]}", s["rps"], v["rps"], rps_ratios[-1],
                      s["p99_ms"], v["p99_ms"], p99_ratios[-1]])  # fmt: skip
     failures = sum(r["non_2xx"] for _, r in runs)
-    print("## Intake overhead (target 3: ratio >= 0.9)\n")
+    print("## Intake against a bare SendMessage route (issue 16: throughput ratio >= 1.5)\n")
     print(
         f"wrk, {WRK[2]} threads x {WRK[4]} connections, {args.seconds} s per run, ABBA order; "
         "gunicorn 2 x 8 threads; the same moto. Ratios: throughput votes/baseline, "
-        "p99 baseline/votes (both 1.0 when POST /votes costs nothing over SendMessage).\n"
+        "p50 and p99 baseline/votes (above 1: POST /votes faster than one SendMessage per "
+        "request).\n"
     )
     print(table(["pair", "order", "baseline req/s", "votes req/s", "throughput ratio",
                  "baseline p99 ms", "votes p99 ms", "p99 ratio"], rows))  # fmt: skip
@@ -115,10 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     figures = dict(
         intake_throughput_ratio=median(rps_ratios),
         intake_p99_ratio=median(p99_ratios),
+        intake_p50_ratio=median(p50_ratios),
         votes_rps_median=median([r["rps"] for n, r in runs if n == "votes"]),
         baseline_rps_median=median([r["rps"] for n, r in runs if n == "baseline"]),
         non_2xx=failures,
-        target_intake_met=median(rps_ratios) >= 0.9 and median(p99_ratios) >= 0.9,
+        target_intake_met=median(rps_ratios) >= 1.5,
     )
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "runs": runs}))

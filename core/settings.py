@@ -46,6 +46,12 @@ class Settings:
     visibility_timeout: int = 30
     max_receive_count: int = 5
     tally_shards: int = 1
+    # Intake: votes arriving together in one web process share one
+    # SendMessageBatch (core/aws/group_send.py); off sends one message per
+    # request. A vote not yet sent after SQS_SEND_MAX_WAIT_SECONDS (SQS slow
+    # or stalled) is refused with a 503 instead of waiting on.
+    sqs_group_commit: bool = True
+    sqs_send_max_wait_seconds: float = 5.0
     # Operations: read by gunicorn.conf.py and the worker's metrics server.
     # gunicorn binds 0.0.0.0:PORT; WEB_CONCURRENCY processes of WEB_THREADS
     # threads each (requests mostly wait on SQS/DynamoDB, so threads are cheap).
@@ -83,6 +89,8 @@ class Settings:
             visibility_timeout=int(_env("VISIBILITY_TIMEOUT", "30")),
             max_receive_count=int(_env("MAX_RECEIVE_COUNT", "5")),
             tally_shards=int(_env("TALLY_SHARDS", "1")),
+            sqs_group_commit=_env("SQS_GROUP_COMMIT", "1").lower() not in ("0", "false", "off"),
+            sqs_send_max_wait_seconds=float(_env("SQS_SEND_MAX_WAIT_SECONDS", "5")),
             port=int(_env("PORT", "8000")),
             web_concurrency=int(_env("WEB_CONCURRENCY", "2")),
             web_threads=int(_env("WEB_THREADS", "8")),

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from . import csv_export
 from .aws.backend import Backend
 from .aws.errors import QueueUnavailable, StoreUnavailable
+from .aws.group_send import BatchObserver, GroupSender
 from .aws.purge import Purged
 from .cache import TTLCache
 from .clock import iso, new_id, utc_now
@@ -42,7 +43,9 @@ from .votes import VoteMessage
 class Voting:
     """The rules of topics and votes over the AWS adapters. Views call this, never the store.
 
-    `send_timer` wraps each SQS send (the web layer passes its metrics timer).
+    `send_timer` wraps each vote's send, group wait included (the web layer
+    passes its metrics timer); `observe_batch` sees each SendMessageBatch of
+    the group sender (its size and the waits of its votes).
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class Voting:
         backend: Backend,
         settings: Settings,
         send_timer: Callable[[], AbstractContextManager] = nullcontext,
+        observe_batch: BatchObserver | None = None,
     ):
         self.backend = backend
         self.store = backend.store
@@ -57,6 +61,12 @@ class Voting:
         self.tables = backend.tables
         self.settings = settings
         self.send_timer = send_timer
+        # One sender per Voting, so per process (made after the fork, as the clients).
+        self.sender = (
+            GroupSender(self.queue, settings.sqs_send_max_wait_seconds, observe_batch)
+            if settings.sqs_group_commit
+            else None
+        )
         self._topics = TTLCache(settings.topic_cache_seconds)
         self._counts = TTLCache(settings.results_cache_seconds)
 
@@ -209,9 +219,17 @@ class Voting:
             tally_shards=topic.get("tally_shards"),
             generation=generation_of(topic),
         )
+        body = message.model_dump(exclude_none=True)
         with self.send_timer():
-            self.queue.send(message.model_dump(exclude_none=True))
+            if self.sender is not None:
+                self.sender.send(body)
+            else:
+                self.queue.send(body)
         return message
+
+    def close(self, timeout: float) -> int:
+        """Refuse new votes and send any still pending; how many were left unsent."""
+        return self.sender.close(timeout) if self.sender is not None else 0
 
     def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
         """Whether this voter has a recorded ballot on the topic (any policy) since its

@@ -14,21 +14,28 @@ module, one service each:
   quick key comparisons (fix 5), Scan and Query items written as JSON (fix 6).
 - local/moto_sqs.py: no rescans of the queue per send, receive or delete (fix 3).
 
-This module holds the one fix that is the server's own (4): it finds each
+This module holds the fixes that are the server's own. Fix 4: moto finds each
 request's service under one lock, listing moto's package directory (about
-200 isdir calls) every time. Fix: remember the backend per host. It also
-starts werkzeug's access log switched off (`--access-log` turns it on).
+200 isdir calls) every time; we remember the backend per host. Fix 7: moto
+serves through werkzeug's development server, which closes the connection
+after every response, so every AWS call paid a new TCP connection and a new
+thread; we serve moto's same WSGI app from gunicorn instead (already a
+dependency of the web app): one process, since moto keeps its state in
+memory, many threads, and keep-alive connections. `--dev-server` keeps
+werkzeug's. The access log is off either way (`--access-log` turns it on).
 
 The fixes target moto 5.2.5 exactly (the version pyproject.toml pins): on
 any other version `apply()` refuses, so an upgrade is a conscious review, not
 a silent change of behaviour. `python -m local.moto_server --stock` runs moto
-unchanged, which the benchmarks use to measure the difference.
+unchanged (its own server included), which the benchmarks use to measure
+the difference.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -84,6 +91,53 @@ def _patch_routing() -> None:
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
 
 
+# -- Serving: keep-alive, threads -------------------------------------------------
+
+# Worker long polls (ReceiveMessage, up to 20 s) each hold a thread for their
+# whole wait, so the pool is large; a kept-alive idle connection holds none.
+SERVER_THREADS = 64
+
+
+def _moto_app():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True  # as moto's own server sets it
+    return app
+
+
+def serve_keep_alive(host: str, port: int, access_log: bool) -> None:
+    """moto's WSGI app under gunicorn (gthread): one process, many threads, keep-alive."""
+    from gunicorn.app.base import BaseApplication
+
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": 1,  # moto's state lives in this one process
+        "worker_class": "gthread",
+        "threads": SERVER_THREADS,
+        # botocore keeps its connections pooled between calls: keep them open
+        # across a worker's 20 s long poll and the web app's idle seconds.
+        "keepalive": 75,
+        "timeout": 0,  # a long Scan of a big table is no hung worker
+        "graceful_timeout": 1,  # nothing to finish: moto keeps no state on disk
+        "accesslog": "-" if access_log else None,
+        "loglevel": "warning",
+        "control_socket_disable": True,
+        "proc_name": "local-aws",
+    }
+
+    class KeepAliveServer(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return _moto_app()
+
+    os.environ.setdefault("MOTO_PORT", str(port))
+    KeepAliveServer().run()
+
+
 # -- entry point -------------------------------------------------------------------
 
 
@@ -99,14 +153,26 @@ def main(argv: list[str] | None = None) -> None:
         "--stock", action="store_true", help="run moto unchanged (for before/after benchmarks)"
     )
     parser.add_argument(
+        "--dev-server",
+        action="store_true",
+        help="serve through werkzeug's development server, a new connection per request "
+        "(moto's own; the default is gunicorn with keep-alive)",
+    )
+    parser.add_argument("-H", "--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument("-p", "--port", type=int, default=5000, help="port to bind")
+    parser.add_argument(
         "--access-log",
         action="store_true",
-        help="log every request (werkzeug's access log; off by default: it costs moto about "
+        help="log every request (the server's access log; off by default: it costs moto about "
         "a tenth of its CPU and floods make run's console)",
     )
     args, rest = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     if not args.stock:
         apply()
+    if not (args.stock or args.dev_server or rest):
+        serve_keep_alive(args.host, args.port, args.access_log)
+        return
+    rest = ["-H", args.host, "-p", str(args.port), *rest]
     if not args.access_log:
         # werkzeug keeps a level set before its first request; errors still show.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -332,6 +332,14 @@ def record_queued(voting) -> int:
     return handled
 
 
+def queued_bodies(voting) -> list[dict]:
+    """Every message in the votes queue, read (and left invisible) while no worker runs."""
+    bodies = []
+    while batch := voting.queue.receive(wait_seconds=0):
+        bodies += [json.loads(m.body) for m in batch]
+    return bodies
+
+
 def tallies_of(voting, topic: dict) -> list[int]:
     """The topic's counted votes since its last reset, choice by choice, straight from
     the tallies table."""

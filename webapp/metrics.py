@@ -15,7 +15,10 @@ variable (tests, `flask run`) the values live in memory.
   class in snake case (topic_closed, validation_error, queue_unavailable...)
   or, for a view that answers an error itself, `http_<status>`.
 - voting_sqs_send_duration_seconds and voting_sqs_send_errors_total: around
-  the SQS send of each vote (`timed_send`).
+  the SQS send of each vote (`timed_send`), the wait for its batch included.
+- voting_sqs_batch_size and voting_sqs_batch_wait_seconds: each
+  SendMessageBatch of the group sender (core/aws/group_send.py), its number of
+  votes, and how long each of them waited for it to leave (`observe_batch`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,14 @@ SQS_SEND_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )  # fmt: skip
 SQS_SEND_ERRORS = Counter("voting_sqs_send_errors", "SendMessage calls that failed")
+SQS_BATCH_SIZE = Histogram(
+    "voting_sqs_batch_size", "Votes per SendMessageBatch (group commit)",
+    buckets=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+)  # fmt: skip
+SQS_BATCH_WAIT = Histogram(
+    "voting_sqs_batch_wait_seconds", "Time a vote waited for its SendMessageBatch to leave",
+    buckets=(0.0005, 0.001, 0.0025, *LATENCY_BUCKETS),
+)  # fmt: skip
 
 bp = Blueprint("metrics", __name__)
 
@@ -134,3 +145,10 @@ def timed_send():
         raise
     finally:
         SQS_SEND_LATENCY.observe(time.perf_counter() - started)
+
+
+def observe_batch(size: int, waits: list[float]) -> None:
+    """One SendMessageBatch of the group sender: its size and each vote's wait."""
+    SQS_BATCH_SIZE.observe(size)
+    for waited in waits:
+        SQS_BATCH_WAIT.observe(waited)

@@ -17,7 +17,7 @@ from core.events import Events
 from core.question_tools import QuestionTools
 from core.voting import Voting
 
-from .metrics import timed_send
+from .metrics import observe_batch, timed_send
 
 _KEY = "voting_game"
 _EVENTS_KEY = "voting_game_events"
@@ -25,7 +25,7 @@ _EVENTS_KEY = "voting_game_events"
 
 def build(settings) -> tuple[Backend, Voting]:
     backend = Backend.connect(settings)
-    return backend, Voting(backend, settings, send_timer=timed_send)
+    return backend, Voting(backend, settings, send_timer=timed_send, observe_batch=observe_batch)
 
 
 def init_app(app: Flask) -> None:
@@ -38,6 +38,14 @@ def _current() -> tuple[Backend, Voting]:
         made = build(current_app.config["SETTINGS"])
         current_app.extensions[_KEY] = (os.getpid(), made)
     return made
+
+
+def close(app: Flask, timeout: float) -> int:
+    """As a web process exits: send any vote still pending; how many were left unsent."""
+    pid, made = app.extensions.get(_KEY, (None, None))
+    if made is None or pid != os.getpid():
+        return 0  # nothing was made in this process
+    return made[1].close(timeout)
 
 
 def voting() -> Voting:

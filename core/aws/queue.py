@@ -13,7 +13,8 @@ from botocore.exceptions import ClientError
 
 from .errors import AlreadyExists, QueueUnavailable, translated
 
-MAX_BATCH = 10  # SQS's limit for receive and delete batches
+MAX_BATCH = 10  # SQS's limit for receive, send and delete batches
+MAX_BATCH_BYTES = 256 * 1024  # SQS's limit for the bodies of one SendMessageBatch
 # How long `dlq show` hides what it received, so the next receive finds others;
 # released at once when done (a crash leaves them hidden only this long).
 PEEK_HIDE_SECONDS = 30
@@ -107,6 +108,27 @@ class VoteQueue:
     def send(self, body: dict) -> str:
         """Send one message as JSON; returns its MessageId once SQS has stored it."""
         return self.send_raw(json.dumps(body))
+
+    def send_batch(self, bodies: list[str]) -> list[str | QueueUnavailable]:
+        """SendMessageBatch of up to MAX_BATCH bodies, sent as given.
+
+        One answer per body, in order: its MessageId once SQS has stored it,
+        or a QueueUnavailable for an entry SQS reports as failed (the others
+        of the batch are stored regardless). A failure of the whole call
+        raises QueueUnavailable.
+        """
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
+        with translated(QueueUnavailable):
+            answer = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+        outcome: list[str | QueueUnavailable] = [
+            QueueUnavailable("SQS did not report this entry") for _ in bodies
+        ]
+        for stored in answer.get("Successful", []):
+            outcome[int(stored["Id"])] = stored["MessageId"]
+        for failed in answer.get("Failed", []):
+            reason = f"{failed.get('Code', 'Failed')}: {failed.get('Message', '')}"
+            outcome[int(failed["Id"])] = QueueUnavailable(reason)
+        return outcome
 
     def receive(self, wait_seconds: int = 20, max_messages: int = MAX_BATCH) -> list[Message]:
         """Long-poll for up to `max_messages` messages."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from tests.helpers import ADMIN_KEY, api_vote, make_topic, record_queued, vote_counts
 
@@ -341,18 +342,32 @@ def test_percentages_like_the_original(client, admin, voting):
     assert result["total_votes"] == 3
 
 
-def test_queue_down_is_503_never_202(client, admin, voting, monkeypatch):
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_queue_down_is_503_never_202(client, admin, voting, group_commit):
+    """SQS refusing the send (grouped or one message per request) is a 503 and queues nothing."""
     topic = create(client)
-    from core.aws.errors import QueueUnavailable
+    if not group_commit:
+        voting.sender = None
+    refusals = []
 
-    def refuse(body):
-        raise QueueUnavailable("connection refused")
+    def refuse(model, **kwargs):
+        if not model.name.startswith("SendMessage"):
+            return None
+        refusals.append(model.name)
+        return AWSResponse("http://fault", 403, {}, None), {
+            "Error": {"Code": "AccessDenied", "Message": "connection refused"}
+        }
 
-    monkeypatch.setattr(voting.queue, "send", refuse)
-    answer = client.post(
-        "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
-    )
+    voting.queue.client.meta.events.register("before-call.sqs", refuse)
+    try:
+        answer = client.post(
+            "/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+        )
+    finally:
+        voting.queue.client.meta.events.unregister("before-call.sqs", refuse)
     assert answer.status_code == 503 and "not taken" in answer.json["detail"]
+    assert refusals == ["SendMessageBatch" if group_commit else "SendMessage"]
+    assert voting.queue.receive(wait_seconds=0) == []
 
 
 def test_unknown_route_and_method_are_json(client):

@@ -8,6 +8,7 @@ moto in process: tests/unit/test_moto_patches.py.
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import sys
 import threading
@@ -337,6 +338,46 @@ def test_start_moto_runs_the_fixed_server(tmp_path):
         assert sqs.create_queue(QueueName="alive")["QueueUrl"].endswith("/alive")
     finally:
         embedded.stop([process])
+
+
+def two_requests_on_one_connection(port: int) -> list[tuple[int, str | None]]:
+    """(status, Connection header) of two GETs sent one after the other on one TCP connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    answers = []
+    try:
+        for _ in range(2):
+            connection.request("GET", "/moto-api/data.json")
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("Connection")))
+            if response.will_close:
+                break
+    finally:
+        connection.close()
+    return answers
+
+
+@pytest.mark.parametrize(
+    "flags, kept_alive", [([], True), (["--dev-server"], False)], ids=["default", "dev-server"]
+)
+def test_the_local_endpoint_keeps_connections_alive(tmp_path, flags, kept_alive):
+    """gunicorn serves moto with keep-alive; werkzeug's development server closed every one."""
+    port = embedded.free_port()
+    with open(tmp_path / "moto.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.moto_server", *flags, "-H", "127.0.0.1", "-p", str(port)],
+            cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        embedded.wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
+        answers = two_requests_on_one_connection(port)
+    finally:
+        embedded.stop([process])
+    if kept_alive:
+        assert [status for status, _ in answers] == [200, 200]
+        assert all(header != "close" for _, header in answers)
+    else:
+        assert answers == [(200, "close")]
 
 
 def test_moto_access_log_is_off_unless_asked(tmp_path):

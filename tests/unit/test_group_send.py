@@ -1,0 +1,247 @@
+"""The group-commit sender (core/aws/group_send.py) over VoteQueue.send_batch, no server.
+
+A stand-in SQS client answers send_message_batch the way SQS does (Successful
+and Failed entries), can hold a call until the test releases it (a send "in
+flight"), and can fail chosen bodies; so each test controls exactly which
+votes arrive while a send is in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from core.aws.errors import QueueUnavailable
+from core.aws.group_send import GroupSender
+from core.aws.queue import VoteQueue
+
+
+class FakeSQS:
+    """send_message_batch that records each call, may hold it, and may fail chosen bodies."""
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+        self.stored: list[str] = []
+        self.fail_bodies: set[str] = set()
+        self.error: ClientError | None = None
+        self.release = threading.Event()
+        self.release.set()
+        self.entered = threading.Semaphore(0)
+        self._ids = iter(range(1_000_000))
+
+    def hold(self):
+        """Hold every call from now on until `release` is set."""
+        self.release.clear()
+
+    def send_message_batch(self, QueueUrl, Entries):  # noqa: N803 (botocore's names)
+        assert QueueUrl == "http://sqs/votes" and 1 <= len(Entries) <= 10
+        self.calls.append([e["MessageBody"] for e in Entries])
+        self.entered.release()
+        assert self.release.wait(10), "test never released the send"
+        if self.error is not None:
+            raise self.error
+        answer = {"Successful": [], "Failed": []}
+        for e in Entries:
+            if e["MessageBody"] in self.fail_bodies:
+                answer["Failed"].append(
+                    {"Id": e["Id"], "SenderFault": False, "Code": "InternalError", "Message": "x"}
+                )
+            else:
+                self.stored.append(e["MessageBody"])
+                answer["Successful"].append({"Id": e["Id"], "MessageId": f"m{next(self._ids)}"})
+        return answer
+
+
+def sender_over(sqs: FakeSQS, max_wait: float = 10.0, observe=None) -> GroupSender:
+    queue = VoteQueue(sqs, "votes")
+    queue._url = "http://sqs/votes"
+    return GroupSender(queue, max_wait=max_wait, observe=observe)
+
+
+class Voter(threading.Thread):
+    """One request thread: sends one body, keeps the MessageId or the error."""
+
+    def __init__(self, sender: GroupSender, n: int, pad: int = 0):
+        super().__init__(daemon=True)
+        self.sender, self.body = sender, {"n": n, "pad": "x" * pad}
+        self.outcome: str | Exception | None = None
+
+    def run(self):
+        try:
+            self.outcome = self.sender.send(self.body)
+        except QueueUnavailable as exc:
+            self.outcome = exc
+
+
+def start_in_flight(sqs: FakeSQS, sender: GroupSender) -> Voter:
+    """A first vote whose send is held in flight until sqs.release is set."""
+    sqs.hold()
+    first = Voter(sender, 0)
+    first.start()
+    assert sqs.entered.acquire(timeout=10)
+    return first
+
+
+def wait_pending(sender: GroupSender, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(sender._pending) < count:
+        assert time.monotonic() < deadline, "voters never queued"
+        time.sleep(0.005)
+
+
+def queued_behind(sender: GroupSender, voters: list[Voter]) -> list[Voter]:
+    """Start the voters and wait until every one of them is pending behind the send in flight."""
+    for voter in voters:
+        voter.start()
+    wait_pending(sender, len(voters))
+    return voters
+
+
+def number_of(body: str) -> int:
+    return json.loads(body)["n"]
+
+
+def finish(voters: list[Voter]) -> None:
+    for voter in voters:
+        voter.join(10)
+        assert not voter.is_alive()
+
+
+def test_an_idle_sender_sends_the_first_vote_at_once_as_a_batch_of_one():
+    sqs = FakeSQS()
+    sizes = []
+    sender = sender_over(sqs, observe=lambda size, waits: sizes.append((size, len(waits))))
+    assert sender.send({"n": 1}) == "m0"
+    assert sender.send({"n": 2}) == "m1"
+    assert sqs.calls == [['{"n": 1}'], ['{"n": 2}']]
+    assert sizes == [(1, 1), (1, 1)]
+
+
+def test_votes_arriving_during_a_send_share_the_next_batch():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    first = start_in_flight(sqs, sender)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 6)])
+    assert len(sqs.calls) == 1  # nobody sends while the first batch is in flight
+    sqs.release.set()
+    finish([first, *followers])
+    assert [len(c) for c in sqs.calls] == [1, 5]
+    ids = [v.outcome for v in [first, *followers]]
+    assert len(set(ids)) == 6 and all(isinstance(i, str) for i in ids)
+
+
+def test_a_batch_holds_at_most_ten_votes_oldest_first():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    first = start_in_flight(sqs, sender)
+    followers = []
+    for n in range(1, 26):
+        followers.append(Voter(sender, n))
+        followers[-1].start()
+        wait_pending(sender, n)  # one at a time, so the arrival order is known
+    sqs.release.set()
+    finish([first, *followers])
+    assert [len(c) for c in sqs.calls] == [1, 10, 10, 5]
+    sent_order = [number_of(b) for c in sqs.calls for b in c]
+    assert sent_order == list(range(26))
+
+
+def test_a_batch_stays_under_256_kib():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    first = start_in_flight(sqs, sender)
+    # ~100 KiB each
+    big = queued_behind(sender, [Voter(sender, n, pad=100 * 1024) for n in range(1, 6)])
+    sqs.release.set()
+    finish([first, *big])
+    assert [len(c) for c in sqs.calls] == [1, 2, 2, 1]
+    assert all(sum(len(b) for b in c) <= 256 * 1024 for c in sqs.calls)
+    assert all(isinstance(v.outcome, str) for v in big)
+
+
+def test_a_failed_entry_fails_only_its_own_vote():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    first = start_in_flight(sqs, sender)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 7)])
+    sqs.fail_bodies = {'{"n": 2, "pad": ""}', '{"n": 5, "pad": ""}'}
+    sqs.release.set()
+    finish([first, *followers])
+    refused = {v.body["n"] for v in followers if isinstance(v.outcome, QueueUnavailable)}
+    assert refused == {2, 5}
+    assert "InternalError" in str(followers[1].outcome)
+    stored_ns = sorted(number_of(b) for b in sqs.stored)
+    assert stored_ns == [0, 1, 3, 4, 6]
+
+
+def test_a_failed_call_fails_every_vote_of_its_batch_and_the_next_batch_still_goes():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    sqs.error = ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "x")
+    with pytest.raises(QueueUnavailable, match="down"):
+        sender.send({"n": 1})
+    sqs.error = None
+    assert sender.send({"n": 2}) == "m0"
+
+
+def test_a_vote_not_sent_within_max_wait_is_refused_and_never_sent():
+    sqs = FakeSQS()
+    sender = sender_over(sqs, max_wait=0.2)
+    first = start_in_flight(sqs, sender)  # SQS stalls on this one
+    late = Voter(sender, 1)
+    late.start()
+    late.join(10)
+    assert isinstance(late.outcome, QueueUnavailable) and "not sent within" in str(late.outcome)
+    assert not sender._pending
+    assert first.is_alive()  # the vote in flight still waits for SQS's own answer
+    sqs.release.set()
+    finish([first])
+    assert isinstance(first.outcome, str)
+    assert sqs.calls == [['{"n": 0, "pad": ""}']]  # the refused vote never left
+
+
+def test_close_sends_what_is_pending_and_refuses_new_votes():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    first = start_in_flight(sqs, sender)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 4)])
+    left = []
+    closer = threading.Thread(target=lambda: left.append(sender.close(timeout=10)))
+    closer.start()
+    sqs.release.set()
+    closer.join(10)
+    finish([first, *followers])
+    assert left == [0]
+    assert sorted(len(c) for c in sqs.calls) == [1, 3]
+    assert all(isinstance(v.outcome, str) for v in [first, *followers])
+    with pytest.raises(QueueUnavailable, match="shutting down"):
+        sender.send({"n": 9})
+
+
+def test_close_reports_what_it_could_not_send_in_time():
+    sqs = FakeSQS()
+    sender = sender_over(sqs)
+    first = start_in_flight(sqs, sender)
+    follower = Voter(sender, 1)
+    follower.start()
+    wait_pending(sender, 1)
+    assert sender.close(timeout=0.1) == 1  # the send in flight is stuck
+    sqs.release.set()
+    finish([first, follower])
+
+
+def test_the_observer_sees_each_batch_and_each_wait():
+    sqs = FakeSQS()
+    seen = []
+    sender = sender_over(sqs, observe=lambda size, waits: seen.append((size, waits)))
+    first = start_in_flight(sqs, sender)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 4)])
+    time.sleep(0.05)
+    sqs.release.set()
+    finish([first, *followers])
+    assert [size for size, _ in seen] == [1, 3]
+    assert len(seen[1][1]) == 3 and min(seen[1][1]) >= 0.05  # they waited for the first send
