@@ -2,8 +2,10 @@
 
 The pages are walked as their users see them: the topic list, a ballot
 (open, after a vote, closed), the results page, the present view, the admin
-sign-in, topic table and forms, the API docs and the error page. Any
-violation fails the test, with axe's own description of what and where.
+sign-in, topic table and forms, the API docs and the error page, and an
+event's pages (the phone's stage, the events console, an event's page and
+its presenter view). Any violation fails the test, with axe's own
+description of what and where.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     topic = make_topic(api, "Accessible?", ["Yes", "No", "مرحبا"], base=api.base)
     closed = make_topic(api, "Closed?", ["A", "B"], active=False, base=api.base)
     api_vote(api, topic, 0, base=api.base)
+    made = api.post(f"{api.base}/events", json={"title": "Talk", "questions": [topic["id"]]})
+    assert made.status_code == 201, made.text
+    event = made.json()
     pages = {
         "topics": "/",
         "ballot": f"/t/{topic['id']}",
@@ -42,6 +47,8 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "not found": "/t/no-such-topic",
         "api docs": "/docs",
         "sign-in": "/admin/login",
+        "event stage": f"/{event['code']}",
+        "wrong code": "/j/ZZZZZZ",
     }
     problems = {}
     # Not watched for console errors: the not-found page is a 404 on purpose.
@@ -64,6 +71,9 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "new topic": "/admin/topics/new",
         "edit topic": f"/admin/topics/{topic['id']}/edit",
         "present (presenter)": f"/t/{topic['id']}/present",
+        "events console": "/admin/events",
+        "event": f"/admin/events/{event['id']}",
+        "event presenter": f"/admin/events/{event['id']}/present",
     }.items():
         admin.goto(base + path)
         problems[name] = violations_on(admin)
