@@ -10,19 +10,21 @@ process over the run, an upper bound on event reads (topics are cached for
 one move, which reads the event and its topics fresh). Target: about one event read per second per
 process, whatever the number of phones. Only 127.0.0.1, bounded in count.
 
-    .venv/bin/python -m bench.event_polling [--phones 2000] [--rounds 5]
+    .venv/bin/python -m bench.event_polling [--phones 2000] [--rounds 5] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 
-from bench.common import ADMIN_KEY, Lab, counts_when_idle, figures_line, log
+from bench.common import ADMIN_KEY, Lab, counts_when_idle, figures_line, log, table
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 TOPIC = {"title": "Coffee or tea?", "choices": [{"description": "Coffee"}, {"description": "Tea"}]}
@@ -33,6 +35,7 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5, help="polls per phone (bounded)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--json", type=Path, help="also write the figures here (make bench)")
     args = parser.parse_args()
 
     with Lab(name="event-polling") as lab:
@@ -80,21 +83,32 @@ def main() -> None:
     polls = sum(statuses.values())
     per_process_second = get_items / elapsed / args.workers
     log(f"statuses {statuses}; {get_items} GetItem in {elapsed:.1f} s")
-    print(
-        f"{polls} stage polls from {args.phones} phones in {elapsed:.1f} s "
-        f"({polls / elapsed:.0f}/s, {statuses.get(304, 0)} answered 304): "
-        f"{get_items} DynamoDB GetItem, {per_process_second:.2f} per second per web process"
+    figures = dict(
+        phones=args.phones,
+        polls=polls,
+        seconds=elapsed,
+        not_modified=statuses.get(304, 0),
+        get_items=get_items,
+        get_items_per_process_second=per_process_second,
     )
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures}))
+    print(f"## Events: {args.phones:,} phones following one event")
+    print()
     print(
-        figures_line(
-            phones=args.phones,
-            polls=polls,
-            seconds=elapsed,
-            not_modified=statuses.get(304, 0),
-            get_items=get_items,
-            get_items_per_process_second=per_process_second,
-        )  # fmt: skip
+        f"{args.phones:,} simulated phones each poll an event's stage {args.rounds} times with "
+        f"their ETag (as htmx does), against gunicorn with {args.workers} processes; the "
+        "presenter moves on halfway. GetItem counted in the web processes (bench/awscount.py); "
+        "topics cached for 60 s, so the count is the events' reads plus fixed costs (each "
+        "process's code lookup and first topic reads, the presenter's move)."
     )
+    print()
+    print(table(
+        ["polls", "304s", "seconds", "DynamoDB GetItem", "per second per web process"],
+        [[polls, statuses.get(304, 0), elapsed, get_items, per_process_second]],
+    ))  # fmt: skip
+    print()
+    print(figures_line(**figures))
 
 
 if __name__ == "__main__":

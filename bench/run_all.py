@@ -44,6 +44,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     ),
     "moto_unchanged": ([], ["--stored", "5000", "--votes", "20", "--window", "10"]),
     "export_memory": ([], ["--votes", "3000", "--moto-votes", "1000"]),
+    "event_polling": (["--rounds", "3"], ["--phones", "300", "--rounds", "3"]),
 }  # fmt: skip
 
 
@@ -186,6 +187,9 @@ def summary(results: dict[str, dict]) -> list[str]:
          "embedded_ratio_stock"), "before", None, True),
         ("Export peak memory, 300,000 / 10,000 votes (issue 7)", fig("export_memory",
          "export_peak_flat_ratio"), "report (1 = flat)", None, False),
+        ("12. Event GetItem per second per web process, 2,000 polling phones (all-in)",
+         fig("event_polling", "get_items_per_process_second"), "about 1 + fixed reads", None,
+         False),
     ]  # fmt: skip
     lines = ["| target | measured | goal | verdict |", "|---|---|---|---|"]
     for label, value, goal, target, at_least in rows:
