@@ -63,6 +63,8 @@ def make_env(endpoint: str, **extra: str) -> dict[str, str]:
         "VISIBILITY_TIMEOUT": "30",
         # Tests send many votes from 127.0.0.1; test_limits.py turns limits on.
         "RATE_LIMIT_VOTES": "",
+        "RATE_LIMIT_VOTES_PER_VOTER": "",
+        "RATE_LIMIT_VOTES_PER_ADDRESS": "",
         "RATE_LIMIT_LOGIN": "",
         # Many workers run at once: none binds the metrics port unless a test asks.
         "METRICS_PORT": "0",
