@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -30,6 +29,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from local import kept_secrets
 
 ROOT = Path(__file__).resolve().parent.parent  # the project root
 PYTHON = sys.executable
@@ -111,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run Voting Game on this machine: a local AWS endpoint (moto server) unless "
             "DYNAMODB_ENDPOINT_URL and AWS_SQS_ENDPOINT_URL are set, the tables and queue, "
             "the web app under gunicorn on HOST:PORT (127.0.0.1:8000) and the worker. "
-            "Ctrl-C stops everything. API_KEY and SECRET_KEY are generated when unset. "
+            "Ctrl-C stops everything. API_KEY and SECRET_KEY are generated when unset, "
+            "once, and kept in DATA_DIR/secrets.json (mode 0600). "
             "With the local endpoint, its data is kept in DATA_DIR across restarts."
         )
     )
@@ -195,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
             env.setdefault("WORKER_WAIT_SECONDS", "2")
             print(f"local AWS endpoint (moto): {endpoint}", flush=True)
         env.setdefault("AWS_REGION", "us-east-1")
+        # Unset secrets come from DATA_DIR, generated once: cookies and admin
+        # sessions stay valid across restarts.
         generated_key = not env.get("API_KEY")
-        if generated_key:
-            env["API_KEY"] = secrets.token_urlsafe(24)
-        env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+        kept_secrets.fill(env, args.data_dir)
 
         subprocess.run(
             [PYTHON, "-m", "flask", "--app", "webapp", "init-aws"], env=env, cwd=ROOT, check=True
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  admin:    {url}/admin/login", flush=True)
         print(f"  API docs: {url}/docs", flush=True)
         if generated_key:
-            print(f"  API_KEY (generated for this run): {env['API_KEY']}", flush=True)
+            where = args.data_dir / kept_secrets.FILE
+            print(f"  API_KEY (generated, kept in {where}): {env['API_KEY']}", flush=True)
         if snapshot:
             every = f"every {args.snapshot_seconds:g}s and " if args.snapshot_seconds > 0 else ""
             print(f"  data:     {snapshot} (saved {every}on Ctrl-C)", flush=True)
@@ -237,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{process.args[:3]} exited with {process.returncode}", file=sys.stderr)
                     status = 1
             time.sleep(0.5)
-    except (subprocess.CalledProcessError, RuntimeError, TimeoutError) as exc:
+    except OSError as exc:  # DATA_DIR read-only, full, or not a directory; a port in use
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"make run failed: {exc.strerror or exc}{where}", file=sys.stderr)
+        status = 1
+    except (subprocess.CalledProcessError, RuntimeError) as exc:  # TimeoutError is an OSError
         print(f"make run failed: {exc}", file=sys.stderr)
         status = 1
     finally:
