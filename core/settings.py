@@ -68,6 +68,9 @@ class Settings:
     rate_limit_votes_per_address: str = "5000 per minute"
     rate_limit_login: str = "10 per minute"
     ratelimit_storage_uri: str = "memory://"
+    # A file whose text, while there, pauses vote intake (503) and fails /readyz
+    # (webapp/pause.py); `make run` sets it to pause votes while saves fail.
+    pause_votes_file: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -102,6 +105,7 @@ class Settings:
             ),
             rate_limit_login=os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
             ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
+            pause_votes_file=_env("PAUSE_VOTES_FILE"),
         )
 
     def table_name(self, base: str) -> str:

@@ -183,7 +183,7 @@ class Embedded:
     `extra` adds to or overrides the environment; a variable set to "" counts as unset.
     """
 
-    def __init__(self, data_dir: Path, logdir: Path, **extra: str):
+    def __init__(self, data_dir: Path, logdir: Path, flags: tuple[str, ...] = (), **extra: str):
         self.port = embedded.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in OUTSIDE}
@@ -196,7 +196,7 @@ class Embedded:
         self.log = logdir / f"embedded-{self.port}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [embedded.PYTHON, "-m", "local.launcher", "--port", str(self.port)],
+                [embedded.PYTHON, "-m", "local.launcher", "--port", str(self.port), *flags],
                 env=env, cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
@@ -210,8 +210,11 @@ class Embedded:
 
     def ctrl_c(self) -> int:
         """SIGINT to the foreground process group, as a terminal's Ctrl-C."""
-        os.killpg(self.process.pid, signal.SIGINT)
+        self.ctrl_c_no_wait()
         return self.process.wait(timeout=120)
+
+    def ctrl_c_no_wait(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
 
     def power_cut(self) -> None:
         """SIGKILL to every process of the run at once (moto runs in its own session)."""

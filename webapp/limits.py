@@ -29,7 +29,7 @@ import ipaddress
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from . import voter
+from . import pause, voter
 from .body import json_body
 
 limiter = Limiter(key_func=lambda: client_address(), headers_enabled=True)
@@ -108,7 +108,8 @@ def limit_votes(view):
         scope="votes-per-address",
         exempt_when=lambda: not _settings().rate_limit_votes_per_address,
     )
-    return ceiling(anonymous(per_voter(view)))
+    # A paused intake (webapp/pause.py) refuses before the view queues anything.
+    return ceiling(anonymous(per_voter(pause.refuse_while_paused(view))))
 
 
 def limit_login(view):

@@ -112,3 +112,31 @@ def test_the_per_address_ceiling_holds_whatever_voter_ids_are_invented(aws_env, 
     topic = make_topic(client, "t", ("a", "b"))
     answers = [vote(client, topic, voter_id=f"invented-{n}").status_code for n in range(12)]
     assert answers == [202] * 10 + [429] * 2
+
+
+# -- a paused intake (webapp/pause.py): what make run does while its saves fail -----------------
+
+
+def test_votes_pause_while_the_pause_file_has_words(aws_env, monkeypatch, tmp_path, voting):
+    pause = tmp_path / "pause"
+    monkeypatch.setenv("PAUSE_VOTES_FILE", str(pause))
+    app = hall_app(monkeypatch)
+    client = app.test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    assert vote(client, topic, voter_id="v1").status_code == 202
+    assert client.get("/readyz").status_code == 200
+
+    pause.write_text("saving the data failed: No space left on device")
+    refused = vote(client, topic, voter_id="v2")
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+    assert "No space left on device" in refused.json["detail"]
+    page = client.get(f"/t/{topic['id']}")
+    form = {"choice_id": topic["choices"][0]["id"], "csrf_token": token_from(page.text)}
+    assert client.post(f"/t/{topic['id']}/vote", data=form).status_code == 503
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "No space left" in ready.json["detail"]["votes"]
+
+    pause.write_text("")  # a save succeeded again
+    assert vote(client, topic, voter_id="v3").status_code == 202
+    assert client.get("/readyz").status_code == 200
+    assert len(voting.queue.receive(wait_seconds=1)) == 2  # the refused vote was never queued

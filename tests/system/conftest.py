@@ -23,8 +23,8 @@ def topic(voting):
 def start(tmp_path):
     runs = []
 
-    def start_run(data_dir: Path, **extra: str) -> Embedded:
-        run = Embedded(data_dir, tmp_path, **extra)
+    def start_run(data_dir: Path, flags: tuple[str, ...] = (), **extra: str) -> Embedded:
+        run = Embedded(data_dir, tmp_path, flags, **extra)
         runs.append(run)
         return run
 
