@@ -218,7 +218,7 @@ class Embedded:
 
     def power_cut(self) -> None:
         """SIGKILL to every process of the run at once (moto runs in its own session)."""
-        pids = _descendants(self.process.pid)
+        pids = descendants(self.process.pid)
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -231,7 +231,8 @@ class Embedded:
             self.power_cut()
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it, now (read from /proc)."""
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
