@@ -11,6 +11,7 @@ in-process tests and the ones against real processes alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -243,6 +244,22 @@ def descendants(pid: int) -> list[int]:
             continue
         todo += [int(c) for c in children]
     return found
+
+
+@contextlib.contextmanager
+def tmpfs(where: Path, options: str):
+    """A tmpfs mounted at `where` (made if missing) for the block: a tiny or read-only disk.
+
+    Yields whether it is mounted: mounting needs root (which permission bits do not stop).
+    """
+    where.mkdir(parents=True, exist_ok=True)
+    command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)]
+    mounted = subprocess.run(command, capture_output=True).returncode == 0
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(where)], check=True)
 
 
 # -- waiting -----------------------------------------------------------------------------------

@@ -8,26 +8,21 @@ failed and the launcher stopped the in-memory endpoint anyway: the votes were lo
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
 import pytest
 import requests
 
 from local import launcher as embedded
-from tests.helpers import api_vote, make_topic, recorded, vote_counts, wait_until
+from tests.helpers import api_vote, make_topic, recorded, tmpfs, vote_counts, wait_until
 
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    where = tmp_path / "disk"
-    where.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
-                             capture_output=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tiny tmpfs needs root: {mounted.stderr!r}")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=True)
+    with tmpfs(tmp_path / "disk", "size=1m") as mounted:
+        if not mounted:
+            pytest.skip("mounting a tiny tmpfs needs root")
+        yield tmp_path / "disk"
 
 
 def fill(disk) -> None:

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import stat
-import subprocess
 import threading
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 import requests
 
 from local import kept_secrets
-from tests.helpers import descendants, make_topic, vote_counts, wait_until
+from tests.helpers import descendants, make_topic, tmpfs, vote_counts, wait_until
 
 
 def test_a_restart_without_secrets_keeps_voter_cookies_and_admin_sessions(start, tmp_path):
@@ -64,14 +63,10 @@ def test_a_restart_without_secrets_keeps_voter_cookies_and_admin_sessions(start,
 def read_only_dir(tmp_path):
     """A read-only filesystem (a tmpfs mounted ro): root ignores permission bits."""
     where = tmp_path / "read-only"
-    where.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(where)],
-                             capture_output=True)  # fmt: skip
-    if mounted.returncode != 0:
-        where.chmod(0o555)  # not root: permission bits do the same
-    yield where
-    if mounted.returncode == 0:
-        subprocess.run(["umount", str(where)], check=True)
+    with tmpfs(where, "ro,size=64k") as mounted:
+        if not mounted:
+            where.chmod(0o555)  # not root: permission bits do the same
+        yield where
 
 
 @pytest.mark.parametrize("place", ["read-only filesystem", "a file in the way"])
