@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Run Voting Game on this machine: a local AWS endpoint (moto server) unless "
             "DYNAMODB_ENDPOINT_URL and AWS_SQS_ENDPOINT_URL are set, the tables and queue, "
             "the web app under gunicorn on HOST:PORT (127.0.0.1:8000) and the worker. "
-            "Ctrl-C stops everything. API_KEY and SECRET_KEY are generated when unset, "
-            "once, and kept in DATA_DIR/secrets.json (mode 0600). "
+            "Ctrl-C, SIGTERM or SIGHUP stops everything with a final save (if it fails, "
+            "nothing is stopped without a choice). API_KEY and SECRET_KEY are generated "
+            "when unset, once, and kept in DATA_DIR/secrets.json (mode 0600). "
             "With the local endpoint, its data is kept in DATA_DIR across restarts."
         )
     )
