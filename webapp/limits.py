@@ -3,7 +3,7 @@
 A room of hundreds of phones shares the venue's one public address, so votes
 are limited per voter wherever a voter is named: the signed voter cookie of
 the pages, or `voter_id` in an API vote. Three limits, each in Flask-Limiter's
-"N per period" syntax (empty turns one off), shared by every vote route:
+"N per period" syntax (empty turns one off), each counted per vote route:
 
 - RATE_LIMIT_VOTES_PER_VOTER (60 per minute): each named voter.
 - RATE_LIMIT_VOTES (600 per minute): per address, the votes that name no voter
@@ -91,19 +91,19 @@ def login_limit() -> str:
 
 
 def limit_votes(view):
-    """The three vote limits, each one bucket shared by every vote route."""
-    per_voter = limiter.shared_limit(
+    """The three vote limits, each counted per vote route (as the limit was before)."""
+    per_voter = limiter.limit(
         lambda: _settings().rate_limit_votes_per_voter,
         scope="votes-per-voter",
         key_func=lambda: f"voter:{voter_named()}",
         exempt_when=lambda: not _settings().rate_limit_votes_per_voter or not voter_named(),
     )
-    anonymous = limiter.shared_limit(
+    anonymous = limiter.limit(
         lambda: _settings().rate_limit_votes,
         scope="votes-anonymous",
         exempt_when=lambda: not _settings().rate_limit_votes or bool(voter_named()),
     )
-    ceiling = limiter.shared_limit(
+    ceiling = limiter.limit(
         lambda: _settings().rate_limit_votes_per_address,
         scope="votes-per-address",
         exempt_when=lambda: not _settings().rate_limit_votes_per_address,
