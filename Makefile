@@ -25,8 +25,9 @@ $(STAMP_BENCH): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $@ $(STAMP_DEV) $(STAMP_RUN)
 
+# `make run ARGS=--discard` (or any of `python -m local.launcher --help`).
 run: $(STAMP_RUN)
-	$(BIN)/python -m local.launcher
+	$(BIN)/python -m local.launcher $(ARGS)
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m tests.browser_setup

@@ -75,6 +75,8 @@ class Lab:
             # limits off the app switches Flask-Limiter off (webapp/limits.py),
             # so the limiter's own cost is not in the intake figures.
             "RATE_LIMIT_VOTES": "",
+            "RATE_LIMIT_VOTES_PER_VOTER": "",
+            "RATE_LIMIT_VOTES_PER_ADDRESS": "",
             "RATE_LIMIT_LOGIN": "",
             "METRICS_PORT": "0",
             "LOG_LEVEL": "WARNING",

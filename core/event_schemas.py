@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .events import LOBBY, MAX_QUESTIONS, QuestionState, ResultsShown
-from .schemas import Id, Title, TopicIn, TopicOut, VoterId
+from .schemas import Id, Title, TopicIn, TopicOut, VoterId, whole_number
 
 
 class _EventRequest(BaseModel):
@@ -42,47 +42,55 @@ class EventUpdate(_EventRequest):
 class QuestionIn(_EventRequest):
     """Body of POST /events/{id}/questions: an existing topic, or a new one (made closed)."""
 
-    topic_id: Id | None = None
-    topic: TopicIn | None = None
+    # Exactly one of the two, said in the schema too (oneOf), so a client
+    # generated from /openapi.json cannot send neither or both.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["topic_id"]}, {"required": ["topic"]}]}
+    )
+
+    topic_id: Id = Field(default=None, description="An existing topic (or give `topic`).")
+    topic: TopicIn = Field(default=None, description="A new topic (or give `topic_id`).")
     results: ResultsShown = "hidden"
 
-    @model_validator(mode="after")
-    def _one_source(self):
-        if (self.topic_id is None) == (self.topic is None):
-            raise ValueError("give either topic_id (an existing topic) or topic (a new one)")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data):
+        # An explicit null counts as not given: the schema has no null for either field.
+        if isinstance(data, dict):
+            given = [name for name in ("topic_id", "topic") if data.get(name) is not None]
+            if len(given) != 1:
+                raise ValueError("give either topic_id (an existing topic) or topic (a new one)")
+        return data
 
 
 class MoveIn(_EventRequest):
     """Body of POST /events/{id}/questions/{index}/move."""
 
-    to: int = Field(ge=0, lt=MAX_QUESTIONS, description="The question's new index.")
+    to: whole_number(ge=0, lt=MAX_QUESTIONS) = Field(description="The question's new index.")
 
 
 class GoIn(_EventRequest):
     """Body of POST /events/{id}/position: where the room goes."""
 
-    to: Literal["next", "previous"] | int = Field(
-        description='"next", "previous", or a position: a question index, or -1 for the lobby.'
+    # The range is in the schema (a client generated from it cannot send 500), and
+    # a whole_number: `true` is not position 1.
+    to: Literal["next", "previous"] | whole_number(ge=LOBBY, lt=MAX_QUESTIONS) = (
+        Field(
+            description='"next", "previous", or a position: a question index, or -1 for the lobby.'
+        )
     )
-
-    @model_validator(mode="after")
-    def _in_range(self):
-        if isinstance(self.to, int) and not LOBBY <= self.to < MAX_QUESTIONS:
-            raise ValueError(f"a position is -1 (the lobby) up to {MAX_QUESTIONS - 1}")
-        return self
 
 
 class ResultsIn(_EventRequest):
     """Body of POST /events/{id}/results: reveal or hide the current question's results."""
 
-    shown: bool
+    shown: StrictBool
 
 
 class VotingIn(_EventRequest):
     """Body of POST /events/{id}/voting: open or close voting on the current question."""
 
-    open: bool
+    open: StrictBool
 
 
 class EventStateQuery(BaseModel):

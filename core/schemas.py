@@ -11,7 +11,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
 
 from .results import percentages
 from .topics import (
@@ -32,6 +40,22 @@ VoterId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
 ]
 
+
+
+def _a_json_number(value):
+    # JSON Schema's "integer" takes 6 and 6.0 alike, and so does pydantic; but
+    # pydantic would also read `true` as 1 and "6" as 6: a client's bug (a 422).
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number, not true/false or text")
+    return value
+
+
+def whole_number(**bounds):
+    """A whole number as JSON Schema means it: 6 or 6.0, never true/false or "6".
+
+    The bounds come before the validator, so the schema states them as minimum/maximum.
+    """
+    return Annotated[int, Field(**bounds), BeforeValidator(_a_json_number)]
 
 class _Request(BaseModel):
     # Clients of the original service send back whole objects they received
@@ -56,7 +80,9 @@ class TopicIn(_Request):
     explicitly to remove a deadline.
     """
 
-    is_active: bool = True
+    # Strict: a JSON true/false only. pydantic would read 0, 1 or "yes" as a bool,
+    # and a client sending those has a bug worth a 422 (Schemathesis found it).
+    is_active: StrictBool = True
     title: Title
     choices: list[ChoiceIn] = Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES)
     vote_limit: VoteLimit | None = Field(
@@ -69,10 +95,8 @@ class TopicIn(_Request):
     results_visibility: ResultsVisibility | None = Field(
         default=None, description="always (default), after_vote or after_close."
     )
-    tally_shards: int | None = Field(
+    tally_shards: whole_number(ge=1, le=MAX_TALLY_SHARDS) | None = Field(
         default=None,
-        ge=1,
-        le=MAX_TALLY_SHARDS,
         description="Tally items per choice for a hot topic (default: the server's TALLY_SHARDS).",
     )
 

@@ -65,11 +65,18 @@ class Settings:
     metrics_port: int = 9191
     log_level: str = "INFO"
     # Abuse limits (Flask-Limiter syntax, "" turns one off) and where they count.
-    # Votes: generous, since a whole room may share one NAT address; the
-    # voter policies, not this, are what stop double voting.
+    # Votes are limited per voter (cookie or voter_id), since a whole room may
+    # share one NAT address; per address only for votes naming no voter, plus a
+    # ceiling a packed hall (2,000 voters in a minute) stays under. The voter
+    # policies, not these, are what stop double voting (webapp/limits.py).
     rate_limit_votes: str = "600 per minute"
+    rate_limit_votes_per_voter: str = "60 per minute"
+    rate_limit_votes_per_address: str = "5000 per minute"
     rate_limit_login: str = "10 per minute"
     ratelimit_storage_uri: str = "memory://"
+    # A file whose text, while there, pauses vote intake (503) and fails /readyz
+    # (webapp/pause.py); `make run` sets it to pause votes while saves fail.
+    pause_votes_file: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -98,8 +105,15 @@ class Settings:
             metrics_port=int(_env("METRICS_PORT", "9191")),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
             rate_limit_votes=os.environ.get("RATE_LIMIT_VOTES", "600 per minute"),
+            rate_limit_votes_per_voter=os.environ.get(
+                "RATE_LIMIT_VOTES_PER_VOTER", "60 per minute"
+            ),
+            rate_limit_votes_per_address=os.environ.get(
+                "RATE_LIMIT_VOTES_PER_ADDRESS", "5000 per minute"
+            ),
             rate_limit_login=os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
             ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
+            pause_votes_file=_env("PAUSE_VOTES_FILE"),
         )
 
     def table_name(self, base: str) -> str:

@@ -2,8 +2,10 @@
 
 Starts a moto server on 127.0.0.1 (unless DYNAMODB_ENDPOINT_URL and
 AWS_SQS_ENDPOINT_URL are set), creates the tables and queue, then runs the web
-app under gunicorn and the worker, in the foreground. Ctrl-C or SIGTERM stops
-everything; if any process dies, the rest are stopped and the exit is non-zero.
+app under gunicorn and the worker, in the foreground. Ctrl-C, SIGTERM or SIGHUP
+(the terminal closed) stops everything cleanly, with a final save; if any process
+dies, the rest are stopped and the exit is non-zero. The children run out of the
+terminal's reach and die with the launcher even if it is killed (local/children.py).
 
 The embedded endpoint keeps its data in memory, so this launcher keeps a
 snapshot of it in DATA_DIR (default .data/): restored on start before the web
@@ -21,15 +23,19 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from local import children, kept_secrets
+from local.final_save import final_save
 
 ROOT = Path(__file__).resolve().parent.parent  # the project root
 PYTHON = sys.executable
@@ -111,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Run Voting Game on this machine: a local AWS endpoint (moto server) unless "
             "DYNAMODB_ENDPOINT_URL and AWS_SQS_ENDPOINT_URL are set, the tables and queue, "
             "the web app under gunicorn on HOST:PORT (127.0.0.1:8000) and the worker. "
-            "Ctrl-C stops everything. API_KEY and SECRET_KEY are generated when unset. "
+            "Ctrl-C, SIGTERM or SIGHUP stops everything with a final save (if it fails, "
+            "nothing is stopped without a choice). API_KEY and SECRET_KEY are generated "
+            "when unset, once, and kept in DATA_DIR/secrets.json (mode 0600). "
             "With the local endpoint, its data is kept in DATA_DIR across restarts."
         )
     )
@@ -130,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=float(os.environ.get("SNAPSHOT_SECONDS") or 30),
         help="save the local endpoint's data this often (SNAPSHOT_SECONDS, default 30); "
         "0: only when stopping",
+    )  # fmt: skip
+    parser.add_argument(
+        "--discard", action="store_true",
+        help="if the final save fails when stopping, stop anyway and lose what came after the "
+        "last good save (without it: ask at a terminal, else retry until it works)",
     )  # fmt: skip
     return parser
 
@@ -150,20 +163,6 @@ def lock_data_dir(data_dir: Path):
     return handle
 
 
-def final_save(snapshot: Path, processes: list[subprocess.Popen], env: dict) -> bool:
-    """Stop the web app and worker, then save with the waiting messages; the endpoint stays up."""
-    endpoint, others = processes[0], processes[1:]
-    stop(others)  # no intake and no worker: the tables and queues are still during the save
-    if endpoint.poll() is not None:
-        print(f"the local endpoint died: {snapshot} keeps the last periodic save", file=sys.stderr)
-        return False
-    print(f"saving data to {snapshot} ...", flush=True)
-    result = subprocess.run(snapshot_command("save", snapshot, "--queues"), env=env, cwd=ROOT)
-    if result.returncode != 0:
-        print(f"final save failed: {snapshot} keeps the last periodic save", file=sys.stderr)
-    return result.returncode == 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     env = dict(os.environ)
@@ -176,16 +175,25 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal stopping
         stopping = True
 
+    def on_hangup(signum, frame):
+        # The terminal is gone: writing to it would fail, so say nothing more, and
+        # stop cleanly with a final save as on Ctrl-C.
+        _detach_console()
+        on_signal(signum, frame)
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
+    run_dir: Path | None = None
     try:
+        run_dir = Path(tempfile.mkdtemp(prefix="voting-game-", dir=_RAM_DIR))
         local = not (env.get("DYNAMODB_ENDPOINT_URL") and env.get("AWS_SQS_ENDPOINT_URL"))
         if local:
             lock = lock_data_dir(args.data_dir)  # noqa: F841 - the lock lives as long as main
             moto_port = args.moto_port or free_port()
-            # Its own session: moto handles SIGINT/SIGTERM itself, so Ctrl-C on the
-            # terminal's process group would end it before the final save. We stop it last.
-            processes.append(start_moto(moto_port, start_new_session=True))
+            # Out of the terminal's reach (local/children.py): Ctrl-C must not end it
+            # before the final save. We stop it last.
+            processes.append(start_moto(moto_port, **children.spawn_options()))
             endpoint = f"http://127.0.0.1:{moto_port}"
             env.update(DYNAMODB_ENDPOINT_URL=endpoint, AWS_SQS_ENDPOINT_URL=endpoint)
             env.setdefault("AWS_ACCESS_KEY_ID", "embedded")
@@ -195,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             env.setdefault("WORKER_WAIT_SECONDS", "2")
             print(f"local AWS endpoint (moto): {endpoint}", flush=True)
         env.setdefault("AWS_REGION", "us-east-1")
+        # Unset secrets come from DATA_DIR, generated once: cookies and admin
+        # sessions stay valid across restarts.
         generated_key = not env.get("API_KEY")
-        if generated_key:
-            env["API_KEY"] = secrets.token_urlsafe(24)
-        env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+        kept_secrets.fill(env, args.data_dir)
 
         subprocess.run(
             [PYTHON, "-m", "flask", "--app", "webapp", "init-aws"], env=env, cwd=ROOT, check=True
@@ -209,14 +217,22 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(snapshot_command("restore", path), env=env, cwd=ROOT, check=True)
             snapshot = path
             if args.snapshot_seconds > 0:
-                watch = snapshot_command("watch", path, "--every", args.snapshot_seconds)
-                processes.append(
-                    subprocess.Popen(watch, env=env, cwd=ROOT, preexec_fn=_ignore_sigint)
+                # While saves fail (a full disk), the watcher writes why here and the
+                # web app refuses votes (503), so fewer votes wait unsaved.
+                pause = run_dir / "pause-votes"
+                env["PAUSE_VOTES_FILE"] = str(pause)
+                watch = snapshot_command(
+                    "watch", path, "--every", args.snapshot_seconds, "--pause-file", pause
                 )
-        worker = subprocess.Popen(worker_command(), env=env, cwd=ROOT, preexec_fn=_ignore_sigint)
+                processes.append(
+                    subprocess.Popen(watch, env=env, cwd=ROOT, **children.spawn_options())
+                )
+        worker = subprocess.Popen(
+            worker_command(), env=env, cwd=ROOT, **children.spawn_options()
+        )
         processes.append(worker)
         web = subprocess.Popen(
-            gunicorn_command(args.host, args.port), env=env, cwd=ROOT, preexec_fn=_ignore_sigint
+            gunicorn_command(args.host, args.port), env=env, cwd=ROOT, **children.spawn_options()
         )
         processes.append(web)
         wait_for_http(f"http://127.0.0.1:{args.port}/healthz", process=web)
@@ -225,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  admin:    {url}/admin/login", flush=True)
         print(f"  API docs: {url}/docs", flush=True)
         if generated_key:
-            print(f"  API_KEY (generated for this run): {env['API_KEY']}", flush=True)
+            where = args.data_dir / kept_secrets.FILE
+            print(f"  API_KEY (generated, kept in {where}): {env['API_KEY']}", flush=True)
         if snapshot:
             every = f"every {args.snapshot_seconds:g}s and " if args.snapshot_seconds > 0 else ""
             print(f"  data:     {snapshot} (saved {every}on Ctrl-C)", flush=True)
@@ -237,19 +254,40 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{process.args[:3]} exited with {process.returncode}", file=sys.stderr)
                     status = 1
             time.sleep(0.5)
-    except (subprocess.CalledProcessError, RuntimeError, TimeoutError) as exc:
+    except OSError as exc:  # DATA_DIR read-only, full, or not a directory; a port in use
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"make run failed: {exc.strerror or exc}{where}", file=sys.stderr)
+        status = 1
+    except (subprocess.CalledProcessError, RuntimeError) as exc:  # TimeoutError is an OSError
         print(f"make run failed: {exc}", file=sys.stderr)
         status = 1
     finally:
         print("stopping...", flush=True)
-        if snapshot and not final_save(snapshot, processes, env):
-            status = 1
+        saved = snapshot is None or final_save(
+            snapshot, processes, env,
+            stop=stop, command=snapshot_command, cwd=ROOT, discard=args.discard,
+        )  # fmt: skip
         stop(processes)
+        if run_dir:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        if not saved:
+            status = 1
     return status
 
 
-def _ignore_sigint():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+# The pause file lives in memory, not beside the data: a full disk must not stop it.
+_RAM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def _detach_console() -> None:
+    """Point stdin, stdout and stderr (ours, and our children's from now on) at /dev/null.
+
+    So nothing fails writing to a closed terminal, and nobody is asked a question.
+    """
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ CONSISTENT_ATTEMPTS = 3
 # The local endpoint reads slowly (moto serialises every item), so a big data
 # set would keep it busy saving: never spend more than 1/SAVE_DUTY of the time.
 SAVE_DUTY = 10
+# While saves fail (a full disk), try again this often: votes are paused meanwhile.
+FAILING_RETRY_SECONDS = 2.0
 
 
 def connect(settings: Settings) -> tuple[Tables, dict[str, VoteQueue]]:
@@ -77,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     watch_cmd = commands.add_parser("watch", help="save every N seconds until SIGTERM")
     watch_cmd.add_argument("file", type=Path)
     watch_cmd.add_argument("--every", type=float, default=30.0, help="seconds between saves (30)")
+    watch_cmd.add_argument(
+        "--pause-file", type=Path,
+        help="while saves fail, write why here (the web app's PAUSE_VOTES_FILE: votes get 503)",
+    )  # fmt: skip
     return parser
 
 
@@ -107,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             if not saved.consistent:
                 log.warning("tallies and vote records disagreed while saving (see docs/data.md)")
             return 0
-        return _watch(tables, args.file, args.every)
+        return _watch(tables, args.file, args.every, args.pause_file)
     except (StoreUnavailable, QueueUnavailable, OSError) as exc:
         print(f"snapshot {args.command} failed: {exc}", file=sys.stderr)
         return 1
@@ -132,10 +138,10 @@ def _restore(tables: Tables, queues: dict[str, VoteQueue], path: Path) -> int:
     return 0
 
 
-def _watch(tables: Tables, path: Path, every: float) -> int:
+def _watch(tables: Tables, path: Path, every: float, pause_file: Path | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    previous, wait = None, every
+    previous, wait, failing = None, every, False
     while not stop.wait(wait):
         started = time.monotonic()
         try:
@@ -143,9 +149,15 @@ def _watch(tables: Tables, path: Path, every: float) -> int:
                 tables, path, attempts=CONSISTENT_ATTEMPTS, previous_sha256=previous
             )
         except (StoreUnavailable, QueueUnavailable, OSError) as exc:
-            # Keep running: the previous file is intact and the next period tries again.
-            log.error("periodic save failed, previous snapshot kept: %s", exc)
+            # Keep running: the previous file is intact. Votes pause (503) so no more
+            # are answered 202 than the last save holds, and the save is tried again soon.
+            _say_failing(path, exc, pause_file)
+            failing, wait = True, min(every, FAILING_RETRY_SECONDS)
             continue
+        if failing:
+            _pause(pause_file, "")
+            print(f"saving works again: {path} is up to date; votes are taken", file=sys.stderr)
+            failing = False
         took = time.monotonic() - started
         wait = max(every, SAVE_DUTY * took)
         if wait > every:
@@ -156,6 +168,23 @@ def _watch(tables: Tables, path: Path, every: float) -> int:
         if not saved.consistent:
             log.warning("votes kept arriving while saving; saved anyway (see docs/data.md)")
     return 0
+
+
+def _say_failing(path: Path, exc: Exception, pause_file: Path | None) -> None:
+    reason = f"saving the data to {path} failed ({exc})"
+    _pause(pause_file, reason)
+    paused = " Votes are refused (503) until a save works again." if pause_file else ""
+    print(f"!!! {reason}. {path} keeps the last good save.{paused}", file=sys.stderr, flush=True)
+
+
+def _pause(pause_file: Path | None, reason: str) -> None:
+    """Write `reason` (or nothing: votes flow) to the web app's pause file."""
+    if pause_file is None:
+        return
+    try:
+        pause_file.write_text(reason)
+    except OSError as exc:
+        log.error("cannot write the pause file %s: %s", pause_file, exc)
 
 
 if __name__ == "__main__":

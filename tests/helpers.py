@@ -11,9 +11,11 @@ in-process tests and the ones against real processes alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +65,8 @@ def make_env(endpoint: str, **extra: str) -> dict[str, str]:
         "VISIBILITY_TIMEOUT": "30",
         # Tests send many votes from 127.0.0.1; test_limits.py turns limits on.
         "RATE_LIMIT_VOTES": "",
+        "RATE_LIMIT_VOTES_PER_VOTER": "",
+        "RATE_LIMIT_VOTES_PER_ADDRESS": "",
         "RATE_LIMIT_LOGIN": "",
         # Many workers run at once: none binds the metrics port unless a test asks.
         "METRICS_PORT": "0",
@@ -165,6 +169,97 @@ class Processes:
 
     def stop_all(self) -> None:
         embedded.stop(self.started)
+
+
+# -- make run as a process -------------------------------------------------------------------
+
+# The variables that would point embedded.py at an outside endpoint (the
+# test session's moto) instead of starting its own.
+OUTSIDE = ("DYNAMODB_ENDPOINT_URL", "AWS_SQS_ENDPOINT_URL", "TABLE_PREFIX")
+
+
+class Embedded:
+    """`python -m local.launcher` in its own session, like a terminal running `make run`.
+
+    `extra` adds to or overrides the environment; a variable set to "" counts as unset.
+    """
+
+    def __init__(self, data_dir: Path, logdir: Path, flags: tuple[str, ...] = (), **extra: str):
+        self.port = embedded.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k not in OUTSIDE}
+        env.update(
+            API_KEY=ADMIN_KEY, SECRET_KEY="test-secret", WORKER_WAIT_SECONDS="1",
+            TOPIC_CACHE_SECONDS="0", RESULTS_CACHE_SECONDS="0", METRICS_PORT="0",
+            DATA_DIR=str(data_dir), SNAPSHOT_SECONDS="3600",
+        )  # fmt: skip
+        env.update(extra)
+        self.log = logdir / f"embedded-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [embedded.PYTHON, "-m", "local.launcher", "--port", str(self.port), *flags],
+                env=env, cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def ready(self) -> Embedded:
+        embedded.wait_for_http(f"{self.base}/healthz", timeout=60, process=self.process)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def ctrl_c(self) -> int:
+        """SIGINT to the foreground process group, as a terminal's Ctrl-C."""
+        self.ctrl_c_no_wait()
+        return self.process.wait(timeout=120)
+
+    def ctrl_c_no_wait(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def power_cut(self) -> None:
+        """SIGKILL to every process of the run at once (moto runs in its own session)."""
+        pids = descendants(self.process.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.power_cut()
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it, now (read from /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return found
+
+
+@contextlib.contextmanager
+def tmpfs(where: Path, options: str):
+    """A tmpfs mounted at `where` (made if missing) for the block: a tiny or read-only disk.
+
+    Yields whether it is mounted: mounting needs root (which permission bits do not stop).
+    """
+    where.mkdir(parents=True, exist_ok=True)
+    command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)]
+    mounted = subprocess.run(command, capture_output=True).returncode == 0
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(where)], check=True)
 
 
 # -- waiting -----------------------------------------------------------------------------------

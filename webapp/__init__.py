@@ -32,6 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.json.sort_keys = False
     app.config.update(config)
+    from .body import WholeChunkedBody
+
+    app.wsgi_app = WholeChunkedBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
 
     from . import api, cli, errors, health, limits, metrics, openapi, request_ids, services
 

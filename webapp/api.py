@@ -89,7 +89,7 @@ def update_topic(topic_id):
     try:
         services.voting().update_topic(topic_id, data, drop_votes=query.drop_votes)
     except UnknownChoice as exc:
-        abort(422, f"Choice {exc} is not a choice of this topic")
+        abort(409, f"Choice {exc} is not a choice of this topic")  # the topic's state
     except DuplicateChoice as exc:
         abort(422, f"Choice {exc} is listed twice")
     except VotesWouldBeDropped as exc:

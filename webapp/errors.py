@@ -56,9 +56,11 @@ def validation_detail(exc: ValidationError) -> list[dict]:
 REFUSALS = {
     TopicNotFound: (404, "Topic not found"),
     NotFound: (404, "Not found"),
-    ChoiceNotInTopic: (422, "choice_id is not a choice of this topic"),
+    # 409, not 422: the body is well formed (the schema takes it); the topic's state
+    # refuses it. 422 is kept for bodies /openapi.json itself refuses.
+    ChoiceNotInTopic: (409, "choice_id is not a choice of this topic"),
     TopicClosed: (409, "This topic is closed: it does not take votes"),
-    VoterRequired: (422, "voter_id is required: this topic counts one vote per voter"),
+    VoterRequired: (409, "voter_id is required: this topic counts one vote per voter"),
     AlreadyVoted: (409, "You have already voted on this topic"),
     Conflict: (409, "It changed while you were working on it; reload and try again"),
 }

@@ -51,7 +51,8 @@ def _no_current_question(exc):
 
 @bp.app_errorhandler(BadPosition)
 def _bad_position(exc):
-    return error_response(422, str(exc))
+    # 409, not 422: the request is well formed; the event (its questions now) has no such place.
+    return error_response(409, str(exc))
 
 
 @bp.app_errorhandler(CodeTaken)
@@ -74,7 +75,8 @@ def _out(event: dict) -> dict:
 
 
 @bp.post("/events")
-@doc("Create an event (admin)", body=EventIn, responses={201: EventOut}, status=201)
+@doc("Create an event (admin)", body=EventIn, responses={201: EventOut}, status=201,
+     errors=(404,))  # fmt: skip
 @admin_key_required
 def create_event():
     """A new event with a fresh join code; `questions` are existing topic ids."""
@@ -97,7 +99,7 @@ def get_event(event_id):
 
 
 @bp.put("/events/<event_id>")
-@doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut})
+@doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut}, errors=(409,))
 @admin_key_required
 def update_event(event_id):
     data = parse(EventUpdate)
@@ -105,7 +107,8 @@ def update_event(event_id):
 
 
 @bp.delete("/events/<event_id>")
-@doc("Delete an event; its topics and votes stay (admin)", responses={200: EventOut})
+@doc("Delete an event; its topics and votes stay (admin)", responses={200: EventOut},
+     errors=(409,))  # fmt: skip
 @admin_key_required
 def delete_event(event_id):
     events = services.events()
@@ -117,7 +120,7 @@ def delete_event(event_id):
 
 @bp.post("/events/<event_id>/duplicate")
 @doc("Duplicate an event: new code, new topics, no votes (admin)", responses={201: EventOut},
-     status=201)  # fmt: skip
+     status=201, errors=(409,))  # fmt: skip
 @admin_key_required
 def duplicate_event(event_id):
     return _out(services.events().duplicate(event_id)), 201
@@ -125,7 +128,7 @@ def duplicate_event(event_id):
 
 @bp.post("/events/<event_id>/questions")
 @doc("Add a question: an existing topic or a new one (admin)", body=QuestionIn,
-     responses={201: EventOut}, status=201)  # fmt: skip
+     responses={201: EventOut}, status=201, errors=(404, 409))  # fmt: skip
 @admin_key_required
 def add_question(event_id):
     data = parse(QuestionIn)
@@ -136,7 +139,8 @@ def add_question(event_id):
 
 
 @bp.post("/events/<event_id>/questions/<int:index>/move")
-@doc("Move a question to another place (admin)", body=MoveIn, responses={200: EventOut})
+@doc("Move a question to another place (admin)", body=MoveIn, responses={200: EventOut},
+     errors=(409,))  # fmt: skip
 @admin_key_required
 def move_question(event_id, index):
     data = parse(MoveIn)
@@ -144,7 +148,8 @@ def move_question(event_id, index):
 
 
 @bp.delete("/events/<event_id>/questions/<int:index>")
-@doc("Remove a question; its topic and votes stay (admin)", responses={200: EventOut})
+@doc("Remove a question; its topic and votes stay (admin)", responses={200: EventOut},
+     errors=(409,))  # fmt: skip
 @admin_key_required
 def remove_question(event_id, index):
     return _out(services.events().remove_question(event_id, index))
@@ -169,7 +174,8 @@ def reset_question(event_id, index):
 
 
 @bp.post("/events/<event_id>/position")
-@doc("Advance: next, previous, or a position (admin)", body=GoIn, responses={200: EventOut})
+@doc("Advance: next, previous, or a position (admin)", body=GoIn, responses={200: EventOut},
+     errors=(409,))  # fmt: skip
 @admin_key_required
 def go(event_id):
     """A waiting question arrived at opens; an open question left behind closes."""
@@ -184,7 +190,7 @@ def go(event_id):
 
 @bp.post("/events/<event_id>/results")
 @doc("Reveal or hide the current question's results (admin)", body=ResultsIn,
-     responses={200: EventOut})  # fmt: skip
+     responses={200: EventOut}, errors=(409,))  # fmt: skip
 @admin_key_required
 def set_results(event_id):
     data = parse(ResultsIn)
@@ -193,7 +199,7 @@ def set_results(event_id):
 
 @bp.post("/events/<event_id>/voting")
 @doc("Open or close voting on the current question (admin)", body=VotingIn,
-     responses={200: EventOut})  # fmt: skip
+     responses={200: EventOut}, errors=(409,))  # fmt: skip
 @admin_key_required
 def set_voting(event_id):
     data = parse(VotingIn)

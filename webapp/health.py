@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from . import services
+from . import pause, services
 
 bp = Blueprint("health", __name__)
 
@@ -17,8 +17,12 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """200 when DynamoDB's tables and the SQS queue answer; 503 naming what does not."""
+    """200 when DynamoDB's tables and the SQS queue answer and votes are not paused;
+    503 naming what is wrong."""
     problems = services.voting().readiness()
+    paused = pause.paused_reason()
+    if paused:
+        problems = {**problems, "votes": f"paused: {paused}"}
     if problems:
         response = jsonify(status="unavailable", detail=problems)
         response.status_code = 503

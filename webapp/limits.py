@@ -1,7 +1,18 @@
-"""Rate limits on vote intake and admin sign-in, per client address (Flask-Limiter).
+"""Rate limits on vote intake (per voter, per address) and admin sign-in (Flask-Limiter).
 
-Limits come from RATE_LIMIT_VOTES and RATE_LIMIT_LOGIN (Flask-Limiter's
-"N per period" strings; empty turns a limit off). The default storage,
+A room of hundreds of phones shares the venue's one public address, so votes
+are limited per voter wherever a voter is named: the signed voter cookie of
+the pages, or `voter_id` in an API vote. Three limits, each in Flask-Limiter's
+"N per period" syntax (empty turns one off), each counted per vote route:
+
+- RATE_LIMIT_VOTES_PER_VOTER (60 per minute): each named voter.
+- RATE_LIMIT_VOTES (600 per minute): per address, the votes that name no voter
+  (API votes without `voter_id`, a page vote from a browser without its cookie).
+- RATE_LIMIT_VOTES_PER_ADDRESS (5000 per minute): the ceiling per address for
+  every vote, high enough for a packed hall (2,000 voters in a minute behind one
+  address), still a bound on a script that invents a voter id per vote.
+
+RATE_LIMIT_LOGIN limits admin sign-in per address. The default storage,
 `memory://`, counts per process: with gunicorn's N workers a client can get
 N times the limit. Point RATELIMIT_STORAGE_URI at a shared store (e.g.
 `redis://host:6379`) to count across processes and hosts.
@@ -15,8 +26,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+
+from . import pause, voter
+from .body import json_body
 
 limiter = Limiter(key_func=lambda: client_address(), headers_enabled=True)
 
@@ -50,16 +64,52 @@ def client_address() -> str:
     return hops[0] if hops else peer
 
 
-def votes_limit() -> str:
-    return current_app.config["SETTINGS"].rate_limit_votes
+# A voter id is the client's to choose: only its bucket name is kept, bounded.
+_MAX_VOTER_KEY = 200
+
+
+def voter_named() -> str | None:
+    """The voter a vote names: `voter_id` of a JSON vote, else the pages' signed voter cookie.
+
+    None when there is none: an API vote without `voter_id`, or a browser whose
+    cookie is missing or forged (it is given a new id, which proves nothing yet).
+    """
+    if request.mimetype == "application/json":
+        body = json_body(required=False)
+        named = body.get("voter_id") if isinstance(body, dict) else None
+        return named[:_MAX_VOTER_KEY] if isinstance(named, str) and named else None
+    browser = voter.current()
+    return None if g.get("voter_id_is_new") else browser
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
 
 
 def login_limit() -> str:
-    return current_app.config["SETTINGS"].rate_limit_login
+    return _settings().rate_limit_login
 
 
 def limit_votes(view):
-    return limiter.limit(votes_limit, exempt_when=lambda: not votes_limit())(view)
+    """The three vote limits, each counted per vote route (as the limit was before)."""
+    per_voter = limiter.limit(
+        lambda: _settings().rate_limit_votes_per_voter,
+        scope="votes-per-voter",
+        key_func=lambda: f"voter:{voter_named()}",
+        exempt_when=lambda: not _settings().rate_limit_votes_per_voter or not voter_named(),
+    )
+    anonymous = limiter.limit(
+        lambda: _settings().rate_limit_votes,
+        scope="votes-anonymous",
+        exempt_when=lambda: not _settings().rate_limit_votes or bool(voter_named()),
+    )
+    ceiling = limiter.limit(
+        lambda: _settings().rate_limit_votes_per_address,
+        scope="votes-per-address",
+        exempt_when=lambda: not _settings().rate_limit_votes_per_address,
+    )
+    # A paused intake (webapp/pause.py) refuses before the view queues anything.
+    return ceiling(anonymous(per_voter(pause.refuse_while_paused(view))))
 
 
 def limit_login(view):
@@ -75,11 +125,15 @@ def init_app(app: Flask) -> None:
     # A failing limit store (a Redis outage, a storage bug) must never turn a
     # vote into a 500: the error is logged and the request goes through unlimited.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    # With both limits off, Flask-Limiter is switched off, not just told to
+    # With every limit off, Flask-Limiter is switched off, not just told to
     # exempt: otherwise it still resolves limits for every request (about
     # 0.25 ms each, twice on POST /votes). Set per app, because the limiter
     # object is shared and would keep the previous app's choice.
-    app.config.setdefault(
-        "RATELIMIT_ENABLED", bool(settings.rate_limit_votes or settings.rate_limit_login)
+    limits = (
+        settings.rate_limit_votes,
+        settings.rate_limit_votes_per_voter,
+        settings.rate_limit_votes_per_address,
+        settings.rate_limit_login,
     )
+    app.config.setdefault("RATELIMIT_ENABLED", any(limits))
     limiter.init_app(app)

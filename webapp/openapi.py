@@ -109,14 +109,11 @@ def spec(app) -> dict:
                     "description": _REASONS.get(code, "Answer"),
                     "content": content,
                 }
-            for code in _errors_for(meta, view):
-                responses.setdefault(
-                    str(code),
-                    {
-                        "description": _REASONS[code],
-                        "content": {"application/json": {"schema": ref(Problem)}},
-                    },
-                )
+            for code in _errors_for(meta, view, rule):
+                answer = {"description": _REASONS[code]}
+                if code not in _NOT_JSON:
+                    answer["content"] = {"application/json": {"schema": ref(Problem)}}
+                responses.setdefault(str(code), answer)
             op["responses"] = responses
             if getattr(view, "admin_only", False):
                 op["security"] = [{"ApiKey": []}, {"Bearer": []}]
@@ -150,6 +147,7 @@ _REASONS = {
     404: "Not found",
     409: "Conflict",
     413: "Body too large",
+    414: "Request line too long (the web server refuses it before the app)",
     415: "Body is not JSON",
     422: "Validation failed",
     429: "Too many requests (see Retry-After)",
@@ -157,8 +155,14 @@ _REASONS = {
 }
 
 
-def _errors_for(meta, view) -> list[int]:
-    codes = [422, 503, *meta["errors"]]
+# Answered by gunicorn itself, as its own small HTML page.
+_NOT_JSON = {414}
+
+
+def _errors_for(meta, view, rule) -> list[int]:
+    codes = [414, 422, 503, *meta["errors"]]
+    if rule.arguments:  # an id in the path may name nothing
+        codes.append(404)
     if meta["body"] is not None:
         codes += [400, 413, 415]
     if getattr(view, "admin_only", False):

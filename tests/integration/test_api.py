@@ -66,7 +66,8 @@ def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
         "title": "t",
         "choices": [{"id": "not-a-choice", "description": "x"}, {"description": "y"}],
     }
-    assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 422
+    # Well formed, but the topic has no such choice: a conflict with its state.
+    assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 409
     ok = {"title": "t", "choices": [{"description": "x"}, {"description": "y"}]}
     missing = client.put("/topics/00000000-0000-4000-8000-000000000000", json=ok, headers=admin)
     assert missing.status_code == 404 and missing.json == {"detail": "Topic not found"}
@@ -170,7 +171,7 @@ def test_vote_refusals_queue_nothing(client, admin, voting):
     )
     assert unknown.status_code == 404
     wrong_choice = client.post("/votes", json={"topic_id": topic["id"], "choice_id": "nope"})
-    assert wrong_choice.status_code == 422
+    assert wrong_choice.status_code == 409 and "not a choice" in wrong_choice.json["detail"]
     body = {"title": topic["title"], "is_active": False, "choices": topic["choices"]}
     assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 200
     closed = client.post("/votes", json={"topic_id": topic["id"], "choice_id": choice})

@@ -87,12 +87,16 @@ def test_unknown_topic_and_unknown_positions(client, admin, three):
     missing = client.post(f"/events/{event['id']}/questions", json={"topic_id": "nope"},
                           headers=admin)  # fmt: skip
     assert missing.status_code == 404
-    for to in (1, 5, -2, "last", None):
+    # A well-formed place the event does not have is a conflict with its state (409);
+    # a malformed one is a 422.
+    for to, status in ((1, 409), (5, 409), (-2, 422), ("last", 422), (None, 422)):
         answer = client.post(f"/events/{event['id']}/position", json={"to": to}, headers=admin)
-        assert answer.status_code == 422, to
+        assert answer.status_code == status, to
     bad_move = client.post(f"/events/{event['id']}/questions/3/move", json={"to": 0},
                            headers=admin)  # fmt: skip
-    assert bad_move.status_code == 422
+    assert bad_move.status_code == 409
+    gone = client.delete(f"/events/{event['id']}/questions/3", headers=admin)
+    assert gone.status_code == 409 and "no question 3" in gone.get_json()["detail"]
     early = client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=admin)
     assert early.status_code == 409 and "detail" in early.get_json()
 

@@ -117,3 +117,63 @@ def test_admin_form_out_of_range_or_past_deadline_is_a_form_error(app, closes_at
     answer = browser.post("/admin/topics/new", data=form)
     assert answer.status_code == 422, answer.status_code
     assert message in answer.text
+
+
+# -- what Schemathesis found (issue 15 #9): the schema and the answers now agree ----------------
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("is_active", 0), ("is_active", "yes"), ("tally_shards", True), ("tally_shards", "4")],
+)
+def test_a_json_true_false_or_number_only(client, field, value):
+    """pydantic read 0 as false and true as 1; the schema says boolean / integer."""
+    body = {**topic_body(None), field: value}
+    answer = client.post("/topics", json=body, headers=ADMIN)
+    assert answer.status_code == 422, answer.json
+
+
+def test_a_whole_number_may_be_written_with_a_point(client):
+    """JSON Schema's integer takes 4.0 as 4; so does the API."""
+    answer = client.post("/topics", json={**topic_body(None), "tally_shards": 4.0}, headers=ADMIN)
+    assert answer.status_code == 201 and answer.json["tally_shards"] == 4
+
+
+def test_event_bodies_follow_their_schema(client):
+    topic = make_topic(client, "q", ("a", "b"))
+    event = client.post("/events", json={"title": "e", "questions": [topic["id"]]}, headers=ADMIN)
+    base = f"/events/{event.json['id']}"
+    for body in ({}, {"topic_id": None, "topic": None}, {"topic_id": topic["id"], "topic": None}):
+        assert client.post(f"{base}/questions", json=body, headers=ADMIN).status_code == 422, body
+    moved = client.post(f"{base}/questions/0/move", json={"to": False}, headers=ADMIN)
+    assert moved.status_code == 422
+    for to in (True, "0", 100, -2):
+        assert client.post(f"{base}/position", json={"to": to}, headers=ADMIN).status_code == 422
+    assert client.post(f"{base}/results", json={"shown": 1}, headers=ADMIN).status_code == 422
+    assert client.post(f"{base}/voting", json={"open": "true"}, headers=ADMIN).status_code == 422
+    # Well formed, but the event has one question: a conflict with its state, not a bad body.
+    assert client.post(f"{base}/position", json={"to": 5}, headers=ADMIN).status_code == 409
+
+
+def test_refusals_by_the_topics_state_are_409(client):
+    """Schema-valid votes the topic refuses: 409 (a 422 means the schema refuses the body)."""
+    topic = make_topic(client, "q", ("a", "b"), vote_limit="one_per_voter")
+    vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    no_voter = client.post("/votes", json=vote)
+    assert no_voter.status_code == 409 and "voter_id" in no_voter.json["detail"]
+    stranger = client.post("/votes", json={**vote, "choice_id": "x", "voter_id": "v"})
+    assert stranger.status_code == 409
+
+
+def test_openapi_lists_what_the_views_answer(client):
+    paths = client.get("/openapi.json").json["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            codes = operation["responses"]
+            assert "414" in codes and "422" in codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+    assert "409" in paths["/events/{event_id}/position"]["post"]["responses"]
+    assert "409" in paths["/votes"]["post"]["responses"]
+    question = client.get("/openapi.json").json["components"]["schemas"]["QuestionIn"]
+    assert question["oneOf"] == [{"required": ["topic_id"]}, {"required": ["topic"]}]

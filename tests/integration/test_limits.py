@@ -1,14 +1,19 @@
-"""Rate limits per client address, and X-Forwarded-For only from trusted proxies."""
+"""Rate limits per voter and per client address; X-Forwarded-For only from trusted proxies."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
-from tests.helpers import ADMIN_KEY, make_topic, sign_in
+from tests.helpers import ADMIN_KEY, make_topic, sign_in, token_from
+from webapp import create_app
 
 
-def vote(client, topic, **headers):
+def vote(client, topic, voter_id=None, **headers):
     body = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
+    if voter_id:
+        body["voter_id"] = voter_id
     return client.post("/votes", json=body, headers=headers)
 
 
@@ -42,3 +47,96 @@ def test_admin_login_is_rate_limited(client):
     limited = sign_in(client, ADMIN_KEY)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert "session" not in limited.headers.get("Set-Cookie", "")
+
+
+# -- a room behind one address (issue 15): per voter, with a ceiling per address --------------
+
+
+def hall_app(monkeypatch, **limits):
+    """The app with the default vote limits (the test stack turns them off), or `limits`."""
+    for name in ("RATE_LIMIT_VOTES", "RATE_LIMIT_VOTES_PER_VOTER", "RATE_LIMIT_VOTES_PER_ADDRESS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in limits.items():
+        monkeypatch.setenv(name, value)
+    return create_app({"TESTING": True})
+
+
+def test_two_thousand_voters_behind_one_address_all_vote_with_the_defaults(
+    aws_env, monkeypatch, voting
+):
+    """A packed hall: 2,000 phones behind the venue's one address, each naming its voter."""
+    client = hall_app(monkeypatch).test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    answers = Counter(
+        vote(client, topic, voter_id=f"phone-{n}").status_code for n in range(2000)
+    )
+    assert answers == {202: 2000}
+
+
+def test_one_voter_hammering_is_limited_and_others_are_not(aws_env, monkeypatch):
+    client = hall_app(monkeypatch, RATE_LIMIT_VOTES_PER_VOTER="5 per minute").test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    hammering = [vote(client, topic, voter_id="same").status_code for _ in range(8)]
+    assert hammering == [202] * 5 + [429] * 3
+    # The same address, another voter: its own budget.
+    assert vote(client, topic, voter_id="neighbour").status_code == 202
+
+
+def test_a_browser_is_limited_by_its_voter_cookie(aws_env, monkeypatch):
+    app = hall_app(monkeypatch, RATE_LIMIT_VOTES_PER_VOTER="3 per minute")
+    topic = make_topic(app.test_client(), "t", ("a", "b"))
+    choice = topic["choices"][0]["id"]
+    path = f"/t/{topic['id']}/vote"
+    browsers = []
+    for _ in range(2):
+        browser = app.test_client()
+        page = browser.get(f"/t/{topic['id']}")  # gives the browser its voter cookie
+        form = {"choice_id": choice, "csrf_token": token_from(page.text)}
+        browsers.append(lambda browser=browser, form=form: browser.post(path, data=form))
+    first, second = browsers
+    answers = [first().status_code for _ in range(5)]
+    assert answers.count(429) == 2 and 429 not in answers[:3], answers
+    assert second().status_code not in (400, 429)
+
+
+def test_anonymous_api_votes_keep_a_per_address_limit(aws_env, monkeypatch):
+    client = hall_app(monkeypatch, RATE_LIMIT_VOTES="4 per minute").test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    assert [vote(client, topic).status_code for _ in range(6)] == [202] * 4 + [429] * 2
+    # Voters who name themselves are not held back by the anonymous budget.
+    assert vote(client, topic, voter_id="named").status_code == 202
+
+
+def test_the_per_address_ceiling_holds_whatever_voter_ids_are_invented(aws_env, monkeypatch):
+    client = hall_app(monkeypatch, RATE_LIMIT_VOTES_PER_ADDRESS="10 per minute").test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    answers = [vote(client, topic, voter_id=f"invented-{n}").status_code for n in range(12)]
+    assert answers == [202] * 10 + [429] * 2
+
+
+# -- a paused intake (webapp/pause.py): what make run does while its saves fail -----------------
+
+
+def test_votes_pause_while_the_pause_file_has_words(aws_env, monkeypatch, tmp_path, voting):
+    pause = tmp_path / "pause"
+    monkeypatch.setenv("PAUSE_VOTES_FILE", str(pause))
+    app = hall_app(monkeypatch)
+    client = app.test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    assert vote(client, topic, voter_id="v1").status_code == 202
+    assert client.get("/readyz").status_code == 200
+
+    pause.write_text("saving the data failed: No space left on device")
+    refused = vote(client, topic, voter_id="v2")
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+    assert "No space left on device" in refused.json["detail"]
+    page = client.get(f"/t/{topic['id']}")
+    form = {"choice_id": topic["choices"][0]["id"], "csrf_token": token_from(page.text)}
+    assert client.post(f"/t/{topic['id']}/vote", data=form).status_code == 503
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "No space left" in ready.json["detail"]["votes"]
+
+    pause.write_text("")  # a save succeeded again
+    assert vote(client, topic, voter_id="v3").status_code == 202
+    assert client.get("/readyz").status_code == 200
+    assert len(voting.queue.receive(wait_seconds=1)) == 2  # the refused vote was never queued

@@ -58,7 +58,7 @@ def test_votes_are_counted_as_accepted_or_refused_by_reason(client, admin):
 
     assert statuses == {
         "topic_not_found": 404,
-        "choice_not_in_topic": 422,
+        "choice_not_in_topic": 409,
         "topic_closed": 409,
         "validation_error": 422,
         "unsupported_media_type": 415,

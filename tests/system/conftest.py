@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.schemas import TopicIn
+from tests.helpers import Embedded
 
 
 @pytest.fixture
@@ -14,3 +17,17 @@ def topic(voting):
         title="Best editor?", choices=[{"description": d} for d in ("vim", "emacs", "nano")]
     )
     return voting.create_topic(data)
+
+
+@pytest.fixture
+def start(tmp_path):
+    runs = []
+
+    def start_run(data_dir: Path, flags: tuple[str, ...] = (), **extra: str) -> Embedded:
+        run = Embedded(data_dir, tmp_path, flags, **extra)
+        runs.append(run)
+        return run
+
+    yield start_run
+    for run in runs:
+        run.stop()

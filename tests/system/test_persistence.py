@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,6 @@ from core.export import item_line
 from local import launcher as embedded
 from local import snapshot
 from tests.helpers import (
-    ADMIN_KEY,
     api_answers,
     api_vote,
     make_topic,
@@ -34,85 +30,6 @@ from tests.helpers import (
     vote_counts,
     wait_until,
 )
-
-# The variables that would point embedded.py at an outside endpoint (the
-# test session's moto) instead of starting its own.
-OUTSIDE = ("DYNAMODB_ENDPOINT_URL", "AWS_SQS_ENDPOINT_URL", "TABLE_PREFIX")
-
-
-class Embedded:
-    """`python -m local.launcher` in its own session, like a terminal running `make run`."""
-
-    def __init__(self, data_dir: Path, logdir: Path, **extra: str):
-        self.port = embedded.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in OUTSIDE}
-        env.update(
-            API_KEY=ADMIN_KEY, SECRET_KEY="test-secret", WORKER_WAIT_SECONDS="1",
-            TOPIC_CACHE_SECONDS="0", RESULTS_CACHE_SECONDS="0", METRICS_PORT="0",
-            DATA_DIR=str(data_dir), SNAPSHOT_SECONDS="3600",
-        )  # fmt: skip
-        env.update(extra)
-        self.log = logdir / f"embedded-{self.port}.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [embedded.PYTHON, "-m", "local.launcher", "--port", str(self.port)],
-                env=env, cwd=embedded.ROOT, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    def ready(self) -> Embedded:
-        embedded.wait_for_http(f"{self.base}/healthz", timeout=60, process=self.process)
-        return self
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def ctrl_c(self) -> int:
-        """SIGINT to the foreground process group, as a terminal's Ctrl-C."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=120)
-
-    def power_cut(self) -> None:
-        """SIGKILL to every process of the run at once (moto runs in its own session)."""
-        pids = _descendants(self.process.pid)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.power_cut()
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        todo += [int(c) for c in children]
-    return found
-
-
-@pytest.fixture
-def start(tmp_path):
-    runs = []
-
-    def start_run(data_dir: Path, **extra: str) -> Embedded:
-        run = Embedded(data_dir, tmp_path, **extra)
-        runs.append(run)
-        return run
-
-    yield start_run
-    for run in runs:
-        run.stop()
 
 
 def saved_topic_ids(path: Path, scratch: Path) -> set[str]:

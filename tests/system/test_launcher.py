@@ -1,0 +1,170 @@
+"""`make run` (python -m local.launcher) as a real process: its secrets and its failures.
+
+Issue 15 #2: restarted without SECRET_KEY (and API_KEY), it used to sign with a
+fresh random key, so voter cookies and admin sessions died with every restart.
+Issue 15 #11: a DATA_DIR it cannot write gave a raw traceback.
+Issue 15 #5: Ctrl-C could leave a deadlocked gunicorn worker holding the port, a
+killed launcher left moto orphaned, and SIGHUP (closing the terminal) saved nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from local import kept_secrets
+from tests.helpers import descendants, make_topic, tmpfs, vote_counts, wait_until
+
+
+def test_a_restart_without_secrets_keeps_voter_cookies_and_admin_sessions(start, tmp_path):
+    data = tmp_path / "data"
+    first = start(data, API_KEY="", SECRET_KEY="").ready()
+    kept = data / kept_secrets.FILE
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    key = json.loads(kept.read_text())["API_KEY"]
+    wait_until(lambda: f"API_KEY (generated, kept in {kept}): {key}" in first.output())
+    admin = {"X-API-Key": key}
+    body = {"title": "Once", "vote_limit": "one_per_voter",
+            "choices": [{"description": "a"}, {"description": "b"}]}  # fmt: skip
+    topic = requests.post(f"{first.base}/topics", json=body, headers=admin, timeout=10).json()
+
+    browser = requests.Session()
+    assert browser.get(f"{first.base}/t/{topic['id']}", timeout=10).status_code == 200
+    assert "voter" in browser.cookies
+    page = browser.get(f"{first.base}/admin/login", timeout=10).text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = browser.post(f"{first.base}/admin/login", data={"csrf_token": token, "password": key},
+                          timeout=10, allow_redirects=False)  # fmt: skip
+    assert signed.status_code in (302, 303)
+    voter_cookie = browser.cookies["voter"]
+    assert first.ctrl_c() == 0, first.output()
+
+    again = start(data, API_KEY="", SECRET_KEY="").ready()
+    assert json.loads(kept.read_text())["API_KEY"] == key  # not made anew
+    # The voter cookie still verifies: the page does not hand out a new voter id...
+    page = browser.get(f"{again.base}/t/{topic['id']}", timeout=10)
+    assert page.status_code == 200 and "voter" not in page.headers.get("Set-Cookie", "")
+    assert browser.cookies["voter"] == voter_cookie
+    # ...and the admin is still signed in (not sent to the sign-in page).
+    console = browser.get(f"{again.base}/admin", timeout=10, allow_redirects=False)
+    assert console.status_code == 200, console.headers.get("Location")
+    assert again.ctrl_c() == 0
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only filesystem (a tmpfs mounted ro): root ignores permission bits."""
+    where = tmp_path / "read-only"
+    with tmpfs(where, "ro,size=64k") as mounted:
+        if not mounted:
+            where.chmod(0o555)  # not root: permission bits do the same
+        yield where
+
+
+@pytest.mark.parametrize("place", ["read-only filesystem", "a file in the way"])
+def test_a_data_dir_it_cannot_use_is_a_clear_message(start, tmp_path, read_only_dir, place):
+    if place == "a file in the way":
+        (tmp_path / "file").write_text("not a directory")
+        data = tmp_path / "file" / "data"
+    else:
+        data = read_only_dir / "data"
+    run = start(data)
+    assert run.process.wait(timeout=60) == 1
+    output = run.output()
+    assert "make run failed:" in output and str(data) in output, output
+    assert "Traceback" not in output, output
+
+
+# -- stopping under load (issue 15 #5): nothing left behind, the port free, nothing lost --------
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def port_free(port: int) -> bool:
+    """Could the next `make run` listen there? (As gunicorn binds: SO_REUSEADDR, so
+    connections of the last run in TIME_WAIT do not count, a listener would.)"""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Load:
+    """Threads voting as fast as they can until stopped; the ids of the votes answered 202."""
+
+    def __init__(self, base: str, topic: dict, threads: int = 4):
+        self.base, self.topic, self.accepted = base, topic, []
+        self.done = threading.Event()
+        self.threads = [threading.Thread(target=self._vote, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def _vote(self):
+        body = {"topic_id": self.topic["id"], "choice_id": self.topic["choices"][0]["id"]}
+        with requests.Session() as http:
+            while not self.done.is_set():
+                try:
+                    answer = http.post(f"{self.base}/votes", json=body, timeout=5)
+                except requests.RequestException:
+                    continue  # stopping: refused or cut, never a 202
+                if answer.status_code == 202:
+                    self.accepted.append(answer.json()["id"])
+
+    def stop(self) -> list[str]:
+        self.done.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        return self.accepted
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=["ctrl-c", "hang-up"])
+def test_stops_under_load_leave_nothing_behind_and_lose_nothing(start, tmp_path, signum):
+    data, accepted, topic = tmp_path / "data", [], None
+    for _ in range(3):
+        run = start(data).ready()
+        if topic is None:
+            topic = make_topic(requests, "Under load", base=run.base)
+        load = Load(run.base, topic)
+        wait_until(lambda load=load: len(load.accepted) >= 20, timeout=30)
+        processes = descendants(run.process.pid)
+        assert len(processes) >= 6  # launcher, moto, watcher, worker, gunicorn and its workers
+        os.killpg(run.process.pid, signum)  # the terminal's signal, to its process group
+        code = run.process.wait(timeout=90)
+        accepted += load.stop()
+        assert code == 0, run.output()
+        wait_until(lambda ps=processes: not any(running(p) for p in ps), timeout=30,
+                   message="a process of the stopped run is still there")  # fmt: skip
+        assert port_free(run.port)
+    again = start(data).ready()
+    # Every vote answered 202 before a stop was saved, and counts after the restart.
+    wait_until(lambda: vote_counts(requests, topic["id"], base=again.base)[0] == len(accepted),
+               timeout=60)  # fmt: skip
+    assert again.ctrl_c() == 0
+
+
+def test_a_killed_launcher_takes_its_children_with_it(start, tmp_path):
+    run = start(tmp_path / "data").ready()
+    processes = descendants(run.process.pid)
+    os.kill(run.process.pid, signal.SIGKILL)  # a supervisor's kill: no chance to stop anything
+    run.process.wait(timeout=10)
+    wait_until(lambda: not any(running(p) for p in processes), timeout=30,
+               message="children outlived the launcher")  # fmt: skip
+    assert port_free(run.port)
