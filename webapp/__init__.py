@@ -45,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    from . import admin, events_admin, events_api, events_pages, pages, present, security
+    from . import admin, events_admin, events_api, events_pages, i18n, pages, present, security
+
+    i18n.init_app(app)
 
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)

@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, gettext
 from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
@@ -117,6 +118,8 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
             topic["is_open"],
             visible,
             mode,
+            # Each language is a different body, so a different entity tag.
+            str(get_locale()),
         ]
     )
     version = hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
@@ -232,21 +235,29 @@ def vote(topic_id):
         ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
         queued = voting.cast(ballot, voter_id=voter.current(), request_id=g.get("request_id"))
     except ValidationError:
-        return _vote_refused(topic, "Pick one of the choices.", 422)
+        return _vote_refused(topic, gettext("Pick one of the choices."), 422)
     except ChoiceNotInTopic:
         topic = get_topic(topic_id, fresh=True)
-        return _vote_refused(topic, "That choice is no longer part of this topic. Pick again.", 422)
+        return _vote_refused(
+            topic, gettext("That choice is no longer part of this topic. Pick again."), 422
+        )
     except TopicClosed:
         topic = get_topic(topic_id, fresh=True)
-        return _vote_refused(topic, "Voting on this topic is closed: your vote was not taken.", 409)
+        return _vote_refused(
+            topic, gettext("Voting on this topic is closed: your vote was not taken."), 409
+        )
     except AlreadyVoted:
         # Not an error to shout about: the ballot shows "You voted for X" instead.
         return _vote_refused(topic, None, 409)
     except VoterRequired:  # pages always send the voter cookie's id; kept for safety
-        return _vote_refused(topic, "This topic needs a voter id: allow cookies and reload.", 422)
+        return _vote_refused(
+            topic, gettext("This topic needs a voter id: allow cookies and reload."), 422
+        )
     except QueueUnavailable:
         return _vote_refused(
-            topic, "We could not take your vote just now. Please try again in a moment.", 503
+            topic,
+            gettext("We could not take your vote just now. Please try again in a moment."),
+            503,
         )
     state = {
         "id": queued.id,

@@ -473,8 +473,12 @@ def test_topic_past_its_deadline_shows_closed(client, voting):
 def test_future_deadline_is_shown(client):
     topic = make_topic(client, closes_at="2999-01-31T18:30:00Z")
     page = client.get(f"/t/{topic['id']}").text
-    # UTC from the server; static/app.js shows it in the viewer's time with a countdown.
+    # UTC from the server, written as the page's language writes dates (Babel);
+    # static/app.js shows it in the viewer's time with a countdown.
     assert (
-        '<time datetime="2999-01-31T18:30:00Z" data-local-time>2999-01-31 18:30 UTC</time>'
+        '<time datetime="2999-01-31T18:30:00Z" data-local-time>Jan 31, 2999, 6:30\u202fPM UTC</time>'
         '<span data-countdown="2999-01-31T18:30:00Z"></span>.'
     ) in page
+    german = client.get(f"/t/{topic['id']}", headers={"Accept-Language": "de"}).text
+    assert "Die Abstimmung endet am <time" in german
+    assert "data-local-time>31.01.2999, 18:30 UTC</time>" in german
