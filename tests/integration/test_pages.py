@@ -476,7 +476,8 @@ def test_future_deadline_is_shown(client):
     # UTC from the server, written as the page's language writes dates (Babel);
     # static/app.js shows it in the viewer's time with a countdown.
     assert (
-        '<time datetime="2999-01-31T18:30:00Z" data-local-time>Jan 31, 2999, 6:30\u202fPM UTC</time>'
+        '<time datetime="2999-01-31T18:30:00Z" data-local-time>'
+        "Jan 31, 2999, 6:30\u202fPM UTC</time>"
         '<span data-countdown="2999-01-31T18:30:00Z"></span>.'
     ) in page
     german = client.get(f"/t/{topic['id']}", headers={"Accept-Language": "de"}).text
