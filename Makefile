@@ -51,7 +51,7 @@ screenshots: $(STAMP_DEV)
 translations: $(STAMP_DEV)
 	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --sort-output -o build/messages.pot .
-	$(BIN)/pybabel update -i build/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-location --width 100
+	$(BIN)/pybabel update -i build/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
