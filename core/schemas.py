@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from .results import percentages
 from .topics import (
@@ -21,6 +22,7 @@ from .topics import (
     SETTING_DEFAULTS,
     ResultsVisibility,
     VoteLimit,
+    repeated_choice,
 )
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
@@ -75,6 +77,21 @@ class TopicIn(_Request):
         le=MAX_TALLY_SHARDS,
         description="Tally items per choice for a hot topic (default: the server's TALLY_SHARDS).",
     )
+
+    @field_validator("choices")
+    @classmethod
+    def _no_choice_twice(cls, choices: list[ChoiceIn]) -> list[ChoiceIn]:
+        index = repeated_choice([choice.description for choice in choices])
+        if index is not None:
+            # Its own error type: the admin form says it in the page's language
+            # and marks the repeated row (`index`).
+            raise PydanticCustomError(
+                "duplicate_choice",
+                "Choice “{choice}” is listed twice: choices must differ by more than"
+                " case or surrounding spaces",
+                {"choice": choices[index].description, "index": index},
+            )
+        return choices
 
     @field_validator("closes_at", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ Voter policies (`vote_limit`):
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal, NotRequired, TypedDict
 
 from .clock import new_id
@@ -90,6 +91,27 @@ def refusal_reason(topic: dict, choice_id: str, queued_at: str) -> str | None:
         return "topic_closed"
     if not has_choice(topic, choice_id):
         return "choice_removed"
+    return None
+
+
+def same_choice_key(description: str) -> str:
+    """What makes two choices the same: their text ignoring case and the spaces
+    around it ("Rust", " rust ", "RUST"), in one Unicode form (é typed either way)."""
+    return unicodedata.normalize("NFC", description.strip()).casefold()
+
+
+def repeated_choice(descriptions: list[str]) -> int | None:
+    """The index of the first choice that repeats an earlier one, or None.
+
+    Two buttons reading the same split one answer's votes between them, so a
+    topic's choices must differ by more than case or surrounding spaces.
+    """
+    seen = set()
+    for index, description in enumerate(descriptions):
+        key = same_choice_key(description)
+        if key in seen:
+            return index
+        seen.add(key)
     return None
 
 

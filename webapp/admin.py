@@ -226,7 +226,17 @@ def _friendly(error: dict) -> str:
         return gettext("Pick one of the options.")
     if kind.startswith(("datetime_", "date_")):
         return gettext("Give a date and time, like 2030-01-31 18:30.")
+    if kind == "duplicate_choice":
+        return repeated_choice_message(ctx["choice"])
     return error["msg"].removeprefix("Value error, ")
+
+
+def repeated_choice_message(choice: str) -> str:
+    """TopicIn's duplicate_choice refusal, said in the page's language (events use it too)."""
+    return gettext(
+        "“%(choice)s” is listed twice: choices must differ by more than case or spaces.",
+        choice=choice,
+    )
 
 
 def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | None, dict]:
@@ -262,6 +272,8 @@ def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | Non
                 errors["rows"].setdefault(kept[loc[1]], _friendly(error))
             elif loc[:1] == ("choices",):
                 errors.setdefault("choices", _friendly(error))
+                if error["type"] == "duplicate_choice":
+                    errors["rows"].setdefault(kept[error["ctx"]["index"]], _friendly(error))
             else:
                 errors.setdefault("form", _friendly(error))
         return None, errors

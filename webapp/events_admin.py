@@ -34,7 +34,7 @@ from core.schemas import TopicIn
 from core.topics import is_open
 
 from . import services
-from .admin import require_admin
+from .admin import repeated_choice_message, require_admin
 from .htmx import is_htmx, vary
 from .lookup import valid_id
 from .pages import results_of
@@ -116,8 +116,13 @@ def add_question(event_id):
                 title=request.form.get("title", ""),
                 choices=[{"description": line} for line in lines if line.strip()],
             )
-        except ValidationError:
-            flash(gettext("A new question needs a title and at least two choices, one per line."))
+        except ValidationError as exc:
+            repeated = [e["ctx"]["choice"] for e in exc.errors() if e["type"] == "duplicate_choice"]
+            flash(
+                repeated_choice_message(repeated[0])
+                if repeated
+                else gettext("A new question needs a title and at least two choices, one per line.")
+            )
             return redirect(url_for("events_admin.edit", event_id=event_id), 303)
         events.add_question(event_id, topic=topic, results=results)
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)

@@ -73,6 +73,22 @@ def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
     assert client.get(f"/topics/{topic['id']}").json["title"] == topic["title"]
 
 
+def test_duplicate_choices_are_a_422_naming_the_repeat(client, admin):
+    body = {"title": "Best?", "choices": [{"description": "Rust"}, {"description": " rust "}]}
+    answer = client.post("/topics", json=body, headers=admin)
+    assert answer.status_code == 422
+    (error,) = answer.json["detail"]
+    assert error["loc"] == ["choices"] and error["type"] == "duplicate_choice"
+    assert error["msg"].startswith("Choice “rust” is listed twice")
+    assert client.get("/topics").json == []
+    topic = create(client)
+    same = [{"id": c["id"], "description": c["description"]} for c in topic["choices"]]
+    renamed = {"title": "t", "choices": [*same, {"description": same[0]["description"].upper()}]}
+    refused = client.put(f"/topics/{topic['id']}", json=renamed, headers=admin)
+    assert refused.status_code == 422 and "is listed twice" in refused.json["detail"][0]["msg"]
+    assert client.get(f"/topics/{topic['id']}").json["choices"] == topic["choices"]
+
+
 def test_list_with_and_without_votes(client, admin, voting):
     topic = create(client)
     plain = client.get("/topics").json
@@ -244,7 +260,11 @@ def test_topic_limits_422(client, admin, body):
 
 
 def test_topic_limits_accept_the_bounds(client, admin):
-    body = {"title": "x" * 300, "choices": [{"description": "d" * 200} for _ in range(50)]}
+    # Fifty different choices (the same text twice is refused), each at the limit.
+    body = {
+        "title": "x" * 300,
+        "choices": [{"description": f"{i:02}" + "d" * 198} for i in range(50)],
+    }
     assert client.post("/topics", json=body, headers=admin).status_code == 201
 
 
