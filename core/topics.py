@@ -32,7 +32,8 @@ ResultsVisibility = Literal["always", "after_vote", "after_close"]
 
 UNLIMITED: VoteLimit = "unlimited"
 # The one place each setting's default is stated. `tally_shards` None means
-# "the server's TALLY_SHARDS"; `closes_at` None means no deadline.
+# "the server's TALLY_SHARDS"; `closes_at` None means no deadline; `listed`
+# False keeps a topic off the home page (reachable by its link or code only).
 DEFAULT_VOTE_LIMIT: VoteLimit = UNLIMITED
 DEFAULT_RESULTS_VISIBILITY: ResultsVisibility = "always"
 SETTING_DEFAULTS = {
@@ -40,6 +41,7 @@ SETTING_DEFAULTS = {
     "results_visibility": DEFAULT_RESULTS_VISIBILITY,
     "closes_at": None,
     "tally_shards": None,
+    "listed": True,
 }
 
 
@@ -59,6 +61,7 @@ class Topic(TypedDict):
     results_visibility: ResultsVisibility
     closes_at: str | None
     tally_shards: int | None
+    listed: bool
     opened_at: NotRequired[str]
 
 

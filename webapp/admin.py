@@ -180,6 +180,7 @@ def _form_of(topic: dict) -> dict:
     return {
         "title": topic["title"],
         "is_active": topic["is_active"],
+        "listed": topic["listed"],
         "rows": [
             {"id": c.get("id", ""), "description": c.get("description", "")}
             for c in topic["choices"]
@@ -198,6 +199,7 @@ def _read_form() -> dict:
     return {
         "title": request.form.get("title", ""),
         "is_active": request.form.get("is_active") == "on",
+        "listed": request.form.get("listed") == "on",
         "vote_limit": request.form.get("vote_limit", SETTING_DEFAULTS["vote_limit"]),
         "results_visibility": request.form.get(
             "results_visibility", SETTING_DEFAULTS["results_visibility"]
@@ -251,6 +253,7 @@ def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | Non
     data = {
         "title": form["title"],
         "is_active": form["is_active"],
+        "listed": form["listed"],
         "vote_limit": form["vote_limit"],
         "results_visibility": form["results_visibility"],
         # Always sent: an emptied field removes the deadline (naive times mean UTC).

@@ -172,10 +172,15 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
 
 @bp.get("/")
 def index():
-    """All topics, open first, newest first, each with its total votes."""
+    """All listed topics, open first, newest first, each with its total votes.
+
+    An unlisted topic is left out: it is reached by its link, QR code or an event's code.
+    """
     voting = services.voting()
     topics = []
     for topic in voting.topics():
+        if not topic["listed"]:
+            continue
         topic = {**topic, "is_open": is_open(topic, utc_now())}
         visible = results_visible(topic)
         total = sum(voting.counts(topic["id"]).values()) if visible else None

@@ -574,3 +574,21 @@ def test_the_form_counts_characters_as_the_server_does(signed_in, voting):
     too_long = submit_new(signed_in, "Fine", ["🦀" * 201, "Other"], save="1")
     assert too_long.status_code == 422
     assert 'id="choice-0-error" class="field-error">Keep it to 200 characters' in too_long.text
+
+
+def test_the_form_makes_a_topic_unlisted_and_lists_it_again(signed_in, voting):
+    form = signed_in.get("/admin/topics/new").text
+    assert re.search(r'<input id="listed" name="listed" type="checkbox" checked', form)
+    submit_new(signed_in, "Secret lunch", ["A", "B"], is_active="on", save="1")
+    (topic,) = voting.topics()
+    assert topic["listed"] is False  # the box was not sent: unticked
+    assert "(unlisted)" in signed_in.get("/admin").text  # (shows the "Created" note too)
+    assert "Secret lunch" not in signed_in.get("/").text
+    edit = signed_in.get(f"/admin/topics/{topic['id']}/edit").text
+    assert not re.search(r'id="listed"[^>]* checked', edit)
+    data = {"csrf_token": token_from(edit), "title": "Secret lunch", "is_active": "on",
+            "listed": "on", "choice_id": [c["id"] for c in topic["choices"]],
+            "choice": ["A", "B"], "save": "1"}  # fmt: skip
+    assert signed_in.post(f"/admin/topics/{topic['id']}/edit", data=data).status_code == 303
+    assert voting.topics()[0]["listed"] is True
+    assert "Secret lunch" in signed_in.get("/").text

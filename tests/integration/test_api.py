@@ -436,3 +436,23 @@ def test_reopening_a_closed_topic_starts_a_new_open_period(client, admin, voting
     stored = voting.store.get_topic(topic["id"])
     assert stored["opened_at"] == stored["last_upd"]
     assert "opened_at" not in client.get(f"/topics/{topic['id']}").json
+
+
+def test_unlisted_topic_is_kept_off_the_home_page_but_reachable(client, admin):
+    listed = make_topic(client, title="Everyone sees me")
+    hidden = make_topic(client, title="Only by link", listed=False)
+    assert "listed" not in listed and hidden["listed"] is False
+    home = client.get("/").text
+    assert "Everyone sees me" in home and "Only by link" not in home
+    assert client.get(f"/t/{hidden['id']}").status_code == 200
+    assert client.get(f"/t/{hidden['id']}/present").status_code == 200
+    # A PUT that leaves `listed` out (an original client) keeps it; true lists it again.
+    body = {"title": "Only by link", "choices": hidden["choices"]}
+    assert client.put(f"/topics/{hidden['id']}", json=body, headers=admin).status_code == 200
+    assert client.get(f"/topics/{hidden['id']}").json["listed"] is False
+    relisted = {**body, "listed": True}
+    assert client.put(f"/topics/{hidden['id']}", json=relisted, headers=admin).status_code == 200
+    assert "listed" not in client.get(f"/topics/{hidden['id']}").json
+    assert "Only by link" in client.get("/").text
+    refused = client.post("/topics", json={**body, "listed": "maybe"}, headers=admin)
+    assert refused.status_code == 422 and refused.json["detail"][0]["loc"] == ["listed"]

@@ -430,7 +430,7 @@ def test_one_vote_per_voter_page_says_so(client, voting):
     record_queued(voting)
     page = client.get(f"/t/{topic['id']}")
     # A neutral note that names the choice, not a red error box.
-    voted = f"You voted for <strong dir=\"auto\">{topic['choices'][0]['description']}</strong>."
+    voted = f'You voted for <strong dir="auto">{topic["choices"][0]["description"]}</strong>.'
     assert voted in page.text and 'class="notice notice-error"' not in page.text
     assert '<fieldset class="choices" disabled>' in page.text
     assert page.text.count('<span class="badge badge-mine">Your vote</span>') == 1

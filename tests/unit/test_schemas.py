@@ -165,3 +165,14 @@ def test_choices_that_really_differ_are_kept():
     texts = ["Rust", "Rust 2", "Rüst", "rust-lang", "🦀", "🦀🦀"]
     body = {"title": "Best?", "choices": [{"description": t} for t in texts]}
     assert [c.description for c in TopicIn.model_validate(body).choices] == texts
+
+
+# -- unlisted topics (issue 14 #10) --------------------------------------------------------
+
+
+def test_listed_appears_only_when_false_so_listed_topics_keep_the_original_bytes():
+    listed = TopicOut.render({**TOPIC, "listed": True})
+    assert "listed" not in listed
+    assert json.dumps(TopicOut.render(TOPIC)) == json.dumps(listed)
+    unlisted = TopicOut.render({**TOPIC, "listed": False}, {"a": 1})
+    assert unlisted["listed"] is False and list(unlisted)[-1] == "listed"
