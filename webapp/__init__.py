@@ -45,7 +45,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    from . import admin, events_admin, events_api, events_pages, i18n, pages, present, security
+    from . import (
+        admin,
+        embed,
+        events_admin,
+        events_api,
+        events_pages,
+        i18n,
+        pages,
+        present,
+        security,
+    )
 
     i18n.init_app(app)
 
@@ -56,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(events_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(present.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(events_pages.bp)
     app.register_blueprint(events_admin.bp)

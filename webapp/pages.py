@@ -22,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
@@ -49,11 +49,13 @@ voter.init_app(bp)
 FAST_POLLS, FAST_DELAY, SLOW_DELAY = 20, 1, 5
 
 REJECTION_REASONS = {
-    "topic_closed": "the topic closed before your vote could be counted",
-    "choice_removed": "that choice was removed before your vote could be counted",
-    "duplicate_voter": "you had already voted on this topic",
-    "changed_by_voter": "you changed your vote since",
-    "voter_required": "this topic counts one vote per voter and your browser sent no voter id",
+    "topic_closed": lazy_gettext("the topic closed before your vote could be counted"),
+    "choice_removed": lazy_gettext("that choice was removed before your vote could be counted"),
+    "duplicate_voter": lazy_gettext("you had already voted on this topic"),
+    "changed_by_voter": lazy_gettext("you changed your vote since"),
+    "voter_required": lazy_gettext(
+        "this topic counts one vote per voter and your browser sent no voter id"
+    ),
 }
 
 
