@@ -173,6 +173,11 @@
 
   // After any swap (all of these are idempotent and cheap).
   document.addEventListener("htmx:afterSettle", function () {
+    var wantsFocus = document.querySelector("[data-autofocus]");
+    if (wantsFocus) {
+      wantsFocus.removeAttribute("data-autofocus");
+      wantsFocus.focus();
+    }
     var results = document.getElementById("results");
     if (results) {
       announceResults();
