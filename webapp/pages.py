@@ -102,6 +102,10 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
     view = TopicOut.render(topic, counts)
     view["visible"] = visible
     view["mode"] = mode
+    # The projector asks every second (one screen per room, mostly bodiless
+    # 304s): a tap shows within 2 s at p95 (bench/tap_to_screen.py); phones
+    # ask every 2 s.
+    view["poll_seconds"] = 2 if mode == PAGE else 1
     view["poll_url"] = url_for(
         "pages.results", topic_id=topic["id"], view=None if mode == PAGE else mode
     )
