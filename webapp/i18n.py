@@ -7,7 +7,7 @@ process compiles them into a private temporary folder when the app is built
 (a few milliseconds), so a compiled .mo is never committed, never stale, and
 a read-only image needs nothing written beside its code.
 
-The language is the `lang` cookie (set by the switcher in the page header,
+The language is the `lang` cookie (set by the switcher at the foot of each page,
 GET /lang/<code>), else the browser's Accept-Language, else English. The JSON
 API stays English: its words are the original service's contract.
 """

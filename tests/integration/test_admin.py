@@ -198,11 +198,11 @@ def test_admin_list_shows_status_votes_and_actions(signed_in, voting):
     rows = dict(re.findall(r'<tr id="topic-([^"]+)"(.*?)</tr>', html, re.S))
     assert (
         "Open</span>" in rows[open_topic["id"]]
-        and '<td class="num"><span class="num-label">Votes: </span>2</td>' in rows[open_topic["id"]]
+        and '<td class="num" data-label="Votes">2</td>' in rows[open_topic["id"]]
     )
     assert (
         "Closed</span>" in rows[closed["id"]]
-        and '<td class="num"><span class="num-label">Votes: </span>0</td>' in rows[closed["id"]]
+        and '<td class="num" data-label="Votes">0</td>' in rows[closed["id"]]
     )
     assert f"/admin/topics/{open_topic['id']}/edit" in rows[open_topic["id"]]
     assert 'name="active" value="0"' in rows[open_topic["id"]]  # a Close button
