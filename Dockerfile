@@ -35,6 +35,7 @@ RUN python -m venv "$VIRTUAL_ENV" \
 COPY webapp ./webapp
 COPY core ./core
 COPY templates ./templates
+COPY translations ./translations
 COPY static ./static
 COPY ddl ./ddl
 COPY worker.py healthcheck.py gunicorn.conf.py Procfile ./

@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: run test bench screenshots lint clean
+.PHONY: run test bench screenshots translations lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ bench: $(STAMP_BENCH)
 screenshots: $(STAMP_DEV)
 	$(BIN)/python -m tests.browser_setup
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e
+
+# After changing the pages' words: extracts them (babel.cfg) and adds new ones
+# to every translations/<lang>/LC_MESSAGES/messages.po, drops removed ones.
+# Fill in the new msgstr entries: `make test` fails until every one is there.
+# (The .po files are compiled by the app at start: no .mo is kept.)
+translations: $(STAMP_DEV)
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --sort-output -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .results import percentages
 from .topics import (
@@ -29,6 +30,7 @@ from .topics import (
     SETTING_DEFAULTS,
     ResultsVisibility,
     VoteLimit,
+    repeated_choice,
 )
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
@@ -99,6 +101,26 @@ class TopicIn(_Request):
         default=None,
         description="Tally items per choice for a hot topic (default: the server's TALLY_SHARDS).",
     )
+    listed: bool | None = Field(
+        default=None,
+        description="false: reachable by its link (or an event's code) only, not listed on the"
+        " home page. Default true; left out on PUT, it stays as it was.",
+    )
+
+    @field_validator("choices")
+    @classmethod
+    def _no_choice_twice(cls, choices: list[ChoiceIn]) -> list[ChoiceIn]:
+        index = repeated_choice([choice.description for choice in choices])
+        if index is not None:
+            # Its own error type: the admin form says it in the page's language
+            # and marks the repeated row (`index`).
+            raise PydanticCustomError(
+                "duplicate_choice",
+                "Choice “{choice}” is listed twice: choices must differ by more than"
+                " case or surrounding spaces",
+                {"choice": choices[index].description, "index": index},
+            )
+        return choices
 
     @field_validator("closes_at", mode="before")
     @classmethod
@@ -172,6 +194,9 @@ class TopicOut(BaseModel):
         default=None, description="true when include_votes was asked but the topic hides results."
     )
     total_votes: int | None = Field(default=None, description="Present with include_votes.")
+    listed: bool | None = Field(
+        default=None, description="false when the topic is unlisted; absent when it is listed."
+    )
 
     @classmethod
     def render(
@@ -182,7 +207,8 @@ class TopicOut(BaseModel):
         `votes` is the rounded percentage (the original's meaning), `vote_count`
         the absolute number and `total_votes` their sum. The original's fields
         are always present (`votes` null without counts); ours appear only when
-        they say something: `tally_shards` when set, `results_hidden` when true.
+        they say something: `tally_shards` when set, `results_hidden` when true,
+        `listed` when false (so a listed topic's bytes are the original's).
         """
         choices = [{"id": c["id"], "description": c["description"], "votes": None}
                    for c in topic["choices"]]  # fmt: skip
@@ -200,6 +226,8 @@ class TopicOut(BaseModel):
                 choice["votes"] = share
                 choice["vote_count"] = count
             body["total_votes"] = sum(numbers)
+        if topic.get("listed") is False:
+            body["listed"] = False
         # Through the model, so the answer is exactly what OpenAPI describes.
         return cls.model_validate(body).model_dump(exclude_unset=True)
 

@@ -34,6 +34,9 @@ class Settings:
     admin_password: str | None = None
     secret_key: str | None = None
     cors_origins: list[str] = field(default_factory=list)
+    # Sites allowed to show /t/<id>/embed in an iframe (CSP frame-ancestors);
+    # "*" is any site. Every other page may never be framed.
+    embed_origins: list[str] = field(default_factory=lambda: ["*"])
     # How long a web process may serve a topic from memory when validating a
     # vote at intake (and as long again while it refreshes it in the background,
     # see cache.py). The worker re-checks every vote, so staleness can only
@@ -90,6 +93,7 @@ class Settings:
             admin_password=_env("ADMIN_PASSWORD"),
             secret_key=_env("SECRET_KEY"),
             cors_origins=_csv(_env("API_CORS_ORIGINS")),
+            embed_origins=_csv(_env("EMBED_ORIGINS", "*")),
             topic_cache_seconds=float(_env("TOPIC_CACHE_SECONDS", "2")),
             results_cache_seconds=float(_env("RESULTS_CACHE_SECONDS", "1")),
             worker_wait_seconds=int(_env("WORKER_WAIT_SECONDS", "20")),

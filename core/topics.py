@@ -17,6 +17,7 @@ Voter policies (`vote_limit`):
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal, NotRequired, TypedDict
 
 from .clock import new_id
@@ -32,7 +33,8 @@ ResultsVisibility = Literal["always", "after_vote", "after_close"]
 
 UNLIMITED: VoteLimit = "unlimited"
 # The one place each setting's default is stated. `tally_shards` None means
-# "the server's TALLY_SHARDS"; `closes_at` None means no deadline.
+# "the server's TALLY_SHARDS"; `closes_at` None means no deadline; `listed`
+# False keeps a topic off the home page (reachable by its link or code only).
 DEFAULT_VOTE_LIMIT: VoteLimit = UNLIMITED
 DEFAULT_RESULTS_VISIBILITY: ResultsVisibility = "always"
 SETTING_DEFAULTS = {
@@ -40,6 +42,7 @@ SETTING_DEFAULTS = {
     "results_visibility": DEFAULT_RESULTS_VISIBILITY,
     "closes_at": None,
     "tally_shards": None,
+    "listed": True,
 }
 
 
@@ -59,6 +62,7 @@ class Topic(TypedDict):
     results_visibility: ResultsVisibility
     closes_at: str | None
     tally_shards: int | None
+    listed: bool
     opened_at: NotRequired[str]
     generation: NotRequired[int]
 
@@ -108,6 +112,27 @@ def refusal_reason(
         return "topic_closed"
     if not has_choice(topic, choice_id):
         return "choice_removed"
+    return None
+
+
+def same_choice_key(description: str) -> str:
+    """What makes two choices the same: their text ignoring case and the spaces
+    around it ("Rust", " rust ", "RUST"), in one Unicode form (é typed either way)."""
+    return unicodedata.normalize("NFC", description.strip()).casefold()
+
+
+def repeated_choice(descriptions: list[str]) -> int | None:
+    """The index of the first choice that repeats an earlier one, or None.
+
+    Two buttons reading the same split one answer's votes between them, so a
+    topic's choices must differ by more than case or surrounding spaces.
+    """
+    seen = set()
+    for index, description in enumerate(descriptions):
+        key = same_choice_key(description)
+        if key in seen:
+            return index
+        seen.add(key)
     return None
 
 

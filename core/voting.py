@@ -306,7 +306,7 @@ class Voting:
 
 
 def _settings_of(data: TopicIn, current: Topic) -> dict:
-    """vote_limit, closes_at, results_visibility, tally_shards: given, else as `current`."""
+    """vote_limit, closes_at, results_visibility, tally_shards, listed: given, else as `current`."""
     closes_at = current["closes_at"]
     if "closes_at" in data.model_fields_set:
         closes_at = iso(data.closes_at) if data.closes_at else None
@@ -315,6 +315,7 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
         "results_visibility": data.results_visibility or current["results_visibility"],
         "closes_at": closes_at,
         "tally_shards": data.tally_shards or current["tally_shards"],
+        "listed": current["listed"] if data.listed is None else data.listed,
     }
 
 

@@ -23,10 +23,18 @@
     }
   }
 
+  // A sentence in the page's language: templates/base.html puts each one on
+  // the message box (data-failed, data-offline); English if a page has none.
+  function phrase(name, english) {
+    var box = messageBox();
+    return (box && box.getAttribute("data-" + name)) || english;
+  }
+
   // The server's own words when the error answer carries them
   // (templates mark them with data-error-message), else a plain sentence.
   function messageFrom(xhr) {
-    var fallback = "Something went wrong (" + xhr.status + "). Please try again.";
+    var fallback = phrase("failed", "Something went wrong ({status}). Please try again.")
+      .replace("{status}", xhr.status);
     var type = xhr.getResponseHeader("Content-Type") || "";
     if (type.indexOf("application/json") === 0) {
       try {
@@ -45,7 +53,7 @@
     say(messageFrom(event.detail.xhr));
   });
   document.addEventListener("htmx:sendError", function () {
-    say("Could not reach the server. Check your connection; we will keep trying.");
+    say(phrase("offline", "Could not reach the server. Check your connection; we will keep trying."));
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) clear();
@@ -69,7 +77,7 @@
     var canCopy = navigator.clipboard && typeof navigator.clipboard.writeText === "function";
     if (!canShare && !canCopy) return; // the link text stays, the button stays hidden
     button.hidden = false;
-    if (!canShare) button.textContent = "Copy link";
+    if (!canShare) button.textContent = button.dataset.copyLabel || "Copy link";
     button.addEventListener("click", function () {
       var url = button.dataset.shareUrl;
       if (canShare) {
@@ -77,7 +85,7 @@
         return;
       }
       navigator.clipboard.writeText(url).then(
-        function () { button.textContent = "Link copied"; },
+        function () { button.textContent = button.dataset.copiedLabel || "Link copied"; },
         function () { selectShareUrl(button); }
       );
     });
@@ -165,6 +173,11 @@
 
   // After any swap (all of these are idempotent and cheap).
   document.addEventListener("htmx:afterSettle", function () {
+    var wantsFocus = document.querySelector("[data-autofocus]");
+    if (wantsFocus) {
+      wantsFocus.removeAttribute("data-autofocus");
+      wantsFocus.focus();
+    }
     var results = document.getElementById("results");
     if (results) {
       announceResults();

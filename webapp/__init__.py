@@ -48,7 +48,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    from . import admin, events_admin, events_api, events_pages, pages, present, security
+    from . import (
+        admin,
+        embed,
+        events_admin,
+        events_api,
+        events_pages,
+        i18n,
+        pages,
+        present,
+        security,
+    )
+
+    i18n.init_app(app)
 
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
@@ -57,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(events_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(present.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(events_pages.bp)
     app.register_blueprint(events_admin.bp)

@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from pydantic import ValidationError
 
 from core.aws.errors import Conflict, QueueUnavailable
@@ -90,7 +91,10 @@ def login():
         return redirect(next_url, 303)
     return (
         render_template(
-            "admin/login.html", enabled=True, next=next_url, error="That key or password is wrong."
+            "admin/login.html",
+            enabled=True,
+            next=next_url,
+            error=gettext("That key or password is wrong."),
         ),
         401,
     )
@@ -99,7 +103,7 @@ def login():
 @bp.post("/logout")
 def logout():
     session.pop(SESSION_KEY, None)
-    flash("Signed out.")
+    flash(gettext("Signed out."))
     return redirect(url_for("admin.login"), 303)
 
 
@@ -138,7 +142,11 @@ def set_active(topic_id):
     topic = services.voting().set_active(topic_id, active)
     if is_htmx():
         return render_template("admin/_row.html", topic=_with_total(topic), focus_toggle=True)
-    flash(f"“{topic['title']}” is now {'open' if active else 'closed'}.")
+    flash(
+        gettext("“%(title)s” is now open.", title=topic["title"])
+        if active
+        else gettext("“%(title)s” is now closed.", title=topic["title"])
+    )
     return redirect(url_for("admin.index"), 303)
 
 
@@ -150,14 +158,14 @@ def set_active(topic_id):
 # poll wants one vote per phone; the API keeps the original's "unlimited".
 FORM_VOTE_LIMIT = "changeable"
 VOTE_LIMIT_LABELS = {
-    "changeable": "One vote per voter, who may change it",
-    "one_per_voter": "One vote per voter",
-    "unlimited": "Unlimited: anyone may vote again and again",
+    "changeable": lazy_gettext("One vote per voter, who may change it"),
+    "one_per_voter": lazy_gettext("One vote per voter"),
+    "unlimited": lazy_gettext("Unlimited: anyone may vote again and again"),
 }
 VISIBILITY_LABELS = {
-    "always": "Always",
-    "after_vote": "After the voter has voted",
-    "after_close": "After voting closes",
+    "always": lazy_gettext("Always"),
+    "after_vote": lazy_gettext("After the voter has voted"),
+    "after_close": lazy_gettext("After voting closes"),
 }
 
 
@@ -172,6 +180,7 @@ def _form_of(topic: dict) -> dict:
     return {
         "title": topic["title"],
         "is_active": topic["is_active"],
+        "listed": topic["listed"],
         "rows": [
             {"id": c.get("id", ""), "description": c.get("description", "")}
             for c in topic["choices"]
@@ -190,6 +199,7 @@ def _read_form() -> dict:
     return {
         "title": request.form.get("title", ""),
         "is_active": request.form.get("is_active") == "on",
+        "listed": request.form.get("listed") == "on",
         "vote_limit": request.form.get("vote_limit", SETTING_DEFAULTS["vote_limit"]),
         "results_visibility": request.form.get(
             "results_visibility", SETTING_DEFAULTS["results_visibility"]
@@ -205,20 +215,30 @@ def _friendly(error: dict) -> str:
     """Pydantic's messages, said the way a form would say them."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "string_too_short":
-        return "This can't be empty."
+        return gettext("This can't be empty.")
     if kind == "string_too_long":
-        return f"Keep it to {ctx.get('max_length')} characters or fewer."
+        return gettext("Keep it to %(num)s characters or fewer.", num=ctx.get("max_length"))
     if kind == "too_short":
-        return f"A topic needs at least {ctx.get('min_length')} choices."
+        return gettext("A topic needs at least %(num)s choices.", num=ctx.get("min_length"))
     if kind == "too_long":
-        return f"A topic can have at most {ctx.get('max_length')} choices."
+        return gettext("A topic can have at most %(num)s choices.", num=ctx.get("max_length"))
     if kind == "string_pattern_mismatch":
-        return "This choice id is not valid; reload the form."
+        return gettext("This choice id is not valid; reload the form.")
     if kind == "literal_error":
-        return "Pick one of the options."
+        return gettext("Pick one of the options.")
     if kind.startswith(("datetime_", "date_")):
-        return "Give a date and time, like 2030-01-31 18:30."
+        return gettext("Give a date and time, like 2030-01-31 18:30.")
+    if kind == "duplicate_choice":
+        return repeated_choice_message(ctx["choice"])
     return error["msg"].removeprefix("Value error, ")
+
+
+def repeated_choice_message(choice: str) -> str:
+    """TopicIn's duplicate_choice refusal, said in the page's language (events use it too)."""
+    return gettext(
+        "“%(choice)s” is listed twice: choices must differ by more than case or spaces.",
+        choice=choice,
+    )
 
 
 def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | None, dict]:
@@ -233,6 +253,7 @@ def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | Non
     data = {
         "title": form["title"],
         "is_active": form["is_active"],
+        "listed": form["listed"],
         "vote_limit": form["vote_limit"],
         "results_visibility": form["results_visibility"],
         # Always sent: an emptied field removes the deadline (naive times mean UTC).
@@ -254,6 +275,8 @@ def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | Non
                 errors["rows"].setdefault(kept[loc[1]], _friendly(error))
             elif loc[:1] == ("choices",):
                 errors.setdefault("choices", _friendly(error))
+                if error["type"] == "duplicate_choice":
+                    errors["rows"].setdefault(kept[error["ctx"]["index"]], _friendly(error))
             else:
                 errors.setdefault("form", _friendly(error))
         return None, errors
@@ -301,7 +324,7 @@ def new_topic():
     if data is None:
         return _render_form(form, errors=errors, status=422)
     topic = services.voting().create_topic(data)
-    flash(f"Created “{topic['title']}”.")
+    flash(gettext("Created “%(title)s”.", title=topic["title"]))
     return redirect(url_for("admin.index"), 303)
 
 
@@ -326,12 +349,16 @@ def edit_topic(topic_id):
         errors = {"dropped": exc.dropped}
         return _render_form(form, topic=topic, errors=errors, status=409)
     except (UnknownChoice, DuplicateChoice):
-        errors = {"form": "The choices no longer match this topic. Reload the form and retry."}
+        errors = {
+            "form": gettext("The choices no longer match this topic. Reload the form and retry.")
+        }
         return _render_form(form, topic=topic, errors=errors, status=422)
     except Conflict:
-        errors = {"form": "Someone changed this topic while you were editing. Reload and retry."}
+        errors = {
+            "form": gettext("Someone changed this topic while you were editing. Reload and retry.")
+        }
         return _render_form(form, topic=topic, errors=errors, status=409)
-    flash(f"Saved “{updated['title']}”.")
+    flash(gettext("Saved “%(title)s”.", title=updated["title"]))
     return redirect(url_for("admin.index"), 303)
 
 

@@ -25,6 +25,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from pydantic import ValidationError
 
 from core.clock import utc_now
@@ -34,7 +35,7 @@ from core.schemas import TopicIn
 from core.topics import is_open
 
 from . import services
-from .admin import require_admin
+from .admin import repeated_choice_message, require_admin
 from .htmx import is_htmx, vary
 from .lookup import valid_id
 from .pages import results_of
@@ -83,7 +84,7 @@ def index():
 def create():
     title = request.form.get("title", "").strip()
     if not title or len(title) > 300:
-        flash("Give the event a title (up to 300 characters).")
+        flash(gettext("Give the event a title (up to 300 characters)."))
         return redirect(url_for("events_admin.index"), 303)
     event = services.events().create(title)
     return redirect(url_for("events_admin.edit", event_id=event["id"]), 303)
@@ -121,8 +122,13 @@ def add_question(event_id):
                 title=request.form.get("title", ""),
                 choices=[{"description": line} for line in lines if line.strip()],
             )
-        except ValidationError:
-            flash("A new question needs a title and at least two choices, one per line.")
+        except ValidationError as exc:
+            repeated = [e["ctx"]["choice"] for e in exc.errors() if e["type"] == "duplicate_choice"]
+            flash(
+                repeated_choice_message(repeated[0])
+                if repeated
+                else gettext("A new question needs a title and at least two choices, one per line.")
+            )
             return redirect(url_for("events_admin.edit", event_id=event_id), 303)
         events.add_question(event_id, topic=topic, results=results)
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
@@ -140,7 +146,7 @@ def move_question(event_id, index):
 @bp.post("/<event_id>/questions/<int:index>/remove")
 def remove_question(event_id, index):
     services.events().remove_question(event_id, index)
-    flash("Question removed from the event (the topic and its votes stay).")
+    flash(gettext("Question removed from the event (the topic and its votes stay)."))
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
 
 

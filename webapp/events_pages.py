@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
@@ -52,11 +53,20 @@ REMEMBERED_VOTES = 20
 _VOTES_KEY = "event_votes"
 
 REFUSED = {
-    ChoiceNotInTopic: ("That choice is no longer part of this question. Pick again.", 422),
-    TopicClosed: ("Voting on this question is closed: your vote was not taken.", 409),
-    AlreadyVoted: ("You have already voted on this question: one vote per voter.", 409),
-    VoterRequired: ("This question needs a voter id: allow cookies and reload.", 422),
-    QueueUnavailable: ("We could not take your vote just now. Please try again.", 503),
+    ChoiceNotInTopic: (
+        lazy_gettext("That choice is no longer part of this question. Pick again."),
+        422,
+    ),
+    TopicClosed: (lazy_gettext("Voting on this question is closed: your vote was not taken."), 409),
+    AlreadyVoted: (
+        lazy_gettext("You have already voted on this question: one vote per voter."),
+        409,
+    ),
+    VoterRequired: (lazy_gettext("This question needs a voter id: allow cookies and reload."), 422),
+    QueueUnavailable: (
+        lazy_gettext("We could not take your vote just now. Please try again."),
+        503,
+    ),
 }
 
 
@@ -67,7 +77,9 @@ def _event_or_join_page(typed: str | None):
     except EventNotFound:
         message = None
         if typed:
-            message = f"No event has the code “{typed.strip()[:20]}”. Check it and try again."
+            message = gettext(
+                "No event has the code “%(code)s”. Check it and try again.", code=typed.strip()[:20]
+            )
         page = render_template("events/join.html", message=message, typed=typed or "")
         return None, make_response(page, 404 if typed else 200)
 
@@ -185,7 +197,9 @@ def vote(code, topic_id):
     question, topic, _ = services.events().on_screen(event)
     if topic is None or valid_id(topic_id) != topic["id"]:
         # The presenter moved on while this form was on screen.
-        return _refused(event, topic, "The presenter has moved on: this question is over.", 409)
+        return _refused(
+            event, topic, gettext("The presenter has moved on: this question is over."), 409
+        )
     topic = {**topic, "is_open": _is_open(topic)}
     try:
         ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
@@ -193,9 +207,10 @@ def vote(code, topic_id):
             ballot, voter_id=voter.current(), request_id=g.get("request_id")
         )
     except ValidationError:
-        return _refused(event, topic, "Pick one of the choices.", 422)
+        return _refused(event, topic, gettext("Pick one of the choices."), 422)
     except tuple(REFUSED) as exc:
         message, status = REFUSED[type(exc)]
+        message = str(message)
         return _refused(event, topic, message, status)
     _remember(_memory_key(topic_id, queued.generation), queued.id)
     if not is_htmx():

@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, gettext, lazy_gettext
 from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
@@ -48,11 +49,13 @@ voter.init_app(bp)
 FAST_POLLS, FAST_DELAY, SLOW_DELAY = 20, 1, 5
 
 REJECTION_REASONS = {
-    "topic_closed": "the topic closed before your vote could be counted",
-    "choice_removed": "that choice was removed before your vote could be counted",
-    "duplicate_voter": "you had already voted on this topic",
-    "changed_by_voter": "you changed your vote since",
-    "voter_required": "this topic counts one vote per voter and your browser sent no voter id",
+    "topic_closed": lazy_gettext("the topic closed before your vote could be counted"),
+    "choice_removed": lazy_gettext("that choice was removed before your vote could be counted"),
+    "duplicate_voter": lazy_gettext("you had already voted on this topic"),
+    "changed_by_voter": lazy_gettext("you changed your vote since"),
+    "voter_required": lazy_gettext(
+        "this topic counts one vote per voter and your browser sent no voter id"
+    ),
 }
 
 
@@ -99,6 +102,10 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
     view = TopicOut.render(topic, counts)
     view["visible"] = visible
     view["mode"] = mode
+    # The projector asks every second (one screen per room, mostly bodiless
+    # 304s): a tap shows within 2 s at p95 (bench/tap_to_screen.py); phones
+    # ask every 2 s.
+    view["poll_seconds"] = 2 if mode == PAGE else 1
     view["poll_url"] = url_for(
         "pages.results", topic_id=topic["id"], view=None if mode == PAGE else mode
     )
@@ -117,6 +124,8 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
             topic["is_open"],
             visible,
             mode,
+            # Each language is a different body, so a different entity tag.
+            str(get_locale()),
         ]
     )
     version = hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
@@ -169,10 +178,15 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
 
 @bp.get("/")
 def index():
-    """All topics, open first, newest first, each with its total votes."""
+    """All listed topics, open first, newest first, each with its total votes.
+
+    An unlisted topic is left out: it is reached by its link, QR code or an event's code.
+    """
     voting = services.voting()
     topics = []
     for topic in voting.topics():
+        if not topic["listed"]:
+            continue
         topic = {**topic, "is_open": is_open(topic, utc_now())}
         visible = results_visible(topic)
         total = sum(voting.counts(topic["id"]).values()) if visible else None
@@ -232,21 +246,29 @@ def vote(topic_id):
         ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
         queued = voting.cast(ballot, voter_id=voter.current(), request_id=g.get("request_id"))
     except ValidationError:
-        return _vote_refused(topic, "Pick one of the choices.", 422)
+        return _vote_refused(topic, gettext("Pick one of the choices."), 422)
     except ChoiceNotInTopic:
         topic = get_topic(topic_id, fresh=True)
-        return _vote_refused(topic, "That choice is no longer part of this topic. Pick again.", 422)
+        return _vote_refused(
+            topic, gettext("That choice is no longer part of this topic. Pick again."), 422
+        )
     except TopicClosed:
         topic = get_topic(topic_id, fresh=True)
-        return _vote_refused(topic, "Voting on this topic is closed: your vote was not taken.", 409)
+        return _vote_refused(
+            topic, gettext("Voting on this topic is closed: your vote was not taken."), 409
+        )
     except AlreadyVoted:
         # Not an error to shout about: the ballot shows "You voted for X" instead.
         return _vote_refused(topic, None, 409)
     except VoterRequired:  # pages always send the voter cookie's id; kept for safety
-        return _vote_refused(topic, "This topic needs a voter id: allow cookies and reload.", 422)
+        return _vote_refused(
+            topic, gettext("This topic needs a voter id: allow cookies and reload."), 422
+        )
     except QueueUnavailable:
         return _vote_refused(
-            topic, "We could not take your vote just now. Please try again in a moment.", 503
+            topic,
+            gettext("We could not take your vote just now. Please try again in a moment."),
+            503,
         )
     state = {
         "id": queued.id,

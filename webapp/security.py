@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
@@ -83,9 +85,32 @@ def exempt(blueprint) -> None:
     csrf.exempt(blueprint)
 
 
+# What EMBED_ORIGINS may hold: "*", 'self', or an origin (scheme://host[:port],
+# the host may start with "*."). Anything else could smuggle a directive into the policy.
+_ORIGIN = re.compile(r"^(\*|'self'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?)$")
+
+
+def embed_policy(origins: list[str]) -> str:
+    """The page policy with frame-ancestors opened to `origins` (an embed route's)."""
+    bad = [origin for origin in origins if not _ORIGIN.match(origin)]
+    if bad or not origins:
+        raise ValueError(f"EMBED_ORIGINS: not an origin: {bad or origins}")
+    return CSP.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(origins))
+
+
+def embeddable(response, origins: list[str]):
+    """Let the sites in `origins` frame this response (and only this one)."""
+    response.headers["Content-Security-Policy"] = embed_policy(origins)
+    response.embeddable = True
+    return response
+
+
 def add_headers(response):
     for name, value in HEADERS.items():
-        # A view may set its own policy (an embeddable route would relax
-        # frame-ancestors); everything else gets the strict defaults.
+        # An embed view sets its own policy (frame-ancestors from EMBED_ORIGINS)
+        # and must not carry X-Frame-Options: DENY; everything else gets the
+        # strict defaults.
+        if name == "X-Frame-Options" and getattr(response, "embeddable", False):
+            continue
         response.headers.setdefault(name, value)
     return response

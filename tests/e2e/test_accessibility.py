@@ -1,7 +1,7 @@
 """axe-core (WCAG 2.1 A and AA) on every page, in the light and the dark scheme.
 
 The pages are walked as their users see them: the topic list, a ballot
-(open, after a vote, closed), the results page, the present view, the admin
+(open, after a vote, closed), the results page, the present view, the embed, the admin
 sign-in, topic table and forms, the API docs and the error page, and an
 event's pages (the phone's stage, the events console, an event's page and
 its presenter view). Any violation fails the test, with axe's own
@@ -44,6 +44,7 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "closed ballot": f"/t/{closed['id']}",
         "results page": f"/t/{topic['id']}/results",
         "present": f"/t/{topic['id']}/present",
+        "embed": f"/t/{topic['id']}/embed",
         "not found": "/t/no-such-topic",
         "api docs": "/docs",
         "sign-in": "/admin/login",

@@ -16,6 +16,7 @@ from tests.helpers import (
     PHONE,
     api_vote,
     make_topic,
+    screenshot_path,
     sign_in_browser,
     vote_counts,
     wait_until,
@@ -97,3 +98,30 @@ def test_without_javascript_a_voted_removal_is_confirmed_on_save(stack, contexts
     expect(page).to_have_url(re.compile(r"/admin$"))
     stored = api.get(f"{api.base}/topics/{topic['id']}").json()
     assert [c["description"] for c in stored["choices"]] == ["Vim", "Nano"]
+
+
+def test_admin_table_buttons_are_on_screen_on_a_phone(stack, contexts, console, api):
+    """At 390 px every action of a row is on screen, no sideways scrolling needed."""
+    make_topic(api, "A rather long question about " + "lunch " * 8, ["A", "B"], base=api.base)
+    phone = console.watch(
+        contexts(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    )
+    sign_in_browser(phone, stack.base)
+    row = phone.locator(".admin-table tbody tr").first
+    actions = row.locator(".actions a, .actions button")
+    assert actions.count() == 4
+    for index in range(actions.count()):
+        box = actions.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, index
+        assert box["height"] >= 40  # still a finger-sized target
+    # Nothing is cut off: neither the page nor the table scrolls sideways.
+    widths = phone.evaluate(
+        "() => [document.documentElement.scrollWidth, innerWidth,"
+        " document.querySelector('.table-wrap').scrollWidth,"
+        " document.querySelector('.table-wrap').clientWidth]"
+    )
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+    # The votes figure keeps its meaning without its column heading on screen.
+    label = row.locator("td.num").evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Votes: "'  # the heading is hidden on phones
+    phone.screenshot(path=screenshot_path("admin-phone.png"), full_page=True)

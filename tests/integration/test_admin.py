@@ -198,9 +198,12 @@ def test_admin_list_shows_status_votes_and_actions(signed_in, voting):
     rows = dict(re.findall(r'<tr id="topic-([^"]+)"(.*?)</tr>', html, re.S))
     assert (
         "Open</span>" in rows[open_topic["id"]]
-        and '<td class="num">2</td>' in rows[open_topic["id"]]
+        and '<td class="num" data-label="Votes">2</td>' in rows[open_topic["id"]]
     )
-    assert "Closed</span>" in rows[closed["id"]] and '<td class="num">0</td>' in rows[closed["id"]]
+    assert (
+        "Closed</span>" in rows[closed["id"]]
+        and '<td class="num" data-label="Votes">0</td>' in rows[closed["id"]]
+    )
     assert f"/admin/topics/{open_topic['id']}/edit" in rows[open_topic["id"]]
     assert 'name="active" value="0"' in rows[open_topic["id"]]  # a Close button
     assert 'name="active" value="1"' in rows[closed["id"]]  # an Open button
@@ -533,3 +536,59 @@ def test_admin_list_marks_a_topic_closed_by_its_deadline(signed_in):
     topic = make_topic_past_its_deadline(signed_in)
     row = re.search(rf'<tr id="topic-{topic["id"]}".*?</tr>', signed_in.get("/admin").text, re.S)
     assert 'Closed</span> <span class="hint">(deadline passed)</span>' in row.group(0)
+
+
+def test_duplicate_choices_are_refused_on_the_repeated_row(signed_in, voting):
+    answer = submit_new(signed_in, "Lunch?", ["Pizza", "Salad", " pizza "], save="1")
+    assert answer.status_code == 422
+    message = "“pizza” is listed twice: choices must differ by more than case or spaces."
+    assert f'id="choices-error" class="field-error">{message}' in answer.text
+    assert f'id="choice-2-error" class="field-error">{message}' in answer.text
+    assert 'id="choice-0-error"' not in answer.text
+    assert voting.topics() == []
+    german = signed_in.post(
+        "/admin/topics/new",
+        headers={"Accept-Language": "de"},
+        data={
+            "csrf_token": new_form(signed_in),
+            "title": "Mittag?",
+            "choice_id": ["", ""],
+            "choice": ["Suppe", "SUPPE"],
+            "save": "1",
+        },  # fmt: skip
+    )
+    assert german.status_code == 422 and "„SUPPE“ kommt doppelt vor" in german.text
+
+
+def test_the_form_counts_characters_as_the_server_does(signed_in, voting):
+    # No maxlength on the topic form: a browser counts UTF-16 code units (an
+    # emoji is 2), the server counts characters, so the browser would cut an
+    # emoji-heavy choice at 100 of its 200 characters. The server judges alone.
+    form = signed_in.get("/admin/topics/new").text
+    assert "maxlength" not in form
+    emoji = "🦀" * 200
+    answer = submit_new(signed_in, "🦀" * 300, [emoji, "Other"], save="1")
+    assert answer.status_code == 303
+    (topic,) = voting.topics()
+    assert topic["title"] == "🦀" * 300 and topic["choices"][0]["description"] == emoji
+    too_long = submit_new(signed_in, "Fine", ["🦀" * 201, "Other"], save="1")
+    assert too_long.status_code == 422
+    assert 'id="choice-0-error" class="field-error">Keep it to 200 characters' in too_long.text
+
+
+def test_the_form_makes_a_topic_unlisted_and_lists_it_again(signed_in, voting):
+    form = signed_in.get("/admin/topics/new").text
+    assert re.search(r'<input id="listed" name="listed" type="checkbox" checked', form)
+    submit_new(signed_in, "Secret lunch", ["A", "B"], is_active="on", save="1")
+    (topic,) = voting.topics()
+    assert topic["listed"] is False  # the box was not sent: unticked
+    assert "(unlisted)" in signed_in.get("/admin").text  # (shows the "Created" note too)
+    assert "Secret lunch" not in signed_in.get("/").text
+    edit = signed_in.get(f"/admin/topics/{topic['id']}/edit").text
+    assert not re.search(r'id="listed"[^>]* checked', edit)
+    data = {"csrf_token": token_from(edit), "title": "Secret lunch", "is_active": "on",
+            "listed": "on", "choice_id": [c["id"] for c in topic["choices"]],
+            "choice": ["A", "B"], "save": "1"}  # fmt: skip
+    assert signed_in.post(f"/admin/topics/{topic['id']}/edit", data=data).status_code == 303
+    assert voting.topics()[0]["listed"] is True
+    assert "Secret lunch" in signed_in.get("/").text

@@ -75,6 +75,22 @@ def test_update_refuses_unknown_choice_id_and_unknown_topic(client, admin):
     assert client.get(f"/topics/{topic['id']}").json["title"] == topic["title"]
 
 
+def test_duplicate_choices_are_a_422_naming_the_repeat(client, admin):
+    body = {"title": "Best?", "choices": [{"description": "Rust"}, {"description": " rust "}]}
+    answer = client.post("/topics", json=body, headers=admin)
+    assert answer.status_code == 422
+    (error,) = answer.json["detail"]
+    assert error["loc"] == ["choices"] and error["type"] == "duplicate_choice"
+    assert error["msg"].startswith("Choice “rust” is listed twice")
+    assert client.get("/topics").json == []
+    topic = create(client)
+    same = [{"id": c["id"], "description": c["description"]} for c in topic["choices"]]
+    renamed = {"title": "t", "choices": [*same, {"description": same[0]["description"].upper()}]}
+    refused = client.put(f"/topics/{topic['id']}", json=renamed, headers=admin)
+    assert refused.status_code == 422 and "is listed twice" in refused.json["detail"][0]["msg"]
+    assert client.get(f"/topics/{topic['id']}").json["choices"] == topic["choices"]
+
+
 def test_list_with_and_without_votes(client, admin, voting):
     topic = create(client)
     plain = client.get("/topics").json
@@ -246,7 +262,11 @@ def test_topic_limits_422(client, admin, body):
 
 
 def test_topic_limits_accept_the_bounds(client, admin):
-    body = {"title": "x" * 300, "choices": [{"description": "d" * 200} for _ in range(50)]}
+    # Fifty different choices (the same text twice is refused), each at the limit.
+    body = {
+        "title": "x" * 300,
+        "choices": [{"description": f"{i:02}" + "d" * 198} for i in range(50)],
+    }
     assert client.post("/topics", json=body, headers=admin).status_code == 201
 
 
@@ -432,3 +452,23 @@ def test_reopening_a_closed_topic_starts_a_new_open_period(client, admin, voting
     stored = voting.store.get_topic(topic["id"])
     assert stored["opened_at"] == stored["last_upd"]
     assert "opened_at" not in client.get(f"/topics/{topic['id']}").json
+
+
+def test_unlisted_topic_is_kept_off_the_home_page_but_reachable(client, admin):
+    listed = make_topic(client, title="Everyone sees me")
+    hidden = make_topic(client, title="Only by link", listed=False)
+    assert "listed" not in listed and hidden["listed"] is False
+    home = client.get("/").text
+    assert "Everyone sees me" in home and "Only by link" not in home
+    assert client.get(f"/t/{hidden['id']}").status_code == 200
+    assert client.get(f"/t/{hidden['id']}/present").status_code == 200
+    # A PUT that leaves `listed` out (an original client) keeps it; true lists it again.
+    body = {"title": "Only by link", "choices": hidden["choices"]}
+    assert client.put(f"/topics/{hidden['id']}", json=body, headers=admin).status_code == 200
+    assert client.get(f"/topics/{hidden['id']}").json["listed"] is False
+    relisted = {**body, "listed": True}
+    assert client.put(f"/topics/{hidden['id']}", json=relisted, headers=admin).status_code == 200
+    assert "listed" not in client.get(f"/topics/{hidden['id']}").json
+    assert "Only by link" in client.get("/").text
+    refused = client.post("/topics", json={**body, "listed": "maybe"}, headers=admin)
+    assert refused.status_code == 422 and refused.json["detail"][0]["loc"] == ["listed"]

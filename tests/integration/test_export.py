@@ -274,7 +274,7 @@ class Throttling:
         self.calls.append(sum(len(v) for v in RequestItems.values()))
         if len(self.calls) > self.unprocessed_calls:
             return self.client.batch_write_item(RequestItems=RequestItems)
-        (name, requests), = RequestItems.items()
+        ((name, requests),) = RequestItems.items()
         half = len(requests) // 2
         if half:
             self.client.batch_write_item(RequestItems={name: requests[:half]})

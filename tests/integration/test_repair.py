@@ -105,7 +105,7 @@ def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
         voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=body)
     page = client.get("/admin").get_data(as_text=True)
     assert "~1 waiting" in page and "Dead-letter queue: ~2" in page
-    assert '<td class="num">5</td>' in page  # the topic's counted votes
+    assert '<td class="num" data-label="Votes">5</td>' in page  # the topic's counted votes
 
 
 def test_dlq_show_lists_as_many_as_asked_and_leaves_them_there(runner, voting):

@@ -203,8 +203,14 @@ def test_install_step_builds_a_runtime_only_venv(image):
         "['flask', 'boto3', 'gunicorn', 'prometheus_client', 'pytest', 'moto', 'playwright']}))"
     )
     found = json.loads(
-        subprocess.run([venv_python, "-c", probe], cwd=workdir, env=env, capture_output=True,
-                       text=True, check=True).stdout  # fmt: skip
+        subprocess.run(
+            [venv_python, "-c", probe],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout  # fmt: skip
     )
     assert found == {
         "flask": True, "boto3": True, "gunicorn": True, "prometheus_client": True,

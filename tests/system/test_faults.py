@@ -117,9 +117,7 @@ def test_5_a_key_dynamodb_refuses_is_poison_alone(procs, voting, topic):
 
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
-def test_5_a_batch_dynamodb_refuses_is_split_so_the_valid_votes_count_once(
-    procs, voting, topic
-):
+def test_5_a_batch_dynamodb_refuses_is_split_so_the_valid_votes_count_once(procs, voting, topic):
     """Issue 15 #4: whatever makes DynamoDB refuse one vote of a batch as malformed
     (injected: ValidationException for any transaction holding that vote), the
     others are recorded once and only that vote is left for the DLQ."""

@@ -57,9 +57,11 @@ def test_worker_serves_metrics_and_health_for_its_batches(procs, client, admin, 
 
     def settled():
         text = scrape(f"{worker}/metrics")
-        done = value(text, "voting_worker_votes_total", outcome="counted") == 1 and (
-            value(text, "voting_worker_votes_total", outcome="duplicate") == 1
-        ) and (value(text, "voting_worker_votes_total", outcome="failed") or 0) >= 1
+        done = (
+            value(text, "voting_worker_votes_total", outcome="counted") == 1
+            and (value(text, "voting_worker_votes_total", outcome="duplicate") == 1)
+            and (value(text, "voting_worker_votes_total", outcome="failed") or 0) >= 1
+        )
         return text if done else None
 
     text = wait_for(settled)

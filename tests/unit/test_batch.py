@@ -236,6 +236,7 @@ def test_a_failed_topic_check_says_how_the_topic_is_now():
         "results_visibility": "always",
         "closes_at": None,
         "tally_shards": None,
+        "listed": True,
     }
     # A topic deleted meanwhile: the check fails with no item.
     with pytest.raises(TopicChanged) as gone:

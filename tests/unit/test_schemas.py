@@ -129,3 +129,50 @@ def test_voted_choices_removed_names_only_removed_choices_with_votes():
     assert voted_choices_removed(old, old[:1], counts) == [(old[1], 2)]  # c has no votes
     assert voted_choices_removed(old, old, counts) == []
     assert voted_choices_removed(old, [], {}) == []
+
+
+# -- duplicate choices (issue 14 #10) ------------------------------------------------------
+
+
+def test_choices_differing_only_in_case_or_spaces_are_refused():
+    import pytest
+    from pydantic import ValidationError
+
+    from core.schemas import NewTopicIn, TopicIn
+
+    for model in (TopicIn, NewTopicIn):
+        for pair in (
+            ["Rust", "rust"],
+            ["Rust", "  RUST "],
+            ["Straße", "STRASSE"],
+            ["é", "e\u0301"],
+        ):
+            body = {"title": "Best?", "choices": [{"description": "Go"}] + [
+                {"description": text} for text in pair
+            ]}  # fmt: skip
+            with pytest.raises(ValidationError) as refused:
+                model.model_validate(body)
+            (error,) = refused.value.errors()
+            assert error["type"] == "duplicate_choice" and error["loc"] == ("choices",)
+            # Names the repeat as it was typed (trimmed), and where it is.
+            assert error["ctx"] == {"choice": pair[1].strip(), "index": 2}
+            assert f"“{pair[1].strip()}” is listed twice" in error["msg"]
+
+
+def test_choices_that_really_differ_are_kept():
+    from core.schemas import TopicIn
+
+    texts = ["Rust", "Rust 2", "Rüst", "rust-lang", "🦀", "🦀🦀"]
+    body = {"title": "Best?", "choices": [{"description": t} for t in texts]}
+    assert [c.description for c in TopicIn.model_validate(body).choices] == texts
+
+
+# -- unlisted topics (issue 14 #10) --------------------------------------------------------
+
+
+def test_listed_appears_only_when_false_so_listed_topics_keep_the_original_bytes():
+    listed = TopicOut.render({**TOPIC, "listed": True})
+    assert "listed" not in listed
+    assert json.dumps(TopicOut.render(TOPIC)) == json.dumps(listed)
+    unlisted = TopicOut.render({**TOPIC, "listed": False}, {"a": 1})
+    assert unlisted["listed"] is False and list(unlisted)[-1] == "listed"

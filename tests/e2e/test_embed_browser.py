@@ -1,0 +1,84 @@
+"""An embed inside another site's page, in real Chromium.
+
+The host page comes from a small HTTP server of the test at
+http://localhost:<port> (another origin than the app at 127.0.0.1): its
+iframe of /t/<id>/embed shows the ballot, a tap votes and the vote is counted
+inside the frame, with no cookies needed; its iframe of the topic's own page
+stays empty (frame-ancestors 'none'). axe passes inside the frame.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_accessibility import violations_on
+from tests.helpers import DESKTOP, make_topic, screenshot_path, vote_counts, wait_until
+
+
+@pytest.fixture(scope="module")
+def host_site():
+    """Another site: serves whatever HTML the test puts at a path."""
+    pages: dict[str, bytes] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path)
+            # Nothing else (a favicon) is an empty 204, not a 404 in the console.
+            self.send_response(200 if body else 204)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def publish(path: str, frames: dict[str, str]) -> str:
+        iframes = "".join(
+            f'<iframe name="{name}" src="{src}" title="{name}" width="600" height="560"></iframe>'
+            for name, src in frames.items()
+        )
+        pages[path] = f"<!doctype html><html lang='en'><title>Host</title>{iframes}</html>".encode()
+        return f"http://localhost:{server.server_port}{path}"
+
+    yield publish
+    server.shutdown()
+    server.server_close()
+
+
+def test_embed_votes_inside_another_sites_page(stack, contexts, console, api, host_site):
+    topic = make_topic(api, "Tea or coffee?", ["Tea", "Coffee"], base=api.base)
+    host = host_site("/blog.html", {"poll": f"{stack.base}/t/{topic['id']}/embed"})
+    page = console.watch(contexts(**DESKTOP).new_page())
+    page.goto(host)
+    poll = page.frame_locator("iframe[name=poll]")
+    expect(poll.get_by_role("heading", level=1)).to_have_text("Tea or coffee?")
+    poll.get_by_role("button", name="Coffee").click()
+    expect(poll.locator("#vote-status")).to_contain_text("Your vote for Coffee was counted.")
+    expect(poll.locator(".results-total")).to_contain_text("1 vote")
+    wait_until(lambda: vote_counts(api, topic["id"], base=api.base) == [0, 1])
+    page.screenshot(path=screenshot_path("embed.png"))
+    frame = page.frame(name="poll")
+    assert frame is not None and violations_on(frame) == []
+
+
+def test_other_pages_refuse_to_be_framed(stack, contexts, api, host_site):
+    topic = make_topic(api, "Framed?", ["Yes", "No"], base=api.base)
+    base = f"{stack.base}/t/{topic['id']}"
+    host = host_site("/both.html", {"page": base, "embed": f"{base}/embed"})
+    # Not watched for console errors: Chromium logs the refused frame on purpose.
+    page = contexts(**DESKTOP).new_page()
+    refused = []
+    page.on("console", lambda m: "frame-ancestors" in m.text and refused.append(m.text))
+    page.goto(host)
+    expect(page.frame_locator("iframe[name=embed]").locator("h1")).to_have_text("Framed?")
+    wait_until(lambda: refused, message="Chromium never reported the refused frame")
+    assert "frame-ancestors 'none'" in refused[0] and stack.base in refused[0]
+    framed = page.frame(name="page")
+    assert framed is None or framed.locator("#question").count() == 0
