@@ -157,7 +157,7 @@ def remove_question(event_id, index):
 
 @bp.post("/events/<event_id>/questions/<int:index>/duplicate")
 @doc("Duplicate a question right after it: same content, no votes, closed (admin)",
-     responses={201: EventOut}, status=201)  # fmt: skip
+     responses={201: EventOut}, status=201, errors=(409,))  # fmt: skip
 @admin_key_required
 def duplicate_question(event_id, index):
     return _out(services.question_tools().duplicate(event_id, index)), 201
@@ -165,7 +165,7 @@ def duplicate_question(event_id, index):
 
 @bp.post("/events/<event_id>/questions/<int:index>/reset")
 @doc("Reset a question's results: its votes, ballots and tallies go (admin)",
-     responses={200: TopicCleared})  # fmt: skip
+     responses={200: TopicCleared}, errors=(409,))  # fmt: skip
 @admin_key_required
 def reset_question(event_id, index):
     """Votes still queued for it are recorded as rejected (`reset`), never counted."""

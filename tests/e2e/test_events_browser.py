@@ -82,6 +82,7 @@ def test_presenter_drives_three_phones(stack, contexts, console):
         phone.on("load", lambda _, p=phone: loads.__setitem__(id(p), loads[id(p)] + 1))
 
     # The presenter starts with the keyboard: every phone shows question 1.
+    presenter.wait_for_load_state("domcontentloaded")  # the shortcuts' deferred script ran
     presenter.keyboard.press("ArrowRight")
     expect(presenter.locator("#question")).to_have_text(QUESTIONS[0][0])
     for phone in phones:
@@ -142,6 +143,8 @@ def test_presenter_resets_a_question_while_votes_are_in_flight(stack, contexts, 
     code = presenter.locator(".event-join .event-code").inner_text()
     presenter.get_by_role("link", name="Present").click()
     expect(presenter.locator("[data-join-code]")).to_have_text(code)
+    # The shortcuts' script is deferred: it listens once the document is parsed.
+    presenter.wait_for_load_state("domcontentloaded")
     presenter.keyboard.press("ArrowRight")
     expect(presenter.locator("#question")).to_have_text("Ready?")
 
