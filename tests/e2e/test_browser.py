@@ -216,6 +216,9 @@ def test_topic_list_and_dark_mode(stack, contexts, console, api):
     page.get_by_role("link", name="An open question").click()
     # Tab only once the topic page is there (under load the list could still be).
     expect(page.get_by_role("heading", level=1)).to_have_text("An open question")
+    # And its stylesheets too: the focus ring is theirs (a fresh-clone run read
+    # Chromium's default `auto` once, before style.css had applied).
+    page.wait_for_load_state("load")
     page.keyboard.press("Tab")  # skip link
     page.keyboard.press("Tab")  # brand
     page.keyboard.press("Tab")  # first choice
