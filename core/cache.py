@@ -54,6 +54,14 @@ class TTLCache:
                 self.put(key, value)
         return value
 
+    def find(self, key: Any, load: Callable[[], Any], fresh: bool = False) -> Any:
+        """Like get_or_load (or `load()` alone when `fresh`), but None, "no such item",
+        is never kept: an item created a moment later is found at once."""
+        value = load() if fresh else self.get_or_load(key, load)
+        if value is None:
+            self.forget(key)
+        return value
+
     def _refresh(self, key: Any, load: Callable[[], Any], loading: threading.Lock) -> None:
         try:
             self.put(key, load())

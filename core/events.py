@@ -70,10 +70,8 @@ class Events:
 
     def event(self, event_id: str, fresh: bool = False) -> dict:
         """The event, from this process's short cache unless `fresh`. Raises EventNotFound."""
-        load = lambda: self.store.get_event(event_id)  # noqa: E731
-        event = load() if fresh else self._events.get_or_load(event_id, load)
+        event = self._events.find(event_id, lambda: self.store.get_event(event_id), fresh)
         if event is None:
-            self._events.forget(event_id)
             raise EventNotFound(event_id)
         return event
 
@@ -82,9 +80,8 @@ class Events:
         code = normalized(typed)
         if code is None:
             raise EventNotFound(typed)
-        event_id = self._codes.get_or_load(code, lambda: self.store.event_id_for(code))
+        event_id = self._codes.find(code, lambda: self.store.event_id_for(code))
         if event_id is None:
-            self._codes.forget(code)
             raise EventNotFound(code)
         return self.event(event_id)
 

@@ -166,10 +166,8 @@ class Voting:
 
     def topic(self, topic_id: str, fresh: bool = False) -> Topic:
         """The topic, from this process's short cache unless `fresh`. Raises TopicNotFound."""
-        load = lambda: self.store.get_topic(topic_id)  # noqa: E731
-        topic = load() if fresh else self._topics.get_or_load(topic_id, load)
+        topic = self._topics.find(topic_id, lambda: self.store.get_topic(topic_id), fresh)
         if topic is None:
-            self._topics.forget(topic_id)
             raise TopicNotFound(topic_id)
         return topic
 
@@ -231,11 +229,6 @@ class Voting:
         """Refuse new votes and send any still pending; how many were left unsent."""
         return self.sender.close(timeout) if self.sender is not None else 0
 
-    def has_voted(self, topic_id: str, voter_id: str | None) -> bool:
-        """Whether this voter has a recorded ballot on the topic (any policy) since its
-        last reset."""
-        return self.ballot(topic_id, voter_id) is not None
-
     def ballot(self, topic_id: str, voter_id: str | None) -> dict | None:
         """This voter's ballot of the topic's current round (vote_id, choice_id, ...), or None."""
         return self._ballot(self.topic(topic_id), voter_id) if voter_id else None
@@ -254,7 +247,8 @@ class Voting:
             return True
         if rule == "after_close":
             return not is_open(topic, utc_now())
-        return self.has_voted(topic["id"], voter_id)
+        # The topic in hand, not a second lookup of it by id.
+        return bool(voter_id) and self._ballot(topic, voter_id) is not None
 
     def choice_visible(
         self, topic: dict, record: dict, voter_id: str | None, is_admin: bool

@@ -98,7 +98,7 @@ def test_a_ballot_the_purge_has_not_reached_holds_nothing_and_survives_a_rerun(
     monkeypatch.undo()
     assert voting.store.get_ballot(topic["id"], "ann") is not None  # left over
     assert vote_counts(client, topic["id"]) == [0, 0]  # it holds nothing all the same
-    assert not voting.has_voted(topic["id"], "ann")
+    assert voting.ballot(topic["id"], "ann") is None
 
     api_vote(client, topic, 1, voter_id="ann")
     record_queued(voting)

@@ -108,3 +108,14 @@ def test_failed_loads_are_not_cached():
 
 def _raise():
     raise RuntimeError("store down")
+
+
+def test_find_keeps_no_none_and_fresh_always_loads():
+    clock, loads = Clock(), []
+    cache = TTLCache(1.0, clock=clock)
+    # "No such item" is not kept: the item made a moment later is found at once.
+    assert cache.find("k", lambda: loads.append(1)) is None
+    assert cache.find("k", lambda: loads.append(1) or "made") == "made"
+    assert cache.find("k", lambda: loads.append(1) or "other") == "made"  # cached
+    assert cache.find("k", lambda: loads.append(1) or "fresh", fresh=True) == "fresh"
+    assert len(loads) == 3
