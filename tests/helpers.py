@@ -449,6 +449,18 @@ def queue_drained(voting) -> bool:
     return depth["waiting"] == 0 and depth["in_flight"] == 0
 
 
+def wait_drained(voting, procs, timeout: float = 120.0) -> None:
+    """Wait for the votes queue to drain; on failure, say what is left and what the
+    processes logged last (a drain that stalls once in a CI run must explain itself)."""
+    try:
+        wait_until(lambda: queue_drained(voting), timeout=timeout)
+    except AssertionError:
+        tail = "\n".join(procs.logs().splitlines()[-60:])
+        raise AssertionError(
+            f"queue not drained within {timeout:.0f}s: {voting.queue.message_counts()}\n{tail}"
+        ) from None
+
+
 # -- metrics and logs --------------------------------------------------------------------------
 
 
