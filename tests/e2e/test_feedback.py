@@ -62,11 +62,13 @@ def test_vote_moves_focus_is_said_once_and_results_follow(stack, contexts, conso
     )
 
     # Votes keep arriving for 12 s; the summary changes at most every ~10 s.
-    started = time.monotonic()
+    started, sent = time.monotonic(), 0
     while time.monotonic() - started < 12:
         api_vote(api, topic, 5, base=api.base)
+        sent += 1
         time.sleep(1)
-    wait_until(lambda: vote_counts(api, topic["id"], base=api.base)[5] >= 12)
+    # As many as were sent: a loaded machine sends fewer than 12 in 12 s.
+    wait_until(lambda: vote_counts(api, topic["id"], base=api.base)[5] == sent, timeout=60)
     said = phone.evaluate("window.__said")
     assert 1 <= len(said) <= 3, said
     gaps = [later[0] - earlier[0] for earlier, later in zip(said, said[1:], strict=False)]
