@@ -56,7 +56,9 @@ REJECTION_REASONS = {
     "voter_required": lazy_gettext(
         "this topic counts one vote per voter and your browser sent no voter id"
     ),
+    "reset": lazy_gettext("the results were reset before your vote could be counted"),
 }
+UNKNOWN_REASON = lazy_gettext("it was refused")
 
 
 def results_visible(topic: dict) -> bool:
@@ -171,7 +173,7 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
             state["choice"] = choices.get(record["choice_id"])
         reason = record.get("reason")
         if reason:
-            state["reason"] = REJECTION_REASONS.get(reason, reason.replace("_", " "))
+            state["reason"] = REJECTION_REASONS.get(reason, UNKNOWN_REASON)
     state["delay"] = FAST_DELAY if polls < FAST_POLLS else SLOW_DELAY
     return state
 
