@@ -101,7 +101,8 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
     for path in (
         "/", f"/t/{t}", f"/t/{t}?vote={counted}", f"/t/{limited['id']}?vote={overtaken}",
         f"/t/{t}/results", f"/t/{t}/present", f"/t/{t}/embed", f"/t/{t}/embed?vote={counted}",
-        f"/t/{limited['id']}/embed", "/j", "/j/ZZZZZZ", f"/{code}", "/t/no-such-topic",
+        f"/t/{limited['id']}/embed", "/j", "/j/ZZZZZZ", f"/{code}", f"/{code}/embed",
+        "/t/no-such-topic",
         "/admin/login",
     ):  # fmt: skip
         get(path)
