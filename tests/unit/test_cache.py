@@ -49,6 +49,36 @@ def test_entry_older_than_twice_the_ttl_is_never_served():
     assert cache.get_or_load("k", lambda: "new") == "new"
 
 
+def test_without_serving_stale_an_expired_entry_waits_for_one_load():
+    clock = Clock()
+    cache = TTLCache(1.0, clock=clock, serve_stale=False)
+    cache.get_or_load("k", lambda: "old")
+    clock.now += 0.75
+    assert cache.get_or_load("k", lambda: "unused") == "old"  # fresh: no load
+    clock.now += 0.5  # past the ttl, within 2 x ttl: the caller gets the new value
+    release, calls = threading.Event(), []
+
+    def slow_load():
+        calls.append(1)
+        release.wait(10)
+        return "new"
+
+    # Five callers at once: every one waits for the same single load.
+    answers = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(cache.get_or_load("k", slow_load)))
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: calls, timeout=10, interval=0.01)
+    assert answers == []
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert answers == ["new"] * 5 and len(calls) == 1
+
+
 def test_ttl_zero_loads_every_time():
     cache, loads = TTLCache(0), []
     for _ in range(3):
