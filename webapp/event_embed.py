@@ -37,6 +37,7 @@ from flask_babel import gettext
 from itsdangerous import BadSignature
 from pydantic import ValidationError
 
+from core.join_codes import CODE_LENGTH
 from core.schemas import VoteIn
 
 from . import services, voter
@@ -49,7 +50,7 @@ from .pages import ballot_view
 from .security import csrf, embeddable
 
 bp = Blueprint("event_embed", __name__)
-CODE = "<string(length=6):code>"
+CODE = f"<string(length={CODE_LENGTH}):code>"
 
 
 @bp.before_request
@@ -60,8 +61,11 @@ def _voter_from_the_url() -> None:
         voter_id = voter.serializer().loads(token) if token else None
     except BadSignature:
         voter_id = None
+    # A new id proves nothing yet: its votes fall under the anonymous rate limit
+    # (limits.voter_named). No cookie is set for it (voter.remember is not on this
+    # blueprint): the page's URLs carry it.
+    g.voter_id_is_new = not isinstance(voter_id, str)
     g.voter_id = voter_id if isinstance(voter_id, str) else voter.new_id()
-    g.voter_id_is_new = False  # never a cookie: the URL carries it
     g.voter_token = voter.serializer().dumps(g.voter_id)
 
 

@@ -120,3 +120,20 @@ def test_the_event_page_offers_the_embeds_copy_paste_snippet(client, event):
     snippet = re.search(r'<textarea id="embed-code" rows="3" readonly>(.*?)</textarea>', page)[1]
     assert snippet.startswith(f'&lt;iframe src="http://localhost/{event["code"]}/embed" ')
     assert 'title="Rehearsal"' in snippet
+
+
+@pytest.mark.env(RATE_LIMIT_VOTES="2 per minute", TRUSTED_PROXIES="")
+def test_an_embed_without_a_signed_voter_falls_under_the_anonymous_limit(app, event):
+    """A made-up or missing voter id must not buy a fresh per-voter budget each time."""
+    client = app.test_client(use_cookies=False)
+    topic = event["topics"][1]
+    client.post(f"/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN)
+    vote_url = f"/{event['code']}/embed/vote/{topic['id']}"
+    choice = {"choice_id": topic["choices"][0]["id"]}
+    answers = [client.post(vote_url, data=choice, headers=HX).status_code for _ in range(3)]
+    assert answers == [202, 202, 429]
+    forged = client.post(f"{vote_url}?voter=b-0123", data=choice, headers=HX)
+    assert forged.status_code == 429
+    # A voter the embed signed has its own (per-voter) budget.
+    voter = _voter_of(client.get(f"/{event['code']}/embed").text)
+    assert client.post(f"{vote_url}?voter={voter}", data=choice, headers=HX).status_code == 202
