@@ -11,6 +11,17 @@ from core.cache import TTLCache
 from tests.helpers import Clock, wait_until
 
 
+def _held_load(release: threading.Event, calls: list):
+    """A load that notes its call, then waits for `release` before answering "new"."""
+
+    def load():
+        calls.append(1)
+        release.wait(10)
+        return "new"
+
+    return load
+
+
 def test_fresh_entries_are_served_without_loading():
     clock, loads = Clock(), []
     cache = TTLCache(1.0, clock=clock)
@@ -26,11 +37,7 @@ def test_expired_entry_is_served_while_one_background_load_refreshes_it():
     cache.get_or_load("k", lambda: "old")
     clock.now += 1.5  # past the ttl, within 2 x ttl
     release, calls = threading.Event(), []
-
-    def slow_load():
-        calls.append(1)
-        release.wait(10)
-        return "new"
+    slow_load = _held_load(release, calls)
 
     # The caller does not wait for the read; neither do the next ones, and
     # they start no second load.
@@ -57,11 +64,7 @@ def test_without_serving_stale_an_expired_entry_waits_for_one_load():
     assert cache.get_or_load("k", lambda: "unused") == "old"  # fresh: no load
     clock.now += 0.5  # past the ttl, within 2 x ttl: the caller gets the new value
     release, calls = threading.Event(), []
-
-    def slow_load():
-        calls.append(1)
-        release.wait(10)
-        return "new"
+    slow_load = _held_load(release, calls)
 
     # Five callers at once: every one waits for the same single load.
     answers = []
