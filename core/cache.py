@@ -8,6 +8,12 @@ An entry less than 2 x `ttl` old is refreshed in the background while
 requests keep getting it, so no request waits on that read (it was the
 slowest 1% of vote intake); older, or missing, and the caller waits for the
 one load in flight. Nothing older than 2 x `ttl` is ever served.
+
+With `serve_stale=False` nothing older than `ttl` is served either: past it,
+the caller waits for the one load. The tallies are cached so: a results poll
+that gets a stale copy shows a vote only at its next poll, and with polls
+spread over several web processes that added up to a second to the tap-to-
+projector time (bench/tap_to_screen.py); the read costs no more often.
 """
 
 from __future__ import annotations
@@ -21,8 +27,11 @@ _MISSING = object()
 
 
 class TTLCache:
-    def __init__(self, ttl: float, max_entries: int = 4096, clock=time.monotonic):
+    def __init__(
+        self, ttl: float, max_entries: int = 4096, clock=time.monotonic, serve_stale: bool = True
+    ):
         self.ttl = ttl
+        self.serve_stale = serve_stale
         self.max_entries = max_entries
         self.clock = clock
         self._entries: dict[Any, tuple[float, Any]] = {}
@@ -40,7 +49,7 @@ class TTLCache:
             if len(self._loading) >= self.max_entries:
                 self._loading.clear()  # bounded like the entries; holders keep their lock
             loading = self._loading.setdefault(key, threading.Lock())
-        stale = self._younger_than(key, 2 * self.ttl)
+        stale = self._younger_than(key, 2 * self.ttl) if self.serve_stale else _MISSING
         if stale is not _MISSING:
             if loading.acquire(blocking=False):
                 threading.Thread(

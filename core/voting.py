@@ -68,7 +68,8 @@ class Voting:
             else None
         )
         self._topics = TTLCache(settings.topic_cache_seconds)
-        self._counts = TTLCache(settings.results_cache_seconds)
+        # Never served past its age: a stale tally delays a vote on the projector by a poll.
+        self._counts = TTLCache(settings.results_cache_seconds, serve_stale=False)
 
     # -- topics ---------------------------------------------------------------
 

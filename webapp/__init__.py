@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import (
         admin,
         embed,
+        event_embed,
         events_admin,
         events_api,
         events_pages,
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(present.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(event_embed.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(events_pages.bp)
     app.register_blueprint(events_admin.bp)

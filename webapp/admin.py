@@ -230,7 +230,14 @@ def _friendly(error: dict) -> str:
         return gettext("Give a date and time, like 2030-01-31 18:30.")
     if kind == "duplicate_choice":
         return repeated_choice_message(ctx["choice"])
-    return error["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and error["loc"][:1] == ("closes_at",):
+        # TopicIn's own refusals of a deadline (core/schemas.py), in English for the API.
+        if "in the past" in error["msg"]:
+            return gettext("That deadline is in the past: a new topic needs one still ahead.")
+        if "out of range" in error["msg"]:
+            return gettext("That date and time is out of range.")
+        return gettext("Give a date and time, like 2030-01-31 18:30.")
+    return gettext("This is not a valid value.")
 
 
 def repeated_choice_message(choice: str) -> str:
@@ -288,7 +295,7 @@ def _edit_rows(form: dict) -> tuple[dict, str | None]:
     note = None
     if "add" in request.form:
         if len(rows) >= MAX_CHOICES:
-            note = f"A topic can have at most {MAX_CHOICES} choices."
+            note = gettext("A topic can have at most %(num)s choices.", num=MAX_CHOICES)
         else:
             rows.append({"id": "", "description": ""})
     remove = request.form.get("remove", "")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import get_locale, gettext
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from core.aws.errors import BadCursor, Conflict, NotFound, QueueUnavailable, StoreUnavailable
 from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+
+from .i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +40,24 @@ def error_response(status: int, detail, headers: dict | None = None):
     if wants_json():
         response = jsonify(detail=detail)
     else:
-        message = detail if isinstance(detail, str) else "The form has errors."
-        response = make_response(render_template("error.html", status=status, message=message))
+        detail = detail if isinstance(detail, str) else N_("The form has errors.")
+        page = render_template("error.html", status=status, detail=detail, message=_said(detail))
+        response = make_response(page)
     response.status_code = status
     response.headers.update(headers or {})
     return response
+
+
+def _said(detail: str) -> str | None:
+    """The detail in the page's language. One nobody translated (a library's own words,
+    werkzeug's or Flask-WTF's) is left out of a page in another language than English:
+    the page's translated heading says what went wrong."""
+    if not detail:
+        return None  # gettext("") is the catalogue's header
+    said = gettext(detail)
+    if said == detail and str(get_locale() or "en") != "en":
+        return None
+    return said
 
 
 def validation_detail(exc: ValidationError) -> list[dict]:
@@ -54,15 +70,15 @@ def validation_detail(exc: ValidationError) -> list[dict]:
 
 # Domain refusals and what the client is told: one fixed status and message each.
 REFUSALS = {
-    TopicNotFound: (404, "Topic not found"),
-    NotFound: (404, "Not found"),
+    TopicNotFound: (404, N_("Topic not found")),
+    NotFound: (404, N_("Not found")),
     # 409, not 422: the body is well formed (the schema takes it); the topic's state
     # refuses it. 422 is kept for bodies /openapi.json itself refuses.
-    ChoiceNotInTopic: (409, "choice_id is not a choice of this topic"),
-    TopicClosed: (409, "This topic is closed: it does not take votes"),
-    VoterRequired: (409, "voter_id is required: this topic counts one vote per voter"),
-    AlreadyVoted: (409, "You have already voted on this topic"),
-    Conflict: (409, "It changed while you were working on it; reload and try again"),
+    ChoiceNotInTopic: (409, N_("choice_id is not a choice of this topic")),
+    TopicClosed: (409, N_("This topic is closed: it does not take votes")),
+    VoterRequired: (409, N_("voter_id is required: this topic counts one vote per voter")),
+    AlreadyVoted: (409, N_("You have already voted on this topic")),
+    Conflict: (409, N_("It changed while you were working on it; reload and try again")),
 }
 
 
@@ -92,16 +108,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(QueueUnavailable)
     def queue_down(exc):
         log.error("queue unavailable: %s", exc)
-        detail = "The vote queue is unavailable; the vote was not taken"
+        detail = N_("The vote queue is unavailable; the vote was not taken")
         return error_response(503, detail, {"Retry-After": "5"})
 
     @app.errorhandler(StoreUnavailable)
     def store_down(exc):
         log.error("store unavailable: %s", exc)
-        detail = "The database is unavailable; try again shortly"
+        detail = N_("The database is unavailable; try again shortly")
         return error_response(503, detail, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "Internal error")
+        return error_response(500, N_("Internal error"))

@@ -25,7 +25,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from pydantic import ValidationError
 
 from core.clock import utc_now
@@ -37,6 +37,7 @@ from core.topics import is_open
 from . import services
 from .admin import repeated_choice_message, require_admin
 from .htmx import is_htmx, vary
+from .i18n import N_
 from .lookup import valid_id
 from .pages import results_of
 from .present import qr_svg
@@ -60,7 +61,7 @@ ACTIONS = {
 
 def _event(event_id: str) -> dict:
     if valid_id(event_id) is None:
-        abort(404, "Event not found")
+        abort(404, N_("Event not found"))
     return services.events().event(event_id, fresh=True)
 
 
@@ -138,7 +139,7 @@ def add_question(event_id):
 def move_question(event_id, index):
     to = request.form.get("to", "")
     if not to.lstrip("-").isdigit():
-        abort(422, "Where to? Send the new position.")
+        abort(422, N_("Where to? Send the new position."))
     services.events().move_question(event_id, index, int(to))
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
 
@@ -155,17 +156,16 @@ def duplicate_question(event_id, index):
     """A copy right after it: same content, no votes, closed."""
     _event(event_id)
     services.question_tools().duplicate(event_id, index)
-    flash("Question duplicated (same content, no votes).")
+    flash(gettext("Question duplicated (same content, no votes)."))
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
 
 
-# Confirmed by a page that says what goes: what each does, and the flash after it.
+# Confirmed by a page that says what goes: its question and its button (the flash
+# after the deed is in _flash_cleared, a plural per language).
 CLEARING = {
-    "reset": (
-        "Reset the results of", "Reset results", "Results of “{title}” reset: {n} {votes} went."
-    ),
-    "delete": ("Delete", "Delete it and its votes", "Deleted “{title}” with its {n} {votes}."),
-}  # fmt: skip
+    "reset": (lazy_gettext("Reset the results of “%(title)s”?"), lazy_gettext("Reset results")),
+    "delete": (lazy_gettext("Delete “%(title)s”?"), lazy_gettext("Delete it and its votes")),
+}
 
 
 @bp.route("/<event_id>/questions/<int:index>/<any(reset, delete):what>", methods=["GET", "POST"])
@@ -175,7 +175,7 @@ def clear_question(event_id, index, what):
     event = _event(event_id)
     questions = services.events().questions(event)
     if not 0 <= index < len(questions) or questions[index]["topic"] is None:
-        abort(404, "No such question (or its topic is gone)")
+        abort(404, N_("No such question (or its topic is gone)"))
     topic = questions[index]["topic"]
     back = url_for("events_admin.edit", event_id=event_id)
     if request.method == "GET":
@@ -190,7 +190,7 @@ def clear_question(event_id, index, what):
 def delete_topic(topic_id):
     """Delete a topic (in an event or not) with its votes: confirmation first."""
     if valid_id(topic_id) is None:
-        abort(404, "Topic not found")
+        abort(404, N_("Topic not found"))
     topic = services.voting().topic(topic_id, fresh=True)
     if request.method == "GET":
         return _confirm("delete", topic, url_for("events_admin.index"))
@@ -200,14 +200,29 @@ def delete_topic(topic_id):
 
 def _confirm(what: str, topic: dict, back: str):
     votes = sum(services.voting().counts(topic["id"], fresh=True).values())
-    verb, button, _ = CLEARING[what]
-    return render_template("events/confirm.html", topic=topic, votes=votes, verb=verb,
-                           button=button, what=what, back=back)  # fmt: skip
+    question, button = CLEARING[what]
+    question = question % {"title": topic["title"]}
+    return render_template("events/confirm.html", topic=topic, votes=votes, back=back, what=what,
+                           question=question, button=button)  # fmt: skip
 
 
 def _flash_cleared(what: str, topic: dict, cleared: dict) -> None:
-    n = cleared["counted"]
-    flash(CLEARING[what][2].format(title=topic["title"], n=n, votes="vote" if n == 1 else "votes"))
+    n, title = cleared["counted"], topic["title"]
+    if what == "reset":
+        said = ngettext(
+            "Results of “%(title)s” reset: %(num)s vote went.",
+            "Results of “%(title)s” reset: %(num)s votes went.",
+            n,
+            title=title,
+        )
+    else:
+        said = ngettext(
+            "Deleted “%(title)s” with its %(num)s vote.",
+            "Deleted “%(title)s” with its %(num)s votes.",
+            n,
+            title=title,
+        )
+    flash(said)
 
 
 # -- the presenter view ----------------------------------------------------------------
@@ -271,7 +286,7 @@ def control(event_id):
     """One control-bar button: the new stage for htmx, else back to the presenter view."""
     action = ACTIONS.get(request.form.get("action", ""))
     if action is None:
-        abort(422, "Unknown action")
+        abort(422, N_("Unknown action"))
     _event(event_id)
     event = action(services.events(), event_id)
     if is_htmx():

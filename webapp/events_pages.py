@@ -136,17 +136,21 @@ def stage(code):
     return vary(response)
 
 
-def stage_of(event: dict, render: bool = True, again: bool = False) -> dict:
+def stage_of(
+    event: dict, render: bool = True, again: bool = False, memory: dict | None = None
+) -> dict:
     """What the stage shows this browser, and its ETag.
 
     The ETag covers the event's version, the current topic's version and
     whether it is open, and this browser's remembered vote on it: all from
     caches or the cookie, so a poll that ends in 304 reads nothing else.
     With `render`, also the vote state and results the template needs.
+    `memory`: the votes this browser remembers ({memory_key: vote_id}) when not
+    the session's (an embed keeps them in its URL: webapp/event_embed.py).
     """
     question, topic, _ = services.events().on_screen(event)
-    remembered = _memory_key(topic["id"], generation_of(topic)) if topic else None
-    vote_id = _remembered().get(remembered) if topic else None
+    remembered = memory_key(topic["id"], generation_of(topic)) if topic else None
+    vote_id = (_remembered() if memory is None else memory).get(remembered) if topic else None
     is_open = _is_open(topic) if topic else False
     fingerprint = [event["version"], event["position"], question, vote_id]
     if topic:
@@ -174,7 +178,7 @@ def _remembered() -> dict[str, str]:
     return votes if isinstance(votes, dict) else {}
 
 
-def _memory_key(topic_id: str, generation: int) -> str:
+def memory_key(topic_id: str, generation: int) -> str:
     """Where the session keeps this browser's vote on a topic: per generation, so once
     the presenter resets the question the phone offers the vote again."""
     return f"{topic_id}#{generation}" if generation else topic_id
@@ -212,7 +216,7 @@ def vote(code, topic_id):
         message, status = REFUSED[type(exc)]
         message = str(message)
         return _refused(event, topic, message, status)
-    _remember(_memory_key(topic_id, queued.generation), queued.id)
+    _remember(memory_key(topic_id, queued.generation), queued.id)
     if not is_htmx():
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     choice = next(c["description"] for c in topic["choices"] if c["id"] == queued.choice_id)

@@ -48,6 +48,13 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it, which Babel extracts)
+    """Mark an English message that the JSON API answers as it is and a page shows in
+    its own language (errors.py translates it there): unchanged here, so the API
+    keeps the original's words."""
+    return message
+
+
 def select_locale() -> str:
     chosen = request.cookies.get(COOKIE, "")
     if chosen in LANGUAGES:

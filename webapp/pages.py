@@ -47,6 +47,7 @@ voter.init_app(bp)
 # usually records a vote within a second or two), then gentle, so a vote
 # stuck in the queue does not keep a phone busy.
 FAST_POLLS, FAST_DELAY, SLOW_DELAY = 20, 1, 5
+PROJECTOR_POLL_SECONDS = 0.5
 
 REJECTION_REASONS = {
     "topic_closed": lazy_gettext("the topic closed before your vote could be counted"),
@@ -56,7 +57,9 @@ REJECTION_REASONS = {
     "voter_required": lazy_gettext(
         "this topic counts one vote per voter and your browser sent no voter id"
     ),
+    "reset": lazy_gettext("the results were reset before your vote could be counted"),
 }
+UNKNOWN_REASON = lazy_gettext("it was refused")
 
 
 def results_visible(topic: dict) -> bool:
@@ -102,10 +105,10 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
     view = TopicOut.render(topic, counts)
     view["visible"] = visible
     view["mode"] = mode
-    # The projector asks every second (one screen per room, mostly bodiless
-    # 304s): a tap shows within 2 s at p95 (bench/tap_to_screen.py); phones
-    # ask every 2 s.
-    view["poll_seconds"] = 2 if mode == PAGE else 1
+    # The projector asks twice a second (one screen per room, mostly bodiless
+    # 304s; the tallies it reads are cached, one read per second per process):
+    # a tap shows within 2 s at p95 (bench/tap_to_screen.py); phones ask every 2 s.
+    view["poll_seconds"] = 2 if mode == PAGE else PROJECTOR_POLL_SECONDS
     view["poll_url"] = url_for(
         "pages.results", topic_id=topic["id"], view=None if mode == PAGE else mode
     )
@@ -171,7 +174,7 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
             state["choice"] = choices.get(record["choice_id"])
         reason = record.get("reason")
         if reason:
-            state["reason"] = REJECTION_REASONS.get(reason, reason.replace("_", " "))
+            state["reason"] = REJECTION_REASONS.get(reason, UNKNOWN_REASON)
     state["delay"] = FAST_DELAY if polls < FAST_POLLS else SLOW_DELAY
     return state
 

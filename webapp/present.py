@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 
 from .auth import signed_in
@@ -32,7 +33,7 @@ def qr_svg(url: str) -> Markup:
         dark="#000",
         light="#fff",
         svgclass="qr-code",
-        title=f"QR code for {url}",
+        title=gettext("QR code for %(url)s", url=url),
     )
     # segno escapes the title; the rest is path data it generated.
     return Markup(svg)

@@ -25,11 +25,11 @@ SALT = "voter-id"
 MAX_AGE = 400 * 24 * 3600
 
 
-def _serializer() -> URLSafeSerializer:
+def serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def _new_id() -> str:
+def new_id() -> str:
     # Fits models.VoterId (letters, digits, "._:@-"), so it travels through
     # the queue like a voter_id sent to the API.
     return f"b-{secrets.token_hex(16)}"
@@ -43,12 +43,12 @@ def current() -> str:
     voter_id = None
     if raw:
         try:
-            value = _serializer().loads(raw)
+            value = serializer().loads(raw)
             voter_id = value if isinstance(value, str) else None
         except BadSignature:
             voter_id = None
     g.voter_id_is_new = voter_id is None
-    g.voter_id = voter_id or _new_id()
+    g.voter_id = voter_id or new_id()
     return g.voter_id
 
 
@@ -58,7 +58,7 @@ def remember(response):
     if g.get("voter_id_is_new"):
         response.set_cookie(
             COOKIE,
-            _serializer().dumps(g.voter_id),
+            serializer().dumps(g.voter_id),
             max_age=MAX_AGE,
             httponly=True,
             samesite="Lax",

@@ -49,6 +49,7 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "api docs": "/docs",
         "sign-in": "/admin/login",
         "event stage": f"/{event['code']}",
+        "event embed": f"/{event['code']}/embed",
         "wrong code": "/j/ZZZZZZ",
     }
     problems = {}

@@ -5,6 +5,10 @@ http://localhost:<port> (another origin than the app at 127.0.0.1): its
 iframe of /t/<id>/embed shows the ballot, a tap votes and the vote is counted
 inside the frame, with no cookies needed; its iframe of the topic's own page
 stays empty (frame-ancestors 'none'). axe passes inside the frame.
+
+An event's embed (/<CODE>/embed) follows the presenter in the same kind of
+frame, and remembers its voter across a reload of the host page with every
+cookie gone (localStorage, per embedding site).
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import violations_on
-from tests.helpers import DESKTOP, make_topic, screenshot_path, vote_counts, wait_until
+from tests.helpers import (
+    DESKTOP,
+    make_topic,
+    screenshot_path,
+    vote_counts,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +92,69 @@ def test_other_pages_refuse_to_be_framed(stack, contexts, api, host_site):
     assert "frame-ancestors 'none'" in refused[0] and stack.base in refused[0]
     framed = page.frame(name="page")
     assert framed is None or framed.locator("#question").count() == 0
+
+
+def _tea_party(api) -> tuple[dict, str]:
+    """An event of two questions, results shown: a one-per-voter one, then an unlimited
+    one. Returns it and its position URL."""
+    tea = make_topic(api, "Tea or coffee?", ["Tea", "Coffee"], base=api.base,
+                     vote_limit="one_per_voter")  # fmt: skip
+    cake = make_topic(api, "Cake?", ["Yes", "No"], base=api.base)
+    body = {"title": "Tea party", "questions": [tea["id"], cake["id"]], "results": "shown"}
+    event = api.post(f"{api.base}/events", json=body).json()
+    return {**event, "tea": tea}, f"{api.base}/events/{event['id']}/position"
+
+
+def test_event_embed_follows_the_presenter_and_remembers_its_voter(
+    stack, contexts, console, api, host_site
+):
+    """Cross-site, where Chromium gives the frame neither cookies nor storage."""
+    event, position = _tea_party(api)
+    host = host_site("/party.html", {"room": f"{stack.base}/{event['code']}/embed"})
+    page = console.watch(contexts(**DESKTOP).new_page())
+    page.goto(host)
+    room = page.frame_locator("iframe[name=room]")
+    expect(room.locator(".stage-waiting h1")).to_be_visible()
+    assert api.post(position, json={"to": "next"}).ok
+    expect(room.get_by_role("heading", level=1)).to_have_text("Tea or coffee?")
+    room.get_by_role("button", name="Coffee").click()
+    expect(room.locator("#vote-status")).to_contain_text("Your vote for Coffee was counted.")
+    wait_until(lambda: vote_counts(api, event["tea"]["id"], base=api.base) == [0, 1])
+    frame = page.frame(name="room")
+    assert frame is not None and violations_on(frame) == []
+    assert api.post(position, json={"to": "next"}).ok
+    expect(room.get_by_role("heading", level=1)).to_have_text("Cake?")
+    room.get_by_role("button", name="Yes").click()
+    expect(room.locator("#vote-status")).to_contain_text("Your vote for Yes was counted.")
+    # Back to the first question: the frame's URLs carry its voter, so it knows the ballot
+    # (the audience page would need its cookie for that), also after the frame reloads.
+    assert api.post(position, json={"to": "previous"}).ok
+    expect(room.locator("#my-vote")).to_contain_text("You voted for Coffee")
+    frame.evaluate("location.reload()")
+    expect(room.locator("#my-vote")).to_contain_text("You voted for Coffee")
+    expect(room.get_by_role("button", name="Tea")).to_be_disabled()
+    page.screenshot(path=screenshot_path("event-embed.png"))
+    assert console.problems() == []
+
+
+def test_event_embed_keeps_its_voter_in_storage_where_the_frame_has_some(
+    stack, contexts, console, api, host_site
+):
+    """A host of the same site (another port): the frame's localStorage keeps the voter
+    across a reload of the host page, with every cookie gone."""
+    event, position = _tea_party(api)
+    host = host_site("/same-site.html", {"room": f"{stack.base}/{event['code']}/embed"})
+    context = contexts(**DESKTOP)
+    page = console.watch(context.new_page())
+    assert api.post(position, json={"to": "next"}).ok
+    page.goto(host.replace("localhost", "127.0.0.1"))
+    room = page.frame_locator("iframe[name=room]")
+    room.get_by_role("button", name="Tea").click()
+    expect(room.locator("#vote-status")).to_contain_text("Your vote for Tea was counted.")
+    context.clear_cookies()
+    page.goto(host.replace("localhost", "127.0.0.1"))  # a new visit: the frame's src again
+    expect(room.locator("#my-vote")).to_contain_text("You voted for Tea")
+    frame = page.frame(name="room")
+    kept = frame.evaluate("localStorage.getItem('voting-game-voter')")
+    assert kept and f"voter={kept}" in frame.url
+    assert console.problems() == []

@@ -5,7 +5,8 @@ page translated, votes, and is told in its language that the vote counted;
 axe-core still passes. Arabic is right to left: dir="rtl" on <html>, and the
 layout mirrors (the header, the bars growing from the right, the numbers on
 the left). The switcher's choice sticks across pages. The Arabic phone page
-is docs/screenshots/voter-arabic.png (`make screenshots`).
+is docs/screenshots/voter-arabic.png, and each language's phone after its
+vote is docs/screenshots/phone-<lang>-light.png and -dark.png (`make screenshots`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ def test_voter_page_is_translated(stack, contexts, console, api, locale):
     expect(phone.locator("#vote-status.is-counted")).to_contain_text(counted)
     expect(phone.locator(".results-total")).to_contain_text(one_vote)
     assert violations_on(phone) == []
+    # The README's phone in each language, light and dark (`make screenshots`).
+    background = "getComputedStyle(document.body).backgroundColor"
+    light = phone.evaluate(background)
+    phone.screenshot(path=screenshot_path(f"phone-{lang}-light.png"))
+    phone.emulate_media(color_scheme="dark")
+    assert phone.evaluate(background) != light, "the dark scheme did not apply"
+    phone.screenshot(path=screenshot_path(f"phone-{lang}-dark.png"))
 
 
 def test_arabic_page_is_right_to_left_and_mirrored(stack, contexts, console, api):

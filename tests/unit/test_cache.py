@@ -11,6 +11,17 @@ from core.cache import TTLCache
 from tests.helpers import Clock, wait_until
 
 
+def _held_load(release: threading.Event, calls: list):
+    """A load that notes its call, then waits for `release` before answering "new"."""
+
+    def load():
+        calls.append(1)
+        release.wait(10)
+        return "new"
+
+    return load
+
+
 def test_fresh_entries_are_served_without_loading():
     clock, loads = Clock(), []
     cache = TTLCache(1.0, clock=clock)
@@ -26,11 +37,7 @@ def test_expired_entry_is_served_while_one_background_load_refreshes_it():
     cache.get_or_load("k", lambda: "old")
     clock.now += 1.5  # past the ttl, within 2 x ttl
     release, calls = threading.Event(), []
-
-    def slow_load():
-        calls.append(1)
-        release.wait(10)
-        return "new"
+    slow_load = _held_load(release, calls)
 
     # The caller does not wait for the read; neither do the next ones, and
     # they start no second load.
@@ -47,6 +54,32 @@ def test_entry_older_than_twice_the_ttl_is_never_served():
     cache.get_or_load("k", lambda: "old")
     clock.now += 2.0
     assert cache.get_or_load("k", lambda: "new") == "new"
+
+
+def test_without_serving_stale_an_expired_entry_waits_for_one_load():
+    clock = Clock()
+    cache = TTLCache(1.0, clock=clock, serve_stale=False)
+    cache.get_or_load("k", lambda: "old")
+    clock.now += 0.75
+    assert cache.get_or_load("k", lambda: "unused") == "old"  # fresh: no load
+    clock.now += 0.5  # past the ttl, within 2 x ttl: the caller gets the new value
+    release, calls = threading.Event(), []
+    slow_load = _held_load(release, calls)
+
+    # Five callers at once: every one waits for the same single load.
+    answers = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(cache.get_or_load("k", slow_load)))
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: calls, timeout=10, interval=0.01)
+    assert answers == []
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert answers == ["new"] * 5 and len(calls) == 1
 
 
 def test_ttl_zero_loads_every_time():
