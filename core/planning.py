@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 from .policy import plan_voter
+from .question_types import choice_ids_of
 from .topics import UNLIMITED, generation_of, refusal_reason
 from .votes import COUNTED, REJECTED, VoteMessage, VoteWrite
 
@@ -71,7 +72,8 @@ def plan_batch(
         policy, shard = policies[vote.topic_id], shards[vote.topic_id]
         topic = topics.get(vote.topic_id)
         if topic:
-            reason = refusal_reason(topic, vote.choice_id, vote.queued_at, vote.generation)
+            named = choice_ids_of(vote.payload)
+            reason = refusal_reason(topic, named, vote.queued_at, vote.generation)
         else:
             reason = "reset" if vote.generation != generations[vote.topic_id] else None
         if reason is None and policy != UNLIMITED and not vote.voter_id:
