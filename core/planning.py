@@ -60,6 +60,8 @@ def plan_batch(
     happy path never reads a topic: the transaction's condition is the check).
     A vote queued before its topic's last reset is rejected (`reset`); a stored
     ballot of an older generation is a leftover of a reset and holds nothing.
+    Each counted write's `counts` (its tally deltas, question_types.counters) are
+    what the batch adds; a game's rival take is added to them after this plan.
     """
     # One assumed policy and generation per topic, so the transaction checks one
     # value of each per topic.

@@ -43,7 +43,8 @@ def _plain(value):
 def topic_item(topic: dict) -> dict:
     """A topic as its topics item (PK id): plus `choice_ids`, a string set that write
     conditions test membership in."""
-    return to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]}})
+    # A set may not be empty in DynamoDB: a topic without choices (text) has none.
+    return to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]} or None})
 
 
 def topic_from_item(item: dict) -> Topic:
