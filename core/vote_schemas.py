@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .fields import Id, Rating, Request, VoterId
 from .question_types import ANSWER_FIELDS, MAX_RANKED_CHOICES, payload_of
@@ -42,6 +42,16 @@ class VoteIn(Request):
         " spaces are normalized.",
     )  # fmt: skip
     voter_id: VoterId | None = None
+
+    @field_validator("rating", mode="before")
+    @classmethod
+    def _a_rating_shape(cls, value):
+        # One clear error instead of one per branch of the union (number | object).
+        if value is None or isinstance(value, dict):
+            return value
+        if isinstance(value, bool | str) or not isinstance(value, int | float):
+            raise ValueError("a whole number, or {choice_id: whole number} to rate each choice")
+        return value
 
     @model_validator(mode="wrap")
     @classmethod
