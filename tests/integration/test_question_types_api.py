@@ -4,6 +4,9 @@ hiding text answers."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from tests.helpers import ADMIN, make_topic, record_queued
@@ -171,3 +174,36 @@ def test_hidden_answers_leave_the_public_results_not_the_admins(client, voting):
     refused = client.post(f"/topics/{single['id']}/answers/hidden", json={"text": "x"},
                           headers=ADMIN)  # fmt: skip
     assert refused.status_code == 422 and refused.json["detail"][0]["loc"] == ["text"]
+
+
+def csv_rows(client, topic: dict) -> list[dict]:
+    answer = client.get(f"/topics/{topic['id']}/export.csv", headers=ADMIN)
+    assert answer.status_code == 200
+    text = answer.get_data(as_text=True).lstrip("\ufeff")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def test_csv_export_has_each_types_measures_and_readable_answers(client, voting):
+    ranking = make_topic(client, choices=("A", "B"), type="ranking")
+    ids = [c["id"] for c in ranking["choices"]]
+    client.post("/votes", json={"topic_id": ranking["id"], "ranking": ids[::-1]})
+    rating = make_topic(client, choices=(), type="rating")
+    for value in (2, 5):
+        client.post("/votes", json={"topic_id": rating["id"], "rating": value})
+    text = make_topic(client, choices=(), type="text")
+    client.post("/votes", json={"topic_id": text["id"], "text": "=1+1 Cool"})
+    record_queued(voting)
+    rows = csv_rows(client, ranking)
+    results = [(r["choice"], r["measure"], r["vote_count"]) for r in rows if r["row"] == "result"]
+    assert results == [("A", "points", "1"), ("A", "first", "0"),
+                       ("B", "points", "2"), ("B", "first", "1")]  # fmt: skip
+    totals = [(r["measure"], r["vote_count"]) for r in rows if r["row"] == "total"]
+    assert totals == [("voters", "1")]
+    assert [r["answer"] for r in rows if r["row"] == "vote"] == ["B > A"]
+    rows = csv_rows(client, rating)
+    measured = {(r["answer"], r["measure"]): r["vote_count"] for r in rows if r["row"] == "result"}
+    assert measured[("2", "ratings")] == "1" and measured[("", "mean")] == "3.5"
+    assert sorted(r["answer"] for r in rows if r["row"] == "vote") == ["2", "5"]
+    rows = csv_rows(client, text)
+    # A formula-looking answer is quoted for spreadsheets, as titles are.
+    assert [r["answer"] for r in rows if r["row"] != "total"] == ["'=1+1 cool"] * 2
