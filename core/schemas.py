@@ -73,6 +73,28 @@ class TopicIn(Request):
     explicitly to remove a deadline.
     """
 
+    # One example body per question type (shown in /docs).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"title": "Tabs or spaces?", "choices": [{"description": "Tabs"},
+                                                         {"description": "Spaces"}]},
+                {"title": "Pick up to two", "type": "multiple", "max_choices": 2,
+                 "choices": [{"description": d} for d in ("Go", "Rust", "Zig")]},
+                {"title": "Rank the talks", "type": "ranking", "rank_top": 2,
+                 "choices": [{"description": d} for d in ("Keynote", "Panel", "Demo")]},
+                {"title": "How was it?", "type": "rating", "scale_min": 1, "scale_max": 5,
+                 "choices": []},
+                {"title": "Rate each talk", "type": "rating", "rate_each": True,
+                 "choices": [{"description": d} for d in ("Keynote", "Demo")]},
+                {"title": "One word for this talk", "type": "text", "choices": [],
+                 "blocked_answers": ["boring"]},
+                {"title": "Tug of war", "type": "game",
+                 "choices": [{"description": "Cats"}, {"description": "Dogs"}]},
+            ]
+        }
+    )  # fmt: skip
+
     # Strict: a JSON true/false only. pydantic would read 0, 1 or "yes" as a bool,
     # and a client sending those has a bug worth a 422 (Schemathesis found it).
     is_active: StrictBool = True

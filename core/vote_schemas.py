@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .fields import Id, Rating, Request, VoterId
 from .question_types import ANSWER_FIELDS, MAX_RANKED_CHOICES, payload_of
@@ -20,6 +20,21 @@ class VoteIn(Request):
     topic rates each choice); text: `text`. Which values fit (how many choices,
     the scale, blocked words) depends on the topic: a 422 naming the field.
     """
+
+    # One example body per question type (shown in /docs).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"topic_id": "TOPIC", "choice_id": "CHOICE"},
+                {"topic_id": "TOPIC", "choice_ids": ["CHOICE_A", "CHOICE_C"]},
+                {"topic_id": "TOPIC", "ranking": ["CHOICE_B", "CHOICE_A", "CHOICE_C"]},
+                {"topic_id": "TOPIC", "rating": 4},
+                {"topic_id": "TOPIC", "rating": {"CHOICE_A": 5, "CHOICE_B": 3}},
+                {"topic_id": "TOPIC", "text": "inspiring"},
+                {"topic_id": "TOPIC", "choice_id": "CHOICE", "voter_id": "voter-1"},
+            ]
+        }
+    )
 
     topic_id: Id
     choice_id: Id | None = Field(default=None, description="single and game questions.")
