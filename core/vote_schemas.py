@@ -21,9 +21,14 @@ class VoteIn(Request):
     the scale, blocked words) depends on the topic: a 422 naming the field.
     """
 
-    # One example body per question type (shown in /docs).
+    # Exactly one answer field, not null (which one a topic takes is checked against
+    # the topic), and one example body per question type (shown in /docs).
     model_config = ConfigDict(
         json_schema_extra={
+            "oneOf": [
+                {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+                for field in ANSWER_FIELDS
+            ],
             "examples": [
                 {"topic_id": "TOPIC", "choice_id": "CHOICE"},
                 {"topic_id": "TOPIC", "choice_ids": ["CHOICE_A", "CHOICE_C"]},

@@ -173,7 +173,21 @@ def test_hidden_answers_leave_the_public_results_not_the_admins(client, voting):
     single = make_topic(client)
     refused = client.post(f"/topics/{single['id']}/answers/hidden", json={"text": "x"},
                           headers=ADMIN)  # fmt: skip
-    assert refused.status_code == 422 and refused.json["detail"][0]["loc"] == ["text"]
+    assert refused.status_code == 409 and "Only a text question" in refused.json["detail"]
+
+
+def test_an_edit_that_only_the_stored_type_refuses_is_a_409(client):
+    text = make_topic(client, choices=(), type="text")
+    # The body alone is a fine single-choice body; the stored type (text) refuses it.
+    refused = put(client, text, choices=[{"description": "A"}, {"description": "B"}])
+    assert refused.status_code == 409 and "takes no choices" in refused.json["detail"]
+    # rate_each left out keeps the stored one (false): only the stored setting refuses.
+    ranking = make_topic(client, choices=("A", "B"), type="ranking")
+    refused = put(client, ranking, type="rating")
+    assert refused.status_code == 409 and "rating question takes no choices" in refused.text
+    # Said in the body itself, it is the body's own fault: a 422 naming the field.
+    own = put(client, text, type="text", choices=[{"description": "A"}])
+    assert own.status_code == 422 and own.json["detail"][0]["loc"] == ["choices"]
 
 
 def csv_rows(client, topic: dict) -> list[dict]:
