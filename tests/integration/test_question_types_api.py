@@ -221,3 +221,23 @@ def test_csv_export_has_each_types_measures_and_readable_answers(client, voting)
     rows = csv_rows(client, text)
     # A formula-looking answer is quoted for spreadsheets, as titles are.
     assert [r["answer"] for r in rows if r["row"] != "total"] == ["'=1+1 cool"] * 2
+
+
+def test_deleting_a_vote_takes_off_every_count_it_added(client, voting):
+    topic = make_topic(client, choices=("A", "B", "C"), type="ranking",
+                       vote_limit="one_per_voter")  # fmt: skip
+    ids = [c["id"] for c in topic["choices"]]
+    kept = client.post("/votes", json={"topic_id": topic["id"], "ranking": ids,
+                                       "voter_id": "v1"}).json  # fmt: skip
+    gone = client.post("/votes", json={"topic_id": topic["id"], "ranking": ids[::-1],
+                                       "voter_id": "v2"}).json  # fmt: skip
+    record_queued(voting)
+    assert client.delete(f"/votes/{gone['id']}", headers=ADMIN).status_code == 200
+    counts = {k: n for k, n in voting.counts(topic["id"], fresh=True).items() if n}
+    assert counts == {ids[0]: 1, f"points:{ids[0]}": 3, f"points:{ids[1]}": 2,
+                      f"points:{ids[2]}": 1, ":voters": 1}  # fmt: skip
+    # The voter's ballot went with it: v2 may vote again; v1 may not.
+    again = {"topic_id": topic["id"], "ranking": ids, "voter_id": "v2"}
+    assert client.post("/votes", json=again).status_code == 202
+    assert client.post("/votes", json={**again, "voter_id": "v1"}).status_code == 409
+    assert kept["ranking"] == ids
