@@ -14,7 +14,16 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from core.aws.errors import BadCursor, Conflict, NotFound, QueueUnavailable, StoreUnavailable
-from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from core.errors import (
+    AlreadyVoted,
+    ChoiceNotInTopic,
+    FieldInvalid,
+    RulesConflict,
+    RulesLocked,
+    TopicClosed,
+    TopicNotFound,
+    VoterRequired,
+)
 
 from .i18n import N_
 
@@ -79,7 +88,17 @@ REFUSALS = {
     VoterRequired: (409, N_("voter_id is required: this topic counts one vote per voter")),
     AlreadyVoted: (409, N_("You have already voted on this topic")),
     Conflict: (409, N_("It changed while you were working on it; reload and try again")),
+    RulesLocked: (
+        409,
+        N_("This question has votes: its type and rules cannot change (reset its results first)"),
+    ),
 }
+
+
+def field_detail(exc: FieldInvalid) -> list[dict]:
+    """A refusal naming one field (a vote's answer, a question's settings), in the shape
+    of pydantic's errors (validation_detail), so clients read every 422 alike."""
+    return [{"loc": [exc.field], "msg": exc.message, "type": exc.kind}]
 
 
 def _answer(status: int, detail: str):
@@ -100,6 +119,14 @@ def init_app(app: Flask) -> None:
 
     for error, (status, detail) in REFUSALS.items():
         app.register_error_handler(error, _answer(status, detail))
+
+    @app.errorhandler(RulesConflict)
+    def rules_conflict(exc: RulesConflict):
+        return error_response(409, exc.message)
+
+    @app.errorhandler(FieldInvalid)
+    def field_invalid(exc: FieldInvalid):
+        return error_response(422, field_detail(exc))
 
     @app.errorhandler(BadCursor)
     def bad_cursor(exc):
