@@ -14,7 +14,10 @@ from pydantic import ValidationError
 from .aws.codec import choice_totals
 from .aws.errors import Conflict
 from .aws.store import Store
+from .game import take_counts
+from .question_types import counters, rules_of
 from .topics import generation_of, has_choice
+from .vote_schemas import payload_of_record
 from .votes import VoteMessage
 
 STABLE_ATTEMPTS = 5
@@ -30,10 +33,13 @@ class Recount:
     slots: dict[str, int] = field(default_factory=dict)
     # The topic's generation the recount was of (its results since its last reset).
     generation: int = 0
+    # How many counted vote records proved the counts.
+    votes: int = 0
 
     @property
     def drift(self) -> dict[str, int]:
-        """choice_id -> stored minus proven, for the choices that disagree."""
+        """counter -> stored minus proven, for the counters that disagree (a single
+        choice's counter is its choice id; docs/data.md lists the others)."""
         choices = set(self.stored) | set(self.proven)
         diff = {c: self.stored.get(c, 0) - self.proven.get(c, 0) for c in choices}
         return {c: d for c, d in sorted(diff.items()) if d}
@@ -41,6 +47,9 @@ class Recount:
 
 def recount(store: Store, topic_id: str) -> Recount:
     """Count the topic's `counted` vote records and compare with its tallies.
+
+    Every counter of every type is rebuilt from the records' answers with the same
+    `counters` the worker counts with (and a game vote's take from its `took`).
 
     Only the current generation's (topics.generation_of): a reset deletes the
     older generations' records, and any it has not reached yet (a purge cut
@@ -50,18 +59,32 @@ def recount(store: Store, topic_id: str) -> Recount:
     consistent when the tallies read the same before and after the scan of
     the records; otherwise a vote landed meanwhile and the count is taken again.
     """
-    generation = generation_of(store.get_topic(topic_id) or {})
+    topic = store.get_topic(topic_id) or {}
+    generation = generation_of(topic)
+    rules = rules_of(topic) if topic else None
     for _ in range(STABLE_ATTEMPTS):
         before = store.get_slot_counts(topic_id, generation)
         proven: dict[str, int] = {}
+        votes = 0
         for vote in store.topic_votes(topic_id):
             if vote.get("status") == "counted" and vote.get("generation", 0) == generation:
-                proven[vote["choice_id"]] = proven.get(vote["choice_id"], 0) + 1
+                votes += 1
+                for counter, n in proven_counts(vote, rules).items():
+                    proven[counter] = proven.get(counter, 0) + n
         after = store.get_slot_counts(topic_id, generation)
         if before == after:
             stored = {c: n for c, n in choice_totals(after).items() if n}
-            return Recount(topic_id, stored, proven, after, generation)
+            return Recount(topic_id, stored, proven, after, generation, votes)
     raise Conflict(f"{topic_id}: votes kept landing during the recount; try when it is quieter")
+
+
+def proven_counts(record: dict, rules: dict | None) -> dict[str, int]:
+    """The tally deltas a counted vote record proves: its type's counters of its answer
+    (question_types.counters), plus a game vote's take of a rival's vote (`took`)."""
+    counts = counters(rules, payload_of_record(record))
+    if record.get("took"):
+        counts |= take_counts(record["took"])
+    return counts
 
 
 def fix(store: Store, result: Recount) -> None:

@@ -90,6 +90,8 @@ class VoteWrite:
     `counts` are the tally deltas a counted vote adds ({counter: n},
     question_types.counters); a game's planner adds its rival take to them.
     Record and ballot keep them, so a change or a delete takes off exactly these.
+    `took` is a game vote's take, {"choice_id": rival, "shard": its slot's shard}
+    (game.plan_takes): the record keeps it, so recount can prove the standings.
     """
 
     vote: VoteMessage
@@ -102,6 +104,7 @@ class VoteWrite:
     replaces: dict | None = None
     created: str = ""
     counts: dict[str, int] | None = None
+    took: dict | None = None
 
     def __post_init__(self):
         self.created = self.created or utc_now()
@@ -134,6 +137,7 @@ class VoteWrite:
             "generation": vote.generation or None,
             # A single vote's counts are its choice (stored_counts): records stay as they were.
             "counts": self.counts if self.counted and vote.rules else None,
+            "took": self.took if self.counted else None,
         }
         return {k: v for k, v in record.items() if v is not None}
 
