@@ -14,11 +14,9 @@ from pydantic import ValidationError
 from .aws.codec import choice_totals
 from .aws.errors import Conflict
 from .aws.store import Store
-from .game import take_counts
-from .question_types import counters, rules_of
+from .question_types import choice_ids_of
 from .topics import generation_of, has_choice
-from .vote_schemas import payload_of_record
-from .votes import VoteMessage
+from .votes import VoteMessage, stored_counts
 
 STABLE_ATTEMPTS = 5
 
@@ -33,8 +31,8 @@ class Recount:
     slots: dict[str, int] = field(default_factory=dict)
     # The topic's generation the recount was of (its results since its last reset).
     generation: int = 0
-    # How many counted vote records proved the counts.
-    votes: int = 0
+    # How many counted vote records it found.
+    counted: int = 0
 
     @property
     def drift(self) -> dict[str, int]:
@@ -46,10 +44,8 @@ class Recount:
 
 
 def recount(store: Store, topic_id: str) -> Recount:
-    """Count the topic's `counted` vote records and compare with its tallies.
-
-    Every counter of every type is rebuilt from the records' answers with the same
-    `counters` the worker counts with (and a game vote's take from its `took`).
+    """Count the topic's `counted` vote records and compare with its tallies, counter by
+    counter, for every question type.
 
     Only the current generation's (topics.generation_of): a reset deletes the
     older generations' records, and any it has not reached yet (a purge cut
@@ -59,39 +55,31 @@ def recount(store: Store, topic_id: str) -> Recount:
     consistent when the tallies read the same before and after the scan of
     the records; otherwise a vote landed meanwhile and the count is taken again.
     """
-    topic = store.get_topic(topic_id) or {}
-    generation = generation_of(topic)
-    rules = rules_of(topic) if topic else None
+    generation = generation_of(store.get_topic(topic_id) or {})
     for _ in range(STABLE_ATTEMPTS):
         before = store.get_slot_counts(topic_id, generation)
         proven: dict[str, int] = {}
-        votes = 0
+        counted = 0
         for vote in store.topic_votes(topic_id):
             if vote.get("status") == "counted" and vote.get("generation", 0) == generation:
-                votes += 1
-                for counter, n in proven_counts(vote, rules).items():
+                counted += 1
+                # Exactly what the vote added (its counts: every type's counters,
+                # a game's rival take too), as its transaction wrote them.
+                for counter, n in stored_counts(vote).items():
                     proven[counter] = proven.get(counter, 0) + n
         after = store.get_slot_counts(topic_id, generation)
         if before == after:
             stored = {c: n for c, n in choice_totals(after).items() if n}
-            return Recount(topic_id, stored, proven, after, generation, votes)
+            proven = {c: n for c, n in proven.items() if n}
+            return Recount(topic_id, stored, proven, after, generation, counted)
     raise Conflict(f"{topic_id}: votes kept landing during the recount; try when it is quieter")
-
-
-def proven_counts(record: dict, rules: dict | None) -> dict[str, int]:
-    """The tally deltas a counted vote record proves: its type's counters of its answer
-    (question_types.counters), plus a game vote's take of a rival's vote (`took`)."""
-    counts = counters(rules, payload_of_record(record))
-    if record.get("took"):
-        counts |= take_counts(record["took"])
-    return counts
 
 
 def fix(store: Store, result: Recount) -> None:
     """Write the proven counts, conditioned on the tallies still being what was read."""
-    for choice_id in result.drift:
+    for counter in result.drift:
         store.set_choice_tally(
-            result.topic_id, choice_id, result.slots, result.proven.get(choice_id, 0),
+            result.topic_id, counter, result.slots, result.proven.get(counter, 0),
             result.generation,
         )  # fmt: skip
 
@@ -109,6 +97,6 @@ def diagnose(body: str, store: Store) -> str:
     topic = store.get_topic(vote.topic_id)
     if topic is None:
         return "unknown topic"
-    if not has_choice(topic, vote.choice_id):
+    if not all(has_choice(topic, c) for c in choice_ids_of(vote.payload)):
         return "choice not in topic"
     return "looks valid now: it failed while something was down (redrive it)"

@@ -198,14 +198,14 @@ def recount_command(topic_id, every, repair):
         for tid in ids:
             result = recount(store, tid)
             if not result.drift:
-                click.echo(f"{tid}: {result.votes} counted votes, no drift")
+                click.echo(f"{tid}: {result.counted} counted votes, no drift")
                 continue
             for counter, delta in result.drift.items():
-                # A single choice's counter is its choice id; others are named (docs/data.md).
+                # A single choice's counter is its choice id; other types have named ones.
+                kind = "counter" if ":" in counter else "choice"
                 click.echo(
-                    f"{tid}: {'counter' if ':' in counter else 'choice'} {counter} tally "
-                    f"{result.stored.get(counter, 0)} but the counted records prove "
-                    f"{result.proven.get(counter, 0)} (drift {delta:+d})"
+                    f"{tid}: {kind} {counter} tally {result.stored.get(counter, 0)} "
+                    f"but {result.proven.get(counter, 0)} counted records (drift {delta:+d})"
                 )
             if repair:
                 fix(store, result)

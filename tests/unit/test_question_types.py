@@ -226,3 +226,20 @@ def test_a_big_batch_is_cut_into_transactions_of_whole_votes_in_plan_order():
         topics = {w.vote.topic_id for w in part}
         assert {o[1] for o in owners if isinstance(o, tuple)} <= topics
     assert writer.parts(writes[:1]) == [writes[:1]]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"choice_id": "a", "rules": {"type": "ranking", "choices": 3}},
+        {"ranking": ["a", "b"], "rules": {"type": "ranking"}},
+        {"ranking": ["a", "b"], "rules": {"type": "ranking", "choices": 1}},
+        {"text": "x", "rules": {"type": "poll"}},
+        {"ranking": ["a"]},
+        {"choice_id": "a", "text": "x"},
+    ],
+)
+def test_a_message_the_worker_could_not_count_is_refused_as_unparseable(fields):
+    # Refused alone at parsing (it goes to the DLQ), never failing its whole batch.
+    with pytest.raises(ValueError):
+        VoteMessage(id="v", topic_id="t", queued_at="2030", **fields)
