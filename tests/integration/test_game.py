@@ -17,7 +17,7 @@ import pytest
 
 from core.schemas import VoteIn
 from core.worker import VoteWorker
-from tests.helpers import ADMIN, make_topic, queued_bodies
+from tests.helpers import ADMIN, add_to_tally, make_topic, queued_bodies
 
 CHOICES = "abcd"
 
@@ -178,13 +178,7 @@ def test_recount_proves_the_standings_and_reports_a_tampered_tally(client, votin
     assert clean.exit_code == 0 and "15 counted votes, no drift" in clean.output
     # A buggy writer adds a standing vote to a choice behind the app's back.
     tampered = next(row["id"] for row in results["choices"] if row["standing"] > 0)
-    voting.store.client.update_item(
-        TableName=voting.store.names.tallies,
-        Key={"topic_id": {"S": topic["id"]}, "slot": {"S": f"{tampered}#0"}},
-        UpdateExpression="ADD #c :n",
-        ExpressionAttributeNames={"#c": "count"},
-        ExpressionAttributeValues={":n": {"N": "2"}},
-    )
+    add_to_tally(voting, topic["id"], f"{tampered}#0", 2)
     found = runner.invoke(args=["recount", topic["id"]])
     assert found.exit_code == 1
     assert f"choice {tampered} tally" in found.output and "(drift +2)" in found.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ADMIN, make_topic, record_queued, sign_in, token_from
+from tests.helpers import ADMIN, add_to_tally, make_topic, record_queued, sign_in, token_from
 
 # The Tennessee capital example, per 20 voters: Memphis leads on first preferences,
 # Knoxville wins the runoff once Chattanooga and Nashville are out.
@@ -109,13 +109,7 @@ def test_the_command_prints_the_rounds_and_stores_the_runoff(client, runner, vot
 def test_rankings_not_yet_readable_are_refused_not_left_out(client, voting, ranked):
     close(client, ranked)
     # One counted voter more than the records show (as while the index catches up).
-    voting.store.client.update_item(
-        TableName=voting.store.names.tallies,
-        Key={"topic_id": {"S": ranked["id"]}, "slot": {"S": ":voters#0"}},
-        UpdateExpression="ADD #c :n",
-        ExpressionAttributeNames={"#c": "count"},
-        ExpressionAttributeValues={":n": {"N": "1"}},
-    )
+    add_to_tally(voting, ranked["id"], ":voters#0", 1)
     answer = client.post(f"/topics/{ranked['id']}/runoff", headers=ADMIN)
     assert answer.status_code == 409 and "20 of 21" in answer.json["detail"]
     assert voting.store.get_topic(ranked["id"])["runoff"] is None
