@@ -11,10 +11,13 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
-from core.aws.batch import BatchWriter, read_cancellation
+from core.aws.batch import BatchOutcome, BatchWriter, read_cancellation
 from core.aws.errors import TalliesChanged
+from core.aws.queue import Message
 from core.game import pick_rival, plan_takes, standing_keys, standings_of, take_counts
+from core.settings import Settings
 from core.votes import VoteMessage, VoteWrite
+from core.worker import MAX_WRITE_ATTEMPTS, VoteWorker
 
 GAME = {"type": "game"}
 
@@ -262,3 +265,75 @@ def test_votes_of_earlier_transactions_are_handed_back_when_a_later_one_must_re_
         writer.record(writes)
     assert raised.value.recorded == parts[0] and raised.value.duplicates == []
     assert len(client.calls) == 2
+
+
+# -- the worker's re-plan ----------------------------------------------------------------------
+
+
+class Store:
+    """What the worker reads while planning: no ballots, an empty game."""
+
+    def __init__(self):
+        self.standings_read = 0
+
+    def get_ballots(self, keys):
+        return {}
+
+    def get_slot_counts(self, topic_id, generation=0):
+        self.standings_read += 1
+        return {}
+
+
+class Queue:
+    def delete(self, messages):
+        return []
+
+
+class SettlingBatches:
+    """record() that settles one more vote per call (found recorded before, as a
+    redelivery is) by raising TalliesChanged, until `rounds` calls are done."""
+
+    def __init__(self, rounds: int):
+        self.rounds = rounds
+        self.planned: list[list[str]] = []
+
+    def record(self, writes):
+        self.planned.append([w.vote_id for w in writes])
+        if len(self.planned) <= self.rounds:
+            raise TalliesChanged("t1", duplicates=[writes[0]])
+        return BatchOutcome(recorded=list(writes))
+
+
+def messages(count: int) -> list[Message]:
+    bodies = [
+        VoteMessage(id=f"v{i}", topic_id="t1", choice_id="ab"[i % 2], rules=GAME,
+                    queued_at=f"2030-01-01T00:00:{i:02d}.000000")
+        for i in range(count)
+    ]  # fmt: skip
+    return [Message(f"m{i}", f"r{i}", b.model_dump_json(), 1, 0) for i, b in enumerate(bodies)]
+
+
+def test_settled_votes_are_never_planned_again_and_progress_costs_no_attempt():
+    # Eight re-plans, each settling one redelivered vote: more than MAX_WRITE_ATTEMPTS,
+    # yet the batch completes, as each re-plan leaves fewer votes.
+    store, batches = Store(), SettlingBatches(rounds=8)
+    worker = VoteWorker(store, batches, Queue(), Settings(), choose=always(0))
+    report = worker.process(messages(10))
+    assert len(batches.planned) == 9 > MAX_WRITE_ATTEMPTS
+    assert [plan[0] for plan in batches.planned] == [f"v{i}" for i in range(9)]
+    assert batches.planned[-1] == ["v8", "v9"]
+    assert (report.counted, report.duplicates, report.failed) == (2, 8, 0)
+    assert report.retries == {"TalliesChanged": 8}
+    assert store.standings_read == 9  # the standings are read again for each plan
+
+
+def test_tallies_changed_without_progress_gives_up_after_the_attempts():
+    class Moved(SettlingBatches):
+        def record(self, writes):
+            self.planned.append([w.vote_id for w in writes])
+            raise TalliesChanged("t1")
+
+    batches = Moved(rounds=0)
+    report = VoteWorker(Store(), batches, Queue(), Settings()).process(messages(3))
+    assert len(batches.planned) == MAX_WRITE_ATTEMPTS
+    assert (report.counted, report.failed) == (0, 3)  # left for redelivery
