@@ -96,8 +96,6 @@ class VoteWrite:
     `counts` are the tally deltas a counted vote adds ({counter: n},
     question_types.counters); a game's planner adds its rival take to them.
     Record and ballot keep them, so a change or a delete takes off exactly these.
-    `took` is a game vote's take, {"choice_id": rival, "shard": its slot's shard}
-    (game.plan_takes): the record keeps it, so recount can prove the standings.
     """
 
     vote: VoteMessage
@@ -110,6 +108,8 @@ class VoteWrite:
     replaces: dict | None = None
     created: str = ""
     counts: dict[str, int] | None = None
+    # A game vote's rival take, set by the game's planner with the rival's deltas in
+    # `counts`: {"choice_id": rival, "shard": n}, kept on the record for recount.
     took: dict | None = None
 
     def __post_init__(self):
