@@ -27,17 +27,19 @@ from dataclasses import asdict, dataclass, field, replace
 from pydantic import ValidationError
 
 from .aws.backend import Backend
-from .aws.batch import BatchWriter
+from .aws.batch import BatchOutcome, BatchWriter
 from .aws.errors import (
     BallotChanged,
     QueueUnavailable,
     StoreUnavailable,
+    TalliesChanged,
     TopicChanged,
     WriteInvalid,
     WriteRetryable,
 )
 from .aws.queue import Message, VoteQueue
 from .aws.store import Store
+from .game import plan_takes, standing_keys, standings_of
 from .logs import configure as configure_logging
 from .planning import pick_shards, plan_batch, voter_keys
 from .settings import Settings
@@ -88,6 +90,7 @@ class VoteWorker:
         settings: Settings,
         sleep=time.sleep,
         metrics=None,
+        choose=random.randrange,
     ):
         self.store = store
         self.batches = batches
@@ -95,10 +98,12 @@ class VoteWorker:
         self.settings = settings
         self.sleep = sleep
         self.metrics = metrics or WorkerMetrics(settings.worker_wait_seconds)
+        # A game's rival pick (game.pick_rival): random; tests pass a seeded one.
+        self.choose = choose
 
     @classmethod
     def over(cls, backend: Backend, settings: Settings, **kwargs) -> VoteWorker:
-        """A worker over a process's adapters (kwargs: sleep, metrics)."""
+        """A worker over a process's adapters (kwargs: sleep, metrics, choose)."""
         return cls(backend.store, backend.batches, backend.queue, settings, **kwargs)
 
     def run(self, stop: threading.Event) -> None:
@@ -165,12 +170,20 @@ class VoteWorker:
         # is the check), and a topic reopened later is never judged stale.
         topics: dict[str, dict] = {}
         ballots: dict | None = None
-        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
-            live = [vote for vote, _ in items if vote.id not in poison]
+        # Votes a game batch settled before it had to re-plan (TalliesChanged): recorded
+        # by an earlier transaction of the batch, or found recorded before. Never re-planned.
+        settled = BatchOutcome()
+        attempt = 0
+        while attempt < MAX_WRITE_ATTEMPTS:
+            attempt += 1
+            done_ids = {w.vote_id for w in settled.recorded + settled.duplicates}
+            live = [vote for vote, _ in items if vote.id not in poison | done_ids]
             try:
                 if ballots is None:
                     ballots = self.store.get_ballots(voter_keys(live, topics))
-                outcome = self.batches.record(plan_batch(live, topics, ballots, shards))
+                writes = plan_batch(live, topics, ballots, shards)
+                self._plan_takes(writes)
+                outcome = self.batches.record(writes)
             except TopicChanged as exc:
                 if exc.topic is None:
                     log.warning("topic %s does not exist: its votes go to the DLQ", exc.topic_id)
@@ -183,6 +196,14 @@ class VoteWorker:
                 report.retries["BallotChanged"] = report.retries.get("BallotChanged", 0) + 1
                 ballots = None
                 continue
+            except TalliesChanged as exc:
+                report.retries["TalliesChanged"] = report.retries.get("TalliesChanged", 0) + 1
+                settled.recorded += exc.recorded
+                settled.duplicates += exc.duplicates
+                ballots = None  # a settled vote may hold a ballot now
+                if exc.recorded or exc.duplicates:
+                    attempt -= 1  # fewer votes are left to plan: progress, not a failed try
+                continue
             except WriteRetryable as exc:
                 report.retries[str(exc)] = report.retries.get(str(exc), 0) + 1
                 self.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
@@ -192,6 +213,8 @@ class VoteWorker:
             except StoreUnavailable as exc:
                 log.error("store unavailable, batch left for redelivery: %s", exc)
                 return set(), sum(len(m) for _, m in items)
+            outcome.recorded[:0] = settled.recorded
+            outcome.duplicates[:0] = settled.duplicates
             for write in outcome.recorded:
                 if write.status == COUNTED:
                     report.counted += 1
@@ -205,6 +228,13 @@ class VoteWorker:
         log.error("gave up after %d attempts; batch left for redelivery", MAX_WRITE_ATTEMPTS)
         return set(), sum(len(m) for _, m in items)
 
+    def _plan_takes(self, writes) -> None:
+        """Give the plan's game votes their rival takes (game.py), on standings read now:
+        one consistent Query of each game topic's tallies. Batches without a game read none."""
+        keys = standing_keys(writes)
+        if keys:
+            standings = {key: standings_of(self.store.get_slot_counts(*key)) for key in keys}
+            plan_takes(writes, standings, self.choose)
 
     def _isolate(self, items, poison: set[str], report: BatchReport, exc: Exception):
         """DynamoDB refused the batch as malformed: record each vote on its own, so

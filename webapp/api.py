@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 
 from core.csv_export import csv_filename
 from core.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
+from core.runoffs import RunoffOut, RunoffRefused
 from core.schemas import (
     HiddenAnswerIn,
     Id,
@@ -27,11 +28,13 @@ from core.schemas import (
 )
 
 from . import services
-from .auth import admin_key_required, is_admin_request, signed_in
+from .auth import admin_key_required, is_admin_request, presented_key, signed_in
 from .body import parse
+from .errors import error_response
 from .limits import limit_votes
 from .metrics import counts_votes
 from .openapi import doc
+from .security import csrf
 
 bp = Blueprint("api", __name__)
 
@@ -195,6 +198,40 @@ def _admin_key_or_session(view):
 
     wrapped.admin_only = True
     return wrapped
+
+
+def _admin_key_or_session_form(view):
+    """As _admin_key_or_session, for a write: a session must also send the page's CSRF
+    token (X-CSRFToken or a csrf_token field), since a browser sends its cookie anywhere."""
+    keyed = admin_key_required(view)
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if presented_key() is None and signed_in():
+            csrf.protect()  # 400 without the session's token
+            return view(*args, **kwargs)
+        return keyed(*args, **kwargs)
+
+    wrapped.admin_only = True
+    return wrapped
+
+
+@bp.app_errorhandler(RunoffRefused)
+def _runoff_refused(exc: RunoffRefused):
+    return error_response(409, str(exc))
+
+
+@bp.post("/topics/<topic_id>/runoff")
+@doc(
+    "Compute a closed ranking's instant runoff and keep it on the topic (admin)",
+    responses={200: RunoffOut},
+    errors=(404, 409),
+)
+@_admin_key_or_session_form
+def compute_runoff(topic_id):
+    """From the topic's counted rankings; 409 unless it is a closed ranking (README)."""
+    _check_id(topic_id)
+    return services.runoffs().compute(topic_id)
 
 
 @bp.get("/topics/<topic_id>/export.csv")

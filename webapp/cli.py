@@ -18,6 +18,7 @@ from core.aws.errors import Conflict, QueueUnavailable, StoreUnavailable
 from core.aws.queue import DeadLetters
 from core.errors import TopicNotFound
 from core.repair import diagnose, fix, recount
+from core.runoffs import RunoffRefused
 
 from . import services
 
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
     app.cli.add_command(recount_command)
+    app.cli.add_command(runoff_command)
     app.cli.add_command(dlq_group)
 
 
@@ -218,6 +220,37 @@ def recount_command(topic_id, every, repair):
         raise aws_failure("recount failed", exc) from exc
     if unresolved:
         raise click.ClickException(f"drift in {unresolved} topic(s); run with --fix to repair")
+
+
+@click.command("runoff")
+@click.argument("topic_id")
+@with_appcontext
+def runoff_command(topic_id):
+    """Compute a closed ranking topic's instant runoff and store it on the topic.
+
+    Reads the topic's counted vote records (a page at a time), prints each round
+    and the winner, and keeps the result as the topic's `runoff` (shown with its
+    results). Safe to run again: it recomputes. Exits 1 when the topic is unknown,
+    not a ranking, or still open.
+    """
+    try:
+        runoff = services.runoffs().compute(topic_id)
+        names = {c["id"]: c["description"] for c in services.voting().topic(topic_id)["choices"]}
+    except TopicNotFound as exc:
+        raise click.ClickException(f"topic {topic_id} not found") from exc
+    except RunoffRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    except Conflict as exc:
+        raise click.ClickException("the topic changed meanwhile; run it again") from exc
+    except StoreUnavailable as exc:
+        raise aws_failure("runoff failed", exc) from exc
+    click.echo(f"{topic_id}: {runoff['ballots']} counted rankings")
+    for number, round_ in enumerate(runoff["rounds"], 1):
+        counts = ", ".join(f"{names.get(c, c)} {n}" for c, n in round_["counts"].items())
+        gone = "".join(f"; {names.get(c, c)} eliminated" for c in round_["eliminated"])
+        click.echo(f"round {number}: {counts} (exhausted {round_['exhausted']}){gone}")
+    winner = runoff["winner"]
+    click.echo(f"winner: {names.get(winner, winner)}" if winner else "no winner: no rankings")
 
 
 @click.group("dlq")

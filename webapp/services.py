@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from core.aws.backend import Backend
 from core.events import Events
 from core.question_tools import QuestionTools
+from core.runoffs import Runoffs
 from core.voting import Voting
 
 from .metrics import observe_batch, timed_send
@@ -69,6 +70,11 @@ def events() -> Events:
 def question_tools() -> QuestionTools:
     """Duplicate, reset and delete an event's questions, over this process's Events."""
     return QuestionTools(events())
+
+
+def runoffs() -> Runoffs:
+    """A ranking's instant runoff, computed and stored over this process's Voting."""
+    return Runoffs(voting())
 
 
 def json_null():

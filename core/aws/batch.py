@@ -10,6 +10,9 @@ for the batch's latest vote, not reopened since its earliest, the vote_limit
 the plan assumed, still at the generation its votes were queued in (not reset
 since), every voted choice still present. A topic with only refused votes is
 checked to exist, so a deleted topic's queued votes never leave records behind.
+A game vote's rival take (game.py) comes off the rival's own slot, whose ADD is
+conditioned on the slot still holding what the transaction takes from it net of
+what it adds (so never below zero).
 The happy path never reads a topic.
 
 When the transaction is cancelled, `read_cancellation` says why, item by item.
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from ..game import is_game, shard_of
 from ..question_types import choice_ids_of
 from ..topics import UNLIMITED
 from ..votes import ANY_BALLOT, VoteWrite, stored_counts
@@ -28,6 +32,7 @@ from .codec import parse_slot, slot, tally_key, to_item, topic_from_item
 from .errors import (
     BallotChanged,
     StoreUnavailable,
+    TalliesChanged,
     TopicChanged,
     WriteInvalid,
     WriteRetryable,
@@ -80,14 +85,22 @@ class BatchWriter:
 
         Raises TopicChanged (with the topic as stored) when a topic check
         fails, so the caller can re-plan, BallotChanged when a voter's ballot
-        moved, WriteRetryable on conflicts or throttling, and WriteInvalid when
-        DynamoDB refuses an item as malformed; in each case nothing of the failing
-        part was written (earlier parts were: their votes are redeliveries when the
-        caller records the batch again, so nothing counts twice).
+        moved, TalliesChanged when a game's takes no longer fit (with the votes
+        settled so far: the caller re-plans without them), WriteRetryable on
+        conflicts or throttling, and WriteInvalid when DynamoDB refuses an item as
+        malformed; in each case nothing of the failing part was written (earlier
+        parts were: their votes are redeliveries when the caller records the batch
+        again, so nothing counts twice).
         """
         outcome = BatchOutcome()
         for part in self.parts(writes):
-            done = self._record_part(part)
+            try:
+                done = self._record_part(part)
+            except TalliesChanged as exc:
+                # The worker re-plans without what earlier parts settled (game.py).
+                exc.recorded = outcome.recorded
+                exc.duplicates = outcome.duplicates + exc.duplicates
+                raise
             outcome.recorded.extend(done.recorded)
             outcome.duplicates.extend(done.duplicates)
         return outcome
@@ -128,9 +141,16 @@ class BatchWriter:
                             raise
                         raise _Cancelled(reasons) from exc
             except _Cancelled as cancelled:
-                duplicates = read_cancellation(cancelled.reasons, owners)
+                try:
+                    duplicates = read_cancellation(cancelled.reasons, owners)
+                except TalliesChanged as exc:
+                    raise TalliesChanged(exc.topic_id, outcome.duplicates + exc.duplicates) from exc
                 outcome.duplicates.extend(duplicates)
                 pending = [w for w in pending if w not in duplicates]
+                if any(is_game(w) for w in duplicates) and any(w.took for w in pending):
+                    # The game's takes were planned on counts that included the dropped
+                    # (already recorded) votes: plan them again without those.
+                    raise TalliesChanged(duplicates[0].vote.topic_id, outcome.duplicates) from None
                 continue
             outcome.recorded.extend(pending)
             return outcome
@@ -140,10 +160,13 @@ class BatchWriter:
         """The items of one batch transaction and, per item, what it stands for.
 
         An owner is the VoteWrite for its record's Put, else ("ballot", key),
-        ("replaced", vote_id), ("topic", topic_id) or ("tally", topic_id).
+        ("replaced", vote_id), ("topic", topic_id), ("tally", topic_id) or, for a
+        game's conditional take, ("take", topic_id).
         """
         items, owners = [], []
         increments: dict[tuple[str, str], int] = {}
+        # Tally slots a game vote takes from: their ADD is conditional (_tally_take).
+        taken_from: dict[tuple[str, str], str] = {}
         checks: dict[str, dict] = {}
         refused_only: set[str] = set()
         for write in writes:
@@ -161,8 +184,10 @@ class BatchWriter:
             if write.counted:
                 tallies = tally_key(topic_id, write.vote.generation)
                 for counter, n in (write.counts or {}).items():
-                    key = (tallies, slot(counter, write.shard))
+                    key = (tallies, slot(counter, shard_of(write, counter, n)))
                     increments[key] = increments.get(key, 0) + n
+                    if write.took and n < 0:
+                        taken_from[key] = topic_id
                 check = checks.setdefault(
                     topic_id,
                     {"choices": set(), "earliest": "~", "latest": "", "policy": write.policy,
@@ -194,6 +219,10 @@ class BatchWriter:
         for (tallies, slot_key), count in increments.items():
             if count == 0:
                 continue  # a voter moved a vote within one slot: nothing to add
+            if count < 0 and (tallies, slot_key) in taken_from:
+                items.append(self._tally_take(tallies, slot_key, -count))
+                owners.append(("take", taken_from[(tallies, slot_key)]))
+                continue
             items.append(self._tally_add(tallies, slot_key, count))
             owners.append(("tally", tallies))
         return items, owners
@@ -213,6 +242,15 @@ class BatchWriter:
                 },
             }
         }
+
+    def _tally_take(self, tallies: str, slot_key: str, count: int) -> dict:
+        """A game's takes from a rival's slot, tallies PK topic_id SK "<choice>#<shard>":
+        `count` off, only while the slot still holds at least that many (the batch's net
+        take), so no slot goes below zero; a failed condition is TalliesChanged."""
+        take = self._tally_add(tallies, slot_key, -count)
+        take["Update"]["ConditionExpression"] = "#count >= :need"
+        take["Update"]["ExpressionAttributeValues"][":need"] = {"N": str(count)}
+        return take
 
     def _topic_check(self, topic_id: str, check: dict) -> dict:
         """ConditionCheck on topics PK id: open for the batch's latest vote, in the
@@ -310,10 +348,11 @@ def read_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
     """Read why a transaction was cancelled, item by item; return the duplicate votes.
 
     A vote whose Put failed its condition is a redelivery. Raises TopicChanged,
-    BallotChanged or WriteRetryable where the batch cannot go on as planned,
-    StoreUnavailable for anything unexpected.
+    BallotChanged, TalliesChanged (a game's take, with the duplicates found beside it)
+    or WriteRetryable where the batch cannot go on as planned, StoreUnavailable for
+    anything unexpected.
     """
-    duplicates, retryable = [], []
+    duplicates, retryable, moved = [], [], None
     for reason, owner in zip(reasons, owners, strict=False):
         code = reason.get("Code") or "None"
         if code == "None":
@@ -323,6 +362,8 @@ def read_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
         elif code == "ConditionalCheckFailed" and owner[0] == "topic":
             item = reason.get("Item")
             raise TopicChanged(owner[1], topic_from_item(item) if item else None)
+        elif code == "ConditionalCheckFailed" and owner[0] == "take":
+            moved = owner[1]  # read on: the redeliveries beside it are settled too
         elif code == "ConditionalCheckFailed" and owner[0] in ("ballot", "replaced"):
             # Another worker moved this voter's ballot since we read it.
             raise BallotChanged(str(owner[1]))
@@ -330,6 +371,8 @@ def read_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
             retryable.append(code)
         else:
             raise StoreUnavailable(f"transaction cancelled: {code} {reason.get('Message')}")
+    if moved is not None:
+        raise TalliesChanged(moved, duplicates)
     if retryable and not duplicates:
         raise WriteRetryable(retryable[0])
     return duplicates

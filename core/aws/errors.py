@@ -89,5 +89,19 @@ class TopicChanged(StoreError):
         self.topic = topic
 
 
+class TalliesChanged(StoreError):
+    """A game's batch no longer fits the tallies it was planned on: a rival slot lacks the
+    votes the batch takes (another batch took them), or a redelivered game vote was dropped
+    from a plan that counted it. Nothing of the failing transaction was written: read the
+    standings again and re-plan without the votes already settled (`recorded` by earlier
+    transactions of the batch, or `duplicates` found recorded before), so none counts twice."""
+
+    def __init__(self, topic_id: str, duplicates: list | None = None):
+        super().__init__(topic_id)
+        self.topic_id = topic_id
+        self.duplicates = list(duplicates or [])
+        self.recorded: list = []
+
+
 class QueueUnavailable(Exception):
     """SQS could not be reached or refused the request."""
