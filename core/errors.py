@@ -44,3 +44,34 @@ class VotesWouldBeDropped(VotingError):
     def __init__(self, dropped: list[tuple[dict, int]]):
         super().__init__(", ".join(c["id"] for c, _ in dropped))
         self.dropped = dropped
+
+
+class FieldInvalid(VotingError):
+    """A field breaks a rule that depends on the topic: answered 422 naming the field.
+
+    `kind` is the error's type in the 422's detail list (pydantic's names where one fits).
+    """
+
+    kind = "invalid"
+
+    def __init__(self, field: str, message: str, kind: str | None = None):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.kind = kind or self.kind
+
+
+class AnswerInvalid(FieldInvalid):
+    """A vote's answer breaks its topic type's rules (wrong or missing field, out of range)."""
+
+    kind = "answer_invalid"
+
+
+class RulesInvalid(FieldInvalid):
+    """A topic's question settings do not fit together (e.g. a scale upside down)."""
+
+    kind = "rules_invalid"
+
+
+class RulesLocked(VotingError):
+    """An update would change a question's type or rules while it has votes."""

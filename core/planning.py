@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 from .policy import plan_voter
+from .question_types import choice_ids_of
 from .topics import UNLIMITED, generation_of, refusal_reason
 from .votes import COUNTED, REJECTED, VoteMessage, VoteWrite
 
@@ -59,6 +60,8 @@ def plan_batch(
     happy path never reads a topic: the transaction's condition is the check).
     A vote queued before its topic's last reset is rejected (`reset`); a stored
     ballot of an older generation is a leftover of a reset and holds nothing.
+    Each counted write's `counts` (its tally deltas, question_types.counters) are
+    what the batch adds; a game's rival take is added to them after this plan.
     """
     # One assumed policy and generation per topic, so the transaction checks one
     # value of each per topic.
@@ -71,7 +74,8 @@ def plan_batch(
         policy, shard = policies[vote.topic_id], shards[vote.topic_id]
         topic = topics.get(vote.topic_id)
         if topic:
-            reason = refusal_reason(topic, vote.choice_id, vote.queued_at, vote.generation)
+            named = choice_ids_of(vote.payload)
+            reason = refusal_reason(topic, named, vote.queued_at, vote.generation)
         else:
             reason = "reset" if vote.generation != generations[vote.topic_id] else None
         if reason is None and policy != UNLIMITED and not vote.voter_id:

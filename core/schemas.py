@@ -1,19 +1,20 @@
 """The API's shapes as pydantic models: requests validated, responses rendered.
 
-These models are the single description of every body: the views validate
-requests with them, render responses through them (`TopicOut.render`,
-`VoteRecord.render`), and the OpenAPI document is generated from them.
+Topics are here, votes in vote_schemas.py (also importable from here), their
+building blocks in fields.py. These models are the single description of every
+body: the views validate requests with them, render responses through them
+(`TopicOut.render`, `VoteRecord.render`), and the OpenAPI document is generated
+from them.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -22,7 +23,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .fields import (  # the building blocks, shared with the vote schemas
+    BlockedAnswer,
+    Description,
+    Id,
+    Request,
+    Title,
+    VoterId,
+    whole_number,
+)
+from .question_types import MAX_RANKED_CHOICES, QuestionType
 from .results import percentages
+from .text_answers import MAX_TEXT_LENGTH
 from .topics import (
     MAX_CHOICES,
     MAX_TALLY_SHARDS,
@@ -32,39 +44,18 @@ from .topics import (
     VoteLimit,
     repeated_choice,
 )
+from .type_results import results_for
+from .vote_schemas import (  # noqa: F401 - the vote shapes, importable from here as before
+    VoteAccepted,
+    VoteIn,
+    VoteListQuery,
+    VotePage,
+    VoteRecord,
+    VoterQuery,
+    payload_of_record,
+)
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
-
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-VoterId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
-]
-
-
-
-def _a_json_number(value):
-    # JSON Schema's "integer" takes 6 and 6.0 alike, and so does pydantic; but
-    # pydantic would also read `true` as 1 and "6" as 6: a client's bug (a 422).
-    if isinstance(value, bool | str):
-        raise ValueError("a whole number, not true/false or text")
-    return value
-
-
-def whole_number(**bounds):
-    """A whole number as JSON Schema means it: 6 or 6.0, never true/false or "6".
-
-    The bounds come before the validator, so the schema states them as minimum/maximum.
-    """
-    return Annotated[int, Field(**bounds), BeforeValidator(_a_json_number)]
-
-class _Request(BaseModel):
-    # Clients of the original service send back whole objects they received
-    # (ids, votes, timestamps); unknown fields are ignored, as FastAPI did.
-    model_config = ConfigDict(extra="ignore", strict=False)
-    # The original's clients may authenticate with a field in the body.
-    api_key: str | None = Field(default=None, exclude=True, repr=False)
 
 
 class ChoiceIn(BaseModel):
@@ -73,7 +64,7 @@ class ChoiceIn(BaseModel):
     description: Description
 
 
-class TopicIn(_Request):
+class TopicIn(Request):
     """Body of POST /topics and PUT /topics/{id}.
 
     The fields the original did not have (vote_limit, closes_at,
@@ -86,7 +77,17 @@ class TopicIn(_Request):
     # and a client sending those has a bug worth a 422 (Schemathesis found it).
     is_active: StrictBool = True
     title: Title
-    choices: list[ChoiceIn] = Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES)
+    # Before `choices`: how many choices a topic needs depends on its type.
+    type: QuestionType | None = Field(
+        default=None,
+        description="single (default), multiple, ranking, rating, text or game. Left out on"
+        " PUT, it stays as it was; it cannot change once the topic has votes (409).",
+    )
+    choices: list[ChoiceIn] = Field(
+        max_length=MAX_CHOICES,
+        description="At least 2 for single, multiple, ranking and game (ranking: at most"
+        f" {MAX_RANKED_CHOICES}); 1-20 for rating with rate_each; none for text and rating.",
+    )
     vote_limit: VoteLimit | None = Field(
         default=None, description="unlimited (default), one_per_voter or changeable."
     )
@@ -106,6 +107,44 @@ class TopicIn(_Request):
         description="false: reachable by its link (or an event's code) only, not listed on the"
         " home page. Default true; left out on PUT, it stays as it was.",
     )
+
+    min_choices: whole_number(ge=1, le=MAX_CHOICES) | None = Field(
+        default=None, description="multiple: the fewest choices a vote picks (default 1)."
+    )
+    max_choices: whole_number(ge=1, le=MAX_CHOICES) | None = Field(
+        default=None, description="multiple: the most choices a vote picks (null: all)."
+    )
+    rank_top: whole_number(ge=1, le=MAX_RANKED_CHOICES) | None = Field(
+        default=None, description="ranking: rank exactly the top N (null: every choice)."
+    )
+    scale_min: whole_number(ge=0, le=1) | None = Field(
+        default=None, description="rating: the scale's lowest value, 0 or 1 (default 1)."
+    )
+    scale_max: whole_number(ge=2, le=10) | None = Field(
+        default=None, description="rating: the scale's highest value, 2 to 10 (default 5)."
+    )
+    rate_each: StrictBool | None = Field(
+        default=None, description="rating: true to rate each choice, false (default) one rating."
+    )
+    blocked_answers: list[BlockedAnswer] | None = Field(
+        default=None,
+        max_length=200,
+        description="text: words or phrases refused besides the shipped block lists.",
+    )
+
+    @field_validator("choices")
+    @classmethod
+    def _enough_choices(cls, choices: list[ChoiceIn], info) -> list[ChoiceIn]:
+        # The original's rule and error for single choice; other types' choices are
+        # checked with the topic's settings (question_types.check_rules).
+        if (info.data.get("type") or "single") == "single" and len(choices) < MIN_CHOICES:
+            raise PydanticCustomError(
+                "too_short",
+                "List should have at least {min_length} items after validation,"
+                " not {actual_length}",
+                {"field_type": "List", "min_length": MIN_CHOICES, "actual_length": len(choices)},
+            )
+        return choices
 
     @field_validator("choices")
     @classmethod
@@ -160,14 +199,6 @@ class NewTopicIn(TopicIn):
         return value
 
 
-class VoteIn(_Request):
-    """Body of POST /votes."""
-
-    topic_id: Id
-    choice_id: Id
-    voter_id: VoterId | None = None
-
-
 class ChoiceOut(BaseModel):
     id: str
     description: str
@@ -175,6 +206,17 @@ class ChoiceOut(BaseModel):
         default=None, description="Rounded percentage of the topic's votes (null unless asked)."
     )
     vote_count: int | None = Field(default=None, description="Absolute count (with include_votes).")
+
+
+# The settings a type's topic shows (besides `type`); text's lists only to admins.
+_SHOWN = {
+    "multiple": ("min_choices", "max_choices"),
+    "ranking": ("rank_top", "runoff"),
+    "rating": ("scale_min", "scale_max", "rate_each"),
+    "text": (),
+    "game": (),
+}
+_ADMIN_SHOWN = ("blocked_answers", "hidden_answers")
 
 
 class TopicOut(BaseModel):
@@ -197,10 +239,37 @@ class TopicOut(BaseModel):
     listed: bool | None = Field(
         default=None, description="false when the topic is unlisted; absent when it is listed."
     )
+    type: QuestionType | None = Field(
+        default=None, description="The question type; absent for single choice."
+    )
+    min_choices: int | None = Field(default=None, description="multiple only.")
+    max_choices: int | None = Field(default=None, description="multiple only (null: all).")
+    rank_top: int | None = Field(default=None, description="ranking only (null: all).")
+    scale_min: int | None = Field(default=None, description="rating only.")
+    scale_max: int | None = Field(default=None, description="rating only.")
+    rate_each: bool | None = Field(default=None, description="rating only.")
+    blocked_answers: list[str] | None = Field(
+        default=None, description="text only, shown to admins: the topic's own blocked words."
+    )
+    hidden_answers: list[str] | None = Field(
+        default=None, description="text only, shown to admins: answers hidden from the screen."
+    )
+    runoff: dict | None = Field(
+        default=None, description="ranking only: the instant runoff once computed (closed topic)."
+    )
+    results: dict | None = Field(
+        default=None,
+        description="With include_votes, for types other than single: the type's results"
+        " (see the API section of README: multiple, ranking, rating, text, game).",
+    )
 
     @classmethod
     def render(
-        cls, topic: dict, counts: dict[str, int] | None = None, hidden: bool = False
+        cls,
+        topic: dict,
+        counts: dict[str, int] | None = None,
+        hidden: bool = False,
+        admin: bool = False,
     ) -> dict:
         """A topic as the API shows it; with `counts`, the results too.
 
@@ -228,53 +297,16 @@ class TopicOut(BaseModel):
             body["total_votes"] = sum(numbers)
         if topic.get("listed") is False:
             body["listed"] = False
+        kind = topic.get("type", "single")
+        if kind != "single":
+            body["type"] = kind
+            body |= {key: topic.get(key, SETTING_DEFAULTS[key]) for key in _SHOWN[kind]}
+            if kind == "text" and admin:
+                body |= {key: list(topic.get(key) or []) for key in _ADMIN_SHOWN}
+            if counts is not None and not hidden:
+                body["results"] = results_for(topic, counts, admin)
         # Through the model, so the answer is exactly what OpenAPI describes.
         return cls.model_validate(body).model_dump(exclude_unset=True)
-
-
-class VoteAccepted(BaseModel):
-    """Answer of POST /votes (202): the vote is durably queued (not yet counted)."""
-
-    id: str
-    topic_id: str
-    choice_id: str
-    queued_at: str
-
-
-class VoteRecord(BaseModel):
-    """Answer of GET /votes/{id} once the worker recorded the vote."""
-
-    id: str
-    topic_id: str
-    choice_id: str | None = Field(
-        description="null while the topic hides its results from this viewer "
-        "(results_visibility); the vote's own voter (voter_id) and admins always see it."
-    )
-    created: str
-    status: Literal["counted", "rejected", "replaced"]
-    reason: str | None = Field(
-        default=None,
-        description="Why not counted: topic_closed, choice_removed, duplicate_voter, "
-        "voter_required, changed_by_voter.",
-    )
-
-    @classmethod
-    def render(cls, record: dict, hide_choice: bool = False) -> dict:
-        """A stored vote record as GET /votes/{id} shows it (`reason` only when there is one);
-        `hide_choice` answers choice_id null, for a viewer the topic hides results from."""
-        fields = {k: record[k] for k in ("id", "topic_id", "choice_id", "created", "status")}
-        if hide_choice:
-            fields["choice_id"] = None
-        if record.get("reason"):
-            fields["reason"] = record["reason"]
-        return cls.model_validate(fields).model_dump(exclude_unset=True)
-
-
-class VotePage(BaseModel):
-    """Answer of GET /votes?topic_id=...: newest first, `next` is an opaque cursor."""
-
-    items: list[VoteRecord]
-    next: str | None = None
 
 
 class Problem(BaseModel):
@@ -294,24 +326,11 @@ class TopicQuery(BaseModel):
     )
 
 
-class VoterQuery(BaseModel):
-    """Query of GET /votes/{id}."""
+class HiddenAnswerIn(Request):
+    """Body of POST /topics/{id}/answers/hidden, query of its DELETE: one text answer."""
 
-    voter_id: VoterId | None = Field(
-        default=None, description="The vote's voter sees its choice while results are hidden."
-    )
-
-
-class VoteListQuery(BaseModel):
-    """Query of GET /votes."""
-
-    topic_id: Id
-    voter_id: VoterId | None = Field(
-        default=None, description="For topics that show results (and votes) only after voting."
-    )
-    limit: int = Field(default=25, ge=1, le=100)
-    next: str | None = Field(
-        default=None, max_length=2048, description="Cursor from the last page."
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4 * MAX_TEXT_LENGTH)] = Field(
+        description="The answer as shown (matched with its case and spaces normalized)."
     )
 
 

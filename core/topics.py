@@ -43,7 +43,23 @@ SETTING_DEFAULTS = {
     "closes_at": None,
     "tally_shards": None,
     "listed": True,
+    # Question types (question_types.py): single is the original's plain vote.
+    "type": "single",
+    "min_choices": 1,
+    "max_choices": None,  # None: up to every choice
+    "rank_top": None,  # None: rank every choice
+    "scale_min": 1,
+    "scale_max": 5,
+    "rate_each": False,
+    "blocked_answers": [],
+    "hidden_answers": [],
+    "runoff": None,  # a ranking's instant runoff, once computed on the closed topic
 }
+# The settings of the question itself: kept as stored when an update leaves them out.
+QUESTION_SETTINGS = (
+    "type", "min_choices", "max_choices", "rank_top", "scale_min", "scale_max", "rate_each",
+    "blocked_answers",
+)  # fmt: skip
 
 
 class Choice(TypedDict):
@@ -63,13 +79,27 @@ class Topic(TypedDict):
     closes_at: str | None
     tally_shards: int | None
     listed: bool
+    type: str
+    min_choices: int
+    max_choices: int | None
+    rank_top: int | None
+    scale_min: int
+    scale_max: int
+    rate_each: bool
+    blocked_answers: list[str]
+    hidden_answers: list[str]
+    runoff: dict | None
     opened_at: NotRequired[str]
     generation: NotRequired[int]
 
 
 def with_defaults(stored: dict) -> Topic:
-    """The topic with every setting present: stored values win, defaults fill the rest."""
-    return {**SETTING_DEFAULTS, **stored}  # type: ignore[return-value]
+    """The topic with every setting present: stored values win, defaults fill the rest
+    (lists copied, so no two topics share the default's list)."""
+    topic = {**SETTING_DEFAULTS, **stored}
+    for key in ("blocked_answers", "hidden_answers"):
+        topic[key] = list(topic[key])
+    return topic  # type: ignore[return-value]
 
 
 def is_open(topic: dict, at: str) -> bool:
@@ -100,17 +130,20 @@ def has_choice(topic: dict, choice_id: str) -> bool:
 
 
 def refusal_reason(
-    topic: dict, choice_id: str, queued_at: str, generation: int = 0
+    topic: dict, choice_id: str | set[str], queued_at: str, generation: int = 0
 ) -> str | None:
     """Why a vote may not count on `topic`, or None if it may (voter rules aside).
 
-    `generation` is the topic's generation stamped into the vote at intake.
+    `choice_id` is the vote's choice, or the set of every choice its answer names
+    (question_types.choice_ids_of). `generation` is the topic's generation stamped
+    into the vote at intake (a question's rules changing moves it on too).
     """
     if generation != generation_of(topic):
         return "reset"
     if not is_open(topic, queued_at):
         return "topic_closed"
-    if not has_choice(topic, choice_id):
+    named = {choice_id} if isinstance(choice_id, str) else choice_id
+    if not all(has_choice(topic, c) for c in named):
         return "choice_removed"
     return None
 

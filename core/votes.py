@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .clock import utc_now
-from .schemas import Id, VoterId
+from .fields import Id, Rating, VoterId
+from .question_types import counters, payload_of
+from .text_answers import MAX_TEXT_LENGTH
 from .topics import DEFAULT_VOTE_LIMIT, MAX_TALLY_SHARDS, UNLIMITED, VoteLimit
 
 # A queue time as intake stamps it (clock.utc_now), compared as text by the worker.
@@ -32,7 +34,13 @@ class VoteMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: Id
     topic_id: Id
-    choice_id: Id
+    # The answer: choice_id for single and game, else the type's one field
+    # (question_types.ANSWER_FIELD), as intake checked and normalized it.
+    choice_id: Id | None = None
+    choice_ids: list[Id] | None = None
+    ranking: list[Id] | None = None
+    rating: Rating | dict[Id, Rating] | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH)] | None = None
     queued_at: QueuedAt
     voter_id: VoterId | None = None
     request_id: RequestId | None = None
@@ -46,6 +54,21 @@ class VoteMessage(BaseModel):
     # worker's transaction counts it only while the topic is still at it, so a
     # reset leaves the votes still queued rejected (`reset`), never counted.
     generation: int = Field(default=0, ge=0)
+    # The question's rules when the vote was accepted (question_types.rules_of); absent
+    # for single choice. The worker counts with them (`counters`) without reading the
+    # topic; rules change only while a topic has no votes, and moving its generation on.
+    rules: dict | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self):
+        # Exactly one answer field: a message without one could not be counted.
+        if len(payload_of(self)) != 1:
+            raise ValueError("a vote message carries exactly one answer field")
+        return self
+
+    @property
+    def payload(self) -> dict:
+        return payload_of(self)
 
 
 # Statuses of a stored vote record.
@@ -62,8 +85,11 @@ class VoteWrite:
     `policy` is the topic's vote_limit the plan assumed; the transaction
     checks it. `ballot` is the voter's ballot to store and `expect_vote_id`
     what the stored ballot must hold first (None: no ballot yet; ANY_BALLOT:
-    anything). `replaces` is the stored ballot this vote supersedes: its vote
-    comes off the tally and its record is marked replaced.
+    anything). `replaces` is the stored ballot this vote supersedes: its
+    `counts` come off the tallies and its record is marked replaced.
+    `counts` are the tally deltas a counted vote adds ({counter: n},
+    question_types.counters); a game's planner adds its rival take to them.
+    Record and ballot keep them, so a change or a delete takes off exactly these.
     """
 
     vote: VoteMessage
@@ -75,9 +101,12 @@ class VoteWrite:
     expect_vote_id: str | None = ANY_BALLOT
     replaces: dict | None = None
     created: str = ""
+    counts: dict[str, int] | None = None
 
     def __post_init__(self):
         self.created = self.created or utc_now()
+        if self.counts is None and self.counted:
+            self.counts = counters(getattr(self.vote, "rules", None), payload_of(self.vote))
 
     @property
     def vote_id(self) -> str:
@@ -94,7 +123,7 @@ class VoteWrite:
         record = {
             "id": vote.id,
             "topic_id": vote.topic_id,
-            "choice_id": vote.choice_id,
+            **vote.payload,
             "queued_at": vote.queued_at,
             "created": self.created,
             "status": self.status,
@@ -103,6 +132,8 @@ class VoteWrite:
             "shard": self.shard if self.counted else None,
             # Only once the topic was reset: records stay as they were before resets existed.
             "generation": vote.generation or None,
+            # A single vote's counts are its choice (stored_counts): records stay as they were.
+            "counts": self.counts if self.counted and vote.rules else None,
         }
         return {k: v for k, v in record.items() if v is not None}
 
@@ -113,9 +144,16 @@ def ballot_of(vote: VoteMessage) -> dict:
         "topic_id": vote.topic_id,
         "voter_id": vote.voter_id,
         "vote_id": vote.id,
-        "choice_id": vote.choice_id,
+        **payload_of(vote),
         "queued_at": vote.queued_at,
         # A ballot of an older generation is a leftover of a reset: it holds nothing.
         "generation": vote.generation or None,
     }
     return {k: v for k, v in ballot.items() if v is not None}
+
+
+def stored_counts(item: dict) -> dict[str, int]:
+    """The tally deltas a stored counted vote record or ballot applied: its `counts`, or
+    for a single vote (and anything stored before question types) its choice's one."""
+    counts = item.get("counts")
+    return dict(counts) if counts else {item["choice_id"]: 1}

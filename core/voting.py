@@ -19,19 +19,32 @@ from .cache import TTLCache
 from .clock import iso, new_id, utc_now
 from .errors import (
     AlreadyVoted,
+    AnswerInvalid,
     ChoiceNotInTopic,
+    RulesInvalid,
+    RulesLocked,
     TopicClosed,
     TopicNotFound,
     VoterRequired,
     VotesWouldBeDropped,
 )
+from .question_types import (
+    SINGLE,
+    check_answer,
+    check_rules,
+    payload_of,
+    rules_of,
+    votes_counted,
+)
 from .schemas import TopicIn, VoteIn
 from .settings import Settings
+from .text_answers import normalize_text
 from .topics import (
+    QUESTION_SETTINGS,
+    SETTING_DEFAULTS,
     UNLIMITED,
     Topic,
     generation_of,
-    has_choice,
     is_open,
     merge_choices,
     voted_choices_removed,
@@ -83,6 +96,7 @@ class Voting:
             "choices": merge_choices([], [c.model_copy(update={"id": None}) for c in data.choices]),
             **_settings_of(data, with_defaults({})),
         }
+        check_rules(topic)
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
         return topic
@@ -98,14 +112,6 @@ class Voting:
         """
         current = self.topic(topic_id, fresh=True)
         choices = merge_choices(current["choices"], data.choices)
-        if drop_votes is not True:
-            confirmed = set(drop_votes or ())
-            # Fresh counts, not the results cache: the check guards votes.
-            dropped = voted_choices_removed(
-                current["choices"], choices, self.store.get_counts(topic_id, generation_of(current))
-            )
-            if any(choice["id"] not in confirmed for choice, _ in dropped):
-                raise VotesWouldBeDropped(dropped)
         topic = {
             **current,
             "title": data.title,
@@ -114,6 +120,21 @@ class Voting:
             "last_upd": utc_now(),
             **_settings_of(data, current),
         }
+        check_rules(topic)
+        rules_change = rules_of(topic) != rules_of(current)
+        if drop_votes is not True or rules_change:
+            # Fresh counts, not the results cache: the checks guard votes.
+            counts = self.store.get_counts(topic_id, generation_of(current))
+            if rules_change and votes_counted(current, counts):
+                raise RulesLocked(topic_id)
+            if rules_change:
+                # Votes still queued were checked against the old rules: the new
+                # generation refuses them (`reset`), as the worker's transaction checks it.
+                topic["generation"] = generation_of(current) + 1
+            confirmed = set(drop_votes or ()) if drop_votes is not True else None
+            dropped = voted_choices_removed(current["choices"], choices, counts)
+            if confirmed is not None and any(c["id"] not in confirmed for c, _ in dropped):
+                raise VotesWouldBeDropped(dropped)
         _note_reopening(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
@@ -123,8 +144,26 @@ class Voting:
         current = self.topic(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
         _note_reopening(current, topic)
+        return self._replace(current, topic)
+
+    def set_answer_hidden(self, topic_id: str, text: str, hidden: bool) -> dict:
+        """Hide a text answer from the screen (or show it again): the presenter's call.
+
+        The answer is matched in its normal form, as it was counted; its votes stay.
+        """
+        current = self.topic(topic_id, fresh=True)
+        if current["type"] != "text":
+            raise RulesInvalid("text", "only a text question has answers to hide")
+        answer = normalize_text(text)
+        shown = [a for a in current["hidden_answers"] if a != answer]
+        topic = {**current, "hidden_answers": [*shown, answer] if hidden else shown,
+                 "last_upd": utc_now()}  # fmt: skip
+        return self._replace(current, topic)
+
+    def _replace(self, current: Topic, topic: dict) -> dict:
+        """Store `topic` over `current` (Conflict if it changed meanwhile) and cache it."""
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
-        self._topics.put(topic_id, topic)
+        self._topics.put(topic["id"], topic)
         return topic
 
     def reset_results(self, topic_id: str) -> dict:
@@ -139,7 +178,7 @@ class Voting:
         finishes it. The topic keeps its state (open stays open).
         """
         current = self.topic(topic_id, fresh=True)
-        counted = sum(self.counts(topic_id, fresh=True).values())
+        counted = votes_counted(current, self.counts(topic_id, fresh=True))
         topic = {**current, "generation": generation_of(current) + 1, "last_upd": utc_now()}
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
@@ -158,7 +197,7 @@ class Voting:
         message goes to the dead-letter queue as an unknown topic.
         """
         topic = self.topic(topic_id, fresh=True)
-        counted = sum(self.counts(topic_id, fresh=True).values())
+        counted = votes_counted(topic, self.counts(topic_id, fresh=True))
         self.store.delete_topic(topic)
         self._topics.forget(topic_id)
         purged = self.backend.purge.everything(topic_id, generation_of(topic))
@@ -190,11 +229,13 @@ class Voting:
     def cast(self, vote: VoteIn, voter_id: str | None = None, request_id: str | None = None):
         """Check the vote against the topic, then queue it; the 202 comes after SQS said yes."""
         topic = self.topic(vote.topic_id)
-        if not has_choice(topic, vote.choice_id):
-            # The cached copy may predate a new choice: ask once more before refusing.
+        try:
+            answer = check_answer(topic, payload_of(vote))
+        except (ChoiceNotInTopic, AnswerInvalid):
+            # The cached copy may predate a new choice or a changed question: ask once
+            # more before refusing.
             topic = self.topic(vote.topic_id, fresh=True)
-            if not has_choice(topic, vote.choice_id):
-                raise ChoiceNotInTopic(vote.choice_id)
+            answer = check_answer(topic, payload_of(vote))
         queued_at = utc_now()
         if not is_open(topic, queued_at):
             raise TopicClosed(vote.topic_id)
@@ -209,13 +250,14 @@ class Voting:
         message = VoteMessage(
             id=new_id(),
             topic_id=vote.topic_id,
-            choice_id=vote.choice_id,
+            **answer,
             queued_at=queued_at,
             voter_id=voter_id,
             request_id=request_id,
             vote_limit=limit,
             tally_shards=topic.get("tally_shards"),
             generation=generation_of(topic),
+            rules=rules_of(topic) if topic["type"] != SINGLE else None,
         )
         body = message.model_dump(exclude_none=True)
         with self.send_timer():
@@ -304,13 +346,24 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
     closes_at = current["closes_at"]
     if "closes_at" in data.model_fields_set:
         closes_at = iso(data.closes_at) if data.closes_at else None
-    return {
+    settings = {
         "vote_limit": data.vote_limit or current["vote_limit"],
         "results_visibility": data.results_visibility or current["results_visibility"],
         "closes_at": closes_at,
         "tally_shards": data.tally_shards or current["tally_shards"],
         "listed": current["listed"] if data.listed is None else data.listed,
     }
+    # The question's settings: given (null: the default), else as `current`.
+    for key in QUESTION_SETTINGS:
+        given = getattr(data, key)
+        if key not in data.model_fields_set:
+            settings[key] = current[key]
+        else:
+            settings[key] = SETTING_DEFAULTS[key] if given is None else given
+    settings["blocked_answers"] = list(
+        dict.fromkeys(normalize_text(entry) for entry in settings["blocked_answers"])
+    )
+    return settings
 
 
 def _note_reopening(current: Topic, topic: dict) -> None:

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from core.csv_export import csv_filename
 from core.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
 from core.schemas import (
+    HiddenAnswerIn,
     Id,
     NewTopicIn,
     TopicCleared,
@@ -65,7 +66,7 @@ def create_topic():
     """Create a topic; each choice gets a new id."""
     data = parse(NewTopicIn)
     topic = services.voting().create_topic(data)
-    return TopicOut.render(topic), 201
+    return TopicOut.render(topic, admin=True), 201
 
 
 @bp.put("/topics/<topic_id>")
@@ -142,12 +143,45 @@ def get_topic(topic_id):
 
 def _with_results(topic: dict, query: TopicQuery) -> dict:
     """The topic, with its results when asked for and its results_visibility allows."""
+    admin = is_admin_request()
     if not query.include_votes:
-        return TopicOut.render(topic)
+        return TopicOut.render(topic, admin=admin)
     voting = services.voting()
-    if not voting.results_visible(topic, query.voter_id, is_admin=is_admin_request()):
-        return TopicOut.render(topic, hidden=True)
-    return TopicOut.render(topic, voting.counts(topic["id"]))
+    if not voting.results_visible(topic, query.voter_id, is_admin=admin):
+        return TopicOut.render(topic, hidden=True, admin=admin)
+    return TopicOut.render(topic, voting.counts(topic["id"]), admin=admin)
+
+
+@bp.post("/topics/<topic_id>/answers/hidden")
+@doc(
+    "Hide a text answer from the results (admin)",
+    body=HiddenAnswerIn,
+    responses={200: TopicOut},
+    errors=(404, 409),
+)
+@admin_key_required
+def hide_answer(topic_id):
+    """The answer (as counted: case and spaces normalized) leaves the public results and
+    the screen; its votes stay, and admins still see it marked hidden."""
+    _check_id(topic_id)
+    data = parse(HiddenAnswerIn)
+    topic = services.voting().set_answer_hidden(topic_id, data.text, hidden=True)
+    return TopicOut.render(topic, admin=True)
+
+
+@bp.delete("/topics/<topic_id>/answers/hidden")
+@doc(
+    "Show a hidden text answer again (admin)",
+    query=HiddenAnswerIn,
+    responses={200: TopicOut},
+    errors=(404, 409),
+)
+@admin_key_required
+def show_answer(topic_id):
+    _check_id(topic_id)
+    query = _query(HiddenAnswerIn)
+    topic = services.voting().set_answer_hidden(topic_id, query.text, hidden=False)
+    return TopicOut.render(topic, admin=True)
 
 
 def _admin_key_or_session(view):
@@ -195,7 +229,7 @@ def cast_vote():
     """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""
     vote = parse(VoteIn)
     queued = services.voting().cast(vote, request_id=g.get("request_id"))
-    return VoteAccepted.model_validate(queued.model_dump()).model_dump(), 202
+    return VoteAccepted.render(queued), 202
 
 
 @bp.get("/votes/<vote_id>")

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from core.aws.errors import BadCursor, Conflict, NotFound, QueueUnavailable, StoreUnavailable
-from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from core.errors import (
+    AlreadyVoted,
+    ChoiceNotInTopic,
+    FieldInvalid,
+    RulesLocked,
+    TopicClosed,
+    TopicNotFound,
+    VoterRequired,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +71,17 @@ REFUSALS = {
     VoterRequired: (409, "voter_id is required: this topic counts one vote per voter"),
     AlreadyVoted: (409, "You have already voted on this topic"),
     Conflict: (409, "It changed while you were working on it; reload and try again"),
+    RulesLocked: (
+        409,
+        "This question has votes: its type and rules cannot change (reset its results first)",
+    ),
 }
+
+
+def field_detail(exc: FieldInvalid) -> list[dict]:
+    """A refusal naming one field (a vote's answer, a question's settings), in the shape
+    of pydantic's errors (validation_detail), so clients read every 422 alike."""
+    return [{"loc": [exc.field], "msg": exc.message, "type": exc.kind}]
 
 
 def _answer(status: int, detail: str):
@@ -84,6 +102,10 @@ def init_app(app: Flask) -> None:
 
     for error, (status, detail) in REFUSALS.items():
         app.register_error_handler(error, _answer(status, detail))
+
+    @app.errorhandler(FieldInvalid)
+    def field_invalid(exc: FieldInvalid):
+        return error_response(422, field_detail(exc))
 
     @app.errorhandler(BadCursor)
     def bad_cursor(exc):

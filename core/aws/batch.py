@@ -3,7 +3,8 @@
 Writes, per vote: votes PK id (Put, `attribute_not_exists(id)`: a redelivered
 vote fails it), the voter's ballot (ballots PK topic_id SK voter_id, guarded
 by what the plan read), a replaced vote's record (votes PK id, counted ->
-replaced); per tally slot one ADD (tallies PK topic_id SK "<choice>#<shard>");
+replaced); per tally slot one ADD (tallies PK topic_id SK "<counter>#<shard>": a
+counted vote's counters, question_types.counters, summed over the batch per slot);
 and per topic with counted votes a ConditionCheck (topics PK id): still open
 for the batch's latest vote, not reopened since its earliest, the vote_limit
 the plan assumed, still at the generation its votes were queued in (not reset
@@ -20,8 +21,9 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from ..question_types import choice_ids_of
 from ..topics import UNLIMITED
-from ..votes import ANY_BALLOT, VoteWrite
+from ..votes import ANY_BALLOT, VoteWrite, stored_counts
 from .codec import parse_slot, slot, tally_key, to_item, topic_from_item
 from .errors import (
     BallotChanged,
@@ -33,6 +35,9 @@ from .errors import (
     translated,
 )
 from .tables import TableNames
+
+# DynamoDB's limit of items in one TransactWriteItems.
+MAX_TRANSACTION_ITEMS = 100
 
 # Errors that mean "nothing was written, try the same transaction again later".
 # botocore's standard mode retries throttling itself; these reach us when its
@@ -69,13 +74,44 @@ class BatchWriter:
         self.names = TableNames(table_prefix)
 
     def record(self, writes: list[VoteWrite]) -> BatchOutcome:
-        """One transaction for the batch; redeliveries are dropped and reported, never counted.
+        """Record a planned batch in one transaction, or in several when it holds more
+        items than DynamoDB takes in one (`parts`); redeliveries are dropped and reported,
+        never counted.
 
         Raises TopicChanged (with the topic as stored) when a topic check
         fails, so the caller can re-plan, BallotChanged when a voter's ballot
         moved, WriteRetryable on conflicts or throttling, and WriteInvalid when
-        DynamoDB refuses an item as malformed; in each case nothing was written.
+        DynamoDB refuses an item as malformed; in each case nothing of the failing
+        part was written (earlier parts were: their votes are redeliveries when the
+        caller records the batch again, so nothing counts twice).
         """
+        outcome = BatchOutcome()
+        for part in self.parts(writes):
+            done = self._record_part(part)
+            outcome.recorded.extend(done.recorded)
+            outcome.duplicates.extend(done.duplicates)
+        return outcome
+
+    def parts(self, writes: list[VoteWrite]) -> list[list[VoteWrite]]:
+        """The batch cut, in plan order, into transactions of at most MAX_TRANSACTION_ITEMS.
+
+        Each holds whole votes: a vote's record Put, its ballot, the record it
+        replaces and its tally updates always travel together, so each vote's
+        conditional Put guards exactly the counts it adds (exactly once).
+        """
+        parts: list[list[VoteWrite]] = []
+        current: list[VoteWrite] = []
+        for write in writes:
+            if current and len(self.transaction([*current, write])[0]) > MAX_TRANSACTION_ITEMS:
+                parts.append(current)
+                current = []
+            current.append(write)
+        if current:
+            parts.append(current)
+        return parts
+
+    def _record_part(self, writes: list[VoteWrite]) -> BatchOutcome:
+        """One transaction; redeliveries are dropped from it and it is sent again."""
         outcome = BatchOutcome()
         pending = list(writes)
         while pending:
@@ -123,15 +159,16 @@ class BatchWriter:
             owners.append(write)
             topic_id = write.vote.topic_id
             if write.counted:
-                choice_id = write.vote.choice_id
-                key = (tally_key(topic_id, write.vote.generation), slot(choice_id, write.shard))
-                increments[key] = increments.get(key, 0) + 1
+                tallies = tally_key(topic_id, write.vote.generation)
+                for counter, n in (write.counts or {}).items():
+                    key = (tallies, slot(counter, write.shard))
+                    increments[key] = increments.get(key, 0) + n
                 check = checks.setdefault(
                     topic_id,
                     {"choices": set(), "earliest": "~", "latest": "", "policy": write.policy,
                      "generation": write.vote.generation},
                 )  # fmt: skip
-                check["choices"].add(choice_id)
+                check["choices"] |= choice_ids_of(write.vote.payload)
                 check["earliest"] = min(check["earliest"], write.vote.queued_at)
                 check["latest"] = max(check["latest"], write.vote.queued_at)
             else:
@@ -143,8 +180,9 @@ class BatchWriter:
                 old = write.replaces
                 # A replaced ballot is of the vote's generation (older ones hold nothing).
                 tallies = tally_key(topic_id, write.vote.generation)
-                key = (tallies, slot(old["choice_id"], old.get("shard", 0)))
-                increments[key] = increments.get(key, 0) - 1
+                for counter, n in stored_counts(old).items():
+                    key = (tallies, slot(counter, old.get("shard", 0)))
+                    increments[key] = increments.get(key, 0) - n
                 items.append(self._mark_replaced(old["vote_id"]))
                 owners.append(("replaced", old["vote_id"]))
         for topic_id, check in checks.items():
@@ -231,7 +269,9 @@ class BatchWriter:
 
     def _ballot_put(self, write: VoteWrite) -> dict:
         """Put on ballots PK topic_id SK voter_id, guarded by what the plan read."""
-        item = to_item({**write.ballot, "shard": write.shard})
+        # A single vote's ballot names its one count (votes.stored_counts); others keep theirs.
+        counts = write.counts if write.vote.rules else None
+        item = to_item({**write.ballot, "shard": write.shard, "counts": counts})
         put = {"TableName": self.names.ballots, "Item": item}
         generation = write.vote.generation
         if write.expect_vote_id is None and generation:

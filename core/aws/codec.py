@@ -25,15 +25,26 @@ def to_item(data: dict) -> dict:
 
 
 def from_item(item: dict) -> dict:
-    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
-    # Numbers come back as Decimal; every number we store is a whole count.
-    return {k: (int(v) if isinstance(v, Decimal) else v) for k, v in data.items()}
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value):
+    """Numbers come back as Decimal, inside maps and lists too (a vote's counts, a
+    rating per choice); every number we store is whole."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def topic_item(topic: dict) -> dict:
     """A topic as its topics item (PK id): plus `choice_ids`, a string set that write
     conditions test membership in."""
-    return to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]}})
+    # A set may not be empty in DynamoDB: a topic without choices (text) has none.
+    return to_item({**topic, "choice_ids": {c["id"] for c in topic["choices"]} or None})
 
 
 def topic_from_item(item: dict) -> Topic:

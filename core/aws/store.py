@@ -5,11 +5,13 @@ Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
            set derived from the choices) so write conditions can test membership.
 - votes    PK id, GSI topic_id-created-index (topic_id, created). One record per
            vote the worker recorded, `status` counted, rejected or replaced.
-- tallies  PK topic_id, SK slot = "<choice_id>#<shard>". `count` per shard;
-           a choice's votes are the sum of its shards. After a topic's n-th
+- tallies  PK topic_id, SK slot = "<counter>#<shard>". `count` per shard; a
+           counter's total is the sum of its shards. A single choice's counter is
+           its choice id; other question types add more (docs/data.md). After a topic's n-th
            reset its tallies live under PK "<topic_id>#<n>" (codec.tally_key).
 - ballots  PK topic_id, SK voter_id. A voter's standing vote on a topic
-           (vote_id, choice_id, queued_at, shard, generation once reset): what
+           (vote_id, its answer, queued_at, shard, generation once reset,
+           `counts` it added unless single choice): what
            makes "one vote per voter" a database rule rather than a hope.
 
 Reading a topic with results is one GetItem plus one Query, whatever the
@@ -20,6 +22,7 @@ bulk tools in tables.py; botocore errors are translated by errors.py.
 from __future__ import annotations
 
 from ..topics import Topic
+from ..votes import stored_counts
 from .codec import (
     choice_totals,
     decode_cursor,
@@ -234,20 +237,9 @@ class Store:
             }
         ]
         if vote.get("status") == "counted":
-            shard_key = slot(vote["choice_id"], vote.get("shard", 0))
             tallies = tally_key(vote["topic_id"], vote.get("generation", 0))
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.names.tallies,
-                        "Key": {"topic_id": {"S": tallies}, "slot": {"S": shard_key}},
-                        "UpdateExpression": "ADD #count :minus",
-                        "ConditionExpression": "#count > :zero",
-                        "ExpressionAttributeNames": {"#count": "count"},
-                        "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
-                    }
-                }
-            )
+            for counter, n in stored_counts(vote).items():
+                items.append(self._take_off(tallies, slot(counter, vote.get("shard", 0)), n))
         voter_id = vote.get("voter_id")
         ballot = self.get_ballot(vote["topic_id"], voter_id) if voter_id else None
         if ballot and ballot.get("vote_id") == vote_id:
@@ -267,6 +259,21 @@ class Store:
         with translated(on_code=raced):
             self.client.transact_write_items(TransactItems=items)
         return vote
+
+    def _take_off(self, tallies: str, slot_key: str, n: int) -> dict:
+        """Update tallies PK tallies SK slot_key: take a deleted vote's `n` off, never below 0
+        (a game's negative delta, its rival take, is given back unconditionally)."""
+        update = {
+            "TableName": self.names.tallies,
+            "Key": {"topic_id": {"S": tallies}, "slot": {"S": slot_key}},
+            "UpdateExpression": "ADD #count :minus",
+            "ExpressionAttributeNames": {"#count": "count"},
+            "ExpressionAttributeValues": {":minus": {"N": str(-n)}},
+        }
+        if n > 0:
+            update["ConditionExpression"] = "#count >= :n"
+            update["ExpressionAttributeValues"][":n"] = {"N": str(n)}
+        return {"Update": update}
 
     def _why_not_deleted(self, vote_id: str) -> Exception:
         return NotFound(vote_id) if self.get_vote(vote_id) is None else Conflict(vote_id)

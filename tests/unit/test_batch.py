@@ -237,6 +237,17 @@ def test_a_failed_topic_check_says_how_the_topic_is_now():
         "closes_at": None,
         "tally_shards": None,
         "listed": True,
+        # The question settings (issue 13): a topic stored before them is single choice.
+        "type": "single",
+        "min_choices": 1,
+        "max_choices": None,
+        "rank_top": None,
+        "scale_min": 1,
+        "scale_max": 5,
+        "rate_each": False,
+        "blocked_answers": [],
+        "hidden_answers": [],
+        "runoff": None,
     }
     # A topic deleted meanwhile: the check fails with no item.
     with pytest.raises(TopicChanged) as gone:
