@@ -1,0 +1,242 @@
+"""Every question type in the browser: a phone votes with JavaScript and a
+phone without it, and the projector shows the matching results view.
+
+Per type (multiple select, ranking, rating, open text, game) the phone's
+ballot is the type's own (checkboxes, rank selects, a rating scale, a text
+box, a button per choice), each vote is counted by the real worker, the
+present view draws the type's results (shares of voters, points, the
+distribution and mean, a word cloud, standing with cast and taken) and still
+fits the projector. A refused answer shows its message next to the form, with
+and without JavaScript. Screenshots (phone ballot and projector per type)
+land in build/screenshots, or docs/screenshots with `make screenshots`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PHONE, make_topic, screenshot_path, sign_in_browser
+
+PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
+FRUIT = ["Apples", "Bananas", "Cherries", "Dates"]
+
+
+def open_phone(contexts, console, url, javascript=True):
+    page = contexts(**PHONE, java_script_enabled=javascript).new_page()
+    if javascript:
+        console.watch(page)
+    page.goto(url)
+    return page
+
+
+def counted(phone, javascript: bool) -> None:
+    """Wait until the phone's vote is counted (without JS: follow "Check again")."""
+    status = phone.locator("#vote-status")
+    if javascript:
+        expect(status).to_contain_text("was counted")
+        return
+    for _ in range(60):
+        if "was counted" in status.inner_text():
+            return
+        phone.wait_for_timeout(500)
+        phone.get_by_role("link", name="Check again").click()
+    raise AssertionError(f"never counted: {status.inner_text()}")
+
+
+def fits(page) -> None:
+    size = page.viewport_size
+    scroll = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert scroll == [size["width"], size["height"]], "the present view must not scroll"
+    box = page.locator("#qr svg").bounding_box()
+    assert box and box["y"] + box["height"] <= size["height"] + 0.5
+
+
+@pytest.fixture
+def screen(contexts, console):
+    """The projector: opens a topic's present view."""
+
+    def open_(base, topic):
+        page = console.watch(contexts(**PROJECTOR).new_page())
+        page.goto(f"{base}/t/{topic['id']}/present")
+        return page
+
+    return open_
+
+
+def test_multiple_select(stack, contexts, console, api, screen):
+    topic = make_topic(api, "Which fruit do you like?", FRUIT, base=api.base,
+                       type="multiple", min_choices=1, max_choices=2)  # fmt: skip
+    url = f"{stack.base}/t/{topic['id']}"
+    projector = screen(stack.base, topic)
+    phone = open_phone(contexts, console, url)
+    expect(phone.locator("legend")).to_contain_text("Choose 1 to 2")
+    phone.get_by_label("Apples").check()
+    phone.get_by_label("Cherries").check()
+    # The most allowed are ticked: the others wait (JavaScript only).
+    expect(phone.get_by_label("Bananas")).to_be_disabled()
+    phone.screenshot(path=screenshot_path("type-multiple-phone.png"), full_page=True)
+    phone.get_by_role("button", name="Vote").click()
+    counted(phone, True)
+    expect(phone.locator("#vote-status")).to_contain_text("Apples, Cherries")
+
+    plain = open_phone(contexts, console, url, javascript=False)
+    for name in ("Apples", "Bananas", "Dates"):
+        plain.get_by_label(name).check()
+    plain.get_by_role("button", name="Vote").click()
+    # Three where two is the most: refused, the message next to the form, the picks kept.
+    expect(plain.locator("[data-error-message]")).to_contain_text("Choose between 1 and 2")
+    expect(plain.get_by_label("Dates")).to_be_checked()
+    plain.get_by_label("Dates").uncheck()
+    plain.get_by_role("button", name="Vote").click()
+    counted(plain, False)
+
+    apples = projector.locator(".bar").filter(has_text="Apples")
+    expect(apples.locator(".bar-numbers")).to_have_text("2 voters · 100%")
+    expect(projector.locator(".results-total strong")).to_have_text("2")
+    expect(projector.locator(".results-note")).to_contain_text("more than 100%")
+    fits(projector)
+    projector.screenshot(path=screenshot_path("type-multiple-present.png"))
+
+
+def test_ranking(stack, contexts, console, api, screen):
+    topic = make_topic(api, "Rank the fruit", FRUIT[:3], base=api.base, type="ranking")
+    url = f"{stack.base}/t/{topic['id']}"
+    projector = screen(stack.base, topic)
+    phone = open_phone(contexts, console, url)
+    # Cherries to rank 1: it swaps with Apples, and the list follows.
+    phone.get_by_label("Cherries").select_option("1")
+    expect(phone.get_by_label("Apples")).to_have_value("3")
+    expect(phone.locator(".rank-name")).to_have_text(["Cherries", "Bananas", "Apples"])
+    # The buttons move a choice by one place.
+    phone.get_by_role("button", name="Move Apples up").click()
+    expect(phone.locator(".rank-name")).to_have_text(["Cherries", "Apples", "Bananas"])
+    phone.screenshot(path=screenshot_path("type-ranking-phone.png"), full_page=True)
+    phone.get_by_role("button", name="Vote").click()
+    counted(phone, True)
+    expect(phone.locator("#vote-status")).to_contain_text("1. Cherries, 2. Apples, 3. Bananas")
+
+    plain = open_phone(contexts, console, url, javascript=False)
+    plain.get_by_label("Bananas").select_option("1")  # Apples keeps 1 too: refused
+    plain.get_by_role("button", name="Vote").click()
+    expect(plain.locator("[data-error-message]")).to_contain_text("Give each rank to one choice")
+    plain.get_by_label("Bananas").select_option("1")
+    plain.get_by_label("Apples").select_option("2")
+    plain.get_by_label("Cherries").select_option("3")
+    plain.get_by_role("button", name="Vote").click()
+    counted(plain, False)
+
+    # Borda: Cherries 3+1, Apples 2+2, Bananas 1+3 -> a three-way tie at 4 points.
+    for name in ("Cherries", "Apples", "Bananas"):
+        bar = projector.locator(".bar").filter(has_text=name)
+        expect(bar.locator(".bar-numbers")).to_contain_text("4 points")
+    cherries = projector.locator(".bar").filter(has_text="Cherries")
+    expect(cherries.locator(".bar-numbers")).to_have_text("4 points · 1 first choice")
+    fits(projector)
+    projector.screenshot(path=screenshot_path("type-ranking-present.png"))
+
+
+def test_rating(stack, contexts, console, api, screen):
+    topic = make_topic(api, "How was the talk?", [], base=api.base, type="rating",
+                       scale_min=1, scale_max=5)  # fmt: skip
+    url = f"{stack.base}/t/{topic['id']}"
+    projector = screen(stack.base, topic)
+    phone = open_phone(contexts, console, url)
+    phone.get_by_role("radio", name="5").check()
+    phone.screenshot(path=screenshot_path("type-rating-phone.png"), full_page=True)
+    phone.get_by_role("button", name="Vote").click()
+    counted(phone, True)
+    expect(phone.locator("#vote-status")).to_contain_text("5 out of 5")
+
+    plain = open_phone(contexts, console, url, javascript=False)
+    plain.get_by_role("button", name="Vote").click()  # no rating picked
+    expect(plain.locator("[data-error-message]")).to_contain_text("Pick a rating from 1 to 5")
+    plain.get_by_role("radio", name="2").check()
+    plain.get_by_role("button", name="Vote").click()
+    counted(plain, False)
+
+    expect(projector.locator(".results-total")).to_contain_text("Average: 3.5 out of 5")
+    expect(projector.locator(".bar")).to_have_count(5)
+    five = projector.locator(".bar").filter(has=projector.locator(".bar-name", has_text="5"))
+    expect(five.locator(".bar-numbers")).to_have_text("1 rating")
+    fits(projector)
+    projector.screenshot(path=screenshot_path("type-rating-present.png"))
+
+
+def test_rating_each_choice(stack, contexts, console, api, screen):
+    topic = make_topic(api, "Rate each talk", ["Keynote", "Workshop"], base=api.base,
+                       type="rating", rate_each=True, scale_min=0, scale_max=10)  # fmt: skip
+    url = f"{stack.base}/t/{topic['id']}"
+    plain = open_phone(contexts, console, url, javascript=False)
+    plain.get_by_role("radiogroup", name="Keynote").get_by_role("radio", name="8").check()
+    plain.get_by_role("button", name="Vote").click()
+    counted(plain, False)
+    projector = screen(stack.base, topic)
+    keynote = projector.locator(".bar").filter(has_text="Keynote")
+    expect(keynote.locator(".bar-numbers")).to_have_text("average 8.0 · 1 rating")
+    expect(keynote.locator("rect.bar-fill")).to_have_attribute("width", "80.0")
+    fits(projector)
+
+
+def test_open_text_word_cloud_and_hiding_an_answer(stack, contexts, console, api, screen):
+    topic = make_topic(api, "One word for this talk?", [], base=api.base, type="text")
+    url = f"{stack.base}/t/{topic['id']}"
+    phone = open_phone(contexts, console, url)
+    box = phone.get_by_label("Your answer")
+    expect(box).to_have_attribute("maxlength", "60")
+    box.fill("Inspiring")
+    expect(phone.locator("#answer-limit")).to_have_text("51 of 60 characters left")
+    phone.screenshot(path=screenshot_path("type-text-phone.png"), full_page=True)
+    phone.get_by_role("button", name="Send answer").click()
+    counted(phone, True)
+
+    for answer in ("  inspiring ", "Long, but worth every single minute", "meh"):
+        plain = open_phone(contexts, console, url, javascript=False)
+        plain.get_by_label("Your answer").fill(answer)
+        plain.get_by_role("button", name="Send answer").click()
+        counted(plain, False)
+
+    presenter = contexts(**PROJECTOR).new_page()
+    console.watch(presenter)
+    sign_in_browser(presenter, stack.base)
+    presenter.goto(f"{url}/present")
+    cloud = presenter.locator(".word-cloud")
+    # Case and spaces normalised: "inspiring" twice, the biggest word.
+    expect(cloud.locator(".cloud-size-5")).to_contain_text("inspiring")
+    expect(cloud.locator("li")).to_have_count(2)
+    expect(presenter.locator(".answer-list")).to_contain_text("long, but worth every single minute")
+    fits(presenter)
+    presenter.screenshot(path=screenshot_path("type-text-present.png"))
+    # The presenter hides an answer: gone from the screen (and from the audience's).
+    presenter.get_by_role("button", name="Hide “meh” from the screen").click()
+    expect(cloud.locator("li")).to_have_count(1)
+    audience = screen(stack.base, topic)
+    expect(audience.locator(".word-cloud li")).to_have_count(1)
+    expect(audience.locator(".word-cloud")).not_to_contain_text("meh")
+    expect(audience.locator(".answer-control")).to_have_count(0)
+
+
+def test_game(stack, contexts, console, api, screen):
+    topic = make_topic(api, "Tug of war", ["Red", "Blue"], base=api.base, type="game")
+    url = f"{stack.base}/t/{topic['id']}"
+    projector = screen(stack.base, topic)
+    phone = open_phone(contexts, console, url)
+    phone.screenshot(path=screenshot_path("type-game-phone.png"), full_page=True)
+    phone.get_by_role("button", name="Red").click()
+    counted(phone, True)
+    plain = open_phone(contexts, console, url, javascript=False)
+    plain.get_by_role("button", name="Blue").click()
+    counted(plain, False)
+    # Blue's vote took Red's only standing vote (the only rival with any).
+    expect(projector.locator(".results-total")).to_contain_text("2 cast · 1 taken")
+    blue = projector.locator(".bar").filter(has_text="Blue")
+    expect(blue.locator(".bar-numbers")).to_have_text("1 standing · 1 cast, 0 taken")
+    red = projector.locator(".bar").filter(has_text="Red")
+    expect(red.locator(".bar-numbers")).to_have_text("0 standing · 1 cast, 1 taken")
+    expect(blue).to_have_class(re.compile("is-leading"))
+    fits(projector)
+    projector.screenshot(path=screenshot_path("type-game-present.png"))
