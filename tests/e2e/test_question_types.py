@@ -13,6 +13,8 @@ land in build/screenshots, or docs/screenshots with `make screenshots`.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -241,3 +243,39 @@ def test_game(stack, contexts, console, api, screen):
         expect(bar.locator(".bar-numbers")).to_have_text(numbers)
     fits(projector)
     projector.screenshot(path=screenshot_path("type-game-present.png"))
+
+
+def test_an_event_question_of_another_type_on_phones_and_the_presenter_view(
+    stack, contexts, console, api
+):
+    topic = make_topic(api, "Rank the sessions", FRUIT[:3], base=api.base, type="ranking")
+    made = api.post(f"{api.base}/events", json={"title": "Fruit day", "questions": [topic["id"]]})
+    assert made.status_code == 201, made.text
+    event = made.json()
+    for path, body in (("position", {"to": 0}), ("results", {"shown": True})):
+        answer = api.post(f"{api.base}/events/{event['id']}/{path}", json=body)
+        assert answer.status_code == 200, answer.text
+    join_url = f"{stack.base}/{event['code']}"
+
+    phone = open_phone(contexts, console, join_url)
+    phone.get_by_label("Bananas", exact=True).select_option("1")
+    phone.get_by_role("button", name="Vote").click()
+    counted(phone, True)
+    plain = open_phone(contexts, console, join_url, javascript=False)
+    plain.get_by_label("Bananas", exact=True).select_option("1")
+    plain.get_by_label("Apples", exact=True).select_option("2")
+    plain.get_by_role("button", name="Vote").click()
+    expect(plain.locator("#vote-status")).to_be_visible()
+
+    presenter = console.watch(contexts(**PROJECTOR).new_page())
+    sign_in_browser(presenter, stack.base)
+    presenter.goto(f"{stack.base}/admin/events/{event['id']}/present")
+    bananas = presenter.locator(".bar").filter(has_text="Bananas")
+    # Bananas first on both ballots: 3 points each, two first choices.
+    expect(bananas.locator(".bar-numbers")).to_have_text("6 points · 2 first choices")
+    expect(bananas).to_have_class(re.compile("is-leading"))
+    # Every bar and the QR code on screen (the page itself is events_admin's layout).
+    for part in (*presenter.locator("#results .bar").all(), presenter.locator("#qr svg")):
+        box = part.bounding_box()
+        assert box and box["y"] + box["height"] <= PROJECTOR["viewport"]["height"], box
+    presenter.screenshot(path=screenshot_path("type-ranking-event-present.png"))
