@@ -33,6 +33,7 @@ from core.errors import (
     UnknownChoice,
     VotesWouldBeDropped,
 )
+from core.question_types import votes_counted
 from core.schemas import NewTopicIn, TopicIn
 from core.topics import (
     MAX_CHOICES,
@@ -126,7 +127,7 @@ def _with_total(topic: dict) -> dict:
     """The row's data: total votes, and whether a deadline closed it under an open flag."""
     return {
         **topic,
-        "total_votes": sum(services.voting().counts(topic["id"]).values()),
+        "total_votes": votes_counted(topic, services.voting().counts(topic["id"])),
         "is_open": is_open(topic, utc_now()),
     }
 

@@ -34,6 +34,7 @@ from core.errors import (
     TopicNotFound,
     VoterRequired,
 )
+from core.question_types import votes_counted
 from core.results import leaders, shares_adding_to_100
 from core.schemas import TopicOut
 from core.topics import is_open
@@ -206,7 +207,7 @@ def index():
             continue
         topic = {**topic, "is_open": is_open(topic, utc_now())}
         visible = results_visible(topic)
-        total = sum(voting.counts(topic["id"]).values()) if visible else None
+        total = votes_counted(topic, voting.counts(topic["id"])) if visible else None
         topics.append({**topic, "total_votes": total})
     return render_template("index.html", topics=topics)
 

@@ -234,3 +234,18 @@ def test_the_admin_form_shows_a_bad_rule_next_to_its_field(client):
     assert answer.status_code == 422
     assert 'class="field-error"' in answer.text or "notice-error" in answer.text
     assert '<option value="multiple" selected' in answer.text  # what was typed stays
+
+
+def test_lists_count_votes_not_counters(client, voting):
+    """A multiple-select vote of two picks is one vote on the home page and the admin list
+    (its tallies hold three counters: two choices and the voters)."""
+    topic = make_topic(client, "Counted once?", FRUIT, type="multiple")
+    a, b, _ = ids(topic)
+    post_vote(client, topic, {"choice_ids": [a, b]})
+    assert record_queued(voting) == 1
+    card = re.search(r'<li class="topic-card[^"]*">(?:(?!</li>).)*Counted once\?.*?</li>',
+                     client.get("/").text, re.S).group(0)  # fmt: skip
+    assert "1 vote<" in card
+    sign_in(client)
+    row = client.get("/admin").text
+    assert re.search(rf'id="topic-{topic["id"]}".*?<td class="num"[^>]*>1</td>', row, re.S)
