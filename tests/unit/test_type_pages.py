@@ -14,6 +14,7 @@ import pytest
 from flask import render_template
 from werkzeug.datastructures import MultiDict
 
+from core.topics import with_defaults
 from webapp import create_app
 from webapp.ballots import FormInvalid, described, payload_from_form
 from webapp.result_views import typed_view
@@ -27,24 +28,10 @@ CHOICES = [
 
 
 def topic_of(kind: str, **rules) -> dict:
-    topic = {
-        "id": "t1",
-        "title": "Fruit?",
-        "type": kind,
-        "choices": CHOICES if kind not in ("text",) else [],
-        "is_open": True,
-        "vote_limit": "unlimited",
-        "results_visibility": "always",
-        "closes_at": None,
-        "min_choices": 1,
-        "max_choices": None,
-        "rank_top": None,
-        "scale_min": 1,
-        "scale_max": 5,
-        "rate_each": False,
-    }
-    topic.update(rules)
-    return topic
+    """A stored topic of this type (the defaults of core/topics.py), open, with `rules`."""
+    choices = [] if kind == "text" else CHOICES
+    stored = {"id": "t1", "title": "Fruit?", "is_active": True, "type": kind, "choices": choices}
+    return {"is_open": True, **with_defaults(stored | rules)}
 
 
 RESULTS = {
