@@ -200,22 +200,30 @@ def test_open_text_word_cloud_and_hiding_an_answer(stack, contexts, console, api
         plain.get_by_role("button", name="Send answer").click()
         counted(plain, False)
 
+    # More of the room answers over the API.
+    for text in ("fun", "Fun", "FUN ", "clear", "practical", "deep dive", "clear"):
+        cast = api.post(f"{api.base}/votes", json={"topic_id": topic["id"], "text": text})
+        assert cast.status_code == 202, cast.text
+
     presenter = contexts(**PROJECTOR).new_page()
     console.watch(presenter)
     sign_in_browser(presenter, stack.base)
     presenter.goto(f"{url}/present")
     cloud = presenter.locator(".word-cloud")
-    # Case and spaces normalised: "inspiring" twice, the biggest word.
-    expect(cloud.locator(".cloud-size-5")).to_contain_text("inspiring")
-    expect(cloud.locator("li")).to_have_count(2)
+    expect(presenter.locator(".results-total strong")).to_have_text("11")
+    # Case and spaces normalised: "fun" three times is the biggest word,
+    # "inspiring" (typed twice, differently) counted as one answer.
+    expect(cloud.locator(".cloud-size-5")).to_have_text(re.compile(r"^fun"))
+    expect(cloud.locator("li").filter(has_text="inspiring")).to_contain_text("(2 times)")
+    expect(cloud.locator("li")).to_have_count(6)
     expect(presenter.locator(".answer-list")).to_contain_text("long, but worth every single minute")
     fits(presenter)
     presenter.screenshot(path=screenshot_path("type-text-present.png"))
     # The presenter hides an answer: gone from the screen (and from the audience's).
     presenter.get_by_role("button", name="Hide “meh” from the screen").click()
-    expect(cloud.locator("li")).to_have_count(1)
+    expect(cloud.locator("li")).to_have_count(5)
     audience = screen(stack.base, topic)
-    expect(audience.locator(".word-cloud li")).to_have_count(1)
+    expect(audience.locator(".word-cloud li")).to_have_count(5)
     expect(audience.locator(".word-cloud")).not_to_contain_text("meh")
     expect(audience.locator(".answer-control")).to_have_count(0)
 
