@@ -46,6 +46,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "export_memory": ([], ["--votes", "3000", "--moto-votes", "1000"]),
     "event_polling": (["--rounds", "3"], ["--phones", "300", "--rounds", "3"]),
     "tap_to_screen": ([], ["--taps", "8"]),
+    "question_types": ([], ["--votes", "100", "--reads", "30", "--big", "20000"]),
 }  # fmt: skip
 
 
@@ -191,6 +192,17 @@ def summary(results: dict[str, dict]) -> list[str]:
         ("12. Event GetItem per second per web process, 2,000 polling phones (all-in)",
          fig("event_polling", "get_items_per_process_second"), "about 1 + fixed reads", None,
          False),
+        ("13. Results read median, 100k votes / 10 votes, worst question type", fig(
+         "question_types", "read_ratio_worst"), "<= 1.2", 1.2, False),
+        *[(f"13. ... {kind}: results read ratio",
+           fig("question_types", f"read_ratio_{kind}"), "<= 1.2", 1.2, False)
+          for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
+        *[(f"13. {kind}: AWS requests per vote", fig("question_types",
+           f"requests_per_vote_{kind}"), "report", None, False)
+          for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
+        *[(f"13. {kind}: DynamoDB write units per vote", fig("question_types",
+           f"write_units_per_vote_{kind}"), "report", None, False)
+          for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
         ("Tap to projector p95, seconds (real browsers; issue 14)", fig("tap_to_screen",
          "tap_p95_s"), "<= 2", 2.0, False),
         ("Tap to projector p50, seconds", fig("tap_to_screen", "tap_p50_s"), "report", None,

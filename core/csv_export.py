@@ -2,7 +2,12 @@
 
 `csv_chunks`: a header, then per topic its results, one `result` row per
 choice and a `total` row (the numbers GET /topics/{id}?include_votes answers),
-then one `vote` row per vote record, oldest first. Every row has the same
+then one `vote` row per vote record, oldest first. A question type other than
+single choice says what each result row counts in `measure` (count, points,
+first, ratings, mean, standing, cast, taken; its `answer` is the scale value
+or the text answer) and its total is the number of voters (a game's: votes
+cast); a vote row shows its answer in `answer` (choices by description:
+"A; B" picked, "A > B" ranked, "A=4; B=5" rated, or the text). Every row has the same
 columns (HEADER), so `csv.DictReader` and spreadsheet filters work on the
 whole file. Votes are read from DynamoDB a page at a time and written out
 every CHUNK_ROWS rows: memory stays flat whatever the number of votes.
@@ -14,16 +19,17 @@ import csv
 import io
 
 from .aws.store import Store
-from .schemas import TopicOut
+from .csv_rows import answer_text, result_rows, total_of
+from .question_types import ANSWER_FIELDS
 from .topics import generation_of
 
 HEADER = (
     "row", "topic_id", "topic", "choice_id", "choice",
-    "vote_id", "created", "status", "reason", "vote_count", "percent",
+    "vote_id", "created", "status", "reason", "vote_count", "percent", "answer", "measure",
 )  # fmt: skip
 CHUNK_ROWS = 500
 # What a vote row shows: read only these from DynamoDB.
-VOTE_FIELDS = ("id", "choice_id", "created", "status", "reason")
+VOTE_FIELDS = ("id", "created", "status", "reason", *ANSWER_FIELDS)
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark;
 # Python reads it with encoding="utf-8-sig", LibreOffice and pandas skip it.
 BOM = "\ufeff"
@@ -43,22 +49,25 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
     for topic in topics:
         topic_id, title = topic["id"], _cell(topic["title"])
         # The current results: since the topic's last reset.
-        results = TopicOut.render(topic, store.get_counts(topic_id, generation_of(topic)))
-        for choice in results["choices"]:
+        counts = store.get_counts(topic_id, generation_of(topic))
+        descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
+        for row in result_rows(topic, counts):
+            choice_id, answer, measure, number, percent = row
             writer.writerow(
-                ("result", topic_id, title, choice["id"], _cell(choice["description"]),
-                 "", "", "", "", choice["vote_count"], choice["votes"])
+                ("result", topic_id, title, choice_id, descriptions.get(choice_id, ""),
+                 "", "", "", "", number, percent, _cell(str(answer)), measure)
             )  # fmt: skip
         writer.writerow(
-            ("total", topic_id, title, "", "", "", "", "", "", results["total_votes"], "")
-        )
+            ("total", topic_id, title, "", "", "", "", "", "", total_of(topic, counts), "", "",
+             "" if topic["type"] == "single" else "voters" if topic["type"] != "game" else "cast")
+        )  # fmt: skip
         # A vote for a choice removed since keeps its choice_id; its description is gone.
-        descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
         for n, vote in enumerate(store.topic_votes(topic_id, VOTE_FIELDS), start=1):
+            choice_id = vote.get("choice_id", "")
             writer.writerow(
-                ("vote", topic_id, title, vote["choice_id"],
-                 descriptions.get(vote["choice_id"], ""), vote["id"], vote["created"],
-                 vote["status"], vote.get("reason", ""), "", "")
+                ("vote", topic_id, title, choice_id, descriptions.get(choice_id, ""), vote["id"],
+                 vote["created"], vote["status"], vote.get("reason", ""), "", "",
+                 _cell(answer_text(vote, descriptions)), "")
             )  # fmt: skip
             if n % CHUNK_ROWS == 0:
                 yield _drain(buffer)

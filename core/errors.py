@@ -75,3 +75,12 @@ class RulesInvalid(FieldInvalid):
 
 class RulesLocked(VotingError):
     """An update would change a question's type or rules while it has votes."""
+
+
+class RulesConflict(VotingError):
+    """A change the topic's stored settings refuse (an edit leaving `type` out that does
+    not fit the stored type; hiding an answer of a question that takes none): a 409."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -83,6 +83,57 @@ def check_rules(topic: dict) -> None:
         raise RulesInvalid("vote_limit", "a game takes unlimited or one_per_voter votes")
 
 
+def body_rule_broken(
+    kind: str | None, choices: int, rate_each: bool | None, vote_limit: str | None
+) -> tuple[str, str] | None:
+    """(field, message) of the first rule a topic body breaks by itself, or None.
+
+    Only what the body alone decides (so JSON Schema states it too: `body_rules_schema`);
+    a rule that needs the stored topic (a PUT leaving `type` or `rate_each` out) is
+    Voting's, against the topic as it would be stored.
+    """
+    if kind in ("multiple", "ranking", "game") and choices < 2:
+        return "choices", f"a {kind} question needs at least 2 choices"
+    if kind == "ranking" and choices > MAX_RANKED_CHOICES:
+        return "choices", f"a ranking has at most {MAX_RANKED_CHOICES} choices"
+    if (kind == "text" or (kind == "rating" and rate_each is False)) and choices:
+        return "choices", f"a {kind} question takes no choices"
+    if kind == "rating" and rate_each and not 1 <= choices <= MAX_RATED_CHOICES:
+        return "choices", f"rate each of 1 to {MAX_RATED_CHOICES} choices"
+    if kind == "game" and vote_limit == "changeable":
+        return "vote_limit", "a game takes unlimited or one_per_voter votes"
+    return None
+
+
+def body_rules_schema(new: bool) -> list[dict]:
+    """`body_rule_broken`'s rules in JSON Schema (if/then), for the OpenAPI document.
+
+    `new`: a new topic's body (a `rate_each` left out or null is false; on PUT it
+    keeps the stored value, so only a given one decides).
+    """
+
+    def when(kinds: list[str], then: dict, **also) -> dict:
+        needed = ["type", *(k for k in also if not new)]
+        return {"if": {"properties": {"type": {"enum": kinds}, **also}, "required": needed},
+                "then": then}  # fmt: skip
+
+    def choices(**bounds) -> dict:
+        return {"properties": {"choices": bounds}}
+
+    return [
+        # No type (or null) is single choice, as the original: at least 2 choices.
+        {"if": {"properties": {"type": {"enum": [None, "single"]}}}, "then": choices(minItems=2)},
+        when(["multiple", "game"], choices(minItems=2)),
+        when(["ranking"], choices(minItems=2, maxItems=MAX_RANKED_CHOICES)),
+        when(["text"], choices(maxItems=0)),
+        when(["rating"], choices(maxItems=0),
+             rate_each={"not": {"const": True}} if new else {"const": False}),
+        when(["rating"], choices(minItems=1, maxItems=MAX_RATED_CHOICES),
+             rate_each={"const": True}),
+        when(["game"], {"properties": {"vote_limit": {"not": {"const": "changeable"}}}}),
+    ]  # fmt: skip
+
+
 def payload_of(vote) -> dict:
     """The answer fields a vote (VoteIn or VoteMessage) carries, the None ones left out."""
     return {f: getattr(vote, f) for f in ANSWER_FIELDS if getattr(vote, f, None) is not None}

@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from .aws.codec import choice_totals
 from .aws.errors import Conflict
 from .aws.store import Store
+from .question_types import choice_ids_of
 from .topics import generation_of, has_choice
-from .votes import VoteMessage
+from .votes import VoteMessage, stored_counts
 
 STABLE_ATTEMPTS = 5
 
@@ -30,17 +31,21 @@ class Recount:
     slots: dict[str, int] = field(default_factory=dict)
     # The topic's generation the recount was of (its results since its last reset).
     generation: int = 0
+    # How many counted vote records it found.
+    counted: int = 0
 
     @property
     def drift(self) -> dict[str, int]:
-        """choice_id -> stored minus proven, for the choices that disagree."""
+        """counter -> stored minus proven, for the counters that disagree (a single
+        choice's counter is its choice id; docs/data.md lists the others)."""
         choices = set(self.stored) | set(self.proven)
         diff = {c: self.stored.get(c, 0) - self.proven.get(c, 0) for c in choices}
         return {c: d for c, d in sorted(diff.items()) if d}
 
 
 def recount(store: Store, topic_id: str) -> Recount:
-    """Count the topic's `counted` vote records and compare with its tallies.
+    """Count the topic's `counted` vote records and compare with its tallies, counter by
+    counter, for every question type.
 
     Only the current generation's (topics.generation_of): a reset deletes the
     older generations' records, and any it has not reached yet (a purge cut
@@ -54,21 +59,27 @@ def recount(store: Store, topic_id: str) -> Recount:
     for _ in range(STABLE_ATTEMPTS):
         before = store.get_slot_counts(topic_id, generation)
         proven: dict[str, int] = {}
+        counted = 0
         for vote in store.topic_votes(topic_id):
             if vote.get("status") == "counted" and vote.get("generation", 0) == generation:
-                proven[vote["choice_id"]] = proven.get(vote["choice_id"], 0) + 1
+                counted += 1
+                # Exactly what the vote added (its counts: every type's counters,
+                # a game's rival take too), as its transaction wrote them.
+                for counter, n in stored_counts(vote).items():
+                    proven[counter] = proven.get(counter, 0) + n
         after = store.get_slot_counts(topic_id, generation)
         if before == after:
             stored = {c: n for c, n in choice_totals(after).items() if n}
-            return Recount(topic_id, stored, proven, after, generation)
+            proven = {c: n for c, n in proven.items() if n}
+            return Recount(topic_id, stored, proven, after, generation, counted)
     raise Conflict(f"{topic_id}: votes kept landing during the recount; try when it is quieter")
 
 
 def fix(store: Store, result: Recount) -> None:
     """Write the proven counts, conditioned on the tallies still being what was read."""
-    for choice_id in result.drift:
+    for counter in result.drift:
         store.set_choice_tally(
-            result.topic_id, choice_id, result.slots, result.proven.get(choice_id, 0),
+            result.topic_id, counter, result.slots, result.proven.get(counter, 0),
             result.generation,
         )  # fmt: skip
 
@@ -86,6 +97,6 @@ def diagnose(body: str, store: Store) -> str:
     topic = store.get_topic(vote.topic_id)
     if topic is None:
         return "unknown topic"
-    if not has_choice(topic, vote.choice_id):
+    if not all(has_choice(topic, c) for c in choice_ids_of(vote.payload)):
         return "choice not in topic"
     return "looks valid now: it failed while something was down (redrive it)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -19,7 +19,9 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -32,7 +34,12 @@ from .fields import (  # the building blocks, shared with the vote schemas
     VoterId,
     whole_number,
 )
-from .question_types import MAX_RANKED_CHOICES, QuestionType
+from .question_types import (
+    MAX_RANKED_CHOICES,
+    QuestionType,
+    body_rule_broken,
+    body_rules_schema,
+)
 from .results import percentages
 from .text_answers import MAX_TEXT_LENGTH
 from .topics import (
@@ -64,6 +71,25 @@ class ChoiceIn(BaseModel):
     description: Description
 
 
+# One topic body per question type (the OpenAPI examples of TopicIn).
+TOPIC_EXAMPLES = [
+    {"title": "Tabs or spaces?", "choices": [{"description": "Tabs"},
+                                             {"description": "Spaces"}]},
+    {"title": "Pick up to two", "type": "multiple", "max_choices": 2,
+     "choices": [{"description": d} for d in ("Go", "Rust", "Zig")]},
+    {"title": "Rank the talks", "type": "ranking", "rank_top": 2,
+     "choices": [{"description": d} for d in ("Keynote", "Panel", "Demo")]},
+    {"title": "How was it?", "type": "rating", "scale_min": 1, "scale_max": 5,
+     "choices": []},
+    {"title": "Rate each talk", "type": "rating", "rate_each": True,
+     "choices": [{"description": d} for d in ("Keynote", "Demo")]},
+    {"title": "One word for this talk", "type": "text", "choices": [],
+     "blocked_answers": ["boring"]},
+    {"title": "Tug of war", "type": "game",
+     "choices": [{"description": "Cats"}, {"description": "Dogs"}]},
+]  # fmt: skip
+
+
 class TopicIn(Request):
     """Body of POST /topics and PUT /topics/{id}.
 
@@ -72,6 +98,14 @@ class TopicIn(Request):
     original's clients cannot reset them by accident. Send `closes_at: null`
     explicitly to remove a deadline.
     """
+
+    # One example body per question type (shown in /docs), and the rules a body
+    # alone decides in JSON Schema (PUT: the stored settings fill what it leaves out).
+    model_config = ConfigDict(
+        json_schema_extra={"examples": TOPIC_EXAMPLES, "allOf": body_rules_schema(new=False)}
+    )
+    # What a `rate_each` left out means here: the stored setting (on POST: false).
+    rate_each_unset: ClassVar[bool | None] = None
 
     # Strict: a JSON true/false only. pydantic would read 0, 1 or "yes" as a bool,
     # and a client sending those has a bug worth a 422 (Schemathesis found it).
@@ -102,7 +136,7 @@ class TopicIn(Request):
         default=None,
         description="Tally items per choice for a hot topic (default: the server's TALLY_SHARDS).",
     )
-    listed: bool | None = Field(
+    listed: StrictBool | None = Field(
         default=None,
         description="false: reachable by its link (or an event's code) only, not listed on the"
         " home page. Default true; left out on PUT, it stays as it was.",
@@ -145,6 +179,20 @@ class TopicIn(Request):
                 {"field_type": "List", "min_length": MIN_CHOICES, "actual_length": len(choices)},
             )
         return choices
+
+    @model_validator(mode="after")
+    def _choices_fit_the_type(self):
+        # What the body alone decides (also stated in the schema, body_rules_schema).
+        rate_each = self.rate_each_unset if self.rate_each is None else self.rate_each
+        broken = body_rule_broken(self.type, len(self.choices), rate_each, self.vote_limit)
+        if broken:
+            field, message = broken
+            problem = PydanticCustomError("rules_invalid", message)
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [{"type": problem, "loc": (field,), "input": getattr(self, field)}],
+            )
+        return self
 
     @field_validator("choices")
     @classmethod
@@ -190,6 +238,11 @@ class TopicIn(Request):
 class NewTopicIn(TopicIn):
     """Body of POST /topics: as TopicIn, and a deadline, if given, still ahead
     (a new topic past its deadline would be closed before anyone saw it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": TOPIC_EXAMPLES, "allOf": body_rules_schema(new=True)}
+    )
+    rate_each_unset: ClassVar[bool | None] = False
 
     @field_validator("closes_at")
     @classmethod

@@ -40,14 +40,26 @@ def shipped_blocklist() -> frozenset[str]:
 def is_blocked(answer: str, extra: list[str] | tuple[str, ...] = ()) -> bool:
     """Is the normalized `answer` blocked: the whole answer, or any of its words,
     on the shipped lists or the topic's own `extra` entries?"""
+    return blocker(extra)(answer)
+
+
+def blocker(extra: list[str] | tuple[str, ...] = ()):
+    """`is_blocked` for many answers of one topic: the lists are joined once."""
     blocked = shipped_blocklist() | {normalize_text(entry) for entry in extra}
+    phrases = [entry for entry in blocked if " " in entry]
+    return lambda answer: _blocked_by(answer, blocked, phrases)
+
+
+def _blocked_by(answer: str, blocked: frozenset[str], phrases: list[str]) -> bool:
     # Words without the punctuation around them ("merde!" is "merde"); a phrase
     # entry matches a run of whole words ("ابن الكلب" inside a longer answer).
     words = _WORD.findall(answer)
     padded = f" {' '.join(words)} "
-    return answer in blocked or any(
-        word in blocked for word in words
-    ) or any(" " in entry and f" {entry} " in padded for entry in blocked)
+    return (
+        answer in blocked
+        or any(word in blocked for word in words)
+        or any(f" {phrase} " in padded for phrase in phrases)
+    )
 
 
 def in_cloud(answer: str) -> bool:

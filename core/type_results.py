@@ -9,7 +9,7 @@ choices' `votes`/`vote_count`, as in the original service.
 from __future__ import annotations
 
 from .question_types import VOTERS
-from .text_answers import in_cloud, is_blocked
+from .text_answers import blocker, in_cloud
 
 
 def results_for(topic: dict, counts: dict[str, int], admin: bool = False) -> dict | None:
@@ -89,13 +89,13 @@ def text_results(topic: dict, counts: dict[str, int], admin: bool = False) -> di
     or blocked since they were given, are left out; admins see the hidden ones marked.
     `cloud` says whether an answer is short enough (1-3 words) for the word cloud."""
     hidden = set(topic.get("hidden_answers") or ())
-    blocked_extra = topic.get("blocked_answers") or ()
+    blocked = blocker(topic.get("blocked_answers") or ())
     answers = []
     for key, count in counts.items():
         if not key.startswith("text:") or count <= 0:
             continue
         text = key[len("text:"):]
-        if is_blocked(text, blocked_extra):
+        if blocked(text):
             continue
         answer = {"text": text, "count": count, "cloud": in_cloud(text)}
         if text in hidden:

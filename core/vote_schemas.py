@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .fields import Id, Rating, Request, VoterId
 from .question_types import ANSWER_FIELDS, MAX_RANKED_CHOICES, payload_of
@@ -20,6 +20,26 @@ class VoteIn(Request):
     topic rates each choice); text: `text`. Which values fit (how many choices,
     the scale, blocked words) depends on the topic: a 422 naming the field.
     """
+
+    # Exactly one answer field, not null (which one a topic takes is checked against
+    # the topic), and one example body per question type (shown in /docs).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+                for field in ANSWER_FIELDS
+            ],
+            "examples": [
+                {"topic_id": "TOPIC", "choice_id": "CHOICE"},
+                {"topic_id": "TOPIC", "choice_ids": ["CHOICE_A", "CHOICE_C"]},
+                {"topic_id": "TOPIC", "ranking": ["CHOICE_B", "CHOICE_A", "CHOICE_C"]},
+                {"topic_id": "TOPIC", "rating": 4},
+                {"topic_id": "TOPIC", "rating": {"CHOICE_A": 5, "CHOICE_B": 3}},
+                {"topic_id": "TOPIC", "text": "inspiring"},
+                {"topic_id": "TOPIC", "choice_id": "CHOICE", "voter_id": "voter-1"},
+            ]
+        }
+    )
 
     topic_id: Id
     choice_id: Id | None = Field(default=None, description="single and game questions.")
@@ -42,6 +62,16 @@ class VoteIn(Request):
         " spaces are normalized.",
     )  # fmt: skip
     voter_id: VoterId | None = None
+
+    @field_validator("rating", mode="before")
+    @classmethod
+    def _a_rating_shape(cls, value):
+        # One clear error instead of one per branch of the union (number | object).
+        if value is None or isinstance(value, dict):
+            return value
+        if isinstance(value, bool | str) or not isinstance(value, int | float):
+            raise ValueError("a whole number, or {choice_id: whole number} to rate each choice")
+        return value
 
     @model_validator(mode="wrap")
     @classmethod

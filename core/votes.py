@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from .clock import utc_now
 from .fields import Id, Rating, VoterId
-from .question_types import counters, payload_of
+from .question_types import ANSWER_FIELD, counters, payload_of
 from .text_answers import MAX_TEXT_LENGTH
 from .topics import DEFAULT_VOTE_LIMIT, MAX_TALLY_SHARDS, UNLIMITED, VoteLimit
 
@@ -61,9 +61,15 @@ class VoteMessage(BaseModel):
 
     @model_validator(mode="after")
     def _one_answer(self):
-        # Exactly one answer field: a message without one could not be counted.
-        if len(payload_of(self)) != 1:
-            raise ValueError("a vote message carries exactly one answer field")
+        # Exactly the answer field its rules' type takes, or the worker could not count
+        # it: such a message is refused alone as unparseable, never failing its batch.
+        kind = (self.rules or {}).get("type", "single")
+        if kind not in ANSWER_FIELD or list(payload_of(self)) != [ANSWER_FIELD[kind]]:
+            raise ValueError("a vote message carries the one answer field of its type")
+        if kind == "ranking":
+            size = self.rules.get("choices")
+            if not isinstance(size, int) or not 0 < len(self.ranking) <= size:
+                raise ValueError("a ranking's rules state its number of choices")
         return self
 
     @property

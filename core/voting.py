@@ -21,6 +21,7 @@ from .errors import (
     AlreadyVoted,
     AnswerInvalid,
     ChoiceNotInTopic,
+    RulesConflict,
     RulesInvalid,
     RulesLocked,
     TopicClosed,
@@ -120,7 +121,7 @@ class Voting:
             "last_upd": utc_now(),
             **_settings_of(data, current),
         }
-        check_rules(topic)
+        _check_rules_with(topic, data)
         rules_change = rules_of(topic) != rules_of(current)
         if drop_votes is not True or rules_change:
             # Fresh counts, not the results cache: the checks guard votes.
@@ -153,7 +154,7 @@ class Voting:
         """
         current = self.topic(topic_id, fresh=True)
         if current["type"] != "text":
-            raise RulesInvalid("text", "only a text question has answers to hide")
+            raise RulesConflict("Only a text question has answers to hide")
         answer = normalize_text(text)
         shown = [a for a in current["hidden_answers"] if a != answer]
         topic = {**current, "hidden_answers": [*shown, answer] if hidden else shown,
@@ -364,6 +365,24 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
         dict.fromkeys(normalize_text(entry) for entry in settings["blocked_answers"])
     )
     return settings
+
+
+def _check_rules_with(topic: dict, data: TopicIn) -> None:
+    """The updated topic's rules: RulesInvalid (422) when the body breaks them by itself,
+    RulesConflict (409) when only the stored settings it left out make it break them."""
+    try:
+        check_rules(topic)
+    except RulesInvalid as exc:
+        # The body with what it leaves out at its most permissive: does it break a rule
+        # by itself, or only with the stored settings it leaves out?
+        lenient = with_defaults({"rate_each": bool(topic["choices"])})
+        alone = {"choices": topic["choices"], **_settings_of(data, lenient)}
+        try:
+            check_rules(alone)
+        except RulesInvalid:
+            raise exc from None
+        message = f"{exc.field}: {exc.message} (with the topic's stored settings)"
+        raise RulesConflict(message) from exc
 
 
 def _note_reopening(current: Topic, topic: dict) -> None:

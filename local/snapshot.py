@@ -147,12 +147,15 @@ def _write(tables: Tables, tmp: Path, queues, patience: float) -> Saved:
 
 
 def _watch_invariant(base: str, item: dict, counted: dict, tallied: dict) -> None:
-    """Per topic, the tallies' counts add up to the number of counted vote records."""
+    """Per topic, the tallies' counts add up to what the counted vote records added: one
+    each for single choice, the sum of its stored `counts` for other question types."""
     topic = item.get("topic_id", {}).get("S")
     if topic is None:
         return
     if base == "votes" and item.get("status", {}).get("S") == "counted":
-        counted[topic] = counted.get(topic, 0) + 1
+        deltas = item.get("counts", {}).get("M")
+        added = sum(int(n["N"]) for n in deltas.values()) if deltas else 1
+        counted[topic] = counted.get(topic, 0) + added
     elif base == "tallies" and "N" in item.get("count", {}):
         tallied[topic] = tallied.get(topic, 0) + int(item["count"]["N"])
 

@@ -195,14 +195,15 @@ def recount_command(topic_id, every, repair):
         unresolved = 0
         for tid in ids:
             result = recount(store, tid)
-            total = sum(result.proven.values())
             if not result.drift:
-                click.echo(f"{tid}: {total} counted votes, no drift")
+                click.echo(f"{tid}: {result.counted} counted votes, no drift")
                 continue
-            for choice, delta in result.drift.items():
+            for counter, delta in result.drift.items():
+                # A single choice's counter is its choice id; other types have named ones.
+                kind = "counter" if ":" in counter else "choice"
                 click.echo(
-                    f"{tid}: choice {choice} tally {result.stored.get(choice, 0)} "
-                    f"but {result.proven.get(choice, 0)} counted records (drift {delta:+d})"
+                    f"{tid}: {kind} {counter} tally {result.stored.get(counter, 0)} "
+                    f"but {result.proven.get(counter, 0)} counted records (drift {delta:+d})"
                 )
             if repair:
                 fix(store, result)

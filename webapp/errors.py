@@ -17,6 +17,7 @@ from core.errors import (
     AlreadyVoted,
     ChoiceNotInTopic,
     FieldInvalid,
+    RulesConflict,
     RulesLocked,
     TopicClosed,
     TopicNotFound,
@@ -102,6 +103,10 @@ def init_app(app: Flask) -> None:
 
     for error, (status, detail) in REFUSALS.items():
         app.register_error_handler(error, _answer(status, detail))
+
+    @app.errorhandler(RulesConflict)
+    def rules_conflict(exc: RulesConflict):
+        return error_response(409, exc.message)
 
     @app.errorhandler(FieldInvalid)
     def field_invalid(exc: FieldInvalid):

@@ -8,12 +8,15 @@ at once), redelivered messages, changeable and one_per_voter per type, and the
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from core.repair import fix, recount
 from core.schemas import VoteIn
+from core.worker import VoteWorker
 from tests.helpers import ADMIN, make_topic, queued_bodies, record_queued
 
 # One topic of each type: its settings and a few votes' answers (choices by index).
@@ -162,3 +165,171 @@ def scaled(expected: dict, factor: int) -> dict:
         return value
 
     return {key: scale(value, key) for key, value in expected.items()}
+
+
+# What a voter's first answer and then changed answer are, per type (choice indexes).
+CHANGES = {
+    "multiple": ([0, 1], [2]),
+    "ranking": ([0, 1, 2], [2, 1, 0]),
+    "rating": (2, 5),
+    "rate_each": ({0: 1, 1: 1}, {1: 4, 2: 5}),
+    "text": ("first word", "Second word"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+@pytest.mark.parametrize("apart", [True, False], ids=["batches_apart", "same_batch"])
+def test_changeable_moves_every_count_of_the_old_answer(client, voting, name, apart):
+    changing = new_topic(client, name, vote_limit="changeable")
+    steady = new_topic(client, name, vote_limit="changeable")
+    first, then = CHANGES[name]
+    for topic, answers in ((changing, [first, then]), (steady, [then])):
+        for answer in answers:
+            body = {"topic_id": topic["id"], "voter_id": "v1", **answer_of(topic, name, answer)}
+            assert client.post("/votes", json=body).status_code == 202
+            if apart:
+                record_queued(voting)
+    record_queued(voting)
+    # The changed vote leaves exactly what a voter who only gave the second answer left.
+    changed, only = results(client, changing)["results"], results(client, steady)["results"]
+    assert changed == relabel(only, steady, changing)
+    counts = voting.counts(changing["id"], fresh=True)
+    assert all(n >= 0 for n in counts.values()) and counts.get(":voters") == 1
+    statuses = sorted(r["status"] for r in voting.store.list_votes(changing["id"], 10, None)[0])
+    assert statuses == ["counted", "replaced"]
+
+
+def relabel(only: dict, steady: dict, changing: dict) -> dict:
+    """`only` (results) with the steady topic's choice ids turned into the changing one's."""
+    ids = dict(zip([c["id"] for c in steady["choices"]], [c["id"] for c in changing["choices"]],
+                   strict=True))  # fmt: skip
+    body = dict(only)
+    if "choices" in body:
+        body["choices"] = [{**row, "id": ids[row["id"]]} for row in only["choices"]]
+    if "leaders" in body:
+        body["leaders"] = [ids[i] for i in only["leaders"]]
+    return body
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_one_per_voter_refuses_the_second_vote(client, voting, name):
+    topic = new_topic(client, name, vote_limit="one_per_voter")
+    first, then = CHANGES[name]
+    bodies = [{"topic_id": topic["id"], "voter_id": "v1", **answer_of(topic, name, a)}
+              for a in (first, then)]  # fmt: skip
+    # Both pass intake before either is recorded (a race): the worker keeps the first.
+    assert [client.post("/votes", json=b).status_code for b in bodies] == [202, 202]
+    record_queued(voting)
+    again = client.post("/votes", json=bodies[1])
+    assert again.status_code == 409 and "already voted" in again.json["detail"]
+    assert voting.counts(topic["id"], fresh=True).get(":voters") == 1
+    records = voting.store.list_votes(topic["id"], 10, None)[0]
+    assert sorted((r["status"], r.get("reason")) for r in records) == [
+        ("counted", None), ("rejected", "duplicate_voter")
+    ]
+
+
+class CountingClient:
+    """The DynamoDB client, noting the size of every TransactWriteItems it sends."""
+
+    def __init__(self, client):
+        self.client = client
+        self.sizes: list[int] = []
+
+    def transact_write_items(self, TransactItems):  # noqa: N803 - boto3's parameter name
+        self.sizes.append(len(TransactItems))
+        return self.client.transact_write_items(TransactItems=TransactItems)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def receive_batch(voting, size: int) -> list:
+    """`size` queued messages, received as one batch for the worker."""
+    messages = []
+    while len(messages) < size:
+        messages += voting.queue.receive(0)
+    assert len(messages) == size
+    return messages
+
+
+def test_a_batch_over_100_items_is_recorded_once_in_whole_vote_transactions(client, voting):
+    # Ten rankings of ten choices, each on its own topic, and ten rate_each votes of ten
+    # choices on a 0-10 scale changing earlier ratings: more than 100 items in one batch.
+    labels = [f"c{i}" for i in range(10)]
+    rankings = [make_topic(client, title=f"r{i}", choices=labels, type="ranking")
+                for i in range(10)]  # fmt: skip
+    rated = make_topic(client, title="rate", choices=labels, type="rating", rate_each=True,
+                       scale_min=0, scale_max=10, vote_limit="changeable")  # fmt: skip
+    ids = [c["id"] for c in rated["choices"]]
+
+    def rate(voter: int, shift: int) -> None:
+        rating = {cid: (voter + position + shift) % 11 for position, cid in enumerate(ids)}
+        body = {"topic_id": rated["id"], "voter_id": f"v{voter}", "rating": rating}
+        assert client.post("/votes", json=body).status_code == 202
+
+    for voter in range(10):
+        rate(voter, 0)
+    VoteWorker.over(voting.backend, voting.settings).process(receive_batch(voting, 10))
+    counting = CountingClient(voting.backend.batches.client)
+    voting.backend.batches.client = counting
+    for voter in range(10):
+        rate(voter, 5)
+    worker = VoteWorker.over(voting.backend, voting.settings)
+    report = worker.process(receive_batch(voting, 10))
+    assert report.counted == 10
+    # Each old rating comes off its own batch's shard: well over 100 items, so several
+    # transactions, none over DynamoDB's limit.
+    assert len(counting.sizes) >= 2 and max(counting.sizes) <= 100
+    rated_transactions = len(counting.sizes)
+    for topic in rankings:
+        order = [c["id"] for c in reversed(topic["choices"])]
+        body = {"topic_id": topic["id"], "ranking": order}
+        assert client.post("/votes", json=body).status_code == 202
+    batch = receive_batch(voting, 10)
+    report = worker.process(batch)
+    assert report.counted == 10 and report.duplicates == 0
+    assert len(counting.sizes) - rated_transactions >= 2 and max(counting.sizes) <= 100
+    # The same batch again (every message redelivered): nothing counts twice.
+    for message in batch:
+        voting.queue.send(json.loads(message.body))
+    again = worker.process(receive_batch(voting, 10))
+    assert again.counted == 0 and again.duplicates == 10
+    for topic in rankings:
+        shown = results(client, topic)["results"]
+        assert [c["points"] for c in shown["choices"]] == list(range(1, 11))
+        assert shown["voters"] == 1 and shown["choices"][-1]["first"] == 1
+    shown = results(client, rated)["results"]
+    assert shown["voters"] == 10
+    for position, row in enumerate(shown["choices"]):
+        expected = {str(v): 0 for v in range(11)}
+        for voter in range(10):
+            expected[str((voter + position + 5) % 11)] += 1
+        assert row["distribution"] == expected and row["count"] == 10
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_recount_proves_every_counter_and_repairs_drift(client, voting, name):
+    topic = new_topic(client, name, vote_limit="changeable")
+    first, then = CHANGES[name]
+    for voter, answer in (("v1", first), ("v2", first), ("v1", then)):
+        body = {"topic_id": topic["id"], "voter_id": voter, **answer_of(topic, name, answer)}
+        assert client.post("/votes", json=body).status_code == 202
+        record_queued(voting)
+    clean = recount(voting.store, topic["id"])
+    assert clean.counted == 2 and clean.drift == {}
+    assert clean.proven == voting.counts(topic["id"], fresh=True)
+    # Damage one counter of the type behind the app's back (as a buggy writer would).
+    counter = sorted(k for k in clean.proven if ":" in k)[0]
+    voting.store.client.update_item(
+        TableName=voting.store.names.tallies,
+        Key={"topic_id": {"S": topic["id"]}, "slot": {"S": f"{counter}#7"}},
+        UpdateExpression="ADD #c :n",
+        ExpressionAttributeNames={"#c": "count"},
+        ExpressionAttributeValues={":n": {"N": "3"}},
+    )
+    found = recount(voting.store, topic["id"])
+    assert found.drift == {counter: 3}
+    fix(voting.store, found)
+    assert voting.counts(topic["id"], fresh=True) == clean.proven
+    assert recount(voting.store, topic["id"]).drift == {}

@@ -7,6 +7,11 @@ out here, and only those: every check still runs on every other case.
   is a 422, issue 15 #6, tested in tests/integration/test_hostile_input.py).
 - Choices must differ by more than case and surrounding spaces (issue 14 #10,
   tested in tests/integration/test_api.py): `uniqueItems` compares exactly.
+- A question's settings against its number of choices (issue 13): `rank_top`,
+  `min_choices` and `max_choices` at most the choices given, min <= max, and a
+  new rating topic's choices against `rate_each` left out (false). What JSON
+  Schema can say (choices per type, a game's vote_limit) it says; these are
+  tested in tests/unit/test_question_types.py and test_question_types_api.py.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import unicodedata
 from datetime import UTC, datetime
 
 import schemathesis
+
+from core.errors import RulesInvalid
+from core.question_types import check_rules
 
 
 def _repeats_a_choice(topic) -> bool:
@@ -29,11 +37,30 @@ def _repeats_a_choice(topic) -> bool:
     return len(folded) != len(set(folded))
 
 
+_QUESTION_DEFAULTS = {"min_choices": 1, "scale_min": 1, "scale_max": 5}
+
+
+def _breaks_question_rules(topic) -> bool:
+    """Does this topic body break a question rule JSON Schema cannot state (core's check)?"""
+    if not isinstance(topic, dict) or not isinstance(topic.get("choices"), list):
+        return False
+    settings = {k: v for k, v in topic.items() if v is not None}
+    try:
+        check_rules({**_QUESTION_DEFAULTS, **settings})
+    except RulesInvalid:
+        return True
+    except (TypeError, KeyError, AttributeError):
+        return False  # not the shape a topic has: the case tests something else
+    return False
+
+
 @schemathesis.hook
 def filter_case(context, case) -> bool:
     if not isinstance(case.body, dict):
         return True
     if _repeats_a_choice(case.body) or _repeats_a_choice(case.body.get("topic")):
+        return False
+    if _breaks_question_rules(case.body) or _breaks_question_rules(case.body.get("topic")):
         return False
     if (case.method.upper(), case.path) != ("POST", "/topics"):
         return True

@@ -18,6 +18,7 @@ import pytest
 from core.aws.queue import VoteQueue
 from core.aws.tables import TABLES, Tables
 from core.export import item_line
+from core.schemas import TopicIn, VoteIn
 from local import launcher as embedded
 from local import snapshot
 from tests.helpers import (
@@ -26,6 +27,7 @@ from tests.helpers import (
     make_topic,
     new_stack,
     populate,
+    record_queued,
     recorded,
     vote_counts,
     wait_until,
@@ -206,3 +208,15 @@ def test_a_save_whose_tallies_disagree_with_the_vote_records_is_flagged(voting, 
           "created": {"S": "2026-01-01T00:00:00"}, "status": {"S": "counted"}}],
     )  # fmt: skip
     assert snapshot.save(voting.tables, path).consistent
+
+
+def test_a_save_of_question_types_is_consistent(voting, tmp_path):
+    # A ranking vote adds several counters (first preference, points, voters): the
+    # tallies add up to the record's stored counts, not to one per record.
+    topic = voting.create_topic(TopicIn(
+        title="rank", type="ranking", choices=[{"description": d} for d in "abc"]))  # fmt: skip
+    order = [c["id"] for c in topic["choices"]]
+    voting.cast(VoteIn(topic_id=topic["id"], ranking=order))
+    record_queued(voting)
+    assert sum(voting.counts(topic["id"], fresh=True).values()) == 1 + 6 + 1
+    assert snapshot.save(voting.tables, tmp_path / "snap.jsonl").consistent
