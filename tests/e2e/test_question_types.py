@@ -287,3 +287,27 @@ def test_an_event_question_of_another_type_on_phones_and_the_presenter_view(
         box = part.bounding_box()
         assert box and box["y"] + box["height"] <= PROJECTOR["viewport"]["height"], box
     presenter.screenshot(path=screenshot_path("type-ranking-event-present.png"))
+
+
+def test_the_admin_form_shows_the_chosen_types_rules(stack, contexts, console, api):
+    admin = console.watch(contexts(viewport={"width": 1280, "height": 800}).new_page())
+    sign_in_browser(admin, stack.base)
+    admin.goto(f"{stack.base}/admin/topics/new")
+    rules = admin.locator("[data-rules-for]")
+    expect(rules.filter(visible=True)).to_have_count(0)  # single choice has no rules
+    admin.get_by_label("Type").select_option("multiple")
+    expect(rules.filter(visible=True)).to_have_count(1)
+    expect(admin.get_by_label("At most")).to_be_visible()
+    admin.get_by_label("Type").select_option("text")
+    expect(admin.get_by_label("At most")).to_be_hidden()
+    admin.get_by_label("Question", exact=True).fill("One word for the keynote?")
+    admin.get_by_label("Blocked words and answers, one per line").fill("dull\nsnooze")
+    admin.get_by_label("Votes per voter").select_option("unlimited")
+    admin.screenshot(path=screenshot_path("type-admin-form.png"), full_page=True)
+    admin.get_by_role("button", name="Create topic").click()
+    expect(admin.locator(".flashes")).to_contain_text("Created “One word for the keynote?”")
+    made = next(t for t in api.get(f"{api.base}/topics").json()
+                if t["title"] == "One word for the keynote?")  # fmt: skip
+    stored = api.get(f"{api.base}/topics/{made['id']}").json()
+    assert stored["type"] == "text" and stored["choices"] == []
+    assert stored["blocked_answers"] == ["dull", "snooze"]

@@ -249,3 +249,24 @@ def test_lists_count_votes_not_counters(client, voting):
     sign_in(client)
     row = client.get("/admin").text
     assert re.search(rf'id="topic-{topic["id"]}".*?<td class="num"[^>]*>1</td>', row, re.S)
+
+
+def test_a_changeable_voter_sees_their_answer_in_the_form(client, voting):
+    topic = make_topic(client, "Fruit?", FRUIT, type="multiple", vote_limit="changeable")
+    a, b, c = ids(topic)
+    post_vote(client, topic, {"choice_ids": [a, c]})
+    assert record_queued(voting) == 1
+    page = client.get(f"/t/{topic['id']}").text
+    assert "You have voted: your answer is shown below." in page
+    checked = re.findall(r'value="([^"]+)" checked', page)
+    assert checked == [a, c]
+    assert "Change your vote" in page and "<fieldset" in page and " disabled" not in page
+
+
+def test_a_one_per_voter_ballot_of_another_type_is_closed_after_the_vote(client, voting):
+    topic = make_topic(client, "Talk?", [], type="rating", vote_limit="one_per_voter")
+    post_vote(client, topic, {"rating": "4"})
+    assert record_queued(voting) == 1
+    page = client.get(f"/t/{topic['id']}").text
+    assert re.search(r'<fieldset class="choices ballot-rating" disabled>', page)
+    assert re.search(r'name="rating" value="4" checked', page)
