@@ -8,7 +8,8 @@ present view draws the type's results (shares of voters, points, the
 distribution and mean, a word cloud, standing with cast and taken) and still
 fits the projector. A refused answer shows its message next to the form, with
 and without JavaScript. Screenshots (phone ballot and projector per type)
-land in build/screenshots, or docs/screenshots with `make screenshots`.
+land in build/screenshots, or docs/screenshots with `make screenshots`. Each
+type's present view, with a long title and a full room, fits 800x600 and 1080p.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
-from tests.helpers import PHONE, make_topic, screenshot_path, sign_in_browser
+from tests.helpers import ADMIN, PHONE, make_topic, screenshot_path, sign_in_browser
 
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 FRUIT = ["Apples", "Bananas", "Cherries", "Dates"]
@@ -311,3 +313,56 @@ def test_the_admin_form_shows_the_chosen_types_rules(stack, contexts, console, a
     stored = api.get(f"{api.base}/topics/{made['id']}").json()
     assert stored["type"] == "text" and stored["choices"] == []
     assert stored["blocked_answers"] == ["dull", "snooze"]
+
+
+@pytest.fixture(scope="module")
+def full_topics(stack):
+    """One topic of each type with answers in: the text one has 40 distinct answers,
+    short and long, as a busy room gives."""
+    with requests.Session() as api:
+        api.headers.update(ADMIN)
+
+        def made(title, choices, **rules):
+            return make_topic(api, title, choices, base=stack.base, **rules)
+
+        def vote(topic, **answer):
+            cast = api.post(f"{stack.base}/votes", json={"topic_id": topic["id"], **answer})
+            assert cast.status_code == 202, cast.text
+
+        long_title = ("What should the whole team adopt as its next big thing? " * 3)[:170]
+        eight = [f"Choice number {n} with a longer name" for n in range(8)]
+        topics = {
+            "multiple": made(long_title, eight, type="multiple", max_choices=3),
+            "ranking": made(long_title, eight, type="ranking"),
+            "rating": made(long_title, [], type="rating", scale_min=0, scale_max=10),
+            "rate each": made(long_title, eight, type="rating", rate_each=True),
+            "text": made(long_title, [], type="text"),
+            "game": made(long_title, eight, type="game"),
+        }
+        ids = [c["id"] for c in topics["multiple"]["choices"]]
+        vote(topics["multiple"], choice_ids=ids[:3])
+        vote(topics["ranking"], ranking=[c["id"] for c in topics["ranking"]["choices"]])
+        vote(topics["rating"], rating=7)
+        vote(topics["rate each"], rating={c["id"]: 5 for c in topics["rate each"]["choices"]})
+        for n in range(30):
+            vote(topics["text"], text=f"word{n}" if n % 3 else f"two words{n}")
+        for n in range(10):
+            vote(topics["text"], text=f"a much longer answer that goes on, number {n}")
+        vote(topics["game"], choice_id=topics["game"]["choices"][0]["id"])
+    return topics
+
+
+@pytest.mark.parametrize("kind", ["multiple", "ranking", "rating", "rate each", "text", "game"])
+@pytest.mark.parametrize(("width", "height"), [(800, 600), (1920, 1080)])
+def test_every_types_present_view_fits_the_projector(
+    stack, contexts, console, full_topics, kind, width, height
+):
+    page = console.watch(contexts(viewport={"width": width, "height": height}).new_page())
+    page.goto(f"{stack.base}/t/{full_topics[kind]['id']}/present")
+    expect(page.locator("#results .results-total")).to_be_visible()
+    if kind == "text":
+        expect(page.locator(".word-cloud li").first).to_be_visible()
+    fits(page)
+    for bar in page.locator("#results .bar").all():
+        box = bar.bounding_box()
+        assert box and box["height"] > 0 and box["y"] + box["height"] <= height + 0.5, box
