@@ -25,7 +25,8 @@ from .topics import generation_of
 
 HEADER = (
     "row", "topic_id", "topic", "choice_id", "choice",
-    "vote_id", "created", "status", "reason", "vote_count", "percent", "answer", "measure",
+    # answer and measure before the counts: a row still ends with its numbers, as before.
+    "vote_id", "created", "status", "reason", "answer", "measure", "vote_count", "percent",
 )  # fmt: skip
 CHUNK_ROWS = 500
 # What a vote row shows: read only these from DynamoDB.
@@ -55,19 +56,20 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
             choice_id, answer, measure, number, percent = row
             writer.writerow(
                 ("result", topic_id, title, choice_id, descriptions.get(choice_id, ""),
-                 "", "", "", "", number, percent, _cell(str(answer)), measure)
+                 "", "", "", "", _cell(str(answer)), measure, number, percent)
             )  # fmt: skip
         writer.writerow(
-            ("total", topic_id, title, "", "", "", "", "", "", total_of(topic, counts), "", "",
-             "" if topic["type"] == "single" else "voters" if topic["type"] != "game" else "cast")
+            ("total", topic_id, title, "", "", "", "", "", "", "",
+             "" if topic["type"] == "single" else "voters" if topic["type"] != "game" else "cast",
+             total_of(topic, counts), "")
         )  # fmt: skip
         # A vote for a choice removed since keeps its choice_id; its description is gone.
         for n, vote in enumerate(store.topic_votes(topic_id, VOTE_FIELDS), start=1):
             choice_id = vote.get("choice_id", "")
             writer.writerow(
                 ("vote", topic_id, title, choice_id, descriptions.get(choice_id, ""), vote["id"],
-                 vote["created"], vote["status"], vote.get("reason", ""), "", "",
-                 _cell(answer_text(vote, descriptions)), "")
+                 vote["created"], vote["status"], vote.get("reason", ""),
+                 _cell(answer_text(vote, descriptions)), "", "", "")
             )  # fmt: skip
             if n % CHUNK_ROWS == 0:
                 yield _drain(buffer)

@@ -108,6 +108,9 @@ class VoteWrite:
     replaces: dict | None = None
     created: str = ""
     counts: dict[str, int] | None = None
+    # A game vote's rival take, set by the game's planner with the rival's deltas in
+    # `counts`: {"choice_id": rival, "shard": n}, kept on the record for recount.
+    took: dict | None = None
 
     def __post_init__(self):
         self.created = self.created or utc_now()
@@ -140,6 +143,7 @@ class VoteWrite:
             "generation": vote.generation or None,
             # A single vote's counts are its choice (stored_counts): records stay as they were.
             "counts": self.counts if self.counted and vote.rules else None,
+            "took": self.took if self.counted else None,
         }
         return {k: v for k, v in record.items() if v is not None}
 

@@ -243,3 +243,17 @@ def test_a_message_the_worker_could_not_count_is_refused_as_unparseable(fields):
     # Refused alone at parsing (it goes to the DLQ), never failing its whole batch.
     with pytest.raises(ValueError):
         VoteMessage(id="v", topic_id="t", queued_at="2030", **fields)
+
+
+def test_a_game_write_keeps_its_counts_and_rival_take_on_the_record():
+    vote = VoteMessage(id="v", topic_id="t", choice_id="a", queued_at="2030",
+                       rules={"type": "game"})  # fmt: skip
+    write = VoteWrite(vote, "counted", created="2030", shard=2)
+    assert write.counts == {"a": 1, "cast:a": 1}
+    # What the game's planner does when it takes from a rival:
+    write.counts |= {"b": -1, "taken:b": 1}
+    write.took = {"choice_id": "b", "shard": 2}
+    record = write.record
+    assert record["counts"] == {"a": 1, "cast:a": 1, "b": -1, "taken:b": 1}
+    assert record["took"] == {"choice_id": "b", "shard": 2}
+    assert stored_counts(record) == record["counts"]  # recount and delete take these
