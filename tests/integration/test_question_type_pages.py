@@ -270,3 +270,28 @@ def test_a_one_per_voter_ballot_of_another_type_is_closed_after_the_vote(client,
     page = client.get(f"/t/{topic['id']}").text
     assert re.search(r'<fieldset class="choices ballot-rating" disabled>', page)
     assert re.search(r'name="rating" value="4" checked', page)
+
+
+@pytest.mark.parametrize(
+    ("kind", "rules", "form"),
+    [
+        ("text", {}, {"text": "x" * 5000}),
+        ("text", {}, {"text": "   "}),
+        ("ranking", {}, {"rank-nope": "1", "rank-x": "abc"}),
+        ("multiple", {}, {"choice_ids": ["../../etc", "<script>"]}),
+        ("rating", {}, {"rating": "99"}),
+        ("rating", {}, {"rating": "-1"}),
+        ("rating", {"rate_each": True}, {"rating": "3"}),
+        ("single", {}, {"choice_ids": ["a"]}),
+    ],
+)
+def test_hostile_forms_of_every_type_get_a_422_message_and_queue_nothing(
+    client, voting, kind, rules, form
+):
+    choices = [] if kind == "text" or (kind == "rating" and not rules) else FRUIT
+    topic = make_topic(client, "Hostile?", choices, type=kind, **rules)
+    for headers in ({}, HX):
+        answer = post_vote(client, topic, form, headers=headers)
+        assert answer.status_code == 422, answer.text[:300]
+        assert "data-error-message" in answer.text and "<script>" not in answer.text
+    assert queued_bodies(voting) == []
