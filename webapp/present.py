@@ -11,7 +11,7 @@ import segno
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from core.errors import RulesInvalid
+from core.errors import RulesConflict
 
 from . import services
 from .auth import signed_in
@@ -74,8 +74,8 @@ def moderate(topic_id):
     voting = services.voting()
     try:
         voting.set_answer_hidden(topic["id"], text, hidden=request.form.get("action") != "show")
-    except RulesInvalid:
-        abort(404)  # not a text question: it has no answers to hide
+    except RulesConflict:
+        abort(409)  # not a text question: it has no answers to hide
     mode = mode_of(request.form.get("view"))
     if is_htmx():
         topic = get_topic(topic_id, fresh=True)

@@ -295,3 +295,16 @@ def test_hostile_forms_of_every_type_get_a_422_message_and_queue_nothing(
         assert answer.status_code == 422, answer.text[:300]
         assert "data-error-message" in answer.text and "<script>" not in answer.text
     assert queued_bodies(voting) == []
+
+
+def test_hiding_an_answer_of_a_question_without_answers_is_a_409(client, voting):
+    topic = make_topic(client, "Plain?", FRUIT)
+    sign_in(client)
+    page = client.get(f"/t/{topic['id']}")
+    answer = client.post(f"/t/{topic['id']}/answers",
+                         data={"csrf_token": token_from(page.text), "text": "Apples"})  # fmt: skip
+    assert answer.status_code == 409
+    assert client.get(f"/topics/{topic['id']}", headers=ADMIN).get_json().get("hidden_answers") in (
+        None,
+        [],
+    )
