@@ -187,6 +187,109 @@
     if (status) announceVote(status);
   });
 
+  // -- ballots of the other question types (templates/ballots/) --------------
+  // Each works as a plain form without this; here only conveniences.
+
+  // Multiple select: once the most allowed are ticked, the rest wait.
+  function limitChoices(box) {
+    var most = parseInt(box.getAttribute("data-max-choices"), 10);
+    var inputs = box.querySelectorAll('input[type="checkbox"]');
+    if (!most || most >= inputs.length) return;
+    var ticked = box.querySelectorAll('input[type="checkbox"]:checked').length;
+    inputs.forEach(function (input) { input.disabled = !input.checked && ticked >= most; });
+  }
+
+  // Ranking: a rank chosen that another choice held swaps the two, and the
+  // list is kept in rank order; Up and Down buttons move a choice by one.
+  function rankOf(item) {
+    var value = item.querySelector(".rank-select").value;
+    return value ? parseInt(value, 10) : Infinity;
+  }
+
+  function sortRanks(list, focusItem) {
+    var items = Array.prototype.slice.call(list.children);
+    items.sort(function (a, b) { return rankOf(a) - rankOf(b); });
+    items.forEach(function (item) { list.appendChild(item); });
+    if (focusItem) focusItem.querySelector(".rank-select").focus();
+  }
+
+  function rankChanged(select) {
+    var list = select.closest("[data-rank-list]");
+    var before = select.getAttribute("data-rank") || "";
+    list.querySelectorAll(".rank-select").forEach(function (other) {
+      if (other !== select && other.value && other.value === select.value) {
+        other.value = before;
+        other.setAttribute("data-rank", before);
+      }
+    });
+    select.setAttribute("data-rank", select.value);
+    sortRanks(list, select.closest(".rank-item"));
+  }
+
+  function moveRank(button) {
+    var item = button.closest(".rank-item");
+    var list = item.parentNode;
+    var other = button.getAttribute("data-move") === "up" ? item.previousElementSibling : item.nextElementSibling;
+    if (!other) return;
+    var mine = item.querySelector(".rank-select");
+    var theirs = other.querySelector(".rank-select");
+    if (!mine.value && !theirs.value) return;
+    var swap = mine.value;
+    mine.value = theirs.value;
+    theirs.value = swap;
+    mine.setAttribute("data-rank", mine.value);
+    theirs.setAttribute("data-rank", theirs.value);
+    sortRanks(list, null);
+    button.focus();
+  }
+
+  // Text: "42 of 60 characters left" as the voter types (the hint says the limit otherwise).
+  function countText(input) {
+    var hint = document.getElementById(input.getAttribute("aria-describedby"));
+    var template = hint && hint.getAttribute("data-counter");
+    if (!template) return;
+    var left = parseInt(input.getAttribute("maxlength"), 10) - input.value.length;
+    hint.textContent = template.replace("{left}", String(Math.max(left, 0)));
+  }
+
+  function setUpBallots() {
+    document.querySelectorAll("[data-max-choices]").forEach(limitChoices);
+    document.querySelectorAll("[data-rank-list]").forEach(function (list) {
+      list.querySelectorAll(".rank-select").forEach(function (select) {
+        select.setAttribute("data-rank", select.value);
+      });
+      list.querySelectorAll(".rank-moves[hidden]").forEach(function (moves) { moves.hidden = false; });
+    });
+    document.querySelectorAll("#answer-text").forEach(countText);
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    var box = target.closest && target.closest("[data-max-choices]");
+    if (box) limitChoices(box);
+    if (target.classList && target.classList.contains("rank-select")) rankChanged(target);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-move]");
+    if (button) moveRank(button);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "answer-text") countText(event.target);
+  });
+  document.addEventListener("htmx:afterSettle", setUpBallots);
+
+  // The admin's topic form: only the chosen question type's rules are shown.
+  function showTypeRules() {
+    var select = document.querySelector("[data-type-select]");
+    if (!select) return;
+    document.querySelectorAll("[data-rules-for]").forEach(function (section) {
+      section.hidden = section.getAttribute("data-rules-for") !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-type-select")) showTypeRules();
+  });
+
   // -- deadlines in the viewer's own time, with a countdown -------------------
   var lang = document.documentElement.lang || undefined;
 
@@ -220,6 +323,8 @@
     var results = document.getElementById("results");
     if (results) lastSummary = results.getAttribute("data-summary");
     localiseTimes();
+    setUpBallots();
+    showTypeRules();
     tickCountdowns();
     setInterval(tickCountdowns, 1000);
   });

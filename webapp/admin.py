@@ -21,12 +21,19 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from pydantic import ValidationError
 
 from core.aws.errors import Conflict, QueueUnavailable
 from core.clock import new_id, utc_now
-from core.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
+from core.errors import (
+    DuplicateChoice,
+    RulesInvalid,
+    RulesLocked,
+    UnknownChoice,
+    VotesWouldBeDropped,
+)
+from core.question_types import votes_counted
 from core.schemas import NewTopicIn, TopicIn
 from core.topics import (
     MAX_CHOICES,
@@ -35,11 +42,17 @@ from core.topics import (
     with_defaults,
 )
 
-from . import services
+from . import services, type_forms
 from .auth import SESSION_KEY, admin_credentials, key_matches, session_fingerprint, signed_in
 from .htmx import is_htmx
 from .limits import limit_login
 from .lookup import get_topic, valid_id
+from .type_forms import (
+    VISIBILITY_LABELS,
+    VOTE_LIMIT_LABELS,
+    friendly,
+    repeated_choice_message,  # noqa: F401 (events_admin's import)
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -114,7 +127,7 @@ def _with_total(topic: dict) -> dict:
     """The row's data: total votes, and whether a deadline closed it under an open flag."""
     return {
         **topic,
-        "total_votes": sum(services.voting().counts(topic["id"]).values()),
+        "total_votes": votes_counted(topic, services.voting().counts(topic["id"])),
         "is_open": is_open(topic, utc_now()),
     }
 
@@ -153,20 +166,9 @@ def set_active(topic_id):
 # -- create / edit forms ----------------------------------------------------------
 
 
-# The voter policies (core/topics.py), as the form offers them. A topic
-# made in the form is "changeable" unless the admin picks otherwise: a room
-# poll wants one vote per phone; the API keeps the original's "unlimited".
+# A topic made in the form is "changeable" unless the admin picks otherwise: a
+# room poll wants one vote per phone; the API keeps the original's "unlimited".
 FORM_VOTE_LIMIT = "changeable"
-VOTE_LIMIT_LABELS = {
-    "changeable": lazy_gettext("One vote per voter, who may change it"),
-    "one_per_voter": lazy_gettext("One vote per voter"),
-    "unlimited": lazy_gettext("Unlimited: anyone may vote again and again"),
-}
-VISIBILITY_LABELS = {
-    "always": lazy_gettext("Always"),
-    "after_vote": lazy_gettext("After the voter has voted"),
-    "after_close": lazy_gettext("After voting closes"),
-}
 
 
 def _blank_form() -> dict:
@@ -189,6 +191,7 @@ def _form_of(topic: dict) -> dict:
         "results_visibility": topic["results_visibility"],
         # Stored as UTC ISO text; <input type="datetime-local"> wants YYYY-MM-DDTHH:MM.
         "closes_at": (topic["closes_at"] or "")[:16],
+        "rules": type_forms.rules_of(topic),
     }
 
 
@@ -208,44 +211,8 @@ def _read_form() -> dict:
         "rows": [
             {"id": i.strip(), "description": t} for i, t in zip_longest(ids, texts, fillvalue="")
         ],
+        "rules": type_forms.read_rules(request.form),
     }
-
-
-def _friendly(error: dict) -> str:
-    """Pydantic's messages, said the way a form would say them."""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "string_too_short":
-        return gettext("This can't be empty.")
-    if kind == "string_too_long":
-        return gettext("Keep it to %(num)s characters or fewer.", num=ctx.get("max_length"))
-    if kind == "too_short":
-        return gettext("A topic needs at least %(num)s choices.", num=ctx.get("min_length"))
-    if kind == "too_long":
-        return gettext("A topic can have at most %(num)s choices.", num=ctx.get("max_length"))
-    if kind == "string_pattern_mismatch":
-        return gettext("This choice id is not valid; reload the form.")
-    if kind == "literal_error":
-        return gettext("Pick one of the options.")
-    if kind.startswith(("datetime_", "date_")):
-        return gettext("Give a date and time, like 2030-01-31 18:30.")
-    if kind == "duplicate_choice":
-        return repeated_choice_message(ctx["choice"])
-    if kind == "value_error" and error["loc"][:1] == ("closes_at",):
-        # TopicIn's own refusals of a deadline (core/schemas.py), in English for the API.
-        if "in the past" in error["msg"]:
-            return gettext("That deadline is in the past: a new topic needs one still ahead.")
-        if "out of range" in error["msg"]:
-            return gettext("That date and time is out of range.")
-        return gettext("Give a date and time, like 2030-01-31 18:30.")
-    return gettext("This is not a valid value.")
-
-
-def repeated_choice_message(choice: str) -> str:
-    """TopicIn's duplicate_choice refusal, said in the page's language (events use it too)."""
-    return gettext(
-        "“%(choice)s” is listed twice: choices must differ by more than case or spaces.",
-        choice=choice,
-    )
 
 
 def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | None, dict]:
@@ -269,6 +236,7 @@ def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | Non
             {"id": form["rows"][i]["id"] or None, "description": form["rows"][i]["description"]}
             for i in kept
         ],
+        **type_forms.rules_data(form["rules"]),
     }
     try:
         return model.model_validate(data), {}
@@ -276,16 +244,21 @@ def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | Non
         errors: dict = {"rows": {}}
         for error in exc.errors(include_url=False, include_input=False):
             loc = error["loc"]
-            if loc[:1] in (("title",), ("vote_limit",), ("results_visibility",), ("closes_at",)):
-                errors.setdefault(loc[0], _friendly(error))
+            if loc[:1] in (
+                ("title",),
+                ("vote_limit",),
+                ("results_visibility",),
+                ("closes_at",),
+            ) or (loc[:1] and loc[0] in type_forms.RULE_FIELDS):
+                errors.setdefault(loc[0], friendly(error))
             elif loc[:1] == ("choices",) and len(loc) >= 2 and isinstance(loc[1], int):
-                errors["rows"].setdefault(kept[loc[1]], _friendly(error))
+                errors["rows"].setdefault(kept[loc[1]], friendly(error))
             elif loc[:1] == ("choices",):
-                errors.setdefault("choices", _friendly(error))
+                errors.setdefault("choices", friendly(error))
                 if error["type"] == "duplicate_choice":
-                    errors["rows"].setdefault(kept[error["ctx"]["index"]], _friendly(error))
+                    errors["rows"].setdefault(kept[error["ctx"]["index"]], friendly(error))
             else:
-                errors.setdefault("form", _friendly(error))
+                errors.setdefault("form", friendly(error))
         return None, errors
 
 
@@ -314,6 +287,8 @@ def _render_form(form, topic=None, errors=None, status=200):
         errors=errors or {},
         vote_limits=VOTE_LIMIT_LABELS,
         visibilities=VISIBILITY_LABELS,
+        types=type_forms.TYPE_LABELS,
+        no_choices=type_forms.NO_CHOICES,
     )
     return page, status
 
@@ -330,7 +305,10 @@ def new_topic():
     data, errors = _validate(form, NewTopicIn)
     if data is None:
         return _render_form(form, errors=errors, status=422)
-    topic = services.voting().create_topic(data)
+    try:
+        topic = services.voting().create_topic(data)
+    except RulesInvalid as exc:
+        return _render_form(form, errors=type_forms.rules_errors(exc), status=422)
     flash(gettext("Created “%(title)s”.", title=topic["title"]))
     return redirect(url_for("admin.index"), 303)
 
@@ -352,6 +330,9 @@ def edit_topic(topic_id):
     confirmed = request.form.getlist("drop_votes_for")
     try:
         updated = services.voting().update_topic(topic_id, data, drop_votes=confirmed)
+    except (RulesInvalid, RulesLocked) as exc:
+        status = 409 if isinstance(exc, RulesLocked) else 422
+        return _render_form(form, topic=topic, errors=type_forms.rules_errors(exc), status=status)
     except VotesWouldBeDropped as exc:
         errors = {"dropped": exc.dropped}
         return _render_form(form, topic=topic, errors=errors, status=409)

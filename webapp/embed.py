@@ -26,13 +26,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
-from core.errors import ChoiceNotInTopic, TopicClosed
-from core.schemas import VoteIn
+from core.errors import AnswerInvalid, ChoiceNotInTopic, TopicClosed
 
 from . import services
+from .ballots import FormInvalid, described, payload_from_form, refusal_message, vote_in
 from .htmx import is_htmx, vary
 from .limits import limit_votes
 from .lookup import get_topic, valid_id
@@ -53,12 +52,13 @@ def _votes_here(topic: dict) -> bool:
     return topic["vote_limit"] == "unlimited"
 
 
-def _page(topic: dict, vote=None, message: str | None = None, status: int = 200):
+def _page(topic: dict, vote=None, message: str | None = None, status: int = 200, answer=None):
     body = render_template(
         "embed.html",
         topic=topic,
         vote=vote,
         message=message,
+        answer=answer,
         votes_here=_votes_here(topic),
         results=results_of(topic),
         topic_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
@@ -81,14 +81,17 @@ def view(topic_id):
 def vote(topic_id):
     """A vote from the embed: the vote fragment for htmx (202), else 303 to the embed."""
     topic = get_topic(topic_id)
-    message, status = None, 202
+    message, status, payload = None, 202, {}
     if not _votes_here(topic):
         message, status = gettext("Vote on the topic's own page: it counts one vote each."), 409
     else:
         try:
-            ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
+            payload = payload_from_form(topic, request.form)
+            ballot = vote_in(topic, payload)
             queued = services.voting().cast(ballot, voter_id=None, request_id=g.get("request_id"))
-        except (ValidationError, ChoiceNotInTopic):
+        except (FormInvalid, AnswerInvalid) as exc:
+            message, status = refusal_message(topic, exc), 422
+        except ChoiceNotInTopic:
             topic = get_topic(topic_id, fresh=True)
             message, status = gettext("Pick one of the choices."), 422
         except TopicClosed:
@@ -100,9 +103,11 @@ def vote(topic_id):
             status = 503
     if status != 202:
         if is_htmx():
-            body = render_template("_embed_vote.html", topic=topic, vote=None, message=message)
+            body = render_template(
+                "_embed_vote.html", topic=topic, vote=None, message=message, answer=payload
+            )
             return vary(make_response(body, status))
-        return _page(topic, message=message, status=status)
+        return _page(topic, message=message, status=status, answer=payload)
     if not is_htmx():
         # Post/redirect/get, back to the embed (the topic's own page may not be framed).
         return redirect(url_for("embed.view", topic_id=topic_id, vote=queued.id), 303)
@@ -111,7 +116,7 @@ def vote(topic_id):
         "status": "queued",
         "polls": 0,
         "delay": FAST_DELAY,
-        "choice": next(c["description"] for c in topic["choices"] if c["id"] == queued.choice_id),
+        "choice": described(topic, payload),
     }
     body = render_template("_embed_vote.html", topic=topic, vote=state, message=None)
     return vary(make_response(body, 202))

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from core.clock import utc_now
 from core.events import LOBBY
 from core.question_tools import QuestionTools
+from core.question_types import votes_counted
 from core.schemas import TopicIn
 from core.topics import is_open
 
@@ -76,7 +77,7 @@ def _join_url(event: dict) -> str:
 def index():
     """Every event, newest first, and the form that creates one."""
     voting = services.voting()
-    topics = [{**t, "votes": sum(voting.counts(t["id"]).values())} for t in voting.topics()]
+    topics = [{**t, "votes": votes_counted(t, voting.counts(t["id"]))} for t in voting.topics()]
     return render_template("events/console.html", events=services.events().events(),
                            topics=topics)  # fmt: skip
 
@@ -99,7 +100,7 @@ def edit(event_id):
     questions = events.questions(event)
     for question in questions:
         topic = question["topic"]
-        question["votes"] = sum(voting.counts(topic["id"]).values()) if topic else 0
+        question["votes"] = votes_counted(topic, voting.counts(topic["id"])) if topic else 0
     in_event = {q["topic_id"] for q in questions}
     others = [t for t in voting.topics() if t["id"] not in in_event]
     return render_template(
@@ -199,7 +200,7 @@ def delete_topic(topic_id):
 
 
 def _confirm(what: str, topic: dict, back: str):
-    votes = sum(services.voting().counts(topic["id"], fresh=True).values())
+    votes = votes_counted(topic, services.voting().counts(topic["id"], fresh=True))
     question, button = CLEARING[what]
     question = question % {"title": topic["title"]}
     return render_template("events/confirm.html", topic=topic, votes=votes, back=back, what=what,

@@ -26,17 +26,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, lazy_gettext
-from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
 from core.clock import utc_now
-from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, VoterRequired
+from core.errors import AlreadyVoted, AnswerInvalid, ChoiceNotInTopic, TopicClosed, VoterRequired
 from core.events import EventNotFound
 from core.join_codes import CODE_LENGTH, normalized
-from core.schemas import VoteIn
 from core.topics import generation_of, is_open
 
 from . import services, voter
+from .ballots import FormInvalid, described, payload_from_form, refusal_message, vote_in
 from .htmx import is_htmx, vary
 from .limits import limit_votes
 from .lookup import valid_id
@@ -205,13 +204,15 @@ def vote(code, topic_id):
             event, topic, gettext("The presenter has moved on: this question is over."), 409
         )
     topic = {**topic, "is_open": _is_open(topic)}
+    payload = {}
     try:
-        ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
+        payload = payload_from_form(topic, request.form)
+        ballot = vote_in(topic, payload)
         queued = services.voting().cast(
             ballot, voter_id=voter.current(), request_id=g.get("request_id")
         )
-    except ValidationError:
-        return _refused(event, topic, gettext("Pick one of the choices."), 422)
+    except (FormInvalid, AnswerInvalid) as exc:
+        return _refused(event, topic, refusal_message(topic, exc), 422, answer=payload)
     except tuple(REFUSED) as exc:
         message, status = REFUSED[type(exc)]
         message = str(message)
@@ -219,18 +220,17 @@ def vote(code, topic_id):
     _remember(memory_key(topic_id, queued.generation), queued.id)
     if not is_htmx():
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
-    choice = next(c["description"] for c in topic["choices"] if c["id"] == queued.choice_id)
     state = {"id": queued.id, "status": "queued", "polls": 0, "delay": FAST_DELAY,
-             "choice": choice}  # fmt: skip
+             "choice": described(topic, payload)}  # fmt: skip
     body = render_template("events/_vote.html", event=event, topic=topic, vote=state)
     return vary(make_response(body, 202))
 
 
-def _refused(event: dict, topic: dict | None, message: str, status: int):
+def _refused(event: dict, topic: dict | None, message: str, status: int, answer=None):
     if is_htmx() and topic is not None:
         body = render_template(
             "events/_vote.html", event=event, topic=topic, vote=None, message=message,
-            already_voted=status == 409 and "already" in message,
+            already_voted=status == 409 and "already" in message, answer=answer,
         )  # fmt: skip
         response = vary(make_response(body, status))
     else:

@@ -23,21 +23,31 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, gettext, lazy_gettext
-from pydantic import ValidationError
 
 from core.aws.errors import QueueUnavailable
 from core.clock import utc_now
-from core.errors import AlreadyVoted, ChoiceNotInTopic, TopicClosed, TopicNotFound, VoterRequired
+from core.errors import (
+    AlreadyVoted,
+    AnswerInvalid,
+    ChoiceNotInTopic,
+    TopicClosed,
+    TopicNotFound,
+    VoterRequired,
+)
+from core.question_types import votes_counted
 from core.results import leaders, shares_adding_to_100
-from core.schemas import TopicOut, VoteIn
+from core.schemas import TopicOut
 from core.topics import is_open
+from core.type_results import results_for
 
 from . import services, voter
 from .auth import signed_in
+from .ballots import FormInvalid, answer_of, described, payload_from_form, refusal_message, vote_in
 from .htmx import is_htmx, vary
 from .limits import limit_votes
 from .lookup import get_topic, valid_id
 from .metrics import counts_votes
+from .result_views import typed_view
 
 bp = Blueprint("pages", __name__)
 voter.init_app(bp)
@@ -120,9 +130,18 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
         choice["display_share"] = share
     view["tied"] = len(leading) > 1
     view["leaders"] = [c["description"] for c in view["choices"] if c["leading"]]
+    # Other question types: their own results (core/type_results.py), drawn by
+    # their own partial. A signed-in admin sees hidden answers (to show them
+    # again) on their own page; a projector never shows them.
+    moderator = signed_in()
+    typed = results_for(topic, counts, admin=moderator and mode == PAGE) if visible else None
+    view["typed"] = typed_view(topic, typed)
+    view["can_moderate"] = moderator
     fingerprint = json.dumps(
         [
-            [[c["id"], c["vote_count"]] for c in view["choices"]],
+            # Every counter (answers, points, ratings…), not only the choices'.
+            sorted(counts.items()),
+            moderator,
             topic["last_upd"],
             topic["is_open"],
             visible,
@@ -164,14 +183,13 @@ def vote_state(topic: dict, vote_id: str, polls: int = 0) -> dict:
     record = services.voting().vote(vote_id)
     if record is not None and record.get("topic_id") != topic["id"]:
         record = None  # a vote of another topic is nothing to show here
-    choices = {c["id"]: c["description"] for c in topic["choices"]}
     state = {"id": vote_id, "status": "queued", "polls": polls}
     if record is not None:
         # counted, rejected, or replaced (a changeable vote changed later).
         state["status"] = record["status"]
         voting = services.voting()
         if voting.choice_visible(topic, record, voter.current(), is_admin=signed_in()):
-            state["choice"] = choices.get(record["choice_id"])
+            state["choice"] = described(topic, answer_of(record))
         reason = record.get("reason")
         if reason:
             state["reason"] = REJECTION_REASONS.get(reason, UNKNOWN_REASON)
@@ -192,7 +210,7 @@ def index():
             continue
         topic = {**topic, "is_open": is_open(topic, utc_now())}
         visible = results_visible(topic)
-        total = sum(voting.counts(topic["id"]).values()) if visible else None
+        total = votes_counted(topic, voting.counts(topic["id"])) if visible else None
         topics.append({**topic, "total_votes": total})
     return render_template("index.html", topics=topics)
 
@@ -216,20 +234,24 @@ def ballot_view(topic: dict) -> dict:
     ballot = None
     if topic["vote_limit"] != "unlimited":
         ballot = services.voting().ballot(topic["id"], voter.current())
-    mine = ballot["choice_id"] if ballot else None
+    mine = ballot.get("choice_id") if ballot else None
+    # Other types: the answer the ballot holds, shown in the form.
+    answer = answer_of(ballot) if ballot and not mine else None
     return {
         "my_choice": mine,
-        "already_voted": mine is not None and topic["vote_limit"] == "one_per_voter",
+        "my_answer": answer,
+        "already_voted": bool(ballot) and topic["vote_limit"] == "one_per_voter",
     }
 
 
-def render_topic(topic: dict, vote=None, message: str | None = None, status=200):
+def render_topic(topic: dict, vote=None, message: str | None = None, status=200, answer=None):
     return make_response(
         render_template(
             "topic.html",
             topic=topic,
             vote=vote,
             message=message,
+            answer=answer,
             **ballot_view(topic),
             results=results_of(topic),
             share_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
@@ -245,11 +267,13 @@ def vote(topic_id):
     """Cast a vote from the form: 303 to the topic page, or the vote partial for htmx (202)."""
     topic = get_topic(topic_id)
     voting = services.voting()
+    payload = {}
     try:
-        ballot = VoteIn(topic_id=topic_id, choice_id=request.form.get("choice_id", ""))
+        payload = payload_from_form(topic, request.form)
+        ballot = vote_in(topic, payload)
         queued = voting.cast(ballot, voter_id=voter.current(), request_id=g.get("request_id"))
-    except ValidationError:
-        return _vote_refused(topic, gettext("Pick one of the choices."), 422)
+    except (FormInvalid, AnswerInvalid) as exc:
+        return _vote_refused(topic, refusal_message(topic, exc), 422, answer=payload)
     except ChoiceNotInTopic:
         topic = get_topic(topic_id, fresh=True)
         return _vote_refused(
@@ -278,7 +302,7 @@ def vote(topic_id):
         "status": "queued",
         "polls": 0,
         "delay": FAST_DELAY,
-        "choice": next(c["description"] for c in topic["choices"] if c["id"] == queued.choice_id),
+        "choice": described(topic, payload),
     }
     if is_htmx():
         # 202: the vote is durably queued, not counted yet.
@@ -287,14 +311,15 @@ def vote(topic_id):
     return redirect(url_for("pages.topic", topic_id=topic_id, vote=queued.id), 303)
 
 
-def _vote_refused(topic: dict, message: str | None, status: int):
+def _vote_refused(topic: dict, message: str | None, status: int, answer: dict | None = None):
     if is_htmx():
         body = render_template(
-            "_vote.html", topic=topic, vote=None, message=message, **ballot_view(topic)
-        )
+            "_vote.html", topic=topic, vote=None, message=message, answer=answer,
+            **ballot_view(topic),
+        )  # fmt: skip
         response = vary(make_response(body, status))
     else:
-        response = render_topic(topic, message=message, status=status)
+        response = render_topic(topic, message=message, status=status, answer=answer)
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response

@@ -8,13 +8,17 @@ that shows them on this screen only (`?reveal=1`).
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from markupsafe import Markup
 
+from core.errors import RulesConflict
+
+from . import services
 from .auth import signed_in
+from .htmx import is_htmx, vary
 from .lookup import get_topic
-from .pages import PRESENT, REVEALED, mode_of, results_of, visible_in
+from .pages import PAGE, PRESENT, REVEALED, mode_of, results_of, visible_in
 
 bp = Blueprint("present", __name__)
 
@@ -54,3 +58,31 @@ def view(topic_id):
         # Offered only when there is something to reveal or hide again.
         can_reveal=signed_in() and not visible_in(current, PRESENT),
     )
+
+
+@bp.post("/t/<topic_id>/answers")
+def moderate(topic_id):
+    """A presenter hides an open-text answer from the screen, or shows it again.
+
+    Signed-in admins only (CSRF-checked like every form). htmx gets the results
+    partial back, redrawn without (or with) the answer; a plain form post
+    goes back to the view it came from.
+    """
+    if not signed_in():
+        abort(403)
+    topic = get_topic(topic_id, fresh=True)
+    text = request.form.get("text", "")
+    voting = services.voting()
+    try:
+        voting.set_answer_hidden(topic["id"], text, hidden=request.form.get("action") != "show")
+    except RulesConflict:
+        abort(409)  # not a text question: it has no answers to hide
+    mode = mode_of(request.form.get("view"))
+    if is_htmx():
+        topic = get_topic(topic_id, fresh=True)
+        body = render_template("_results.html", topic=topic, results=results_of(topic, mode))
+        return vary(make_response(body))
+    if mode == PAGE:
+        return redirect(url_for("pages.topic", topic_id=topic["id"]), 303)
+    reveal = 1 if mode == REVEALED else None
+    return redirect(url_for("present.view", topic_id=topic["id"], reveal=reveal), 303)

@@ -1,7 +1,8 @@
 """axe-core (WCAG 2.1 A and AA) on every page, in the light and the dark scheme.
 
 The pages are walked as their users see them: the topic list, a ballot
-(open, after a vote, closed), the results page, the present view, the embed, the admin
+(open, after a vote, closed; and one topic of each question type with its
+present view), the results page, the present view, the embed, the admin
 sign-in, topic table and forms, the API docs and the error page, and an
 event's pages (the phone's stage, the events console, an event's page and
 its presenter view). Any violation fails the test, with axe's own
@@ -38,7 +39,23 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     made = api.post(f"{api.base}/events", json={"title": "Talk", "questions": [topic["id"]]})
     assert made.status_code == 201, made.text
     event = made.json()
+    typed = {
+        "multiple": make_topic(api, "Pick two", ["A", "B", "C"], base=api.base, type="multiple",
+                               max_choices=2),
+        "ranking": make_topic(api, "Rank them", ["A", "B", "C"], base=api.base, type="ranking"),
+        "rating": make_topic(api, "Rate it", [], base=api.base, type="rating"),
+        "rate each": make_topic(api, "Rate each", ["A", "B"], base=api.base, type="rating",
+                                rate_each=True),
+        "text": make_topic(api, "One word", [], base=api.base, type="text"),
+        "game": make_topic(api, "Tug", ["Red", "Blue"], base=api.base, type="game"),
+    }  # fmt: skip
+    for answer in ({"choice_ids": [typed["multiple"]["choices"][0]["id"]]}, {"text": "great"}):
+        kind = "multiple" if "choice_ids" in answer else "text"
+        cast = api.post(f"{api.base}/votes", json={"topic_id": typed[kind]["id"], **answer})
+        assert cast.status_code == 202, cast.text
     pages = {
+        **{f"{kind} ballot": f"/t/{t['id']}" for kind, t in typed.items()},
+        **{f"{kind} present": f"/t/{t['id']}/present" for kind, t in typed.items()},
         "topics": "/",
         "ballot": f"/t/{topic['id']}",
         "closed ballot": f"/t/{closed['id']}",
@@ -73,6 +90,9 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "new topic": "/admin/topics/new",
         "edit topic": f"/admin/topics/{topic['id']}/edit",
         "present (presenter)": f"/t/{topic['id']}/present",
+        "text present (presenter)": f"/t/{typed['text']['id']}/present",
+        "text results (admin)": f"/t/{typed['text']['id']}",
+        "edit rating": f"/admin/topics/{typed['rate each']['id']}/edit",
         "events console": "/admin/events",
         "event": f"/admin/events/{event['id']}",
         "event presenter": f"/admin/events/{event['id']}/present",
