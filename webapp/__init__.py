@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
+    _announce_votes(app)
     metrics.init_app(app)
     services.init_app(app)
     errors.init_app(app)
@@ -75,6 +76,31 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(events_admin.bp)
     _cors(app, settings)
     return app
+
+
+def _announce_votes(app: Flask) -> None:
+    """Tell this process's group sender which client connection each vote comes from.
+
+    A batch about to leave may then wait (briefly, bounded) for the other
+    clients active in this process, instead of leaving half full
+    (core/aws/group_send.py). Vote views are those wrapped in metrics.counts_votes.
+    """
+    from flask import request
+
+    from . import services
+
+    linger = app.config["SETTINGS"].sqs_group_max_linger_seconds
+
+    @app.before_request
+    def announce_vote():
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "casts_vote", False):
+            sender = services.voting().sender
+            if sender is not None:
+                # core/voting.py builds the sender without this setting (yet).
+                sender.max_linger = linger
+                port = request.environ.get("REMOTE_PORT")
+                sender.from_client((request.remote_addr, port) if port else None)
 
 
 def _secret_key(settings: Settings) -> str:

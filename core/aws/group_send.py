@@ -14,6 +14,17 @@ request thread behind it, nothing is left unsent when the requests end, and
 a fork (gunicorn's workers) copies no thread. The sender is still made per
 process, after the fork, like the botocore clients (webapp/services.py).
 
+Batch formation under load: with several clients voting in a closed loop
+(each sends its next vote once the last was answered), the votes answered by
+one batch come back while the next is already on its way, and two half-size
+groups leapfrog each other for ever. So a caller can say which client
+connection its vote came from (`from_client`, set by a web hook). A leader
+about to send waits, at most `max_linger` seconds, until its batch holds as
+many votes as the clients this process served in the last CLIENT_WINDOW
+seconds (no more than the threads that sent them, nor 10): the groups merge
+into one batch per round. One client alone (or a caller naming none) is
+never kept waiting: an idle server still sends at once.
+
 Bounded: a vote that is still pending (not yet in a batch) `max_wait` seconds
 after it arrived is withdrawn and refused (503), so a stalled SQS turns into
 quick refusals instead of a pile-up of waiting requests. A vote already in a
@@ -31,6 +42,10 @@ from collections.abc import Callable
 
 from .errors import QueueUnavailable
 from .queue import MAX_BATCH, MAX_BATCH_BYTES, VoteQueue
+
+# A client connection (or thread) that sent a vote this recently counts as
+# active: several of its round trips (vote, answer, next vote) under load.
+CLIENT_WINDOW = 0.25
 
 # Called by the leader once per batch with its size and how long each of its
 # votes waited (seconds) before the batch left: the web layer's metrics.
@@ -61,12 +76,22 @@ class GroupSender:
         max_wait: float,
         observe: BatchObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_linger: float = 0.0,
     ):
         self.queue = queue
         self.max_wait = max_wait
+        self.max_linger = max_linger
         self.observe = observe
         self.clock = clock
-        self._changed = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        self._changed = threading.Condition(lock)
+        # Wakes only a lingering leader (not every waiting follower) when a vote joins.
+        self._joined = threading.Condition(lock)
+        self._caller = threading.local()
+        # When each recent client connection and each recent sending thread last
+        # sent (threads by object: a finished thread's ident can be reused).
+        self._clients: dict[object, float] = {}
+        self._threads: dict[threading.Thread, float] = {}
         self._pending: deque[_Entry] = deque()
         self._sending = False
         self._closed = False
@@ -79,6 +104,7 @@ class GroupSender:
             if self._closed:
                 raise QueueUnavailable("this process is shutting down")
             self._pending.append(entry)
+            self._note_client(now)
             while not entry.done:
                 if not self._sending and not entry.in_batch:
                     self._send_next_batch()
@@ -94,6 +120,26 @@ class GroupSender:
         if isinstance(entry.outcome, QueueUnavailable):
             raise entry.outcome
         return entry.outcome
+
+    def from_client(self, key: object) -> None:
+        """The votes this thread sends next come from this client connection (None: unknown)."""
+        self._caller.client = key
+
+    def _note_client(self, now: float) -> None:
+        client = getattr(self._caller, "client", None)
+        if client is not None:
+            self._clients[client] = now
+            self._threads[threading.current_thread()] = now
+            if self._sending:
+                self._joined.notify()
+
+    def _expected(self) -> int:
+        """How many votes a batch can hope for now: the recently active clients and threads."""
+        since = self.clock() - CLIENT_WINDOW
+        for recent in (self._clients, self._threads):
+            for key in [k for k, t in recent.items() if t < since]:
+                del recent[key]
+        return min(MAX_BATCH, len(self._clients), len(self._threads))
 
     def close(self, timeout: float) -> int:
         """Refuse new sends and send what is pending; the number of entries left unsent.
@@ -121,8 +167,9 @@ class GroupSender:
         The lock is released during the SendMessageBatch so that new votes can
         join the pending list meanwhile (they form the next batch).
         """
-        batch = self._take_batch()
         self._sending = True
+        self._linger()
+        batch = self._take_batch()
         waits = [self.clock() - e.arrived for e in batch]
         outcomes: list = [QueueUnavailable("send interrupted")] * len(batch)
         self._changed.release()
@@ -140,6 +187,17 @@ class GroupSender:
             self._changed.notify_all()
         if self.observe is not None:
             self.observe(len(batch), waits)
+
+    def _linger(self) -> None:
+        """Wait (at most max_linger) while the batch holds fewer votes than active clients."""
+        if self.max_linger <= 0 or self._closed or getattr(self._caller, "client", None) is None:
+            return  # a leader naming no client keeps the plain group commit
+        until = self.clock() + self.max_linger
+        while len(self._pending) < self._expected() and not self._closed:
+            left = until - self.clock()
+            if left <= 0:
+                return
+            self._joined.wait(left)
 
     def _take_batch(self) -> list[_Entry]:
         """The oldest pending entries that fit one SendMessageBatch (at least one)."""

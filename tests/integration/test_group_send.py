@@ -133,6 +133,39 @@ def test_a_stalled_send_turns_new_votes_into_503_not_a_pile_up(client, voting):
     assert [b["id"] for b in queued_bodies(voting)] == [first[0].json["id"]]
 
 
+@pytest.mark.env(SQS_GROUP_MAX_LINGER_SECONDS="30")
+def test_a_batch_waits_for_the_other_client_connection_active_in_the_process(client, voting):
+    """The web hook names each vote's client connection (REMOTE_PORT) to the group sender."""
+    topic = make_topic(client, "Clients", "ABC")
+    sizes: list[int] = []
+    voting.queue.client.meta.events.register(
+        "before-call.sqs.SendMessageBatch",
+        lambda params, **kw: sizes.append(len(json.loads(params["body"])["Entries"])),
+    )
+    app = voting_app(client)
+    answers: dict[str, object] = {}
+
+    def vote_from(name: str, port: str) -> threading.Thread:
+        def post():
+            answers[name] = app.test_client().post(
+                "/votes", json=vote_body(topic, 0), environ_base={"REMOTE_PORT": port}
+            )
+
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        return thread
+
+    vote_from("first", "5001").join(30)  # alone in the process: leaves at once
+    waiting = vote_from("other client", "5002")
+    waiting.join(0.5)
+    assert waiting.is_alive() and sizes == [1]  # held for client 5001, active a moment ago
+    vote_from("first again", "5001").join(30)
+    waiting.join(30)
+    assert sizes == [1, 2]
+    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 202)
+    assert len(queued_bodies(voting)) == 3
+
+
 def test_batches_are_counted_in_metrics(client, voting):
     topic = make_topic(client, "Metrics", "ABC")
     before = scrape_text(client)
