@@ -92,6 +92,8 @@ class GroupSender:
         # sent (threads by object: a finished thread's ident can be reused).
         self._clients: dict[object, float] = {}
         self._threads: dict[threading.Thread, float] = {}
+        # While a leader lingers: the batch size it waits for (never reached otherwise).
+        self._linger_target = MAX_BATCH + 1
         self._pending: deque[_Entry] = deque()
         self._sending = False
         self._closed = False
@@ -130,8 +132,8 @@ class GroupSender:
         if client is not None:
             self._clients[client] = now
             self._threads[threading.current_thread()] = now
-            if self._sending:
-                self._joined.notify()
+        if len(self._pending) >= self._linger_target:
+            self._joined.notify()  # once per batch: waking the leader per vote costs CPU
 
     def _expected(self) -> int:
         """How many votes a batch can hope for now: the recently active clients and threads."""
@@ -151,6 +153,7 @@ class GroupSender:
         deadline = self.clock() + timeout
         with self._changed:
             self._closed = True
+            self._joined.notify()  # a lingering leader sends now
             while self._pending or self._sending:
                 left = deadline - self.clock()
                 if left <= 0:
@@ -193,11 +196,15 @@ class GroupSender:
         if self.max_linger <= 0 or self._closed or getattr(self._caller, "client", None) is None:
             return  # a leader naming no client keeps the plain group commit
         until = self.clock() + self.max_linger
-        while len(self._pending) < self._expected() and not self._closed:
-            left = until - self.clock()
-            if left <= 0:
-                return
-            self._joined.wait(left)
+        self._linger_target = self._expected()
+        try:
+            while len(self._pending) < self._linger_target and not self._closed:
+                left = until - self.clock()
+                if left <= 0:
+                    return
+                self._joined.wait(left)
+        finally:
+            self._linger_target = MAX_BATCH + 1
 
     def _take_batch(self) -> list[_Entry]:
         """The oldest pending entries that fit one SendMessageBatch (at least one)."""
