@@ -55,10 +55,13 @@ BatchObserver = Callable[[int, list[float]], None]
 class _Entry:
     """One vote's message and, once SQS answered, its outcome."""
 
-    __slots__ = ("body", "size", "arrived", "deadline", "in_batch", "done", "outcome")
+    __slots__ = ("body", "size", "arrived", "deadline", "in_batch", "done", "outcome", "wake")
 
-    def __init__(self, body: str, arrived: float, deadline: float):
+    def __init__(self, body: str, arrived: float, deadline: float, lock: threading.Lock):
         self.body = body
+        # Wakes only this vote's thread (answered, or its turn to lead): waking
+        # every waiting thread per batch costs a context switch each.
+        self.wake = threading.Condition(lock)
         self.size = len(body.encode())
         self.arrived = arrived
         self.deadline = deadline
@@ -83,7 +86,7 @@ class GroupSender:
         self.max_linger = max_linger
         self.observe = observe
         self.clock = clock
-        lock = threading.Lock()
+        lock = self._lock = threading.Lock()
         self._changed = threading.Condition(lock)
         # Wakes only a lingering leader (not every waiting follower) when a vote joins.
         self._joined = threading.Condition(lock)
@@ -101,7 +104,7 @@ class GroupSender:
     def send(self, body: dict) -> str:
         """Queue one message as JSON; its MessageId once SQS stored it, else QueueUnavailable."""
         now = self.clock()
-        entry = _Entry(json.dumps(body), now, now + self.max_wait)
+        entry = _Entry(json.dumps(body), now, now + self.max_wait, self._lock)
         with self._changed:
             if self._closed:
                 raise QueueUnavailable("this process is shutting down")
@@ -114,11 +117,11 @@ class GroupSender:
                     left = entry.deadline - self.clock()
                     if left <= 0:
                         self._pending.remove(entry)
-                        self._changed.notify_all()
+                        self._changed.notify_all()  # close() may wait for the pending list
                         raise QueueUnavailable(f"not sent within {self.max_wait:g} s")
-                    self._changed.wait(left)
+                    entry.wake.wait(left)
                 else:
-                    self._changed.wait()
+                    entry.wake.wait()
         if isinstance(entry.outcome, QueueUnavailable):
             raise entry.outcome
         return entry.outcome
@@ -186,8 +189,12 @@ class GroupSender:
             self._changed.acquire()
             for entry, outcome in zip(batch, outcomes, strict=True):
                 entry.outcome, entry.done = outcome, True
+                entry.wake.notify()
             self._sending = False
-            self._changed.notify_all()
+            if self._pending:
+                self._pending[0].wake.notify()  # the oldest pending vote leads the next batch
+            if self._closed:
+                self._changed.notify_all()
         if self.observe is not None:
             self.observe(len(batch), waits)
 
