@@ -80,6 +80,10 @@ class Settings:
     # A file whose text, while there, pauses vote intake (503) and fails /readyz
     # (webapp/pause.py); `make run` sets it to pause votes while saves fail.
     pause_votes_file: str | None = None
+    # Intake group commit: how long a batch about to leave may wait for votes
+    # already inside the process (announced as their requests start), only
+    # while some are announced; 0 sends at once (core/aws/group_send.py).
+    sqs_group_max_linger_seconds: float = 0.02
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -118,6 +122,7 @@ class Settings:
             rate_limit_login=os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
             ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
             pause_votes_file=_env("PAUSE_VOTES_FILE"),
+            sqs_group_max_linger_seconds=float(_env("SQS_GROUP_MAX_LINGER_SECONDS", "0.02")),
         )
 
     def table_name(self, base: str) -> str:

@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
+    _name_vote_clients(app)
     metrics.init_app(app)
     services.init_app(app)
     errors.init_app(app)
@@ -77,6 +78,39 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(events_admin.bp)
     _cors(app, settings)
     return app
+
+
+def _name_vote_clients(app: Flask) -> None:
+    """Tell this process's group sender which client connection each vote comes from.
+
+    A batch about to leave may then wait (briefly, bounded) for the other
+    clients active in this process, instead of leaving half full
+    (core/aws/group_send.py). Vote views are those wrapped in metrics.counts_votes.
+    """
+    from flask import g, request
+
+    from . import services
+
+    linger = app.config["SETTINGS"].sqs_group_max_linger_seconds
+
+    @app.before_request
+    def name_vote_client():
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "casts_vote", False):
+            sender = services.voting().sender
+            if sender is not None:
+                # core/voting.py builds the sender without this setting (yet).
+                sender.max_linger = linger
+                port = request.environ.get("REMOTE_PORT")
+                sender.from_client((request.remote_addr, port) if port else None)
+                g.vote_sender = sender
+
+    @app.teardown_request
+    def forget_vote_client(_exc):
+        # gunicorn's threads serve many connections: never leave one's name behind.
+        sender = g.pop("vote_sender", None)
+        if sender is not None:
+            sender.from_client(None)
 
 
 def _secret_key(settings: Settings) -> str:

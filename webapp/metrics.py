@@ -125,6 +125,8 @@ def counts_votes(view):
             VOTES_ACCEPTED.inc()
         return response
 
+    # Read by webapp/__init__.py's hook that announces the vote to the group sender.
+    wrapper.casts_vote = True
     return wrapper
 
 

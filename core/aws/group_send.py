@@ -14,6 +14,17 @@ request thread behind it, nothing is left unsent when the requests end, and
 a fork (gunicorn's workers) copies no thread. The sender is still made per
 process, after the fork, like the botocore clients (webapp/services.py).
 
+Batch formation under load: with several clients voting in a closed loop
+(each sends its next vote once the last was answered), the votes answered by
+one batch come back while the next is already on its way, and two half-size
+groups leapfrog each other for ever. So a caller can say which client
+connection its vote came from (`from_client`, set by a web hook). A leader
+about to send waits, at most `max_linger` seconds, until its batch holds as
+many votes as the clients this process served in the last CLIENT_WINDOW
+seconds (no more than the threads that sent them, nor 10): the groups merge
+into one batch per round. One client alone (or a caller naming none) is
+never kept waiting: an idle server still sends at once.
+
 Bounded: a vote that is still pending (not yet in a batch) `max_wait` seconds
 after it arrived is withdrawn and refused (503), so a stalled SQS turns into
 quick refusals instead of a pile-up of waiting requests. A vote already in a
@@ -32,6 +43,10 @@ from collections.abc import Callable
 from .errors import QueueUnavailable
 from .queue import MAX_BATCH, MAX_BATCH_BYTES, VoteQueue
 
+# A client connection (or thread) that sent a vote this recently counts as
+# active: several of its round trips (vote, answer, next vote) under load.
+CLIENT_WINDOW = 0.25
+
 # Called by the leader once per batch with its size and how long each of its
 # votes waited (seconds) before the batch left: the web layer's metrics.
 BatchObserver = Callable[[int, list[float]], None]
@@ -40,10 +55,13 @@ BatchObserver = Callable[[int, list[float]], None]
 class _Entry:
     """One vote's message and, once SQS answered, its outcome."""
 
-    __slots__ = ("body", "size", "arrived", "deadline", "in_batch", "done", "outcome")
+    __slots__ = ("body", "size", "arrived", "deadline", "in_batch", "done", "outcome", "wake")
 
-    def __init__(self, body: str, arrived: float, deadline: float):
+    def __init__(self, body: str, arrived: float, deadline: float, lock: threading.Lock):
         self.body = body
+        # Wakes only this vote's thread (answered, or its turn to lead): waking
+        # every waiting thread per batch costs a context switch each.
+        self.wake = threading.Condition(lock)
         self.size = len(body.encode())
         self.arrived = arrived
         self.deadline = deadline
@@ -61,12 +79,24 @@ class GroupSender:
         max_wait: float,
         observe: BatchObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_linger: float = 0.0,
     ):
         self.queue = queue
         self.max_wait = max_wait
+        self.max_linger = max_linger
         self.observe = observe
         self.clock = clock
-        self._changed = threading.Condition(threading.Lock())
+        lock = self._lock = threading.Lock()
+        self._changed = threading.Condition(lock)
+        # Wakes only a lingering leader (not every waiting follower) when a vote joins.
+        self._joined = threading.Condition(lock)
+        self._caller = threading.local()
+        # When each recent client connection and each recent sending thread last
+        # sent (threads by object: a finished thread's ident can be reused).
+        self._clients: dict[object, float] = {}
+        self._threads: dict[threading.Thread, float] = {}
+        # While a leader lingers: the batch size it waits for (never reached otherwise).
+        self._linger_target = MAX_BATCH + 1
         self._pending: deque[_Entry] = deque()
         self._sending = False
         self._closed = False
@@ -74,11 +104,12 @@ class GroupSender:
     def send(self, body: dict) -> str:
         """Queue one message as JSON; its MessageId once SQS stored it, else QueueUnavailable."""
         now = self.clock()
-        entry = _Entry(json.dumps(body), now, now + self.max_wait)
+        entry = _Entry(json.dumps(body), now, now + self.max_wait, self._lock)
         with self._changed:
             if self._closed:
                 raise QueueUnavailable("this process is shutting down")
             self._pending.append(entry)
+            self._note_client(now)
             while not entry.done:
                 if not self._sending and not entry.in_batch:
                     self._send_next_batch()
@@ -86,14 +117,34 @@ class GroupSender:
                     left = entry.deadline - self.clock()
                     if left <= 0:
                         self._pending.remove(entry)
-                        self._changed.notify_all()
+                        self._changed.notify_all()  # close() may wait for the pending list
                         raise QueueUnavailable(f"not sent within {self.max_wait:g} s")
-                    self._changed.wait(left)
+                    entry.wake.wait(left)
                 else:
-                    self._changed.wait()
+                    entry.wake.wait()
         if isinstance(entry.outcome, QueueUnavailable):
             raise entry.outcome
         return entry.outcome
+
+    def from_client(self, key: object) -> None:
+        """The votes this thread sends next come from this client connection (None: unknown)."""
+        self._caller.client = key
+
+    def _note_client(self, now: float) -> None:
+        client = getattr(self._caller, "client", None)
+        if client is not None:
+            self._clients[client] = now
+            self._threads[threading.current_thread()] = now
+        if len(self._pending) >= self._linger_target:
+            self._joined.notify()  # once per batch: waking the leader per vote costs CPU
+
+    def _expected(self) -> int:
+        """How many votes a batch can hope for now: the recently active clients and threads."""
+        since = self.clock() - CLIENT_WINDOW
+        for recent in (self._clients, self._threads):
+            for key in [k for k, t in recent.items() if t < since]:
+                del recent[key]
+        return min(MAX_BATCH, len(self._clients), len(self._threads))
 
     def close(self, timeout: float) -> int:
         """Refuse new sends and send what is pending; the number of entries left unsent.
@@ -105,6 +156,7 @@ class GroupSender:
         deadline = self.clock() + timeout
         with self._changed:
             self._closed = True
+            self._joined.notify()  # a lingering leader sends now
             while self._pending or self._sending:
                 left = deadline - self.clock()
                 if left <= 0:
@@ -121,8 +173,9 @@ class GroupSender:
         The lock is released during the SendMessageBatch so that new votes can
         join the pending list meanwhile (they form the next batch).
         """
-        batch = self._take_batch()
         self._sending = True
+        self._linger()
+        batch = self._take_batch()
         waits = [self.clock() - e.arrived for e in batch]
         outcomes: list = [QueueUnavailable("send interrupted")] * len(batch)
         self._changed.release()
@@ -136,10 +189,29 @@ class GroupSender:
             self._changed.acquire()
             for entry, outcome in zip(batch, outcomes, strict=True):
                 entry.outcome, entry.done = outcome, True
+                entry.wake.notify()
             self._sending = False
-            self._changed.notify_all()
+            if self._pending:
+                self._pending[0].wake.notify()  # the oldest pending vote leads the next batch
+            if self._closed:
+                self._changed.notify_all()
         if self.observe is not None:
             self.observe(len(batch), waits)
+
+    def _linger(self) -> None:
+        """Wait (at most max_linger) while the batch holds fewer votes than active clients."""
+        if self.max_linger <= 0 or self._closed or getattr(self._caller, "client", None) is None:
+            return  # a leader naming no client keeps the plain group commit
+        until = self.clock() + self.max_linger
+        self._linger_target = self._expected()
+        try:
+            while len(self._pending) < self._linger_target and not self._closed:
+                left = until - self.clock()
+                if left <= 0:
+                    return
+                self._joined.wait(left)
+        finally:
+            self._linger_target = MAX_BATCH + 1
 
     def _take_batch(self) -> list[_Entry]:
         """The oldest pending entries that fit one SendMessageBatch (at least one)."""

@@ -36,6 +36,16 @@ def post_concurrently(app, bodies: list[dict]) -> list:
     return answers
 
 
+def batch_sizes(voting) -> list[int]:
+    """The number of entries of each SendMessageBatch from now on (a list that grows)."""
+    sizes: list[int] = []
+    voting.queue.client.meta.events.register(
+        "before-call.sqs.SendMessageBatch",
+        lambda params, **kw: sizes.append(len(json.loads(params["body"])["Entries"])),
+    )
+    return sizes
+
+
 def hold_first_batch_until(voting, waiting: int):
     """Hold the first SendMessageBatch until `waiting` more votes wait behind it."""
     held = threading.Event()
@@ -51,11 +61,7 @@ def hold_first_batch_until(voting, waiting: int):
 
 def test_a_burst_shares_batches_and_every_202_is_queued(client, voting):
     topic = make_topic(client, "Burst", "ABC")
-    sizes: list[int] = []
-    voting.queue.client.meta.events.register(
-        "before-call.sqs.SendMessageBatch",
-        lambda params, **kw: sizes.append(len(json.loads(params["body"])["Entries"])),
-    )
+    sizes = batch_sizes(voting)
     hold_first_batch_until(voting, waiting=10)
     answers = post_concurrently(voting_app(client), [vote_body(topic, i) for i in range(30)])
     assert [a.status_code for a in answers] == [202] * 30
@@ -131,6 +137,43 @@ def test_a_stalled_send_turns_new_votes_into_503_not_a_pile_up(client, voting):
     in_flight.join(30)
     assert first[0].status_code == 202
     assert [b["id"] for b in queued_bodies(voting)] == [first[0].json["id"]]
+
+
+@pytest.mark.env(SQS_GROUP_MAX_LINGER_SECONDS="30")
+def test_a_batch_waits_for_the_other_client_connection_active_in_the_process(client, voting):
+    """The web hook names each vote's client connection (REMOTE_PORT) to the group sender."""
+    topic = make_topic(client, "Clients", "ABC")
+    sizes = batch_sizes(voting)
+    app = voting_app(client)
+    answers: dict[str, object] = {}
+
+    def vote_from(name: str, port: str) -> threading.Thread:
+        def post():
+            answers[name] = app.test_client().post(
+                "/votes", json=vote_body(topic, 0), environ_base={"REMOTE_PORT": port}
+            )
+
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        return thread
+
+    vote_from("first", "5001").join(30)  # alone in the process: leaves at once
+    waiting = vote_from("other client", "5002")
+    waiting.join(0.5)
+    assert waiting.is_alive() and sizes == [1]  # held for client 5001, active a moment ago
+    vote_from("first again", "5001").join(30)
+    waiting.join(30)
+    assert sizes == [1, 2]
+    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 202)
+    assert len(queued_bodies(voting)) == 3
+
+
+def test_a_vote_request_leaves_no_client_name_on_its_thread(client, voting):
+    """A later send on the same thread (another connection) must not pass for this client."""
+    topic = make_topic(client, "Forget", "ABC")
+    answer = client.post("/votes", json=vote_body(topic, 0), environ_base={"REMOTE_PORT": "5003"})
+    assert answer.status_code == 202
+    assert getattr(voting.sender._caller, "client", None) is None
 
 
 def test_batches_are_counted_in_metrics(client, voting):

@@ -245,3 +245,117 @@ def test_the_observer_sees_each_batch_and_each_wait():
     finish([first, *followers])
     assert [size for size, _ in seen] == [1, 3]
     assert len(seen[1][1]) == 3 and min(seen[1][1]) >= 0.05  # they waited for the first send
+
+
+# -- batch formation: waiting for the other active clients (max_linger) --------------------
+
+
+class ClientVoter(Voter):
+    """A request thread of one client connection: names its client, then sends."""
+
+    def __init__(self, sender: GroupSender, n: int, client: str):
+        super().__init__(sender, n)
+        self.client = client
+
+    def run(self):
+        self.sender.from_client(self.client)
+        super().run()
+
+
+def lingering_sender(sqs: FakeSQS, max_linger: float) -> GroupSender:
+    sender = sender_over(sqs)
+    sender.max_linger = max_linger
+    return sender
+
+
+def active_clients(sender: GroupSender, clients: list[str]) -> None:
+    """One vote from each client, sent without waiting: they now count as active."""
+    linger, sender.max_linger = sender.max_linger, 0
+    for n, client in enumerate(clients):
+        vote_from(sender, 100 + n, client)
+    sender.max_linger = linger
+
+
+def vote_from(sender: GroupSender, n: int, client: str) -> ClientVoter:
+    voter = ClientVoter(sender, n, client)
+    voter.start()
+    voter.join(10)
+    assert isinstance(voter.outcome, str), voter.outcome
+    return voter
+
+
+def test_a_lone_client_is_never_kept_waiting_for_a_batch():
+    """One client voting again and again: every vote leaves at once, whatever max_linger."""
+    sqs = FakeSQS()
+    sender = lingering_sender(sqs, max_linger=60)
+    for n in range(3):
+        vote_from(sender, n, "only")  # each join would time out if it lingered 60 s
+    assert [len(c) for c in sqs.calls] == [1, 1, 1]
+
+
+def test_a_batch_waits_for_the_other_active_client_then_leaves_with_both():
+    sqs = FakeSQS()
+    sender = lingering_sender(sqs, max_linger=60)
+    active_clients(sender, ["a", "b"])
+    early = ClientVoter(sender, 2, "a")
+    early.start()
+    wait_pending(sender, 1)
+    early.join(0.2)
+    assert early.is_alive() and len(sqs.calls) == 2  # held for client b, not sent alone
+    late = ClientVoter(sender, 3, "b")
+    late.start()
+    finish([early, late])
+    assert [sorted(map(number_of, c)) for c in sqs.calls] == [[100], [101], [2, 3]]
+    assert isinstance(early.outcome, str) and isinstance(late.outcome, str)
+
+
+def test_the_wait_for_other_clients_is_bounded_by_max_linger():
+    """A client that was active but does not vote again delays the batch at most max_linger."""
+    sqs = FakeSQS()
+    sender = lingering_sender(sqs, max_linger=0.05)
+    active_clients(sender, ["a", "b"])
+    vote_from(sender, 2, "a")  # b never comes back: a's vote leaves alone after the linger
+    assert [len(c) for c in sqs.calls] == [1, 1, 1]
+
+
+def test_votes_naming_no_client_never_wait():
+    """Callers that cannot name their client (tests, the CLI) keep the plain group commit."""
+    sqs = FakeSQS()
+    sender = lingering_sender(sqs, max_linger=60)
+    active_clients(sender, ["a", "b"])
+    lone = Voter(sender, 2)
+    lone.start()
+    finish([lone])
+    assert [len(c) for c in sqs.calls] == [1, 1, 1]
+
+
+def test_a_batch_expects_no_more_votes_than_threads_that_sent():
+    """Many connections served by one thread (gunicorn's pool smaller than the clients): no wait."""
+    sqs = FakeSQS()
+    sender = lingering_sender(sqs, max_linger=60)
+
+    def serve_three_connections_in_turn():
+        for n, client in enumerate(["a", "b", "c"]):
+            sender.from_client(client)
+            sender.send({"n": n})
+
+    thread = threading.Thread(target=serve_three_connections_in_turn, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()  # it would linger 60 s per vote waiting for itself
+    assert [len(c) for c in sqs.calls] == [1, 1, 1]
+
+
+def test_close_does_not_wait_for_other_clients():
+    sqs = FakeSQS()
+    sender = lingering_sender(sqs, max_linger=60)
+    active_clients(sender, ["a", "b"])
+    first = start_in_flight(sqs, sender)
+    waiting = queued_behind(sender, [ClientVoter(sender, 2, "a")])
+    closer = threading.Thread(target=lambda: sender.close(timeout=10))
+    closer.start()
+    sqs.release.set()
+    closer.join(10)
+    finish([first, *waiting])
+    assert not closer.is_alive()
+    assert all(isinstance(v.outcome, str) for v in [first, *waiting])
