@@ -77,7 +77,12 @@ class Voting:
         self.send_timer = send_timer
         # One sender per Voting, so per process (made after the fork, as the clients).
         self.sender = (
-            GroupSender(self.queue, settings.sqs_send_max_wait_seconds, observe_batch)
+            GroupSender(
+                self.queue,
+                settings.sqs_send_max_wait_seconds,
+                observe_batch,
+                max_linger=settings.sqs_group_max_linger_seconds,
+            )
             if settings.sqs_group_commit
             else None
         )

@@ -91,16 +91,12 @@ def _name_vote_clients(app: Flask) -> None:
 
     from . import services
 
-    linger = app.config["SETTINGS"].sqs_group_max_linger_seconds
-
     @app.before_request
     def name_vote_client():
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "casts_vote", False):
             sender = services.voting().sender
             if sender is not None:
-                # core/voting.py builds the sender without this setting (yet).
-                sender.max_linger = linger
                 port = request.environ.get("REMOTE_PORT")
                 sender.from_client((request.remote_addr, port) if port else None)
                 g.vote_sender = sender
