@@ -52,15 +52,13 @@ sys.path.insert(0, str(ROOT))
 from bench.common import figures_line, table  # noqa: E402
 from core import csv_export, export  # noqa: E402
 from core.aws.backend import Backend  # noqa: E402
-from core.aws.batch import BatchWriter  # noqa: E402
-from core.aws.clients import CLIENT_CONFIG, clients_for  # noqa: E402
+from core.aws.clients import CLIENT_CONFIG  # noqa: E402
 from core.aws.codec import slot, to_item  # noqa: E402
-from core.aws.events import EventStore  # noqa: E402
-from core.aws.queue import VoteQueue  # noqa: E402
 from core.aws.store import Store  # noqa: E402
 from core.aws.tables import Tables  # noqa: E402
 from core.schemas import TopicOut  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from core.topics import with_defaults  # noqa: E402
 from local import launcher, snapshot  # noqa: E402
 
 MB = 1024 * 1024
@@ -138,9 +136,10 @@ class PagesInMemory:
 
 def isolated_csv(votes: int, naive: bool = False) -> int:
     store = Store(PagesInMemory(votes))
-    store.get_counts = lambda topic_id: {"yes": votes}
-    topic = {"id": "t", "title": "T", "created": "", "last_upd": "", "is_active": True,
-             "choices": [{"id": "yes", "description": "Yes"}]}  # fmt: skip
+    store.get_counts = lambda topic_id, generation=0: {"yes": votes}
+    choices = [{"id": "yes", "description": "Yes"}]
+    topic = with_defaults({"id": "t", "title": "T", "created": "", "last_upd": "",
+                           "is_active": True, "choices": choices})  # fmt: skip
     return naive_csv(store, topic) if naive else streamed_csv(store, topic)
 
 
@@ -237,14 +236,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
         settings = Settings.from_env()
         # A long read timeout: moto can take tens of seconds per page on a busy box.
         patient = CLIENT_CONFIG.merge(Config(read_timeout=600))
-        clients, prefix = clients_for(settings, patient), settings.table_prefix
-        backend = Backend(
-            store=Store(clients.dynamodb, prefix),
-            batches=BatchWriter(clients.dynamodb, prefix),
-            tables=Tables(clients.dynamodb, prefix),
-            queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
-            events=EventStore(clients.dynamodb, prefix),
-        )
+        backend = Backend.connect(settings, patient)
         store = backend.store
         backend.tables.create()
         started = time.perf_counter()
@@ -271,7 +263,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
                 f"jsonl export, {small_votes + big_votes} votes",
                 lambda: (export.write_export(backend, folder), dir_size(folder))[1],
             )
-            fresh = Tables(clients.dynamodb, f"f{uuid.uuid4().hex[:8]}-")
+            fresh = Tables(backend.tables.client, f"f{uuid.uuid4().hex[:8]}-")
             fresh.create()
             backups["jsonl import"] = measured(
                 "jsonl import into a fresh stack",

@@ -26,8 +26,10 @@ class Backend:
     purge: Purge
 
     @classmethod
-    def connect(cls, settings: Settings) -> Backend:
-        clients = clients_for(settings)
+    def connect(cls, settings: Settings, config=None) -> Backend:
+        """The adapters over one set of clients; `config` overrides the botocore Config
+        (a benchmark's long read timeout)."""
+        clients = clients_for(settings, config) if config is not None else clients_for(settings)
         prefix = settings.table_prefix
         return cls(
             store=Store(clients.dynamodb, prefix),
