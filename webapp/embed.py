@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     g,
     make_response,
     redirect,
@@ -63,7 +62,7 @@ def _page(topic: dict, vote=None, message: str | None = None, status: int = 200,
         results=results_of(topic),
         topic_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
     )
-    return embeddable(make_response(body, status), current_app.config["SETTINGS"].embed_origins)
+    return embeddable(make_response(body, status))
 
 
 @bp.get("/t/<topic_id>/embed")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     g,
     make_response,
     redirect,
@@ -102,10 +101,6 @@ def _stage(event: dict, memory: dict, message: str | None = None) -> dict:
     return {**context, **_urls(event, view, memory)}
 
 
-def _framable(response):
-    return embeddable(response, current_app.config["SETTINGS"].embed_origins)
-
-
 @bp.get(f"/{CODE}/embed")
 def view(code):
     """The event's current question, its ballot and (once revealed) its results."""
@@ -113,7 +108,7 @@ def view(code):
     if page:
         return page
     body = render_template("events/embed.html", **_stage(event, _memory()))
-    response = _framable(make_response(body))
+    response = embeddable(make_response(body))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -174,7 +169,7 @@ def _refused(event: dict, message: str, status: int):
         response.headers.update({"HX-Retarget": "#stage", "HX-Reswap": "outerHTML"})
     else:
         body = render_template("events/embed.html", **_stage(event, memory, message))
-        response = _framable(make_response(body, status))
+        response = embeddable(make_response(body, status))
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response

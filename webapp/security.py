@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
@@ -98,8 +98,9 @@ def embed_policy(origins: list[str]) -> str:
     return CSP.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(origins))
 
 
-def embeddable(response, origins: list[str]):
-    """Let the sites in `origins` frame this response (and only this one)."""
+def embeddable(response):
+    """Let the sites in EMBED_ORIGINS frame this response (and only this one)."""
+    origins = current_app.config["SETTINGS"].embed_origins
     response.headers["Content-Security-Policy"] = embed_policy(origins)
     response.embeddable = True
     return response
