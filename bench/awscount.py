@@ -83,6 +83,9 @@ def _on_transaction(params: dict, **_kwargs) -> None:
                 # Write units go by started KB; an index copy carries 100 more bytes.
                 _transactions[f"Put.{table}.kb"] += -(-size // 1024)
                 _transactions[f"Put.{table}.kb_indexed"] += -(-(size + 100) // 1024)
+            elif kind == "Update" and "answers_of" in op.get("UpdateExpression", ""):
+                # A text answer's tally: its copy in answers-by-count is written too.
+                _transactions[f"Update.{table}.indexed"] += 1
 
 
 def _register(client) -> None:

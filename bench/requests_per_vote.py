@@ -120,6 +120,8 @@ def phase_cost(diff: dict, votes: int, sizes: dict) -> dict:
             write_units += n  # topic_id-created-index projects every attribute
         elif kind in ("Update", "ConditionCheck", "Delete") and not measure:
             write_units += n * 2 * kb_of(sizes.get(table_name, 1))
+        elif kind == "Update" and measure == "indexed":
+            write_units += n  # answers-by-count: a keys-only copy, under 1 KB
     read_units = requests["dynamodb.GetItem"] + requests["dynamodb.Query"]  # each under 4 KB
     deletes = requests["sqs.DeleteMessageBatch"] or 1
     return {

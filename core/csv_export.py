@@ -50,7 +50,7 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
     for topic in topics:
         topic_id, title = topic["id"], _cell(topic["title"])
         # The current results: since the topic's last reset.
-        counts = store.get_counts(topic_id, generation_of(topic))
+        counts = store.get_counts(topic_id, generation_of(topic), answers=True)
         descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
         for row in result_rows(topic, counts):
             choice_id, answer, measure, number, percent = row

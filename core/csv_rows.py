@@ -16,7 +16,7 @@ def result_rows(topic: dict, counts: dict[str, int]) -> list[tuple]:
         shares = percentages(numbers)
         return [(c["id"], "", "", n, p) for c, n, p in zip(topic["choices"], numbers, shares,
                                                             strict=True)]  # fmt: skip
-    results = results_for(topic, counts, admin=True)
+    results = results_for(topic, counts, admin=True, most_given=None)  # every answer
     if kind == "multiple":
         return [(c["id"], "", "count", c["count"], c["share"]) for c in results["choices"]]
     if kind == "ranking":

@@ -30,6 +30,8 @@ ANSWER_FIELD = {
 ANSWER_FIELDS = ("choice_id", "choice_ids", "ranking", "rating", "text")
 # Counter names besides a choice's own "<choice_id>" (choice ids never hold ":" or "#").
 VOTERS = ":voters"
+# A text answer's counter is this prefix and the normalized answer.
+TEXT_COUNTER = "text:"
 MAX_RANKED_CHOICES = 20
 MAX_RATED_CHOICES = 20
 
@@ -232,7 +234,7 @@ def counters(rules: dict | None, payload: dict) -> dict[str, int]:
     elif kind == "rating":
         deltas = {f"rating:{payload['rating']}": 1}
     elif kind == "text":
-        deltas = {f"text:{payload['text']}": 1}
+        deltas = {TEXT_COUNTER + payload["text"]: 1}
     deltas[VOTERS] = 1
     return deltas
 

@@ -57,7 +57,7 @@ def recount(store: Store, topic_id: str) -> Recount:
     """
     generation = generation_of(store.get_topic(topic_id) or {})
     for _ in range(STABLE_ATTEMPTS):
-        before = store.get_slot_counts(topic_id, generation)
+        before = store.get_slot_counts(topic_id, generation, answers=True)
         proven: dict[str, int] = {}
         counted = 0
         for vote in store.topic_votes(topic_id):
@@ -67,7 +67,7 @@ def recount(store: Store, topic_id: str) -> Recount:
                 # a game's rival take too), as its transaction wrote them.
                 for counter, n in stored_counts(vote).items():
                     proven[counter] = proven.get(counter, 0) + n
-        after = store.get_slot_counts(topic_id, generation)
+        after = store.get_slot_counts(topic_id, generation, answers=True)
         if before == after:
             stored = {c: n for c, n in choice_totals(after).items() if n}
             proven = {c: n for c, n in proven.items() if n}

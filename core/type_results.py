@@ -8,20 +8,29 @@ choices' `votes`/`vote_count`, as in the original service.
 
 from __future__ import annotations
 
-from .question_types import VOTERS
+from collections.abc import Callable
+
+from .question_types import TEXT_COUNTER, VOTERS
 from .text_answers import blocker, in_cloud
 
+# How many text answers the results list, the most given first: as many as a
+# projector's word cloud holds (webapp/result_views.py draws them all).
+MOST_GIVEN = 30
 
-def results_for(topic: dict, counts: dict[str, int], admin: bool = False) -> dict | None:
+
+def results_for(
+    topic: dict, counts: dict[str, int], admin: bool = False, most_given: int | None = MOST_GIVEN
+) -> dict | None:
     """The type's results dict, or None for a single-choice topic.
 
-    `admin` keeps hidden text answers in the list (marked "hidden": true).
+    `admin` keeps hidden text answers in the list (marked "hidden": true);
+    `most_given` is how many text answers are listed (None: every one in `counts`).
     """
     kind = topic.get("type", "single")
     if kind == "single":
         return None
     if kind == "text":
-        return text_results(topic, counts, admin)
+        return text_results(topic, counts, admin, most_given)
     return _BY_TYPE[kind](topic, counts)
 
 
@@ -84,27 +93,45 @@ def rating_results(topic: dict, counts: dict[str, int]) -> dict:
     return body
 
 
-def text_results(topic: dict, counts: dict[str, int], admin: bool = False) -> dict:
-    """The answers, most given first (ties alphabetical). Answers the presenter hid,
-    or blocked since they were given, are left out; admins see the hidden ones marked.
+def shown_answer(topic: dict) -> Callable[[str], bool]:
+    """Does a text answer's counter ("text:<answer>") go on the screen: neither hidden
+    by the presenter nor blocked (the shipped lists and the topic's own)?"""
+    hidden = set(topic.get("hidden_answers") or ())
+    blocked = blocker(topic.get("blocked_answers") or ())
+
+    def shown(counter: str) -> bool:
+        text = counter.removeprefix(TEXT_COUNTER)
+        return text not in hidden and not blocked(text)
+
+    return shown
+
+
+def text_results(
+    topic: dict, counts: dict[str, int], admin: bool = False, most_given: int | None = MOST_GIVEN
+) -> dict:
+    """The `most_given` answers given most (ties alphabetical; None: all), and `more`:
+    whether others were given too. `counts` holds the answers the store read
+    (Voting.counts: the top of the count-sorted index, one more than shown, not every
+    answer). Answers blocked since they were given are left out, and so are those the
+    presenter hid, except for admins, who get them after the others, marked "hidden".
     `cloud` says whether an answer is short enough (1-3 words) for the word cloud."""
     hidden = set(topic.get("hidden_answers") or ())
     blocked = blocker(topic.get("blocked_answers") or ())
-    answers = []
+    answers, hidden_ones = [], []
     for key, count in counts.items():
-        if not key.startswith("text:") or count <= 0:
-            continue
-        text = key[len("text:"):]
-        if blocked(text):
+        text = key.removeprefix(TEXT_COUNTER)
+        if text == key or count <= 0 or blocked(text):
             continue
         answer = {"text": text, "count": count, "cloud": in_cloud(text)}
-        if text in hidden:
-            if not admin:
-                continue
-            answer["hidden"] = True
-        answers.append(answer)
-    answers.sort(key=lambda a: (-a["count"], a["text"]))
-    return {"voters": counts.get(VOTERS, 0), "answers": answers}
+        if text not in hidden:
+            answers.append(answer)
+        elif admin:
+            hidden_ones.append({**answer, "hidden": True})
+    order = lambda a: (-a["count"], a["text"])  # noqa: E731
+    answers.sort(key=order)
+    more = most_given is not None and len(answers) > most_given
+    answers = answers[:most_given] + sorted(hidden_ones, key=order)
+    return {"voters": counts.get(VOTERS, 0), "answers": answers, "more": more}
 
 
 def game_results(topic: dict, counts: dict[str, int]) -> dict:

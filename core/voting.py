@@ -51,6 +51,7 @@ from .topics import (
     voted_choices_removed,
     with_defaults,
 )
+from .type_results import MOST_GIVEN, shown_answer
 from .votes import VoteMessage
 
 
@@ -225,11 +226,23 @@ class Voting:
         return topics
 
     def counts(self, topic_id: str, fresh: bool = False) -> dict[str, int]:
-        """Votes per choice id of the topic's current generation (since its last reset),
-        cached per process for RESULTS_CACHE_SECONDS unless `fresh`."""
-        generation = generation_of(self.topic(topic_id, fresh=fresh))
-        load = lambda: self.store.get_counts(topic_id, generation)  # noqa: E731
-        return load() if fresh else self._counts.get_or_load((topic_id, generation), load)
+        """Votes per counter of the topic's current generation (since its last reset),
+        cached per process for RESULTS_CACHE_SECONDS unless `fresh`. A text question's
+        answers are the MOST_GIVEN shown ones and one more (is there more?), plus the
+        hidden or blocked ones met on the way: two Queries, at any vocabulary."""
+        topic = self.topic(topic_id, fresh=fresh)
+        generation = generation_of(topic)
+
+        def load() -> dict[str, int]:
+            counts = self.store.get_counts(topic_id, generation)
+            if topic["type"] == "text":
+                shown = shown_answer(topic)
+                counts |= self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+            return counts
+
+        # Keyed by the topic's version too: hiding an answer reads past it at once.
+        key = (topic_id, generation, topic["last_upd"])
+        return load() if fresh else self._counts.get_or_load(key, load)
 
     # -- votes ----------------------------------------------------------------
 

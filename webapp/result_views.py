@@ -16,8 +16,6 @@ from flask_babel import format_decimal, format_percent, gettext, ngettext
 CLOUD_MAX_WORDS = 3
 # Font sizes in a few steps (CSS classes cloud-size-1 .. cloud-size-5).
 CLOUD_STEPS = 5
-# The projector shows this many answers at most: the rest is in the count.
-MAX_ANSWERS_SHOWN = 40
 
 
 def _names(topic: dict) -> dict[str, str]:
@@ -151,11 +149,12 @@ def _size_steps(counts: list[int]) -> list[int]:
 
 def text_view(topic: dict, result: dict) -> dict:
     """Short answers as a word cloud, longer ones as a list; hidden ones apart (admins)."""
+    # The results hold the answers given most (type_results.MOST_GIVEN) and say
+    # whether there are more; the projector shows them all.
     answers = [a for a in result["answers"] if not a.get("hidden")]
     hidden = [a for a in result["answers"] if a.get("hidden")]
-    shown = answers[:MAX_ANSWERS_SHOWN]
-    words = [a for a in shown if len(a["text"].split()) <= CLOUD_MAX_WORDS]
-    longer = [a for a in shown if len(a["text"].split()) > CLOUD_MAX_WORDS]
+    words = [a for a in answers if len(a["text"].split()) <= CLOUD_MAX_WORDS]
+    longer = [a for a in answers if len(a["text"].split()) > CLOUD_MAX_WORDS]
     cloud = [{**a, "size": s} for a, s in zip(words, _size_steps([a["count"] for a in words]),
                                                strict=True)]  # fmt: skip
     # Alphabetical in the cloud (no answer stands out by place, only by size);
@@ -168,7 +167,7 @@ def text_view(topic: dict, result: dict) -> dict:
             num=format_decimal(answers[0]["count"]),
         )  # fmt: skip
     return {"cloud": cloud, "longer": longer, "hidden": hidden, "voters": result["voters"],
-            "more": len(answers) - len(shown), "summary": summary}  # fmt: skip
+            "more": result["more"], "summary": summary}  # fmt: skip
 
 
 def game_view(topic: dict, result: dict) -> dict:

@@ -28,7 +28,7 @@ from ..game import is_game, shard_of
 from ..question_types import choice_ids_of
 from ..topics import UNLIMITED
 from ..votes import ANY_BALLOT, VoteWrite, stored_counts
-from .codec import parse_slot, slot, tally_key, to_item, topic_from_item
+from .codec import slot, tally_key, tally_update, to_item, topic_from_item
 from .errors import (
     BallotChanged,
     StoreUnavailable,
@@ -229,19 +229,9 @@ class BatchWriter:
 
     def _tally_add(self, tallies: str, slot_key: str, count: int) -> dict:
         """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote);
-        the PK is the generation's (codec.tally_key)."""
-        return {
-            "Update": {
-                "TableName": self.names.tallies,
-                "Key": {"topic_id": {"S": tallies}, "slot": {"S": slot_key}},
-                "UpdateExpression": "ADD #count :n SET choice_id = :c",
-                "ExpressionAttributeNames": {"#count": "count"},
-                "ExpressionAttributeValues": {
-                    ":n": {"N": str(count)},
-                    ":c": {"S": parse_slot(slot_key)[0]},
-                },
-            }
-        }
+        the PK is the generation's (codec.tally_key). A text answer's item also names
+        its tally key in `answers_of`, which puts it in the count-sorted index."""
+        return {"Update": tally_update(self.names.tallies, tallies, slot_key, count)}
 
     def _tally_take(self, tallies: str, slot_key: str, count: int) -> dict:
         """A game's takes from a rival's slot, tallies PK topic_id SK "<choice>#<shard>":

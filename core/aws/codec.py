@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from ..question_types import TEXT_COUNTER
 from ..topics import Topic, with_defaults
 from .errors import BadCursor
 
@@ -62,15 +63,55 @@ def tally_key(topic_id: str, generation: int = 0) -> str:
     return f"{topic_id}#{generation}" if generation else topic_id
 
 
-def slot(choice_id: str, shard: int) -> str:
-    """The tallies sort key of one shard of a choice: "<choice_id>#<shard>"."""
-    return f"{choice_id}#{shard}"
+# Text answers' slots sort after every other counter's ("~" is above the letters,
+# digits, ":" and "-" of the others), so the results Query stops before them
+# (`slot < ANSWER_SLOTS`) and reads the same few items at any vocabulary; the
+# answers are read from the sparse count-sorted index instead (ANSWERS_BY_COUNT).
+ANSWER_SLOTS = "~"
+# The tallies GSI over text answers only (ddl/tallies.json): PK `answers_of` (the tally
+# key, set on answer items alone), SK `count`, so the most given come first.
+ANSWERS_BY_COUNT = "answers-by-count"
+
+
+def slot(counter: str, shard: int) -> str:
+    """The tallies sort key of one shard of a counter: "<counter>#<shard>".
+
+    A text answer has one item, "~text:<answer>#0", whatever the vote's shard: the
+    count-sorted index then orders answers by their totals. Answers are items of
+    their own already, so they do not share one hot item the way a choice would.
+    """
+    if counter.startswith(TEXT_COUNTER):
+        return f"{ANSWER_SLOTS}{counter}#0"
+    return f"{counter}#{shard}"
+
+
+def is_answer_slot(key: str) -> bool:
+    """Is this tallies sort key a text answer's (kept in the count-sorted index)?"""
+    return key.startswith(ANSWER_SLOTS)
 
 
 def parse_slot(key: str) -> tuple[str, int]:
-    """ "<choice_id>#<shard>" -> (choice_id, shard). Choice ids never contain "#"."""
-    choice_id, _, shard = key.rpartition("#")
-    return choice_id, int(shard)
+    """ "<counter>#<shard>" -> (counter, shard). Choice ids never contain "#"."""
+    counter, _, shard = key.removeprefix(ANSWER_SLOTS).rpartition("#")
+    return counter, int(shard)
+
+
+def tally_update(table: str, tallies: str, slot_key: str, count: int, add: bool = True) -> dict:
+    """An Update of tallies PK `tallies` SK `slot_key`: ADD `count` (or, `add=False`,
+    SET the count to it), plus what every tally item carries: `choice_id`, its counter,
+    and for a text answer `answers_of`, its tally key (the count-sorted index's key)."""
+    values = {":n": {"N": str(count)}, ":c": {"S": parse_slot(slot_key)[0]}}
+    keep = "choice_id = :c"
+    if is_answer_slot(slot_key):
+        keep += ", answers_of = :a"
+        values[":a"] = {"S": tallies}
+    return {
+        "TableName": table,
+        "Key": {"topic_id": {"S": tallies}, "slot": {"S": slot_key}},
+        "UpdateExpression": f"ADD #count :n SET {keep}" if add else f"SET #count = :n, {keep}",
+        "ExpressionAttributeNames": {"#count": "count"},
+        "ExpressionAttributeValues": values,
+    }
 
 
 def choice_totals(slot_counts: dict[str, int]) -> dict[str, int]:

@@ -21,9 +21,13 @@ bulk tools in tables.py; botocore errors are translated by errors.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..topics import Topic
 from ..votes import stored_counts
 from .codec import (
+    ANSWER_SLOTS,
+    ANSWERS_BY_COUNT,
     choice_totals,
     decode_cursor,
     encode_cursor,
@@ -31,6 +35,7 @@ from .codec import (
     parse_slot,
     slot,
     tally_key,
+    tally_update,
     topic_from_item,
     topic_item,
 )
@@ -105,20 +110,29 @@ class Store:
 
     # -- tallies --------------------------------------------------------------
 
-    def get_counts(self, topic_id: str, generation: int = 0) -> dict[str, int]:
-        """Query PK tally_key(topic_id, generation) of tallies: {choice_id: votes}, shards
-        summed. `generation` is the topic's (topics.generation_of): its current results."""
-        return choice_totals(self.get_slot_counts(topic_id, generation))
+    def get_counts(
+        self, topic_id: str, generation: int = 0, answers: bool = False
+    ) -> dict[str, int]:
+        """Query PK tally_key(topic_id, generation) of tallies: {counter: total}, shards
+        summed. `generation` is the topic's (topics.generation_of): its current results.
+        Text answers' counters only with `answers` (all of them: see top_answers)."""
+        return choice_totals(self.get_slot_counts(topic_id, generation, answers))
 
-    def get_slot_counts(self, topic_id: str, generation: int = 0) -> dict[str, int]:
-        """Query PK tally_key(topic_id, generation) of tallies: {"<choice_id>#<shard>":
-        count}, one entry per item."""
+    def get_slot_counts(
+        self, topic_id: str, generation: int = 0, answers: bool = False
+    ) -> dict[str, int]:
+        """Query PK tally_key(topic_id, generation) of tallies: {"<counter>#<shard>":
+        count}, one entry per item. Without `answers`, the Query stops before the text
+        answers' slots (SK < "~"): a results read costs the same at any vocabulary."""
+        key = "topic_id = :t" if answers else "topic_id = :t AND #s < :answers"
+        values = {":t": {"S": tally_key(topic_id, generation)}}
+        if not answers:
+            values[":answers"] = {"S": ANSWER_SLOTS}
         kwargs = {
             "TableName": self.names.tallies,
-            "KeyConditionExpression": "topic_id = :t",
-            "ExpressionAttributeValues": {":t": {"S": tally_key(topic_id, generation)}},
-            # Only what a count needs: a text question has a counter per distinct answer,
-            # so less to send and to parse per item keeps its results read flat.
+            "KeyConditionExpression": key,
+            "ExpressionAttributeValues": values,
+            # Only what a count needs: less to send and to parse per item.
             "ProjectionExpression": "#s, #c",
             "ExpressionAttributeNames": {"#s": "slot", "#c": "count"},
             "ConsistentRead": True,
@@ -127,6 +141,41 @@ class Store:
             item["slot"]["S"]: int(item["count"]["N"]) if "count" in item else 0
             for item in pages(self.client, "query", kwargs)
         }
+
+    def top_answers(
+        self, topic_id: str, generation: int, wanted: int, counts_toward: Callable[[str], bool]
+    ) -> dict[str, int]:
+        """The text answers given most: {"text:<answer>": count}, read from the tallies
+        GSI answers-by-count (PK answers_of = the tally key, SK count, highest first)
+        until `wanted` of them pass `counts_toward` (the caller's test on the counter:
+        not hidden, not blocked); the others met on the way are in the answer too.
+
+        A GSI read is eventually consistent: on AWS an answer's newest votes can take a
+        moment to show. Answers whose count is back to 0 (their votes changed) end it.
+        """
+        kwargs = {
+            "TableName": self.names.tallies,
+            "IndexName": ANSWERS_BY_COUNT,
+            "KeyConditionExpression": "answers_of = :t",
+            "ExpressionAttributeValues": {":t": {"S": tally_key(topic_id, generation)}},
+            "ProjectionExpression": "#s, #c",
+            "ExpressionAttributeNames": {"#s": "slot", "#c": "count"},
+            "ScanIndexForward": False,
+            # Pages of `wanted`: a hidden or blocked answer on top costs another page.
+            "Limit": wanted,
+        }
+        found: dict[str, int] = {}
+        kept = 0
+        for item in pages(self.client, "query", kwargs):
+            count = int(item["count"]["N"])
+            if count <= 0:
+                break
+            counter = parse_slot(item["slot"]["S"])[0]
+            found[counter] = count
+            kept += counts_toward(counter)
+            if kept >= wanted:
+                break  # before the generator asks for another page
+        return found
 
     def set_choice_tally(
         self, topic_id: str, choice_id: str, seen: dict[str, int], target: int,
@@ -145,13 +194,7 @@ class Store:
         items = []
         for key in sorted(slots):
             value = target if key == slot(choice_id, 0) else 0
-            update = {
-                "TableName": self.names.tallies,
-                "Key": {"topic_id": {"S": tallies}, "slot": {"S": key}},
-                "UpdateExpression": "SET #count = :value, choice_id = :c",
-                "ExpressionAttributeNames": {"#count": "count"},
-                "ExpressionAttributeValues": {":value": {"N": str(value)}, ":c": {"S": choice_id}},
-            }
+            update = tally_update(self.names.tallies, tallies, key, value, add=False)
             if slots[key] is None:
                 update["ConditionExpression"] = "attribute_not_exists(slot)"
             else:

@@ -85,13 +85,31 @@ class Tables:
                     self.client.create_table(**spec)
                 created.append(name)
             except AlreadyExists:
-                pass  # made by ddl/stack.yaml or an earlier run
+                # Made by ddl/stack.yaml or an earlier run, perhaps by an older version.
+                self._add_missing_indexes(spec)
         with translated():
             for name in created:
                 self.client.get_waiter("table_exists").wait(
                     TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
                 )
         return created
+
+    def _add_missing_indexes(self, spec: dict) -> None:
+        """UpdateTable: create the GSIs ddl/ declares that the existing table lacks (a table
+        made before the index was added to ddl/). DynamoDB fills the index in the
+        background; reads of it fail until then, for that index's feature only."""
+        with translated():
+            table = self.client.describe_table(TableName=spec["TableName"])["Table"]
+        present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+        for index in spec.get("GlobalSecondaryIndexes", []):
+            if index["IndexName"] in present:
+                continue
+            with translated():
+                self.client.update_table(
+                    TableName=spec["TableName"],
+                    AttributeDefinitions=spec["AttributeDefinitions"],
+                    GlobalSecondaryIndexUpdates=[{"Create": index}],
+                )
 
     def check(self) -> None:
         """Raise StoreUnavailable unless every table answers."""

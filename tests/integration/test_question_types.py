@@ -55,7 +55,8 @@ EXPECTED = {
         ],
     },
     "text": {"voters": 3, "answers": [{"text": "great talk", "count": 2, "cloud": True},
-                                      {"text": "too long", "count": 1, "cloud": True}]},
+                                      {"text": "too long", "count": 1, "cloud": True}],
+             "more": False},
 }  # fmt: skip
 
 

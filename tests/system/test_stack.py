@@ -319,8 +319,14 @@ def _exercise(base: str) -> None:
         vote = {"topic_id": change["id"], "choice_id": choice["id"], "voter_id": "voter-1"}
         votes.append(http.post(f"{base}/votes", json=vote).json())
         wait_for(lambda v=votes[-1]: http.get(f"{base}/votes/{v['id']}").status_code == 200)
+    # A text question: its results read the answers' index (answers-by-count).
+    text = http.post(f"{base}/topics", json={"title": "One word?", "type": "text", "choices": []},
+                     headers=admin).json()  # fmt: skip
+    votes.append(http.post(f"{base}/votes", json={"topic_id": text["id"], "text": "Yes"}).json())
     for vote in votes:
         wait_for(lambda v=vote: http.get(f"{base}/votes/{v['id']}").status_code == 200)
+    answers = http.get(f"{base}/topics/{text['id']}", params={"include_votes": "true"}).json()
+    assert answers["results"]["answers"] == [{"text": "yes", "count": 1, "cloud": True}]
     assert http.get(f"{base}/topics", params={"include_votes": "true"}).status_code == 200
     assert http.get(f"{base}/topics/{plain['id']}", params={"include_votes": "true"}).ok
     assert http.get(f"{base}/votes", params={"topic_id": plain["id"]}).ok

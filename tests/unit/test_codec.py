@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from core.aws.codec import (
+    ANSWER_SLOTS,
     choice_totals,
     decode_cursor,
     encode_cursor,
     from_item,
+    is_answer_slot,
     parse_slot,
     slot,
     to_item,
@@ -82,6 +85,19 @@ def test_slot_keys_round_trip():
     assert slot("a-b_c", 3) == "a-b_c#3"
     assert parse_slot("a-b_c#3") == ("a-b_c", 3)
     assert parse_slot(slot("c", 0)) == ("c", 0)
+
+
+def test_text_answers_have_one_slot_each_sorted_after_every_other_counter():
+    # Whatever the vote's shard, an answer is one item (the count-sorted index orders
+    # answers by total), and "#" in an answer survives the round trip.
+    assert slot("text:c# rocks", 5) == "~text:c# rocks#0" and is_answer_slot("~text:x#0")
+    assert parse_slot(slot("text:c# rocks", 5)) == ("text:c# rocks", 0)
+    # The results Query takes slots below ANSWER_SLOTS: every other kind of counter.
+    others = [str(uuid.uuid4()), ":voters", f"points:{uuid.uuid4()}", "rating:10",
+              f"rating:{uuid.uuid4()}:0", f"cast:{uuid.uuid4()}", f"taken:{uuid.uuid4()}"]
+    for counter in others:
+        assert slot(counter, 9) < ANSWER_SLOTS and not is_answer_slot(slot(counter, 9))
+    assert all(slot(f"text:{a}", 0) > ANSWER_SLOTS for a in ("a", "~", "été", "0"))
 
 
 def test_choice_totals_sum_a_choices_shards():

@@ -16,6 +16,16 @@ from local import moto_dynamodb, moto_server, moto_sqs
 from tests.helpers import create_table
 
 
+def answers_to(ddb, requests: list[tuple[str, dict]]) -> list[dict]:
+    """Each (operation, kwargs)'s answer from the client, without its request metadata."""
+    found = []
+    for operation, kwargs in requests:
+        answer = getattr(ddb, operation)(**kwargs)
+        answer.pop("ResponseMetadata")
+        found.append(answer)
+    return found
+
+
 @pytest.fixture
 def in_process():
     from moto import mock_aws
@@ -131,12 +141,7 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
     ]  # fmt: skip
 
     def answers():
-        found = []
-        for operation, kwargs in requests:
-            answer = getattr(ddb, operation)(**kwargs)
-            answer.pop("ResponseMetadata")
-            found.append(answer)
-        return found
+        return answers_to(ddb, requests)
 
     stock = moto_dynamodb._stock["execute_result"]
     stock_calls: list[int] = []
@@ -157,3 +162,54 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
     assert fixed == answers()
     assert fixed[0]["Items"][3]["b"] == {"B": b"\x00\xffbytes"}
     assert fixed[2] == {"Count": 5, "ScannedCount": 5}
+
+
+def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
+    """Fix 7: projected items and sort orders are moto's own, nested paths included."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="ranked",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
+                              for n, t in (("pk", "S"), ("sk", "S"), ("of", "S"), ("n", "N"))],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by-n", "Projection": {"ProjectionType": "KEYS_ONLY"},
+            "KeySchema": [{"AttributeName": "of", "KeyType": "HASH"},
+                          {"AttributeName": "n", "KeyType": "RANGE"}],
+        }],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+    for i, n in enumerate([9, 10, -2, 10, 0.5, 100, 3]):
+        item = {"pk": {"S": f"p{i % 2}"}, "sk": {"S": f"s{i}"}, "n": {"N": str(n)},
+                "m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"S": "x"}, {"N": "3"}]}}
+        if i != 2:  # sparse: one item is not in the index
+            item["of"] = {"S": "all"}
+        ddb.put_item(TableName="ranked", Item=item)
+    by_n = {"TableName": "ranked", "IndexName": "by-n", "KeyConditionExpression": "#o = :o",
+            "ExpressionAttributeNames": {"#o": "of"},
+            "ExpressionAttributeValues": {":o": {"S": "all"}}}
+    requests = [
+        ("query", {**by_n, "ScanIndexForward": False}),
+        ("query", {**by_n, "Limit": 3}),
+        ("query", {**by_n, "ProjectionExpression": "sk, #o"}),
+        ("query", {"TableName": "ranked", "KeyConditionExpression": "pk = :p AND sk < :s",
+                   "ExpressionAttributeValues": {":p": {"S": "p0"}, ":s": {"S": "s6"}},
+                   "ProjectionExpression": "sk, n, m.k, l[1]"}),
+        ("scan", {"TableName": "ranked", "ProjectionExpression": "sk, pk"}),
+        ("get_item", {"TableName": "ranked", "Key": {"pk": {"S": "p1"}, "sk": {"S": "s1"}},
+                      "ProjectionExpression": "n, nowhere"}),
+    ]  # fmt: skip
+
+    def answers():
+        return answers_to(ddb, requests)
+
+    fixed = answers()
+    assert [i["n"]["N"] for i in fixed[0]["Items"]] == ["100", "10", "10", "9", "3", "0.5"]
+    monkeypatch.setattr(Item, "project", moto_dynamodb._stock["project"])
+    monkeypatch.setattr(Table, "sorted_items", moto_dynamodb._stock["sorted_items"])
+    monkeypatch.setattr(Table, "all_items", moto_dynamodb._stock["all_items"])
+    assert fixed == answers()

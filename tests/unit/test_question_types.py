@@ -12,7 +12,7 @@ from core.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
 from core.question_types import check_answer, check_rules, counters, rules_of, votes_counted
 from core.text_answers import is_blocked, normalize_text, shipped_blocklist
 from core.topics import with_defaults
-from core.type_results import results_for
+from core.type_results import MOST_GIVEN, results_for
 from core.votes import VoteMessage, VoteWrite, stored_counts
 
 
@@ -189,6 +189,18 @@ def test_text_results_most_first_ties_alphabetical_hidden_and_blocked_left_out()
     ]
     admin = results_for(question, counts, admin=True)["answers"]
     assert {"text": "rude", "count": 9, "cloud": True, "hidden": True} in admin
+
+
+def test_text_results_list_the_most_given_and_say_when_there_are_more():
+    question = topic("text", "")
+    counts = {f"text:w{i:03}": 1000 - i for i in range(MOST_GIVEN + 1)} | {":voters": 5}
+    listed = results_for(question, counts)
+    assert [a["text"] for a in listed["answers"]] == [f"w{i:03}" for i in range(MOST_GIVEN)]
+    assert listed["more"] is True
+    every = results_for(question, counts, most_given=None)  # the CSV export's
+    assert len(every["answers"]) == MOST_GIVEN + 1 and every["more"] is False
+    del counts[f"text:w{MOST_GIVEN:03}"]
+    assert results_for(question, counts)["more"] is False
 
 
 # -- storage ----------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ RESULTS = {
             {"text": "too long by far, sorry", "count": 2},
             {"text": "ok", "count": 1},
         ],
+        "more": False,
     },
     "game": {
         "choices": [
@@ -172,11 +173,18 @@ def test_text_results_are_a_word_cloud_list_and_a_list_of_longer_answers(flask_a
     assert "too long by far, sorry" in longer
     assert "answer-control" not in html  # no Hide for the audience
     assert summary_of(html) == "6 answers, most given: “great” (3)"
+    assert "and more answers" not in html
+
+
+def test_text_results_say_when_more_answers_were_given_than_listed(flask_app):
+    # type_results lists the MOST_GIVEN answers and says whether there are more.
+    html = render_results(flask_app, topic_of("text"), {**RESULTS["text"], "more": True})
+    assert "and more answers" in text_of(html)
 
 
 def test_hidden_answers_are_left_out_and_a_presenter_may_show_them_again(flask_app):
     result = {"voters": 3, "answers": [{"text": "rude", "count": 2, "hidden": True},
-                                       {"text": "nice", "count": 1}]}  # fmt: skip
+                                       {"text": "nice", "count": 1}], "more": False}  # fmt: skip
     audience = render_results(flask_app, topic_of("text"), result)
     assert "rude" not in audience
     presenter = render_results(flask_app, topic_of("text"), result, can_moderate=True)
