@@ -158,6 +158,14 @@ def main(argv: list[str] | None = None) -> int:
                  "CPU grouped / ungrouped", "CPU vote / healthz same rate",
                  "CPU vote / healthz flat out"], rows))  # fmt: skip
     print(
+        "\nThe target compares a vote with GET /healthz at the same rate: on this stack a "
+        "request's CPU grows as the rate falls (gunicorn's threads wake once per request "
+        "instead of once for several), and the votes run at the few hundred a second moto "
+        "answers while healthz flat out runs several times faster. The flat-out figure is "
+        "the same comparison across that difference in rate. Where a vote's CPU goes: "
+        'docs/architecture.md, "Where a vote\'s web CPU goes".'
+    )
+    print(
         f"\nOne client, {args.single} votes per run, one after another on one keep-alive "
         "connection, the two servers alternating (ABBA); median latency per run.\n"
     )
