@@ -40,7 +40,7 @@ from pathlib import Path
 import requests
 
 from bench.common import Lab, cpu_seconds, create_topic, figures_line, log, median, table
-from bench.intake import lua, run_wrk
+from bench.intake import WRK, lua, run_wrk
 
 
 def worker_pids(master: subprocess.Popen) -> list[int]:
@@ -58,16 +58,32 @@ def cpu_per_request(master, url: str, script: Path, seconds: int) -> dict:
     return result
 
 
-def paced_get(directory: Path, rate: float, connections: int = 16) -> Path:
-    """A wrk script whose connections pause so that GETs arrive at about `rate` per second.
+CONNECTIONS = int(WRK[WRK.index("--connections") + 1])
 
-    Each connection sends, waits for the answer (about 1 ms for healthz), then
-    pauses: connections / (pause + answer) = rate.
-    """
-    pause_ms = max(0, round(1000 * connections / rate - 1))
+
+def paced_get(directory: Path, pause_ms: int) -> Path:
+    """A wrk script whose connections each pause `pause_ms` after every answer."""
     script = directory / f"get-{pause_ms}ms.lua"
     script.write_text(f'wrk.method = "GET"\nfunction delay()\n  return {pause_ms}\nend\n')
     return script
+
+
+class Pacer:
+    """Pauses that make GETs arrive at a given rate: connections / (pause + answer) = rate.
+
+    The answer's time (and wrk's own, per request) is learnt from each paced
+    run, so the next run's pause hits the rate instead of falling short of it
+    (a slower rate would make healthz cost more per request, flattering the vote).
+    """
+
+    def __init__(self, answer_ms: float = 1.0):
+        self.answer_ms = answer_ms
+
+    def pause_for(self, rate: float) -> int:
+        return max(0, round(1000 * CONNECTIONS / rate - self.answer_ms))
+
+    def learn(self, pause_ms: int, rate: float) -> None:
+        self.answer_ms = max(0.0, 1000 * CONNECTIONS / rate - pause_ms)
 
 
 def single_client_p50(base: str, vote: dict, count: int) -> float:
@@ -106,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         for route in routes.values():  # warm-up: connections, imports, caches
             run_wrk(*route[1:], 2)
+        pacer = Pacer()
+        calibration = run_wrk(f"{grouped_base}/healthz", paced_get(lab.dir, 20), 2)
+        pacer.learn(20, calibration["rps"])
         runs: list[dict] = []
         for round_ in range(args.rounds):
             # healthz at the votes' rate right after the grouped votes, in either order.
@@ -114,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             found = {}
             for name in order:
                 if name == "healthz_same_rate":
-                    script = paced_get(lab.dir, found["grouped"]["rps"])
-                    route = (grouped, f"{grouped_base}/healthz", script)
+                    pause_ms = pacer.pause_for(found["grouped"]["rps"])
+                    route = (grouped, f"{grouped_base}/healthz", paced_get(lab.dir, pause_ms))
+                    found[name] = cpu_per_request(*route, args.seconds)
+                    pacer.learn(pause_ms, found[name]["rps"])
                 else:
-                    route = routes[name]
-                found[name] = cpu_per_request(*route, args.seconds)
+                    found[name] = cpu_per_request(*routes[name], args.seconds)
             runs.append(found)
             log(", ".join(f"{n} {r['rps']:.0f} req/s {r['cpu_ms']:.2f} ms CPU"
                           for n, r in found.items()))  # fmt: skip
