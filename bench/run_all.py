@@ -151,8 +151,11 @@ def summary(results: dict[str, dict]) -> list[str]:
          "requests_per_vote_backlog"), "<= 0.5", 0.5, False),
         ("16. Web CPU per vote, grouped / ungrouped", fig("group_commit",
          "cpu_grouped_over_ungrouped"), "<= 0.4", 0.4, False),
-        ("16. Web CPU per vote / per GET /healthz", fig("group_commit", "cpu_vote_over_healthz"),
-         "<= 2.5", 2.5, False),
+        # healthz at the votes' rate: a request's CPU here depends on the rate (group_commit.py)
+        ("16. Web CPU per vote / per GET /healthz at the votes' rate", fig("group_commit",
+         "cpu_vote_over_healthz_same_rate"), "<= 2.5", 2.5, False),
+        ("16. ... / per GET /healthz flat out (several times the votes' rate)", fig(
+         "group_commit", "cpu_vote_over_healthz"), "report", None, False),
         ("16. Intake throughput, POST /votes / bare SendMessage route", fig("intake",
          "intake_throughput_ratio"), ">= 1.5", 1.5, True),
         ("16. ... p50, bare route / POST /votes", fig("intake", "intake_p50_ratio"), "report",

@@ -55,19 +55,31 @@ BatchObserver = Callable[[int, list[float]], None]
 class _Entry:
     """One vote's message and, once SQS answered, its outcome."""
 
-    __slots__ = ("body", "size", "arrived", "deadline", "in_batch", "done", "outcome", "wake")
+    __slots__ = ("body", "size", "arrived", "deadline", "in_batch", "done", "outcome", "_signal")
 
-    def __init__(self, body: str, arrived: float, deadline: float, lock: threading.Lock):
+    def __init__(self, body: str, arrived: float, deadline: float):
         self.body = body
-        # Wakes only this vote's thread (answered, or its turn to lead): waking
-        # every waiting thread per batch costs a context switch each.
-        self.wake = threading.Condition(lock)
         self.size = len(body.encode())
         self.arrived = arrived
         self.deadline = deadline
         self.in_batch = False
         self.done = False
         self.outcome: str | QueueUnavailable | None = None
+        # Wakes only this vote's thread (answered, or its turn to lead), and not
+        # through the sender's lock: a Condition on that lock would make every
+        # answered thread queue for the lock the leader still holds (a second
+        # sleep and wake-up per vote) before it could return. Held = no news.
+        self._signal = threading.Lock()
+        self._signal.acquire()
+
+    def wake(self) -> None:
+        """Tell the waiting thread to look again (the caller holds the sender's lock)."""
+        if self._signal.locked():  # else a wake-up is already on its way: one is enough
+            self._signal.release()
+
+    def sleep(self, timeout: float | None) -> None:
+        """Wait for wake() (at most `timeout` seconds); the caller released the sender's lock."""
+        self._signal.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class GroupSender:
@@ -104,8 +116,10 @@ class GroupSender:
     def send(self, body: dict) -> str:
         """Queue one message as JSON; its MessageId once SQS stored it, else QueueUnavailable."""
         now = self.clock()
-        entry = _Entry(json.dumps(body), now, now + self.max_wait, self._lock)
-        with self._changed:
+        entry = _Entry(json.dumps(body), now, now + self.max_wait)
+        self._lock.acquire()
+        held = True
+        try:
             if self._closed:
                 raise QueueUnavailable("this process is shutting down")
             self._pending.append(entry)
@@ -113,15 +127,24 @@ class GroupSender:
             while not entry.done:
                 if not self._sending and not entry.in_batch:
                     self._send_next_batch()
-                elif not entry.in_batch:
+                    continue
+                left = None
+                if not entry.in_batch:
                     left = entry.deadline - self.clock()
                     if left <= 0:
                         self._pending.remove(entry)
                         self._changed.notify_all()  # close() may wait for the pending list
                         raise QueueUnavailable(f"not sent within {self.max_wait:g} s")
-                    entry.wake.wait(left)
-                else:
-                    entry.wake.wait()
+                self._lock.release()
+                held = False
+                entry.sleep(left)
+                if entry.done:  # set before its wake-up: an answered vote returns lock-free
+                    break
+                self._lock.acquire()
+                held = True
+        finally:
+            if held:
+                self._lock.release()
         if isinstance(entry.outcome, QueueUnavailable):
             raise entry.outcome
         return entry.outcome
@@ -189,10 +212,10 @@ class GroupSender:
             self._changed.acquire()
             for entry, outcome in zip(batch, outcomes, strict=True):
                 entry.outcome, entry.done = outcome, True
-                entry.wake.notify()
+                entry.wake()
             self._sending = False
             if self._pending:
-                self._pending[0].wake.notify()  # the oldest pending vote leads the next batch
+                self._pending[0].wake()  # the oldest pending vote leads the next batch
             if self._closed:
                 self._changed.notify_all()
         if self.observe is not None:

@@ -140,3 +140,47 @@ def test_votes_pause_while_the_pause_file_has_words(aws_env, monkeypatch, tmp_pa
     assert vote(client, topic, voter_id="v3").status_code == 202
     assert client.get("/readyz").status_code == 200
     assert len(voting.queue.receive(wait_seconds=1)) == 2  # the refused vote was never queued
+
+
+# -- every vote limit off: Flask-Limiter stays out of the vote's way (issue 16) ---------------
+
+
+def test_with_vote_limits_off_a_vote_skips_the_limiter_and_the_pause_still_holds(
+    aws_env, monkeypatch, tmp_path
+):
+    """Only sign-in limited: the limiter runs, yet a vote never asks it (it would only
+    exempt each limit, at a vote's CPU), while the pause check still comes first."""
+    from webapp.limits import limiter
+
+    pause = tmp_path / "pause"
+    monkeypatch.setenv("PAUSE_VOTES_FILE", str(pause))
+    app = hall_app(monkeypatch, RATE_LIMIT_VOTES="", RATE_LIMIT_VOTES_PER_VOTER="",
+                   RATE_LIMIT_VOTES_PER_ADDRESS="", RATE_LIMIT_LOGIN="3 per minute")  # fmt: skip
+    client = app.test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    asked = []
+    real_check = limiter._check_request_limit
+    monkeypatch.setattr(
+        limiter, "_check_request_limit", lambda *a, **k: asked.append(k) or real_check(*a, **k)
+    )
+    assert [vote(client, topic, voter_id="same").status_code for _ in range(70)] == [202] * 70
+    assert asked == []
+    pause.write_text("maintenance")
+    assert vote(client, topic).status_code == 503
+    # Sign-in is still limited by the same limiter.
+    assert [sign_in(client, "wrong").status_code for _ in range(4)] == [401, 401, 401, 429]
+    assert asked
+
+
+def test_with_a_vote_limit_on_the_vote_goes_through_the_limiter(aws_env, monkeypatch):
+    from webapp.limits import limiter
+
+    client = hall_app(monkeypatch, RATE_LIMIT_VOTES_PER_VOTER="2 per minute").test_client()
+    topic = make_topic(client, "t", ("a", "b"))
+    asked = []
+    real_check = limiter._check_request_limit
+    monkeypatch.setattr(
+        limiter, "_check_request_limit", lambda *a, **k: asked.append(k) or real_check(*a, **k)
+    )
+    answers = [vote(client, topic, voter_id="same").status_code for _ in range(3)]
+    assert answers == [202, 202, 429] and len(asked) == 3

@@ -247,6 +247,44 @@ def test_the_observer_sees_each_batch_and_each_wait():
     assert len(seen[1][1]) == 3 and min(seen[1][1]) >= 0.05  # they waited for the first send
 
 
+def test_answered_votes_return_without_waiting_for_the_senders_lock():
+    """The leader answers its batch, then (still holding the sender's lock) reports it; the
+    votes it answered return meanwhile: each is woken on its own, not through that lock,
+    so it never queues behind the leader (a second sleep and wake-up per vote)."""
+    sqs = FakeSQS()
+    returned_while_held = []
+
+    def observe(size, waits):
+        if size == 3:  # the batch of voters 1-3, led by voter 1
+            assert sender._lock.locked()
+            for voter in followers[1:]:
+                voter.join(5)
+            returned_while_held.extend(v.outcome for v in followers[1:])
+
+    sender = sender_over(sqs, observe=observe)
+    first = start_in_flight(sqs, sender)
+    followers = queued_behind(sender, [Voter(sender, n) for n in range(1, 4)])
+    sqs.release.set()
+    finish([first, *followers])
+    assert [len(c) for c in sqs.calls] == [1, 3]
+    assert len(returned_while_held) == 2 and all(isinstance(o, str) for o in returned_while_held)
+
+
+def test_a_vote_woken_twice_before_it_looks_wakes_once_and_keeps_waiting_after():
+    """Two wake-ups before the thread looks (its turn to lead, then its answer) are one:
+    the second neither fails nor leaves a stale wake-up behind."""
+    from core.aws.group_send import _Entry
+
+    entry = _Entry("{}", arrived=0.0, deadline=10.0)
+    entry.wake()
+    entry.wake()
+    started = time.monotonic()
+    entry.sleep(5)
+    assert time.monotonic() - started < 1  # the pending wake-up
+    entry.sleep(0.1)
+    assert time.monotonic() - started >= 0.1  # nothing left over: this one timed out
+
+
 # -- batch formation: waiting for the other active clients (max_linger) --------------------
 
 
