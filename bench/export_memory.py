@@ -136,7 +136,7 @@ class PagesInMemory:
 
 def isolated_csv(votes: int, naive: bool = False) -> int:
     store = Store(PagesInMemory(votes))
-    store.get_counts = lambda topic_id, generation=0: {"yes": votes}
+    store.get_counts = lambda topic_id, generation=0, answers=False: {"yes": votes}
     choices = [{"id": "yes", "description": "Yes"}]
     topic = with_defaults({"id": "t", "title": "T", "created": "", "last_upd": "",
                            "is_active": True, "choices": choices})  # fmt: skip

@@ -30,7 +30,7 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    in DynamoDB's JSON form, so unless one holds binary (the only type the
    serializer transforms, to base64) they are written as JSON directly and the
    rest of the answer goes through moto's serializer.
-7. Projecting an item (a ProjectionExpression, or a KEYS_ONLY index) turns it
+8. Projecting an item (a ProjectionExpression, or a KEYS_ONLY index) turns it
    into plain JSON and back, and re-measures the whole item as each attribute
    goes in: about 0.1 ms per item, twice per item of an index Query with a
    projection. Fix: when every projected path is a top-level attribute, the
@@ -38,7 +38,7 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    (every Query sorts the whole table, then its matches) compares DynamoType
    objects through their operators; it now sorts by their values, the same
    order.
-8. A Query looks through the whole table for its partition, then sorts and
+9. A Query looks through the whole table for its partition, then sorts and
    compares every item of it: a Query for 5 counters of a partition holding
    300 text answers (`slot < "~"`) paid for all 300, and a Query of the
    first 31 items of an index partition sorted all of them. Fix: moto is
@@ -46,10 +46,10 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    condition, or, for the first page of a simple index Query (one hash and
    one range key, no filter), the `Limit + 1` first in the index's order
    (the one past the limit makes moto say there is more, as it would).
-   Together with 7, a Query's cost follows the items it returns, as on AWS:
+   Together with 8, a Query's cost follows the items it returns, as on AWS:
    what keeps a text question's top answers (docs/data.md) a flat read here.
 
-(Fixes 3 and 4 are local/moto_sqs.py and local/moto_server.py's routing.)
+(Fixes 3, 4 and 7 are local/moto_sqs.py and local/moto_server.py's routing and server.)
 """
 
 from __future__ import annotations

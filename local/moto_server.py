@@ -11,7 +11,9 @@ module, one service each:
 
 - local/moto_dynamodb.py: an undo journal instead of whole-table copies in
   TransactWriteItems (fix 1), one lock around every DynamoDB request (fix 2),
-  quick key comparisons (fix 5), Scan and Query items written as JSON (fix 6).
+  quick key comparisons (fix 5), Scan and Query items written as JSON (fix 6),
+  projections and sorts without JSON round trips (fix 8), and each Query handed only
+  the items it may answer with (fix 9).
 - local/moto_sqs.py: no rescans of the queue per send, receive or delete (fix 3).
 
 This module holds the fixes that are the server's own. Fix 4: moto finds each

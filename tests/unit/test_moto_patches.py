@@ -165,7 +165,8 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
 
 
 def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
-    """Fix 7: projected items and sort orders are moto's own, nested paths included."""
+    """Fixes 8 and 9: projected items, sort orders and the Query candidates give moto's own
+    answers, nested paths, paging and limits included."""
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
