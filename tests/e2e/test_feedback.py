@@ -134,6 +134,10 @@ def test_removing_a_row_keeps_focus_and_added_rows_have_labels(stack, contexts, 
     expect(fields).to_have_count(4)  # every added row has its own label
     fields.nth(2).fill("third")
     fields.nth(3).fill("fourth")
+    # Each row's Remove is named by its field's live value (a failure shows the name found).
+    removes = admin.locator(".choice-row").get_by_role("button")
+    expect(removes.nth(2)).to_have_accessible_name("Remove third")
+    expect(removes.nth(3)).to_have_accessible_name("Remove fourth")
     admin.get_by_role("button", name="Remove third").click()
     expect(fields).to_have_count(3)
     expect(fields.nth(2)).to_be_focused()  # the next row's field
