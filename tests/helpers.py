@@ -467,10 +467,16 @@ def wait_drained(voting, procs, timeout: float = 120.0) -> None:
     try:
         wait_until(lambda: queue_drained(voting), timeout=timeout)
     except AssertionError:
-        tail = "\n".join(procs.logs().splitlines()[-60:])
         raise AssertionError(
-            f"queue not drained within {timeout:.0f}s: {voting.queue.message_counts()}\n{tail}"
+            f"queue not drained within {timeout:.0f}s: {queue_report(voting, procs)}"
         ) from None
+
+
+def queue_report(voting, procs) -> str:
+    """The votes queue's and the DLQ's counts, and the last 60 lines the processes logged."""
+    tail = "\n".join(procs.logs().splitlines()[-60:])
+    dead = voting.queue.message_counts(dead_letters=True)
+    return f"queue {voting.queue.message_counts()}, dead letters {dead}\n{tail}"
 
 
 # -- metrics and logs --------------------------------------------------------------------------

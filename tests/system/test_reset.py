@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from core.repair import recount
-from tests.helpers import ADMIN, make_topic, vote_counts, wait_drained, wait_until
+from tests.helpers import ADMIN, make_topic, queue_report, vote_counts, wait_drained, wait_until
 
 
 def cast(http, base, topic, count, rng, prefix):
@@ -55,7 +55,11 @@ def test_reset_with_votes_in_flight_counts_only_the_votes_cast_after_it(procs, h
     procs.worker()
     procs.worker()  # released: two workers take the old and new votes in any order
     wait_drained(voting, procs)
-    wait_until(lambda: all(http.get(f"{base}/votes/{v}").ok for v in [*in_flight, *after]))
+    missing = lambda: [v for v in [*in_flight, *after] if not http.get(f"{base}/votes/{v}").ok]  # noqa: E731
+    try:
+        wait_until(lambda: not missing())
+    except AssertionError:  # once in a CI run: say which votes, and where the queue stands
+        raise AssertionError(f"no record of {missing()}: {queue_report(voting, procs)}") from None
 
     for vote_id in in_flight:
         record = http.get(f"{base}/votes/{vote_id}", headers=ADMIN).json()
