@@ -93,11 +93,16 @@ def rating_results(topic: dict, counts: dict[str, int]) -> dict:
     return body
 
 
+def _answer_rules(topic: dict) -> tuple[set[str], Callable[[str], bool]]:
+    """A text topic's answers hidden by the presenter, and its test for blocked ones
+    (the shipped lists and the topic's own)."""
+    return set(topic.get("hidden_answers") or ()), blocker(topic.get("blocked_answers") or ())
+
+
 def shown_answer(topic: dict) -> Callable[[str], bool]:
     """Does a text answer's counter ("text:<answer>") go on the screen: neither hidden
-    by the presenter nor blocked (the shipped lists and the topic's own)?"""
-    hidden = set(topic.get("hidden_answers") or ())
-    blocked = blocker(topic.get("blocked_answers") or ())
+    by the presenter nor blocked?"""
+    hidden, blocked = _answer_rules(topic)
 
     def shown(counter: str) -> bool:
         text = counter.removeprefix(TEXT_COUNTER)
@@ -115,8 +120,7 @@ def text_results(
     answer). Answers blocked since they were given are left out, and so are those the
     presenter hid, except for admins, who get them after the others, marked "hidden".
     `cloud` says whether an answer is short enough (1-3 words) for the word cloud."""
-    hidden = set(topic.get("hidden_answers") or ())
-    blocked = blocker(topic.get("blocked_answers") or ())
+    hidden, blocked = _answer_rules(topic)
     answers, hidden_ones = [], []
     for key, count in counts.items():
         text = key.removeprefix(TEXT_COUNTER)

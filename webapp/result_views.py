@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from flask_babel import format_decimal, format_percent, gettext, ngettext
 
-# Word-cloud answers: at most this many words, else they go in the list.
-CLOUD_MAX_WORDS = 3
 # Font sizes in a few steps (CSS classes cloud-size-1 .. cloud-size-5).
 CLOUD_STEPS = 5
 
@@ -153,8 +151,9 @@ def text_view(topic: dict, result: dict) -> dict:
     # whether there are more; the projector shows them all.
     answers = [a for a in result["answers"] if not a.get("hidden")]
     hidden = [a for a in result["answers"] if a.get("hidden")]
-    words = [a for a in answers if len(a["text"].split()) <= CLOUD_MAX_WORDS]
-    longer = [a for a in answers if len(a["text"].split()) > CLOUD_MAX_WORDS]
+    # `cloud`: short enough for the word cloud (text_answers.in_cloud), else listed.
+    words = [a for a in answers if a["cloud"]]
+    longer = [a for a in answers if not a["cloud"]]
     cloud = [{**a, "size": s} for a, s in zip(words, _size_steps([a["count"] for a in words]),
                                                strict=True)]  # fmt: skip
     # Alphabetical in the cloud (no answer stands out by place, only by size);

@@ -59,9 +59,9 @@ RESULTS = {
     "text": {
         "voters": 6,
         "answers": [
-            {"text": "great", "count": 3},
-            {"text": "too long by far, sorry", "count": 2},
-            {"text": "ok", "count": 1},
+            {"text": "great", "count": 3, "cloud": True},
+            {"text": "too long by far, sorry", "count": 2, "cloud": False},
+            {"text": "ok", "count": 1, "cloud": True},
         ],
         "more": False,
     },
@@ -183,8 +183,9 @@ def test_text_results_say_when_more_answers_were_given_than_listed(flask_app):
 
 
 def test_hidden_answers_are_left_out_and_a_presenter_may_show_them_again(flask_app):
-    result = {"voters": 3, "answers": [{"text": "rude", "count": 2, "hidden": True},
-                                       {"text": "nice", "count": 1}], "more": False}  # fmt: skip
+    result = {"voters": 3, "answers": [{"text": "rude", "count": 2, "cloud": True, "hidden": True},
+                                       {"text": "nice", "count": 1, "cloud": True}],
+              "more": False}  # fmt: skip
     audience = render_results(flask_app, topic_of("text"), result)
     assert "rude" not in audience
     presenter = render_results(flask_app, topic_of("text"), result, can_moderate=True)
