@@ -45,9 +45,18 @@ def is_blocked(answer: str, extra: list[str] | tuple[str, ...] = ()) -> bool:
 
 def blocker(extra: list[str] | tuple[str, ...] = ()):
     """`is_blocked` for many answers of one topic: the lists are joined once."""
+    return _blocker(tuple(extra))
+
+
+# A topic's results read tests the same top answers against the same lists on every
+# read: one test per list and answer, kept (bounded) for the next reads.
+@functools.lru_cache(maxsize=256)
+def _blocker(extra: tuple[str, ...]):
     blocked = shipped_blocklist() | {normalize_text(entry) for entry in extra}
     phrases = [entry for entry in blocked if " " in entry]
-    return lambda answer: _blocked_by(answer, blocked, phrases)
+    return functools.lru_cache(maxsize=4096)(
+        lambda answer: _blocked_by(answer, blocked, phrases)
+    )
 
 
 def _blocked_by(answer: str, blocked: frozenset[str], phrases: list[str]) -> bool:

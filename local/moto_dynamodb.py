@@ -38,16 +38,9 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    (every Query sorts the whole table, then its matches) compares DynamoType
    objects through their operators; it now sorts by their values, the same
    order.
-9. A Query looks through the whole table for its partition, then sorts and
-   compares every item of it: a Query for 5 counters of a partition holding
-   300 text answers (`slot < "~"`) paid for all 300, and a Query of the
-   first 31 items of an index partition sorted all of them. Fix: moto is
-   handed only the candidates, the partition's items that meet the key
-   condition, or, for the first page of a simple index Query (one hash and
-   one range key, no filter), the `Limit + 1` first in the index's order
-   (the one past the limit makes moto say there is more, as it would).
-   Together with 8, a Query's cost follows the items it returns, as on AWS:
-   what keeps a text question's top answers (docs/data.md) a flat read here.
+The Query's own fixes, 9 and 10 (only the items a Query may answer with, from
+sorted views kept until the next write), are local/moto_query.py; this module
+counts the writes that end those views (`writes()`).
 
 (Fixes 3, 4 and 7 are local/moto_sqs.py and local/moto_server.py's routing and server.)
 """
@@ -55,7 +48,6 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
 from __future__ import annotations
 
 import copy
-import heapq
 import json
 import threading
 from decimal import Decimal
@@ -68,6 +60,21 @@ DYNAMODB_LOCK = threading.RLock()
 # moto's own methods, saved as each patch replaces them.
 _stock: dict[str, Any] = {}
 
+# DynamoDB requests that change nothing stored. Every other request, unknown
+# ones included, counts as a write: local/moto_query.py's sorted views last
+# only as long as no write happened since they were made.
+READ_ACTIONS = frozenset({
+    "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits",
+    "DescribeTable", "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource",
+    "Query", "Scan", "TransactGetItems",
+})  # fmt: skip
+_writes = 0
+
+
+def writes() -> int:
+    """How many DynamoDB requests that may have changed data were served so far."""
+    return _writes
+
 
 def patch() -> None:
     """Install the DynamoDB fixes into moto's classes (local.moto_server.apply guards reuse)."""
@@ -76,7 +83,6 @@ def patch() -> None:
     _patch_item_results()
     _patch_projections()
     _patch_sorting()
-    _patch_query_candidates()
 
 
 # -- Key comparisons ------------------------------------------------------------------
@@ -156,8 +162,10 @@ def _patch_projections() -> None:
         projected.hash_key, projected.range_key = self.hash_key, self.range_key
         projected.attrs = LimitedSizeDict()
         # dict.update skips LimitedSizeDict's size check: a projection only shrinks.
-        kept = {name: copy.deepcopy(self.attrs[name])
-                for name in dict.fromkeys(names) if name in self.attrs}  # fmt: skip
+        # The values are shared, not copied: moto projects only items that are
+        # copies already (Query and Scan copy their results first) or that go
+        # straight into the answer (GetItem), and nothing changes a projection.
+        kept = {name: self.attrs[name] for name in dict.fromkeys(names) if name in self.attrs}
         dict.update(projected.attrs, kept)
         return projected
 
@@ -187,72 +195,6 @@ def _patch_sorting() -> None:
     Table.all_items = all_items
 
 
-def _patch_query_candidates() -> None:
-    from moto.dynamodb.models.table import Table
-
-    stock_query = Table.query
-    _stock["query"] = stock_query
-
-    def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-              scan_index_forward, projection_expressions, index_name=None, *args,
-              **kwargs):  # fmt: skip
-        found = _candidates(self, hash_key, range_comparison, range_objs, limit,
-                            exclusive_start_key, scan_index_forward, index_name, args,
-                            kwargs)  # fmt: skip
-        call = (self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                scan_index_forward, projection_expressions, index_name, *args)  # fmt: skip
-        if found is None:
-            return stock_query(*call, **kwargs)
-        # moto's query takes its items from all_items(): for this call, just these.
-        # Requests run one at a time (DYNAMODB_LOCK), so the shadowing is never seen.
-        self.all_items = lambda: found
-        try:
-            return stock_query(*call, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query
-
-
-def _candidates(table, hash_key, range_comparison, range_objs, limit, start, forward,
-                index_name, args, kwargs) -> list | None:  # fmt: skip
-    """The items moto's Query may answer with, or None: leave it to moto (shapes
-    this does not narrow: filters, multi-attribute keys, tables without a sort key)."""
-    from moto.dynamodb.comparisons import OpDefault  # moto's "no filter"
-
-    (condition,) = args[1:2] or (kwargs.get("filter_expression"),)
-    filtered = condition is not None and not isinstance(condition, OpDefault)
-    extra = set(kwargs) - {*_KEY_CONDITIONS, "filter_expression"}
-    multi = any(len(kwargs.get(name) or ()) > 1 for name in _KEY_CONDITIONS)
-    if hash_key is None or not table.range_key_attr or filtered or extra or multi:
-        return None
-    if index_name is None:
-        partition = table.items.get(hash_key, {}).values()
-        if not range_comparison:
-            return list(partition)
-        return [item for item in partition if item.range_key.compare(range_comparison, range_objs)]
-    index = {i.name: i for i in table.all_indexes()}.get(index_name)
-    keys = {k["KeyType"]: k["AttributeName"] for k in index.schema} if index else {}
-    if index is None or len(index.schema) != 2 or set(keys) != {"HASH", "RANGE"}:
-        return None
-    hash_name, range_name, wanted = keys["HASH"], keys["RANGE"], (hash_key.type, hash_key.value)
-    matching = []
-    for partition in table.items.values():
-        for item in partition.values():
-            value = item.attrs.get(hash_name)
-            if value is not None and (value.type, value.value) == wanted:
-                if range_name in item.attrs:
-                    matching.append(item)
-    if range_comparison or start is not None or not limit:
-        return matching
-    order = (keys["HASH"], keys["RANGE"], table.hash_key_attr, table.range_key_attr)
-    first = heapq.nsmallest if forward is not False else heapq.nlargest
-    return first(limit + 1, matching, key=lambda i: tuple(i.attrs[a].cast_value for a in order))
-
-
-_KEY_CONDITIONS = ("hash_key_conditions", "range_key_conditions")
-
-
 # -- Transactions and the request lock -------------------------------------------
 
 
@@ -267,7 +209,10 @@ def _patch_dynamodb() -> None:
     stock_call_action = DynamoHandler.call_action
 
     def call_action(self):
+        global _writes
         with DYNAMODB_LOCK:
+            if self._get_action() not in READ_ACTIONS:
+                _writes += 1  # before the request: a write that fails half way still counts
             return stock_call_action(self)
 
     DynamoHandler.call_action = call_action

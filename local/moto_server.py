@@ -12,8 +12,10 @@ module, one service each:
 - local/moto_dynamodb.py: an undo journal instead of whole-table copies in
   TransactWriteItems (fix 1), one lock around every DynamoDB request (fix 2),
   quick key comparisons (fix 5), Scan and Query items written as JSON (fix 6),
-  projections and sorts without JSON round trips (fix 8), and each Query handed only
-  the items it may answer with (fix 9).
+  and projections and sorts without JSON round trips (fix 8).
+- local/moto_query.py: each Query handed only the items it may answer with
+  (fix 9), found in sorted views of partitions and indexes that last until the
+  next write (fix 10).
 - local/moto_sqs.py: no rescans of the queue per send, receive or delete (fix 3).
 
 This module holds the fixes that are the server's own. Fix 4: moto finds each
@@ -42,7 +44,7 @@ import sys
 import threading
 from typing import Any
 
-from local import moto_dynamodb, moto_sqs
+from local import moto_dynamodb, moto_query, moto_sqs
 
 MOTO_VERSION = "5.2.5"
 
@@ -69,6 +71,7 @@ def apply() -> None:
         # Each patch replaces its own methods of its own classes: none reads
         # another's, so the order does not matter.
         moto_dynamodb.patch()
+        moto_query.patch()
         moto_sqs.patch()
         _patch_routing()
         _applied = True

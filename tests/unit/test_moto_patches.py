@@ -12,7 +12,7 @@ import copy
 import boto3
 import pytest
 
-from local import moto_dynamodb, moto_server, moto_sqs
+from local import moto_dynamodb, moto_query, moto_server, moto_sqs
 from tests.helpers import create_table
 
 
@@ -24,6 +24,23 @@ def answers_to(ddb, requests: list[tuple[str, dict]]) -> list[dict]:
         answer.pop("ResponseMetadata")
         found.append(answer)
     return found
+
+
+def create_indexed_table(ddb, name: str) -> None:
+    """pk, sk (strings) and a KEYS_ONLY index by-n: hash `of` (string), range `n` (number)."""
+    ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
+                              for n, t in (("pk", "S"), ("sk", "S"), ("of", "S"), ("n", "N"))],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by-n", "Projection": {"ProjectionType": "KEYS_ONLY"},
+            "KeySchema": [{"AttributeName": "of", "KeyType": "HASH"},
+                          {"AttributeName": "n", "KeyType": "RANGE"}],
+        }],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -171,19 +188,7 @@ def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
     from moto.dynamodb.models.table import Table
 
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="ranked",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
-                              for n, t in (("pk", "S"), ("sk", "S"), ("of", "S"), ("n", "N"))],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "by-n", "Projection": {"ProjectionType": "KEYS_ONLY"},
-            "KeySchema": [{"AttributeName": "of", "KeyType": "HASH"},
-                          {"AttributeName": "n", "KeyType": "RANGE"}],
-        }],
-        BillingMode="PAY_PER_REQUEST",
-    )  # fmt: skip
+    create_indexed_table(ddb, "ranked")
     for i, n in enumerate([9, 10, -2, 10, 0.5, 100, 3]):
         item = {"pk": {"S": f"p{i % 2}"}, "sk": {"S": f"s{i}"}, "n": {"N": str(n)},
                 "m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"S": "x"}, {"N": "3"}]}}
@@ -213,4 +218,109 @@ def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
     monkeypatch.setattr(Item, "project", moto_dynamodb._stock["project"])
     monkeypatch.setattr(Table, "sorted_items", moto_dynamodb._stock["sorted_items"])
     monkeypatch.setattr(Table, "all_items", moto_dynamodb._stock["all_items"])
+    monkeypatch.setattr(Table, "query", moto_query._stock["query"])
     assert fixed == answers()
+
+
+def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process):
+    """Fixes 9 and 10: every key condition, on string and number sort keys and an index,
+    both directions, limits and pages, gives moto's own answer, before and after each
+    kind of write; a read keeps the sorted views, a write drops them."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.table import Table
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    create_indexed_table(ddb, "keyed")
+    create_table(ddb, "numbered", ("pk", "S"), ("sk", "N"))
+    slots = ["a", "ab", "abc", "abd", "b", "b#1", "c", "text:x#0", "~text:x#0", "~text:y#0", "é"]
+    for i, sk in enumerate(slots):
+        item = {"pk": {"S": f"p{i % 2}"}, "sk": {"S": sk}, "n": {"N": str((i * 7) % 5)}}
+        if i % 3:  # sparse: every third item is not in the index
+            item["of"] = {"S": "all"}
+        ddb.put_item(TableName="keyed", Item=item)
+        ddb.put_item(TableName="numbered",
+                     Item={"pk": {"S": "p"}, "sk": {"N": str(i - 4.5)}})  # fmt: skip
+
+    def keyed(condition: str, **values):
+        return {"TableName": "keyed", "KeyConditionExpression": f"pk = :p AND {condition}",
+                "ExpressionAttributeValues": {":p": {"S": "p0"}} | {
+                    f":{k}": {"S": v} for k, v in values.items()}}  # fmt: skip
+
+    by_n = {"TableName": "keyed", "IndexName": "by-n", "KeyConditionExpression": "#o = :o",
+            "ExpressionAttributeNames": {"#o": "of"},
+            "ExpressionAttributeValues": {":o": {"S": "all"}}}
+    numbered = {"TableName": "numbered",
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+                "ExpressionAttributeValues": {":p": {"S": "p"}, ":a": {"N": "-2"},
+                                              ":b": {"N": "3.5"}}}  # fmt: skip
+    requests = [
+        ("query", keyed("sk = :v", v="abc")),
+        ("query", keyed("sk = :v", v="nothing")),
+        ("query", keyed("sk < :v", v="~")),
+        ("query", keyed("sk <= :v", v="b")),
+        ("query", keyed("sk > :v", v="ab")),
+        ("query", {**keyed("sk >= :v", v="b"), "ScanIndexForward": False}),
+        ("query", keyed("sk BETWEEN :v AND :w", v="ab", w="c")),
+        ("query", keyed("begins_with(sk, :v)", v="ab")),
+        ("query", keyed("begins_with(sk, :v)", v="~text:")),
+        ("query", {**keyed("sk < :v", v="~"), "Limit": 2}),
+        ("query", {**keyed("sk < :v", v="~"), "Limit": 2,
+                   "ExclusiveStartKey": {"pk": {"S": "p0"}, "sk": {"S": "abc"}}}),
+        ("query", {"TableName": "keyed", "KeyConditions": {
+            "pk": {"AttributeValueList": [{"S": "p1"}], "ComparisonOperator": "EQ"},
+            "sk": {"AttributeValueList": [{"S": "b"}], "ComparisonOperator": "LT"}}}),
+        ("query", {"TableName": "keyed", "KeyConditions": {
+            "pk": {"AttributeValueList": [{"S": "p1"}], "ComparisonOperator": "EQ"},
+            "sk": {"AttributeValueList": [{"S": "a"}], "ComparisonOperator": "BEGINS_WITH"}}}),
+        ("query", numbered),
+        ("query", {**numbered, "ScanIndexForward": False, "Limit": 3}),
+        ("query", {**by_n, "ScanIndexForward": False, "Limit": 3}),
+        ("query", {**by_n, "Limit": 2}),
+        ("query", by_n),
+        ("query", {**by_n, "KeyConditionExpression": "#o = :o AND n > :z",
+                   "ExpressionAttributeValues": {":o": {"S": "all"}, ":z": {"N": "1"}}}),
+    ]  # fmt: skip
+
+    def stock_answers():
+        fixed = Table.query
+        Table.query = moto_query._stock["query"]
+        try:
+            return answers_to(ddb, requests)
+        finally:
+            Table.query = fixed
+
+    def views():
+        table = dynamodb_backends["123456789012"]["us-east-1"].get_table("keyed")
+        made_at, found = table.__dict__.get("_sorted_views", (None, None))
+        return found if made_at == moto_dynamodb.writes() else None  # None: out of date
+
+    writes = [
+        ("put_item", {"TableName": "keyed", "Item": {"pk": {"S": "p0"}, "sk": {"S": "abb"},
+                                                     "n": {"N": "9"}, "of": {"S": "all"}}}),
+        ("update_item", {"TableName": "keyed", "Key": {"pk": {"S": "p1"}, "sk": {"S": "b"}},
+                         "UpdateExpression": "SET n = :n",
+                         "ExpressionAttributeValues": {":n": {"N": "-3"}}}),
+        ("delete_item", {"TableName": "keyed", "Key": {"pk": {"S": "p0"}, "sk": {"S": "abc"}}}),
+        ("transact_write_items", {"TransactItems": [{"Update": {
+            "TableName": "keyed", "Key": {"pk": {"S": "p0"}, "sk": {"S": "~text:z#0"}},
+            "UpdateExpression": "SET n = :n, #o = :o", "ExpressionAttributeNames": {"#o": "of"},
+            "ExpressionAttributeValues": {":n": {"N": "4"}, ":o": {"S": "all"}}}}]}),
+        ("batch_write_item", {"RequestItems": {"numbered": [
+            {"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"N": "0.25"}}}}]}}),
+    ]  # fmt: skip
+    fixed = answers_to(ddb, requests)
+    assert fixed == stock_answers()
+    # p0 holds a, abc, b, c, ~text:x#0 and é; p1 the others.
+    assert [i["sk"]["S"] for i in fixed[2]["Items"]] == ["a", "abc", "b", "c"]
+    assert [i["sk"]["S"] for i in fixed[7]["Items"]] == ["abc"]
+    assert [i["sk"]["S"] for i in fixed[8]["Items"]] == ["~text:x#0"]
+    made = views()
+    assert made  # the reads made views...
+    answers_to(ddb, requests)
+    assert views() is made  # ...and the next reads used them
+    for operation, kwargs in writes:
+        getattr(ddb, operation)(**kwargs)
+        assert views() is None  # a write puts them out of date, before any Query
+        fixed = answers_to(ddb, requests)
+        assert fixed == stock_answers(), operation
+        made = views()

@@ -10,7 +10,7 @@ from core.aws.batch import MAX_TRANSACTION_ITEMS, BatchWriter
 from core.aws.codec import from_item, to_item, topic_from_item, topic_item
 from core.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
 from core.question_types import check_answer, check_rules, counters, rules_of, votes_counted
-from core.text_answers import is_blocked, normalize_text, shipped_blocklist
+from core.text_answers import blocker, is_blocked, normalize_text, shipped_blocklist
 from core.topics import with_defaults
 from core.type_results import MOST_GIVEN, results_for
 from core.votes import VoteMessage, VoteWrite, stored_counts
@@ -92,6 +92,16 @@ def test_shipped_block_lists_cover_every_language_and_are_normalized():
     assert all(word == normalize_text(word) and not word.startswith("#") for word in words)
     assert not is_blocked("dickens")  # whole words only
     assert normalize_text("E\u0301TÉ") == "\u00e9t\u00e9"  # one Unicode form, case folded
+
+
+def test_a_topic_s_block_test_is_kept_per_list_and_follows_an_edited_list():
+    """blocker() keeps one test per list (a results read tests the same answers each
+    time); a list edited by the admin is another list, tested afresh."""
+    before, after = ["spoiler"], ["spoiler", "boring talk"]
+    assert blocker(before) is blocker(tuple(before))  # the same list: the kept test
+    assert not blocker(before)("a boring talk") and blocker(before)("big spoiler")
+    assert blocker(after)("a boring talk") and blocker(after)("big spoiler")
+    assert not blocker(())("big spoiler") and blocker(())("merde!")
 
 
 # -- rules ------------------------------------------------------------------------------------
