@@ -151,6 +151,9 @@ def summary(results: dict[str, dict]) -> list[str]:
          "requests_per_vote_backlog"), "<= 0.5", 0.5, False),
         ("16. Web CPU per vote, grouped / ungrouped", fig("group_commit",
          "cpu_grouped_over_ungrouped"), "<= 0.4", 0.4, False),
+        # A vote costing exactly an empty request at its rate would score this.
+        ("16. ... its floor: GET /healthz at the votes' rate / ungrouped vote", fig(
+         "group_commit", "cpu_healthz_same_rate_over_ungrouped"), "report", None, False),
         # healthz at the votes' rate: a request's CPU here depends on the rate (group_commit.py)
         ("16. Web CPU per vote / per GET /healthz at the votes' rate", fig("group_commit",
          "cpu_vote_over_healthz_same_rate"), "<= 2.5", 2.5, False),
