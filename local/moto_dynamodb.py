@@ -38,9 +38,10 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    (every Query sorts the whole table, then its matches) compares DynamoType
    objects through their operators; it now sorts by their values, the same
    order.
-The Query's own fixes, 9 and 10 (only the items a Query may answer with, from
-sorted views kept until the next write), are local/moto_query.py; this module
-counts the writes that end those views (`writes()`).
+The Query's own fixes, 9 to 11 (only the items a Query may answer with, from
+sorted views kept until the next write; less work per item returned), are
+local/moto_query.py; this module counts the writes that end what those keep
+(`writes()`) and says when a read is being served (`reading()`).
 
 (Fixes 3, 4 and 7 are local/moto_sqs.py and local/moto_server.py's routing and server.)
 """
@@ -69,11 +70,17 @@ READ_ACTIONS = frozenset({
     "Query", "Scan", "TransactGetItems",
 })  # fmt: skip
 _writes = 0
+_reading = False
 
 
 def writes() -> int:
     """How many DynamoDB requests that may have changed data were served so far."""
     return _writes
+
+
+def reading() -> bool:
+    """Is a read request being served (nothing stored changes until it ends)?"""
+    return _reading
 
 
 def patch() -> None:
@@ -209,11 +216,16 @@ def _patch_dynamodb() -> None:
     stock_call_action = DynamoHandler.call_action
 
     def call_action(self):
-        global _writes
+        global _writes, _reading
         with DYNAMODB_LOCK:
             if self._get_action() not in READ_ACTIONS:
                 _writes += 1  # before the request: a write that fails half way still counts
-            return stock_call_action(self)
+                return stock_call_action(self)
+            _reading = True
+            try:
+                return stock_call_action(self)
+            finally:
+                _reading = False
 
     DynamoHandler.call_action = call_action
 

@@ -21,11 +21,19 @@ beside local/moto_dynamodb.py's fixes; on real AWS none of this is loaded.
     its request lock), so a view never outlives the data it was made from;
     while votes are being written the views are rebuilt per Query, which
     costs about what the walk did.
+11. What moto does per item it returns, less: its query deep-copies every
+    result (each attribute value) before projecting it into yet another item,
+    and measures each candidate twice; in the Queries narrowed here the
+    results are new items sharing the stored values (nothing changes them on
+    the way into the answer), and an item's size, while a read is served, is
+    measured once until the next write.
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
+from types import SimpleNamespace
 from typing import Any
 
 from local import moto_dynamodb
@@ -37,6 +45,8 @@ _KEY_CONDITIONS = ("hash_key_conditions", "range_key_conditions")
 
 
 def patch() -> None:
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     stock_query = Table.query
@@ -52,14 +62,31 @@ def patch() -> None:
                 scan_index_forward, projection_expressions, index_name, *args)  # fmt: skip
         if found is None:
             return stock_query(*call, **kwargs)
-        # moto's query takes its items from all_items(): for this call, just these.
-        # Requests run one at a time (moto_dynamodb.DYNAMODB_LOCK), so the
-        # shadowing is never seen.
+        # moto's query takes its items from all_items(): for this call, just these;
+        # and it copies its results through table.py's `copy`: for this call, the
+        # light copies (fix 11). Requests run one at a time
+        # (moto_dynamodb.DYNAMODB_LOCK), so the shadowing is never seen.
         self.all_items = lambda: found
+        table_module.copy = _LIGHT_COPY
         try:
             return stock_query(*call, **kwargs)
         finally:
             del self.all_items
+            table_module.copy = copy
+
+    stock_size = Item.size
+    _stock["size"] = stock_size
+
+    def size(self) -> int:
+        if not moto_dynamodb.reading():
+            return stock_size(self)
+        made_at, measured = self.__dict__.get("_measured", (None, 0))
+        if made_at != moto_dynamodb.writes():
+            measured = stock_size(self)
+            self.__dict__["_measured"] = (moto_dynamodb.writes(), measured)
+        return measured
+
+    Item.size = size
 
     Table.query = query
 
@@ -93,6 +120,24 @@ def _candidates(table, hash_key, range_comparison, range_objs, limit, start, for
         return list(partition)
     # The first Limit + 1 in the index's order, from whichever end the Query reads.
     return partition[: limit + 1] if forward is not False else partition[-(limit + 1) :]
+
+
+def _light_copies(items: list) -> list:
+    """New items holding the same attribute values: what moto's query needs of its
+    copies (it projects them into new items or serialises them; nothing changes them)."""
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+    copies = []
+    for item in items:
+        light = Item.__new__(Item)
+        light.hash_key, light.range_key = item.hash_key, item.range_key
+        light.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.update(light.attrs, item.attrs)  # no size check: the item passed it
+        copies.append(light)
+    return copies
+
+
+_LIGHT_COPY = SimpleNamespace(deepcopy=_light_copies)
 
 
 def _views(table) -> dict:

@@ -15,7 +15,7 @@ module, one service each:
   and projections and sorts without JSON round trips (fix 8).
 - local/moto_query.py: each Query handed only the items it may answer with
   (fix 9), found in sorted views of partitions and indexes that last until the
-  next write (fix 10).
+  next write (fix 10), and less work per item it returns (fix 11).
 - local/moto_sqs.py: no rescans of the queue per send, receive or delete (fix 3).
 
 This module holds the fixes that are the server's own. Fix 4: moto finds each

@@ -222,11 +222,13 @@ def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
     assert fixed == answers()
 
 
-def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process):
-    """Fixes 9 and 10: every key condition, on string and number sort keys and an index,
+def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process, monkeypatch):
+    """Fixes 9 to 11: every key condition, on string and number sort keys and an index,
     both directions, limits and pages, gives moto's own answer, before and after each
-    kind of write; a read keeps the sorted views, a write drops them."""
+    kind of write; a read keeps the sorted views and the sizes it measured, a write
+    drops them; answering leaves the stored values as they were."""
     from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     ddb = boto3.client("dynamodb", region_name="us-east-1")
@@ -282,21 +284,41 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process):
     ]  # fmt: skip
 
     def stock_answers():
-        fixed = Table.query
-        Table.query = moto_query._stock["query"]
+        fixed_query, fixed_size = Table.query, Item.size
+        Table.query, Item.size = moto_query._stock["query"], moto_query._stock["size"]
         try:
             return answers_to(ddb, requests)
         finally:
-            Table.query = fixed
+            Table.query, Item.size = fixed_query, fixed_size
+
+    def table():
+        return dynamodb_backends["123456789012"]["us-east-1"].get_table("keyed")
 
     def views():
-        table = dynamodb_backends["123456789012"]["us-east-1"].get_table("keyed")
-        made_at, found = table.__dict__.get("_sorted_views", (None, None))
+        made_at, found = table().__dict__.get("_sorted_views", (None, None))
         return found if made_at == moto_dynamodb.writes() else None  # None: out of date
+
+    def stored():
+        """Every stored item's attributes, and the identity of each value."""
+        items = [i for partition in table().items.values() for i in partition.values()]
+        return [(i.to_json(), [id(v) for v in i.attrs.values()]) for i in items]
+
+    def sizes_while_reading():
+        """Each stored item's size as a read measures it (fix 11's memo) and as moto does."""
+        items = [i for partition in table().items.values() for i in partition.values()]
+        monkeypatch.setattr(moto_dynamodb, "_reading", True)
+        try:
+            return [(i.size(), moto_query._stock["size"](i)) for i in items]
+        finally:
+            monkeypatch.setattr(moto_dynamodb, "_reading", False)
 
     writes = [
         ("put_item", {"TableName": "keyed", "Item": {"pk": {"S": "p0"}, "sk": {"S": "abb"},
                                                      "n": {"N": "9"}, "of": {"S": "all"}}}),
+        # An item the reads measured (p0's b), changed in place and one byte longer.
+        ("update_item", {"TableName": "keyed", "Key": {"pk": {"S": "p0"}, "sk": {"S": "b"}},
+                         "UpdateExpression": "SET n = :n",
+                         "ExpressionAttributeValues": {":n": {"N": "-3"}}}),
         ("update_item", {"TableName": "keyed", "Key": {"pk": {"S": "p1"}, "sk": {"S": "b"}},
                          "UpdateExpression": "SET n = :n",
                          "ExpressionAttributeValues": {":n": {"N": "-3"}}}),
@@ -308,7 +330,9 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process):
         ("batch_write_item", {"RequestItems": {"numbered": [
             {"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"N": "0.25"}}}}]}}),
     ]  # fmt: skip
+    before = stored()
     fixed = answers_to(ddb, requests)
+    assert stored() == before  # fix 11's light copies: the answers changed no stored value
     assert fixed == stock_answers()
     # p0 holds a, abc, b, c, ~text:x#0 and é; p1 the others.
     assert [i["sk"]["S"] for i in fixed[2]["Items"]] == ["a", "abc", "b", "c"]
@@ -324,3 +348,4 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process):
         fixed = answers_to(ddb, requests)
         assert fixed == stock_answers(), operation
         made = views()
+        assert all(memo == stock for memo, stock in sizes_while_reading()), operation
