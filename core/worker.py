@@ -205,10 +205,10 @@ class VoteWorker:
                 ballots = None  # the policy may have changed: read again what it needs
                 continue
             except BallotChanged:
-                report.retries["BallotChanged"] = report.retries.get("BallotChanged", 0) + 1
+                lost = report.retries["BallotChanged"] = report.retries.get("BallotChanged", 0) + 1
                 lost_on, ballots = ballots, None
-                # Jittered: two workers re-planning in step would collide again.
-                self.sleep(random.uniform(0.0, min(0.2, 0.01 * 2**contended)))
+                # Jittered and growing: two workers re-planning in step would collide again.
+                self.sleep(random.uniform(0.0, min(0.2, 0.01 * 2**lost)))
                 continue
             except TalliesChanged as exc:
                 report.retries["TalliesChanged"] = report.retries.get("TalliesChanged", 0) + 1
