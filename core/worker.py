@@ -50,6 +50,11 @@ from .worker_metrics import serve as serve_metrics
 log = logging.getLogger("worker")
 
 MAX_WRITE_ATTEMPTS = 6
+# Re-plans after losing a ballot race to another worker's progress (a voter's ballot
+# moved by a vote it recorded): not failed attempts, as the other worker moved on and
+# ours is next, but bounded all the same, so a voter changing votes without end
+# cannot hold a batch forever.
+MAX_CONTENDED_REPLANS = 10 * MAX_WRITE_ATTEMPTS
 
 
 @dataclass
@@ -173,7 +178,9 @@ class VoteWorker:
         # Votes a game batch settled before it had to re-plan (TalliesChanged): recorded
         # by an earlier transaction of the batch, or found recorded before. Never re-planned.
         settled = BatchOutcome()
-        attempt = 0
+        # The ballots a transaction that lost a ballot race was planned on.
+        lost_on: dict | None = None
+        attempt = contended = 0
         while attempt < MAX_WRITE_ATTEMPTS:
             attempt += 1
             done_ids = {w.vote_id for w in settled.recorded + settled.duplicates}
@@ -181,6 +188,11 @@ class VoteWorker:
             try:
                 if ballots is None:
                     ballots = self.store.get_ballots(voter_keys(live, topics))
+                    if lost_on is not None and ballots != lost_on:
+                        if contended < MAX_CONTENDED_REPLANS:
+                            attempt -= 1  # another worker's progress, not a failed try
+                        contended += 1
+                    lost_on = None
                 writes = plan_batch(live, topics, ballots, shards)
                 self._plan_takes(writes)
                 outcome = self.batches.record(writes)
@@ -193,8 +205,10 @@ class VoteWorker:
                 ballots = None  # the policy may have changed: read again what it needs
                 continue
             except BallotChanged:
-                report.retries["BallotChanged"] = report.retries.get("BallotChanged", 0) + 1
-                ballots = None
+                lost = report.retries["BallotChanged"] = report.retries.get("BallotChanged", 0) + 1
+                lost_on, ballots = ballots, None
+                # Jittered and growing: two workers re-planning in step would collide again.
+                self.sleep(random.uniform(0.0, min(0.2, 0.01 * 2**lost)))
                 continue
             except TalliesChanged as exc:
                 report.retries["TalliesChanged"] = report.retries.get("TalliesChanged", 0) + 1

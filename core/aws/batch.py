@@ -341,8 +341,14 @@ def read_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
     BallotChanged, TalliesChanged (a game's take, with the duplicates found beside it)
     or WriteRetryable where the batch cannot go on as planned, StoreUnavailable for
     anything unexpected.
+
+    A failed topic check wins over a moved ballot: a reset or close can fail both at
+    once (a pre-reset vote's "no ballot yet" guard meets the new generation's ballot),
+    and only the topic as stored lets the re-plan refuse the vote. Re-reading the
+    ballot instead plans the same write again, every attempt, until the batch is
+    given up and, redelivered, dead-lettered: a vote accepted and never recorded.
     """
-    duplicates, retryable, moved = [], [], None
+    duplicates, retryable, moved, ballot = [], [], None, None
     for reason, owner in zip(reasons, owners, strict=False):
         code = reason.get("Code") or "None"
         if code == "None":
@@ -355,12 +361,15 @@ def read_cancellation(reasons: list[dict], owners: list) -> list[VoteWrite]:
         elif code == "ConditionalCheckFailed" and owner[0] == "take":
             moved = owner[1]  # read on: the redeliveries beside it are settled too
         elif code == "ConditionalCheckFailed" and owner[0] in ("ballot", "replaced"):
-            # Another worker moved this voter's ballot since we read it.
-            raise BallotChanged(str(owner[1]))
+            # Another worker moved this voter's ballot since we read it. Read on:
+            # the topic checks come after the votes' items, and they come first.
+            ballot = ballot or str(owner[1])
         elif code in RETRYABLE_CODES:
             retryable.append(code)
         else:
             raise StoreUnavailable(f"transaction cancelled: {code} {reason.get('Message')}")
+    if ballot is not None:
+        raise BallotChanged(ballot)
     if moved is not None:
         raise TalliesChanged(moved, duplicates)
     if retryable and not duplicates:

@@ -9,6 +9,8 @@ votes find no topic and are left for the DLQ, never recorded.
 
 from __future__ import annotations
 
+import json
+
 from core import export
 from core.aws.purge import Purged
 from core.repair import recount
@@ -262,3 +264,29 @@ def test_removing_a_choice_after_a_reset_is_judged_by_the_current_rounds_votes(c
     answer = client.put(f"/topics/{topic['id']}", headers=ADMIN, json={**body, "choices": kept})
     assert answer.status_code == 409, answer.text
     assert "Go" in answer.get_json()["detail"]
+
+
+def test_a_pre_reset_vote_whose_voter_already_holds_a_new_ballot_is_refused_as_reset(
+    client, voting
+):
+    """Two workers after a reset: one records the voter's new vote (a ballot of the new
+    generation) before the other sends a batch of only the voter's old vote. That
+    transaction fails both the ballot guard and the topic's generation check; the
+    topic's answer must win (the re-plan refuses the vote as `reset`), as re-reading
+    the ballot alone plans the same write again until the batch is given up and,
+    received MAX_RECEIVE_COUNT times, dead-lettered: a 202 never recorded."""
+    topic = make_topic(client, vote_limit="changeable")
+    early = api_vote(client, topic, 0, voter_id="ann")
+    assert reset(client, topic["id"]).status_code == 200
+    late = api_vote(client, topic, 1, voter_id="ann")
+    messages = {json.loads(m.body)["id"]: m for m in voting.queue.receive(0)}
+    assert set(messages) == {early, late}
+
+    assert voting_worker(voting).process([messages[late]]).counted == 1
+    report = voting_worker(voting).process([messages[early]])
+    assert (report.rejected, report.failed, report.counted) == (1, 0, 0), report.line()
+    record = voting.store.get_vote(early)
+    assert (record["status"], record["reason"]) == ("rejected", "reset")
+    assert voting.queue.message_counts() == {"waiting": 0, "in_flight": 0}  # both deleted
+    assert vote_counts(client, topic["id"]) == [0, 1]
+    assert recount(voting.store, topic["id"]).drift == {}

@@ -261,6 +261,21 @@ def test_a_ballot_moved_by_another_worker_is_ballot_changed(owner):
         read_cancellation([{}, {"Code": "ConditionalCheckFailed"}], [write("1"), owner])
 
 
+@pytest.mark.parametrize("owner", [("ballot", ("t1", "ann")), ("replaced", "old")])
+def test_a_failed_topic_check_wins_over_a_moved_ballot_in_the_same_cancel(owner):
+    """A pre-reset vote meeting the new generation's ballot fails both guards; only the
+    topic as stored lets the re-plan refuse it (a re-read ballot plans it the same)."""
+    owners = [write("1"), owner, ("topic", "t1"), ("tally", "t1")]
+    failed = {"Code": "ConditionalCheckFailed"}
+    with pytest.raises(TopicChanged) as changed:
+        read_cancellation([{"Code": "None"}, failed, failed, {"Code": "None"}], owners)
+    assert changed.value.topic_id == "t1"
+    # Without a failed topic check it is still a moved ballot, even beside a failed take.
+    owners[3] = ("take", "t1")
+    with pytest.raises(BallotChanged):
+        read_cancellation([{"Code": "None"}, failed, {"Code": "None"}, failed], owners)
+
+
 def test_conflicts_and_throttling_are_retryable_unless_duplicates_explain_the_cancel():
     owners = [write("1"), write("2"), ("tally", "t1")]
     with pytest.raises(WriteRetryable, match="TransactionConflict"):
