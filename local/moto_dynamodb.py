@@ -34,7 +34,8 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    into plain JSON and back, and re-measures the whole item as each attribute
    goes in: about 0.1 ms per item, twice per item of an index Query with a
    projection. Fix: when every projected path is a top-level attribute, the
-   projected item takes copies of those attributes' values directly. Sorting
+   projected item takes those attributes' values directly, shared rather than
+   copied (moto projects only copies or items bound for the answer). Sorting
    (every Query sorts the whole table, then its matches) compares DynamoType
    objects through their operators; it now sorts by their values, the same
    order.
@@ -62,8 +63,8 @@ DYNAMODB_LOCK = threading.RLock()
 _stock: dict[str, Any] = {}
 
 # DynamoDB requests that change nothing stored. Every other request, unknown
-# ones included, counts as a write: local/moto_query.py's sorted views last
-# only as long as no write happened since they were made.
+# ones included, counts as a write: what local/moto_query.py keeps (sorted
+# views, measured sizes) lasts only as long as no write happened since.
 READ_ACTIONS = frozenset({
     "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits",
     "DescribeTable", "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource",

@@ -9,9 +9,10 @@ beside local/moto_dynamodb.py's fixes; on real AWS none of this is loaded.
 
 9. A Query is handed only its candidates: the partition's items that meet
    the key condition (and its neighbour past each end, which moto looks at to
-   tell whether a page ends the partition) or, for the first page of a simple index Query (one hash
-   and one range key, no filter), the `Limit + 1` first in the index's order
-   (the one past the limit makes moto say there is more, as it would). moto's
+   tell whether a page ends the partition) or, for the first page of a simple
+   index Query (one hash and one range key, no filter), the `Limit + 1` first
+   in the index's order (the one past the limit makes moto say there is
+   more, as it would). moto's
    own query then filters, sorts, pages and projects those, so its answers
    stay its own.
 10. The candidates come from sorted views that last until the next write:
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -80,11 +82,7 @@ def patch() -> None:
     def size(self) -> int:
         if not moto_dynamodb.reading():
             return stock_size(self)
-        made_at, measured = self.__dict__.get("_measured", (None, 0))
-        if made_at != moto_dynamodb.writes():
-            measured = stock_size(self)
-            self.__dict__["_measured"] = (moto_dynamodb.writes(), measured)
-        return measured
+        return _until_next_write(self, "_measured", lambda: stock_size(self))
 
     Item.size = size
 
@@ -140,13 +138,18 @@ def _light_copies(items: list) -> list:
 _LIGHT_COPY = SimpleNamespace(deepcopy=_light_copies)
 
 
+def _until_next_write(owner, name: str, make: Callable[[], Any]) -> Any:
+    """`owner`'s value kept under `name`, made again when a write has happened since."""
+    made_at, value = owner.__dict__.get(name, (None, None))
+    if made_at != moto_dynamodb.writes():
+        value = make()
+        owner.__dict__[name] = (moto_dynamodb.writes(), value)
+    return value
+
+
 def _views(table) -> dict:
-    """This table's sorted views, dropped when a write has happened since they were made."""
-    made, views = table.__dict__.get("_sorted_views", (None, None))
-    if made != moto_dynamodb.writes():
-        views = {}
-        table.__dict__["_sorted_views"] = (moto_dynamodb.writes(), views)
-    return views
+    """This table's sorted views (filled as Queries need them) until the next write."""
+    return _until_next_write(table, "_sorted_views", dict)
 
 
 def _index_partitions(table, keys: dict[str, str]) -> dict[tuple, list]:
