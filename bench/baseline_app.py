@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from core.clock import new_id, utc_now
+from core.rules.clock import new_id, utc_now
 from webapp import create_app as create_real_app
 from webapp import services
 from webapp.security import csrf

@@ -23,9 +23,9 @@ import requests
 
 from bench import awscount
 from core.aws.codec import to_item
+from core.services.assembly import Services
 from core.settings import Settings
 from local import launcher
-from webapp import services
 
 ROOT = launcher.ROOT
 PYTHON = sys.executable
@@ -135,7 +135,7 @@ def voting_for(env: dict[str, str]):
     """The app's own Voting (and through it Store/Tables/VoteQueue) for a stack, in this
     process (not counted)."""
     with _environ(env):  # boto3 reads the credentials when the clients are made
-        return services.build(Settings.from_env())[1]
+        return Services.connect(Settings.from_env()).voting
 
 
 # -- topics, votes and seeding --------------------------------------------------------

@@ -50,15 +50,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import figures_line, table  # noqa: E402
-from core import csv_export, export  # noqa: E402
 from core.aws.backend import Backend  # noqa: E402
 from core.aws.clients import CLIENT_CONFIG  # noqa: E402
-from core.aws.codec import slot, to_item  # noqa: E402
+from core.aws.codec import to_item  # noqa: E402
 from core.aws.store import Store  # noqa: E402
 from core.aws.tables import Tables  # noqa: E402
-from core.schemas import TopicOut  # noqa: E402
+from core.rules.tally_slots import slot
+from core.rules.topics import with_defaults  # noqa: E402
+from core.schemas.topics import TopicOut  # noqa: E402
+from core.services import backups, csv_export  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.topics import with_defaults  # noqa: E402
 from local import launcher, snapshot  # noqa: E402
 
 MB = 1024 * 1024
@@ -254,22 +255,22 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
         n_big = measured(f"{via} baseline: naive, {big_votes:,} votes",
                          lambda: naive_csv(store, big))  # fmt: skip
 
-        backups = {}
+        saved = {}
         if backup:
             print("Backup and restore of every table (tracemalloc):", file=sys.stderr)
             work = Path(tempfile.mkdtemp(prefix="bench-export-"))
             folder, snap = work / "backup", work / "snap.jsonl"
-            backups["jsonl export"] = measured(
+            saved["jsonl export"] = measured(
                 f"jsonl export, {small_votes + big_votes} votes",
-                lambda: (export.write_export(backend, folder), dir_size(folder))[1],
+                lambda: (backups.write_export(backend, folder), dir_size(folder))[1],
             )
             fresh = Tables(backend.tables.client, f"f{uuid.uuid4().hex[:8]}-")
             fresh.create()
-            backups["jsonl import"] = measured(
+            saved["jsonl import"] = measured(
                 "jsonl import into a fresh stack",
-                lambda: (export.load_export(fresh, export.ExportDir(folder)), dir_size(folder))[1],
+                lambda: (backups.load_export(fresh, backups.ExportDir(folder)), dir_size(folder))[1],
             )
-            backups["snapshot save"] = measured(
+            saved["snapshot save"] = measured(
                 "embedded snapshot save",
                 lambda: (snapshot.save(backend.tables, snap), snap.stat().st_size)[1],
             )
@@ -294,7 +295,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
                 size += len(block)
         after = vm_hwm(pid)
         return {
-            "measured": [s_small, s_big, n_big, *backups.values()],
+            "measured": [s_small, s_big, n_big, *saved.values()],
             "rss_before_mb": before / MB,
             "rss_after_mb": after / MB,
             "figures": {

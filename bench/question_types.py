@@ -49,9 +49,10 @@ from bench.common import (
     voting_for,
 )
 from bench.requests_per_vote import diff, phase_cost
-from core.aws.codec import slot, tally_update
-from core.question_types import counters, rules_of, votes_counted
-from core.type_results import MOST_GIVEN
+from core.aws.codec import tally_update
+from core.rules.question_types import counters, rules_of, votes_counted
+from core.rules.results import MOST_GIVEN
+from core.rules.tally_slots import slot
 
 CHOICES = 5
 VOCABULARY = [f"word{i}" for i in range(1000)]
@@ -94,7 +95,7 @@ def post_answers(base: str, topic: dict, name: str, count: int, start: int = 0) 
 
 
 def wait_counted(voting, topic: dict, target: int, timeout: float = 300) -> int:
-    stored = voting.topic(topic["id"], fresh=True)
+    stored = voting.topics.get(topic["id"], fresh=True)
     deadline = time.monotonic() + timeout
     while True:
         counted = votes_counted(stored, voting.store.get_counts(topic["id"]))
@@ -105,7 +106,7 @@ def wait_counted(voting, topic: dict, target: int, timeout: float = 300) -> int:
 
 def seed_tallies(voting, topic: dict, name: str, votes: int) -> dict[str, int]:
     """Write the tallies `votes` answers would leave (shard 0), as the worker would."""
-    stored = voting.topic(topic["id"], fresh=True)
+    stored = voting.topics.get(topic["id"], fresh=True)
     rules, ids = rules_of(stored), [c["id"] for c in stored["choices"]]
     totals: Counter = Counter()
     for i in range(votes):
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             reads[name] = read_ratio(reader, small, big, args.reads)
             reads[name]["counters"] = {n: len(t) for n, t in seeded.items()}
             # What a results read returns: a text question's top answers, not all.
-            reads[name]["read"] = {n: len(voting.counts(t["id"], fresh=True))
+            reads[name]["read"] = {n: len(voting.topics.counts(t["id"], fresh=True))
                                    for n, t in ((10, small), (args.big, big))}  # fmt: skip
             log(f"{name}: read ratio {reads[name]['ratio']:.2f}")
             if name == "text":

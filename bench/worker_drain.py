@@ -31,9 +31,9 @@ from bench.common import (
     total_votes,
     voting_for,
 )
-from core.clock import utc_now
-from core.schemas import ChoiceIn, TopicIn
-from core.votes import VoteMessage
+from core.rules.clock import utc_now
+from core.rules.votes import VoteMessage
+from core.schemas.topics import ChoiceIn, TopicIn
 
 
 def fill(voting, topic: dict, count: int) -> None:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     with Lab(name="drain") as lab:
         env = lab.env(WORKER_WAIT_SECONDS="1")
         voting = voting_for(env)
-        topic = voting.create_topic(
+        topic = voting.topics.create(
             TopicIn(title="Drain", choices=[ChoiceIn(description=f"c{i}") for i in range(3)])
         )
         drain_rate(lab, env, voting, topic, 100, commands["worker.py"])  # warm-up

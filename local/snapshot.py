@@ -37,8 +37,8 @@ from pathlib import Path
 
 from core.aws.queue import VoteQueue
 from core.aws.tables import TABLES, Tables
-from core.clock import utc_now
-from core.export import BadExport, item_line, parse_item
+from core.rules.clock import utc_now
+from core.services.backups import BadExport, item_line, parse_item
 
 log = logging.getLogger("snapshot")
 

@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 from core.aws.backend import Backend
-from core.aws.errors import QueueUnavailable, StoreUnavailable
 from core.aws.queue import VoteQueue
 from core.aws.tables import Tables
+from core.rules.errors import QueueUnavailable, StoreUnavailable
 from core.settings import Settings
 from local import snapshot
 

@@ -30,9 +30,9 @@ import urllib.request
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError
 
-from core import worker
 from core.aws import backend as aws_backend
 from core.aws import clients as aws
+from core.services import worker
 
 
 class Budget:

@@ -28,10 +28,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.aws.backend import Backend
-from core.clock import new_id, utc_now
+from core.rules.clock import new_id, utc_now
+from core.rules.votes import VoteMessage
+from core.services.worker import VoteWorker
 from core.settings import Settings
-from core.votes import VoteMessage
-from core.worker import VoteWorker
 from local import launcher as embedded
 
 ROOT = embedded.ROOT

@@ -32,11 +32,18 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.json.sort_keys = False
     app.config.update(config)
-    from .body import WholeChunkedBody
+    from webapp.body import WholeChunkedBody
 
     app.wsgi_app = WholeChunkedBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
 
-    from . import api, cli, errors, health, limits, metrics, openapi, request_ids, services
+    from webapp import cli, errors, health, i18n, limits, metrics, request_ids, security, services
+    from webapp.admin import events as events_admin
+    from webapp.admin import topics as admin
+    from webapp.api import events as events_api
+    from webapp.api import openapi
+    from webapp.api import topics as api
+    from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
+    from webapp.presenter import topic_present
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
@@ -46,36 +53,15 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     limits.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(openapi.bp)
-    from . import (
-        admin,
-        embed,
-        event_embed,
-        events_admin,
-        events_api,
-        events_pages,
-        i18n,
-        pages,
-        present,
-        security,
-    )
-
     i18n.init_app(app)
-
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
     security.exempt(api.bp)
     security.exempt(events_api.bp)
-    app.register_blueprint(events_api.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(present.bp)
-    app.register_blueprint(embed.bp)
-    app.register_blueprint(event_embed.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(events_pages.bp)
-    app.register_blueprint(events_admin.bp)
+    for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, topic_pages.bp,
+                      topic_present.bp, topic_embed.bp, event_embed.bp, admin.bp,
+                      event_pages.bp, events_admin.bp):  # fmt: skip
+        app.register_blueprint(blueprint)
     _cors(app, settings)
     return app
 
@@ -89,7 +75,7 @@ def _name_vote_clients(app: Flask) -> None:
     """
     from flask import g, request
 
-    from . import services
+    from webapp import services
 
     @app.before_request
     def name_vote_client():

@@ -13,7 +13,7 @@ import hmac
 
 from flask import abort, current_app, request, session
 
-from .body import json_body
+from webapp.body import json_body
 
 
 def key_matches(candidate: object, expected: str | None) -> bool:

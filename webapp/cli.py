@@ -13,14 +13,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from core import export
-from core.aws.errors import Conflict, QueueUnavailable, StoreUnavailable
-from core.aws.queue import DeadLetters
-from core.errors import TopicNotFound
-from core.repair import diagnose, fix, recount
-from core.runoffs import RunoffRefused
-
-from . import services
+from core.rules.errors import Conflict, QueueUnavailable, StoreUnavailable, TopicNotFound
+from core.services import backups
+from core.services.repair import diagnose, fix, recount
+from core.services.runoffs import RunoffRefused
+from webapp import services
 
 
 def init_app(app: Flask) -> None:
@@ -125,12 +122,13 @@ def export_command(fmt, topic_id, output):
         if fmt == "jsonl":
             if not output:
                 raise click.UsageError("--format jsonl needs --output DIRECTORY")
-            manifest = export.write_export(backend, Path(output), topic_id)
+            manifest = backups.write_export(backend, Path(output), topic_id)
             for base, entry in manifest["tables"].items():
                 click.echo(f"{base}: {entry['itemCount']} items", err=True)
             click.echo(f"export written to {output}", err=True)
             return
-        topics = [voting.topic(topic_id, fresh=True)] if topic_id else voting.topics()
+        store = services.topics()
+        topics = [store.get(topic_id, fresh=True)] if topic_id else store.all()
         chunks = voting.csv_export(topics)
         if not output or output == "-":
             for chunk in chunks:
@@ -145,7 +143,7 @@ def export_command(fmt, topic_id, output):
         click.echo(f"CSV of {len(topics)} topic(s) written to {output}", err=True)
     except TopicNotFound as exc:
         raise click.ClickException(f"no topic with id {topic_id!r}") from exc
-    except (export.BadExport, OSError) as exc:
+    except (backups.BadExport, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     except StoreUnavailable as exc:
         raise aws_failure("could not read from DynamoDB", exc) from exc
@@ -167,8 +165,8 @@ def import_command(directory, merge):
     """
     tables = services.backend().tables
     try:
-        written = export.load_export(tables, export.ExportDir(Path(directory)), merge=merge)
-    except export.BadExport as exc:
+        written = backups.load_export(tables, backups.ExportDir(Path(directory)), merge=merge)
+    except backups.BadExport as exc:
         raise click.ClickException(str(exc)) from exc
     except StoreUnavailable as exc:
         raise aws_failure("could not import into DynamoDB", exc) from exc
@@ -235,7 +233,7 @@ def runoff_command(topic_id):
     """
     try:
         runoff = services.runoffs().compute(topic_id)
-        names = {c["id"]: c["description"] for c in services.voting().topic(topic_id)["choices"]}
+        names = {c["id"]: c["description"] for c in services.topics().get(topic_id)["choices"]}
     except TopicNotFound as exc:
         raise click.ClickException(f"topic {topic_id} not found") from exc
     except RunoffRefused as exc:
@@ -265,7 +263,7 @@ def dlq_show(limit):
     """How many messages wait in the DLQ, with a sample of bodies and why they failed."""
     backend = services.backend()
     try:
-        dead = DeadLetters(backend.queue)
+        dead = backend.dead_letters
         counts = backend.queue.message_counts(dead_letters=True)
         click.echo(f"DLQ {backend.queue.dlq_name}: ~{counts['waiting']} waiting")
         for message in dead.peek(limit):
@@ -281,12 +279,12 @@ def dlq_show(limit):
 @with_appcontext
 def dlq_redrive():
     """Move every DLQ message back to the votes queue (safe to repeat: votes are idempotent)."""
-    queue = services.backend().queue
+    backend = services.backend()
     try:
-        how, moved = DeadLetters(queue).redrive()
+        how, moved = backend.dead_letters.redrive()
     except QueueUnavailable as exc:
         raise aws_failure("redrive failed", exc) from exc
     if how == "task":
         click.echo("started an SQS message move task (it runs in the background)")
     else:
-        click.echo(f"moved {moved} messages back to {queue.name}")
+        click.echo(f"moved {moved} messages back to {backend.queue.name}")

@@ -13,19 +13,22 @@ from flask_babel import get_locale, gettext
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from core.aws.errors import BadCursor, Conflict, NotFound, QueueUnavailable, StoreUnavailable
-from core.errors import (
+from core.rules.errors import (
     AlreadyVoted,
+    BadCursor,
     ChoiceNotInTopic,
+    Conflict,
     FieldInvalid,
+    NotFound,
+    QueueUnavailable,
     RulesConflict,
     RulesLocked,
+    StoreUnavailable,
     TopicClosed,
     TopicNotFound,
     VoterRequired,
 )
-
-from .i18n import N_
+from webapp.i18n import N_
 
 log = logging.getLogger(__name__)
 

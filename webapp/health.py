@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from . import pause, services
+from webapp import pause, services
 
 bp = Blueprint("health", __name__)
 

@@ -30,8 +30,8 @@ import ipaddress
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from . import pause, voter
-from .body import json_body
+from webapp import pause, voter
+from webapp.body import json_body
 
 limiter = Limiter(key_func=lambda: client_address(), headers_enabled=True)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter, ValidationError
 
-from core.clock import utc_now
-from core.errors import TopicNotFound
-from core.schemas import Id
-from core.topics import is_open
-
-from . import services
+from core.rules.clock import utc_now
+from core.rules.errors import TopicNotFound
+from core.rules.fields import Id
+from core.rules.topics import is_open
+from webapp import services
 
 _valid_id = TypeAdapter(Id)
 
@@ -30,5 +29,5 @@ def get_topic(topic_id: str, fresh: bool = False) -> dict:
     """
     if valid_id(topic_id) is None:
         raise TopicNotFound(topic_id)
-    topic = services.voting().topic(topic_id, fresh=fresh)
+    topic = services.topics().get(topic_id, fresh=fresh)
     return {**topic, "is_open": is_open(topic, utc_now())}

@@ -18,7 +18,7 @@ import os
 
 from flask import current_app
 
-from .errors import error_response
+from webapp.errors import error_response
 
 RETRY_AFTER_SECONDS = 5
 

@@ -1,9 +1,9 @@
-"""The per-process objects behind the views: the AWS adapters and the Voting service.
+"""The services behind the views, made once per process after gunicorn forks.
 
-Made on first use in each process (so after gunicorn forks), kept on the app,
-and remade if the process id changes: boto3 clients must never be shared
-across a fork. Views use `voting()` and `events()`; only operator commands (cli.py) use
-`backend()` directly.
+Made on first use in each process (so after the fork), kept on the app, and
+remade if the process id changes: boto3 clients must never be shared across a
+fork. Views call `topics()`, `voting()`, `events()`, ...; only operator
+commands (cli.py) use `backend()`.
 """
 
 from __future__ import annotations
@@ -12,28 +12,21 @@ import os
 
 from flask import Flask, current_app
 
-from core.aws.backend import Backend
-from core.events import Events
-from core.question_tools import QuestionTools
-from core.runoffs import Runoffs
-from core.voting import Voting
-
-from .metrics import observe_batch, timed_send
+from core.services.assembly import Services
+from webapp.metrics import observe_batch, timed_send
 
 _KEY = "voting_game"
-_EVENTS_KEY = "voting_game_events"
 
 
-def build(settings) -> tuple[Backend, Voting]:
-    backend = Backend.connect(settings)
-    return backend, Voting(backend, settings, send_timer=timed_send, observe_batch=observe_batch)
+def build(settings) -> Services:
+    return Services.connect(settings, send_timer=timed_send, observe_batch=observe_batch)
 
 
 def init_app(app: Flask) -> None:
     app.extensions[_KEY] = (None, None)
 
 
-def _current() -> tuple[Backend, Voting]:
+def current() -> Services:
     pid, made = current_app.extensions.get(_KEY, (None, None))
     if made is None or pid != os.getpid():
         made = build(current_app.config["SETTINGS"])
@@ -46,35 +39,31 @@ def close(app: Flask, timeout: float) -> int:
     pid, made = app.extensions.get(_KEY, (None, None))
     if made is None or pid != os.getpid():
         return 0  # nothing was made in this process
-    return made[1].close(timeout)
+    return made.close(timeout)
 
 
-def voting() -> Voting:
-    return _current()[1]
+def topics():
+    return current().topics
 
 
-def backend() -> Backend:
-    return _current()[0]
+def voting():
+    return current().voting
 
 
-def events() -> Events:
-    """The Events service of this process, over the same Voting service (and its caches)."""
-    pid, made = current_app.extensions.get(_EVENTS_KEY, (None, None))
-    if made is None or pid != os.getpid():
-        backend_, voting_ = _current()
-        made = Events(backend_.events, voting_, current_app.config["SETTINGS"])
-        current_app.extensions[_EVENTS_KEY] = (os.getpid(), made)
-    return made
+def events():
+    return current().events
 
 
-def question_tools() -> QuestionTools:
-    """Duplicate, reset and delete an event's questions, over this process's Events."""
-    return QuestionTools(events())
+def event_questions():
+    return current().event_questions
 
 
-def runoffs() -> Runoffs:
-    """A ranking's instant runoff, computed and stored over this process's Voting."""
-    return Runoffs(voting())
+def runoffs():
+    return current().runoffs
+
+
+def backend():
+    return current().backend
 
 
 def json_null():

@@ -17,7 +17,7 @@ import secrets
 from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .security import cookie_secure
+from webapp.security import cookie_secure
 
 COOKIE = "voter"
 SALT = "voter-id"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..settings import Settings
-from .batch import BatchWriter
-from .clients import clients_for
-from .events import EventStore
-from .purge import Purge
-from .queue import VoteQueue
-from .store import Store
-from .tables import Tables
+from core.aws.batch import BatchWriter
+from core.aws.clients import clients_for
+from core.aws.events import EventStore
+from core.aws.purge import Purge
+from core.aws.queue import DeadLetters, VoteQueue
+from core.aws.store import Store
+from core.aws.tables import Tables
+from core.settings import Settings
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Backend:
     batches: BatchWriter
     tables: Tables
     queue: VoteQueue
+    dead_letters: DeadLetters
     events: EventStore
     purge: Purge
 
@@ -31,11 +32,13 @@ class Backend:
         (a benchmark's long read timeout)."""
         clients = clients_for(settings, config) if config is not None else clients_for(settings)
         prefix = settings.table_prefix
+        queue = VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name)
         return cls(
             store=Store(clients.dynamodb, prefix),
             batches=BatchWriter(clients.dynamodb, prefix),
             tables=Tables(clients.dynamodb, prefix),
-            queue=VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name),
+            queue=queue,
+            dead_letters=DeadLetters(queue),
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
         )

@@ -24,14 +24,9 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from ..game import is_game, shard_of
-from ..question_types import choice_ids_of
-from ..topics import UNLIMITED
-from ..votes import ANY_BALLOT, VoteWrite, stored_counts
-from .codec import slot, tally_key, tally_update, to_item, topic_from_item
-from .errors import (
+from core.aws.codec import tally_update, to_item, topic_from_item
+from core.aws.errors import (
     BallotChanged,
-    StoreUnavailable,
     TalliesChanged,
     TopicChanged,
     WriteInvalid,
@@ -39,7 +34,13 @@ from .errors import (
     error_code,
     translated,
 )
-from .tables import TableNames
+from core.aws.tables import TableNames
+from core.rules.errors import StoreUnavailable
+from core.rules.game import is_game, shard_of
+from core.rules.question_types import choice_ids_of
+from core.rules.tally_slots import slot, tally_key
+from core.rules.topics import UNLIMITED
+from core.rules.votes import ANY_BALLOT, VoteWrite, stored_counts
 
 # DynamoDB's limit of items in one TransactWriteItems.
 MAX_TRANSACTION_ITEMS = 100
@@ -229,7 +230,7 @@ class BatchWriter:
 
     def _tally_add(self, tallies: str, slot_key: str, count: int) -> dict:
         """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote);
-        the PK is the generation's (codec.tally_key). A text answer's item also names
+        the PK is the generation's (tally_slots.tally_key). A text answer's item also names
         its tally key in `answers_of`, which puts it in the count-sorted index."""
         return {"Update": tally_update(self.names.tallies, tallies, slot_key, count)}
 

@@ -1,4 +1,4 @@
-"""DynamoDB's typed attributes <-> plain values, tally slot keys, and listing cursors.
+"""DynamoDB's typed attributes <-> plain values, tally updates, and listing cursors.
 
 Pure functions, no client: the adapters and the snapshot/export tools share them.
 """
@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ..question_types import TEXT_COUNTER
-from ..topics import Topic, with_defaults
-from .errors import BadCursor
+from core.rules.errors import BadCursor
+from core.rules.tally_slots import is_answer_slot, parse_slot
+from core.rules.topics import Topic, with_defaults
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -55,47 +55,6 @@ def topic_from_item(item: dict) -> Topic:
     return with_defaults(topic)
 
 
-def tally_key(topic_id: str, generation: int = 0) -> str:
-    """The tallies PK of one generation of a topic's results: the topic id, and after
-    the n-th reset "<topic_id>#<n>" (ids never contain "#"). A reset starts counting
-    under a new key, so the old tallies can be deleted at leisure while new votes
-    count, and no write of the old generation can touch the new counts."""
-    return f"{topic_id}#{generation}" if generation else topic_id
-
-
-# Text answers' slots sort after every other counter's ("~" is above the letters,
-# digits, ":" and "-" of the others), so the results Query stops before them
-# (`slot < ANSWER_SLOTS`) and reads the same few items at any vocabulary; the
-# answers are read from the sparse count-sorted index instead (ANSWERS_BY_COUNT).
-ANSWER_SLOTS = "~"
-# The tallies GSI over text answers only (ddl/tallies.json): PK `answers_of` (the tally
-# key, set on answer items alone), SK `count`, so the most given come first.
-ANSWERS_BY_COUNT = "answers-by-count"
-
-
-def slot(counter: str, shard: int) -> str:
-    """The tallies sort key of one shard of a counter: "<counter>#<shard>".
-
-    A text answer has one item, "~text:<answer>#0", whatever the vote's shard: the
-    count-sorted index then orders answers by their totals. Answers are items of
-    their own already, so they do not share one hot item the way a choice would.
-    """
-    if counter.startswith(TEXT_COUNTER):
-        return f"{ANSWER_SLOTS}{counter}#0"
-    return f"{counter}#{shard}"
-
-
-def is_answer_slot(key: str) -> bool:
-    """Is this tallies sort key a text answer's (kept in the count-sorted index)?"""
-    return key.startswith(ANSWER_SLOTS)
-
-
-def parse_slot(key: str) -> tuple[str, int]:
-    """ "<counter>#<shard>" -> (counter, shard). Choice ids never contain "#"."""
-    counter, _, shard = key.removeprefix(ANSWER_SLOTS).rpartition("#")
-    return counter, int(shard)
-
-
 def tally_update(table: str, tallies: str, slot_key: str, count: int, add: bool = True) -> dict:
     """An Update of tallies PK `tallies` SK `slot_key`: ADD `count` (or, `add=False`,
     SET the count to it), plus what every tally item carries: `choice_id`, its counter,
@@ -112,15 +71,6 @@ def tally_update(table: str, tallies: str, slot_key: str, count: int, add: bool 
         "ExpressionAttributeNames": {"#count": "count"},
         "ExpressionAttributeValues": values,
     }
-
-
-def choice_totals(slot_counts: dict[str, int]) -> dict[str, int]:
-    """{"<choice_id>#<shard>": count} -> {choice_id: count}: a choice's votes over its shards."""
-    totals: dict[str, int] = {}
-    for key, count in slot_counts.items():
-        choice_id = parse_slot(key)[0]
-        totals[choice_id] = totals.get(choice_id, 0) + count
-    return totals
 
 
 def encode_cursor(key: dict) -> str:

@@ -1,4 +1,4 @@
-"""The one place botocore errors are translated: callers only ever see the errors below.
+"""The one place botocore errors are translated: callers only ever see domain errors.
 
 DynamoDB and SQS adapters wrap each call in `translated(...)`: an error code
 the call expects (a failed condition, say) becomes the domain error it means,
@@ -12,6 +12,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from core.rules.errors import StoreError, StoreUnavailable
 
 
 def error_code(exc: Exception) -> str:
@@ -41,30 +43,6 @@ def translated(
         raise (unavailable or StoreUnavailable)(str(exc)) from exc
     except BotoCoreError as exc:  # unreachable endpoint, no credentials, waiter gave up
         raise (unavailable or StoreUnavailable)(str(exc)) from exc
-
-
-class StoreError(Exception):
-    """Base of the DynamoDB adapter's errors."""
-
-
-class StoreUnavailable(StoreError):
-    """DynamoDB could not be reached or refused the request."""
-
-
-class NotFound(StoreError):
-    """No item with that key."""
-
-
-class AlreadyExists(StoreError):
-    """An item with that key exists already."""
-
-
-class Conflict(StoreError):
-    """The item changed since it was read."""
-
-
-class BadCursor(StoreError):
-    """A pagination cursor that this store did not hand out."""
 
 
 class WriteRetryable(StoreError):
@@ -101,7 +79,3 @@ class TalliesChanged(StoreError):
         self.topic_id = topic_id
         self.duplicates = list(duplicates or [])
         self.recorded: list = []
-
-
-class QueueUnavailable(Exception):
-    """SQS could not be reached or refused the request."""

@@ -18,13 +18,10 @@ each other.
 
 from __future__ import annotations
 
-from .codec import from_item, to_item
-from .errors import AlreadyExists, Conflict, NotFound, StoreError, translated
-from .tables import TableNames, pages
-
-
-class CodeTaken(StoreError):
-    """Another event holds that join code already."""
+from core.aws.codec import from_item, to_item
+from core.aws.errors import translated
+from core.aws.tables import TableNames, pages
+from core.rules.errors import AlreadyExists, CodeTaken, Conflict, NotFound
 
 
 def _cancelled_by(exc, event_id: str, code: str) -> Exception:

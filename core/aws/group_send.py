@@ -40,8 +40,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .errors import QueueUnavailable
-from .queue import MAX_BATCH, MAX_BATCH_BYTES, VoteQueue
+from core.aws.queue import MAX_BATCH, MAX_BATCH_BYTES, VoteQueue
+from core.rules.errors import QueueUnavailable
 
 # A client connection (or thread) that sent a vote this recently counts as
 # active: several of its round trips (vote, answer, next vote) under load.

@@ -5,7 +5,7 @@ Keys (schemas in ddl/*.json):
 - votes    PK id, found through GSI topic_id-created-index (topic_id, created);
            a record's `generation` is absent before the topic's first reset.
 - ballots  PK topic_id, SK voter_id; `generation` as on the records.
-- tallies  PK tally_key(topic_id, generation) (codec.py), SK "<choice_id>#<shard>".
+- tallies  PK tally_key(topic_id, generation) (core/rules/tally_slots.py), SK "<choice_id>#<shard>".
 
 Nothing here decides what counts. By the time a purge runs, the topic's
 generation was raised (or the topic deleted) in the topics table, and the
@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .codec import from_item, tally_key
-from .errors import translated
-from .tables import VOTES_BY_TOPIC, TableNames, Tables, pages
+from core.aws.codec import from_item
+from core.aws.errors import translated
+from core.aws.tables import VOTES_BY_TOPIC, TableNames, Tables, pages
+from core.rules.tally_slots import tally_key
 
 # Items per Query page: what one purge holds in memory at a time.
 PURGE_PAGE = 100

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from .errors import AlreadyExists, QueueUnavailable, translated
+from core.aws.errors import translated
+from core.rules.errors import AlreadyExists, QueueUnavailable
 
 MAX_BATCH = 10  # SQS's limit for receive, send and delete batches
 MAX_BATCH_BYTES = 256 * 1024  # SQS's limit for the bodies of one SendMessageBatch

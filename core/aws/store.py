@@ -8,7 +8,7 @@ Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
 - tallies  PK topic_id, SK slot = "<counter>#<shard>". `count` per shard; a
            counter's total is the sum of its shards. A single choice's counter is
            its choice id; other question types add more (docs/data.md). After a topic's n-th
-           reset its tallies live under PK "<topic_id>#<n>" (codec.tally_key).
+           reset its tallies live under PK "<topic_id>#<n>" (tally_slots.tally_key).
 - ballots  PK topic_id, SK voter_id. A voter's standing vote on a topic
            (vote_id, its answer, queued_at, shard, generation once reset,
            `counts` it added unless single choice): what
@@ -23,24 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..topics import Topic
-from ..votes import stored_counts
-from .codec import (
-    ANSWER_SLOTS,
-    ANSWERS_BY_COUNT,
-    choice_totals,
+from core.aws.codec import (
     decode_cursor,
     encode_cursor,
     from_item,
-    parse_slot,
-    slot,
-    tally_key,
     tally_update,
     topic_from_item,
     topic_item,
 )
-from .errors import AlreadyExists, BadCursor, Conflict, NotFound, translated
-from .tables import PAGE_ITEMS, VOTES_BY_TOPIC, TableNames, chunks, pages
+from core.aws.errors import translated
+from core.aws.tables import ANSWERS_BY_COUNT, PAGE_ITEMS, VOTES_BY_TOPIC, TableNames, chunks, pages
+from core.rules.errors import AlreadyExists, BadCursor, Conflict, NotFound
+from core.rules.tally_slots import ANSWER_SLOTS, choice_totals, parse_slot, slot, tally_key
+from core.rules.topics import Topic
+from core.rules.votes import stored_counts
 
 # The key of a votes listing's page boundary: topic_id-created-index plus the table's id.
 LISTING_CURSOR_KEYS = {"topic_id", "created", "id"}

@@ -1,7 +1,7 @@
 """The tables themselves: names, creation from ddl/*.json, health checks, and bulk tools.
 
 The bulk tools work on any table and any key shape, as DynamoDB typed items:
-export and import (core/export.py) and `make run`'s snapshots use them.
+export and import (core/services/backups.py) and `make run`'s snapshots use them.
 Table names take `TABLE_PREFIX`; schemas live in ddl/*.json, the single
 source for AWS, the tests and `make run`.
 """
@@ -13,12 +13,16 @@ import random
 import time
 from pathlib import Path
 
-from .errors import AlreadyExists, NotFound, StoreUnavailable, translated
+from core.aws.errors import translated
+from core.rules.errors import AlreadyExists, NotFound, StoreUnavailable
 
 DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
 # Order matters to imports and restores: topics before the records that name them.
 TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes")
 VOTES_BY_TOPIC = "topic_id-created-index"
+# The tallies GSI over text answers only (ddl/tallies.json): PK `answers_of` (the tally
+# key, set on answer items alone), SK `count`, so the most given come first.
+ANSWERS_BY_COUNT = "answers-by-count"
 # BatchWriteItem takes at most 25 items; throttled parts come back as UnprocessedItems.
 BATCH_WRITE_SIZE = 25
 BATCH_WRITE_ATTEMPTS = 8
@@ -144,7 +148,7 @@ class Tables:
                 ExpressionAttributeValues={":t": {"S": topic_id}},
             )
         elif topic_id is not None:
-            # A reset topic's tallies live under "<topic_id>#<generation>" (codec.tally_key).
+            # A reset topic's tallies live under "<topic_id>#<generation>" (tally_slots.tally_key).
             kwargs.update(
                 FilterExpression="#t = :t OR begins_with(#t, :generations)",
                 ExpressionAttributeNames={"#t": "topic_id"},

@@ -42,7 +42,7 @@ def form_rows(html: str) -> list[tuple[str, str]]:
 
 
 def titles(voting) -> list[str]:
-    return [t["title"] for t in voting.topics()]
+    return [t["title"] for t in voting.topics.all()]
 
 
 # -- sign-in ---------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def test_unauthenticated_post_changes_nothing(client, voting):
         f"/admin/topics/{topic['id']}/active", data={"csrf_token": token, "active": "0"}
     )
     assert answer.status_code == 303 and answer.headers["Location"] == "/admin/login"
-    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+    assert voting.topics.get(topic["id"], fresh=True)["is_active"] is True
 
 
 def test_wrong_key_is_refused_with_a_message(client):
@@ -215,14 +215,14 @@ def test_close_and_open_in_one_click(signed_in, voting):
     url = f"/admin/topics/{topic['id']}/active"
     answer = signed_in.post(url, data={"csrf_token": token, "active": "0"})
     assert answer.status_code == 303 and answer.headers["Location"] == "/admin"
-    assert voting.topic(topic["id"], fresh=True)["is_active"] is False
+    assert voting.topics.get(topic["id"], fresh=True)["is_active"] is False
     assert "is now closed" in signed_in.get("/admin").text
 
     row = signed_in.post(url, data={"csrf_token": token, "active": "1"}, headers=HX)
     assert row.status_code == 200
     assert row.text.lstrip().startswith(f'<tr id="topic-{topic["id"]}"')
     assert "Open</span>" in row.text and ">Close<" in row.text
-    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+    assert voting.topics.get(topic["id"], fresh=True)["is_active"] is True
 
 
 def test_open_close_without_valid_csrf_changes_nothing(signed_in, voting):
@@ -230,7 +230,7 @@ def test_open_close_without_valid_csrf_changes_nothing(signed_in, voting):
     for data in ({"active": "0"}, {"active": "0", "csrf_token": "wrong"}):
         answer = signed_in.post(f"/admin/topics/{topic['id']}/active", data=data)
         assert answer.status_code == 400
-    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+    assert voting.topics.get(topic["id"], fresh=True)["is_active"] is True
 
 
 def test_open_close_unknown_topic_is_404(signed_in):
@@ -258,7 +258,7 @@ def test_create_topic_with_choices(signed_in, voting):
     answer = submit_new(signed_in, "  Lunch?  ", ["Pizza", "Salad", "Soup", ""], is_active="on",
                         save="1")  # fmt: skip
     assert answer.status_code == 303 and answer.headers["Location"] == "/admin"
-    (topic,) = voting.topics()
+    (topic,) = voting.topics.all()
     assert topic["title"] == "Lunch?" and topic["is_active"] is True
     assert [c["description"] for c in topic["choices"]] == ["Pizza", "Salad", "Soup"]
     assert len({c["id"] for c in topic["choices"]}) == 3
@@ -267,7 +267,7 @@ def test_create_topic_with_choices(signed_in, voting):
 
 def test_create_closed_topic_when_box_unticked(signed_in, voting):
     submit_new(signed_in, "Later", ["A", "B"])
-    (topic,) = voting.topics()
+    (topic,) = voting.topics.all()
     assert topic["is_active"] is False
 
 
@@ -283,7 +283,7 @@ def test_create_errors_are_shown_next_to_fields_and_input_kept(signed_in, voting
     )
     assert 'id="choices-error" class="field-error">A topic needs at least 2 choices.' in html
     assert ("", "Only &lt;one&gt;") in form_rows(html)
-    assert voting.topics() == []
+    assert voting.topics.all() == []
 
 
 def test_create_choice_too_long_is_marked_on_its_row(signed_in, voting):
@@ -293,14 +293,14 @@ def test_create_choice_too_long_is_marked_on_its_row(signed_in, voting):
         'id="choice-1-error" class="field-error">Keep it to 200 characters or fewer.' in answer.text
     )
     assert 'id="choice-0-error"' not in answer.text and 'id="choice-2-error"' not in answer.text
-    assert voting.topics() == []
+    assert voting.topics.all() == []
 
 
 def test_create_more_than_50_choices_is_refused(signed_in, voting):
     answer = submit_new(signed_in, "Too many", [f"c{i}" for i in range(51)])
     assert answer.status_code == 422
     assert "A topic can have at most 50 choices." in answer.text
-    assert voting.topics() == []
+    assert voting.topics.all() == []
 
 
 def test_create_without_csrf_token_is_400_and_creates_nothing(signed_in, voting):
@@ -308,7 +308,7 @@ def test_create_without_csrf_token_is_400_and_creates_nothing(signed_in, voting)
         "/admin/topics/new", data={"title": "Sneaky", "choice_id": ["", ""], "choice": ["A", "B"]}
     )
     assert answer.status_code == 400
-    assert voting.topics() == []
+    assert voting.topics.all() == []
 
 
 def test_add_and_remove_rows_without_javascript(signed_in, voting):
@@ -322,7 +322,7 @@ def test_add_and_remove_rows_without_javascript(signed_in, voting):
     three = {**base, "choice_id": ["", "", ""], "choice": ["A", "B", "C"]}
     removed = signed_in.post("/admin/topics/new", data={**three, "remove": "1"})
     assert form_rows(removed.text) == [("", "A"), ("", "C")]
-    assert voting.topics() == []
+    assert voting.topics.all() == []
 
 
 def test_add_row_stops_at_50(signed_in):
@@ -370,11 +370,11 @@ def test_edit_keeps_choice_ids_and_their_votes(signed_in, voting):
         },
     )
     assert answer.status_code == 303
-    stored = voting.topic(topic["id"], fresh=True)
+    stored = voting.topics.get(topic["id"], fresh=True)
     assert stored["title"] == "Pets, again?"
     assert [c["id"] for c in stored["choices"]][:2] == [cats, fish]
     assert [c["description"] for c in stored["choices"]] == ["Cats (all kinds)", "Fish", "Birds"]
-    assert voting.counts(topic["id"]).get(cats) == 2 and voting.counts(topic["id"]).get(fish) == 1
+    assert voting.topics.counts(topic["id"]).get(cats) == 2 and voting.topics.counts(topic["id"]).get(fish) == 1
     results = signed_in.get(f"/t/{topic['id']}/results", headers=HX).text
     assert "2 votes · 67%" in results and "1 vote · 33%" in results
 
@@ -402,7 +402,7 @@ def test_edit_form_shows_votes_and_dropping_voted_choices_needs_confirming(signe
     assert "Saving would remove choices that have votes" in refused.text
     assert f'name="drop_votes_for" type="checkbox" value="{rust}"' in refused.text
     assert "Remove “Rust” and its 2 votes</label>" in refused.text
-    assert len(voting.topic(topic["id"], fresh=True)["choices"]) == 3
+    assert len(voting.topics.get(topic["id"], fresh=True)["choices"]) == 3
     assert voting.store.get_counts(topic["id"])[rust] == 2
 
     # The htmx Remove, once confirmed in the dialog, leaves a hidden confirmation row.
@@ -412,7 +412,7 @@ def test_edit_form_shows_votes_and_dropping_voted_choices_needs_confirming(signe
 
     # Confirmed (either way, the same field): saved, Rust's votes leave the results.
     assert save(drop_votes_for=rust).status_code == 303
-    stored = voting.topic(topic["id"], fresh=True)
+    stored = voting.topics.get(topic["id"], fresh=True)
     assert [c["id"] for c in stored["choices"]] == [python, go]
     results = signed_in.get(f"/t/{topic['id']}/results", headers=HX).text
     assert "1 vote · 100%" in results
@@ -447,7 +447,7 @@ def test_edit_with_a_foreign_choice_id_is_refused(signed_in, voting):
     )
     assert answer.status_code == 422
     assert "The choices no longer match this topic" in answer.text
-    assert voting.topic(topic["id"], fresh=True)["title"] == topic["title"]
+    assert voting.topics.get(topic["id"], fresh=True)["title"] == topic["title"]
 
 
 def test_emptied_existing_choice_is_an_error_not_a_silent_removal(signed_in, voting):
@@ -461,7 +461,7 @@ def test_emptied_existing_choice_is_an_error_not_a_silent_removal(signed_in, vot
     )  # fmt: skip
     assert answer.status_code == 422
     assert 'id="choice-1-error" class="field-error">This can&#39;t be empty.' in answer.text
-    assert len(voting.topic(topic["id"], fresh=True)["choices"]) == 3
+    assert len(voting.topics.get(topic["id"], fresh=True)["choices"]) == 3
 
 
 def test_edit_unknown_topic_is_404(signed_in):
@@ -485,7 +485,7 @@ def test_create_and_edit_voter_policies(signed_in, voting):
         results_visibility="after_close", closes_at="2030-01-31T18:30",
     )  # fmt: skip
     assert answer.status_code == 303
-    (topic,) = voting.topics()
+    (topic,) = voting.topics.all()
     assert topic["vote_limit"] == "one_per_voter"
     assert topic["results_visibility"] == "after_close"
     assert topic["closes_at"].startswith("2030-01-31T18:30")
@@ -508,7 +508,7 @@ def test_create_and_edit_voter_policies(signed_in, voting):
             "closes_at": "",
         },
     )
-    stored = voting.topic(topic["id"], fresh=True)
+    stored = voting.topics.get(topic["id"], fresh=True)
     assert stored.get("closes_at") is None and stored["vote_limit"] == "one_per_voter"
 
 
@@ -521,7 +521,7 @@ def test_bad_policy_values_are_field_errors(signed_in, voting):
     assert 'id="vote_limit-error" class="field-error">Pick one of the options.' in answer.text
     assert 'id="closes_at-error" class="field-error">Give a date and time' in answer.text
     assert 'value="next tuesday"' in answer.text
-    assert voting.topics() == []
+    assert voting.topics.all() == []
 
 
 def test_signed_in_admin_sees_hidden_results(signed_in, voting):
@@ -545,7 +545,7 @@ def test_duplicate_choices_are_refused_on_the_repeated_row(signed_in, voting):
     assert f'id="choices-error" class="field-error">{message}' in answer.text
     assert f'id="choice-2-error" class="field-error">{message}' in answer.text
     assert 'id="choice-0-error"' not in answer.text
-    assert voting.topics() == []
+    assert voting.topics.all() == []
     german = signed_in.post(
         "/admin/topics/new",
         headers={"Accept-Language": "de"},
@@ -569,7 +569,7 @@ def test_the_form_counts_characters_as_the_server_does(signed_in, voting):
     emoji = "🦀" * 200
     answer = submit_new(signed_in, "🦀" * 300, [emoji, "Other"], save="1")
     assert answer.status_code == 303
-    (topic,) = voting.topics()
+    (topic,) = voting.topics.all()
     assert topic["title"] == "🦀" * 300 and topic["choices"][0]["description"] == emoji
     too_long = submit_new(signed_in, "Fine", ["🦀" * 201, "Other"], save="1")
     assert too_long.status_code == 422
@@ -580,7 +580,7 @@ def test_the_form_makes_a_topic_unlisted_and_lists_it_again(signed_in, voting):
     form = signed_in.get("/admin/topics/new").text
     assert re.search(r'<input id="listed" name="listed" type="checkbox" checked', form)
     submit_new(signed_in, "Secret lunch", ["A", "B"], is_active="on", save="1")
-    (topic,) = voting.topics()
+    (topic,) = voting.topics.all()
     assert topic["listed"] is False  # the box was not sent: unticked
     assert "(unlisted)" in signed_in.get("/admin").text  # (shows the "Created" note too)
     assert "Secret lunch" not in signed_in.get("/").text
@@ -590,5 +590,5 @@ def test_the_form_makes_a_topic_unlisted_and_lists_it_again(signed_in, voting):
             "listed": "on", "choice_id": [c["id"] for c in topic["choices"]],
             "choice": ["A", "B"], "save": "1"}  # fmt: skip
     assert signed_in.post(f"/admin/topics/{topic['id']}/edit", data=data).status_code == 303
-    assert voting.topics()[0]["listed"] is True
+    assert voting.topics.all()[0]["listed"] is True
     assert "Secret lunch" in signed_in.get("/").text

@@ -1,4 +1,4 @@
-"""Duplicating, resetting and deleting an event's questions (core/question_tools.py),
+"""Duplicating, resetting and deleting an event's questions (core/services/event_questions.py),
 over the JSON API, the presenter's control bar and the console (real moto server)."""
 
 from __future__ import annotations

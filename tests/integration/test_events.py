@@ -12,14 +12,22 @@ import threading
 
 import pytest
 
-from core import events as events_module
-from core import export
-from core.aws.errors import Conflict
-from core.aws.events import CodeTaken, EventStore
+from core.aws.events import EventStore
 from core.aws.tables import Tables
-from core.errors import TopicClosed, TopicNotFound
-from core.events import LOBBY, BadPosition, EventNotFound, NoCurrentQuestion
-from core.schemas import TopicIn, VoteIn
+from core.rules.errors import (
+    BadPosition,
+    CodeTaken,
+    Conflict,
+    EventNotFound,
+    NoCurrentQuestion,
+    TopicClosed,
+    TopicNotFound,
+)
+from core.rules.events import LOBBY, current
+from core.schemas.topics import TopicIn
+from core.schemas.votes import VoteIn
+from core.services import backups
+from core.services import events as events_module
 from tests.helpers import aws_client, new_stack
 from webapp import services
 
@@ -32,7 +40,7 @@ def events(app):
 
 def _topic(voting, title="Q", active=False):
     data = TopicIn(title=title, is_active=active, choices=[{"description": d} for d in "ab"])
-    return voting.create_topic(data)
+    return voting.topics.create(data)
 
 
 def _event_item(event_id: str, code: str) -> dict:
@@ -115,16 +123,16 @@ def test_create_refuses_unknown_topics_before_writing(events):
 def test_advancing_opens_the_next_question_and_closes_the_one_left(events, voting):
     topics = [_topic(voting, f"Q{i}") for i in range(3)]
     event = events.create("Talk", [t["id"] for t in topics])
-    assert event["position"] == LOBBY and events.current(event) is None
+    assert event["position"] == LOBBY and current(event) is None
 
     event = events.step(event["id"], +1)
     assert event["position"] == 0
     assert [q["state"] for q in event["questions"]] == ["open", "waiting", "waiting"]
-    assert voting.topic(topics[0]["id"], fresh=True)["is_active"] is True
+    assert voting.topics.get(topics[0]["id"], fresh=True)["is_active"] is True
 
     event = events.step(event["id"], +1)
     assert [q["state"] for q in event["questions"]] == ["closed", "open", "waiting"]
-    assert voting.topic(topics[0]["id"], fresh=True)["is_active"] is False
+    assert voting.topics.get(topics[0]["id"], fresh=True)["is_active"] is False
     with pytest.raises(TopicClosed):
         voting.cast(VoteIn(topic_id=topics[0]["id"], choice_id=topics[0]["choices"][0]["id"]))
 
@@ -150,10 +158,10 @@ def test_open_close_and_reveal_act_on_the_current_question(events, voting):
     events.step(event["id"], +1)
     event = events.set_open(event["id"], False)
     assert event["questions"][0]["state"] == "closed"
-    assert voting.topic(topic["id"], fresh=True)["is_active"] is False
+    assert voting.topics.get(topic["id"], fresh=True)["is_active"] is False
     event = events.set_open(event["id"], True)
     assert event["questions"][0]["state"] == "open"
-    assert voting.topic(topic["id"], fresh=True)["is_active"] is True
+    assert voting.topics.get(topic["id"], fresh=True)["is_active"] is True
     assert event["questions"][0]["results"] == "hidden"
     assert events.set_results(event["id"], True)["questions"][0]["results"] == "shown"
     assert events.set_results(event["id"], False)["questions"][0]["results"] == "hidden"
@@ -167,7 +175,7 @@ def test_questions_added_moved_and_removed_keep_the_room_where_it_is(events, vot
     event = events.add_question(event["id"], topic=new, results="shown")
     made = event["questions"][2]
     assert made["results"] == "shown" and made["state"] == "waiting"
-    assert voting.topic(made["topic_id"], fresh=True)["is_active"] is False  # made closed
+    assert voting.topics.get(made["topic_id"], fresh=True)["is_active"] is False  # made closed
     event = events.go_to(event["id"], 1)  # the room is on b
     event = events.move_question(event["id"], 1, 0)
     assert [q["topic_id"] for q in event["questions"]][:2] == [b["id"], a["id"]]
@@ -192,10 +200,10 @@ def test_duplicate_copies_content_without_votes_under_a_new_code(events, voting)
     (question,) = copy["questions"]
     assert question["topic_id"] != topic["id"]
     assert question["state"] == "waiting" and question["results"] == "shown"
-    copied = voting.topic(question["topic_id"], fresh=True)
+    copied = voting.topics.get(question["topic_id"], fresh=True)
     assert copied["title"] == "Favourite?" and copied["is_active"] is False
     assert [c["description"] for c in copied["choices"]] == ["a", "b"]
-    assert voting.counts(copied["id"]) == {}
+    assert voting.topics.counts(copied["id"]) == {}
 
 
 def test_a_stale_write_is_refused_not_lost(events):
@@ -221,13 +229,13 @@ def test_reads_by_code_are_served_from_the_cache(events, monkeypatch):
 def test_export_and_import_carry_events_and_their_codes(events, voting, moto_endpoint, tmp_path):
     topic = _topic(voting)
     event = events.step(events.create("Talk", [topic["id"]])["id"], +1)
-    manifest = export.write_export(voting.backend, tmp_path / "backup")
+    manifest = backups.write_export(voting.backend, tmp_path / "backup")
     assert manifest["tables"]["events"]["itemCount"] == 1
     assert manifest["tables"]["event_codes"]["itemCount"] == 1
     fresh = new_stack(moto_endpoint)
     dynamodb = aws_client("dynamodb", moto_endpoint)
-    export.load_export(
-        Tables(dynamodb, fresh["TABLE_PREFIX"]), export.ExportDir(tmp_path / "backup")
+    backups.load_export(
+        Tables(dynamodb, fresh["TABLE_PREFIX"]), backups.ExportDir(tmp_path / "backup")
     )
     restored = EventStore(dynamodb, fresh["TABLE_PREFIX"])
     assert restored.event_id_for(event["code"]) == event["id"]

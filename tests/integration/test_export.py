@@ -14,10 +14,10 @@ import re
 
 import pytest
 
-from core import csv_export, export
-from core.aws.errors import StoreUnavailable
 from core.aws.tables import BATCH_WRITE_ATTEMPTS, TABLES, Tables
-from core.export import BadExport, ExportDir, item_line, load_export, parse_item
+from core.rules.errors import StoreUnavailable
+from core.services import backups, csv_export
+from core.services.backups import BadExport, ExportDir, item_line, load_export, parse_item
 from tests.helpers import (
     ADMIN,
     all_votes,
@@ -195,7 +195,7 @@ def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
 
     backup = tmp_path / "backup"
     flask_cli(app, "export", "--format", "jsonl", "--output", str(backup))
-    manifest = json.loads((backup / export.MANIFEST).read_text())
+    manifest = json.loads((backup / backups.MANIFEST).read_text())
     assert manifest["format"] == "DYNAMODB_JSON"
     assert manifest["tables"]["votes"]["itemCount"] == len(vote_ids)
     for line in (backup / "votes.jsonl").read_text().splitlines():
@@ -219,7 +219,7 @@ def test_topic_jsonl_export_holds_only_that_topic(client, voting, tmp_path):
     api_vote(client, keep, 0)
     api_vote(client, other, 1)
     record_queued(voting)
-    manifest = export.write_export(voting.backend, tmp_path / "one", keep["id"])
+    manifest = backups.write_export(voting.backend, tmp_path / "one", keep["id"])
     for base in TABLES:
         for line in (tmp_path / "one" / f"{base}.jsonl").read_text().splitlines():
             item = json.loads(line)["Item"]
@@ -227,7 +227,7 @@ def test_topic_jsonl_export_holds_only_that_topic(client, voting, tmp_path):
     assert manifest["tables"]["topics"]["itemCount"] == 1
     assert manifest["tables"]["votes"]["itemCount"] == 1
     with pytest.raises(BadExport, match="not empty"):
-        export.write_export(voting.backend, tmp_path / "one")
+        backups.write_export(voting.backend, tmp_path / "one")
 
 
 @pytest.mark.parametrize("damage", ["drop last line", "edit a value", "no manifest", "bad line"])
@@ -239,7 +239,7 @@ def test_import_refuses_a_damaged_export_and_writes_nothing(
     api_vote(client, topic, 1)
     record_queued(voting)
     backup = tmp_path / "backup"
-    export.write_export(voting.backend, backup)
+    backups.write_export(voting.backend, backup)
     votes_file = backup / "votes.jsonl"
     lines = votes_file.read_text().splitlines(keepends=True)
     if damage == "drop last line":
@@ -247,7 +247,7 @@ def test_import_refuses_a_damaged_export_and_writes_nothing(
     elif damage == "edit a value":
         votes_file.write_text("".join(lines).replace('"counted"', '"rejected"', 1))
     elif damage == "no manifest":
-        (backup / export.MANIFEST).unlink()
+        (backup / backups.MANIFEST).unlink()
     else:
         votes_file.write_text("".join(lines) + '{"Item": {"topic_id": {"S": "x"}}}\n')
 
@@ -313,8 +313,8 @@ def test_put_items_gives_up_with_a_store_error_after_its_attempts(voting):
 
 def test_load_export_refuses_non_empty_tables_unless_merge(client, voting, tmp_path):
     topic = make_topic(client)
-    export.write_export(voting.backend, tmp_path / "b")
+    backups.write_export(voting.backend, tmp_path / "b")
     with pytest.raises(BadExport, match="already hold items"):
         load_export(voting.tables, ExportDir(tmp_path / "b"))
     assert load_export(voting.tables, ExportDir(tmp_path / "b"), merge=True)["topics"] == 1
-    assert [t["id"] for t in voting.topics()] == [topic["id"]]
+    assert [t["id"] for t in voting.topics.all()] == [topic["id"]]

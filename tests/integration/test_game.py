@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.schemas import VoteIn
-from core.worker import VoteWorker
+from core.schemas.votes import VoteIn
+from core.services.worker import VoteWorker
 from tests.helpers import ADMIN, add_to_tally, make_topic, queued_bodies
 
 CHOICES = "abcd"

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.repair import fix, recount
-from core.schemas import VoteIn
-from core.worker import VoteWorker
+from core.schemas.votes import VoteIn
+from core.services.repair import fix, recount
+from core.services.worker import VoteWorker
 from tests.helpers import ADMIN, make_topic, queued_bodies, record_queued
 
 # One topic of each type: its settings and a few votes' answers (choices by index).
@@ -194,7 +194,7 @@ def test_changeable_moves_every_count_of_the_old_answer(client, voting, name, ap
     # The changed vote leaves exactly what a voter who only gave the second answer left.
     changed, only = results(client, changing)["results"], results(client, steady)["results"]
     assert changed == relabel(only, steady, changing)
-    counts = voting.counts(changing["id"], fresh=True)
+    counts = voting.topics.counts(changing["id"], fresh=True)
     assert all(n >= 0 for n in counts.values()) and counts.get(":voters") == 1
     statuses = sorted(r["status"] for r in voting.store.list_votes(changing["id"], 10, None)[0])
     assert statuses == ["counted", "replaced"]
@@ -223,7 +223,7 @@ def test_one_per_voter_refuses_the_second_vote(client, voting, name):
     record_queued(voting)
     again = client.post("/votes", json=bodies[1])
     assert again.status_code == 409 and "already voted" in again.json["detail"]
-    assert voting.counts(topic["id"], fresh=True).get(":voters") == 1
+    assert voting.topics.counts(topic["id"], fresh=True).get(":voters") == 1
     records = voting.store.list_votes(topic["id"], 10, None)[0]
     assert sorted((r["status"], r.get("reason")) for r in records) == [
         ("counted", None), ("rejected", "duplicate_voter")
@@ -319,7 +319,7 @@ def test_recount_proves_every_counter_and_repairs_drift(client, voting, name):
         record_queued(voting)
     clean = recount(voting.store, topic["id"])
     assert clean.counted == 2 and clean.drift == {}
-    assert clean.proven == voting.counts(topic["id"], fresh=True)
+    assert clean.proven == voting.topics.counts(topic["id"], fresh=True)
     # Damage one counter of the type behind the app's back (as a buggy writer would).
     counter = sorted(k for k in clean.proven if ":" in k)[0]
     voting.store.client.update_item(
@@ -332,5 +332,5 @@ def test_recount_proves_every_counter_and_repairs_drift(client, voting, name):
     found = recount(voting.store, topic["id"])
     assert found.drift == {counter: 3}
     fix(voting.store, found)
-    assert voting.counts(topic["id"], fresh=True) == clean.proven
+    assert voting.topics.counts(topic["id"], fresh=True) == clean.proven
     assert recount(voting.store, topic["id"]).drift == {}

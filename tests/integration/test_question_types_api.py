@@ -135,7 +135,7 @@ def test_type_and_rules_are_locked_once_voted_and_free_before(client, voting):
     assert put(client, topic, type="ranking").status_code == 200
     record_queued(voting)
     assert voting.vote(queued["id"])["reason"] == "reset"
-    assert voting.counts(topic["id"], fresh=True) == {}
+    assert voting.topics.counts(topic["id"], fresh=True) == {}
     vote = client.post("/votes", json={"topic_id": topic["id"], "ranking": ids})
     assert vote.status_code == 202
     record_queued(voting)
@@ -234,7 +234,7 @@ def test_deleting_a_vote_takes_off_every_count_it_added(client, voting):
                                        "voter_id": "v2"}).json  # fmt: skip
     record_queued(voting)
     assert client.delete(f"/votes/{gone['id']}", headers=ADMIN).status_code == 200
-    counts = {k: n for k, n in voting.counts(topic["id"], fresh=True).items() if n}
+    counts = {k: n for k, n in voting.topics.counts(topic["id"], fresh=True).items() if n}
     assert counts == {ids[0]: 1, f"points:{ids[0]}": 3, f"points:{ids[1]}": 2,
                       f"points:{ids[2]}": 1, ":voters": 1}  # fmt: skip
     # The voter's ballot went with it: v2 may vote again; v1 may not.

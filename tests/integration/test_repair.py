@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from core.clock import new_id
-from core.schemas import TopicIn
+from core.rules.clock import new_id
+from core.schemas.topics import TopicIn
 from tests.helpers import queue_votes, queued_vote, record_queued, run_flask, sign_in
 
 
@@ -19,7 +19,7 @@ def runner(app):
 
 @pytest.fixture
 def counted_topic(voting):
-    topic = voting.create_topic(TopicIn(title="t", choices=[{"description": d} for d in "abc"]))
+    topic = voting.topics.create(TopicIn(title="t", choices=[{"description": d} for d in "abc"]))
     queue_votes(voting, topic, [i % 2 for i in range(5)])
     assert record_queued(voting) == 5
     assert sum(voting.store.get_counts(topic["id"]).values()) == 5

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 
-from core import export
 from core.aws.purge import Purged
-from core.repair import recount
-from core.topics import generation_of
-from core.worker import VoteWorker
+from core.rules.topics import generation_of
+from core.services import backups
+from core.services.repair import recount
+from core.services.worker import VoteWorker
 from tests.helpers import (
     ADMIN,
     all_votes,
@@ -82,7 +82,7 @@ def test_votes_queued_before_a_reset_are_rejected_as_reset_and_never_counted(cli
     result = recount(voting.store, topic["id"])
     assert (result.proven, result.drift) == ({c["id"]: 1 for c in topic["choices"]}, {})
 
-    again = voting.purge_topic(topic["id"])
+    again = voting.topics.purge(topic["id"])
     assert (again.votes, again.ballots, again.tallies) == (0, 0, 0)
     assert len(all_votes(admin_get(client), topic["id"])) == 5
 
@@ -105,7 +105,7 @@ def test_a_ballot_the_purge_has_not_reached_holds_nothing_and_survives_a_rerun(
     api_vote(client, topic, 1, voter_id="ann")
     record_queued(voting)
     assert tallies_of(voting, topic) == [0, 1]
-    purged = voting.purge_topic(topic["id"])
+    purged = voting.topics.purge(topic["id"])
     assert purged.votes == 1 and purged.tallies == 1  # the old record and its tally
     ballot = voting.store.get_ballot(topic["id"], "ann")
     assert ballot["generation"] == 1 and ballot["choice_id"] == topic["choices"][1]["id"]
@@ -231,16 +231,16 @@ def test_a_reset_topic_exports_and_imports_with_its_current_results(
     for index in (1, 1, 0):
         api_vote(client, topic, index)
     record_queued(voting)
-    manifest = export.write_export(voting.backend, tmp_path / "one", topic["id"])
+    manifest = backups.write_export(voting.backend, tmp_path / "one", topic["id"])
     assert manifest["tables"]["tallies"]["itemCount"] == 2
     assert manifest["tables"]["votes"]["itemCount"] == 3
 
     fresh = new_stack(moto_endpoint)
     restored = create_app({"TESTING": True, "table_prefix": fresh["TABLE_PREFIX"]})
     with restored.app_context():
-        export.load_export(services.backend().tables, export.ExportDir(tmp_path / "one"))
-        again = services.voting()
-        assert again.counts(topic["id"], fresh=True) == voting.counts(topic["id"], fresh=True)
+        backups.load_export(services.backend().tables, backups.ExportDir(tmp_path / "one"))
+        again = services.topics()
+        assert again.counts(topic["id"], fresh=True) == voting.topics.counts(topic["id"], fresh=True)
         assert recount(again.store, topic["id"]).drift == {}
     assert vote_counts(restored.test_client(), topic["id"]) == [1, 2]
 

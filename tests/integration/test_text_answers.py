@@ -14,8 +14,8 @@ import io
 import json
 
 from core.aws.tables import DDL_DIR, Tables
-from core.repair import recount
-from core.type_results import MOST_GIVEN
+from core.rules.results import MOST_GIVEN
+from core.services.repair import recount
 from tests.helpers import ADMIN, make_topic, record_queued
 
 # MOST_GIVEN answers given twice each, and five given once: the five are not listed.
@@ -58,7 +58,7 @@ def test_a_text_read_is_one_query_of_the_tallies_and_one_of_the_index(client, vo
     note = lambda params, **_: queries.append(params.get("IndexName"))  # noqa: E731
     events.register("before-parameter-build.dynamodb.Query", note)
     try:
-        counts = voting.counts(topic["id"], fresh=True)
+        counts = voting.topics.counts(topic["id"], fresh=True)
     finally:
         events.unregister("before-parameter-build.dynamodb.Query", note)
     # MOST_GIVEN + 1 answers (is there more?) in the index's first page: no second one.

@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from core.repair import recount
-from core.worker import MAX_WRITE_ATTEMPTS, VoteWorker
+from core.services.repair import recount
+from core.services.worker import MAX_WRITE_ATTEMPTS, VoteWorker
 from tests.helpers import ADMIN, api_vote, make_topic, vote_counts
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.schemas import TopicIn
+from core.schemas.topics import TopicIn
 from tests.helpers import Embedded
 
 
@@ -16,7 +16,7 @@ def topic(voting):
     data = TopicIn(
         title="Best editor?", choices=[{"description": d} for d in ("vim", "emacs", "nano")]
     )
-    return voting.create_topic(data)
+    return voting.topics.create(data)
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 
 import schemathesis
 
-from core.errors import RulesInvalid
-from core.question_types import check_rules
+from core.rules.errors import RulesInvalid
+from core.rules.question_types import check_rules
 
 
 def _repeats_a_choice(topic) -> bool:
@@ -31,7 +31,7 @@ def _repeats_a_choice(topic) -> bool:
     if not isinstance(choices, list):
         return False
     texts = [c.get("description") for c in choices if isinstance(c, dict)]
-    # core/topics.py same_choice_key's rule (this hook runs in Schemathesis' process).
+    # core/rules/topics.py same_choice_key's rule (this hook runs in Schemathesis' process).
     strings = [t for t in texts if isinstance(t, str)]
     folded = [unicodedata.normalize("NFC", t.strip()).casefold() for t in strings]
     return len(folded) != len(set(folded))

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.repair import recount
+from core.services.repair import recount
 from tests.helpers import ADMIN, make_topic, queue_drained, wait_until
 
 VOTES = 150

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from core.clock import iso
-from core.schemas import TopicIn
+from core.rules.clock import iso
+from core.schemas.topics import TopicIn
 from tests.helpers import make_topic, queue_drained, queued_vote, vote_counts, wait_until
 
 TALK = ("Which talk next?", "ABC")
@@ -87,7 +87,7 @@ def test_limited_topic_needs_a_voter_id(client, admin):
 
 @pytest.mark.parametrize("batching", ["one_batch", "separate_batches"])
 def test_changeable_last_queued_wins_in_any_delivery_order(procs, voting, batching):
-    topic = voting.create_topic(
+    topic = voting.topics.create(
         TopicIn(title="Pick", choices=[{"description": d} for d in "ABCD"], vote_limit="changeable")
     )
     start = datetime.now(UTC)
@@ -236,11 +236,11 @@ def test_vote_queued_while_closed_is_rejected_after_a_quick_reopen(procs, http, 
     base = procs.web(workers=1, threads=2, TOPIC_CACHE_SECONDS="120")
     topic = make_topic(http, "Seed example", ("Yes", "No"), base=base)
     assert http.get(f"{base}/t/{topic['id']}").ok  # this web process now caches it open
-    voting.set_active(topic["id"], False)  # closed in the database, as another web would
+    voting.topics.set_active(topic["id"], False)  # closed in the database, as another web would
     ballot = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
     stale = http.post(f"{base}/votes", json=ballot)
     assert stale.status_code == 202, stale.text  # the documented cache window
-    voting.set_active(topic["id"], True)
+    voting.topics.set_active(topic["id"], True)
     after = http.post(f"{base}/votes", json={**ballot, "choice_id": topic["choices"][1]["id"]})
     assert after.status_code == 202
     procs.worker()  # held back until now

@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from core.worker_metrics import MIN_HEALTH_WINDOW
+from core.services.worker_metrics import MIN_HEALTH_WINDOW
 from local import launcher as embedded
 from tests.helpers import SAMPLE_TOPIC, scrape, try_get, value, wait_for
 

@@ -17,8 +17,9 @@ import pytest
 
 from core.aws.queue import VoteQueue
 from core.aws.tables import TABLES, Tables
-from core.export import item_line
-from core.schemas import TopicIn, VoteIn
+from core.schemas.topics import TopicIn
+from core.schemas.votes import VoteIn
+from core.services.backups import item_line
 from local import launcher as embedded
 from local import snapshot
 from tests.helpers import (
@@ -213,10 +214,10 @@ def test_a_save_whose_tallies_disagree_with_the_vote_records_is_flagged(voting, 
 def test_a_save_of_question_types_is_consistent(voting, tmp_path):
     # A ranking vote adds several counters (first preference, points, voters): the
     # tallies add up to the record's stored counts, not to one per record.
-    topic = voting.create_topic(TopicIn(
+    topic = voting.topics.create(TopicIn(
         title="rank", type="ranking", choices=[{"description": d} for d in "abc"]))  # fmt: skip
     order = [c["id"] for c in topic["choices"]]
     voting.cast(VoteIn(topic_id=topic["id"], ranking=order))
     record_queued(voting)
-    assert sum(voting.counts(topic["id"], fresh=True).values()) == 1 + 6 + 1
+    assert sum(voting.topics.counts(topic["id"], fresh=True).values()) == 1 + 6 + 1
     assert snapshot.save(voting.tables, tmp_path / "snap.jsonl").consistent

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from core.question_types import counters, rules_of
+from core.rules.question_types import counters, rules_of
 from tests.helpers import ADMIN, make_topic, queued_bodies, wait_until
 
 CHOICES = ("A", "B", "C", "D")
@@ -109,9 +109,9 @@ def test_changeable_voters_of_every_type_leave_only_their_last_answer(procs, htt
                 assert set(pool.map(vote, [j for j in jobs if j[1] == round_])) == {202}
         wait_until(lambda topic=topic: len(voting.store.list_votes(topic["id"], 100, None)[0])
                    == 30, timeout=60)  # fmt: skip
-        counts = {k: n for k, n in voting.counts(topic["id"], fresh=True).items() if n}
+        counts = {k: n for k, n in voting.topics.counts(topic["id"], fresh=True).items() if n}
         expected: dict[str, int] = {}
-        rules = rules_of(voting.topic(topic["id"], fresh=True))
+        rules = rules_of(voting.topics.get(topic["id"], fresh=True))
         for voter in range(10):
             payload = answers(kind, ids, voter + 2)
             if kind == "text":

@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from core.repair import recount
+from core.services.repair import recount
 from tests.helpers import ADMIN, make_topic, queue_report, vote_counts, wait_drained, wait_until
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 import requests
 
-from core.schemas import TopicIn
+from core.schemas.topics import TopicIn
 from tests.helpers import (
     make_topic,
     queue_drained,
@@ -91,7 +91,7 @@ def test_injected_transaction_conflict_is_retried(procs, voting, topic):
 def test_rejected_when_topic_closed_after_intake(procs, voting, topic):
     body = queued_vote(topic, 0)
     voting.queue.send(body)
-    voting.set_active(topic["id"], False)
+    voting.topics.set_active(topic["id"], False)
     procs.worker()
     record = wait_until(lambda: voting.store.get_vote(body["id"]))
     assert record["status"] == "rejected" and record["reason"] == "topic_closed"
@@ -103,7 +103,7 @@ def test_rejected_when_choice_removed_after_intake(procs, voting, topic):
     voting.queue.send(removed)
     voting.queue.send(kept)
     data = TopicIn(title=topic["title"], choices=topic["choices"][:2])
-    voting.update_topic(topic["id"], data)
+    voting.topics.update(topic["id"], data)
     procs.worker()
     wait_until(lambda: voting.store.get_vote(removed["id"]) and voting.store.get_vote(kept["id"]))
     assert voting.store.get_vote(removed["id"])["reason"] == "choice_removed"

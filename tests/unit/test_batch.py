@@ -12,8 +12,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from core.aws.batch import BatchWriter, read_cancellation
 from core.aws.codec import topic_item
-from core.aws.errors import BallotChanged, StoreUnavailable, TopicChanged, WriteRetryable
-from core.votes import ANY_BALLOT, VoteMessage, VoteWrite
+from core.aws.errors import BallotChanged, TopicChanged, WriteRetryable
+from core.rules.errors import StoreUnavailable
+from core.rules.votes import ANY_BALLOT, VoteMessage, VoteWrite
 
 AT = "2030-01-01T00:00:0{}.000000"
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from core.cache import TTLCache
+from core.services.cache import TTLCache
 from tests.helpers import Clock, wait_until
 
 

@@ -12,27 +12,17 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from core.aws.codec import (
-    ANSWER_SLOTS,
-    choice_totals,
     decode_cursor,
     encode_cursor,
     from_item,
-    is_answer_slot,
-    parse_slot,
-    slot,
     to_item,
     topic_from_item,
     topic_item,
 )
-from core.aws.errors import (
-    AlreadyExists,
-    BadCursor,
-    QueueUnavailable,
-    StoreUnavailable,
-    error_code,
-    translated,
-)
-from core.topics import SETTING_DEFAULTS
+from core.aws.errors import error_code, translated
+from core.rules.errors import AlreadyExists, BadCursor, QueueUnavailable, StoreUnavailable
+from core.rules.tally_slots import ANSWER_SLOTS, choice_totals, is_answer_slot, parse_slot, slot
+from core.rules.topics import SETTING_DEFAULTS
 
 TOPIC = {
     "id": "t1",

@@ -1,4 +1,4 @@
-"""The game's rival takes (core/game.py) and how the batch transaction carries them
+"""The game's rival takes (core/rules/game.py) and how the batch transaction carries them
 (core/aws/batch.py), no server: the pick, the simulation in queue order, the
 conditional take on the rival's slot, and the cancellations that make the worker re-plan.
 """
@@ -14,10 +14,10 @@ from botocore.exceptions import ClientError
 from core.aws.batch import BatchOutcome, BatchWriter, read_cancellation
 from core.aws.errors import TalliesChanged
 from core.aws.queue import Message
-from core.game import pick_rival, plan_takes, standing_keys, standings_of, take_counts
+from core.rules.game import pick_rival, plan_takes, standing_keys, standings_of, take_counts
+from core.rules.votes import VoteMessage, VoteWrite
+from core.services.worker import MAX_WRITE_ATTEMPTS, VoteWorker
 from core.settings import Settings
-from core.votes import VoteMessage, VoteWrite
-from core.worker import MAX_WRITE_ATTEMPTS, VoteWorker
 
 GAME = {"type": "game"}
 

@@ -15,9 +15,9 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from core.aws.errors import QueueUnavailable
 from core.aws.group_send import GroupSender
 from core.aws.queue import VoteQueue
+from core.rules.errors import QueueUnavailable
 
 
 class FakeSQS:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from core.join_codes import ALPHABET, CODE_LENGTH, new_code, normalized
+from core.rules.join_codes import ALPHABET, CODE_LENGTH, new_code, normalized
 
 
 def test_alphabet_has_no_look_alikes():

@@ -1,12 +1,14 @@
 """The layers keep their direction (docs/architecture.md, ../STYLE.md's layout).
 
+- Imports run one way: webapp -> core.services -> core.aws / core.schemas ->
+  core.rules, never back up a layer (LAYERS says what each may import).
 - The core and the worker load no Flask module: imported in a clean
   interpreter, not a single flask, flask_* or werkzeug module comes along.
 - The web layer (webapp/) is the only importer of Flask among the product's
   modules; the core imports neither the web layer nor local/ tooling.
-- Views go through the Voting service's methods: outside services.py (which
-  builds it) and cli.py (operator commands), no webapp module touches the
-  adapters behind it (`.store`, `.queue`, `.tables`, `.batches`, `.backend`).
+- Views go through the services' methods: outside services.py (which builds
+  them) and cli.py (operator commands), no webapp module touches the adapters
+  behind them (`.store`, `.queue`, `.tables`, `.batches`, `.backend`).
 - No import cycles among the product's modules.
 
 Each check is a plain function over source text, so a test also shows that
@@ -26,11 +28,46 @@ from tests.helpers import ROOT
 # What is not product code: the tests, benchmarks and generated or vendored trees.
 NOT_PRODUCT = {"tests", "bench", "build", "docs", "static", "templates", "node_modules"}
 FLASK_ROOTS = ("flask", "werkzeug")
-# The adapters behind core.voting.Voting (and core.aws.backend.Backend): views never touch them.
+# The adapters behind core.services.voting.Voting (and core.aws.backend.Backend): views never touch them.
 ADAPTERS = {"store", "queue", "tables", "batches", "backend"}
 # The web layer's modules allowed to reach the adapters: the one that builds them
 # (services.py) and the operator commands (cli.py: init-aws, recount, dlq, export).
 ADAPTER_USERS = {"services.py", "cli.py"}
+# What each layer may import of the product: only its own layer and those below it.
+# core.settings and core.logs sit under everything; worker.py is an entry into services.
+LAYERS = {
+    "core.rules": {"core.rules"},
+    "core.schemas": {"core.schemas", "core.rules"},
+    "core.aws": {"core.aws", "core.rules", "core.settings"},
+    "core.services": {"core.services", "core.aws", "core.schemas", "core.rules", "core.settings",
+                      "core.logs"},
+    "webapp": {"webapp", "core.services", "core.schemas", "core.rules", "core.settings",
+               "core.logs"},
+    "core.settings": set(),
+    "core.logs": set(),
+    "worker": {"core.services"},
+}  # fmt: skip
+
+
+def layer_of(module: str) -> str | None:
+    """The LAYERS entry a module belongs to (None: local/ tooling, outside the layers)."""
+    for layer in sorted(LAYERS, key=len, reverse=True):
+        if module == layer or module.startswith(layer + "."):
+            return layer
+    return None
+
+
+def imports_up(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """{module: the imports its layer may not make}, for every module with any."""
+    found = {}
+    for module, targets in graph.items():
+        layer = layer_of(module)
+        if layer is None:
+            continue
+        wrong = sorted(t for t in targets if layer_of(t) not in LAYERS[layer])
+        if wrong:
+            found[module] = wrong
+    return found
 
 
 def product_modules() -> dict[str, Path]:
@@ -128,7 +165,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 LOADED_WEB_MODULES = """
 import importlib, json, pkgutil, sys
-import core, core.aws.backend, core.voting, core.worker, worker
+import core, core.aws.backend, core.services.voting, core.services.worker, worker
 for info in pkgutil.walk_packages(core.__path__, "core."):
     importlib.import_module(info.name)
 web = sorted(m for m in sys.modules if m.split(".")[0].startswith(("flask", "werkzeug")))
@@ -148,7 +185,7 @@ def test_importing_the_core_and_the_worker_loads_no_flask_module():
     # Every core module was really imported (the walk found them all).
     expected = {n for n in product_modules() if n == "core" or n.startswith("core.")}
     assert expected <= set(loaded["core"])
-    assert {"core.worker", "core.aws.batch", "core.voting"} <= expected
+    assert {"core.services.worker", "core.aws.batch", "core.services.voting"} <= expected
 
 
 def test_the_web_layer_is_the_only_importer_of_flask():
@@ -183,15 +220,15 @@ def test_flask_scan_finds_every_spelling():
         "werkzeug.exceptions",
         "werkzeug.exceptions.X",
     }
-    assert flask_imports("import json\nfrom core.voting import Voting\n") == set()
+    assert flask_imports("import json\nfrom core.services.voting import Voting\n") == set()
 
 
 # -- views go through the Voting service -------------------------------------------------------
 
 
-def test_views_reach_the_store_and_queue_only_through_voting_methods():
-    views = sorted((ROOT / "webapp").glob("*.py"))
-    assert {p.name for p in views} >= ADAPTER_USERS | {"api.py", "pages.py", "admin.py"}
+def test_views_reach_the_store_and_queue_only_through_service_methods():
+    views = sorted((ROOT / "webapp").rglob("*.py"))
+    assert {p.name for p in views} >= ADAPTER_USERS | {"topics.py", "topic_pages.py", "events.py"}
     offenders = {
         path.name: uses
         for path in views
@@ -219,7 +256,7 @@ def test_adapter_scan_catches_a_view_reaching_around_the_service():
 
 def test_no_import_cycles_among_product_modules():
     modules = product_modules()
-    assert {"core.worker", "core.aws.store", "webapp.api", "worker"} <= set(modules)
+    assert {"core.services.worker", "core.aws.store", "webapp.api.topics", "worker"} <= set(modules)
     assert cycles(import_graph(modules)) == []
 
 
@@ -228,6 +265,35 @@ def test_cycle_check_finds_a_cycle_and_ignores_a_package_importing_its_own_parts
     assert cycles(graph) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
     # Relative imports resolve against the package: core.aws.batch's "from .codec import ..."
-    tree = ast.parse("from .codec import slot\nfrom ..topics import UNLIMITED\n")
+    tree = ast.parse("from .codec import slot\nfrom ..rules.topics import UNLIMITED\n")
     names = imported_names(tree, "core.aws.batch", is_package=False)
-    assert {"core.aws.codec", "core.topics"} <= names
+    assert {"core.aws.codec", "core.rules.topics"} <= names
+
+
+# -- one way down the layers ------------------------------------------------------------------
+
+
+def test_no_import_runs_back_up_a_layer():
+    modules = product_modules()
+    # Every layer has modules, so the rule is checked where it matters.
+    assert {layer_of(m) for m in modules} >= set(LAYERS)
+    assert imports_up(import_graph(modules)) == {}
+
+
+def test_the_layer_check_catches_each_way_back_up():
+    graph = {
+        "core.rules.game": {"core.aws.codec"},  # rules reading the store's format
+        "core.schemas.events": {"core.services.events"},  # a schema reaching for a service
+        "core.aws.store": {"core.schemas.topics"},
+        "webapp.audience.topic_pages": {"core.aws.errors", "core.services.voting"},
+        "core.services.voting": {"webapp.services"},
+        "local.launcher": {"webapp", "core.aws.tables"},  # local tooling may use anything
+        "core.rules.topics": {"core.rules.clock"},
+    }
+    assert imports_up(graph) == {
+        "core.rules.game": ["core.aws.codec"],
+        "core.schemas.events": ["core.services.events"],
+        "core.aws.store": ["core.schemas.topics"],
+        "webapp.audience.topic_pages": ["core.aws.errors"],
+        "core.services.voting": ["webapp.services"],
+    }

@@ -1,4 +1,4 @@
-"""Batch planning (core/planning.py) and the vote record it writes (core/votes.py), no server.
+"""Batch planning (core/rules/planning.py) and the vote record it writes (core/rules/votes.py), no server.
 
 The worker hands plan_batch what it knows: the votes, the topics it learned from
 failed checks earlier in the batch, the stored ballots, one shard per topic.
@@ -6,9 +6,9 @@ failed checks earlier in the batch, the stored ballots, one shard per topic.
 
 from __future__ import annotations
 
-from core.planning import pick_shards, plan_batch, policy_of, voter_keys
-from core.topics import SETTING_DEFAULTS
-from core.votes import ANY_BALLOT, VoteMessage, VoteWrite
+from core.rules.planning import pick_shards, plan_batch, policy_of, voter_keys
+from core.rules.topics import SETTING_DEFAULTS
+from core.rules.votes import ANY_BALLOT, VoteMessage, VoteWrite
 
 
 def message(vote_id, topic="t1", choice="a", at="2030-01-01T00:00:01.000000", **extra):

@@ -1,13 +1,13 @@
-"""The pure voting rules: topics open and refusing (core/topics.py), one voter's votes
-(core/policy.py)."""
+"""The pure voting rules: topics open and refusing (core/rules/topics.py), one voter's votes
+(core/rules/policy.py)."""
 
 from __future__ import annotations
 
 import itertools
 from types import SimpleNamespace
 
-from core.policy import plan_voter
-from core.topics import is_open, refusal_reason
+from core.rules.policy import plan_voter
+from core.rules.topics import is_open, refusal_reason
 
 
 def vote(vid: str, choice: str, at: str, voter: str = "v1", topic: str = "t", generation=0):

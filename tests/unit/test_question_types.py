@@ -8,12 +8,12 @@ import pytest
 
 from core.aws.batch import MAX_TRANSACTION_ITEMS, BatchWriter
 from core.aws.codec import from_item, to_item, topic_from_item, topic_item
-from core.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
-from core.question_types import check_answer, check_rules, counters, rules_of, votes_counted
-from core.text_answers import blocker, is_blocked, normalize_text, shipped_blocklist
-from core.topics import with_defaults
-from core.type_results import MOST_GIVEN, results_for
-from core.votes import VoteMessage, VoteWrite, stored_counts
+from core.rules.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
+from core.rules.question_types import check_answer, check_rules, counters, rules_of, votes_counted
+from core.rules.results import MOST_GIVEN, results_for
+from core.rules.text_answers import blocker, is_blocked, normalize_text, shipped_blocklist
+from core.rules.topics import with_defaults
+from core.rules.votes import VoteMessage, VoteWrite, stored_counts
 
 
 def topic(kind: str, choices: str = "abc", **settings) -> dict:

@@ -1,10 +1,10 @@
-"""Results maths (core/results.py): shares rounded like the original, and who leads."""
+"""Results maths (core/rules/shares.py): shares rounded like the original, and who leads."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.results import leaders, percentages, shares_adding_to_100
+from core.rules.shares import leaders, percentages, shares_adding_to_100
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""Instant-runoff maths (core/runoff.py): textbook elections, exhausted ballots, and the
+"""Instant-runoff maths (core/rules/instant_runoff.py): textbook elections, exhausted ballots, and the
 deterministic tie-breaks (fewest votes, then fewest Borda points, then listed last)."""
 
 from __future__ import annotations
 
-from core.runoff import borda_points, instant_runoff
+from core.rules.instant_runoff import borda_points, instant_runoff
 
 
 def ballots(*groups: tuple[int, str]) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""The API's response shapes (core/schemas.py): exactly the original's bytes, plus our
+"""The API's response shapes (core/schemas/topics.py): exactly the original's bytes, plus our
 fields only where they say something. The JSON answers keep this key order
 (webapp sets `app.json.sort_keys = False`), so the tests compare serialised text.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 
-from core.schemas import TopicOut, VoteRecord
-from core.topics import voted_choices_removed
+from core.rules.topics import voted_choices_removed
+from core.schemas.topics import TopicOut
+from core.schemas.votes import VoteRecord
 
 TOPIC = {
     "id": "t1",
@@ -138,7 +139,7 @@ def test_choices_differing_only_in_case_or_spaces_are_refused():
     import pytest
     from pydantic import ValidationError
 
-    from core.schemas import NewTopicIn, TopicIn
+    from core.schemas.topics import NewTopicIn, TopicIn
 
     for model in (TopicIn, NewTopicIn):
         for pair in (
@@ -160,7 +161,7 @@ def test_choices_differing_only_in_case_or_spaces_are_refused():
 
 
 def test_choices_that_really_differ_are_kept():
-    from core.schemas import TopicIn
+    from core.schemas.topics import TopicIn
 
     texts = ["Rust", "Rust 2", "Rüst", "rust-lang", "🦀", "🦀🦀"]
     body = {"title": "Best?", "choices": [{"description": t} for t in texts]}

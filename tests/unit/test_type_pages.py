@@ -3,7 +3,7 @@ dicts of results_for()'s shape (the issue 13 contract): no server, no store.
 
 What each partial must say (limit stated, shares of voters, points and first
 preferences, distribution and mean, a word cloud that is a list, standing
-with cast and taken), and webapp/ballots.py reading each form into VoteIn fields.
+with cast and taken), and webapp/audience/ballot_forms.py reading each form into VoteIn fields.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pytest
 from flask import render_template
 from werkzeug.datastructures import MultiDict
 
-from core.topics import with_defaults
+from core.rules.topics import with_defaults
 from webapp import create_app
-from webapp.ballots import FormInvalid, described, payload_from_form
-from webapp.result_views import typed_view
-from webapp.type_forms import read_rules, rules_data, rules_of
+from webapp.admin.type_forms import read_rules, rules_data, rules_of
+from webapp.audience.ballot_forms import FormInvalid, described, payload_from_form
+from webapp.results_view import typed_view
 
 CHOICES = [
     {"id": "a1", "description": "Apples"},
@@ -28,7 +28,7 @@ CHOICES = [
 
 
 def topic_of(kind: str, **rules) -> dict:
-    """A stored topic of this type (the defaults of core/topics.py), open, with `rules`."""
+    """A stored topic of this type (the defaults of core/rules/topics.py), open, with `rules`."""
     choices = [] if kind == "text" else CHOICES
     stored = {"id": "t1", "title": "Fruit?", "is_active": True, "type": kind, "choices": choices}
     return {"is_open": True, **with_defaults(stored | rules)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.worker import BatchReport
-from core.worker_metrics import MIN_HEALTH_WINDOW, WorkerMetrics
+from core.services.worker import BatchReport
+from core.services.worker_metrics import MIN_HEALTH_WINDOW, WorkerMetrics
 from tests.helpers import Clock, samples
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from core.aws.errors import BallotChanged
 from core.aws.queue import Message
+from core.rules.votes import VoteMessage
+from core.services.worker import MAX_CONTENDED_REPLANS, MAX_WRITE_ATTEMPTS, VoteWorker
 from core.settings import Settings
-from core.votes import VoteMessage
-from core.worker import MAX_CONTENDED_REPLANS, MAX_WRITE_ATTEMPTS, VoteWorker
 
 
 class Ballots:

@@ -1,0 +1,134 @@
+"""The domain's errors: the refusals a voter or admin can cause, and what the store and
+queue report. The web layer maps each to one answer (webapp/refusals.py)."""
+
+from __future__ import annotations
+
+
+class VotingError(Exception):
+    """Base of the refusals a voter or admin can cause."""
+
+
+class TopicNotFound(VotingError):
+    """No topic with that id."""
+
+
+class ChoiceNotInTopic(VotingError):
+    """The choice id is not one of the topic's choices."""
+
+
+class TopicClosed(VotingError):
+    """The topic does not take votes now."""
+
+
+class VoterRequired(VotingError):
+    """The topic allows one vote per voter, and the vote names no voter."""
+
+
+class AlreadyVoted(VotingError):
+    """This voter's vote on a one-per-voter topic is already recorded."""
+
+
+class UnknownChoice(VotingError, ValueError):
+    """A choice id that the topic does not have (an update naming a stranger)."""
+
+
+class DuplicateChoice(VotingError, ValueError):
+    """The same choice id listed twice in one update."""
+
+
+class VotesWouldBeDropped(VotingError):
+    """An update removes choices that have votes, and the caller did not confirm it.
+
+    `dropped` lists (choice, vote count) for each removed choice with votes.
+    """
+
+    def __init__(self, dropped: list[tuple[dict, int]]):
+        super().__init__(", ".join(c["id"] for c, _ in dropped))
+        self.dropped = dropped
+
+
+class FieldInvalid(VotingError):
+    """A field breaks a rule that depends on the topic: answered 422 naming the field.
+
+    `kind` is the error's type in the 422's detail list (pydantic's names where one fits).
+    """
+
+    kind = "invalid"
+
+    def __init__(self, field: str, message: str, kind: str | None = None):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.kind = kind or self.kind
+
+
+class AnswerInvalid(FieldInvalid):
+    """A vote's answer breaks its topic type's rules (wrong or missing field, out of range)."""
+
+    kind = "answer_invalid"
+
+
+class RulesInvalid(FieldInvalid):
+    """A topic's question settings do not fit together (e.g. a scale upside down)."""
+
+    kind = "rules_invalid"
+
+
+class RulesLocked(VotingError):
+    """An update would change a question's type or rules while it has votes."""
+
+
+class RulesConflict(VotingError):
+    """A change the topic's stored settings refuse (an edit leaving `type` out that does
+    not fit the stored type; hiding an answer of a question that takes none): a 409."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class EventNotFound(VotingError):
+    """No event with that id or join code."""
+
+
+class NoCurrentQuestion(VotingError):
+    """The event is before its first question: there is nothing to open, close or reveal."""
+
+
+class BadPosition(VotingError, ValueError):
+    """A question index or position the event does not have."""
+
+
+# What the store and the queue say, in the domain's terms (core/aws/errors.py translates).
+
+
+class StoreError(Exception):
+    """Base of the DynamoDB adapter's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """DynamoDB could not be reached or refused the request."""
+
+
+class NotFound(StoreError):
+    """No item with that key."""
+
+
+class AlreadyExists(StoreError):
+    """An item with that key exists already."""
+
+
+class Conflict(StoreError):
+    """The item changed since it was read."""
+
+
+class BadCursor(StoreError):
+    """A pagination cursor that this store did not hand out."""
+
+
+class QueueUnavailable(Exception):
+    """SQS could not be reached or refused the request."""
+
+
+class CodeTaken(StoreError):
+    """Another event holds that join code already."""

@@ -1,0 +1,46 @@
+"""What an event is: one join code for a talk, its questions in order, where the room is.
+
+An event is a plain dict as stored in the events table (core/aws/events.py):
+    id, code, title, created, last_upd, version, position,
+    questions [{topic_id, state, results}]
+- A question is a topic: votes on it go through the Voting service and its
+  queue like any other. The event only orders the topics and says which
+  one the room is on.
+- `position` is the index of the current question, or LOBBY (-1) before the
+  first one: the audience is told to wait for the next question.
+- `state`: waiting (never shown yet), open or closed. Opening and closing go
+  through Voting.set_active, so the topic's is_active (which intake and the
+  worker's transaction check) is what decides whether a vote counts.
+- `results`: shown or hidden, on phones and the projector alike.
+
+Moving on: going to a question that is still waiting opens it, and leaving
+a question that is open closes it, so the room votes on one question at a
+time and the presenter needs one key press per slide.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from core.rules.errors import BadPosition
+
+QuestionState = Literal["waiting", "open", "closed"]
+ResultsShown = Literal["shown", "hidden"]
+LOBBY = -1
+MAX_QUESTIONS = 100
+
+
+def current(event: dict) -> dict | None:
+    """The current question ({index, topic_id, state, results}), or None in the lobby."""
+    if event["position"] == LOBBY:
+        return None
+    return {"index": event["position"], **event["questions"][event["position"]]}
+
+
+def new_question(topic_id: str, results: ResultsShown) -> dict:
+    return {"topic_id": topic_id, "state": "waiting", "results": results}
+
+
+def check_index(questions: list, index: int) -> None:
+    if not 0 <= index < len(questions):
+        raise BadPosition(f"no question {index}: the event has {len(questions)}")

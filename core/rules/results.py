@@ -1,0 +1,160 @@
+"""Results per question type: a topic and its counters -> the `results` the API and pages show.
+
+Pure functions over {counter: total} (Voting.counts; counters in docs/data.md).
+One function per type; the API, the pages and the presenter views all show
+these dicts and never recompute. Single choice has none: its results are the
+choices' `votes`/`vote_count`, as in the original service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.rules.question_types import TEXT_COUNTER, VOTERS
+from core.rules.text_answers import blocker, in_cloud
+
+# How many text answers the results list, the most given first: as many as a
+# projector's word cloud holds (webapp/results_view.py draws them all).
+MOST_GIVEN = 30
+
+
+def results_for(
+    topic: dict, counts: dict[str, int], admin: bool = False, most_given: int | None = MOST_GIVEN
+) -> dict | None:
+    """The type's results dict, or None for a single-choice topic.
+
+    `admin` keeps hidden text answers in the list (marked "hidden": true);
+    `most_given` is how many text answers are listed (None: every one in `counts`).
+    """
+    kind = topic.get("type", "single")
+    if kind == "single":
+        return None
+    if kind == "text":
+        return text_results(topic, counts, admin, most_given)
+    return _BY_TYPE[kind](topic, counts)
+
+
+def _share(count: int, whole: int) -> int:
+    """A whole percentage, half up (as results.percentages); 0 of nothing is 0."""
+    return (200 * count + whole) // (2 * whole) if whole > 0 else 0
+
+
+def multiple_results(topic: dict, counts: dict[str, int]) -> dict:
+    """Per choice: how many voters picked it and their share of the voters (shares can
+    add up past 100%: a voter picks several)."""
+    voters = counts.get(VOTERS, 0)
+    choices = [
+        {"id": c["id"], "count": counts.get(c["id"], 0),
+         "share": _share(counts.get(c["id"], 0), voters)}
+        for c in topic["choices"]
+    ]  # fmt: skip
+    return {"voters": voters, "choices": choices, "shares_of": "voters"}
+
+
+def ranking_results(topic: dict, counts: dict[str, int]) -> dict:
+    """Borda points and first preferences per choice, and who leads on points."""
+    choices = [
+        {"id": c["id"], "points": counts.get(f"points:{c['id']}", 0),
+         "first": counts.get(c["id"], 0)}
+        for c in topic["choices"]
+    ]  # fmt: skip
+    top = max((c["points"] for c in choices), default=0)
+    return {
+        "voters": counts.get(VOTERS, 0),
+        "choices": choices,
+        "leaders": [c["id"] for c in choices if top > 0 and c["points"] == top],
+        "runoff": topic.get("runoff"),
+    }
+
+
+def _distribution(counts: dict[str, int], prefix: str, scale: range) -> tuple[dict, float | None]:
+    """{"<value>": raters} for every value of the scale, and the mean (None: no ratings)."""
+    spread = {str(v): counts.get(f"{prefix}{v}", 0) for v in scale}
+    raters = sum(spread.values())
+    total = sum(v * spread[str(v)] for v in scale)
+    return spread, (round(total / raters, 2) if raters else None)
+
+
+def rating_results(topic: dict, counts: dict[str, int]) -> dict:
+    """The distribution over the scale and the mean, for the question or per choice."""
+    low, high = topic.get("scale_min", 1), topic.get("scale_max", 5)
+    scale = range(low, high + 1)
+    body: dict = {"voters": counts.get(VOTERS, 0), "scale": [low, high]}
+    if not topic.get("rate_each"):
+        body["distribution"], body["mean"] = _distribution(counts, "rating:", scale)
+        return body
+    body["choices"] = []
+    for choice in topic["choices"]:
+        spread, mean = _distribution(counts, f"rating:{choice['id']}:", scale)
+        body["choices"].append(
+            {"id": choice["id"], "count": counts.get(choice["id"], 0),
+             "distribution": spread, "mean": mean}
+        )  # fmt: skip
+    return body
+
+
+def _answer_rules(topic: dict) -> tuple[set[str], Callable[[str], bool]]:
+    """A text topic's answers hidden by the presenter, and its test for blocked ones
+    (the shipped lists and the topic's own)."""
+    return set(topic.get("hidden_answers") or ()), blocker(topic.get("blocked_answers") or ())
+
+
+def shown_answer(topic: dict) -> Callable[[str], bool]:
+    """Does a text answer's counter ("text:<answer>") go on the screen: neither hidden
+    by the presenter nor blocked?"""
+    hidden, blocked = _answer_rules(topic)
+
+    def shown(counter: str) -> bool:
+        text = counter.removeprefix(TEXT_COUNTER)
+        return text not in hidden and not blocked(text)
+
+    return shown
+
+
+def text_results(
+    topic: dict, counts: dict[str, int], admin: bool = False, most_given: int | None = MOST_GIVEN
+) -> dict:
+    """The `most_given` answers given most (ties alphabetical; None: all), and `more`:
+    whether others were given too. `counts` holds the answers the store read
+    (Voting.counts: the top of the count-sorted index, one more than shown, not every
+    answer). Answers blocked since they were given are left out, and so are those the
+    presenter hid, except for admins, who get them after the others, marked "hidden".
+    `cloud` says whether an answer is short enough (1-3 words) for the word cloud."""
+    hidden, blocked = _answer_rules(topic)
+    answers, hidden_ones = [], []
+    for key, count in counts.items():
+        text = key.removeprefix(TEXT_COUNTER)
+        if text == key or count <= 0 or blocked(text):
+            continue
+        answer = {"text": text, "count": count, "cloud": in_cloud(text)}
+        if text not in hidden:
+            answers.append(answer)
+        elif admin:
+            hidden_ones.append({**answer, "hidden": True})
+    order = lambda a: (-a["count"], a["text"])  # noqa: E731
+    answers.sort(key=order)
+    more = most_given is not None and len(answers) > most_given
+    answers = answers[:most_given] + sorted(hidden_ones, key=order)
+    return {"voters": counts.get(VOTERS, 0), "answers": answers, "more": more}
+
+
+def game_results(topic: dict, counts: dict[str, int]) -> dict:
+    """Standing votes per choice (cast minus taken), and how many were cast and taken."""
+    choices = [
+        {"id": c["id"], "standing": counts.get(c["id"], 0),
+         "cast": counts.get(f"cast:{c['id']}", 0), "taken": counts.get(f"taken:{c['id']}", 0)}
+        for c in topic["choices"]
+    ]  # fmt: skip
+    return {
+        "choices": choices,
+        "cast": sum(c["cast"] for c in choices),
+        "taken": sum(c["taken"] for c in choices),
+    }
+
+
+_BY_TYPE = {
+    "multiple": multiple_results,
+    "ranking": ranking_results,
+    "rating": rating_results,
+    "game": game_results,
+}

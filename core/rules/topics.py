@@ -1,0 +1,203 @@
+"""What a topic is: its fields, the defaults of its settings (stated here only), and its rules.
+
+A topic is a plain dict as stored in the topics table (PK id):
+    id, created, last_upd, is_active, title, choices [{id, description}],
+    vote_limit, results_visibility, closes_at, tally_shards, opened_at
+    (only once a closed topic was reopened: when its current open period began)
+    and generation (only once its results were reset: see `generation_of`).
+Topics written before a setting existed lack it, so every topic read from the
+store goes through `with_defaults` once; after that every field is present and
+no other module restates a default.
+
+Voter policies (`vote_limit`):
+- unlimited:      every vote counts (the original game).
+- one_per_voter:  a voter's first vote counts; later ones are rejected.
+- changeable:     a voter's latest vote counts (policy.py says how "latest" is judged).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal, NotRequired, TypedDict
+
+from core.rules.clock import new_id
+from core.rules.errors import DuplicateChoice, UnknownChoice
+
+MIN_CHOICES = 2
+MAX_CHOICES = 50
+# A hot topic's tallies: shards x choices items, read by one Query (1 MB a page).
+MAX_TALLY_SHARDS = 100
+
+VoteLimit = Literal["unlimited", "one_per_voter", "changeable"]
+ResultsVisibility = Literal["always", "after_vote", "after_close"]
+
+UNLIMITED: VoteLimit = "unlimited"
+# The one place each setting's default is stated. `tally_shards` None means
+# "the server's TALLY_SHARDS"; `closes_at` None means no deadline; `listed`
+# False keeps a topic off the home page (reachable by its link or code only).
+DEFAULT_VOTE_LIMIT: VoteLimit = UNLIMITED
+DEFAULT_RESULTS_VISIBILITY: ResultsVisibility = "always"
+SETTING_DEFAULTS = {
+    "vote_limit": DEFAULT_VOTE_LIMIT,
+    "results_visibility": DEFAULT_RESULTS_VISIBILITY,
+    "closes_at": None,
+    "tally_shards": None,
+    "listed": True,
+    # Question types (question_types.py): single is the original's plain vote.
+    "type": "single",
+    "min_choices": 1,
+    "max_choices": None,  # None: up to every choice
+    "rank_top": None,  # None: rank every choice
+    "scale_min": 1,
+    "scale_max": 5,
+    "rate_each": False,
+    "blocked_answers": [],
+    "hidden_answers": [],
+    "runoff": None,  # a ranking's instant runoff, once computed on the closed topic
+}
+# The settings of the question itself: kept as stored when an update leaves them out.
+QUESTION_SETTINGS = (
+    "type", "min_choices", "max_choices", "rank_top", "scale_min", "scale_max", "rate_each",
+    "blocked_answers",
+)  # fmt: skip
+
+
+class Choice(TypedDict):
+    id: str
+    description: str
+
+
+class Topic(TypedDict):
+    id: str
+    created: str
+    last_upd: str
+    is_active: bool
+    title: str
+    choices: list[Choice]
+    vote_limit: VoteLimit
+    results_visibility: ResultsVisibility
+    closes_at: str | None
+    tally_shards: int | None
+    listed: bool
+    type: str
+    min_choices: int
+    max_choices: int | None
+    rank_top: int | None
+    scale_min: int
+    scale_max: int
+    rate_each: bool
+    blocked_answers: list[str]
+    hidden_answers: list[str]
+    runoff: dict | None
+    opened_at: NotRequired[str]
+    generation: NotRequired[int]
+
+
+def with_defaults(stored: dict) -> Topic:
+    """The topic with every setting present: stored values win, defaults fill the rest
+    (lists copied, so no two topics share the default's list)."""
+    topic = {**SETTING_DEFAULTS, **stored}
+    for key in ("blocked_answers", "hidden_answers"):
+        topic[key] = list(topic[key])
+    return topic  # type: ignore[return-value]
+
+
+def is_open(topic: dict, at: str) -> bool:
+    """Does `topic` take a vote queued at `at` (ISO time)? Closed by flag or deadline,
+    and a vote queued before the topic's current open period began (`opened_at`,
+    set when a closed topic reopens) was queued while it was closed, or before a
+    close that rejects votes still in the queue."""
+    if not topic.get("is_active", False):
+        return False
+    opened_at = topic.get("opened_at")
+    if opened_at is not None and at < opened_at:
+        return False
+    closes_at = topic.get("closes_at")
+    return closes_at is None or at < closes_at
+
+
+def generation_of(topic: dict) -> int:
+    """How many times the topic's results were reset (0: never; topics stored before
+    resets existed lack the field). Intake stamps it into each queued vote, and the
+    worker's transaction counts a vote only if the topic is still at that generation,
+    so a vote queued before a reset can never count into the fresh tallies. Internal:
+    the API's topic shape does not show it."""
+    return topic.get("generation", 0)
+
+
+def has_choice(topic: dict, choice_id: str) -> bool:
+    return any(c["id"] == choice_id for c in topic.get("choices", []))
+
+
+def refusal_reason(
+    topic: dict, choice_id: str | set[str], queued_at: str, generation: int = 0
+) -> str | None:
+    """Why a vote may not count on `topic`, or None if it may (voter rules aside).
+
+    `choice_id` is the vote's choice, or the set of every choice its answer names
+    (question_types.choice_ids_of). `generation` is the topic's generation stamped
+    into the vote at intake (a question's rules changing moves it on too).
+    """
+    if generation != generation_of(topic):
+        return "reset"
+    if not is_open(topic, queued_at):
+        return "topic_closed"
+    named = {choice_id} if isinstance(choice_id, str) else choice_id
+    if not all(has_choice(topic, c) for c in named):
+        return "choice_removed"
+    return None
+
+
+def same_choice_key(description: str) -> str:
+    """What makes two choices the same: their text ignoring case and the spaces
+    around it ("Rust", " rust ", "RUST"), in one Unicode form (é typed either way)."""
+    return unicodedata.normalize("NFC", description.strip()).casefold()
+
+
+def repeated_choice(descriptions: list[str]) -> int | None:
+    """The index of the first choice that repeats an earlier one, or None.
+
+    Two buttons reading the same split one answer's votes between them, so a
+    topic's choices must differ by more than case or surrounding spaces.
+    """
+    seen = set()
+    for index, description in enumerate(descriptions):
+        key = same_choice_key(description)
+        if key in seen:
+            return index
+        seen.add(key)
+    return None
+
+
+def merge_choices(old: list[dict], new: list) -> list[Choice]:
+    """The choices after an update: known ids are kept, new rows get ids.
+
+    `new` holds rows with `id` (None for a new choice) and `description`.
+    Raises UnknownChoice when a row carries an id the topic does not have, and
+    DuplicateChoice when the same id appears twice.
+    """
+    known = {choice["id"] for choice in old}
+    merged, seen = [], set()
+    for row in new:
+        if row.id is not None and row.id not in known:
+            raise UnknownChoice(row.id)
+        choice_id = row.id or new_id()
+        if choice_id in seen:
+            raise DuplicateChoice(choice_id)
+        seen.add(choice_id)
+        merged.append({"id": choice_id, "description": row.description})
+    return merged
+
+
+def voted_choices_removed(old: list[dict], new: list[dict], counts: dict[str, int]):
+    """The choices of `old` missing from `new` that have votes: [(choice, count)].
+
+    Removing a choice takes its votes off the results, so an update doing
+    that silently is refused unless the caller confirms (Voting.update_topic).
+    """
+    kept = {choice["id"] for choice in new}
+    return [
+        (choice, counts.get(choice["id"], 0))
+        for choice in old
+        if choice["id"] not in kept and counts.get(choice["id"], 0) > 0
+    ]

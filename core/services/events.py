@@ -1,0 +1,296 @@
+"""The events service: a presenter moving the room through its questions, over the store.
+
+What an event is and how moving on changes its questions' states is in
+core/rules/events.py; this service reads events (cached per process), writes
+them under their version lock, and opens and closes the questions' topics
+through the Voting service, so that the topic's is_active (which intake and
+the worker's transaction check) decides whether a vote counts.
+"""
+
+from __future__ import annotations
+
+from core.aws.events import EventStore
+from core.rules.clock import new_id, utc_now
+from core.rules.errors import (
+    BadPosition,
+    CodeTaken,
+    EventNotFound,
+    NoCurrentQuestion,
+    TopicNotFound,
+)
+from core.rules.events import (
+    LOBBY,
+    MAX_QUESTIONS,
+    ResultsShown,
+    check_index,
+    current,
+    new_question,
+)
+from core.rules.join_codes import new_code, normalized
+from core.schemas.topics import TopicIn
+from core.services.cache import TTLCache
+from core.services.topics import Topics
+from core.services.voting import Voting
+from core.settings import Settings
+
+# Codes are drawn at random from 887 million: a clash is rare, five in a row
+# would mean something else is wrong.
+CODE_ATTEMPTS = 5
+# A code names one event for the event's whole life (a deleted event's code
+# then names nothing: its event read says so), so code -> id is cached long.
+CODE_CACHE_SECONDS = 60.0
+
+
+class Events:
+    """The rules of events over their store and the topics and voting services."""
+
+    def __init__(self, store: EventStore, topics: Topics, voting: Voting, settings: Settings):
+        self.store = store
+        self.topics = topics
+        self.voting = voting
+        # The audience polls an event every second from every phone: one read
+        # per event per second per process, whatever the number of phones.
+        self._events = TTLCache(settings.results_cache_seconds)
+        self._codes = TTLCache(CODE_CACHE_SECONDS)
+
+    # -- reading --------------------------------------------------------------
+
+    def event(self, event_id: str, fresh: bool = False) -> dict:
+        """The event, from this process's short cache unless `fresh`. Raises EventNotFound."""
+        event = self._events.find(event_id, lambda: self.store.get_event(event_id), fresh)
+        if event is None:
+            raise EventNotFound(event_id)
+        return event
+
+    def by_code(self, typed: str | None) -> dict:
+        """The event a typed join code names (any case, separators ignored), cached."""
+        code = normalized(typed)
+        if code is None:
+            raise EventNotFound(typed)
+        event_id = self._codes.find(code, lambda: self.store.event_id_for(code))
+        if event_id is None:
+            raise EventNotFound(code)
+        return self.event(event_id)
+
+    def events(self) -> list[dict]:
+        """All events, newest first."""
+        return sorted(self.store.list_events(), key=lambda e: e["created"], reverse=True)
+
+    def on_screen(self, event: dict, voter_id: str | None = None, is_admin: bool = False):
+        """(current question, its topic, its counts or None) as this viewer may see them.
+
+        Counts only once the presenter revealed them, for everyone, the
+        projector included; then the topic's own results rule still applies to
+        the audience. No current question (or its topic gone): (None, None, None).
+        Every read is cached per process (event, topic, tallies).
+        """
+        question = current(event)
+        if question is None:
+            return None, None, None
+        try:
+            topic = self.topics.get(question["topic_id"])
+        except TopicNotFound:
+            return None, None, None
+        counts = None
+        if question["results"] == "shown" and self.voting.results_visible(
+            topic, voter_id, is_admin
+        ):
+            counts = self.topics.counts(topic["id"])
+        return question, topic, counts
+
+    def questions(self, event: dict) -> list[dict]:
+        """The event's questions with their topics (None where a topic is gone)."""
+        listed = []
+        for index, question in enumerate(event["questions"]):
+            try:
+                topic = self.topics.get(question["topic_id"])
+            except TopicNotFound:
+                topic = None
+            listed.append({"index": index, **question, "topic": topic})
+        return listed
+
+    # -- creating and deleting ----------------------------------------------------
+
+    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden"):
+        """A new event with a fresh join code; existing topics become its questions."""
+        for topic_id in topic_ids:
+            self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
+        return self._create(title, [new_question(t, results) for t in topic_ids])
+
+    def _create(self, title: str, questions: list[dict]) -> dict:
+        now = utc_now()
+        event = {
+            "id": new_id(),
+            "title": title,
+            "created": now,
+            "last_upd": now,
+            "version": 1,
+            "position": LOBBY,
+            "questions": questions[:MAX_QUESTIONS],
+        }
+        for attempt in range(1, CODE_ATTEMPTS + 1):
+            event["code"] = new_code()
+            try:
+                self.store.put_new_event(event)
+                break
+            except CodeTaken:
+                if attempt == CODE_ATTEMPTS:
+                    raise
+        self._remember(event)
+        return event
+
+    def duplicate(self, event_id: str) -> dict:
+        """A copy with a new code, before its first question: each question a new
+        topic (same content, no votes, closed), its results hidden or shown as before."""
+        source = self.event(event_id, fresh=True)
+        copies = []
+        for question in source["questions"]:
+            try:
+                topic = self.topics.get(question["topic_id"], fresh=True)
+            except TopicNotFound:
+                continue  # a question whose topic is gone has nothing to copy
+            data = TopicIn.model_validate({**topic, "is_active": False})
+            copies.append(new_question(self.topics.create(data)["id"], question["results"]))
+        return self._create(f"{source['title']} (copy)"[:300], copies)
+
+    def delete(self, event_id: str) -> dict:
+        """Delete the event and free its code; its topics (and their votes) stay."""
+        event = self.event(event_id, fresh=True)
+        self.store.delete_event(event)
+        self._events.forget(event_id)
+        self._codes.forget(event["code"])
+        return event
+
+    def rename(self, event_id: str, title: str) -> dict:
+        return self.change(event_id, lambda e: e.update(title=title))
+
+    # -- questions ------------------------------------------------------------
+
+    def add_question(
+        self,
+        event_id: str,
+        topic_id: str | None = None,
+        topic: TopicIn | None = None,
+        results: ResultsShown = "hidden",
+    ) -> dict:
+        """Append an existing topic, or a new one made from `topic` (created closed)."""
+        if topic is not None:
+            topic_id = self.topics.create(topic.model_copy(update={"is_active": False}))["id"]
+        else:
+            self.topics.get(topic_id, fresh=True)
+
+        def append(event):
+            if len(event["questions"]) >= MAX_QUESTIONS:
+                raise BadPosition(f"an event holds at most {MAX_QUESTIONS} questions")
+            event["questions"].append(new_question(topic_id, results))
+
+        return self.change(event_id, append)
+
+    def move_question(self, event_id: str, index: int, to: int) -> dict:
+        """Move question `index` to `to`; the room stays on the question it was on."""
+
+        def move(event):
+            questions = event["questions"]
+            check_index(questions, index)
+            check_index(questions, to)
+            on = questions[event["position"]] if event["position"] != LOBBY else None
+            questions.insert(to, questions.pop(index))
+            if on is not None:
+                event["position"] = questions.index(on)
+
+        return self.change(event_id, move)
+
+    def remove_question(self, event_id: str, index: int) -> dict:
+        """Take question `index` out of the event (its topic and votes stay).
+
+        The current question removed, the room goes back to the lobby.
+        """
+
+        def remove(event):
+            check_index(event["questions"], index)
+            event["questions"].pop(index)
+            if event["position"] == index:
+                event["position"] = LOBBY
+            elif event["position"] > index:
+                event["position"] -= 1
+
+        return self.change(event_id, remove)
+
+    # -- driving the room ---------------------------------------------------------
+
+    def go_to(self, event_id: str, position: int) -> dict:
+        """Make `position` current (LOBBY or a question index): a waiting question opens,
+        an open question left behind closes."""
+        event = self.event(event_id, fresh=True)
+        if position != LOBBY:
+            check_index(event["questions"], position)
+        if position == event["position"]:
+            return event
+        leaving, arriving = current(event), None
+        if position != LOBBY:
+            arriving = event["questions"][position]
+        # Topics first: if a write fails here, the event still says where the
+        # room is, and the next click repairs the states.
+        if leaving and leaving["state"] == "open":
+            self.topics.set_active(leaving["topic_id"], False)
+        if arriving and arriving["state"] == "waiting":
+            self.topics.set_active(arriving["topic_id"], True)
+
+        def move(event):
+            if leaving and leaving["state"] == "open":
+                event["questions"][leaving["index"]]["state"] = "closed"
+            if arriving and arriving["state"] == "waiting":
+                event["questions"][position]["state"] = "open"
+            event["position"] = position
+
+        return self.change(event_id, move, seen=event)
+
+    def step(self, event_id: str, delta: int) -> dict:
+        """Next (+1) or previous (-1), staying within the lobby and the last question."""
+        event = self.event(event_id, fresh=True)
+        last = len(event["questions"]) - 1
+        return self.go_to(event_id, max(LOBBY, min(last, event["position"] + delta)))
+
+    def set_open(self, event_id: str, open_: bool) -> dict:
+        """Open or close voting on the current question (the topic's is_active)."""
+        event = self.event(event_id, fresh=True)
+        question = current(event)
+        if question is None:
+            raise NoCurrentQuestion(event_id)
+        self.topics.set_active(question["topic_id"], open_)
+        state = "open" if open_ else "closed"
+        return self.change(
+            event_id, lambda e: e["questions"][question["index"]].update(state=state), seen=event
+        )
+
+    def set_results(self, event_id: str, shown: bool) -> dict:
+        """Reveal or hide the current question's results, on phones and projector alike."""
+        event = self.event(event_id, fresh=True)
+        question = current(event)
+        if question is None:
+            raise NoCurrentQuestion(event_id)
+        results = "shown" if shown else "hidden"
+        return self.change(
+            event_id,
+            lambda e: e["questions"][question["index"]].update(results=results),
+            seen=event,
+        )
+
+    # -- writing ----------------------------------------------------------------
+
+    def change(self, event_id: str, mutate, seen: dict | None = None) -> dict:
+        """Apply `mutate` to a copy of the event and store it under the version lock."""
+        current = seen or self.event(event_id, fresh=True)
+        event = {**current, "questions": [dict(q) for q in current["questions"]]}
+        mutate(event)
+        event["version"] = current["version"] + 1
+        event["last_upd"] = utc_now()
+        self.store.replace_event(event, expected_version=current["version"])
+        self._remember(event)
+        return event
+
+    def _remember(self, event: dict) -> None:
+        self._events.put(event["id"], event)
+        self._codes.put(event["code"], event["id"])
+
+

@@ -1,0 +1,187 @@
+"""The voting service: a vote checked against its topic and queued, and what a voter may see.
+
+Every way in (the JSON API, the pages, the embeds) casts through `Voting.cast`,
+so the rules of a vote hold once; the worker's transaction re-checks them when
+it records the vote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+from core.aws.backend import Backend
+from core.aws.group_send import BatchObserver, GroupSender
+from core.rules.clock import new_id, utc_now
+from core.rules.errors import (
+    AlreadyVoted,
+    AnswerInvalid,
+    ChoiceNotInTopic,
+    QueueUnavailable,
+    StoreUnavailable,
+    TopicClosed,
+    VoterRequired,
+)
+from core.rules.question_types import SINGLE, check_answer, payload_of, rules_of
+from core.rules.topics import UNLIMITED, Topic, generation_of, is_open
+from core.rules.votes import VoteMessage
+from core.schemas.votes import VoteIn
+from core.services import csv_export
+from core.services.topics import Topics
+from core.settings import Settings
+
+
+class Voting:
+    """The rules of votes over the queue and the store. Views call this, never the store.
+
+    `send_timer` wraps each vote's send, group wait included (the web layer
+    passes its metrics timer); `observe_batch` sees each SendMessageBatch of
+    the group sender (its size and the waits of its votes).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        topics: Topics,
+        settings: Settings,
+        send_timer: Callable[[], AbstractContextManager] = nullcontext,
+        observe_batch: BatchObserver | None = None,
+    ):
+        self.backend = backend
+        self.topics = topics
+        self.store = backend.store
+        self.queue = backend.queue
+        self.tables = backend.tables
+        self.settings = settings
+        self.send_timer = send_timer
+        # One sender per Voting, so per process (made after the fork, as the clients).
+        self.sender = (
+            GroupSender(
+                self.queue,
+                settings.sqs_send_max_wait_seconds,
+                observe_batch,
+                max_linger=settings.sqs_group_max_linger_seconds,
+            )
+            if settings.sqs_group_commit
+            else None
+        )
+
+    # -- votes ----------------------------------------------------------------
+
+    def cast(self, vote: VoteIn, voter_id: str | None = None, request_id: str | None = None):
+        """Check the vote against the topic, then queue it; the 202 comes after SQS said yes."""
+        topic = self.topics.get(vote.topic_id)
+        try:
+            answer = check_answer(topic, payload_of(vote))
+        except (ChoiceNotInTopic, AnswerInvalid):
+            # The cached copy may predate a new choice or a changed question: ask once
+            # more before refusing.
+            topic = self.topics.get(vote.topic_id, fresh=True)
+            answer = check_answer(topic, payload_of(vote))
+        queued_at = utc_now()
+        if not is_open(topic, queued_at):
+            raise TopicClosed(vote.topic_id)
+        voter_id = voter_id or vote.voter_id
+        limit = topic["vote_limit"]
+        if limit != UNLIMITED and not voter_id:
+            raise VoterRequired(vote.topic_id)
+        if limit == "one_per_voter" and self._ballot(topic, voter_id):
+            # The fast answer; the worker's conditional write is the real guard
+            # (two votes racing through intake are settled there).
+            raise AlreadyVoted(vote.topic_id)
+        message = VoteMessage(
+            id=new_id(),
+            topic_id=vote.topic_id,
+            **answer,
+            queued_at=queued_at,
+            voter_id=voter_id,
+            request_id=request_id,
+            vote_limit=limit,
+            tally_shards=topic.get("tally_shards"),
+            generation=generation_of(topic),
+            rules=rules_of(topic) if topic["type"] != SINGLE else None,
+        )
+        body = message.model_dump(exclude_none=True)
+        with self.send_timer():
+            if self.sender is not None:
+                self.sender.send(body)
+            else:
+                self.queue.send(body)
+        return message
+
+    def close(self, timeout: float) -> int:
+        """Refuse new votes and send any still pending; how many were left unsent."""
+        return self.sender.close(timeout) if self.sender is not None else 0
+
+    def ballot(self, topic_id: str, voter_id: str | None) -> dict | None:
+        """This voter's ballot of the topic's current round (vote_id, choice_id, ...), or None."""
+        return self._ballot(self.topics.get(topic_id), voter_id) if voter_id else None
+
+    def _ballot(self, topic: Topic, voter_id: str) -> dict | None:
+        """The voter's ballot of the topic's current generation (older ones hold nothing)."""
+        ballot = self.store.get_ballot(topic["id"], voter_id)
+        if ballot is None or ballot.get("generation", 0) != generation_of(topic):
+            return None
+        return ballot
+
+    def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
+        """The topic's results_visibility rule for this viewer; admins always see."""
+        rule = topic["results_visibility"]
+        if is_admin or rule == "always":
+            return True
+        if rule == "after_close":
+            return not is_open(topic, utc_now())
+        # The topic in hand, not a second lookup of it by id.
+        return bool(voter_id) and self._ballot(topic, voter_id) is not None
+
+    def choice_visible(
+        self, topic: dict, record: dict, voter_id: str | None, is_admin: bool
+    ) -> bool:
+        """May this viewer see which choice a vote record names?
+
+        Its own voter always may; anyone else only as the topic's results_visibility
+        allows, or the records would give away the tallies the topic hides.
+        """
+        if voter_id and record.get("voter_id") == voter_id:
+            return True
+        return self.results_visible(topic, voter_id, is_admin)
+
+    def vote(self, vote_id: str) -> dict | None:
+        """A recorded vote, or None while it is still queued (or never was)."""
+        return self.store.get_vote(vote_id)
+
+    def votes(self, topic_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
+        """A page of the topic's vote records, newest first, and the cursor of the next."""
+        return self.store.list_votes(topic_id, limit, cursor)
+
+    def delete_vote(self, vote_id: str) -> dict:
+        """Delete a vote record and take it off its tally (and its voter's ballot)."""
+        return self.store.delete_vote(vote_id)
+
+    def csv_export(self, topics: list[Topic]):
+        """The topics' results and votes as CSV text chunks, a page of votes at a time."""
+        return csv_export.csv_chunks(self.store, topics)
+
+    def pipeline(self) -> dict:
+        """Votes still queued and dead letters (SQS's approximate counts)."""
+        return {
+            "queue": self.queue.message_counts(),
+            "dlq": self.queue.message_counts(dead_letters=True),
+        }
+
+    def readiness(self) -> dict[str, str]:
+        """What does not answer, {"dynamodb"|"sqs": why}; empty when both do."""
+        problems = {}
+        try:
+            self.tables.check()
+        except StoreUnavailable as exc:
+            problems["dynamodb"] = _first_line(exc)
+        try:
+            self.queue.check()
+        except QueueUnavailable as exc:
+            problems["sqs"] = _first_line(exc)
+        return problems
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200]

@@ -1,0 +1,372 @@
+"""Admin pages: sign in, the topic list, create/edit forms, open/close.
+
+Sign-in takes the admin key (API_KEY) or, if set, ADMIN_PASSWORD; the session
+mark it leaves is auth.py's. The forms
+go through `Voting` with the same `TopicIn` model as the JSON API, so the
+rules (title length, 2-50 choices, choice ids kept on edit) cannot drift.
+CSRF tokens are checked for every POST by CSRFProtect (see security.py).
+"""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from pydantic import ValidationError
+
+from core.rules.clock import new_id, utc_now
+from core.rules.errors import (
+    Conflict,
+    DuplicateChoice,
+    QueueUnavailable,
+    RulesInvalid,
+    RulesLocked,
+    UnknownChoice,
+    VotesWouldBeDropped,
+)
+from core.rules.question_types import votes_counted
+from core.rules.topics import (
+    MAX_CHOICES,
+    SETTING_DEFAULTS,
+    is_open,
+    with_defaults,
+)
+from core.schemas.topics import NewTopicIn, TopicIn
+from webapp import services
+from webapp.admin import type_forms
+from webapp.admin.type_forms import (
+    VISIBILITY_LABELS,
+    VOTE_LIMIT_LABELS,
+    friendly,
+    repeated_choice_message,  # noqa: F401 (events_admin's import)
+)
+from webapp.auth import SESSION_KEY, admin_credentials, key_matches, session_fingerprint, signed_in
+from webapp.htmx import is_htmx
+from webapp.limits import limit_login
+from webapp.lookup import get_topic, valid_id
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+# -- signing in -----------------------------------------------------------------
+
+
+@bp.before_request
+def require_admin():
+    """Every admin URL but the login page needs a signed-in admin."""
+    if request.endpoint in PUBLIC_ENDPOINTS or signed_in():
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    login = url_for("admin.login", next=target)
+    if is_htmx():
+        # A redirect would be followed by the XHR and the login page swapped
+        # into a fragment; htmx navigates the whole page on HX-Redirect.
+        return make_response("", 401, {"HX-Redirect": login})
+    return redirect(login, 303)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only our own admin pages: never an open redirect to another site."""
+    if value and value.startswith("/admin") and not value.startswith("//"):
+        return value
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_login
+def login():
+    """The sign-in form; the key or password is compared in constant time."""
+    api_key, password = admin_credentials()
+    enabled = bool(api_key or password)
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if enabled and signed_in():
+            return redirect(next_url, 303)
+        status = 200 if enabled else 503
+        return render_template("admin/login.html", enabled=enabled, next=next_url), status
+    if not enabled:
+        return render_template("admin/login.html", enabled=False, next=next_url), 503
+    candidate = request.form.get("password", "")
+    if key_matches(candidate, api_key) or key_matches(candidate, password):
+        session.clear()  # a fresh session (and CSRF token) for the admin
+        session[SESSION_KEY] = session_fingerprint()
+        return redirect(next_url, 303)
+    return (
+        render_template(
+            "admin/login.html",
+            enabled=True,
+            next=next_url,
+            error=gettext("That key or password is wrong."),
+        ),
+        401,
+    )
+
+
+@bp.post("/logout")
+def logout():
+    session.pop(SESSION_KEY, None)
+    flash(gettext("Signed out."))
+    return redirect(url_for("admin.login"), 303)
+
+
+# -- topic list -----------------------------------------------------------------
+
+
+def _with_total(topic: dict) -> dict:
+    """The row's data: total votes, and whether a deadline closed it under an open flag."""
+    return {
+        **topic,
+        "total_votes": votes_counted(topic, services.topics().counts(topic["id"])),
+        "is_open": is_open(topic, utc_now()),
+    }
+
+
+@bp.get("")
+def index():
+    """All topics with status, total votes, and edit / open-close actions."""
+    topics = [_with_total(t) for t in services.topics().all()]
+    return render_template("admin/index.html", topics=topics, pipeline=_pipeline())
+
+
+def _pipeline() -> dict | None:
+    """Votes still in the queue and dead letters: SQS's approximate counts, or None if down."""
+    try:
+        return services.voting().pipeline()
+    except QueueUnavailable:
+        return None
+
+
+@bp.post("/topics/<topic_id>/active")
+def set_active(topic_id):
+    """Open or close a topic in one click; htmx gets the table row back."""
+    get_topic(topic_id, fresh=True)
+    active = request.form.get("active") == "1"
+    topic = services.topics().set_active(topic_id, active)
+    if is_htmx():
+        return render_template("admin/_row.html", topic=_with_total(topic), focus_toggle=True)
+    flash(
+        gettext("“%(title)s” is now open.", title=topic["title"])
+        if active
+        else gettext("“%(title)s” is now closed.", title=topic["title"])
+    )
+    return redirect(url_for("admin.index"), 303)
+
+
+# -- create / edit forms ----------------------------------------------------------
+
+
+# A topic made in the form is "changeable" unless the admin picks otherwise: a
+# room poll wants one vote per phone; the API keeps the original's "unlimited".
+FORM_VOTE_LIMIT = "changeable"
+
+
+def _blank_form() -> dict:
+    blank = with_defaults(
+        {"title": "", "is_active": True, "choices": [{}, {}], "vote_limit": FORM_VOTE_LIMIT}
+    )
+    return _form_of(blank)
+
+
+def _form_of(topic: dict) -> dict:
+    return {
+        "title": topic["title"],
+        "is_active": topic["is_active"],
+        "listed": topic["listed"],
+        "rows": [
+            {"id": c.get("id", ""), "description": c.get("description", "")}
+            for c in topic["choices"]
+        ],  # fmt: skip
+        "vote_limit": topic["vote_limit"],
+        "results_visibility": topic["results_visibility"],
+        # Stored as UTC ISO text; <input type="datetime-local"> wants YYYY-MM-DDTHH:MM.
+        "closes_at": (topic["closes_at"] or "")[:16],
+        "rules": type_forms.rules_of(topic),
+    }
+
+
+def _read_form() -> dict:
+    """What the admin typed, kept as typed (it is shown again on errors)."""
+    ids = request.form.getlist("choice_id")
+    texts = request.form.getlist("choice")
+    return {
+        "title": request.form.get("title", ""),
+        "is_active": request.form.get("is_active") == "on",
+        "listed": request.form.get("listed") == "on",
+        "vote_limit": request.form.get("vote_limit", SETTING_DEFAULTS["vote_limit"]),
+        "results_visibility": request.form.get(
+            "results_visibility", SETTING_DEFAULTS["results_visibility"]
+        ),
+        "closes_at": request.form.get("closes_at", "").strip(),
+        "rows": [
+            {"id": i.strip(), "description": t} for i, t in zip_longest(ids, texts, fillvalue="")
+        ],
+        "rules": type_forms.read_rules(request.form),
+    }
+
+
+def _validate(form: dict, model: type[TopicIn] = TopicIn) -> tuple[TopicIn | None, dict]:
+    """The form as a TopicIn (the API's model; NewTopicIn for a new topic), or the
+    errors per field.
+
+    Blank rows the admin added but left empty are skipped rather than
+    refused; a row that had a choice and was emptied is an error (removing a
+    choice is a deliberate click on its Remove button).
+    """
+    kept = [i for i, r in enumerate(form["rows"]) if r["id"] or r["description"].strip()]
+    data = {
+        "title": form["title"],
+        "is_active": form["is_active"],
+        "listed": form["listed"],
+        "vote_limit": form["vote_limit"],
+        "results_visibility": form["results_visibility"],
+        # Always sent: an emptied field removes the deadline (naive times mean UTC).
+        "closes_at": form["closes_at"] or None,
+        "choices": [
+            {"id": form["rows"][i]["id"] or None, "description": form["rows"][i]["description"]}
+            for i in kept
+        ],
+        **type_forms.rules_data(form["rules"]),
+    }
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        errors: dict = {"rows": {}}
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = error["loc"]
+            if loc[:1] in (
+                ("title",),
+                ("vote_limit",),
+                ("results_visibility",),
+                ("closes_at",),
+            ) or (loc[:1] and loc[0] in type_forms.RULE_FIELDS):
+                errors.setdefault(loc[0], friendly(error))
+            elif loc[:1] == ("choices",) and len(loc) >= 2 and isinstance(loc[1], int):
+                errors["rows"].setdefault(kept[loc[1]], friendly(error))
+            elif loc[:1] == ("choices",):
+                errors.setdefault("choices", friendly(error))
+                if error["type"] == "duplicate_choice":
+                    errors["rows"].setdefault(kept[error["ctx"]["index"]], friendly(error))
+            else:
+                errors.setdefault("form", friendly(error))
+        return None, errors
+
+
+def _edit_rows(form: dict) -> tuple[dict, str | None]:
+    """Apply "add another choice" / "remove" (the no-JavaScript path); a note if refused."""
+    rows = list(form["rows"])
+    note = None
+    if "add" in request.form:
+        if len(rows) >= MAX_CHOICES:
+            note = gettext("A topic can have at most %(num)s choices.", num=MAX_CHOICES)
+        else:
+            rows.append({"id": "", "description": ""})
+    remove = request.form.get("remove", "")
+    if remove.isdigit() and int(remove) < len(rows):
+        del rows[int(remove)]
+    return {**form, "rows": rows}, note
+
+
+def _render_form(form, topic=None, errors=None, status=200):
+    page = render_template(
+        "admin/topic_form.html",
+        form=form,
+        topic=topic,
+        # Each existing choice's votes, shown beside it (removing it drops them).
+        counts=services.topics().counts(topic["id"]) if topic else {},
+        errors=errors or {},
+        vote_limits=VOTE_LIMIT_LABELS,
+        visibilities=VISIBILITY_LABELS,
+        types=type_forms.TYPE_LABELS,
+        no_choices=type_forms.NO_CHOICES,
+    )
+    return page, status
+
+
+@bp.route("/topics/new", methods=["GET", "POST"])
+def new_topic():
+    """Create a topic; each choice gets a new id."""
+    if request.method == "GET":
+        return _render_form(_blank_form())
+    form = _read_form()
+    if "add" in request.form or "remove" in request.form:
+        form, note = _edit_rows(form)
+        return _render_form(form, errors={"choices": note} if note else None)
+    data, errors = _validate(form, NewTopicIn)
+    if data is None:
+        return _render_form(form, errors=errors, status=422)
+    try:
+        topic = services.topics().create(data)
+    except RulesInvalid as exc:
+        return _render_form(form, errors=type_forms.rules_errors(exc), status=422)
+    flash(gettext("Created “%(title)s”.", title=topic["title"]))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.route("/topics/<topic_id>/edit", methods=["GET", "POST"])
+def edit_topic(topic_id):
+    """Edit title, state and choices; existing choices keep their ids and votes."""
+    topic = get_topic(topic_id, fresh=True)
+    if request.method == "GET":
+        return _render_form(_form_of(topic), topic=topic)
+    form = _read_form()
+    if "add" in request.form or "remove" in request.form:
+        form, note = _edit_rows(form)
+        return _render_form(form, topic=topic, errors={"choices": note} if note else None)
+    data, errors = _validate(form)
+    if data is None:
+        return _render_form(form, topic=topic, errors=errors, status=422)
+    # Choices whose votes the admin agreed to drop: in the Remove dialog or the 409 form.
+    confirmed = request.form.getlist("drop_votes_for")
+    try:
+        updated = services.topics().update(topic_id, data, drop_votes=confirmed)
+    except (RulesInvalid, RulesLocked) as exc:
+        status = 409 if isinstance(exc, RulesLocked) else 422
+        return _render_form(form, topic=topic, errors=type_forms.rules_errors(exc), status=status)
+    except VotesWouldBeDropped as exc:
+        errors = {"dropped": exc.dropped}
+        return _render_form(form, topic=topic, errors=errors, status=409)
+    except (UnknownChoice, DuplicateChoice):
+        errors = {
+            "form": gettext("The choices no longer match this topic. Reload the form and retry.")
+        }
+        return _render_form(form, topic=topic, errors=errors, status=422)
+    except Conflict:
+        errors = {
+            "form": gettext("Someone changed this topic while you were editing. Reload and retry.")
+        }
+        return _render_form(form, topic=topic, errors=errors, status=409)
+    flash(gettext("Saved “%(title)s”.", title=updated["title"]))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.get("/choice-row")
+def choice_row():
+    """A blank choice row, appended to the form by htmx's "add another choice"."""
+    # Each added row gets its own element id, so each has its own label.
+    row = {"id": "", "description": ""}
+    return render_template("admin/_choice_row.html", row=row, index=None, uid=new_id()[:8])
+
+
+@bp.get("/choice-row/removed")
+def removed_row():
+    """What htmx swaps in for a removed row (no state changes here).
+
+    Nothing for a new row; for a choice with votes (the admin confirmed "Remove
+    Rust and its 2 votes?"), a hidden row saying so, which Save sends along.
+    """
+    choice_id = valid_id(request.args.get("choice_id"))
+    if choice_id is None:
+        return ""
+    return render_template("admin/_dropped_row.html", choice_id=choice_id)

@@ -1,0 +1,227 @@
+"""The JSON API of events: the presenter's writes (admin key), the audience's one read.
+
+Writes take the admin key exactly as the topic endpoints do. The public read,
+GET /events/code/<code>, is what audience clients poll: it answers from the
+per-process caches (at most one event read per event per second per
+process) and carries an ETag, so an unchanged state is a bodiless 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, current_app, request
+
+from core.rules.errors import BadPosition, CodeTaken, EventNotFound, NoCurrentQuestion
+from core.schemas.events import (
+    EventIn,
+    EventOut,
+    EventState,
+    EventStateQuery,
+    EventUpdate,
+    GoIn,
+    MoveIn,
+    QuestionIn,
+    ResultsIn,
+    VotingIn,
+)
+from core.schemas.topics import TopicCleared
+from webapp import services
+from webapp.api.openapi import doc
+from webapp.auth import admin_key_required, is_admin_request
+from webapp.body import parse
+from webapp.errors import error_response
+from webapp.lookup import valid_id
+
+bp = Blueprint("events_api", __name__)
+
+
+@bp.app_errorhandler(EventNotFound)
+def _event_not_found(exc):
+    return error_response(404, "Event not found")
+
+
+@bp.app_errorhandler(NoCurrentQuestion)
+def _no_current_question(exc):
+    return error_response(409, "The event is before its first question: advance first")
+
+
+@bp.app_errorhandler(BadPosition)
+def _bad_position(exc):
+    # 409, not 422: the request is well formed; the event (its questions now) has no such place.
+    return error_response(409, str(exc))
+
+
+@bp.app_errorhandler(CodeTaken)
+def _no_free_code(exc):
+    return error_response(503, "No free join code was found; try again", {"Retry-After": "1"})
+
+
+@bp.url_value_preprocessor
+def _check_event_id(endpoint, values):
+    """Ids in paths that could never exist are plain 404s, not store errors."""
+    if values and "event_id" in values and valid_id(values["event_id"]) is None:
+        raise EventNotFound(values["event_id"])
+
+
+def _out(event: dict) -> dict:
+    return EventOut.render(event, services.events().questions(event))
+
+
+# -- the presenter's API (admin key) ---------------------------------------------------
+
+
+@bp.post("/events")
+@doc("Create an event (admin)", body=EventIn, responses={201: EventOut}, status=201,
+     errors=(404,))  # fmt: skip
+@admin_key_required
+def create_event():
+    """A new event with a fresh join code; `questions` are existing topic ids."""
+    data = parse(EventIn)
+    return _out(services.events().create(data.title, data.questions, data.results)), 201
+
+
+@bp.get("/events")
+@doc("List events, newest first (admin)", responses={200: list[EventOut]})
+@admin_key_required
+def list_events():
+    return [_out(e) for e in services.events().events()]
+
+
+@bp.get("/events/<event_id>")
+@doc("Get an event (admin)", responses={200: EventOut})
+@admin_key_required
+def get_event(event_id):
+    return _out(services.events().event(event_id, fresh=True))
+
+
+@bp.put("/events/<event_id>")
+@doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut}, errors=(409,))
+@admin_key_required
+def update_event(event_id):
+    data = parse(EventUpdate)
+    return _out(services.events().rename(event_id, data.title))
+
+
+@bp.delete("/events/<event_id>")
+@doc("Delete an event; its topics and votes stay (admin)", responses={200: EventOut},
+     errors=(409,))  # fmt: skip
+@admin_key_required
+def delete_event(event_id):
+    events = services.events()
+    event = events.event(event_id, fresh=True)
+    answer = _out(event)
+    events.delete(event_id)
+    return answer
+
+
+@bp.post("/events/<event_id>/duplicate")
+@doc("Duplicate an event: new code, new topics, no votes (admin)", responses={201: EventOut},
+     status=201, errors=(409,))  # fmt: skip
+@admin_key_required
+def duplicate_event(event_id):
+    return _out(services.events().duplicate(event_id)), 201
+
+
+@bp.post("/events/<event_id>/questions")
+@doc("Add a question: an existing topic or a new one (admin)", body=QuestionIn,
+     responses={201: EventOut}, status=201, errors=(404, 409))  # fmt: skip
+@admin_key_required
+def add_question(event_id):
+    data = parse(QuestionIn)
+    event = services.events().add_question(
+        event_id, topic_id=data.topic_id, topic=data.topic, results=data.results
+    )
+    return _out(event), 201
+
+
+@bp.post("/events/<event_id>/questions/<int:index>/move")
+@doc("Move a question to another place (admin)", body=MoveIn, responses={200: EventOut},
+     errors=(409,))  # fmt: skip
+@admin_key_required
+def move_question(event_id, index):
+    data = parse(MoveIn)
+    return _out(services.events().move_question(event_id, index, data.to))
+
+
+@bp.delete("/events/<event_id>/questions/<int:index>")
+@doc("Remove a question; its topic and votes stay (admin)", responses={200: EventOut},
+     errors=(409,))  # fmt: skip
+@admin_key_required
+def remove_question(event_id, index):
+    return _out(services.events().remove_question(event_id, index))
+
+
+@bp.post("/events/<event_id>/questions/<int:index>/duplicate")
+@doc("Duplicate a question right after it: same content, no votes, closed (admin)",
+     responses={201: EventOut}, status=201, errors=(409,))  # fmt: skip
+@admin_key_required
+def duplicate_question(event_id, index):
+    return _out(services.event_questions().duplicate(event_id, index)), 201
+
+
+@bp.post("/events/<event_id>/questions/<int:index>/reset")
+@doc("Reset a question's results: its votes, ballots and tallies go (admin)",
+     responses={200: TopicCleared}, errors=(409,))  # fmt: skip
+@admin_key_required
+def reset_question(event_id, index):
+    """Votes still queued for it are recorded as rejected (`reset`), never counted."""
+    _, cleared = services.event_questions().reset(event_id, index)
+    return cleared
+
+
+@bp.post("/events/<event_id>/position")
+@doc("Advance: next, previous, or a position (admin)", body=GoIn, responses={200: EventOut},
+     errors=(409,))  # fmt: skip
+@admin_key_required
+def go(event_id):
+    """A waiting question arrived at opens; an open question left behind closes."""
+    data = parse(GoIn)
+    events = services.events()
+    if data.to == "next":
+        return _out(events.step(event_id, +1))
+    if data.to == "previous":
+        return _out(events.step(event_id, -1))
+    return _out(events.go_to(event_id, data.to))
+
+
+@bp.post("/events/<event_id>/results")
+@doc("Reveal or hide the current question's results (admin)", body=ResultsIn,
+     responses={200: EventOut}, errors=(409,))  # fmt: skip
+@admin_key_required
+def set_results(event_id):
+    data = parse(ResultsIn)
+    return _out(services.events().set_results(event_id, data.shown))
+
+
+@bp.post("/events/<event_id>/voting")
+@doc("Open or close voting on the current question (admin)", body=VotingIn,
+     responses={200: EventOut}, errors=(409,))  # fmt: skip
+@admin_key_required
+def set_voting(event_id):
+    data = parse(VotingIn)
+    return _out(services.events().set_open(event_id, data.open))
+
+
+# -- the audience's read ----------------------------------------------------------------
+
+
+@bp.get("/events/code/<code>")
+@doc("An event's current state by join code (public; send If-None-Match)", query=EventStateQuery,
+     responses={200: EventState})  # fmt: skip
+def event_state(code):
+    """Case-insensitive code; counts only while the presenter shows the results."""
+    query = EventStateQuery.model_validate(request.args.to_dict())
+    events = services.events()
+    event = events.by_code(code)
+    question, topic, counts = events.on_screen(event, query.voter_id, is_admin_request())
+    body = json.dumps(EventState.render(event, question, topic, counts), separators=(",", ":"))
+    etag = hashlib.sha256(body.encode()).hexdigest()[:24]
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
