@@ -91,6 +91,11 @@ class EventNotFound(VotingError):
     """No event with that id or join code."""
 
 
+class QuestionNotOnScreen(VotingError):
+    """A vote names a question of the event that the room is no longer on: the presenter
+    moved on while its form was on screen."""
+
+
 class NoCurrentQuestion(VotingError):
     """The event is before its first question: there is nothing to open, close or reveal."""
 

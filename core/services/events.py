@@ -27,6 +27,7 @@ from core.rules.events import (
     new_question,
 )
 from core.rules.join_codes import new_code, normalized
+from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
 from core.services.cache import TTLCache
 from core.services.topics import Topics
@@ -97,6 +98,14 @@ class Events:
         ):
             counts = self.topics.counts(topic["id"])
         return question, topic, counts
+
+    def topic_on_screen(self, event: dict, topic_id: str | None) -> Topic:
+        """The topic of the question the room is on, when `topic_id` names it; else
+        QuestionNotOnScreen (the presenter moved on while the voter's form was shown)."""
+        _, topic, _ = self.on_screen(event)
+        if topic is None or topic_id != topic["id"]:
+            raise QuestionNotOnScreen(event["id"])
+        return topic
 
     def questions(self, event: dict) -> list[dict]:
         """The event's questions with their topics (None where a topic is gone)."""
