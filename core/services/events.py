@@ -16,6 +16,7 @@ from core.rules.errors import (
     CodeTaken,
     EventNotFound,
     NoCurrentQuestion,
+    QuestionNotOnScreen,
     TopicNotFound,
 )
 from core.rules.events import (
