@@ -13,22 +13,8 @@ from flask_babel import get_locale, gettext
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from core.rules.errors import (
-    AlreadyVoted,
-    BadCursor,
-    ChoiceNotInTopic,
-    Conflict,
-    FieldInvalid,
-    NotFound,
-    QueueUnavailable,
-    RulesConflict,
-    RulesLocked,
-    StoreUnavailable,
-    TopicClosed,
-    TopicNotFound,
-    VoterRequired,
-)
 from webapp.i18n import N_
+from webapp.refusals import OUTAGES, REFUSALS, refusal_for
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +33,17 @@ def wants_json() -> bool:
     return best != "text/html" or request.mimetype == "application/json"
 
 
-def error_response(status: int, detail, headers: dict | None = None):
-    """The answer for an error, JSON or HTML by what the client wants."""
+def error_response(status: int, detail, headers: dict | None = None, message: str | None = None):
+    """The answer for an error, JSON or HTML by what the client wants.
+
+    `message`: what the page says, already in its language (else the detail, translated).
+    """
     if wants_json():
         response = jsonify(detail=detail)
     else:
         detail = detail if isinstance(detail, str) else N_("The form has errors.")
-        page = render_template("error.html", status=status, detail=detail, message=_said(detail))
+        message = message or _said(detail)
+        page = render_template("error.html", status=status, detail=detail, message=message)
         response = make_response(page)
     response.status_code = status
     response.headers.update(headers or {})
@@ -80,32 +70,14 @@ def validation_detail(exc: ValidationError) -> list[dict]:
     ]
 
 
-# Domain refusals and what the client is told: one fixed status and message each.
-REFUSALS = {
-    TopicNotFound: (404, N_("Topic not found")),
-    NotFound: (404, N_("Not found")),
-    # 409, not 422: the body is well formed (the schema takes it); the topic's state
-    # refuses it. 422 is kept for bodies /openapi.json itself refuses.
-    ChoiceNotInTopic: (409, N_("choice_id is not a choice of this topic")),
-    TopicClosed: (409, N_("This topic is closed: it does not take votes")),
-    VoterRequired: (409, N_("voter_id is required: this topic counts one vote per voter")),
-    AlreadyVoted: (409, N_("You have already voted on this topic")),
-    Conflict: (409, N_("It changed while you were working on it; reload and try again")),
-    RulesLocked: (
-        409,
-        N_("This question has votes: its type and rules cannot change (reset its results first)"),
-    ),
-}
-
-
-def field_detail(exc: FieldInvalid) -> list[dict]:
-    """A refusal naming one field (a vote's answer, a question's settings), in the shape
-    of pydantic's errors (validation_detail), so clients read every 422 alike."""
-    return [{"loc": [exc.field], "msg": exc.message, "type": exc.kind}]
-
-
-def _answer(status: int, detail: str):
-    return lambda exc: error_response(status, detail)
+def refused(exc: Exception):
+    """A refusal of the table (webapp/refusals.py): its status, and its detail or message."""
+    refusal = refusal_for(exc)
+    if isinstance(exc, OUTAGES):
+        log.error("%s: %s", type(exc).__name__, exc)
+    return error_response(
+        refusal.status, refusal.detail_of(exc), refusal.headers(), refusal.message_of(exc)
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -120,32 +92,8 @@ def init_app(app: Flask) -> None:
     def invalid(exc: ValidationError):
         return error_response(422, validation_detail(exc))
 
-    for error, (status, detail) in REFUSALS.items():
-        app.register_error_handler(error, _answer(status, detail))
-
-    @app.errorhandler(RulesConflict)
-    def rules_conflict(exc: RulesConflict):
-        return error_response(409, exc.message)
-
-    @app.errorhandler(FieldInvalid)
-    def field_invalid(exc: FieldInvalid):
-        return error_response(422, field_detail(exc))
-
-    @app.errorhandler(BadCursor)
-    def bad_cursor(exc):
-        return error_response(422, str(exc))
-
-    @app.errorhandler(QueueUnavailable)
-    def queue_down(exc):
-        log.error("queue unavailable: %s", exc)
-        detail = N_("The vote queue is unavailable; the vote was not taken")
-        return error_response(503, detail, {"Retry-After": "5"})
-
-    @app.errorhandler(StoreUnavailable)
-    def store_down(exc):
-        log.error("store unavailable: %s", exc)
-        detail = N_("The database is unavailable; try again shortly")
-        return error_response(503, detail, {"Retry-After": "5"})
+    for error in REFUSALS:
+        app.register_error_handler(error, refused)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -1,4 +1,5 @@
-"""What a page URL names: a valid id, and the topic or the friendly 404 page."""
+"""What a page URL names: a valid id, and the topic (as the templates show it) or the
+friendly 404 page."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ def valid_id(value: str | None) -> str | None:
         return None
 
 
-def get_topic(topic_id: str, fresh: bool = False) -> dict:
-    """The topic, or TopicNotFound (the friendly 404 page), ids that could never exist included.
+def shown(topic: dict) -> dict:
+    """The topic as the templates show it: with `is_open`, whether it takes votes now (a
+    topic past its `closes_at` is closed even while its `is_active` flag is still set)."""
+    return {**topic, "is_open": is_open(topic, utc_now())}
 
-    `is_open` is added for the templates: a topic past its `closes_at` is
-    closed even while its `is_active` flag is still set.
-    """
+
+def get_topic(topic_id: str, fresh: bool = False) -> dict:
+    """The topic as shown, or TopicNotFound (the friendly 404 page), ids that could never
+    exist included."""
     if valid_id(topic_id) is None:
         raise TopicNotFound(topic_id)
-    topic = services.topics().get(topic_id, fresh=fresh)
-    return {**topic, "is_open": is_open(topic, utc_now())}
+    return shown(services.topics().get(topic_id, fresh=fresh))

@@ -107,9 +107,9 @@ def counts_votes(view):
     """Wrap a view that casts one vote.
 
     An exception is a refusal named after its class (the error handlers still
-    turn it into the answer); a returned answer of 400 or more (a form shown
-    again with its errors) is a refusal named by its status; anything else
-    was accepted.
+    turn it into the answer); so is a page's refusal, which the ballot box
+    names (`g.vote_refused`); any other returned answer of 400 or more is a
+    refusal named by its status; anything else was accepted.
     """
 
     @functools.wraps(view)
@@ -120,7 +120,9 @@ def counts_votes(view):
             VOTES_REFUSED.labels(reason_label(exc)).inc()
             raise
         if response.status_code >= 400:
-            VOTES_REFUSED.labels(f"http_{response.status_code}").inc()
+            # A page's refusal is named as the API's (webapp/audience/ballot_box.py).
+            reason = g.pop("vote_refused", None) or f"http_{response.status_code}"
+            VOTES_REFUSED.labels(reason).inc()
         else:
             VOTES_ACCEPTED.inc()
         return response

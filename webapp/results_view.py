@@ -1,4 +1,5 @@
-"""results_for()'s dict, made ready for the per-type results partials.
+"""Results made ready for the results partials: a single choice's counts, every other
+type's results_for() dict.
 
 core/rules/results.py does the counting maths (shares of voters, Borda points,
 distributions, means, answers most first); this module only adds what a page
@@ -11,6 +12,8 @@ the topic and the dict, so the partials can be tested with hand-written dicts.
 from __future__ import annotations
 
 from flask_babel import format_decimal, format_percent, gettext, ngettext
+
+from core.rules.shares import leaders, shares_adding_to_100
 
 # Font sizes in a few steps (CSS classes cloud-size-1 .. cloud-size-5).
 CLOUD_STEPS = 5
@@ -28,6 +31,25 @@ def _length(value: float, top: float) -> float:
 def _top_ids(rows: list[dict], key: str) -> set[str]:
     top = max((r[key] for r in rows), default=0)
     return {r["id"] for r in rows if top > 0 and r[key] == top}
+
+
+def single_view(topic: dict, counts: dict[str, int]) -> dict:
+    """A single choice's bars: votes per choice, shares that add up to 100 (the API keeps
+    the original's rounding), and who leads (several on a tie)."""
+    numbers = [counts.get(c["id"], 0) for c in topic["choices"]]
+    leading = set(leaders({c["id"]: n for c, n in zip(topic["choices"], numbers, strict=True)}))
+    choices = [
+        {"id": c["id"], "description": c["description"], "vote_count": n, "share": share,
+         "leading": c["id"] in leading}
+        for c, n, share in zip(topic["choices"], numbers, shares_adding_to_100(numbers),
+                               strict=True)
+    ]  # fmt: skip
+    return {
+        "choices": choices,
+        "total_votes": sum(numbers),
+        "tied": len(leading) > 1,
+        "leaders": [c["description"] for c in choices if c["leading"]],
+    }
 
 
 def multiple_view(topic: dict, result: dict) -> dict:

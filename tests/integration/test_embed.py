@@ -96,8 +96,11 @@ def test_embed_links_out_on_a_topic_that_limits_voters(client, voting):
 
 def test_embed_refuses_bad_and_closed_votes_with_a_message(client, voting):
     topic = make_topic(client)
-    bad = client.post(f"/t/{topic['id']}/embed/vote", data={"choice_id": "nope"}, headers=HX)
+    bad = client.post(f"/t/{topic['id']}/embed/vote", data={"choice_id": ""}, headers=HX)
     assert bad.status_code == 422 and "Pick one of the choices." in bad.text
+    # A choice the topic does not hold: 409, as everywhere (the topic's state refuses it).
+    other = client.post(f"/t/{topic['id']}/embed/vote", data={"choice_id": "nope"}, headers=HX)
+    assert other.status_code == 409 and "Pick again." in other.text
     closed = make_topic(client, active=False)
     shut = client.post(
         f"/t/{closed['id']}/embed/vote", data={"choice_id": closed["choices"][0]["id"]}

@@ -218,14 +218,16 @@ def test_vote_on_closed_topic_is_refused_and_not_queued(client, voting):
     assert record_queued(voting) == 0
 
 
-def test_vote_for_a_choice_not_in_the_topic_is_a_422_with_a_message(client, voting):
+def test_vote_without_a_choice_is_a_422_and_for_another_a_409_with_a_message(client, voting):
+    """An unreadable choice is the form's error (422); a choice the topic does not hold
+    is refused by the topic's state (409, as the API answers it)."""
     topic = make_topic(client)
     token = token_from(client.get(f"/t/{topic['id']}").text)
-    for choice_id in ("", "not-a-choice", "bad id!"):
+    for choice_id, status in (("", 422), ("not-a-choice", 409), ("bad id!", 422)):
         answer = client.post(
             f"/t/{topic['id']}/vote", data={"csrf_token": token, "choice_id": choice_id}
         )
-        assert answer.status_code == 422, choice_id
+        assert answer.status_code == status, choice_id
         assert 'role="alert"' in answer.text and "Pick" in answer.text
     assert record_queued(voting) == 0
 

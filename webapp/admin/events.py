@@ -35,11 +35,11 @@ from core.rules.topics import is_open
 from core.schemas.topics import TopicIn
 from webapp import services
 from webapp.admin.topics import repeated_choice_message, require_admin
-from webapp.audience.topic_pages import results_of
 from webapp.htmx import is_htmx, vary
 from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
+from webapp.results_panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
 bp.before_request(require_admin)

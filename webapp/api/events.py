@@ -13,7 +13,7 @@ import json
 
 from flask import Blueprint, current_app, request
 
-from core.rules.errors import BadPosition, CodeTaken, EventNotFound, NoCurrentQuestion
+from core.rules.errors import EventNotFound
 from core.schemas.events import (
     EventIn,
     EventOut,
@@ -31,31 +31,10 @@ from webapp import services
 from webapp.api.openapi import doc
 from webapp.auth import admin_key_required, is_admin_request
 from webapp.body import parse
-from webapp.errors import error_response
+from webapp.htmx import polled
 from webapp.lookup import valid_id
 
 bp = Blueprint("events_api", __name__)
-
-
-@bp.app_errorhandler(EventNotFound)
-def _event_not_found(exc):
-    return error_response(404, "Event not found")
-
-
-@bp.app_errorhandler(NoCurrentQuestion)
-def _no_current_question(exc):
-    return error_response(409, "The event is before its first question: advance first")
-
-
-@bp.app_errorhandler(BadPosition)
-def _bad_position(exc):
-    # 409, not 422: the request is well formed; the event (its questions now) has no such place.
-    return error_response(409, str(exc))
-
-
-@bp.app_errorhandler(CodeTaken)
-def _no_free_code(exc):
-    return error_response(503, "No free join code was found; try again", {"Retry-After": "1"})
 
 
 @bp.url_value_preprocessor
@@ -218,10 +197,4 @@ def event_state(code):
     question, topic, counts = events.on_screen(event, query.voter_id, is_admin_request())
     body = json.dumps(EventState.render(event, question, topic, counts), separators=(",", ":"))
     etag = hashlib.sha256(body.encode()).hexdigest()[:24]
-    if request.if_none_match.contains(etag):
-        response = current_app.response_class(status=304)
-    else:
-        response = current_app.response_class(body, mimetype="application/json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return polled(etag, lambda: current_app.response_class(body, mimetype="application/json"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, Response, abort, g, request
+from flask import Blueprint, Response, abort, request
 from pydantic import TypeAdapter
 
 from core.rules.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
@@ -21,12 +21,11 @@ from core.schemas.topics import (
 )
 from core.schemas.votes import VoteAccepted, VoteIn, VoteListQuery, VotePage, VoteRecord, VoterQuery
 from core.services.csv_export import csv_filename
-from core.services.runoffs import RunoffRefused
 from webapp import services
 from webapp.api.openapi import doc
+from webapp.audience import ballot_box
 from webapp.auth import admin_key_required, is_admin_request, presented_key, signed_in
 from webapp.body import parse
-from webapp.errors import error_response
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
 from webapp.security import csrf
@@ -211,11 +210,6 @@ def _admin_key_or_session_form(view):
     return wrapped
 
 
-@bp.app_errorhandler(RunoffRefused)
-def _runoff_refused(exc: RunoffRefused):
-    return error_response(409, str(exc))
-
-
 @bp.post("/topics/<topic_id>/runoff")
 @doc(
     "Compute a closed ranking's instant runoff and keep it on the topic (admin)",
@@ -240,7 +234,8 @@ def export_topic_csv(topic_id):
     """Results per choice, then one row per vote; streamed a page of votes at a time."""
     _check_id(topic_id)
     voting = services.voting()
-    topic = services.topics().get(topic_id, fresh=True)  # a 404 before the first byte, not mid-stream
+    # A 404 before the first byte, not mid-stream.
+    topic = services.topics().get(topic_id, fresh=True)
     response = Response(voting.csv_export([topic]), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=csv_filename(topic))
     response.headers["Cache-Control"] = "no-store"
@@ -259,8 +254,7 @@ def export_topic_csv(topic_id):
 @limit_votes
 def cast_vote():
     """Validate against the topic, queue through SQS, answer 202 once SQS stored it."""
-    vote = parse(VoteIn)
-    queued = services.voting().cast(vote, request_id=g.get("request_id"))
+    queued = ballot_box.cast(parse(VoteIn))
     return VoteAccepted.render(queued), 202
 
 

@@ -1,8 +1,9 @@
 """The voting forms of the pages, per question type: what a form sends, as the
 fields of a VoteIn, and what a vote said, in words.
 
-The pages (topic, event stage, embed) all post the same form
-(templates/ballots/): `choice_id` from a single choice's (or game's) button,
+The pages (the topic page, the event stage and both embeds) all post the same
+form (templates/_vote.html, templates/ballots/), which the ballot box
+(ballot_box.py) reads here: `choice_id` from a single choice's (or game's) button,
 `choice_ids` checkboxes, a `rank-<choice id>` select per choice, `rating` or
 `rating-<choice id>` radio buttons, a `text` box. The rules of each type are
 the voting service's (it raises AnswerInvalid); here only what a form alone

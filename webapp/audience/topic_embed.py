@@ -15,31 +15,16 @@ a new tab, where its cookie remembers the vote), next to the live results.
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    g,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_babel import gettext
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 
-from core.rules.errors import AnswerInvalid, ChoiceNotInTopic, QueueUnavailable, TopicClosed
-from webapp import services
-from webapp.audience.ballot_forms import (
-    FormInvalid,
-    described,
-    payload_from_form,
-    refusal_message,
-    vote_in,
-)
-from webapp.audience.topic_pages import FAST_DELAY, results_of, vote_state
+from webapp.audience import ballot_box
+from webapp.audience.vote_views import queued_state, vote_state
 from webapp.htmx import is_htmx, vary
 from webapp.limits import limit_votes
 from webapp.lookup import get_topic, valid_id
 from webapp.metrics import counts_votes
+from webapp.refusals import OwnPageOnly
+from webapp.results_panel import results_of
 from webapp.security import csrf, embed_policy, embeddable
 
 bp = Blueprint("embed", __name__)
@@ -51,22 +36,19 @@ def _check_origins(state) -> None:
     embed_policy(state.app.config["SETTINGS"].embed_origins)
 
 
-def _votes_here(topic: dict) -> bool:
-    return topic["vote_limit"] == "unlimited"
+def _ballot(topic: dict, vote=None, message: str | None = None, answer=None) -> dict:
+    """The embed's ballot (templates/_embed_vote.html): a form where every vote counts,
+    else a link to the topic's own page."""
+    return {
+        "topic": topic, "vote": vote, "message": message, "answer": answer,
+        "votes_here": topic["vote_limit"] == "unlimited",
+        "topic_url": url_for("pages.topic", topic_id=topic["id"], _external=True),
+    }  # fmt: skip
 
 
-def _page(topic: dict, vote=None, message: str | None = None, status: int = 200, answer=None):
-    body = render_template(
-        "embed.html",
-        topic=topic,
-        vote=vote,
-        message=message,
-        answer=answer,
-        votes_here=_votes_here(topic),
-        results=results_of(topic),
-        topic_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
-    )
-    return embeddable(make_response(body, status))
+def _page(topic: dict, **ballot):
+    body = render_template("embed.html", **_ballot(topic, **ballot), results=results_of(topic))
+    return embeddable(make_response(body))
 
 
 @bp.get("/t/<topic_id>/embed")
@@ -84,42 +66,21 @@ def view(topic_id):
 def vote(topic_id):
     """A vote from the embed: the vote fragment for htmx (202), else 303 to the embed."""
     topic = get_topic(topic_id)
-    message, status, payload = None, 202, {}
-    if not _votes_here(topic):
-        message, status = gettext("Vote on the topic's own page: it counts one vote each."), 409
-    else:
-        try:
-            payload = payload_from_form(topic, request.form)
-            ballot = vote_in(topic, payload)
-            queued = services.voting().cast(ballot, voter_id=None, request_id=g.get("request_id"))
-        except (FormInvalid, AnswerInvalid) as exc:
-            message, status = refusal_message(topic, exc), 422
-        except ChoiceNotInTopic:
-            topic = get_topic(topic_id, fresh=True)
-            message, status = gettext("Pick one of the choices."), 422
-        except TopicClosed:
-            topic = get_topic(topic_id, fresh=True)
-            message = gettext("Voting on this topic is closed: your vote was not taken.")
-            status = 409
-        except QueueUnavailable:
-            message = gettext("We could not take your vote just now. Please try again in a moment.")
-            status = 503
-    if status != 202:
-        if is_htmx():
-            body = render_template(
-                "_embed_vote.html", topic=topic, vote=None, message=message, answer=payload
-            )
-            return vary(make_response(body, status))
-        return _page(topic, message=message, status=status, answer=payload)
+    try:
+        if not _ballot(topic)["votes_here"]:
+            raise ballot_box.refuse(OwnPageOnly(topic["id"]), topic)
+        queued, payload = ballot_box.cast_form(topic, request.form, voter_id=None)
+    except ballot_box.Refused as refused:
+        return ballot_box.answer_refused(
+            refused,
+            fragment=lambda r: render_template(
+                "_embed_vote.html", **_ballot(r.topic, message=r.message, answer=r.answer)
+            ),
+            page=lambda r: _page(r.topic, message=r.message, answer=r.answer),
+        )
     if not is_htmx():
         # Post/redirect/get, back to the embed (the topic's own page may not be framed).
         return redirect(url_for("embed.view", topic_id=topic_id, vote=queued.id), 303)
-    state = {
-        "id": queued.id,
-        "status": "queued",
-        "polls": 0,
-        "delay": FAST_DELAY,
-        "choice": described(topic, payload),
-    }
-    body = render_template("_embed_vote.html", topic=topic, vote=state, message=None)
+    state = queued_state(topic, queued.id, payload)
+    body = render_template("_embed_vote.html", **_ballot(topic, vote=state))
     return vary(make_response(body, 202))

@@ -14,10 +14,10 @@ from markupsafe import Markup
 
 from core.rules.errors import RulesConflict
 from webapp import services
-from webapp.audience.topic_pages import PAGE, PRESENT, REVEALED, mode_of, results_of, visible_in
 from webapp.auth import signed_in
 from webapp.htmx import is_htmx, vary
 from webapp.lookup import get_topic
+from webapp.results_panel import PAGE, PRESENT, REVEALED, mode_of, results_of, visible_in
 
 bp = Blueprint("present", __name__)
 

@@ -1,0 +1,128 @@
+"""An event's stage as the audience sees it, on its page (`/<CODE>`) and in its embed.
+
+The stage (templates/events/_stage.html) is what the room is on: the current
+question with the ballot of the topic pages and this browser's vote on it,
+and its results once the presenter reveals them; before the first question
+(or between), a waiting note. It polls every second with its ETag, answered
+from the per-process caches (core/services/events.py) while the presenter
+stays put. The page keeps this browser's votes in the signed session, the
+embed in its URLs (`memory`, webapp/audience/event_embed.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from flask import make_response, render_template, session
+from flask_babel import gettext
+
+from core.rules.errors import EventNotFound
+from core.rules.topics import generation_of
+from webapp import services
+from webapp.audience.ballot_box import Refused
+from webapp.audience.vote_views import ballot_view, vote_state
+from webapp.lookup import shown
+from webapp.results_panel import results_of
+
+# The votes this browser cast on event questions ({memory_key: vote_id}), kept
+# in the signed session cookie: the most recent few, so the cookie stays small.
+REMEMBERED_VOTES = 20
+_VOTES_KEY = "event_votes"
+
+# The URLs an embed puts in the stage (each carrying its voter), for the topic on screen.
+Urls = Callable[[dict | None], dict]
+
+
+def event_or_join_page(typed: str | None):
+    """(event, None), or (None, the friendly "no such code" page)."""
+    try:
+        return services.events().by_code(typed), None
+    except EventNotFound:
+        message = None
+        if typed:
+            message = gettext(
+                "No event has the code “%(code)s”. Check it and try again.", code=typed.strip()[:20]
+            )
+        page = render_template("events/join.html", message=message, typed=typed or "")
+        return None, make_response(page, 404 if typed else 200)
+
+
+def memory_key(topic_id: str, generation: int) -> str:
+    """Where this browser's vote on a topic is remembered: per generation, so once the
+    presenter resets the question the phone offers the vote again."""
+    return f"{topic_id}#{generation}" if generation else topic_id
+
+
+def remembered() -> dict[str, str]:
+    """The votes the session remembers, {memory_key: vote_id}."""
+    votes = session.get(_VOTES_KEY)
+    return votes if isinstance(votes, dict) else {}
+
+
+def remember(key: str, vote_id: str) -> None:
+    votes = {k: v for k, v in remembered().items() if k != key}
+    votes[key] = vote_id
+    session[_VOTES_KEY] = dict(list(votes.items())[-REMEMBERED_VOTES:])
+
+
+def stage_of(
+    event: dict, render: bool = True, again: bool = False, memory: dict | None = None
+) -> dict:
+    """What the stage shows this browser, and its ETag.
+
+    The ETag covers the event's version, the current topic's version and
+    whether it is open, and this browser's remembered vote on it: all from
+    caches or the cookie, so a poll that ends in 304 reads nothing else.
+    With `render`, also the vote state and results the template needs.
+    `memory`: the votes this browser remembers when not the session's.
+    `again`: the voter asked for the form back ("Vote again" on an unlimited topic).
+    """
+    question, topic, _ = services.events().on_screen(event)
+    topic = shown(topic) if topic else None
+    vote_id = None
+    if topic:
+        key = memory_key(topic["id"], generation_of(topic))
+        vote_id = (remembered() if memory is None else memory).get(key)
+    fingerprint = [event["version"], event["position"], question, vote_id]
+    if topic:
+        fingerprint += [topic["last_upd"], topic["is_open"]]
+    view = {
+        "question": question,
+        "topic": topic,
+        "etag": hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24],
+    }
+    if render and topic:
+        view["vote"] = vote_state(topic, vote_id) if vote_id and not again else None
+        # Results only once revealed: a hidden question costs no tally read.
+        view["results"] = results_of(topic) if question["results"] == "shown" else None
+    return view
+
+
+def stage_context(
+    event: dict, memory: dict | None = None, again: bool = False, message: str | None = None,
+    answer: dict | None = None, urls: Urls | None = None,
+) -> dict:  # fmt: skip
+    """What templates/events/_stage.html needs: the stage, with this browser's ballot on
+    the question on screen, any refusal's message and answer, and an embed's URLs."""
+    view = stage_of(event, again=again, memory=memory)
+    context = {"event": event, "stage": view, "message": message, "answer": answer}
+    if view["topic"]:
+        context.update(ballot_view(view["topic"]))
+    return {**context, **(urls(view["topic"]) if urls else {})}
+
+
+def refused_fragment(event: dict, refused: Refused, memory: dict | None = None,
+                     urls: Urls | None = None):  # fmt: skip
+    """A refused vote's answer to htmx: its ballot again, with the message; or, when the
+    presenter moved on, the whole stage in place of the old one."""
+    if refused.topic is not None:
+        extra = urls(refused.topic) if urls else {}
+        return render_template("events/_vote.html", event=event, **refused.ballot(), **extra)
+    body = render_template(
+        "events/_stage.html", **stage_context(event, memory, message=refused.message, urls=urls)
+    )
+    response = make_response(body)
+    response.headers.update({"HX-Retarget": "#stage", "HX-Reswap": "outerHTML"})
+    return response
