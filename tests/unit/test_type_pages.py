@@ -18,7 +18,7 @@ from core.rules.topics import with_defaults
 from webapp import create_app
 from webapp.admin.type_forms import read_rules, rules_data, rules_of
 from webapp.audience.ballot_forms import FormInvalid, described, payload_from_form
-from webapp.results_view import typed_view
+from webapp.results_view import single_view, typed_view
 
 CHOICES = [
     {"id": "a1", "description": "Apples"},
@@ -206,6 +206,20 @@ def test_game_results_show_standing_with_cast_and_taken(flask_app):
 def test_single_choice_keeps_its_own_results():
     assert typed_view(topic_of("single"), None) is None
     assert typed_view({"choices": CHOICES}, None) is None
+
+
+def test_single_choice_results_come_from_the_counts_with_shares_adding_to_100(flask_app):
+    topic = topic_of("single")
+    counts = {"a1": 1, "b2": 1, "c3": 1}
+    html = render_results(flask_app, topic, None, single=single_view(topic, counts))
+    words = text_of(html)
+    # Three equal choices read 34/33/33 on pages (the API keeps 33/33/33), all tied.
+    assert "1 vote · 34%" in words and words.count("1 vote · 33%") == 2
+    assert "Tied: Apples, Bananas, Cherries &lt;3" in words  # escaped
+    assert summary_of(html) == "3 votes, tied at 34%: Apples, Bananas, Cherries &lt;3"
+    leader = single_view(topic, {"b2": 2, "a1": 1})
+    assert leader["leaders"] == ["Bananas"] and not leader["tied"]
+    assert [c["share"] for c in leader["choices"]] == [33, 67, 0]
 
 
 # -- ballots --------------------------------------------------------------------
