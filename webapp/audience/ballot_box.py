@@ -90,11 +90,6 @@ def topic_on_screen(event: dict, topic_id: str) -> dict:
         raise Refused(exc, None) from exc
 
 
-def refuse(reason: Exception, topic: dict) -> Refused:
-    """A refusal the web layer itself makes (webapp/refusals.py names it), as Refused."""
-    return Refused(reason, topic)
-
-
 def answer_refused(refused: Refused, fragment: Callable, page: Callable):
     """The answer to a refused vote: `fragment(refused)` for htmx, else `page(refused)`,
     with the refusal's status and headers (each may return a body or a response)."""

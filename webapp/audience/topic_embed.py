@@ -68,7 +68,7 @@ def vote(topic_id):
     topic = get_topic(topic_id)
     try:
         if not _ballot(topic)["votes_here"]:
-            raise ballot_box.refuse(OwnPageOnly(topic["id"]), topic)
+            raise ballot_box.Refused(OwnPageOnly(topic["id"]), topic)
         queued, payload = ballot_box.cast_form(topic, request.form, voter_id=None)
     except ballot_box.Refused as refused:
         return ballot_box.answer_refused(
