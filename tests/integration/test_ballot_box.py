@@ -201,6 +201,7 @@ def test_every_refusal_has_one_status_whichever_way_the_vote_came_in(aws_env, re
             assert answer.status_code == status, (headers, answer.text[:2000])
             assert answer.mimetype == "text/html"
             assert page_message(answer) == message, answer.text[:3000]
+            assert answer.text.count("data-error-message") == 1  # said once
     if status == 503:
         assert answer.headers["Retry-After"] == "5"
     if refusal != "queue unavailable":
