@@ -16,7 +16,7 @@ import pytest
 
 from core.rules.errors import QuestionNotOnScreen
 from core.schemas.votes import VoteIn
-from tests.helpers import ADMIN, make_topic
+from tests.helpers import ADMIN, make_topic, make_topic_past_its_deadline, record_queued
 from webapp import create_app, services
 
 ROOM = 50
@@ -149,3 +149,37 @@ def test_votes_for_the_question_the_presenter_moved_to_elsewhere_are_never_refus
     # The question left behind is refused, on the fresh copy too.
     with pytest.raises(QuestionNotOnScreen):
         made.events.topic_on_screen(made.events.event(event["id"]), first["id"])
+
+
+@pytest.mark.env(**CACHES)
+def test_every_refusal_a_topic_decides_is_confirmed_after_a_change_elsewhere(aws_env):
+    here, there = create_app({"TESTING": True}), create_app({"TESTING": True})
+    admin, phone = here.test_client(), there.test_client()
+    late = make_topic_past_its_deadline(admin)
+    named = make_topic(admin, vote_limit="one_per_voter")
+    grown = make_topic(admin)
+    once = make_topic(admin, vote_limit="one_per_voter")
+
+    def vote(topic, index=0, **extra):
+        body = {"topic_id": topic["id"], "choice_id": topic["choices"][index]["id"], **extra}
+        return phone.post("/votes", json=body)
+
+    # The phones' process caches each topic as it refuses (or, `grown`, before its change).
+    assert vote(late).status_code == 409
+    assert vote(named).status_code == 409  # no voter_id
+    assert vote(grown).status_code == 202
+    assert vote(once, voter_id="ann").status_code == 202
+    with here.app_context():
+        assert record_queued(services.voting()) == 2
+    assert vote(once, voter_id="ann").status_code == 409  # already voted
+
+    # Changed through the other process: the deadline lifted, no voter required, a
+    # choice added, more than one vote per voter. The phones' copies say otherwise.
+    _put(admin, late, closes_at=None)
+    _put(admin, named, vote_limit="unlimited")
+    _put(admin, grown, choices=[*grown["choices"], {"description": "Both"}])
+    grown = admin.get(f"/topics/{grown['id']}").get_json()
+    _put(admin, once, vote_limit="unlimited")
+
+    answers = [vote(late), vote(named), vote(grown, 2), vote(once, voter_id="ann")]
+    assert [a.status_code for a in answers] == [202] * 4, [a.get_json() for a in answers]
