@@ -1,9 +1,9 @@
 """gunicorn settings for the web app: shared by the Procfile, the Dockerfile, `make run` and tests.
 
-Everything comes from the environment through webapp.config.Settings:
-PORT (8000), WEB_CONCURRENCY processes (2) of WEB_THREADS threads (8),
-TRUSTED_PROXIES (127.0.0.1,::1), LOG_LEVEL (INFO). Command-line flags
-(`--bind`, `--workers`, `--threads`) still win over this file.
+Everything comes from the environment through core.settings.Settings (where
+each default is stated): PORT, WEB_CONCURRENCY processes of WEB_THREADS threads,
+TRUSTED_PROXIES, LOG_LEVEL. Command-line flags (`--bind`, `--workers`,
+`--threads`) still win over this file.
 """
 
 import os

@@ -55,7 +55,7 @@ from core.aws.clients import CLIENT_CONFIG  # noqa: E402
 from core.aws.codec import to_item  # noqa: E402
 from core.aws.store import Store  # noqa: E402
 from core.aws.tables import Tables  # noqa: E402
-from core.rules.tally_slots import slot
+from core.rules.tally_slots import slot  # noqa: E402
 from core.rules.topics import with_defaults  # noqa: E402
 from core.schemas.topics import TopicOut  # noqa: E402
 from core.services import backups, csv_export  # noqa: E402
@@ -137,7 +137,8 @@ class PagesInMemory:
 
 def isolated_csv(votes: int, naive: bool = False) -> int:
     store = Store(PagesInMemory(votes))
-    store.get_counts = lambda topic_id, generation=0, answers=False: {"yes": votes}
+    # Whatever the store's read takes (a topic, its generation, flags), one choice's count.
+    store.get_counts = lambda *_, **__: {"yes": votes}
     choices = [{"id": "yes", "description": "Yes"}]
     topic = with_defaults({"id": "t", "title": "T", "created": "", "last_upd": "",
                            "is_active": True, "choices": choices})  # fmt: skip
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "export_peak_mb": alone[1]["peak"] / MB,
         **part2["figures"],
     }
-    print("## Export memory (issue 7: a topic's CSV in bounded memory)\n")
+    print("## Export memory (a topic's CSV in bounded memory)\n")
     print(
         "tracemalloc peak of this process's Python allocations while it builds a topic's CSV. "
         "Part 1: our streamed export over pages answered from memory, against the same CSV "
@@ -268,7 +269,9 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
             fresh.create()
             saved["jsonl import"] = measured(
                 "jsonl import into a fresh stack",
-                lambda: (backups.load_export(fresh, backups.ExportDir(folder)), dir_size(folder))[1],
+                lambda: (
+                    backups.load_export(fresh, backups.ExportDir(folder)), dir_size(folder)
+                )[1],
             )
             saved["snapshot save"] = measured(
                 "embedded snapshot save",

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     # request arriving as often (healthz at the grouped votes' rate).
     bound_ratio = [r["healthz_same_rate"]["cpu_ms"] / r["ungrouped"]["cpu_ms"] for r in runs]
     p50_ratio = [s["grouped"] / s["ungrouped"] for s in single]
-    print("## Group commit: web CPU per vote and latency (issue 16)\n")
+    print("## Group commit: web CPU per vote and latency\n")
     print(
         f"wrk, 2 threads x 16 connections, {args.seconds} s per run, {args.rounds} rounds of "
         "POST /votes grouped, GET /healthz at the rate the grouped votes just ran (each "

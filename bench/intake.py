@@ -2,7 +2,7 @@
 
 One gunicorn (2 processes x 8 threads, as `make run`) serves the real app
 plus bench.baseline_app's POST /_bench/send, which only calls SendMessage
-(one message per request, as intake did before issue 16; POST /votes now
+(one message per request, as intake would without group commit; POST /votes
 groups concurrent votes into SendMessageBatch calls, core/aws/group_send.py).
 wrk (2 threads, 16 connections, keep-alive) drives each route for a few
 seconds at a time, in ABBA order (baseline, votes, votes, baseline, ...) so
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([pair + 1, f"{a[0]} then {b[0]}", s["rps"], v["rps"], rps_ratios[-1],
                      s["p99_ms"], v["p99_ms"], p99_ratios[-1]])  # fmt: skip
     failures = sum(r["non_2xx"] for _, r in runs)
-    print("## Intake against a bare SendMessage route (issue 16: throughput ratio >= 1.5)\n")
+    print("## Intake against a bare SendMessage route (target: throughput ratio >= 1.5)\n")
     print(
         f"wrk, {WRK[2]} threads x {WRK[4]} connections, {args.seconds} s per run, ABBA order; "
         "gunicorn 2 x 8 threads; the same moto. Ratios: throughput votes/baseline, "

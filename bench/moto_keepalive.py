@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     def ratios(key):
         return [r["keep-alive"][key] / r["dev-server"][key] for r in runs]
 
-    print("## The local endpoint with keep-alive (issue 16)\n")
+    print("## The local endpoint with keep-alive\n")
     print(
         f"{THREADS} threads x SendMessage through one botocore client, {args.requests} requests "
         f"per run, {args.pairs} pairs (ABBA) against two local endpoints running side by side: "

@@ -1,4 +1,4 @@
-"""Question types (issue 13): AWS requests and write units per vote for each type, and the
+"""Question types: AWS requests and write units per vote for each type, and the
 results read ratio (a topic holding 100,000 votes / one holding 10) for each.
 
 One stack on the moto server: gunicorn (2 processes) and worker.py under
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         "read_ratio_text_beyond_cap": beyond["ratio"],
         "target_read_ratio_met": worst <= 1.2,
     }
-    print(f"\nWorst read ratio: **{worst:.2f}** (issue 13: at most 1.2 for every type).\n")
+    print(f"\nWorst read ratio: **{worst:.2f}** (target: at most 1.2 for every type).\n")
     text = reads["text"]
     more = text["read"][args.big] - text["read"][10]
     per_item = (text["big_ms"] - text["small_ms"]) / max(more, 1)
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "(and one more: are there others?) from the tallies' count-sorted index: on AWS a "
         "Query reads only the items it returns, so the read stays the same once a room has "
         "given that many different answers, and so does it on this endpoint, which keeps "
-        "partitions and indexes sorted between writes (local/moto_query.py, fix 10). "
+        "partitions and indexes sorted between writes (local/moto_query.py's sorted views). "
         f"Against the 10-vote topic the read returns {more} more small items, at about "
         f"{per_item:.2f} ms each on this endpoint.\n"
     )

@@ -3,8 +3,8 @@
 10,000 votes go through the real HTTP API (POST /votes from 16 concurrent
 clients) while worker.py records them; then 1,000 votes each from 1 and 64
 clients, and 1,000 from 16 clients to a second web server of the same stack
-with group commit off (SQS_GROUP_COMMIT=0: one SendMessage per vote, as
-before issue 16). The web app (gunicorn, 2 processes)
+with group commit off (SQS_GROUP_COMMIT=0: one SendMessage per vote). The
+web app (gunicorn, 2 processes)
 and the worker run unchanged under bench.awscount, which counts with botocore
 event hooks every request they send, retries included. Counts are taken when
 everything is idle, before and after the votes; the difference is the cost
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
     columns = [("16 clients", steady), ("1 client", phases[1]), ("64 clients", phases[64]),
                ("16, ungrouped", ungrouped), ("backlog, 16", backlog)]  # fmt: skip
-    print("## AWS requests per vote (issue 16: at most 0.5; SQS at most 0.35 at 16+ clients)\n")
+    print("## AWS requests per vote (target: at most 0.5; SQS at most 0.35 at 16+ clients)\n")
     print(
         f"{args.votes} votes over HTTP from 16 concurrent clients with the worker running, then "
         f"{args.each} from 1 and from 64 clients, then {args.each} from 16 clients to a second "
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     cost_rows.append(["original, rival Query at its cheapest (0.5 unit)", *cheapest, sum(cheapest)])
     cost_rows.append(["original, rival Query reading its first 1 MB page",
                       *paged, sum(paged)])  # fmt: skip
-    print("\n## Cost per million votes (issue 16: ours / original at most 0.75)\n")
+    print("\n## Cost per million votes (target: ours / original at most 0.75)\n")
     print(
         f"1,000,000 votes plus {VIEWS:,} results views of a topic with {VIEW_TOPIC_VOTES:,} votes, "
         f"at {prices.REGION} on-demand list prices ({prices.PRICES_AS_OF}): SQS "

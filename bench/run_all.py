@@ -193,7 +193,7 @@ def summary(results: dict[str, dict]) -> list[str]:
          fig("stored_votes", "embedded_ratio_saving"), "report", None, True),
         ("6. ... on moto unchanged (before the fix)", fig("moto_unchanged",
          "embedded_ratio_stock"), "before", None, True),
-        ("Export peak memory, 300,000 / 10,000 votes (issue 7)", fig("export_memory",
+        ("Export peak memory, 300,000 / 10,000 votes", fig("export_memory",
          "export_peak_flat_ratio"), "report (1 = flat)", None, False),
         ("12. Event GetItem per second per web process, 2,000 polling phones (all-in)",
          fig("event_polling", "get_items_per_process_second"), "about 1 + fixed reads", None,
@@ -209,7 +209,7 @@ def summary(results: dict[str, dict]) -> list[str]:
         *[(f"13. {kind}: DynamoDB write units per vote", fig("question_types",
            f"write_units_per_vote_{kind}"), "report", None, False)
           for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
-        ("Tap to projector p95, seconds (real browsers; issue 14)", fig("tap_to_screen",
+        ("Tap to projector p95, seconds (real browsers)", fig("tap_to_screen",
          "tap_p95_s"), "<= 2", 2.0, False),
         ("Tap to projector p50, seconds", fig("tap_to_screen", "tap_p50_s"), "report", None,
          False),

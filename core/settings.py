@@ -1,129 +1,236 @@
 """Settings read from the environment, shared by the web app and the worker.
 
-Only data lives here: no clients, no logic beyond parsing. The variable names
-of the original service keep their meaning (DYNAMODB_ENDPOINT_URL,
-AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY, API_CORS_ORIGINS); with the
-endpoint variables unset the code talks to real AWS.
+One model states each setting once: its environment variable, its default and
+a one-line description. The worker's `--help` and the checks of the docs'
+tables are made from it (`described`). Only data lives here: no clients, no
+logic beyond parsing. The variable names of the original service keep their
+meaning (DYNAMODB_ENDPOINT_URL, AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY,
+API_CORS_ORIGINS); with the endpoint variables unset the code talks to real AWS.
+
+An empty variable counts as unset (the default applies), except where empty
+says "none": TRUSTED_PROXIES="" trusts no proxy and RATE_LIMIT_*="" turns that
+limit off (`EMPTY_IS_NONE`).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+
+# Markers in a field's json_schema_extra: WORKER for the settings the worker
+# process reads (its --help lists them), EMPTY_IS_NONE where "" is a value.
+WORKER = {"worker": True}
+EMPTY_IS_NONE = {"empty_is_none": True}
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+class InvalidSettings(ValueError):
+    """An environment variable holds a value its setting cannot take; says which and why."""
 
 
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+class Settings(BaseSettings):
+    """Every setting with its default; `Settings.from_env()` fills it from os.environ."""
 
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        # Overrides (create_app's config, the worker's flags) name fields; the
+        # environment names variables (the aliases).
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+    )
 
-@dataclass(frozen=True)
-class Settings:
-    """Every setting with its default; `from_env()` fills it from os.environ."""
+    # One setting a paragraph: its default, variable, limits, markers and description.
+    # fmt: off
+    # -- AWS -------------------------------------------------------------------------------
+    dynamodb_endpoint_url: str | None = Field(
+        None, validation_alias="DYNAMODB_ENDPOINT_URL", json_schema_extra=WORKER,
+        description="DynamoDB endpoint (a local emulator); unset for real AWS",
+    )
+    sqs_endpoint_url: str | None = Field(
+        None, validation_alias="AWS_SQS_ENDPOINT_URL", json_schema_extra=WORKER,
+        description="SQS endpoint (a local emulator); unset for real AWS",
+    )
+    aws_region: str = Field(
+        "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"),
+        json_schema_extra=WORKER, description="the AWS region of the tables and the queue",
+    )
+    table_prefix: str = Field(
+        "", validation_alias="TABLE_PREFIX", json_schema_extra=WORKER,
+        description="prefix of every table and queue name (two deployments in one account)",
+    )
+    queue_name: str = Field(
+        "votes", validation_alias="QUEUE_NAME", json_schema_extra=WORKER,
+        description="the votes queue, after the prefix; its dead-letter queue adds -dlq",
+    )
+    # -- who may do what -------------------------------------------------------------------
+    api_key: str | None = Field(
+        None, validation_alias="API_KEY", repr=False,
+        description="the admin key of the API and admin pages; unset: admin writes answer 503",
+    )
+    admin_password: str | None = Field(
+        None, validation_alias="ADMIN_PASSWORD", repr=False,
+        description="a second way to sign in to the admin pages",
+    )
+    secret_key: str | None = Field(
+        None, validation_alias="SECRET_KEY", repr=False,
+        description="signs session and voter cookies; unset: derived from API_KEY",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="API_CORS_ORIGINS",
+        description="comma-separated origins that may call the API from a browser",
+    )
+    # Every other page may never be framed (CSP frame-ancestors).
+    embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"], validation_alias="EMBED_ORIGINS",
+        description="comma-separated origins that may show the embeds in an iframe; * any site",
+    )
+    # -- intake ----------------------------------------------------------------------------
+    # The worker re-checks every vote, so a stale topic can only turn a would-be
+    # 409/422 into a recorded `rejected` vote, never a wrong count (and it is used
+    # as long again while one background read refreshes it, core/services/topics.py).
+    topic_cache_seconds: float = Field(
+        2.0, ge=0, validation_alias="TOPIC_CACHE_SECONDS",
+        description="how long a web process trusts its copy of a topic when checking a vote",
+    )
+    results_cache_seconds: float = Field(
+        1.0, ge=0, validation_alias="RESULTS_CACHE_SECONDS",
+        description="how long a web process reuses a topic's tallies for results polling",
+    )
+    # Votes arriving together in one web process share one SendMessageBatch
+    # (core/aws/group_send.py); off sends one message per request.
+    sqs_group_commit: bool = Field(
+        True, validation_alias="SQS_GROUP_COMMIT",
+        description="votes of a web process share a SendMessageBatch; 0, false or off: one each",
+    )
+    sqs_send_max_wait_seconds: float = Field(
+        5.0, ge=0, validation_alias="SQS_SEND_MAX_WAIT_SECONDS",
+        description="a vote not sent within this (SQS slow or stalled) is refused with a 503",
+    )
+    # Only while votes are announced inside the process (their requests started).
+    sqs_group_max_linger_seconds: float = Field(
+        0.02, ge=0, validation_alias="SQS_GROUP_MAX_LINGER_SECONDS",
+        description="how long a batch about to leave waits for the process's other votes; 0: none",
+    )
+    # -- the worker ------------------------------------------------------------------------
+    worker_wait_seconds: int = Field(
+        20, ge=0, le=20, validation_alias="WORKER_WAIT_SECONDS", json_schema_extra=WORKER,
+        description="the worker's SQS long-poll wait (SQS allows 0 to 20)",
+    )
+    visibility_timeout: int = Field(
+        30, ge=0, le=43200, validation_alias="VISIBILITY_TIMEOUT", json_schema_extra=WORKER,
+        description="the queue's visibility timeout; the worker extends it while a batch is slow",
+    )
+    max_receive_count: int = Field(
+        5, ge=1, le=1000, validation_alias="MAX_RECEIVE_COUNT",
+        description="receives before SQS moves a message to the DLQ (as init-aws makes the queue)",
+    )
+    # A topic's own tally_shards (1-100) overrides it.
+    tally_shards: int = Field(
+        1, ge=1, validation_alias="TALLY_SHARDS", json_schema_extra=WORKER,
+        description="tally items per choice, to spread a very hot topic's writes",
+    )
+    # -- operations: read by gunicorn.conf.py and the worker's metrics server --------------
+    port: int = Field(
+        8000, ge=0, le=65535, validation_alias="PORT",
+        description="gunicorn binds 0.0.0.0:PORT",
+    )
+    # Requests mostly wait on SQS/DynamoDB, so threads are cheap.
+    web_concurrency: int = Field(
+        2, ge=1, validation_alias="WEB_CONCURRENCY",
+        description="gunicorn worker processes",
+    )
+    web_threads: int = Field(
+        8, ge=1, validation_alias="WEB_THREADS",
+        description="threads per web process",
+    )
+    # "*" only when nothing but the proxy can reach the app.
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1", validation_alias="TRUSTED_PROXIES", json_schema_extra=EMPTY_IS_NONE,
+        description="comma-separated proxies whose X-Forwarded-* headers count; * any, empty none",
+    )
+    metrics_port: int = Field(
+        9191, ge=0, le=65535, validation_alias="METRICS_PORT", json_schema_extra=WORKER,
+        description="the worker's /metrics and /healthz port; 0 turns it off",
+    )
+    log_level: str = Field(
+        "INFO", validation_alias="LOG_LEVEL", json_schema_extra=WORKER,
+        description="DEBUG, INFO, WARNING or ERROR (any case)",
+    )
+    # -- abuse limits (Flask-Limiter syntax) and where they count ---------------------------
+    # A whole room may share one NAT address, so votes are limited per voter; per
+    # address only for votes naming no voter, plus a ceiling a packed hall (2,000
+    # voters in a minute) stays under. The voter policies, not these, stop double
+    # voting (webapp/limits.py).
+    rate_limit_votes: str = Field(
+        "600 per minute", validation_alias="RATE_LIMIT_VOTES", json_schema_extra=EMPTY_IS_NONE,
+        description="votes per client address that name no voter; empty: no limit",
+    )
+    rate_limit_votes_per_voter: str = Field(
+        "60 per minute", validation_alias="RATE_LIMIT_VOTES_PER_VOTER",
+        json_schema_extra=EMPTY_IS_NONE, description="votes per voter; empty: no limit",
+    )
+    rate_limit_votes_per_address: str = Field(
+        "5000 per minute", validation_alias="RATE_LIMIT_VOTES_PER_ADDRESS",
+        json_schema_extra=EMPTY_IS_NONE,
+        description="the ceiling on every vote from one client address; empty: no limit",
+    )
+    rate_limit_login: str = Field(
+        "10 per minute", validation_alias="RATE_LIMIT_LOGIN", json_schema_extra=EMPTY_IS_NONE,
+        description="admin sign-in attempts per client address; empty: no limit",
+    )
+    ratelimit_storage_uri: str = Field(
+        "memory://", validation_alias="RATELIMIT_STORAGE_URI",
+        description="where limits count: memory:// per process, redis://host:6379 shared",
+    )
+    # `make run` sets it to pause votes while saves fail (webapp/pause.py).
+    pause_votes_file: str | None = Field(
+        None, validation_alias="PAUSE_VOTES_FILE",
+        description="a file whose text, while there, pauses vote intake (503) and fails /readyz",
+    )
+    # fmt: on
 
-    dynamodb_endpoint_url: str | None = None
-    sqs_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
-    table_prefix: str = ""
-    queue_name: str = "votes"
-    api_key: str | None = None
-    admin_password: str | None = None
-    secret_key: str | None = None
-    cors_origins: list[str] = field(default_factory=list)
-    # Sites allowed to show /t/<id>/embed in an iframe (CSP frame-ancestors);
-    # "*" is any site. Every other page may never be framed.
-    embed_origins: list[str] = field(default_factory=lambda: ["*"])
-    # How long a web process may serve a topic from memory when validating a
-    # vote at intake (and as long again while it refreshes it in the background,
-    # see cache.py). The worker re-checks every vote, so staleness can only
-    # turn a would-be 409/422 into a recorded `rejected` vote, never a wrong count.
-    topic_cache_seconds: float = 2.0
-    # Results tallies per topic are cached this long per web process (same rule).
-    results_cache_seconds: float = 1.0
-    # Worker: long-poll wait and SQS visibility timeout it expects.
-    worker_wait_seconds: int = 20
-    visibility_timeout: int = 30
-    max_receive_count: int = 5
-    tally_shards: int = 1
-    # Intake: votes arriving together in one web process share one
-    # SendMessageBatch (core/aws/group_send.py); off sends one message per
-    # request. A vote not yet sent after SQS_SEND_MAX_WAIT_SECONDS (SQS slow
-    # or stalled) is refused with a 503 instead of waiting on.
-    sqs_group_commit: bool = True
-    sqs_send_max_wait_seconds: float = 5.0
-    # Operations: read by gunicorn.conf.py and the worker's metrics server.
-    # gunicorn binds 0.0.0.0:PORT; WEB_CONCURRENCY processes of WEB_THREADS
-    # threads each (requests mostly wait on SQS/DynamoDB, so threads are cheap).
-    port: int = 8000
-    web_concurrency: int = 2
-    web_threads: int = 8
-    # Comma-separated proxy addresses whose X-Forwarded-* headers gunicorn trusts
-    # ("*" for any: only when nothing but the proxy can reach the app).
-    trusted_proxies: str = "127.0.0.1,::1"
-    # The worker's /metrics and /healthz port (the original's 9191); 0 turns it off.
-    metrics_port: int = 9191
-    log_level: str = "INFO"
-    # Abuse limits (Flask-Limiter syntax, "" turns one off) and where they count.
-    # Votes are limited per voter (cookie or voter_id), since a whole room may
-    # share one NAT address; per address only for votes naming no voter, plus a
-    # ceiling a packed hall (2,000 voters in a minute) stays under. The voter
-    # policies, not these, are what stop double voting (webapp/limits.py).
-    rate_limit_votes: str = "600 per minute"
-    rate_limit_votes_per_voter: str = "60 per minute"
-    rate_limit_votes_per_address: str = "5000 per minute"
-    rate_limit_login: str = "10 per minute"
-    ratelimit_storage_uri: str = "memory://"
-    # A file whose text, while there, pauses vote intake (503) and fails /readyz
-    # (webapp/pause.py); `make run` sets it to pause votes while saves fail.
-    pause_votes_file: str | None = None
-    # Intake group commit: how long a batch about to leave may wait for votes
-    # already inside the process (announced as their requests start), only
-    # while some are announced; 0 sends at once (core/aws/group_send.py).
-    sqs_group_max_linger_seconds: float = 0.02
+    @field_validator("cors_origins", "embed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("sqs_group_commit", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        # Anything but an explicit "off" keeps group commit on.
+        if isinstance(value, str):
+            return value.lower() not in ("0", "false", "off")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
 
     @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            dynamodb_endpoint_url=_env("DYNAMODB_ENDPOINT_URL"),
-            sqs_endpoint_url=_env("AWS_SQS_ENDPOINT_URL"),
-            aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
-            table_prefix=_env("TABLE_PREFIX", ""),
-            queue_name=_env("QUEUE_NAME", "votes"),
-            api_key=_env("API_KEY"),
-            admin_password=_env("ADMIN_PASSWORD"),
-            secret_key=_env("SECRET_KEY"),
-            cors_origins=_csv(_env("API_CORS_ORIGINS")),
-            embed_origins=_csv(_env("EMBED_ORIGINS", "*")),
-            topic_cache_seconds=float(_env("TOPIC_CACHE_SECONDS", "2")),
-            results_cache_seconds=float(_env("RESULTS_CACHE_SECONDS", "1")),
-            worker_wait_seconds=int(_env("WORKER_WAIT_SECONDS", "20")),
-            visibility_timeout=int(_env("VISIBILITY_TIMEOUT", "30")),
-            max_receive_count=int(_env("MAX_RECEIVE_COUNT", "5")),
-            tally_shards=int(_env("TALLY_SHARDS", "1")),
-            sqs_group_commit=_env("SQS_GROUP_COMMIT", "1").lower() not in ("0", "false", "off"),
-            sqs_send_max_wait_seconds=float(_env("SQS_SEND_MAX_WAIT_SECONDS", "5")),
-            port=int(_env("PORT", "8000")),
-            web_concurrency=int(_env("WEB_CONCURRENCY", "2")),
-            web_threads=int(_env("WEB_THREADS", "8")),
-            trusted_proxies=os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1"),  # "" trusts none
-            metrics_port=int(_env("METRICS_PORT", "9191")),
-            log_level=_env("LOG_LEVEL", "INFO").upper(),
-            rate_limit_votes=os.environ.get("RATE_LIMIT_VOTES", "600 per minute"),
-            rate_limit_votes_per_voter=os.environ.get(
-                "RATE_LIMIT_VOTES_PER_VOTER", "60 per minute"
-            ),
-            rate_limit_votes_per_address=os.environ.get(
-                "RATE_LIMIT_VOTES_PER_ADDRESS", "5000 per minute"
-            ),
-            rate_limit_login=os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
-            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
-            pause_votes_file=_env("PAUSE_VOTES_FILE"),
-            sqs_group_max_linger_seconds=float(_env("SQS_GROUP_MAX_LINGER_SECONDS", "0.02")),
-        )
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        """Overrides first, then the environment: no .env file, no secrets directory."""
+        return init_settings, _Environment(settings_cls)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """The settings of os.environ, `overrides` (field names) taking precedence.
+
+        Raises InvalidSettings naming each variable whose value does not fit.
+        """
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise InvalidSettings(_explain(cls, exc)) from None
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -135,3 +242,82 @@ class Settings:
     @property
     def dlq_name(self) -> str:
         return f"{self.full_queue_name}-dlq"
+
+
+class _Environment(EnvSettingsSource):
+    """Each setting from its variables, the first one set winning; "" counts as unset
+    unless the setting is EMPTY_IS_NONE. Field names are never read as variables."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        for name in env_names(field):
+            value = self.env_vars.get(name)
+            if value is not None and (value != "" or _marked(field, EMPTY_IS_NONE)):
+                # Keyed by the variable, so a validation error names it.
+                return value, name, False
+        return None, field_name, False
+
+
+def env_names(field: FieldInfo) -> list[str]:
+    """The variables a setting is read from, in order of preference."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [str(alias)]
+
+
+def _marked(field: FieldInfo, marker: dict) -> bool:
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    return all(extra.get(key) == value for key, value in marker.items())
+
+
+def _explain(model: type[Settings], exc: ValidationError) -> str:
+    """One line per bad value: `NAME='value': what is wrong`."""
+    lines = []
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else "settings"
+        if key in model.model_fields:
+            key = env_names(model.model_fields[key])[0]
+        lines.append(f"{key}={error.get('input')!r}: {error['msg']}")
+    return "; ".join(lines)
+
+
+@dataclass(frozen=True)
+class Described:
+    """One setting as the docs and --help show it."""
+
+    names: list[str]
+    default: str
+    description: str
+
+
+def shown_default(field: FieldInfo) -> str:
+    """A default as it would be written in the environment ("unset" for none)."""
+    value = field.get_default(call_default_factory=True)
+    if value is None or value == []:
+        return "unset"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if value != "" else "empty"
+
+
+def described(model: type[Settings] = Settings, *, worker: bool = False) -> list[Described]:
+    """Every setting of `model` (or only those the worker reads), in the model's order."""
+    return [
+        Described(env_names(field), shown_default(field), field.description or "")
+        for field in model.model_fields.values()
+        if not worker or _marked(field, WORKER)
+    ]
+
+
+def environment_help(model: type[Settings] = Settings, *, worker: bool = False) -> str:
+    """The settings as an --help epilog: each variable, its default and what it does."""
+    lines = ["environment (an empty variable counts as unset unless said):"]
+    for item in described(model, worker=worker):
+        names = " (or ".join(item.names) + ")" * (len(item.names) - 1)
+        lines.append(f"  {names} (default {item.default})")
+        lines.append(f"      {item.description}")
+    return "\n".join(lines)

@@ -3,9 +3,8 @@
 Each child (moto, the snapshot watcher, the worker, gunicorn) runs in a session
 of its own, so the terminal's Ctrl-C (SIGINT to the foreground process group)
 and hang-up (SIGHUP) reach the launcher alone, and the launcher signals each
-child once. Before, gunicorn's workers got the terminal's SIGINT and the master's
-SIGTERM together, and a worker could deadlock re-entering its shutdown, holding
-the port (issue 15 #5).
+child once: gunicorn's workers getting the terminal's SIGINT and the master's
+SIGTERM together could deadlock re-entering their shutdown, holding the port.
 
 And each child gets a parent-death signal (Linux's PR_SET_PDEATHSIG): if the
 launcher dies without stopping them (SIGKILL by a supervisor, a crash), the

@@ -3,7 +3,7 @@
 The web app and the worker are stopped first, so the tables and queues are
 still; then the data and the waiting messages are saved. The local endpoint
 holds the only copy of whatever came after the last good save, so it is never
-stopped after a failed save without a clear choice (issue 15 #3):
+stopped after a failed save without a clear choice:
 
 - at a terminal, the launcher asks: retry, save to another path, or discard;
 - without one (a supervisor, a closed terminal), it retries every RETRY_SECONDS

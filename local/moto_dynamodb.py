@@ -55,7 +55,7 @@ import threading
 from decimal import Decimal
 from typing import Any
 
-# Serialises DynamoDB requests (fix 2). Reentrant because the transaction
+# The request lock: serialises DynamoDB requests. Reentrant because the transaction
 # calls the backend's own put/update/delete while holding it.
 DYNAMODB_LOCK = threading.RLock()
 

@@ -66,7 +66,7 @@ def patch() -> None:
             return stock_query(*call, **kwargs)
         # moto's query takes its items from all_items(): for this call, just these;
         # and it copies its results through table.py's `copy`: for this call, the
-        # light copies (fix 11). Requests run one at a time
+        # light copies. Requests run one at a time
         # (moto_dynamodb.DYNAMODB_LOCK), so the shadowing is never seen.
         self.all_items = lambda: found
         table_module.copy = _LIGHT_COPY

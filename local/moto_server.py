@@ -9,24 +9,26 @@ use for every vote, so the embedded mode slowed to a crawl as votes piled up
 (docs/architecture.md has the measurements). The fixes live beside this
 module, one service each:
 
-- local/moto_dynamodb.py: an undo journal instead of whole-table copies in
-  TransactWriteItems (fix 1), one lock around every DynamoDB request (fix 2),
-  quick key comparisons (fix 5), Scan and Query items written as JSON (fix 6),
-  and projections and sorts without JSON round trips (fix 8).
-- local/moto_query.py: each Query handed only the items it may answer with
-  (fix 9), found in sorted views of partitions and indexes that last until the
-  next write (fix 10), and less work per item it returns (fix 11).
-- local/moto_sqs.py: no rescans of the queue per send, receive or delete (fix 3).
+- local/moto_dynamodb.py: the undo journal (instead of whole-table copies in
+  TransactWriteItems), the request lock (one around every DynamoDB request),
+  quick key comparisons, answers written as JSON (Scan and Query items), and
+  projections and sorts by value (without JSON round trips).
+- local/moto_query.py: a Query handed only its candidates (the items it may
+  answer with), found in sorted views of partitions and indexes that last
+  until the next write, and light copies of what it returns.
+- local/moto_sqs.py: SQS without rescans of the queue per send, receive or
+  delete.
 
-This module holds the fixes that are the server's own. Fix 4: moto finds each
-request's service under one lock, listing moto's package directory (about
-200 isdir calls) every time; we remember the backend per host. Fix 7: moto
-serves through werkzeug's development server, which closes the connection
-after every response, so every AWS call paid a new TCP connection and a new
-thread; we serve moto's same WSGI app from gunicorn instead (already a
-dependency of the web app): one process, since moto keeps its state in
-memory, many threads, and keep-alive connections. `--dev-server` keeps
-werkzeug's. The access log is off either way (`--access-log` turns it on).
+This module holds the fixes that are the server's own. Routing each host
+once: moto finds each request's service under one lock, listing moto's
+package directory (about 200 isdir calls) every time; we remember the
+backend per host. Keep-alive connections: moto serves through werkzeug's
+development server, which closes the connection after every response, so
+every AWS call paid a new TCP connection and a new thread; we serve moto's
+same WSGI app from gunicorn instead (already a dependency of the web app):
+one process, since moto keeps its state in memory, many threads, and
+keep-alive connections. `--dev-server` keeps werkzeug's. The access log is
+off either way (`--access-log` turns it on).
 
 The fixes target moto 5.2.5 exactly (the version pyproject.toml pins): on
 any other version `apply()` refuses, so an upgrade is a conscious review, not

@@ -4,7 +4,7 @@ Why: moto recomputes the queue's three approximate counts (three passes over
 every message) on each SendMessage, and on each message a receive returns; it
 also lists every visible message to return ten, and scans the whole queue
 (twice) per receipt handle deleted, so the embedded mode's worker slowed as
-messages piled up (fix 3 in docs/architecture.md). Fix: counts only where
+messages piled up (docs/architecture.md has the measurements). Fix: counts only where
 GetQueueAttributes asks for them; a lazy view of visible messages that stops
 once the receive has enough; an index from receipt handle to message for
 deletes and visibility changes. Applied by `local.moto_server.apply()`; on

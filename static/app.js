@@ -278,16 +278,40 @@
   });
   document.addEventListener("htmx:afterSettle", setUpBallots);
 
-  // The admin's topic form: only the chosen question type's rules are shown.
+  // The admin's topic form: only the chosen question type's rules are shown,
+  // and its choice rows only while the type takes choices (the option's
+  // data-choices: always, never, or the id of the rule's checkbox that gives
+  // it choices), or while a row holds one. The server renders the same
+  // (webapp/admin/type_forms.py); its no-JavaScript "show" button goes.
+  function takesChoices(select) {
+    var need = select.options[select.selectedIndex].getAttribute("data-choices");
+    if (need === "never") return false;
+    var rule = need === "always" ? null : document.getElementById(need);
+    return !rule || rule.checked;
+  }
+
   function showTypeRules() {
     var select = document.querySelector("[data-type-select]");
     if (!select) return;
     document.querySelectorAll("[data-rules-for]").forEach(function (section) {
       section.hidden = section.getAttribute("data-rules-for") !== select.value;
     });
+    document.querySelectorAll("[data-without-js]").forEach(function (el) {
+      el.hidden = true;
+    });
+    var rows = document.querySelector("[data-choice-rows]");
+    if (!rows) return;
+    var filled = Array.prototype.some.call(rows.querySelectorAll("input"), function (input) {
+      return (input.name === "choice" || input.name === "choice_id") && input.value.trim();
+    });
+    rows.hidden = rows.disabled = !takesChoices(select) && !filled;
   }
   document.addEventListener("change", function (event) {
-    if (event.target.hasAttribute && event.target.hasAttribute("data-type-select")) showTypeRules();
+    var target = event.target;
+    if (!target.hasAttribute) return;
+    if (target.hasAttribute("data-type-select") || target.closest("[data-rules-for]")) {
+      showTypeRules();
+    }
   });
 
   // -- deadlines in the viewer's own time, with a countdown -------------------

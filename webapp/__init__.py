@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import replace
 
 from flask import Flask
 
@@ -21,10 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     overrides that setting; any other key goes to `app.config`.
     """
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
-    settings = Settings.from_env()
     config = dict(config or {})
-    overrides = {k: config.pop(k) for k in list(config) if k in Settings.__dataclass_fields__}
-    settings = replace(settings, **overrides)
+    overrides = {k: config.pop(k) for k in list(config) if k in Settings.model_fields}
+    settings = Settings.from_env(**overrides)
     app.config.from_mapping(
         SETTINGS=settings,
         SECRET_KEY=_secret_key(settings),

@@ -55,6 +55,14 @@ def rules_of(topic: dict) -> dict:
     return rules
 
 
+def takes_choices(kind: str | None, rate_each: bool | None) -> bool:
+    """Whether a question of `kind` has choices: every type but open text and a rating
+    of the question itself (a rating without rate_each)."""
+    if kind == "rating":
+        return bool(rate_each)
+    return kind != "text"
+
+
 def check_rules(topic: dict) -> None:
     """RulesInvalid unless the topic's question settings fit its type and choices."""
     kind, choices = topic.get("type", SINGLE), len(topic["choices"])
@@ -78,8 +86,7 @@ def check_rules(topic: dict) -> None:
             raise RulesInvalid("scale_max", "scale_max must be above scale_min")
         if topic.get("rate_each") and not 1 <= choices <= MAX_RATED_CHOICES:
             raise RulesInvalid("choices", f"rate each of 1 to {MAX_RATED_CHOICES} choices")
-    takes_choices = kind != "text" and (kind != "rating" or topic.get("rate_each"))
-    if not takes_choices and choices:
+    if not takes_choices(kind, topic.get("rate_each")) and choices:
         raise RulesInvalid("choices", f"a {kind} question takes no choices")
     if kind == "game" and topic.get("vote_limit") == "changeable":
         raise RulesInvalid("vote_limit", "a game takes unlimited or one_per_voter votes")
@@ -108,7 +115,9 @@ def body_rule_broken(
 
 
 def body_rules_schema(new: bool) -> list[dict]:
-    """`body_rule_broken`'s rules in JSON Schema (if/then), for the OpenAPI document.
+    """`body_rule_broken`'s rules in JSON Schema (if/then), for the OpenAPI document,
+    and when `choices` may be left out: for a body whose `type` takes none (text, or
+    rating without `rate_each: true`; core/schemas/topics.py's `_choices_left_out`).
 
     `new`: a new topic's body (a `rate_each` left out or null is false; on PUT it
     keeps the stored value, so only a given one decides).
@@ -125,6 +134,12 @@ def body_rules_schema(new: bool) -> list[dict]:
     return [
         # No type (or null) is single choice, as the original: at least 2 choices.
         {"if": {"properties": {"type": {"enum": [None, "single"]}}}, "then": choices(minItems=2)},
+        # Required, as the original, unless the body names a type that takes none.
+        {"if": {"properties": {"type": {"enum": ["text", "rating"]}}, "required": ["type"]},
+         "else": {"required": ["choices"]}},
+        {"if": {"properties": {"type": {"const": "rating"}, "rate_each": {"const": True}},
+                "required": ["type", "rate_each"]},
+         "then": {"required": ["choices"]}},
         when(["multiple", "game"], choices(minItems=2)),
         when(["ranking"], choices(minItems=2, maxItems=MAX_RANKED_CHOICES)),
         when(["text"], choices(maxItems=0)),

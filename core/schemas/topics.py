@@ -28,7 +28,7 @@ from core.rules.question_types import (
     MAX_RANKED_CHOICES,
     QuestionType,
     body_rule_broken,
-    body_rules_schema,
+    takes_choices,
 )
 from core.rules.results import results_for
 from core.rules.shares import percentages
@@ -43,6 +43,7 @@ from core.rules.topics import (
     repeated_choice,
 )
 from core.schemas.base import Request
+from core.schemas.topic_docs import documented
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 
@@ -53,25 +54,6 @@ class ChoiceIn(BaseModel):
     description: Description
 
 
-# One topic body per question type (the OpenAPI examples of TopicIn).
-TOPIC_EXAMPLES = [
-    {"title": "Tabs or spaces?", "choices": [{"description": "Tabs"},
-                                             {"description": "Spaces"}]},
-    {"title": "Pick up to two", "type": "multiple", "max_choices": 2,
-     "choices": [{"description": d} for d in ("Go", "Rust", "Zig")]},
-    {"title": "Rank the talks", "type": "ranking", "rank_top": 2,
-     "choices": [{"description": d} for d in ("Keynote", "Panel", "Demo")]},
-    {"title": "How was it?", "type": "rating", "scale_min": 1, "scale_max": 5,
-     "choices": []},
-    {"title": "Rate each talk", "type": "rating", "rate_each": True,
-     "choices": [{"description": d} for d in ("Keynote", "Demo")]},
-    {"title": "One word for this talk", "type": "text", "choices": [],
-     "blocked_answers": ["boring"]},
-    {"title": "Tug of war", "type": "game",
-     "choices": [{"description": "Cats"}, {"description": "Dogs"}]},
-]  # fmt: skip
-
-
 class TopicIn(Request):
     """Body of POST /topics and PUT /topics/{id}.
 
@@ -79,13 +61,14 @@ class TopicIn(Request):
     results_visibility) keep their stored value on PUT when left out, so the
     original's clients cannot reset them by accident. Send `closes_at: null`
     explicitly to remove a deadline.
+
+    `choices` is required, as in the original, unless the body's `type` takes
+    none (text, or rating without `rate_each: true`): left out, it is none.
     """
 
     # One example body per question type (shown in /docs), and the rules a body
     # alone decides in JSON Schema (PUT: the stored settings fill what it leaves out).
-    model_config = ConfigDict(
-        json_schema_extra={"examples": TOPIC_EXAMPLES, "allOf": body_rules_schema(new=False)}
-    )
+    model_config = ConfigDict(json_schema_extra=documented(new=False))
     # What a `rate_each` left out means here: the stored setting (on POST: false).
     rate_each_unset: ClassVar[bool | None] = None
 
@@ -102,7 +85,8 @@ class TopicIn(Request):
     choices: list[ChoiceIn] = Field(
         max_length=MAX_CHOICES,
         description="At least 2 for single, multiple, ranking and game (ranking: at most"
-        f" {MAX_RANKED_CHOICES}); 1-20 for rating with rate_each; none for text and rating.",
+        f" {MAX_RANKED_CHOICES}); 1-20 for rating with rate_each; none for text and rating"
+        " (which may leave it out).",
     )
     vote_limit: VoteLimit | None = Field(
         default=None, description="unlimited (default), one_per_voter or changeable."
@@ -147,6 +131,20 @@ class TopicIn(Request):
         max_length=200,
         description="text: words or phrases refused besides the shipped block lists.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choices_left_out(cls, body):
+        # A body whose type takes no choices may leave them out: none. Every other
+        # body keeps the original's 422 (`choices: Field required`), with its other errors.
+        if (
+            isinstance(body, dict)
+            and "choices" not in body
+            and body.get("type") in ("text", "rating")
+            and not takes_choices(body["type"], body.get("rate_each") is True)
+        ):
+            return {**body, "choices": []}
+        return body
 
     @field_validator("choices")
     @classmethod
@@ -221,9 +219,7 @@ class NewTopicIn(TopicIn):
     """Body of POST /topics: as TopicIn, and a deadline, if given, still ahead
     (a new topic past its deadline would be closed before anyone saw it)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": TOPIC_EXAMPLES, "allOf": body_rules_schema(new=True)}
-    )
+    model_config = ConfigDict(json_schema_extra=documented(new=True))
     rate_each_unset: ClassVar[bool | None] = False
 
     @field_validator("closes_at")

@@ -9,6 +9,8 @@ the worker's transaction check) decides whether a vote counts.
 
 from __future__ import annotations
 
+import time
+
 from core.aws.events import EventStore
 from core.rules.clock import new_id, utc_now
 from core.rules.errors import (
@@ -57,9 +59,14 @@ class Events:
 
     # -- reading --------------------------------------------------------------
 
-    def event(self, event_id: str, fresh: bool = False) -> dict:
-        """The event, from this process's short cache unless `fresh`. Raises EventNotFound."""
-        event = self._events.find(event_id, lambda: self.store.get_event(event_id), fresh)
+    def event(self, event_id: str, fresh: bool = False, read_after: float | None = None) -> dict:
+        """The event, from this process's short cache unless `fresh`. Raises EventNotFound.
+
+        With `read_after` (a `time.monotonic()` moment), a copy whose read started then
+        or later, one read per event at a time shared by every caller that waits for one."""
+        event = self._events.find(
+            event_id, lambda: self.store.get_event(event_id), fresh, since=read_after
+        )
         if event is None:
             raise EventNotFound(event_id)
         return event
@@ -102,11 +109,35 @@ class Events:
 
     def topic_on_screen(self, event: dict, topic_id: str | None) -> Topic:
         """The topic of the question the room is on, when `topic_id` names it; else
-        QuestionNotOnScreen (the presenter moved on while the voter's form was shown)."""
-        _, topic, _ = self.on_screen(event)
+        QuestionNotOnScreen (the presenter moved on while the voter's form was shown).
+
+        `event` is the caller's copy, usually this process's cached one. A refusal is
+        confirmed on a copy of the event read after this call began, shared by the
+        votes waiting for one (one read per event at a time), so a vote for the
+        question the presenter just moved to is never refused from a copy read before
+        the move. Whether that topic takes the vote is Voting.cast's to say.
+        """
+        asked = time.monotonic()
+        topic = self._current_topic(event)
         if topic is None or topic_id != topic["id"]:
-            raise QuestionNotOnScreen(event["id"])
+            try:
+                event = self.event(event["id"], read_after=asked)
+            except EventNotFound:
+                raise QuestionNotOnScreen(event["id"]) from None
+            topic = self._current_topic(event)
+            if topic is None or topic_id != topic["id"]:
+                raise QuestionNotOnScreen(event["id"])
         return topic
+
+    def _current_topic(self, event: dict) -> Topic | None:
+        """The topic of the event's current question (cached), or None (lobby, topic gone)."""
+        question = current(event)
+        if question is None:
+            return None
+        try:
+            return self.topics.get(question["topic_id"])
+        except TopicNotFound:
+            return None
 
     def questions(self, event: dict) -> list[dict]:
         """The event's questions with their topics (None where a topic is gone)."""
@@ -302,5 +333,3 @@ class Events:
     def _remember(self, event: dict) -> None:
         self._events.put(event["id"], event)
         self._codes.put(event["code"], event["id"])
-
-

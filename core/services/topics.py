@@ -3,7 +3,8 @@ their results read back, over the store and this process's caches.
 
 Views and the other services call this, never the store. Every write is
 conditional on the version read (`last_upd`), so two admins cannot overwrite
-each other; reads come from a short per-process cache unless asked `fresh`.
+each other; reads come from a short per-process cache unless asked `fresh`
+(or for a copy read after a given moment, `read_after`).
 """
 
 from __future__ import annotations
@@ -166,9 +167,15 @@ class Topics:
         purged = self.backend.purge.everything(topic_id, generation_of(topic))
         return _cleared(topic_id, counted, purged)
 
-    def get(self, topic_id: str, fresh: bool = False) -> Topic:
-        """The topic, from this process's short cache unless `fresh`. Raises TopicNotFound."""
-        topic = self._topics.find(topic_id, lambda: self.store.get_topic(topic_id), fresh)
+    def get(self, topic_id: str, fresh: bool = False, read_after: float | None = None) -> Topic:
+        """The topic, from this process's short cache unless `fresh`. Raises TopicNotFound.
+
+        With `read_after` (a `time.monotonic()` moment), a copy whose read started then
+        or later, one read per topic at a time shared by every caller that waits for
+        one: what a refusal decided on a cached copy is confirmed with."""
+        topic = self._topics.find(
+            topic_id, lambda: self.store.get_topic(topic_id), fresh, since=read_after
+        )
         if topic is None:
             raise TopicNotFound(topic_id)
         return topic

@@ -2,11 +2,13 @@
 
 Every way in (the JSON API, the pages, the embeds) casts through `Voting.cast`,
 so the rules of a vote hold once; the worker's transaction re-checks them when
-it records the vote.
+it records the vote. A vote is checked against this process's cached topic,
+and refused only once a copy read after it arrived agrees.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
@@ -29,6 +31,9 @@ from core.schemas.votes import VoteIn
 from core.services import csv_export
 from core.services.topics import Topics
 from core.settings import Settings
+
+# The refusals a topic's state decides: a copy read after the vote arrived confirms them.
+TOPIC_STATE_REFUSALS = (ChoiceNotInTopic, AnswerInvalid, TopicClosed, VoterRequired, AlreadyVoted)
 
 
 class Voting:
@@ -69,26 +74,27 @@ class Voting:
     # -- votes ----------------------------------------------------------------
 
     def cast(self, vote: VoteIn, voter_id: str | None = None, request_id: str | None = None):
-        """Check the vote against the topic, then queue it; the 202 comes after SQS said yes."""
+        """Check the vote against the topic, then queue it; the 202 comes after SQS said yes.
+
+        Checked against this process's cached copy of the topic. A refusal that the
+        topic's state decides (closed or past its deadline, not one of its choices, an
+        answer its type or rules refuse, a voter it requires, a vote its current round
+        holds) is confirmed on a copy read after the vote arrived before it is
+        answered; that read is shared by the votes waiting for one (one read per topic
+        at a time). An acceptance is not re-read: the worker's transaction re-checks
+        the stored topic when it records the vote.
+        """
+        arrived = time.monotonic()
+        voter_id = voter_id or vote.voter_id
         topic = self.topics.get(vote.topic_id)
         try:
-            answer = check_answer(topic, payload_of(vote))
-        except (ChoiceNotInTopic, AnswerInvalid):
-            # The cached copy may predate a new choice or a changed question: ask once
-            # more before refusing.
-            topic = self.topics.get(vote.topic_id, fresh=True)
-            answer = check_answer(topic, payload_of(vote))
-        queued_at = utc_now()
-        if not is_open(topic, queued_at):
-            raise TopicClosed(vote.topic_id)
-        voter_id = voter_id or vote.voter_id
-        limit = topic["vote_limit"]
-        if limit != UNLIMITED and not voter_id:
-            raise VoterRequired(vote.topic_id)
-        if limit == "one_per_voter" and self._ballot(topic, voter_id):
-            # The fast answer; the worker's conditional write is the real guard
-            # (two votes racing through intake are settled there).
-            raise AlreadyVoted(vote.topic_id)
+            answer, queued_at = self._admit(topic, vote, voter_id)
+        except TOPIC_STATE_REFUSALS:
+            current = self.topics.get(vote.topic_id, read_after=arrived)
+            if current == topic:
+                raise  # the same topic refuses the same (and reads no ballot again)
+            topic = current
+            answer, queued_at = self._admit(topic, vote, voter_id)
         message = VoteMessage(
             id=new_id(),
             topic_id=vote.topic_id,
@@ -96,7 +102,7 @@ class Voting:
             queued_at=queued_at,
             voter_id=voter_id,
             request_id=request_id,
-            vote_limit=limit,
+            vote_limit=topic["vote_limit"],
             tally_shards=topic.get("tally_shards"),
             generation=generation_of(topic),
             rules=rules_of(topic) if topic["type"] != SINGLE else None,
@@ -108,6 +114,22 @@ class Voting:
             else:
                 self.queue.send(body)
         return message
+
+    def _admit(self, topic: Topic, vote: VoteIn, voter_id: str | None) -> tuple[dict, str]:
+        """(the checked answer, the moment it is queued at) if `topic` takes the vote;
+        else one of TOPIC_STATE_REFUSALS."""
+        answer = check_answer(topic, payload_of(vote))
+        queued_at = utc_now()
+        if not is_open(topic, queued_at):
+            raise TopicClosed(vote.topic_id)
+        limit = topic["vote_limit"]
+        if limit != UNLIMITED and not voter_id:
+            raise VoterRequired(vote.topic_id)
+        if limit == "one_per_voter" and self._ballot(topic, voter_id):
+            # The fast answer; the worker's conditional write is the real guard
+            # (two votes racing through intake are settled there).
+            raise AlreadyVoted(vote.topic_id)
+        return answer, queued_at
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""

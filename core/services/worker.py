@@ -22,7 +22,7 @@ import random
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from pydantic import ValidationError
 
@@ -44,7 +44,7 @@ from core.rules.planning import pick_shards, plan_batch, voter_keys
 from core.rules.votes import COUNTED, REPLACED, VoteMessage
 from core.services.worker_metrics import WorkerMetrics
 from core.services.worker_metrics import serve as serve_metrics
-from core.settings import Settings
+from core.settings import InvalidSettings, Settings, environment_help
 
 log = logging.getLogger("worker")
 
@@ -310,15 +310,15 @@ class _Heartbeat:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The worker's command line; its help lists the settings the worker reads."""
     parser = argparse.ArgumentParser(
         description=(
             "Voting Game worker: long-polls the votes queue and records votes in DynamoDB, "
-            "exactly once. Configured by the environment: DYNAMODB_ENDPOINT_URL, "
-            "AWS_SQS_ENDPOINT_URL (unset for real AWS), AWS_REGION, TABLE_PREFIX, QUEUE_NAME, "
-            "WORKER_WAIT_SECONDS (20), VISIBILITY_TIMEOUT (30), TALLY_SHARDS (1), "
-            "METRICS_PORT (9191: /metrics and /healthz; 0 turns it off), LOG_LEVEL (INFO). "
+            "exactly once. Configured by the environment (below). "
             "SIGTERM or SIGINT: stop receiving, finish the batch in hand, exit 0."
-        )
+        ),
+        epilog=environment_help(worker=True),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--wait-seconds",
@@ -330,11 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {} if args.wait_seconds is None else {"worker_wait_seconds": args.wait_seconds}
+    try:
+        settings = Settings.from_env(**overrides)
+    except InvalidSettings as exc:
+        parser.error(str(exc))
     configure_logging("worker", settings.log_level)
-    if args.wait_seconds is not None:
-        settings = replace(settings, worker_wait_seconds=args.wait_seconds)
     backend = Backend.connect(settings)
     metrics = WorkerMetrics(settings.worker_wait_seconds)
     worker = VoteWorker.over(backend, settings, metrics=metrics)

@@ -297,12 +297,22 @@ def test_the_admin_form_shows_the_chosen_types_rules(stack, contexts, console, a
     sign_in_browser(admin, stack.base)
     admin.goto(f"{stack.base}/admin/topics/new")
     rules = admin.locator("[data-rules-for]")
+    rows = admin.get_by_label("Choice", exact=True)
     expect(rules.filter(visible=True)).to_have_count(0)  # single choice has no rules
+    expect(rows.filter(visible=True)).to_have_count(2)
+    # The no-JavaScript way to switch types goes: the page switches by itself.
+    expect(admin.get_by_role("button", name="Show this type's settings")).to_be_hidden()
     admin.get_by_label("Type").select_option("multiple")
     expect(rules.filter(visible=True)).to_have_count(1)
     expect(admin.get_by_label("At most")).to_be_visible()
+    # A rating of the question takes no choices; rating each choice does.
+    admin.get_by_label("Type").select_option("rating")
+    expect(rows.filter(visible=True)).to_have_count(0)
+    admin.get_by_label("Rate each choice").check()
+    expect(rows.filter(visible=True)).to_have_count(2)
     admin.get_by_label("Type").select_option("text")
     expect(admin.get_by_label("At most")).to_be_hidden()
+    expect(rows.filter(visible=True)).to_have_count(0)
     admin.get_by_label("Question", exact=True).fill("One word for the keynote?")
     admin.get_by_label("Blocked words and answers, one per line").fill("dull\nsnooze")
     admin.get_by_label("Votes per voter").select_option("unlimited")

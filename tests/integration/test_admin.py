@@ -374,7 +374,8 @@ def test_edit_keeps_choice_ids_and_their_votes(signed_in, voting):
     assert stored["title"] == "Pets, again?"
     assert [c["id"] for c in stored["choices"]][:2] == [cats, fish]
     assert [c["description"] for c in stored["choices"]] == ["Cats (all kinds)", "Fish", "Birds"]
-    assert voting.topics.counts(topic["id"]).get(cats) == 2 and voting.topics.counts(topic["id"]).get(fish) == 1
+    counts = voting.topics.counts(topic["id"])
+    assert counts.get(cats) == 2 and counts.get(fish) == 1
     results = signed_in.get(f"/t/{topic['id']}/results", headers=HX).text
     assert "2 votes · 67%" in results and "1 vote · 33%" in results
 

@@ -236,6 +236,59 @@ def test_the_admin_form_shows_a_bad_rule_next_to_its_field(client):
     assert '<option value="multiple" selected' in answer.text  # what was typed stays
 
 
+def choice_rows_of(html: str) -> str:
+    """The form's choices fieldset tag (its hidden/disabled state)."""
+    return re.search(r"<fieldset[^>]*data-choice-rows[^>]*>", html).group(0)
+
+
+def shown_rules(html: str) -> list[str]:
+    """The types whose rule sections the page shows (not `hidden`)."""
+    return re.findall(r'data-rules-for="(\w+)"(?! hidden)>', html)
+
+
+def test_the_admin_form_shows_no_choice_rows_for_a_type_that_takes_none(client):
+    """Server-rendered for the chosen type (no JavaScript): "Show this type's settings"
+    renders the form again, with that type's rules and, for text and a rating of the
+    question, no choice rows (hidden and disabled, so none are sent)."""
+    sign_in(client)
+    blank = client.get("/admin/topics/new").text
+    assert "hidden" not in choice_rows_of(blank) and shown_rules(blank) == []
+    assert blank.count('name="choice"') == 2
+    for fields, rows_hidden, rules in [
+        ({"type": "text"}, True, ["text"]),
+        ({"type": "rating"}, True, ["rating"]),
+        ({"type": "rating", "rate_each": "on"}, False, ["rating"]),
+        ({"type": "multiple"}, False, ["multiple"]),
+    ]:
+        page = form_post(client, "/admin/topics/new", title="Kept as typed", retype="1", **fields)
+        assert page.status_code == 200, fields
+        assert f'<option value="{fields["type"]}" selected' in page.text
+        assert 'value="Kept as typed"' in page.text
+        assert ("hidden disabled" in choice_rows_of(page.text)) is rows_hidden, fields
+        assert shown_rules(page.text) == rules, fields
+    assert [t for t in client.get("/topics").get_json() if t["title"] == "Kept as typed"] == []
+    # A row holding a choice stays in sight for a type that takes none, with its error.
+    refused = form_post(client, "/admin/topics/new", title="t", type="text", choice=["A", ""])
+    assert refused.status_code == 422
+    assert "hidden" not in choice_rows_of(refused.text)
+    assert "This type of question takes no choices" in refused.text
+
+
+def test_the_admin_form_creates_and_edits_a_text_question_with_no_choice_rows_posted(client):
+    sign_in(client)
+    made = form_post(client, "/admin/topics/new", title="One word?", type="text")
+    assert made.status_code == 303, text_of(made.text)
+    topic = next(t for t in client.get("/topics").get_json() if t["title"] == "One word?")
+    assert (topic["type"], topic["choices"]) == ("text", [])
+    edit = client.get(f"/admin/topics/{topic['id']}/edit").text
+    assert "hidden disabled" in choice_rows_of(edit) and shown_rules(edit) == ["text"]
+    path = f"/admin/topics/{topic['id']}/edit"
+    saved = form_post(client, path, title="Two words?", type="text")
+    assert saved.status_code == 303, text_of(saved.text)
+    stored = client.get(f"/topics/{topic['id']}", headers=ADMIN).get_json()
+    assert (stored["title"], stored["type"], stored["choices"]) == ("Two words?", "text", [])
+
+
 def test_lists_count_votes_not_counters(client, voting):
     """A multiple-select vote of two picks is one vote on the home page and the admin list
     (its tallies hold three counters: two choices and the voters)."""

@@ -59,6 +59,55 @@ def test_text_and_rating_questions_take_no_choices(client):
     assert refused.json["detail"][0]["loc"] == ["choices"]
 
 
+def test_text_and_rating_questions_may_leave_choices_out(client):
+    """A JSON client need not send `choices: []` for a type that takes none."""
+    made = {}
+    for body in ({"type": "text"}, {"type": "rating"}, {"type": "rating", "rate_each": False},
+                 {"type": "rating", "rate_each": None, "scale_max": 7}):  # fmt: skip
+        answer = client.post("/topics", headers=ADMIN, json={"title": "One word?", **body})
+        assert answer.status_code == 201, (body, answer.text)
+        assert answer.json["choices"] == [] and get(client, answer.json)["choices"] == []
+        made[body["type"]] = answer.json
+    for kind, changes in (("text", {"blocked_answers": ["meh"]}), ("rating", {"scale_max": 3})):
+        topic = made[kind]
+        body = {"title": "Renamed", "type": kind, **changes}
+        answer = client.put(f"/topics/{topic['id']}", json=body, headers=ADMIN)
+        assert answer.status_code == 200, answer.text
+        stored = get(client, topic)
+        assert (stored["title"], stored["type"], stored["choices"]) == ("Renamed", kind, [])
+        assert {k: stored[k] for k in changes} == changes
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"type": None}, {"type": "single"}, {"type": "multiple"}, {"type": "ranking"},
+     {"type": "game"}, {"type": "rating", "rate_each": True}],
+    ids=["original", "null", "single", "multiple", "ranking", "game", "rating-each"],
+)  # fmt: skip
+def test_types_that_take_choices_still_need_them(client, body):
+    """The original's exact 422 for a body without choices, whatever type takes them."""
+    answer = client.post("/topics", headers=ADMIN, json={"title": "t", **body})
+    assert answer.status_code == 422
+    assert answer.json == {"detail": [{"loc": ["choices"], "msg": "Field required",
+                                       "type": "missing"}]}  # fmt: skip
+
+
+def test_an_edit_leaving_choices_out_keeps_the_originals_rule(client):
+    """PUT without `type` is the original's body: choices required, even on a text topic.
+    A rating left out of rate_each on a topic rating each choice: the stored setting
+    needs its choices, so the body alone is fine and the topic refuses it (409)."""
+    text = make_topic(client, choices=(), type="text")
+    answer = client.put(f"/topics/{text['id']}", json={"title": "t"}, headers=ADMIN)
+    assert answer.status_code == 422
+    assert answer.json["detail"] == [{"loc": ["choices"], "msg": "Field required",
+                                      "type": "missing"}]  # fmt: skip
+    each = make_topic(client, choices=("A", "B"), type="rating", rate_each=True)
+    answer = client.put(f"/topics/{each['id']}", json={"title": "t", "type": "rating"},
+                        headers=ADMIN)  # fmt: skip
+    assert answer.status_code == 409 and "rate each of 1 to 20 choices" in answer.json["detail"]
+    assert get(client, each)["choices"] == each["choices"]
+
+
 @pytest.mark.parametrize(
     "body,field",
     [

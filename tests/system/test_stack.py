@@ -47,6 +47,8 @@ STACK = ROOT / "ddl" / "stack.yaml"
 TABLE_SPECS = {p.stem: json.loads(p.read_text()) for p in sorted((ROOT / "ddl").glob("*.json"))}
 TEMPLATE = stack_template()
 RESOURCES = TEMPLATE["Resources"]
+# The settings' own defaults, as the stack's parameters must repeat them.
+DEFAULT = {name: field.default for name, field in Settings.model_fields.items()}
 
 
 def _of_type(kind: str) -> dict[str, dict]:
@@ -110,9 +112,9 @@ def test_queues_match_what_init_aws_creates(aws_env):
     dlq = RESOURCES["VotesDeadLetterQueue"]["Properties"]
     assert queue["QueueName"] == {"Fn::Sub": "${TablePrefix}${QueueName}"}
     assert dlq["QueueName"] == {"Fn::Sub": "${TablePrefix}${QueueName}-dlq"}
-    assert params["QueueName"]["Default"] == Settings.queue_name
-    assert params["VisibilityTimeout"]["Default"] == Settings.visibility_timeout
-    assert params["MaxReceiveCount"]["Default"] == Settings.max_receive_count
+    assert params["QueueName"]["Default"] == DEFAULT["queue_name"]
+    assert params["VisibilityTimeout"]["Default"] == DEFAULT["visibility_timeout"]
+    assert params["MaxReceiveCount"]["Default"] == DEFAULT["max_receive_count"]
     assert str(queue["ReceiveMessageWaitTimeSeconds"]) == made["ReceiveMessageWaitTimeSeconds"]
     assert str(dlq["MessageRetentionPeriod"]) == made_dlq["MessageRetentionPeriod"]
     assert queue["VisibilityTimeout"] == {"Ref": "VisibilityTimeout"}
@@ -295,7 +297,7 @@ def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path)
         procs.stop_all()
         embedded.stop([moto])
     used = _recorded_calls(recording)
-    allowed = _granted_calls("AppPolicy", env["TABLE_PREFIX"], Settings.queue_name)
+    allowed = _granted_calls("AppPolicy", env["TABLE_PREFIX"], DEFAULT["queue_name"])
     assert sorted(used - allowed) == [], "web/worker call what AppPolicy denies"
     actions = {action for action, _ in used}
     assert sorted(granted("AppPolicy") - actions) == [], "AppPolicy grants what they never call"

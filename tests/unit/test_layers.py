@@ -28,7 +28,7 @@ from tests.helpers import ROOT
 # What is not product code: the tests, benchmarks and generated or vendored trees.
 NOT_PRODUCT = {"tests", "bench", "build", "docs", "static", "templates", "node_modules"}
 FLASK_ROOTS = ("flask", "werkzeug")
-# The adapters behind core.services.voting.Voting (and core.aws.backend.Backend): views never touch them.
+# The adapters behind the services (core.aws.backend.Backend): views never touch them.
 ADAPTERS = {"store", "queue", "tables", "batches", "backend"}
 # The web layer's modules allowed to reach the adapters: the one that builds them
 # (services.py) and the operator commands (cli.py: init-aws, recount, dlq, export).

@@ -304,7 +304,8 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process, monk
         return [(i.to_json(), [id(v) for v in i.attrs.values()]) for i in items]
 
     def sizes_while_reading():
-        """Each stored item's size as a read measures it (fix 11's memo) and as moto does."""
+        """Each stored item's size as a read measures it (the light copies' memo), and as
+        moto does."""
         items = [i for partition in table().items.values() for i in partition.values()]
         monkeypatch.setattr(moto_dynamodb, "_reading", True)
         try:
@@ -332,7 +333,7 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process, monk
     ]  # fmt: skip
     before = stored()
     fixed = answers_to(ddb, requests)
-    assert stored() == before  # fix 11's light copies: the answers changed no stored value
+    assert stored() == before  # the light copies: the answers changed no stored value
     assert fixed == stock_answers()
     # p0 holds a, abc, b, c, ~text:x#0 and é; p1 the others.
     assert [i["sk"]["S"] for i in fixed[2]["Items"]] == ["a", "abc", "b", "c"]

@@ -1,4 +1,5 @@
-"""Batch planning (core/rules/planning.py) and the vote record it writes (core/rules/votes.py), no server.
+"""Batch planning (core/rules/planning.py) and the vote record it writes (core/rules/votes.py),
+no server.
 
 The worker hands plan_batch what it knows: the votes, the topics it learned from
 failed checks earlier in the batch, the stored ballots, one shard per topic.

@@ -9,7 +9,14 @@ import pytest
 from core.aws.batch import MAX_TRANSACTION_ITEMS, BatchWriter
 from core.aws.codec import from_item, to_item, topic_from_item, topic_item
 from core.rules.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
-from core.rules.question_types import check_answer, check_rules, counters, rules_of, votes_counted
+from core.rules.question_types import (
+    check_answer,
+    check_rules,
+    counters,
+    rules_of,
+    takes_choices,
+    votes_counted,
+)
 from core.rules.results import MOST_GIVEN, results_for
 from core.rules.text_answers import blocker, is_blocked, normalize_text, shipped_blocklist
 from core.rules.topics import with_defaults
@@ -121,12 +128,24 @@ def test_a_topic_s_block_test_is_kept_per_list_and_follows_an_edited_list():
         ("rating", "ab", {}, "choices"),
         ("rating", "", {"rate_each": True}, "choices"),
         ("text", "ab", {}, "choices"),
+        ("text", "ab", {"rate_each": True}, "choices"),  # left from a rating: not text's
     ],
 )
 def test_settings_that_do_not_fit_the_type_are_refused_by_name(kind, choices, settings, field):
     with pytest.raises(RulesInvalid) as caught:
         check_rules(topic(kind, choices, **settings))
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("kind", "rate_each", "takes"),
+    [("single", None, True), (None, None, True), ("multiple", False, True),
+     ("ranking", None, True), ("game", None, True), ("rating", None, False),
+     ("rating", False, False), ("rating", True, True), ("text", None, False),
+     ("text", True, False)],
+)  # fmt: skip
+def test_only_open_text_and_a_rating_of_the_question_take_no_choices(kind, rate_each, takes):
+    assert takes_choices(kind, rate_each) is takes
 
 
 def test_rules_name_what_counting_depends_on():

@@ -1,5 +1,5 @@
-"""Instant-runoff maths (core/rules/instant_runoff.py): textbook elections, exhausted ballots, and the
-deterministic tie-breaks (fewest votes, then fewest Borda points, then listed last)."""
+"""Instant-runoff maths (core/rules/instant_runoff.py): textbook elections, exhausted ballots,
+and the deterministic tie-breaks (fewest votes, then fewest Borda points, then listed last)."""
 
 from __future__ import annotations
 

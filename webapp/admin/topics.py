@@ -278,7 +278,16 @@ def _edit_rows(form: dict) -> tuple[dict, str | None]:
     return {**form, "rows": rows}, note
 
 
+def _rearranging() -> bool:
+    """A submit that only re-renders the form (no JavaScript): add or remove a choice
+    row, or show the chosen type's settings."""
+    return bool(request.form.keys() & {"add", "remove", "retype"})
+
+
 def _render_form(form, topic=None, errors=None, status=200):
+    if not form["rows"]:
+        # Two blank rows, shown once the type takes choices (blank rows are never saved).
+        form = {**form, "rows": [{"id": "", "description": ""}] * 2}
     page = render_template(
         "admin/topic_form.html",
         form=form,
@@ -290,6 +299,8 @@ def _render_form(form, topic=None, errors=None, status=200):
         visibilities=VISIBILITY_LABELS,
         types=type_forms.TYPE_LABELS,
         no_choices=type_forms.NO_CHOICES,
+        choices_need=type_forms.CHOICES_NEED,
+        choices_hidden=type_forms.choices_hidden(form),
     )
     return page, status
 
@@ -300,7 +311,7 @@ def new_topic():
     if request.method == "GET":
         return _render_form(_blank_form())
     form = _read_form()
-    if "add" in request.form or "remove" in request.form:
+    if _rearranging():
         form, note = _edit_rows(form)
         return _render_form(form, errors={"choices": note} if note else None)
     data, errors = _validate(form, NewTopicIn)
@@ -321,7 +332,7 @@ def edit_topic(topic_id):
     if request.method == "GET":
         return _render_form(_form_of(topic), topic=topic)
     form = _read_form()
-    if "add" in request.form or "remove" in request.form:
+    if _rearranging():
         form, note = _edit_rows(form)
         return _render_form(form, topic=topic, errors={"choices": note} if note else None)
     data, errors = _validate(form)

@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext
 from werkzeug.datastructures import MultiDict
 
 from core.rules.errors import RulesInvalid, RulesLocked
+from core.rules.question_types import takes_choices
 
 # The voter policies (core/rules/topics.py) and results visibility, as the form offers them.
 VOTE_LIMIT_LABELS = {
@@ -46,6 +47,21 @@ RULE_FIELDS = ("type", "min_choices", "max_choices", "rank_top", "scale_min", "s
                "rate_each", "blocked_answers")  # fmt: skip
 # Types whose choices are optional: open text, and a rating of the question itself.
 NO_CHOICES = lazy_gettext("(none for open text or a rating of the whole question)")
+# Whether each type takes choices, for static/app.js to show or hide the choice rows as
+# the type changes: always, never, or when the rule checkbox of that id is ticked.
+CHOICES_NEED = {
+    kind: "always" if takes_choices(kind, False) else "rate_each" if takes_choices(kind, True)
+    else "never"
+    for kind in TYPE_LABELS
+}  # fmt: skip
+
+
+def choices_hidden(form: dict) -> bool:
+    """Whether the form hides (and sends no) choice rows: its type takes none and no row
+    holds a choice (one that does stays in sight, with what the type says about it)."""
+    rules = form["rules"]
+    filled = any(row["id"] or row["description"].strip() for row in form["rows"])
+    return not takes_choices(rules["type"], rules["rate_each"]) and not filled
 
 
 def rules_of(topic: dict) -> dict:
@@ -131,6 +147,9 @@ def friendly(error: dict) -> str:
         return gettext("Give a number of at most %(num)s.", num=ctx.get("le"))
     if kind == "duplicate_choice":
         return repeated_choice_message(ctx["choice"])
+    if kind == "rules_invalid" and "takes no choices" in error["msg"]:
+        # TopicIn's body rule (core/rules/question_types.body_rule_broken), in English for the API.
+        return gettext("This type of question takes no choices: leave the rows empty.")
     if kind == "value_error" and error["loc"][:1] == ("closes_at",):
         # TopicIn's own refusals of a deadline (core/schemas/topics.py), in English for the API.
         if "in the past" in error["msg"]:

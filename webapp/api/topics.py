@@ -234,7 +234,7 @@ def export_topic_csv(topic_id):
     """Results per choice, then one row per vote; streamed a page of votes at a time."""
     _check_id(topic_id)
     voting = services.voting()
-    # A 404 before the first byte, not mid-stream.
+    # Read first: a 404 before the first byte, not mid-stream.
     topic = services.topics().get(topic_id, fresh=True)
     response = Response(voting.csv_export([topic]), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=csv_filename(topic))
