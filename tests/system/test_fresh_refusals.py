@@ -45,12 +45,6 @@ def test_votes_right_after_a_reopen_through_the_other_web_process_are_accepted(p
 
 
 @pytest.mark.env(**CACHES)
-@pytest.mark.xfail(
-    strict=True,
-    reason="the event pages check 'moved on' themselves until they call "
-    "Events.topic_on_screen (webapp/audience, being unified on its own branch); "
-    "once they do this passes: remove this mark",
-)
 def test_votes_for_the_question_moved_to_through_the_other_web_process_are_accepted(procs):
     here, there = procs.web(workers=1), procs.web(workers=1)
     first, second = (make_topic(requests, f"Q{n}", active=False, base=here) for n in (1, 2))
