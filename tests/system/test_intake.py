@@ -14,7 +14,9 @@ from collections import Counter
 
 import requests
 
-from tests.helpers import queued_bodies, scrape, tallies_of, value, wait_until
+from tests.helpers.observability import scrape, value
+from tests.helpers.queued import queued_bodies, tallies_of
+from tests.helpers.waiting import wait_until
 
 
 def burst(base: str, topic: dict, clients: int, votes_each: int | None, stop=None) -> list:
