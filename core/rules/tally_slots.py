@@ -19,6 +19,12 @@ def tally_key(topic_id: str, generation: int = 0) -> str:
     return f"{topic_id}#{generation}" if generation else topic_id
 
 
+def parse_tally_key(key: str) -> tuple[str, int]:
+    """A tallies PK as (topic id, generation): `tally_key` read back."""
+    topic_id, _, generation = key.partition("#")
+    return topic_id, int(generation) if generation else 0
+
+
 # Text answers' slots sort after every other counter's ("~" is above the letters,
 # digits, ":" and "-" of the others), so the results Query stops before them
 # (`slot < ANSWER_SLOTS`) and reads the same few items at any vocabulary; the
