@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from core.rules.question_types import TEXT_COUNTER, VOTERS
 from core.rules.text_answers import blocker, in_cloud
+from core.rules.topics import generation_of
 
 # How many text answers the results list, the most given first: as many as a
 # projector's word cloud holds (webapp/results_view.py draws them all).
@@ -63,8 +64,28 @@ def ranking_results(topic: dict, counts: dict[str, int]) -> dict:
         "voters": counts.get(VOTERS, 0),
         "choices": choices,
         "leaders": [c["id"] for c in choices if top > 0 and c["points"] == top],
-        "runoff": topic.get("runoff"),
+        "runoff": current_runoff(topic, counts.get(VOTERS, 0)),
     }
+
+
+def current_runoff(topic: dict, voters: int | None = None) -> dict | None:
+    """The topic's stored runoff while it still describes the results, else None.
+
+    A runoff counts one generation's rankings in one open period (its `generation` and
+    `opened_at` stamps, Runoffs.compute): after a reset or a reopen it is stale and not
+    shown, and so it is when the counted voters (`voters`, when the caller has the
+    counts) are no longer the rankings it counted (a vote queued before the close and
+    counted after the runoff)."""
+    runoff = topic.get("runoff")
+    if not runoff:
+        return None
+    if runoff.get("generation", 0) != generation_of(topic):
+        return None
+    if runoff.get("opened_at") != topic.get("opened_at"):
+        return None
+    if voters is not None and runoff.get("ballots") != voters:
+        return None
+    return runoff
 
 
 def _distribution(counts: dict[str, int], prefix: str, scale: range) -> tuple[dict, float | None]:
