@@ -105,10 +105,21 @@ class Topics:
         return topic
 
     def set_active(self, topic_id: str, active: bool) -> dict:
+        current, topic = self.activated(topic_id, active)
+        return self._replace(current, topic)
+
+    def activated(self, topic_id: str, active: bool) -> tuple[Topic, dict]:
+        """(the topic as stored now, the topic opened or closed): not stored, for a caller
+        that writes it together with something else (Events, with its event), then
+        hands it to `remember`."""
         current = self.get(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
         _note_reopening(current, topic)
-        return self._replace(current, topic)
+        return current, topic
+
+    def remember(self, topic: dict) -> None:
+        """This process's cache holds `topic`, as just stored by another service."""
+        self._topics.put(topic["id"], topic)
 
     def set_answer_hidden(self, topic_id: str, text: str, hidden: bool) -> dict:
         """Hide a text answer from the screen (or show it again): the presenter's call.
