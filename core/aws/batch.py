@@ -5,8 +5,9 @@ vote fails it), the voter's ballot (ballots PK topic_id SK voter_id, guarded
 by what the plan read), a replaced vote's record (votes PK id, counted ->
 replaced); per tally slot one ADD (tallies PK topic_id SK "<counter>#<shard>": a
 counted vote's counters, question_types.counters, summed over the batch per slot);
-and per topic with counted votes a ConditionCheck (topics PK id): still open
-for the batch's latest vote, not reopened since its earliest, the vote_limit
+and per topic with counted votes a ConditionCheck (topics PK id): open, or
+closed after the batch's latest vote was queued (`closed_at`), before its
+deadline for that vote, not reopened since its earliest, the vote_limit
 the plan assumed, still at the generation its votes were queued in (not reset
 since), every voted choice still present. A topic with only refused votes is
 checked to exist, so a deleted topic's queued votes never leave records behind.
@@ -244,14 +245,17 @@ class BatchWriter:
         return take
 
     def _topic_check(self, topic_id: str, check: dict) -> dict:
-        """ConditionCheck on topics PK id: open for the batch's latest vote, in the
-        same open period since its earliest (opened_at), same vote_limit as
-        assumed, at the generation the votes were queued in, and every voted
-        choice still present."""
+        """ConditionCheck on topics PK id: open, or closed after the batch's latest vote
+        was queued (closed_at); before its deadline for that vote; in the same open
+        period since its earliest (opened_at), same vote_limit as assumed, at the
+        generation the votes were queued in, and every voted choice still present
+        (topics.counts_vote is the same rule, vote by vote, for the re-plan)."""
         names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(check["choices"]))}
         condition = " AND ".join(
             [
-                "is_active = :active",
+                # A vote queued before the close counts, as one before a deadline: a
+                # topic closed since carries closed_at, after the batch's latest vote.
+                "(is_active = :active OR closed_at > :latest)",
                 # Topics stored before vote_limit existed are unlimited.
                 "(vote_limit = :policy OR attribute_not_exists(vote_limit))"
                 if check["policy"] == UNLIMITED

@@ -99,7 +99,7 @@ class Topics:
             dropped = voted_choices_removed(current["choices"], choices, counts)
             if confirmed is not None and any(c["id"] not in confirmed for c, _ in dropped):
                 raise VotesWouldBeDropped(dropped)
-        _note_reopening(current, topic)
+        _note_open_period(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
         return topic
@@ -114,7 +114,7 @@ class Topics:
         hands it to `remember`."""
         current = self.get(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
-        _note_reopening(current, topic)
+        _note_open_period(current, topic)
         return current, topic
 
     def remember(self, topic: dict) -> None:
@@ -261,16 +261,20 @@ def _check_rules_with(topic: dict, data: TopicIn) -> None:
         raise RulesConflict(message) from exc
 
 
-def _note_reopening(current: Topic, topic: dict) -> None:
-    """A closed topic opening again starts a new open period: `opened_at`.
+def _note_open_period(current: Topic, topic: dict) -> None:
+    """A closed topic opening again starts a new open period (`opened_at`); an open topic
+    closing ends it (`closed_at`). Both are the changing write's `last_upd`.
 
-    The worker counts a vote only if it was queued inside the open period the
-    topic is in when the vote is recorded (topics.is_open, and the batch's
-    topic ConditionCheck), so a vote a web process took from a stale cache
-    while the topic was closed cannot count after a quick reopen.
+    The worker counts a vote only if it was queued inside the open period the topic
+    is in when the vote is recorded, or before the close that ended it
+    (topics.counts_vote, and the batch's topic ConditionCheck): a vote answered 202
+    just before a close counts, and a vote a web process took from a stale cache
+    while the topic was closed does not, even after a quick reopen.
     """
     if topic["is_active"] and not current["is_active"]:
         topic["opened_at"] = topic["last_upd"]
+    elif current["is_active"] and not topic["is_active"]:
+        topic["closed_at"] = topic["last_upd"]
 
 
 def _cleared(topic_id: str, counted: int, purged: Purged) -> dict:

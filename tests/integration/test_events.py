@@ -28,7 +28,7 @@ from core.schemas.topics import TopicIn
 from core.schemas.votes import VoteIn
 from core.services import backups
 from core.services import events as events_module
-from tests.helpers import ADMIN, aws_client, new_stack
+from tests.helpers import ADMIN, aws_client, new_stack, queued_vote, record_queued
 from webapp import services
 
 
@@ -273,3 +273,30 @@ def test_racing_presenter_controls_change_event_and_topic_together_or_not_at_all
         refused = [o for o, status in answers.items() if status == 409]
         if refused:
             assert is_active is not refused[0], (round_, answers)
+
+
+
+def test_votes_queued_before_a_close_count_after_it_and_later_ones_do_not(events, voting):
+    """A close by the presenter (voting off, or moving on) stamps the topic's closed_at:
+    the worker's transaction counts the votes queued before it, recorded after the close,
+    and refuses one queued after it (a web process's stale copy)."""
+    first, second = _topic(voting, "Q1"), _topic(voting, "Q2")
+    event = events.create("Talk", [first["id"], second["id"]])
+    events.step(event["id"], +1)
+    before_off = queued_vote(first, 0)
+    voting.queue.send(before_off)
+    events.set_open(event["id"], False)
+    after_off = queued_vote(first, 1)
+    voting.queue.send(after_off)
+    assert record_queued(voting) == 2
+    status = lambda body: voting.store.get_vote(body["id"])["status"]  # noqa: E731
+    assert [status(before_off), status(after_off)] == ["counted", "rejected"]
+    assert voting.store.get_vote(after_off["id"])["reason"] == "topic_closed"
+    events.set_open(event["id"], True)
+    before_move = queued_vote(first, 1)
+    voting.queue.send(before_move)
+    events.step(event["id"], +1)  # moving on closes the first question
+    assert record_queued(voting) == 1
+    assert status(before_move) == "counted"
+    counts = voting.store.get_counts(first["id"])
+    assert [counts.get(c["id"], 0) for c in first["choices"]] == [1, 1]
