@@ -39,7 +39,7 @@ from core.aws.tables import TableNames
 from core.rules.errors import StoreUnavailable
 from core.rules.game import is_game, shard_of
 from core.rules.question_types import choice_ids_of
-from core.rules.tally_slots import slot, tally_key
+from core.rules.tally_slots import cell, slot, tally_key
 from core.rules.topics import UNLIMITED
 from core.rules.votes import ANY_BALLOT, VoteWrite, stored_counts
 
@@ -218,21 +218,27 @@ class BatchWriter:
         for topic_id in sorted(refused_only - set(checks)):
             items.append(self._topic_exists(topic_id))
             owners.append(("topic", topic_id))
+        # One Update per tally item: a text answer's item holds its spellings' counts too.
+        per_item: dict[tuple[str, str], dict[str, int]] = {}
         for (tallies, slot_key), count in increments.items():
             if count == 0:
                 continue  # a voter moved a vote within one slot: nothing to add
-            if count < 0 and (tallies, slot_key) in taken_from:
-                items.append(self._tally_take(tallies, slot_key, -count))
-                owners.append(("take", taken_from[(tallies, slot_key)]))
+            per_item.setdefault((tallies, cell(slot_key)[0]), {})[slot_key] = count
+        for (tallies, item_slot), counts in per_item.items():
+            count = counts.get(item_slot, 0)
+            if count < 0 and (tallies, item_slot) in taken_from:
+                items.append(self._tally_take(tallies, item_slot, -count))
+                owners.append(("take", taken_from[(tallies, item_slot)]))
                 continue
-            items.append(self._tally_add(tallies, slot_key, count))
+            items.append(self._tally_add(tallies, item_slot, counts))
             owners.append(("tally", tallies))
         return items, owners
 
-    def _tally_add(self, tallies: str, slot_key: str, count: int) -> dict:
+    def _tally_add(self, tallies: str, slot_key: str, count: int | dict[str, int]) -> dict:
         """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote);
         the PK is the generation's (tally_slots.tally_key). A text answer's item also names
-        its tally key in `answers_of`, which puts it in the count-sorted index."""
+        its tally key in `answers_of`, which puts it in the count-sorted index, and holds
+        its spellings' counts (`count` {slot: n}, codec.tally_update)."""
         return {"Update": tally_update(self.names.tallies, tallies, slot_key, count)}
 
     def _tally_take(self, tallies: str, slot_key: str, count: int) -> dict:

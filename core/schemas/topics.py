@@ -361,7 +361,8 @@ class HiddenAnswerIn(Request):
     """Body of POST /topics/{id}/answers/hidden, query of its DELETE: one text answer."""
 
     text: Annotated[str, StringConstraints(min_length=1, max_length=4 * MAX_TEXT_LENGTH)] = Field(
-        description="The answer as shown (matched with its case and spaces normalized)."
+        description="The answer as shown (matched by its moderation key: look-alike spellings"
+        " of it are hidden or shown with it)."
     )
 
 

@@ -24,7 +24,7 @@ from core.rules.errors import (
 )
 from core.rules.question_types import check_rules, rules_of, votes_counted
 from core.rules.results import MOST_GIVEN, shown_answer
-from core.rules.text_answers import normalize_text
+from core.rules.text_answers import moderation_key, typed_answer
 from core.rules.topics import (
     QUESTION_SETTINGS,
     SETTING_DEFAULTS,
@@ -124,13 +124,16 @@ class Topics:
     def set_answer_hidden(self, topic_id: str, text: str, hidden: bool) -> dict:
         """Hide a text answer from the screen (or show it again): the presenter's call.
 
-        The answer is matched in its normal form, as it was counted; its votes stay.
+        The answer is matched by its moderation key, as it was counted, so every
+        look-alike spelling of it goes (or comes back) with it; its votes stay. The
+        list keeps the answer as the presenter gave it.
         """
         current = self.get(topic_id, fresh=True)
         if current["type"] != "text":
             raise RulesConflict("Only a text question has answers to hide")
-        answer = normalize_text(text)
-        shown = [a for a in current["hidden_answers"] if a != answer]
+        answer = typed_answer(text)
+        key = moderation_key(answer)
+        shown = [a for a in current["hidden_answers"] if moderation_key(a) != key]
         topic = {**current, "hidden_answers": [*shown, answer] if hidden else shown,
                  "last_upd": utc_now()}  # fmt: skip
         return self._replace(current, topic)
@@ -202,7 +205,8 @@ class Topics:
         """Votes per counter of the topic's current generation (since its last reset),
         cached per process for RESULTS_CACHE_SECONDS unless `fresh`. A text question's
         answers are the MOST_GIVEN shown ones and one more (is there more?), plus the
-        hidden or blocked ones met on the way: two Queries, at any vocabulary."""
+        hidden or blocked ones met on the way, and their spellings: two Queries and one
+        BatchGetItem, at any vocabulary."""
         topic = self.get(topic_id, fresh=fresh)
         generation = generation_of(topic)
 
@@ -210,7 +214,10 @@ class Topics:
             counts = self.store.get_counts(topic_id, generation)
             if topic["type"] == "text":
                 shown = shown_answer(topic)
-                counts |= self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+                top = self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+                counts |= top
+                if top:  # their spellings: which one each answer is shown as
+                    counts |= self.store.answer_spellings(topic_id, generation, list(top))
             return counts
 
         # Keyed by the topic's version too: hiding an answer reads past it at once.
@@ -237,9 +244,12 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
             settings[key] = current[key]
         else:
             settings[key] = SETTING_DEFAULTS[key] if given is None else given
-    settings["blocked_answers"] = list(
-        dict.fromkeys(normalize_text(entry) for entry in settings["blocked_answers"])
-    )
+    # Kept as typed, one entry per moderation key (text_answers: what they block).
+    entries = {}
+    for entry in map(typed_answer, settings["blocked_answers"]):
+        if moderation_key(entry):
+            entries.setdefault(moderation_key(entry), entry)
+    settings["blocked_answers"] = list(entries.values())
     return settings
 
 
