@@ -140,10 +140,11 @@ def text_results(
     whether others were given too. `counts` holds the answers the store read
     (Voting.counts: the top of the count-sorted index, one more than shown, not every
     answer) and their spellings. An answer is its moderation key's group, shown in its
-    spelling given most (`_most_given`). Answers blocked since
-    they were given are left out, and so are those the presenter hid, except for
-    admins, who get them after the others, marked "hidden". `cloud` says whether an
-    answer is short enough (1-3 words) for the word cloud."""
+    spelling given most (`_most_given`; an answer whose item holds no spelling, as
+    its counter's text). Answers blocked since they were given are left out, and so
+    are those the presenter hid, except for admins, who get them after the others,
+    marked "hidden". `cloud` says whether an answer is short enough (1-3 words) for
+    the word cloud."""
     hidden, blocked = _answer_rules(topic)
     spellings = _spellings_by_answer(counts)
     answers, hidden_ones = [], []

@@ -78,8 +78,8 @@ def answer_refusal(typed: str) -> str | None:
 def moderation_key(text: str) -> str:
     """The key every moderation decision compares (see the module's docstring).
 
-    A fixed point: the key of a key is itself, so a key stored by an older version
-    (an answer counted before) is judged as its own answer."""
+    A fixed point: the key of a key is itself, so a counter's text (a key) is judged
+    as the answer it counts."""
     text = unicodedata.normalize("NFKC", text).translate(_latin_capitals())
     key = text
     for _ in range(4):  # case folding and the skeleton feed each other: until stable

@@ -127,8 +127,8 @@ def counts_vote(topic: dict, queued_at: str) -> bool:
     - not before the current open period (`opened_at`): a vote queued while the topic
       was closed (a web process's stale copy) or before a close and a later reopen
       does not count in the reopened topic;
-    - a topic closed without a stamp (created closed, or closed before stamps existed)
-      counts nothing more.
+    - a topic closed without a `closed_at` stamp (one created closed) counts nothing
+      more.
     """
     opened_at = topic.get("opened_at")
     if opened_at is not None and queued_at < opened_at:

@@ -166,10 +166,10 @@ def stored_counts(item: dict) -> dict[str, int]:
     """The tally deltas a stored counted vote record or ballot applied: its `counts`, or
     for a single vote (and anything stored before question types) its choice's one.
 
-    A text answer's are made again from its text (as typed; as normalized before
-    answers kept their spelling): its group is its moderation key now, the key that
-    `recount --fix` moves the tallies of answers counted under an older key to, so a
-    change or a delete takes off exactly what the tallies hold."""
+    A text answer's are made again from its text: its group is its moderation key
+    (text_answers), the key `recount --fix` moves every answer's tallies to, so a
+    change or a delete takes off exactly what the tallies hold whatever key its
+    `counts` name."""
     if "text" in item:
         return {**text_counters(item["text"]), VOTERS: 1}
     counts = item.get("counts")
