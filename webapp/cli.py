@@ -201,8 +201,9 @@ def recount_command(topic_id, every, repair):
             for counter, delta in result.drift.items():
                 # A single choice's counter is its choice id; other types have named ones.
                 kind = "counter" if ":" in counter else "choice"
+                shown = counter.replace("\x1f", " / ")  # a spelling's: "spelt:<key> / <text>"
                 click.echo(
-                    f"{tid}: {kind} {counter} tally {result.stored.get(counter, 0)} "
+                    f"{tid}: {kind} {shown} tally {result.stored.get(counter, 0)} "
                     f"but {result.proven.get(counter, 0)} counted records (drift {delta:+d})"
                 )
             if repair:

@@ -3,8 +3,9 @@
 What an event is and how moving on changes its questions' states is in
 core/rules/events.py; this service reads events (cached per process), writes
 them under their version lock, and opens and closes the questions' topics
-through the Voting service, so that the topic's is_active (which intake and
-the worker's transaction check) decides whether a vote counts.
+in the same transaction as the event (a presenter's click changes both or
+neither), so that the topic's is_active (which intake and the worker's
+transaction check) decides whether a vote counts.
 """
 
 from __future__ import annotations
@@ -270,12 +271,11 @@ class Events:
         leaving, arriving = current(event), None
         if position != LOBBY:
             arriving = event["questions"][position]
-        # Topics first: if a write fails here, the event still says where the
-        # room is, and the next click repairs the states.
+        topics = []
         if leaving and leaving["state"] == "open":
-            self.topics.set_active(leaving["topic_id"], False)
+            topics.append(self.topics.activated(leaving["topic_id"], False))
         if arriving and arriving["state"] == "waiting":
-            self.topics.set_active(arriving["topic_id"], True)
+            topics.append(self.topics.activated(arriving["topic_id"], True))
 
         def move(event):
             if leaving and leaving["state"] == "open":
@@ -284,7 +284,7 @@ class Events:
                 event["questions"][position]["state"] = "open"
             event["position"] = position
 
-        return self.change(event_id, move, seen=event)
+        return self.change(event_id, move, seen=event, topics=topics)
 
     def step(self, event_id: str, delta: int) -> dict:
         """Next (+1) or previous (-1), staying within the lobby and the last question."""
@@ -298,11 +298,12 @@ class Events:
         question = current(event)
         if question is None:
             raise NoCurrentQuestion(event_id)
-        self.topics.set_active(question["topic_id"], open_)
+        topics = [self.topics.activated(question["topic_id"], open_)]
         state = "open" if open_ else "closed"
         return self.change(
-            event_id, lambda e: e["questions"][question["index"]].update(state=state), seen=event
-        )
+            event_id, lambda e: e["questions"][question["index"]].update(state=state),
+            seen=event, topics=topics,
+        )  # fmt: skip
 
     def set_results(self, event_id: str, shown: bool) -> dict:
         """Reveal or hide the current question's results, on phones and projector alike."""
@@ -319,14 +320,24 @@ class Events:
 
     # -- writing ----------------------------------------------------------------
 
-    def change(self, event_id: str, mutate, seen: dict | None = None) -> dict:
-        """Apply `mutate` to a copy of the event and store it under the version lock."""
+    def change(
+        self, event_id: str, mutate, seen: dict | None = None,
+        topics: list[tuple[Topic, dict]] = (),
+    ) -> dict:  # fmt: skip
+        """Apply `mutate` to a copy of the event and store it under the version lock.
+
+        `topics` ([(topic as read, topic changed)], Topics.activated) are stored in the
+        same transaction, each under its own lock: all of it, or Conflict and nothing.
+        """
         current = seen or self.event(event_id, fresh=True)
         event = {**current, "questions": [dict(q) for q in current["questions"]]}
         mutate(event)
         event["version"] = current["version"] + 1
         event["last_upd"] = utc_now()
-        self.store.replace_event(event, expected_version=current["version"])
+        changed = [(new, read["last_upd"]) for read, new in topics]
+        self.store.replace_event(event, expected_version=current["version"], topics=changed)
+        for topic, _ in changed:
+            self.topics.remember(topic)
         self._remember(event)
         return event
 

@@ -24,7 +24,7 @@ from core.rules.errors import (
 )
 from core.rules.question_types import check_rules, rules_of, votes_counted
 from core.rules.results import MOST_GIVEN, shown_answer
-from core.rules.text_answers import normalize_text
+from core.rules.text_answers import moderation_key, typed_answer
 from core.rules.topics import (
     QUESTION_SETTINGS,
     SETTING_DEFAULTS,
@@ -99,27 +99,41 @@ class Topics:
             dropped = voted_choices_removed(current["choices"], choices, counts)
             if confirmed is not None and any(c["id"] not in confirmed for c, _ in dropped):
                 raise VotesWouldBeDropped(dropped)
-        _note_reopening(current, topic)
+        _note_open_period(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
         return topic
 
     def set_active(self, topic_id: str, active: bool) -> dict:
+        current, topic = self.activated(topic_id, active)
+        return self._replace(current, topic)
+
+    def activated(self, topic_id: str, active: bool) -> tuple[Topic, dict]:
+        """(the topic as stored now, the topic opened or closed): not stored, for a caller
+        that writes it together with something else (Events, with its event), then
+        hands it to `remember`."""
         current = self.get(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
-        _note_reopening(current, topic)
-        return self._replace(current, topic)
+        _note_open_period(current, topic)
+        return current, topic
+
+    def remember(self, topic: dict) -> None:
+        """This process's cache holds `topic`, as just stored by another service."""
+        self._topics.put(topic["id"], topic)
 
     def set_answer_hidden(self, topic_id: str, text: str, hidden: bool) -> dict:
         """Hide a text answer from the screen (or show it again): the presenter's call.
 
-        The answer is matched in its normal form, as it was counted; its votes stay.
+        The answer is matched by its moderation key, as it was counted, so every
+        look-alike spelling of it goes (or comes back) with it; its votes stay. The
+        list keeps the answer as the presenter gave it.
         """
         current = self.get(topic_id, fresh=True)
         if current["type"] != "text":
             raise RulesConflict("Only a text question has answers to hide")
-        answer = normalize_text(text)
-        shown = [a for a in current["hidden_answers"] if a != answer]
+        answer = typed_answer(text)
+        key = moderation_key(answer)
+        shown = [a for a in current["hidden_answers"] if moderation_key(a) != key]
         topic = {**current, "hidden_answers": [*shown, answer] if hidden else shown,
                  "last_upd": utc_now()}  # fmt: skip
         return self._replace(current, topic)
@@ -191,7 +205,8 @@ class Topics:
         """Votes per counter of the topic's current generation (since its last reset),
         cached per process for RESULTS_CACHE_SECONDS unless `fresh`. A text question's
         answers are the MOST_GIVEN shown ones and one more (is there more?), plus the
-        hidden or blocked ones met on the way: two Queries, at any vocabulary."""
+        hidden or blocked ones met on the way, and their spellings: two Queries and one
+        BatchGetItem, at any vocabulary."""
         topic = self.get(topic_id, fresh=fresh)
         generation = generation_of(topic)
 
@@ -199,7 +214,10 @@ class Topics:
             counts = self.store.get_counts(topic_id, generation)
             if topic["type"] == "text":
                 shown = shown_answer(topic)
-                counts |= self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+                top = self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+                counts |= top
+                if top:  # their spellings: which one each answer is shown as
+                    counts |= self.store.answer_spellings(topic_id, generation, list(top))
             return counts
 
         # Keyed by the topic's version too: hiding an answer reads past it at once.
@@ -226,9 +244,12 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
             settings[key] = current[key]
         else:
             settings[key] = SETTING_DEFAULTS[key] if given is None else given
-    settings["blocked_answers"] = list(
-        dict.fromkeys(normalize_text(entry) for entry in settings["blocked_answers"])
-    )
+    # Kept as typed, one entry per moderation key (text_answers: what they block).
+    entries = {}
+    for entry in map(typed_answer, settings["blocked_answers"]):
+        if moderation_key(entry):
+            entries.setdefault(moderation_key(entry), entry)
+    settings["blocked_answers"] = list(entries.values())
     return settings
 
 
@@ -250,16 +271,20 @@ def _check_rules_with(topic: dict, data: TopicIn) -> None:
         raise RulesConflict(message) from exc
 
 
-def _note_reopening(current: Topic, topic: dict) -> None:
-    """A closed topic opening again starts a new open period: `opened_at`.
+def _note_open_period(current: Topic, topic: dict) -> None:
+    """A closed topic opening again starts a new open period (`opened_at`); an open topic
+    closing ends it (`closed_at`). Both are the changing write's `last_upd`.
 
-    The worker counts a vote only if it was queued inside the open period the
-    topic is in when the vote is recorded (topics.is_open, and the batch's
-    topic ConditionCheck), so a vote a web process took from a stale cache
-    while the topic was closed cannot count after a quick reopen.
+    The worker counts a vote only if it was queued inside the open period the topic
+    is in when the vote is recorded, or before the close that ended it
+    (topics.counts_vote, and the batch's topic ConditionCheck): a vote answered 202
+    just before a close counts, and a vote a web process took from a stale cache
+    while the topic was closed does not, even after a quick reopen.
     """
     if topic["is_active"] and not current["is_active"]:
         topic["opened_at"] = topic["last_upd"]
+    elif current["is_active"] and not topic["is_active"]:
+        topic["closed_at"] = topic["last_upd"]
 
 
 def _cleared(topic_id: str, counted: int, purged: Purged) -> dict:

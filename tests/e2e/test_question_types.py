@@ -214,12 +214,13 @@ def test_open_text_word_cloud_and_hiding_an_answer(stack, contexts, console, api
     presenter.goto(f"{url}/present")
     cloud = presenter.locator(".word-cloud")
     expect(presenter.locator(".results-total strong")).to_have_text("11")
-    # Case and spaces normalised: "fun" three times is the biggest word,
-    # "inspiring" (typed twice, differently) counted as one answer.
-    expect(cloud.locator(".cloud-size-5")).to_have_text(re.compile(r"^fun"))
-    expect(cloud.locator("li").filter(has_text="inspiring")).to_contain_text("(2 times)")
+    # Case and spaces do not split an answer: "fun" three times is the biggest word,
+    # shown as typed (a tie of three spellings: the first in code point order, "FUN"),
+    # "Inspiring" (typed twice, differently) counted as one answer.
+    expect(cloud.locator(".cloud-size-5")).to_have_text(re.compile(r"^FUN"))
+    expect(cloud.locator("li").filter(has_text="Inspiring")).to_contain_text("(2 times)")
     expect(cloud.locator("li")).to_have_count(6)
-    expect(presenter.locator(".answer-list")).to_contain_text("long, but worth every single minute")
+    expect(presenter.locator(".answer-list")).to_contain_text("Long, but worth every single minute")
     fits(presenter)
     presenter.screenshot(path=screenshot_path("type-text-present.png"))
     # The presenter hides an answer: gone from the screen (and from the audience's).

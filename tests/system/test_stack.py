@@ -321,7 +321,7 @@ def _exercise(base: str) -> None:
     for vote in votes:
         wait_for(lambda v=vote: http.get(f"{base}/votes/{v['id']}").status_code == 200)
     answers = http.get(f"{base}/topics/{text['id']}", params={"include_votes": "true"}).json()
-    assert answers["results"]["answers"] == [{"text": "yes", "count": 1, "cloud": True}]
+    assert answers["results"]["answers"] == [{"text": "Yes", "count": 1, "cloud": True}]
     assert http.get(f"{base}/topics", params={"include_votes": "true"}).status_code == 200
     assert http.get(f"{base}/topics/{plain['id']}", params={"include_votes": "true"}).ok
     assert http.get(f"{base}/votes", params={"topic_id": plain["id"]}).ok
