@@ -398,6 +398,34 @@ def sign_in(client, secret: str = ADMIN_KEY, base: str = ""):
     )
 
 
+# -- organiser accounts ------------------------------------------------------------------------
+
+PASSWORD = "a long and quiet passphrase"
+
+
+def make_user(client, email: str, role: str = "organiser", password: str = PASSWORD,
+              base: str = "") -> dict:  # fmt: skip
+    """POST /users with the operator key; the account made."""
+    answer = client.post(f"{base}/users", json={"email": email, "password": password,
+                                                "role": role}, headers=ADMIN)  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    return json_of(answer)
+
+
+def bearer(client, email: str, password: str = PASSWORD, base: str = "") -> dict:
+    """Headers with a new API token of the account (POST /auth/tokens)."""
+    answer = client.post(f"{base}/auth/tokens", json={"email": email, "password": password})
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": f"Bearer {json_of(answer)['token']}"}
+
+
+def sign_in_as(client, email: str, password: str = PASSWORD, base: str = ""):
+    """The sign-in form with an account's email and password; the answer to the post."""
+    page = client.get(f"{base}/admin/login")
+    return client.post(f"{base}/admin/login", data={
+        "csrf_token": token_from(page.text), "email": email, "password": password})  # fmt: skip
+
+
 # -- votes in the queue and the store, in process ----------------------------------------------
 
 
@@ -557,7 +585,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 def sign_in_browser(page, base: str) -> None:
     """Sign a Playwright page in as the admin through the login form."""
     page.goto(f"{base}/admin")
-    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_label("Password", exact=True).fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/admin")
 

@@ -33,7 +33,7 @@ from webapp.i18n import N_
 log = logging.getLogger(__name__)
 
 # Blueprints whose every answer is JSON, whatever the client accepts.
-JSON_BLUEPRINTS = {"api", "events_api", "health", "docs"}
+JSON_BLUEPRINTS = {"api", "events_api", "accounts_api", "health", "docs"}
 
 
 def wants_json() -> bool:
