@@ -51,7 +51,8 @@ def test_creating_an_account_answers_201_without_the_password_or_its_hash(client
 def test_a_weak_password_is_422_on_the_password_field(client, password, said):
     answer = client.post("/users", json=user_body(password=password), headers=ADMIN)
     assert answer.status_code == 422
-    assert answer.json["detail"][0]["loc"] == ["password"] and said in answer.json["detail"][0]["msg"]
+    (error,) = answer.json["detail"]
+    assert error["loc"] == ["password"] and said in error["msg"]
     assert client.get("/users", headers=ADMIN).json == []
 
 
