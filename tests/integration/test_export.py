@@ -23,7 +23,9 @@ from tests.helpers import (
     all_votes,
     api_answers,
     api_vote,
+    bearer,
     make_topic,
+    make_user,
     new_stack,
     populate,
     record_queued,
@@ -191,6 +193,8 @@ def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
     base = procs.web()
     procs.worker()
     _, vote_ids = populate(http, base)
+    make_user(http, "ada@example.org", base=base)  # the users table goes along
+    ada = bearer(http, "ada@example.org", base=base)
     before = api_answers(http, base)
 
     backup = tmp_path / "backup"
@@ -206,6 +210,7 @@ def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
     assert f"{fresh['TABLE_PREFIX']}votes: {len(vote_ids)} items written" in imported.stdout
     restored = procs.web(TABLE_PREFIX=fresh["TABLE_PREFIX"])
     assert api_answers(http, restored) == before
+    assert http.get(f"{restored}/auth/me", headers=ada).json()["email"] == "ada@example.org"
 
     again = flask_cli(app_for(fresh), "import", str(backup), check=False)
     assert again.exit_code == 1

@@ -26,6 +26,7 @@ from tests.helpers import (
     api_answers,
     api_vote,
     make_topic,
+    make_user,
     new_stack,
     populate,
     record_queued,
@@ -159,6 +160,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
     topic = make_topic(client, "Q", "AB")
     for index in (0, 1):  # queued; nothing consumes them: they wait in the queue
         api_vote(client, topic, index)
+    make_user(client, "ada@example.org")
     store, queues = connect(aws_env, voting)
     queues["dlq"].send_raw("not json: a poison message kept for inspection")
     before = table_lines(store)
@@ -166,6 +168,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
 
     saved = snapshot.save(store, path, queues)
     assert saved.items["topics"] == 1
+    assert saved.items["users"] == 2  # the account and its email's own item
     assert saved.messages == {"main": 2, "dlq": 1}
 
     fresh = new_stack(moto_endpoint)
