@@ -10,11 +10,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from core.rules.accounts import MAX_EMAIL, MAX_PASSWORD
+from core.rules.accounts import MAX_EMAIL, MAX_PASSWORD, MIN_PASSWORD
 
 Role = Literal["admin", "organiser"]
-Email = Field(max_length=MAX_EMAIL, description="Unique in any case (Ada@x.org is ada@x.org).")
-Password = Field(max_length=MAX_PASSWORD, description=(
+# core/rules/accounts.py's check, as JSON Schema can say it (the service checks again).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+Email = Field(max_length=MAX_EMAIL, pattern=EMAIL_PATTERN,
+              description="Unique in any case (Ada@x.org is ada@x.org).")  # fmt: skip
+Password = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD, description=(
     "At least 10 characters, not a common password, not the email."))  # fmt: skip
 
 
@@ -37,7 +40,8 @@ class UserPatch(_AccountRequest):
 
     role: Role | None = None
     disabled: StrictBool | None = None
-    password: StrictStr | None = Field(default=None, max_length=MAX_PASSWORD,
+    password: StrictStr | None = Field(default=None, min_length=MIN_PASSWORD,
+                                       max_length=MAX_PASSWORD,
                                        description="A new password (the same rules).")
 
 
@@ -88,7 +92,7 @@ class Me(BaseModel):
 class HostIn(_AccountRequest):
     """Body of POST /events/{id}/hosts: the organiser to add, by their account's email."""
 
-    email: StrictStr = Field(max_length=MAX_EMAIL)
+    email: StrictStr = Field(max_length=MAX_EMAIL, pattern=EMAIL_PATTERN)
 
 
 class Person(BaseModel):

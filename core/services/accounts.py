@@ -11,6 +11,7 @@ parallel guesses cannot slip past the limit, and taken back when it succeeds.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 import time
@@ -55,9 +56,14 @@ from core.settings import Settings
 # OWASP's argon2id setting (19 MiB, 2 passes, 1 lane): tens of milliseconds a
 # sign-in, and a web process's threads signing in at once stay within memory.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# A hash to check against when the account does not exist, so an unknown email
-# takes as long as a wrong password.
-_DUMMY_HASH = HASHER.hash("no account has this password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when the account has none (or does not exist), so an
+    unknown email takes as long as a wrong password. Made on first use, not at import."""
+    return HASHER.hash("no account has this password")
+
 # last_used is written at most this often per token.
 TOKEN_TOUCH_SECONDS = 3600
 WRITE_ATTEMPTS = 5
@@ -188,13 +194,13 @@ class Accounts:
         self.begin_attempt(counted)
         user_id = self.store.user_id_for_email(email_key(email or ""))
         user = self.store.get_user(user_id) if user_id else None
-        stored = (user or {}).get("password_hash") or _DUMMY_HASH
+        stored = (user or {}).get("password_hash") or _dummy_hash()
         try:
             HASHER.verify(stored, password or "")
         except (VerificationError, InvalidHashError):
             audit.record("sign_in.failed", user_id or "unknown", address=address)
             raise SignInFailed(email) from None
-        if user is None or stored is _DUMMY_HASH or user.get("disabled"):
+        if user is None or stored == _dummy_hash() or user.get("disabled"):
             audit.record("sign_in.failed", user_id or "unknown", address=address)
             raise SignInFailed(email)
         self.forget_attempt(counted)
