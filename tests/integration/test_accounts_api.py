@@ -58,7 +58,7 @@ def test_a_weak_password_is_422_on_the_password_field(client, password, said):
 
 def test_the_same_email_in_any_case_is_409(client):
     make_user(client, "Ada@Example.org")
-    answer = client.post("/users", json=user_body(email=" ada@EXAMPLE.ORG"), headers=ADMIN)
+    answer = client.post("/users", json=user_body(email="ada@EXAMPLE.ORG"), headers=ADMIN)
     assert answer.status_code == 409
     assert len(client.get("/users", headers=ADMIN).json) == 1
 

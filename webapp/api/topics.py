@@ -135,7 +135,9 @@ def get_topic(topic_id):
 def _manages(topic: dict) -> bool:
     """Does the request's key or token manage this topic (the operator, an admin, its
     organiser)? They see what its results_visibility hides from others."""
-    return services.access().manages_topic(request_actor(), topic)
+    if "topic_manager" not in g:  # a list of topics reads the caller's events once
+        g.topic_manager = services.access().topic_manager(request_actor())
+    return g.topic_manager(topic)
 
 
 def _with_results(topic: dict, query: TopicQuery) -> dict:
