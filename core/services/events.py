@@ -33,6 +33,7 @@ from core.rules.events import (
 from core.rules.join_codes import new_code, normalized
 from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
+from core.services import audit
 from core.services.cache import TTLCache
 from core.services.topics import Topics
 from core.services.voting import Voting
@@ -169,6 +170,7 @@ class Events:
             "version": 1,
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
+            "owner": audit.actor().id,
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -179,6 +181,7 @@ class Events:
                 if attempt == CODE_ATTEMPTS:
                     raise
         self._remember(event)
+        audit.record("event.create", event["id"])
         return event
 
     def duplicate(self, event_id: str) -> dict:
@@ -201,6 +204,7 @@ class Events:
         self.store.delete_event(event)
         self._events.forget(event_id)
         self._codes.forget(event["code"])
+        audit.record("event.delete", event_id)
         return event
 
     def rename(self, event_id: str, title: str) -> dict:
@@ -339,6 +343,7 @@ class Events:
         for topic, _ in changed:
             self.topics.remember(topic)
         self._remember(event)
+        audit.record("event.update", event_id, version=event["version"])
         return event
 
     def _remember(self, event: dict) -> None:
