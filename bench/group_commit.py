@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with Lab(name="group") as lab:
         env = lab.env()
-        grouped, grouped_base = lab.web(env, workers=2, threads=8)
-        ungrouped, ungrouped_base = lab.web({**env, "SQS_GROUP_COMMIT": "0"}, workers=2, threads=8)
+        grouped, grouped_base = lab.web(env, workers=2)
+        ungrouped, ungrouped_base = lab.web({**env, "SQS_GROUP_COMMIT": "0"}, workers=2)
         topic = create_topic(grouped_base)
         vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
         votes_lua, get_lua = lab.dir / "votes.lua", lab.dir / "get.lua"

@@ -58,7 +58,7 @@ def joined(started: list) -> list:
 
 
 def test_a_burst_is_grouped_and_every_accepted_vote_counts_exactly_once(procs, voting, topic):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     procs.worker()
     procs.worker()
     answers = joined(burst(base, topic, clients=32, votes_each=12))
@@ -81,7 +81,7 @@ def test_a_burst_is_grouped_and_every_accepted_vote_counts_exactly_once(procs, v
 
 
 def test_sigterm_during_a_burst_loses_no_accepted_vote(procs, voting, topic):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     web = procs.started[-1]
     stop = threading.Event()
     started = burst(base, topic, clients=16, votes_each=None, stop=stop)
