@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
     from webapp.presenter import topic_present
+    from webapp.push import views as push
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
                       topic_present.bp, topic_embed.bp, event_embed.bp, admin.bp,
                       event_pages.bp, events_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    push.init_app(app)
     _cors(app, settings)
     return app
 

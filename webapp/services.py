@@ -14,12 +14,16 @@ from flask import Flask, current_app
 
 from core.services.assembly import Services
 from webapp.metrics import observe_batch, timed_send
+from webapp.push.hub import poke_event
 
 _KEY = "voting_game"
 
 
 def build(settings) -> Services:
-    return Services.connect(settings, send_timer=timed_send, observe_batch=observe_batch)
+    made = Services.connect(settings, send_timer=timed_send, observe_batch=observe_batch)
+    # The presenter moved through this process: its event streams hear of it at once.
+    made.events.on_change = poke_event
+    return made
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,7 @@ the worker's transaction check) decides whether a vote counts.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from core.aws.events import EventStore
 from core.rules.clock import new_id, utc_now
@@ -56,6 +57,8 @@ class Events:
         # per event per second per process, whatever the number of phones.
         self._events = TTLCache(settings.results_cache_seconds)
         self._codes = TTLCache(CODE_CACHE_SECONDS)
+        # Told of every change made through this process (the web's event streams).
+        self.on_change: Callable[[str], None] | None = None
 
     # -- reading --------------------------------------------------------------
 
@@ -328,6 +331,8 @@ class Events:
         event["last_upd"] = utc_now()
         self.store.replace_event(event, expected_version=current["version"])
         self._remember(event)
+        if self.on_change is not None:
+            self.on_change(event_id)
         return event
 
     def _remember(self, event: dict) -> None:

@@ -1,7 +1,8 @@
 """The presenter's pages (signed-in admin): the events console and the presenter view.
 
 The console creates events and edits their questions (new or existing
-topics, reorder, remove). The presenter view is what the projector shows:
+topics, reorder, remove). The presenter view is what the projector shows
+(kept current by its event stream, webapp/push/, else by polling):
 the current question full screen with its results (or a "results hidden"
 panel until revealed), the join code and QR code always, and a slim control
 bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
@@ -244,15 +245,17 @@ def _open(topic: dict) -> bool:
     return is_open(topic, utc_now())
 
 
-def _with_results(view: dict) -> dict:
-    """The revealed results' view for the template (only ever read once revealed)."""
+def with_results(view: dict, streamed: bool = False) -> dict:
+    """The revealed results' view for the template (only ever read once revealed);
+    `streamed`: the presenter's event stream keeps them current (webapp/push/)."""
     if view["topic"] and view["question"]["results"] == "shown":
-        view["results"] = results_of(view["topic"])
+        view["results"] = results_of(view["topic"], streamed=streamed, region=streamed)
     return view
 
 
-def _render_stage(event: dict, view: dict):
-    return render_template("events/_present_stage.html", event=event, stage=_with_results(view))
+def _render_stage(event: dict, view: dict, streamed: bool = False):
+    return render_template("events/_present_stage.html", event=event,
+                           stage=with_results(view, streamed), streamed=streamed)  # fmt: skip
 
 
 @bp.get("/<event_id>/present")
@@ -261,8 +264,9 @@ def present(event_id):
     event = _event(event_id)
     join_url = _join_url(event)
     return render_template(
-        "events/present.html", event=event, stage=_with_results(presenter_stage(event)),
-        join_url=join_url, qr=qr_svg(join_url),
+        "events/present.html", event=event, stage=with_results(presenter_stage(event), True),
+        join_url=join_url, qr=qr_svg(join_url), streamed=True,
+        stream_url=url_for("push.presenter_stream", event_id=event["id"]),
     )  # fmt: skip
 
 
@@ -289,5 +293,7 @@ def control(event_id):
     _event(event_id)
     event = action(services.events(), event_id)
     if is_htmx():
-        return vary(make_response(_render_stage(event, presenter_stage(event))))
+        # For the page that asked: its stream keeps it current (or, if the stream
+        # failed, static/app.js makes what it swaps in poll).
+        return vary(make_response(_render_stage(event, presenter_stage(event), streamed=True)))
     return redirect(url_for("events_admin.present", event_id=event_id), 303)

@@ -2,10 +2,11 @@
 
 `/<CODE>` (and `/j/<CODE>`, and the home page's "Enter code" form at `/j`)
 open the event. Its page holds one fragment, the stage (webapp/audience/stage.py),
-which polls every second with its ETag: while the presenter stays put the
-answer is a bodiless 304. When the presenter moves on, the next poll brings the
-new question, with the voting form of the topic pages and this browser's own
-vote on it, remembered in the signed session.
+which the page's event stream (`/<CODE>/stream`, webapp/push/) keeps current:
+when the presenter moves on, the new question arrives with the voting form of
+the topic pages. Without a stream the stage polls every second with its ETag
+(a bodiless 304 while the presenter stays put). This browser's own vote is
+remembered in the signed session and shown by its own requests.
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ def audience(code):
     event, page = event_or_join_page(code)
     if page:
         return page
-    context = stage_context(event, again=request.args.get("again") == "1")
-    response = make_response(render_template("events/audience.html", **context))
+    context = stage_context(event, again=request.args.get("again") == "1", streamed=True)
+    stream_url = url_for("push.event_stream", code=event["code"], last=context["stage"]["ids"])
+    response = make_response(render_template("events/audience.html", **context,
+                                             stream_url=stream_url))  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -24,7 +24,7 @@ from webapp.limits import limit_votes
 from webapp.lookup import get_topic, valid_id
 from webapp.metrics import counts_votes
 from webapp.refusals import OwnPageOnly
-from webapp.results_panel import results_of
+from webapp.results_panel import live_results
 from webapp.security import csrf, embed_policy, embeddable
 
 bp = Blueprint("embed", __name__)
@@ -47,7 +47,9 @@ def _ballot(topic: dict, vote=None, message: str | None = None, answer=None) -> 
 
 
 def _page(topic: dict, **ballot):
-    body = render_template("embed.html", **_ballot(topic, **ballot), results=results_of(topic))
+    results, stream_url = live_results(topic)
+    body = render_template("embed.html", **_ballot(topic, **ballot), results=results,
+                           stream_url=stream_url)  # fmt: skip
     return embeddable(make_response(body))
 
 
