@@ -9,6 +9,7 @@ commands (cli.py) use `backend()`.
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from flask import Flask, current_app
 
@@ -20,10 +21,7 @@ _KEY = "voting_game"
 
 
 def build(settings) -> Services:
-    made = Services.connect(settings, send_timer=timed_send, observe_batch=observe_batch)
-    # The presenter moved through this process: its event streams hear of it at once.
-    made.events.on_change = poke_event
-    return made
+    return Services.connect(settings, send_timer=timed_send, observe_batch=observe_batch)
 
 
 def init_app(app: Flask) -> None:
@@ -34,6 +32,8 @@ def current() -> Services:
     pid, made = current_app.extensions.get(_KEY, (None, None))
     if made is None or pid != os.getpid():
         made = build(current_app.config["SETTINGS"])
+        # The presenter moved through this process: its event streams hear of it at once.
+        made.events.on_change = partial(poke_event, app=current_app._get_current_object())
         current_app.extensions[_KEY] = (os.getpid(), made)
     return made
 

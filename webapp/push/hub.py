@@ -287,7 +287,7 @@ def hub(app: Flask | None = None) -> Hub:
     return (app or current_app).extensions["push"]
 
 
-def poke_event(event_id: str) -> None:
+def poke_event(event_id: str, app: Flask | None = None) -> None:
     """An event changed through this process: its streams hear of it now."""
     for key in (("event", event_id), ("presenter", event_id)):
-        hub().poke(key)
+        hub(app).poke(key)
