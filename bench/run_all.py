@@ -47,6 +47,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "event_polling": (["--rounds", "3"], ["--phones", "300", "--rounds", "3"]),
     "tap_to_screen": ([], ["--taps", "8"]),
     "question_types": ([], ["--votes", "100", "--reads", "30", "--big", "20000"]),
+    "room": (["--phones", "1000,3000,5000"], ["--phones", "200", "--idle-seconds", "5"]),
 }  # fmt: skip
 
 

@@ -8,7 +8,7 @@
 - `procs`: start the web app under gunicorn and `worker.py` as subprocesses;
   everything started is stopped at the end of the test.
 
-Plain helpers (make_env, wait_until, make_topic...) are in tests/helpers.py.
+Plain helpers (make_env, wait_until, make_topic...) are in tests/helpers/, one module per job.
 Layers: unit/ (no server), integration/ (the moto server), system/ (processes,
 faults, deployment), e2e/ (a browser).
 """
@@ -21,7 +21,9 @@ import pytest
 import requests
 
 from local import launcher as embedded
-from tests.helpers import ADMIN, Processes, new_stack
+from tests.helpers.api import ADMIN, make_event, make_topic
+from tests.helpers.processes import Processes
+from tests.helpers.stacks import new_stack
 from webapp import create_app, services
 
 
@@ -67,6 +69,19 @@ def voting(app):
     """The app's Voting service (store + queue) for direct checks."""
     with app.app_context():
         return services.voting()
+
+
+@pytest.fixture
+def runner(app):
+    """The app's `flask` commands, run in process."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def event(client):
+    """An event over two closed questions, in its lobby (`event["topics"]`: its topics)."""
+    return make_event(client, [make_topic(client, title=f"Question {n}", active=False)
+                               for n in (1, 2)])  # fmt: skip
 
 
 @pytest.fixture

@@ -57,8 +57,8 @@ class WholeChunkedBody:
     """WSGI middleware: a chunked body is held to MAX_CONTENT_LENGTH like a sized one.
 
     Werkzeug enforces the limit on a chunked body (no Content-Length) by cutting
-    it at the limit and reading no further, so a 1.4 MB chunked vote was parsed
-    from its first 64 KiB (issue 15 #7). Here such a body is read up to one byte
+    it at the limit and reading no further, so a 1.4 MB chunked vote would be
+    parsed from its first 64 KiB. Here such a body is read up to one byte
     past the limit and handed on with its Content-Length: over the limit, the
     length says so, and werkzeug answers 413 exactly as it does for a sized body.
     """

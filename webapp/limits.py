@@ -95,11 +95,11 @@ def login_limit() -> str:
 
 
 def limit_votes(view):
-    """The three vote limits, each counted per vote route (as the limit was before).
+    """The three vote limits, each counted per vote route.
 
     While the app has every vote limit off, the vote goes past Flask-Limiter's
     wrappers: they would still resolve and exempt each limit on every vote
-    (about 30 us of a vote's CPU, measured with cProfile; issue 16).
+    (about 30 us of a vote's CPU, measured with cProfile).
     """
     paused = pause.refuse_while_paused(view)
     per_voter = limiter.limit(

@@ -139,9 +139,9 @@ class VoteWrite:
             "reason": self.reason,
             "voter_id": vote.voter_id,
             "shard": self.shard if self.counted else None,
-            # Only once the topic was reset: records stay as they were before resets existed.
+            # Only once the topic was reset: a record of generation 0 carries none.
             "generation": vote.generation or None,
-            # A single vote's counts are its choice (stored_counts): records stay as they were.
+            # A single vote's counts are its choice (stored_counts): it stores none.
             "counts": self.counts if self.counted and vote.rules else None,
             "took": self.took if self.counted else None,
         }

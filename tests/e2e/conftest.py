@@ -16,7 +16,9 @@ import pytest
 import requests
 
 from tests.browser_setup import CHROMIUM
-from tests.helpers import ADMIN, Processes, new_stack
+from tests.helpers.api import ADMIN
+from tests.helpers.processes import Processes
+from tests.helpers.stacks import new_stack
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -15,7 +15,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.helpers import DESKTOP, PHONE, api_vote, make_topic, sign_in_browser
+from tests.helpers.api import api_vote, make_topic
+from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 axe = Axe()

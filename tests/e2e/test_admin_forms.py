@@ -11,16 +11,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.helpers import (
-    DESKTOP,
-    PHONE,
-    api_vote,
-    make_topic,
-    screenshot_path,
-    sign_in_browser,
-    vote_counts,
-    wait_until,
-)
+from tests.helpers.api import api_vote, make_topic, vote_counts
+from tests.helpers.browser import DESKTOP, PHONE, screenshot_path, sign_in_browser
+from tests.helpers.waiting import wait_until
 
 
 def test_form_topic_counts_one_changeable_vote_per_phone(stack, contexts, console, api):

@@ -16,15 +16,9 @@ import zxingcpp
 from playwright.sync_api import expect
 
 from tests.e2e.png import grey
-from tests.helpers import (
-    ADMIN_KEY,
-    DESKTOP,
-    PHONE,
-    make_topic,
-    screenshot_path,
-    vote_counts,
-    wait_until,
-)
+from tests.helpers.api import ADMIN_KEY, make_topic, vote_counts
+from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
+from tests.helpers.waiting import wait_until
 
 CHOICES = ["Lightning talks", "Workshops", "Panels"]
 

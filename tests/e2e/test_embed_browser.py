@@ -20,13 +20,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import violations_on
-from tests.helpers import (
-    DESKTOP,
-    make_topic,
-    screenshot_path,
-    vote_counts,
-    wait_until,
-)
+from tests.helpers.api import make_topic, vote_counts
+from tests.helpers.browser import DESKTOP, screenshot_path
+from tests.helpers.waiting import wait_until
 
 
 @pytest.fixture(scope="module")

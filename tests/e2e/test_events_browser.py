@@ -16,7 +16,8 @@ import zxingcpp
 from playwright.sync_api import expect
 
 from tests.e2e.png import grey
-from tests.helpers import ADMIN_KEY, DESKTOP, PHONE, screenshot_path
+from tests.helpers.api import ADMIN_KEY
+from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
 
 QUESTIONS = [
     ("Coffee or tea?", ["Coffee", "Tea"]),

@@ -16,15 +16,9 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.helpers import (
-    DESKTOP,
-    PHONE,
-    api_vote,
-    make_topic,
-    sign_in_browser,
-    vote_counts,
-    wait_until,
-)
+from tests.helpers.api import api_vote, make_topic, vote_counts
+from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser
+from tests.helpers.waiting import wait_until
 
 # Records each text the results' live region takes, with when (ms).
 WATCH_ANNOUNCER = """() => {

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import violations_on
-from tests.helpers import PHONE, api_vote, make_topic, screenshot_path
+from tests.helpers.api import api_vote, make_topic
+from tests.helpers.browser import PHONE, screenshot_path
 
 # locale -> (html lang, the results heading, the counted vote's words, "1 vote")
 LANGUAGES = {

@@ -15,7 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.helpers import ADMIN, api_vote, make_topic, screenshot_path, sign_in_browser
+from tests.helpers.api import ADMIN, api_vote, make_topic
+from tests.helpers.browser import screenshot_path, sign_in_browser
 
 PROJECTORS = [(1280, 720), (1920, 1080), (800, 600)]
 LONG_TITLE = ("Which of these many options should the whole team adopt next quarter " * 5)[:300]

@@ -20,7 +20,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.helpers import ADMIN, PHONE, make_topic, screenshot_path, sign_in_browser
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.browser import PHONE, screenshot_path, sign_in_browser
 
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 FRUIT = ["Apples", "Bananas", "Cherries", "Dates"]

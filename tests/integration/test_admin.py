@@ -12,16 +12,16 @@ import re
 
 import pytest
 
-from tests.helpers import (
+from tests.helpers.api import (
     ADMIN_KEY,
     HX,
     api_vote,
     make_topic,
     make_topic_past_its_deadline,
-    record_queued,
     sign_in,
     token_from,
 )
+from tests.helpers.queued import record_queued
 from webapp import create_app
 
 PASSWORD = "correct horse battery staple"

@@ -7,7 +7,8 @@ import json
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from tests.helpers import ADMIN_KEY, api_vote, make_topic, record_queued, vote_counts
+from tests.helpers.api import ADMIN_KEY, api_vote, make_topic, vote_counts
+from tests.helpers.queued import record_queued
 
 WORKED_EXAMPLE = "I want to quit working computers and become a ..."
 CAREERS = ("Woodworker", "Baker", "Farmer", "Potter", "Smith")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.helpers import ADMIN, HX, make_topic, record_queued, token_from
+from tests.helpers.api import ADMIN, HX, make_topic, token_from
+from tests.helpers.queued import record_queued
 from webapp import create_app
 
 API, TOPIC_PAGE, TOPIC_EMBED, EVENT_STAGE, EVENT_EMBED = (

@@ -17,7 +17,9 @@ import pytest
 import requests
 
 from local import launcher as embedded
-from tests.helpers import granted, make_env, run_flask
+from tests.helpers.processes import run_flask
+from tests.helpers.stack_template import granted
+from tests.helpers.stacks import make_env
 from webapp import create_app
 
 APP_COMMANDS = create_app({"TESTING": True}).cli

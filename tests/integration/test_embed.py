@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from tests.helpers import HX, make_topic, record_queued, sign_in, vote_counts
+from tests.helpers.api import HX, make_topic, sign_in, vote_counts
+from tests.helpers.queued import record_queued
 from webapp import create_app
 
 

@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from tests.helpers import ADMIN, HX, make_topic, record_queued
+from tests.helpers.api import ADMIN, HX, make_topic
+from tests.helpers.queued import record_queued
 
 FRUIT = ("Apples", "Bananas", "Cherries")
 

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.helpers import ADMIN, HX, make_topic, record_queued, sign_in, vote_counts
+from tests.helpers.api import ADMIN, HX, make_event, make_topic, move, sign_in, vote_counts
+from tests.helpers.queued import record_queued
 
 
 def _frame_ancestors(response) -> str:
@@ -17,56 +18,53 @@ def _frame_ancestors(response) -> str:
 
 
 @pytest.fixture
-def event(client):
-    """An event whose room is on its first question (results shown), one per voter."""
+def live_event(client):
+    """An event whose room is on its first question (one per voter), results shown."""
     topics = [
         make_topic(client, title="Tea or coffee?", choices=("Tea", "Coffee"),
                    vote_limit="one_per_voter"),
         make_topic(client, title="Cake?", choices=("Yes", "No")),
     ]  # fmt: skip
-    body = {"title": "Rehearsal", "questions": [t["id"] for t in topics], "results": "shown"}
-    event = client.post("/events", json=body, headers=ADMIN).get_json()
-    moved = client.post(f"/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN)
-    assert moved.status_code == 200
-    return {**event, "topics": topics}
+    event = make_event(client, topics, title="Rehearsal", results="shown")
+    return move(client, event) | {"topics": topics}
 
 
 def _voter_of(html: str) -> str:
     return re.search(r'data-embed-voter="([^"]+)"', html)[1]
 
 
-def test_the_event_embed_may_be_framed_and_follows_the_presenter(app, event):
+def test_the_event_embed_may_be_framed_and_follows_the_presenter(app, live_event):
     client = app.test_client(use_cookies=False)
-    embed = client.get(f"/{event['code']}/embed")
+    embed = client.get(f"/{live_event['code']}/embed")
     assert embed.status_code == 200
     assert _frame_ancestors(embed) == "*" and "X-Frame-Options" not in embed.headers
     page = embed.text
     assert "Tea or coffee?" in page and 'class="site-header"' not in page
     voter = _voter_of(page)
     # The stage polls its own URL, carrying the voter; the ballot posts to the embed.
-    assert f'hx-get="/{event["code"]}/embed/stage?voter={voter}"' in page
-    vote_url = f"/{event['code']}/embed/vote/{event['topics'][0]['id']}?voter={voter}"
+    assert f'hx-get="/{live_event["code"]}/embed/stage?voter={voter}"' in page
+    vote_url = f"/{live_event['code']}/embed/vote/{live_event['topics'][0]['id']}?voter={voter}"
     assert f'hx-post="{vote_url}"' in page
     # The audience's own page is still not framable.
-    assert _frame_ancestors(client.get(f"/{event['code']}")) == "'none'"
-    stage = client.get(f"/{event['code']}/embed/stage?voter={voter}", headers=HX)
+    assert _frame_ancestors(client.get(f"/{live_event['code']}")) == "'none'"
+    stage = client.get(f"/{live_event['code']}/embed/stage?voter={voter}", headers=HX)
     assert stage.status_code == 200 and "Tea or coffee?" in stage.text
-    same = client.get(f"/{event['code']}/embed/stage?voter={voter}",
+    same = client.get(f"/{live_event['code']}/embed/stage?voter={voter}",
                       headers={**HX, "If-None-Match": stage.headers["ETag"]})  # fmt: skip
     assert same.status_code == 304
-    client.post(f"/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN)
-    moved = client.get(f"/{event['code']}/embed/stage?voter={voter}",
+    client.post(f"/events/{live_event['id']}/position", json={"to": "next"}, headers=ADMIN)
+    moved = client.get(f"/{live_event['code']}/embed/stage?voter={voter}",
                        headers={**HX, "If-None-Match": stage.headers["ETag"]})  # fmt: skip
     assert moved.status_code == 200 and "Cake?" in moved.text
 
 
-def test_the_embed_remembers_its_voter_and_vote_without_cookies(app, voting, event):
+def test_the_embed_remembers_its_voter_and_vote_without_cookies(app, voting, live_event):
     client = app.test_client(use_cookies=False)
-    topic = event["topics"][0]
-    voter = _voter_of(client.get(f"/{event['code']}/embed").text)
+    topic = live_event["topics"][0]
+    voter = _voter_of(client.get(f"/{live_event['code']}/embed").text)
     # The ballot's URL carries the voter, as it is in the page.
-    vote_url = f"/{event['code']}/embed/vote/{topic['id']}?voter={voter}"
-    assert f'hx-post="{vote_url}"' in client.get(f"/{event['code']}/embed?voter={voter}").text
+    vote_url = f"/{live_event['code']}/embed/vote/{topic['id']}?voter={voter}"
+    assert f'hx-post="{vote_url}"' in client.get(f"/{live_event['code']}/embed?voter={voter}").text
     choice = {"choice_id": topic["choices"][1]["id"]}
     cast = client.post(vote_url, data=choice, headers=HX)
     assert cast.status_code == 202 and "waiting to be counted" in cast.text
@@ -80,26 +78,26 @@ def test_the_embed_remembers_its_voter_and_vote_without_cookies(app, voting, eve
     # A reload with what the URL (or localStorage) kept: the vote and the ballot are known.
     again = client.get(cast.headers["HX-Replace-Url"]).text
     assert "was counted" in again
-    fresh = client.get(f"/{event['code']}/embed", query_string={"voter": voter}).text
+    fresh = client.get(f"/{live_event['code']}/embed", query_string={"voter": voter}).text
     assert "You voted for" in fresh and "Coffee" in fresh
     # One per voter: the same embed voter is refused a second vote...
     twice = client.post(vote_url, data={**choice, "choice_id": topic["choices"][0]["id"]},
                         headers=HX)  # fmt: skip
     assert twice.status_code == 409
     # ...while an embed without that voter id is another voter.
-    anonymous = f"/{event['code']}/embed/vote/{topic['id']}"
+    anonymous = f"/{live_event['code']}/embed/vote/{topic['id']}"
     other = client.post(anonymous, data={"choice_id": topic["choices"][0]["id"]}, headers=HX)
     assert other.status_code == 202
     record_queued(voting)
     assert vote_counts(client, topic["id"]) == [1, 1]
 
 
-def test_the_embed_votes_without_javascript_and_refuses_a_forged_voter(app, voting, event):
+def test_the_embed_votes_without_javascript_and_refuses_a_forged_voter(app, voting, live_event):
     client = app.test_client(use_cookies=False)
-    topic = event["topics"][0]
-    vote_url = f"/{event['code']}/embed/vote/{topic['id']}"
+    topic = live_event["topics"][0]
+    vote_url = f"/{live_event['code']}/embed/vote/{topic['id']}"
     # A voter id not signed by this app is not taken: the embed makes a new one.
-    forged = client.get(f"/{event['code']}/embed?voter=b-0123").text
+    forged = client.get(f"/{live_event['code']}/embed?voter=b-0123").text
     assert _voter_of(forged) != "b-0123"
     answer = client.post(vote_url, data={"choice_id": topic["choices"][0]["id"]})
     assert answer.status_code == 303
@@ -107,33 +105,33 @@ def test_the_embed_votes_without_javascript_and_refuses_a_forged_voter(app, voti
     assert back.status_code == 200 and _frame_ancestors(back) == "*"
     assert "waiting to be counted" in back.text
     # A question the presenter left: refused on the embed, framable, nothing queued.
-    client.post(f"/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN)
+    client.post(f"/events/{live_event['id']}/position", json={"to": "next"}, headers=ADMIN)
     late = client.post(vote_url, data={"choice_id": topic["choices"][0]["id"]})
     assert late.status_code == 409 and _frame_ancestors(late) == "*"
     assert record_queued(voting) == 1
     assert client.get("/ZZZZZZ/embed").status_code == 404
 
 
-def test_the_event_page_offers_the_embeds_copy_paste_snippet(client, event):
+def test_the_event_page_offers_the_embeds_copy_paste_snippet(client, live_event):
     sign_in(client)
-    page = client.get(f"/admin/events/{event['id']}").text
+    page = client.get(f"/admin/events/{live_event['id']}").text
     snippet = re.search(r'<textarea id="embed-code" rows="3" readonly>(.*?)</textarea>', page)[1]
-    assert snippet.startswith(f'&lt;iframe src="http://localhost/{event["code"]}/embed" ')
+    assert snippet.startswith(f'&lt;iframe src="http://localhost/{live_event["code"]}/embed" ')
     assert 'title="Rehearsal"' in snippet
 
 
 @pytest.mark.env(RATE_LIMIT_VOTES="2 per minute", TRUSTED_PROXIES="")
-def test_an_embed_without_a_signed_voter_falls_under_the_anonymous_limit(app, event):
+def test_an_embed_without_a_signed_voter_falls_under_the_anonymous_limit(app, live_event):
     """A made-up or missing voter id must not buy a fresh per-voter budget each time."""
     client = app.test_client(use_cookies=False)
-    topic = event["topics"][1]
-    client.post(f"/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN)
-    vote_url = f"/{event['code']}/embed/vote/{topic['id']}"
+    topic = live_event["topics"][1]
+    client.post(f"/events/{live_event['id']}/position", json={"to": "next"}, headers=ADMIN)
+    vote_url = f"/{live_event['code']}/embed/vote/{topic['id']}"
     choice = {"choice_id": topic["choices"][0]["id"]}
     answers = [client.post(vote_url, data=choice, headers=HX).status_code for _ in range(3)]
     assert answers == [202, 202, 429]
     forged = client.post(f"{vote_url}?voter=b-0123", data=choice, headers=HX)
     assert forged.status_code == 429
     # A voter the embed signed has its own (per-voter) budget.
-    voter = _voter_of(client.get(f"/{event['code']}/embed").text)
+    voter = _voter_of(client.get(f"/{live_event['code']}/embed").text)
     assert client.post(f"{vote_url}?voter={voter}", data=choice, headers=HX).status_code == 202

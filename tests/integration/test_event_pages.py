@@ -7,19 +7,8 @@ import re
 
 import pytest
 
-from tests.helpers import HX, make_topic, record_queued, sign_in, token_from
-
-
-@pytest.fixture
-def event(client, admin):
-    topics = [make_topic(client, title=f"Question {n}", active=False) for n in (1, 2)]
-    body = {"title": "Keynote", "questions": [t["id"] for t in topics]}
-    return client.post("/events", json=body, headers=admin).get_json() | {"topics": topics}
-
-
-def _go(client, admin, event, to):
-    answer = client.post(f"/events/{event['id']}/position", json={"to": to}, headers=admin)
-    assert answer.status_code == 200
+from tests.helpers.api import HX, make_topic, move, sign_in, token_from
+from tests.helpers.queued import record_queued
 
 
 def _etag_of(html: str) -> str:
@@ -58,7 +47,7 @@ def test_the_stage_waits_then_follows_the_presenter(client, admin, event):
     stage_url = f"/{event['code']}/stage"
     unchanged = client.get(stage_url, headers={**HX, "If-None-Match": f'"{etag}"'})
     assert unchanged.status_code == 304 and unchanged.data == b""
-    _go(client, admin, event, "next")
+    move(client, event, "next")
     moved = client.get(stage_url, headers={**HX, "If-None-Match": f'"{etag}"'})
     text = moved.get_data(as_text=True)
     assert moved.status_code == 200 and "Question 1" in text and 'id="stage"' in text
@@ -67,7 +56,7 @@ def test_the_stage_waits_then_follows_the_presenter(client, admin, event):
 
 
 def test_a_vote_from_the_stage_is_remembered_on_that_question(client, admin, event, voting):
-    _go(client, admin, event, "next")
+    move(client, event, "next")
     topic = event["topics"][0]
     page = client.get(f"/{event['code']}").get_data(as_text=True)
     vote_url = f"/{event['code']}/vote/{topic['id']}"
@@ -78,7 +67,7 @@ def test_a_vote_from_the_stage_is_remembered_on_that_question(client, admin, eve
     assert record_queued(voting) == 1
     again = client.get(f"/{event['code']}").get_data(as_text=True)
     assert "was counted" in again and "Spaces" in again
-    _go(client, admin, event, "next")  # the next question: its own form, no vote yet
+    move(client, event, "next")  # the next question: its own form, no vote yet
     second = client.get(f"/{event['code']}").get_data(as_text=True)
     assert "Question 2" in second and "was counted" not in second
     stale = client.post(vote_url, data=form, headers=HX)  # the presenter moved on
@@ -92,7 +81,7 @@ def test_presenter_view_needs_sign_in(client, event):
 
 def test_presenter_view_hides_results_until_revealed(client, admin, event, voting):
     sign_in(client)
-    _go(client, admin, event, "next")
+    move(client, event, "next")
     topic = event["topics"][0]
     client.post("/votes", json={"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]})
     assert record_queued(voting) == 1

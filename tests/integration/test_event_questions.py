@@ -3,37 +3,23 @@ over the JSON API, the presenter's control bar and the console (real moto server
 
 from __future__ import annotations
 
-import pytest
-
-from tests.helpers import (
+from tests.helpers.api import (
     ADMIN,
     HX,
     api_vote,
     make_topic,
-    record_queued,
+    move,
     sign_in,
     token_from,
     vote_counts,
 )
-
-
-@pytest.fixture
-def event(client):
-    topics = [make_topic(client, title=f"Question {n}", active=False) for n in (1, 2)]
-    body = {"title": "Rehearsal", "questions": [t["id"] for t in topics]}
-    return client.post("/events", json=body, headers=ADMIN).get_json() | {"topics": topics}
-
-
-def _go(client, event, to="next"):
-    answer = client.post(f"/events/{event['id']}/position", json={"to": to}, headers=ADMIN)
-    assert answer.status_code == 200, answer.text
-    return answer.get_json()
+from tests.helpers.queued import record_queued
 
 
 def test_duplicate_a_question_same_content_no_votes_right_after_it(client, voting, event):
     first = event["topics"][0]
-    _go(client, event)
-    _go(client, event)  # the room is on question 2 (index 1)
+    move(client, event)
+    move(client, event)  # the room is on question 2 (index 1)
     answer = client.post(f"/events/{event['id']}/questions/0/duplicate", headers=ADMIN)
     assert answer.status_code == 201, answer.text
     copied = answer.get_json()
@@ -52,7 +38,7 @@ def test_duplicate_a_question_same_content_no_votes_right_after_it(client, votin
 
 def test_reset_a_question_while_votes_are_in_flight(client, voting, event):
     topic = event["topics"][0]
-    _go(client, event)  # opens question 1
+    move(client, event)  # opens question 1
     api_vote(client, topic, 0)
     api_vote(client, topic, 0)
     record_queued(voting)
@@ -76,7 +62,7 @@ def test_reset_a_question_while_votes_are_in_flight(client, voting, event):
 
 def test_the_presenters_reset_button_empties_the_current_question(client, voting, event):
     topic = event["topics"][0]
-    _go(client, event)
+    move(client, event)
     api_vote(client, topic, 1)
     record_queued(voting)
     sign_in(client)
@@ -92,7 +78,7 @@ def test_the_presenters_reset_button_empties_the_current_question(client, voting
 
 def test_a_phone_offers_the_vote_again_after_a_reset(client, voting, event):
     topic = event["topics"][0]
-    _go(client, event)
+    move(client, event)
     page = client.get(f"/{event['code']}").get_data(as_text=True)
     form = {"choice_id": topic["choices"][0]["id"], "csrf_token": token_from(page)}
     assert client.post(f"/{event['code']}/vote/{topic['id']}", data=form,

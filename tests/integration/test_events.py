@@ -28,7 +28,7 @@ from core.schemas.topics import TopicIn
 from core.schemas.votes import VoteIn
 from core.services import backups
 from core.services import events as events_module
-from tests.helpers import aws_client, new_stack
+from tests.helpers.stacks import aws_client, new_stack
 from webapp import services
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import SAMPLE_TOPIC, api_vote, make_topic, record_queued
+from tests.helpers.api import SAMPLE_TOPIC, api_vote, make_topic, move
+from tests.helpers.queued import record_queued
 
 
 @pytest.fixture
@@ -16,12 +17,6 @@ def _create(client, admin, questions=(), **extra):
     answer = client.post("/events", json={"title": "Talk", "questions": list(questions), **extra},
                          headers=admin)  # fmt: skip
     assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def _go(client, admin, event, to):
-    answer = client.post(f"/events/{event['id']}/position", json={"to": to}, headers=admin)
-    assert answer.status_code == 200, answer.get_json()
     return answer.get_json()
 
 
@@ -115,22 +110,22 @@ def test_advancing_drives_topics_and_the_public_state(client, admin, three):
     state = client.get(f"/events/code/{event['code'].lower()}")
     assert state.status_code == 200 and state.get_json()["current"] is None
     assert state.get_json()["question_count"] == 3
-    event = _go(client, admin, event, "next")
+    event = move(client, event, "next")
     assert [q["state"] for q in event["questions"]] == ["open", "waiting", "waiting"]
     current = client.get(f"/events/code/{event['code']}").get_json()["current"]
     assert current["index"] == 0 and current["topic"]["id"] == three[0]["id"]
     assert current["topic"]["is_active"] is True and current["topic"]["results_hidden"] is True
-    event = _go(client, admin, event, 2)
+    event = move(client, event, 2)
     assert [q["state"] for q in event["questions"]] == ["closed", "waiting", "open"]
     assert client.get(f"/topics/{three[0]['id']}").get_json()["is_active"] is False
-    assert _go(client, admin, event, "previous")["position"] == 1
-    assert _go(client, admin, event, -1)["position"] == -1
+    assert move(client, event, "previous")["position"] == 1
+    assert move(client, event, -1)["position"] == -1
 
 
 def test_public_state_has_an_etag_and_counts_only_once_revealed(client, admin, three, voting):
     topic = three[0]
     event = _create(client, admin, [topic["id"]])
-    _go(client, admin, event, "next")
+    move(client, event, "next")
     api_vote(client, topic, 1)
     api_vote(client, topic, 1)
     assert record_queued(voting) == 2

@@ -18,17 +18,9 @@ from core.aws.tables import BATCH_WRITE_ATTEMPTS, TABLES, Tables
 from core.rules.errors import StoreUnavailable
 from core.services import backups, csv_export
 from core.services.backups import BadExport, ExportDir, item_line, load_export, parse_item
-from tests.helpers import (
-    ADMIN,
-    all_votes,
-    api_answers,
-    api_vote,
-    make_topic,
-    new_stack,
-    populate,
-    record_queued,
-    sign_in,
-)
+from tests.helpers.api import ADMIN, all_votes, api_answers, api_vote, make_topic, populate, sign_in
+from tests.helpers.queued import record_queued
+from tests.helpers.stacks import new_stack
 from webapp import create_app
 
 

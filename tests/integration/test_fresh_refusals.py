@@ -16,7 +16,8 @@ import pytest
 
 from core.rules.errors import QuestionNotOnScreen
 from core.schemas.votes import VoteIn
-from tests.helpers import ADMIN, make_topic, make_topic_past_its_deadline, record_queued
+from tests.helpers.api import ADMIN, make_topic, make_topic_past_its_deadline
+from tests.helpers.queued import record_queued
 from webapp import create_app, services
 
 ROOM = 50

@@ -17,14 +17,10 @@ import pytest
 
 from core.schemas.votes import VoteIn
 from core.services.worker import VoteWorker
-from tests.helpers import ADMIN, add_to_tally, make_topic, queued_bodies
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.queued import add_to_tally, queued_bodies
 
 CHOICES = "abcd"
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
 
 
 def new_game(client, **settings) -> dict:

@@ -13,7 +13,10 @@ import threading
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from tests.helpers import make_topic, queued_bodies, value, wait_until
+from tests.helpers.api import make_topic
+from tests.helpers.observability import value
+from tests.helpers.queued import queued_bodies
+from tests.helpers.waiting import wait_until
 from webapp import create_app
 
 

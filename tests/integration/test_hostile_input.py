@@ -8,7 +8,8 @@ import json
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.helpers import ADMIN, api_vote, make_topic, record_queued, sign_in, token_from
+from tests.helpers.api import ADMIN, api_vote, make_topic, sign_in, token_from
+from tests.helpers.queued import record_queued
 
 
 def cursor(key: dict) -> str:

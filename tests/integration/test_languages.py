@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import HX, api_vote, make_topic, record_queued
+from tests.helpers.api import HX, api_vote, make_topic
+from tests.helpers.queued import record_queued
 
 
 def test_accept_language_picks_the_page_language(client):

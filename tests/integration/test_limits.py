@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from tests.helpers import ADMIN_KEY, make_topic, sign_in, token_from
+from tests.helpers.api import ADMIN_KEY, make_topic, sign_in, token_from
 from webapp import create_app
 
 

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local import launcher as embedded
-from tests.helpers import aws_client, create_table
+from tests.helpers.stacks import aws_client, create_table
 
 
 @pytest.fixture

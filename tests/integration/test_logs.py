@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import SAMPLE_TOPIC, wait_for
+from tests.helpers.api import SAMPLE_TOPIC
+from tests.helpers.waiting import wait_for
 
 
 def test_request_id_is_echoed_or_generated(client):

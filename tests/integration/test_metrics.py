@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.helpers import SAMPLE_TOPIC, value
+from tests.helpers.api import SAMPLE_TOPIC
+from tests.helpers.observability import value
 from webapp import create_app
 
 # -- web, in process -----------------------------------------------------------

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import (
+from tests.helpers.api import (
     ADMIN_KEY,
     HX,
     api_vote,
     make_topic,
     make_topic_past_its_deadline,
-    record_queued,
     token_from,
 )
+from tests.helpers.queued import record_queued
 from webapp import voter
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ADMIN, HX, api_vote, make_topic, record_queued, sign_in, token_from
+from tests.helpers.api import ADMIN, HX, api_vote, make_topic, sign_in, token_from
+from tests.helpers.queued import record_queued
 
 
 def _close(client, topic):

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from tests.helpers import ADMIN_KEY, HX, make_topic, record_queued, sign_in
+from tests.helpers.api import ADMIN_KEY, HX, make_topic, move, sign_in
+from tests.helpers.queued import record_queued
 from webapp import create_app
 from webapp.push import feeds, hub
 
@@ -19,13 +20,6 @@ SSE = {"Accept": "text/event-stream"}
 def quick_heartbeat(monkeypatch):
     # A read of a quiet stream ends with a ping after this long, not 15 s.
     monkeypatch.setattr(hub, "HEARTBEAT_SECONDS", 1.0)
-
-
-@pytest.fixture
-def event(client, admin):
-    topics = [make_topic(client, title=f"Question {n}", active=False) for n in (1, 2)]
-    body = {"title": "Keynote", "questions": [t["id"] for t in topics]}
-    return client.post("/events", json=body, headers=admin).get_json() | {"topics": topics}
 
 
 class Stream:
@@ -60,11 +54,6 @@ class Stream:
         self.answer.close()
 
 
-def _go(client, admin, event, to):
-    assert client.post(f"/events/{event['id']}/position", json={"to": to},
-                       headers=admin).status_code == 200  # fmt: skip
-
-
 def _stream_url(page: str) -> str:
     return html.unescape(re.search(r'sse-connect="([^"]+)"', page)[1])
 
@@ -72,7 +61,7 @@ def _stream_url(page: str) -> str:
 def test_the_page_holds_its_stream_and_its_token_and_the_stage_polls_only_without_it(
     client, admin, event
 ):
-    _go(client, admin, event, "next")
+    move(client, event)
     page = client.get(f"/{event['code']}").text
     url = _stream_url(page)
     assert url.startswith(f"/{event['code']}/stream?last=")
@@ -107,7 +96,7 @@ def test_a_change_reaches_every_stream_rendered_once_with_no_browser_in_it(
     for stream in streams:
         assert [name for name, *_ in stream.events()] == ["question", "hello"]  # the lobby
     renders.clear()
-    _go(client, admin, event, "next")
+    move(client, event)
     first = event["topics"][0]
     seen = set()
     for stream in streams:
@@ -125,7 +114,7 @@ def test_a_change_reaches_every_stream_rendered_once_with_no_browser_in_it(
 
 
 def test_a_reveal_or_a_close_leaves_the_ballot_alone(client, admin, event, voting):
-    _go(client, admin, event, "next")
+    move(client, event)
     stream = Stream(client, f"/{event['code']}/stream")
     stream.events()
     answer = client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=admin)
@@ -139,7 +128,7 @@ def test_a_reveal_or_a_close_leaves_the_ballot_alone(client, admin, event, votin
 
 
 def test_last_event_id_resumes_with_exactly_the_regions_that_moved(client, admin, event, voting):
-    _go(client, admin, event, "next")
+    move(client, event)
     stream = Stream(client, f"/{event['code']}/stream")
     held = stream.events()[-1][1]
     stream.close()
@@ -188,7 +177,7 @@ def test_stopping_ends_every_open_stream(client, event):
 
 
 def test_a_pushed_ballot_votes_with_the_pages_token_in_a_header(client, admin, event):
-    _go(client, admin, event, "next")
+    move(client, event)
     page = client.get(f"/{event['code']}").text
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
     topic = event["topics"][0]

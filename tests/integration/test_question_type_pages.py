@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-from tests.helpers import ADMIN, HX, make_topic, queued_bodies, record_queued, sign_in, token_from
+from tests.helpers.api import ADMIN, HX, make_topic, sign_in, token_from
+from tests.helpers.queued import queued_bodies, record_queued
 
 FRUIT = ["Apples", "Bananas", "Cherries"]
 

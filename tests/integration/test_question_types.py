@@ -17,7 +17,8 @@ import pytest
 from core.schemas.votes import VoteIn
 from core.services.repair import fix, recount
 from core.services.worker import VoteWorker
-from tests.helpers import ADMIN, make_topic, queued_bodies, record_queued
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.queued import queued_bodies, record_queued
 
 # One topic of each type: its settings and a few votes' answers (choices by index).
 TYPES = {

@@ -9,7 +9,8 @@ import io
 
 import pytest
 
-from tests.helpers import ADMIN, make_topic, record_queued
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.queued import record_queued
 
 
 def put(client, topic: dict, **changes):

@@ -9,12 +9,9 @@ import pytest
 
 from core.rules.clock import new_id
 from core.schemas.topics import TopicIn
-from tests.helpers import queue_votes, queued_vote, record_queued, run_flask, sign_in
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
+from tests.helpers.api import sign_in
+from tests.helpers.processes import run_flask
+from tests.helpers.queued import queue_votes, queued_vote, record_queued
 
 
 @pytest.fixture

@@ -16,16 +16,9 @@ from core.rules.topics import generation_of
 from core.services import backups
 from core.services.repair import recount
 from core.services.worker import VoteWorker
-from tests.helpers import (
-    ADMIN,
-    all_votes,
-    api_vote,
-    make_topic,
-    new_stack,
-    record_queued,
-    tallies_of,
-    vote_counts,
-)
+from tests.helpers.api import ADMIN, all_votes, api_vote, make_topic, vote_counts
+from tests.helpers.queued import record_queued, tallies_of
+from tests.helpers.stacks import new_stack
 from webapp import create_app, services
 
 

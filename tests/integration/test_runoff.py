@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ADMIN, add_to_tally, make_topic, record_queued, sign_in, token_from
+from tests.helpers.api import ADMIN, make_topic, sign_in, token_from
+from tests.helpers.queued import add_to_tally, record_queued
 
 # The Tennessee capital example, per 20 voters: Memphis leads on first preferences,
 # Knoxville wins the runoff once Chattanooga and Nashville are out.
 GROUPS = [(8, "MNCK"), (5, "NCKM"), (3, "CKNM"), (4, "KCNM")]
 NAMES = {"M": "Memphis", "N": "Nashville", "C": "Chattanooga", "K": "Knoxville"}
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
 
 
 @pytest.fixture

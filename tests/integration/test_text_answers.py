@@ -16,7 +16,8 @@ import json
 from core.aws.tables import DDL_DIR, Tables
 from core.rules.results import MOST_GIVEN
 from core.services.repair import recount
-from tests.helpers import ADMIN, make_topic, record_queued
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.queued import record_queued
 
 # MOST_GIVEN answers given twice each, and five given once: the five are not listed.
 TOP = [f"top {i:02}" for i in range(MOST_GIVEN)]

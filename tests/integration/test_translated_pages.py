@@ -17,7 +17,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.helpers import ADMIN, HX, api_vote, make_topic, record_queued, sign_in, token_from
+from tests.helpers.api import ADMIN, HX, api_vote, make_topic, sign_in, token_from
+from tests.helpers.queued import record_queued
 
 # What the people who made the topics typed (German, so an English word stands out).
 TITLE, OTHER, CHOICES, EVENT = "Frage eins", "Frage zwei", ("Ja", "Nein"), "Treffen"

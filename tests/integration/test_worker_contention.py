@@ -15,7 +15,7 @@ import pytest
 
 from core.services.repair import recount
 from core.services.worker import MAX_WRITE_ATTEMPTS, VoteWorker
-from tests.helpers import ADMIN, api_vote, make_topic, vote_counts
+from tests.helpers.api import ADMIN, api_vote, make_topic, vote_counts
 
 
 class RivalAfterEachRead:

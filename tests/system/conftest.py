@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.schemas.topics import TopicIn
-from tests.helpers import Embedded
+from tests.helpers.processes import Embedded
 
 
 @pytest.fixture

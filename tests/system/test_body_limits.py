@@ -11,7 +11,7 @@ import json
 import pytest
 import requests
 
-from tests.helpers import ADMIN, SAMPLE_TOPIC
+from tests.helpers.api import ADMIN, SAMPLE_TOPIC
 from webapp import MAX_BODY_BYTES
 
 

@@ -26,7 +26,9 @@ import pytest
 import requests
 
 from local import launcher as embedded
-from tests.helpers import SAMPLE_TOPIC, make_env, try_get, wait_for
+from tests.helpers.api import SAMPLE_TOPIC
+from tests.helpers.stacks import make_env
+from tests.helpers.waiting import try_get, wait_for
 
 ROOT = embedded.ROOT
 SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL", re.I)

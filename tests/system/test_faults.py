@@ -16,16 +16,9 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.helpers import (
-    ADMIN_KEY,
-    make_topic,
-    queue_drained,
-    queue_votes,
-    queued_vote,
-    sign_in,
-    tallies_of,
-    wait_until,
-)
+from tests.helpers.api import ADMIN_KEY, make_topic, sign_in
+from tests.helpers.queued import queue_drained, queue_votes, queued_vote, tallies_of
+from tests.helpers.waiting import wait_until
 
 
 def fired(procs, fault: str) -> int:

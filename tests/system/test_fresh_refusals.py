@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.helpers import ADMIN, make_topic, token_from
+from tests.helpers.api import ADMIN, make_topic, token_from
 
 CACHES = {"TOPIC_CACHE_SECONDS": "60", "RESULTS_CACHE_SECONDS": "60"}
 VOTES = 5

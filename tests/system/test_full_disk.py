@@ -14,7 +14,9 @@ import pytest
 import requests
 
 from local import launcher as embedded
-from tests.helpers import api_vote, make_topic, recorded, tmpfs, vote_counts, wait_until
+from tests.helpers.api import api_vote, make_topic, recorded, vote_counts
+from tests.helpers.processes import tmpfs
+from tests.helpers.waiting import wait_until
 
 
 @pytest.fixture

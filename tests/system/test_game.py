@@ -15,7 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from core.services.repair import recount
-from tests.helpers import ADMIN, make_topic, queue_drained, wait_until
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.queued import queue_drained
+from tests.helpers.waiting import wait_until
 
 VOTES = 150
 

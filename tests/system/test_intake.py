@@ -1,6 +1,6 @@
-"""Group commit at intake with real processes: gunicorn's threads and forks, SIGTERM, the worker.
+"""Group commit at intake with real processes: gunicorn's gevent workers and forks, SIGTERM, the worker.
 
-The web app runs under gunicorn (2 processes x 8 threads) as in production;
+The web app runs under gunicorn (2 processes of greenlets) as in production;
 many clients vote at once, so each process groups its votes into
 SendMessageBatch calls (the metrics prove it did).
 """
@@ -14,7 +14,9 @@ from collections import Counter
 
 import requests
 
-from tests.helpers import queued_bodies, scrape, tallies_of, value, wait_until
+from tests.helpers.observability import scrape, value
+from tests.helpers.queued import queued_bodies, tallies_of
+from tests.helpers.waiting import wait_until
 
 
 def burst(base: str, topic: dict, clients: int, votes_each: int | None, stop=None) -> list:

@@ -12,7 +12,9 @@ import requests
 
 from core.rules.clock import iso
 from core.schemas.topics import TopicIn
-from tests.helpers import make_topic, queue_drained, queued_vote, vote_counts, wait_until
+from tests.helpers.api import make_topic, vote_counts
+from tests.helpers.queued import queue_drained, queued_vote
+from tests.helpers.waiting import wait_until
 
 TALK = ("Which talk next?", "ABC")
 

@@ -21,7 +21,9 @@ import pytest
 import requests
 
 from local import kept_secrets
-from tests.helpers import descendants, make_topic, tmpfs, vote_counts, wait_until
+from tests.helpers.api import make_topic, vote_counts
+from tests.helpers.processes import descendants, tmpfs
+from tests.helpers.waiting import wait_until
 
 
 def test_a_restart_without_secrets_keeps_voter_cookies_and_admin_sessions(start, tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import ADMIN_KEY, SAMPLE_TOPIC, json_lines, wait_for
+from tests.helpers.api import ADMIN_KEY, SAMPLE_TOPIC
+from tests.helpers.observability import json_lines
+from tests.helpers.waiting import wait_for
 
 
 def test_web_and_worker_log_json_that_follows_a_vote_and_holds_no_secrets(procs, http, admin):

@@ -9,7 +9,9 @@ import requests
 
 from core.services.worker_metrics import MIN_HEALTH_WINDOW
 from local import launcher as embedded
-from tests.helpers import SAMPLE_TOPIC, scrape, try_get, value, wait_for
+from tests.helpers.api import SAMPLE_TOPIC
+from tests.helpers.observability import scrape, value
+from tests.helpers.waiting import try_get, wait_for
 
 # -- web, under gunicorn -----------------------------------------------------------
 

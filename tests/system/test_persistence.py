@@ -22,17 +22,10 @@ from core.schemas.votes import VoteIn
 from core.services.backups import item_line
 from local import launcher as embedded
 from local import snapshot
-from tests.helpers import (
-    api_answers,
-    api_vote,
-    make_topic,
-    new_stack,
-    populate,
-    record_queued,
-    recorded,
-    vote_counts,
-    wait_until,
-)
+from tests.helpers.api import api_answers, api_vote, make_topic, populate, recorded, vote_counts
+from tests.helpers.queued import record_queued
+from tests.helpers.stacks import new_stack
+from tests.helpers.waiting import wait_until
 
 
 def saved_topic_ids(path: Path, scratch: Path) -> set[str]:

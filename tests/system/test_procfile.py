@@ -15,7 +15,10 @@ from pathlib import Path
 import requests
 
 from local import launcher as embedded
-from tests.helpers import SAMPLE_TOPIC, make_env, scrape, value, wait_for
+from tests.helpers.api import SAMPLE_TOPIC
+from tests.helpers.observability import scrape, value
+from tests.helpers.stacks import make_env
+from tests.helpers.waiting import wait_for
 
 HONCHO = [sys.executable, "-m", "honcho"]
 

@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from core.rules.question_types import counters, rules_of
-from tests.helpers import ADMIN, make_topic, queued_bodies, wait_until
+from tests.helpers.api import ADMIN, make_topic
+from tests.helpers.queued import queued_bodies
+from tests.helpers.waiting import wait_until
 
 CHOICES = ("A", "B", "C", "D")
 

@@ -14,7 +14,9 @@ from collections import Counter
 import pytest
 
 from core.services.repair import recount
-from tests.helpers import ADMIN, make_topic, queue_report, vote_counts, wait_drained, wait_until
+from tests.helpers.api import ADMIN, make_topic, vote_counts
+from tests.helpers.queued import queue_report, wait_drained
+from tests.helpers.waiting import wait_until
 
 
 def cast(http, base, topic, count, rng, prefix):

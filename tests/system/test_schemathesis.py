@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ADMIN_KEY, ROOT
+from tests.helpers.api import ADMIN_KEY
+from tests.helpers.stacks import ROOT
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 HOOKS = "tests.system.schemathesis_hooks"

@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.helpers import ADMIN_KEY, make_topic, queued_bodies, wait_until
-
-ADMIN = {"X-API-Key": ADMIN_KEY}
-
+from tests.helpers.api import ADMIN, make_event, make_topic, move
+from tests.helpers.queued import queued_bodies
+from tests.helpers.waiting import wait_until
 
 class RawStream:
     """An event stream read off a plain socket (so a test can hold many, and see how each ends)."""
@@ -81,9 +80,7 @@ def event_with_topics(base: str) -> dict:
     with requests.Session() as http:
         topics = [make_topic(http, base=base, title=f"Question {n}", active=False)
                   for n in (1, 2)]  # fmt: skip
-        body = {"title": "Keynote", "questions": [t["id"] for t in topics]}
-        event = http.post(f"{base}/events", json=body, headers=ADMIN, timeout=30).json()
-    return event | {"topics": topics}
+        return make_event(http, topics, base=base)
 
 
 def test_a_change_reaches_every_stream_of_two_processes_and_a_resume_misses_nothing(procs):
@@ -93,9 +90,8 @@ def test_a_change_reaches_every_stream_of_two_processes_and_a_resume_misses_noth
     streams = [RawStream(base, path) for base in (one, two) for _ in range(60)]
     read_until(streams, lambda s: "event: hello" in s.text)
     assert all("event: hello" in s.text for s in streams)
-    moved = requests.post(f"{one}/events/{event['id']}/position", json={"to": "next"},
-                          headers=ADMIN, timeout=30)  # fmt: skip
-    assert moved.status_code == 200
+    with requests.Session() as http:
+        move(http, event, base=one)
     first = f'data-topic-id="{event["topics"][0]["id"]}"'
     read_until(streams, lambda s: first in s.text)
     missed = [i for i, s in enumerate(streams) if first not in s.text]
@@ -133,8 +129,8 @@ def test_sigterm_ends_open_streams_and_loses_no_accepted_vote(procs, voting):
     base = procs.web(workers=1)
     web = procs.started[-1]
     event = event_with_topics(base)
-    requests.post(f"{base}/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN,
-                  timeout=30)  # fmt: skip
+    with requests.Session() as http:
+        move(http, event, base=base)
     topic = event["topics"][0]
     streams = [RawStream(base, f"/{event['code']}/stream") for _ in range(30)]
     read_until(streams, lambda s: "event: hello" in s.text)

@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.helpers import make_topic, tallies_of, vote_counts, wait_until
+from tests.helpers.api import make_topic, vote_counts
+from tests.helpers.queued import tallies_of
+from tests.helpers.waiting import wait_until
 
 VOTES_PER_TOPIC = 240
 # Uneven on purpose: a mix-up between choices would change the answer.

@@ -29,18 +29,11 @@ import requests
 
 from core.settings import Settings
 from local import launcher as embedded
-from tests.helpers import (
-    ADMIN,
-    SAMPLE_TOPIC,
-    Processes,
-    aws_client,
-    granted,
-    make_env,
-    policy_statements,
-    sign_in,
-    stack_template,
-    wait_for,
-)
+from tests.helpers.api import ADMIN, SAMPLE_TOPIC, sign_in
+from tests.helpers.processes import Processes
+from tests.helpers.stack_template import granted, policy_statements, stack_template
+from tests.helpers.stacks import aws_client, make_env
+from tests.helpers.waiting import wait_for
 
 ROOT = embedded.ROOT
 STACK = ROOT / "ddl" / "stack.yaml"

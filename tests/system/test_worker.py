@@ -15,15 +15,9 @@ import pytest
 import requests
 
 from core.schemas.topics import TopicIn
-from tests.helpers import (
-    make_topic,
-    queue_drained,
-    queue_votes,
-    queued_vote,
-    tallies_of,
-    vote_counts,
-    wait_until,
-)
+from tests.helpers.api import make_topic, vote_counts
+from tests.helpers.queued import queue_drained, queue_votes, queued_vote, tallies_of
+from tests.helpers.waiting import wait_until
 
 
 def test_votes_are_counted_and_recorded(procs, voting, topic):

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from core.services.cache import TTLCache
-from tests.helpers import Clock, wait_until
+from tests.helpers.clock import Clock
+from tests.helpers.waiting import wait_until
 
 
 def _held_load(release: threading.Event, calls: list):

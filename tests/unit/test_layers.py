@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import ROOT
+from tests.helpers.stacks import ROOT
 
 # What is not product code: the tests, benchmarks and generated or vendored trees.
 NOT_PRODUCT = {"tests", "bench", "build", "docs", "static", "templates", "node_modules"}

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from local import moto_dynamodb, moto_query, moto_server, moto_sqs
-from tests.helpers import create_table
+from tests.helpers.stacks import create_table
 
 
 def answers_to(ddb, requests: list[tuple[str, dict]]) -> list[dict]:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from core.settings import described
-from tests.helpers import ROOT
+from tests.helpers.stacks import ROOT
 
 DOCS = ("README.md", "docs/operations.md")
 # Defaults the docs state as what they do rather than as a value.

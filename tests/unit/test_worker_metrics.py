@@ -6,7 +6,8 @@ import pytest
 
 from core.services.worker import BatchReport
 from core.services.worker_metrics import MIN_HEALTH_WINDOW, WorkerMetrics
-from tests.helpers import Clock, samples
+from tests.helpers.clock import Clock
+from tests.helpers.observability import samples
 
 
 def test_health_allows_two_wait_times_between_polls():

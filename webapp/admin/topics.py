@@ -24,7 +24,7 @@ from flask import (
 from flask_babel import gettext
 from pydantic import ValidationError
 
-from core.rules.clock import new_id, utc_now
+from core.rules.clock import new_id
 from core.rules.errors import (
     Conflict,
     DuplicateChoice,
@@ -38,7 +38,6 @@ from core.rules.question_types import votes_counted
 from core.rules.topics import (
     MAX_CHOICES,
     SETTING_DEFAULTS,
-    is_open,
     with_defaults,
 )
 from core.schemas.topics import NewTopicIn, TopicIn
@@ -53,7 +52,7 @@ from webapp.admin.type_forms import (
 from webapp.auth import SESSION_KEY, admin_credentials, key_matches, session_fingerprint, signed_in
 from webapp.htmx import is_htmx
 from webapp.limits import limit_login
-from webapp.lookup import get_topic, valid_id
+from webapp.lookup import get_topic, shown, valid_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -126,11 +125,8 @@ def logout():
 
 def _with_total(topic: dict) -> dict:
     """The row's data: total votes, and whether a deadline closed it under an open flag."""
-    return {
-        **topic,
-        "total_votes": votes_counted(topic, services.topics().counts(topic["id"])),
-        "is_open": is_open(topic, utc_now()),
-    }
+    total = votes_counted(topic, services.topics().counts(topic["id"]))
+    return {**shown(topic), "total_votes": total}
 
 
 @bp.get("")

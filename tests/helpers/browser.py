@@ -1,0 +1,37 @@
+"""What the browser tests (tests/e2e) share: viewports, signing in, screenshots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.helpers.api import ADMIN_KEY
+from tests.helpers.stacks import ROOT
+
+# `make screenshots` points this at docs/screenshots; a plain test run writes
+# to build/screenshots (git-ignored), so `make test` leaves the tree clean.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or ROOT / "build" / "screenshots")
+
+
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+def sign_in_browser(page, base: str) -> None:
+    """Sign a Playwright page in as the admin through the login form."""
+    page.goto(f"{base}/admin")
+    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/admin")
+
+
+def screenshot_path(name: str) -> str:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return str(SCREENSHOTS / name)
