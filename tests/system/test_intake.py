@@ -1,4 +1,4 @@
-"""Group commit at intake with real processes: gunicorn's gevent workers and forks, SIGTERM, the worker.
+"""Group commit at intake with real processes: gevent workers and forks, SIGTERM, the worker.
 
 The web app runs under gunicorn (2 processes of greenlets) as in production;
 many clients vote at once, so each process groups its votes into

@@ -20,6 +20,7 @@ from tests.helpers.api import ADMIN, make_event, make_topic, move
 from tests.helpers.queued import queued_bodies
 from tests.helpers.waiting import wait_until
 
+
 class RawStream:
     """An event stream read off a plain socket (so a test can hold many, and see how each ends)."""
 
