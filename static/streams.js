@@ -56,7 +56,42 @@
   document.addEventListener("htmx:load", function (event) {
     if (polling) startPolling(event.detail.elt);
   });
+  // A pushed stage is the same for every phone: it holds no vote of this
+  // browser. Where this browser has one to show (a vote it cast on that
+  // question, or a topic that shows each voter their counted ballot), it asks
+  // for its own vote fragment, through the ballot's own URL.
+  var votedOn = {};
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.xhr.status !== 202) return; // a vote accepted
+    var question = document.querySelector("#stage [data-memory-key]");
+    if (question) votedOn[question.getAttribute("data-memory-key")] = true;
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var stage = event.detail.elt;
+    if (!stage || stage.id !== "stage" || !stage.hasAttribute("data-pushed")) return;
+    var question = stage.querySelector("[data-memory-key]");
+    var form = stage.querySelector("form.ballot");
+    if (!question || !form) return;
+    if (!question.hasAttribute("data-own-ballot") &&
+        !votedOn[question.getAttribute("data-memory-key")]) return;
+    // The embed remembers its vote in its URL (vote, for); its voter comes with hx-vals.
+    var params = new URLSearchParams(location.search), values = {};
+    ["vote", "for"].forEach(function (name) {
+      if (params.get(name)) values[name] = params.get(name);
+    });
+    htmx.ajax("GET", form.getAttribute("action"),
+              { source: form, target: "#vote", swap: "outerHTML", values: values });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    var live = document.querySelector("[data-voted-on]");
+    if (live) {
+      try {
+        JSON.parse(live.getAttribute("data-voted-on")).forEach(function (key) { votedOn[key] = true; });
+      } catch (e) { /* none */ }
+    }
     if (!document.querySelector("[sse-connect]")) return;
     // No answer at all (the connection hangs): poll.
     setTimeout(function () { if (!heard && !polling) pollInstead(null); }, 2 * SILENT_MS);

@@ -33,6 +33,7 @@ from webapp.audience import ballot_box
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
+    own_ballot,
     refused_fragment,
     stage_context,
     stage_of,
@@ -107,7 +108,8 @@ def _stage(event: dict, memory: dict, message: str | None = None, answer=None,
 def _page(event: dict, memory: dict, message: str | None = None, answer=None):
     context = _stage(event, memory, message, answer, streamed=True)
     stream_url = url_for("push.embed_stream", code=event["code"], last=context["stage"]["ids"])
-    body = render_template("events/embed.html", **context, stream_url=stream_url)
+    body = render_template("events/embed.html", **context, stream_url=stream_url,
+                           voted_on=list(memory))  # fmt: skip
     return embeddable(make_response(body))
 
 
@@ -131,6 +133,16 @@ def stage(code):
     memory = _memory()
     etag = stage_of(event, render=False, memory=memory)["etag"]
     return polled(etag, lambda: render_template("events/_stage.html", **_stage(event, memory)))
+
+
+@bp.get(f"/{CODE}/embed/vote/<topic_id>")
+def my_vote(code, topic_id):
+    """This embed's vote fragment on the question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    memory = _memory()
+    return vary(own_ballot(event, topic_id, memory, _urls(event, memory)))
 
 
 @bp.post(f"/{CODE}/embed/vote/<topic_id>")

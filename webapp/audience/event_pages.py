@@ -19,8 +19,10 @@ from webapp.audience import ballot_box
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
+    own_ballot,
     refused_fragment,
     remember,
+    remembered,
     stage_context,
     stage_of,
 )
@@ -62,7 +64,8 @@ def audience(code):
     context = stage_context(event, again=request.args.get("again") == "1", streamed=True)
     stream_url = url_for("push.event_stream", code=event["code"], last=context["stage"]["ids"])
     response = make_response(render_template("events/audience.html", **context,
-                                             stream_url=stream_url))  # fmt: skip
+                                             stream_url=stream_url,
+                                             voted_on=list(remembered())))  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -77,6 +80,17 @@ def stage(code):
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     etag = stage_of(event, render=False)["etag"]
     return polled(etag, lambda: render_template("events/_stage.html", **stage_context(event)))
+
+
+@bp.get(f"/{CODE}/vote/<topic_id>")
+def my_vote(code, topic_id):
+    """This browser's vote fragment on the question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    if not is_htmx():
+        return redirect(url_for("events_pages.audience", code=event["code"]), 303)
+    return vary(own_ballot(event, topic_id))
 
 
 @bp.post(f"/{CODE}/vote/<topic_id>")

@@ -111,6 +111,7 @@ def stage_of(
     question, topic, _ = services.events().on_screen(event)
     topic = shown(topic) if topic else None
     vote_id = None
+    key = None
     if topic:
         key = memory_key(topic["id"], generation_of(topic))
         vote_id = (remembered() if memory is None else memory).get(key)
@@ -120,6 +121,7 @@ def stage_of(
     view = {
         "question": question,
         "topic": topic,
+        "memory_key": key,
         "etag": hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24],
     }
     if render and topic:
@@ -150,6 +152,21 @@ def stage_context(
     if view["topic"] and not pushed:
         context.update(ballot_view(view["topic"]))
     return {**context, **(urls(view["topic"]) if urls else {})}
+
+
+def own_ballot(event: dict, topic_id: str, memory: dict | None = None, urls: Urls | None = None):
+    """This browser's own vote fragment on the question on screen (its vote's state, or
+    its ballot as the topic's voter policy shows it to this voter): what a pushed stage,
+    the same for every phone, leaves out. Nothing (204) once the room moved on."""
+    view = stage_of(event, memory=memory)
+    topic = view["topic"]
+    if topic is None or topic["id"] != topic_id:
+        return make_response("", 204)
+    context = {"event": event, "topic": topic, "vote": view["vote"], **ballot_view(topic)}
+    response = make_response(render_template("events/_vote.html", **context,
+                                             **(urls(topic) if urls else {})))  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def refused_fragment(event: dict, refused: Refused, memory: dict | None = None,
