@@ -34,6 +34,10 @@ from webapp.lookup import shown
 from webapp.push.hub import ABSENT, digest
 from webapp.results_panel import PAGE, PRESENT, results_of
 
+# How old a copy a read may answer with: less than the reads' interval, so each
+# turn of a reader still reads (webapp/push/hub.py READ_SECONDS).
+FRESH_SECONDS = 0.1
+
 
 class View(NamedTuple):
     """How one kind of page shows a feed: "audience", "embed", "page", "present",
@@ -60,11 +64,12 @@ class Feed:
         return context
 
     def read_event(self, event_id: str):
-        """The event, read now (one read shared with anyone reading it at once), and the
-        topic it shows, read now too when the event moved (the cached copy may predate
-        the presenter opening it)."""
+        """The event as read (or written) by this process within FRESH_SECONDS (one read
+        shared with anyone reading it at once), and the topic it shows, as fresh when the
+        event moved (the cached copy may predate the presenter opening it). A change made
+        through this process is in its cache already: its poke costs no read."""
         with self.app.app_context():
-            asked = time.monotonic()
+            asked = time.monotonic() - FRESH_SECONDS
             try:
                 event = services.events().event(event_id, read_after=asked)
             except EventNotFound:
@@ -127,7 +132,8 @@ class TopicFeed(Feed):
     def read(self):
         with self.app.app_context():
             try:
-                topic = services.topics().get(self.topic_id, read_after=time.monotonic())
+                asked = time.monotonic() - FRESH_SECONDS
+                topic = services.topics().get(self.topic_id, read_after=asked)
             except TopicNotFound:
                 return None
             return shown(topic)
