@@ -351,6 +351,8 @@ def main() -> None:
         n = out["phones"]
         figures |= {
             f"move_s_{n}": out.get("move_s"), f"follow_p95_s_{n}": out.get("follow_p95_s"),
+            f"follow_max_s_{n}": out.get("follow_p100_s"),
+            f"accepted_share_{n}": (out.get("accepted") or 0) / n,
             f"saw_{n}": out.get("saw"), f"accepted_{n}": out.get("accepted"),
             f"counted_s_{n}": out.get("counted_s"), f"projector_s_{n}": out.get("projector_s"),
             f"idle_cpu_pct_{n}": out.get("idle_cpu_pct"),
