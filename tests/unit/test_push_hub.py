@@ -117,10 +117,14 @@ def test_ids_round_trip_and_absent_regions():
     assert split_ids("0123abcd.-", 2) == ("0123abcd", "-")
 
 
-def test_data_lines_keep_every_line_a_data_line():
-    # A newline of any kind in a fragment starts a new data line, never a new field.
-    assert data_lines("<p>a</p>\r\n<p>b</p>\r<p>c</p>\nevent: x") == (
-        b"data: <p>a</p>\ndata: <p>b</p>\ndata: <p>c</p>\ndata: event: x\n"
+def test_a_fragment_is_one_data_line_and_no_line_break_starts_a_field():
+    # Line breaks with their indentation show as one space in HTML: one data line.
+    assert data_lines("<p>\n  a\r\n  <b>b</b>\r</p>\nevent: x") == (
+        b"data: <p> a <b>b</b> </p> event: x\n"
+    )
+    # Where line breaks matter (pre), each line is a data line of its own, never a field.
+    assert data_lines("<pre>a\r\nb\revent: x</pre>") == (
+        b"data: <pre>a\ndata: b\ndata: event: x</pre>\n"
     )
 
 
