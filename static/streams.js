@@ -1,16 +1,20 @@
 // Event streams (htmx's SSE extension, webapp/push/): a page that cannot keep
 // its stream polls instead, as it would with no stream at all.
 // A stream that is refused (503: too many here; a proxy that answers
-// something else), that fails before it said anything, or that stays silent
-// (a proxy buffering it: every stream says "hello" at once) is closed, and
+// something else), whose connections fail three times in a row before it said
+// anything, or that stays silent (a proxy buffering it: every stream says
+// "hello" at once) is closed, and
 // each element's data-poll-trigger becomes its hx-trigger: the polling the
 // page's fragments carry when rendered for a page without a stream.
 (function () {
   "use strict";
 
   var SILENT_MS = 5000;
+  var ATTEMPTS = 3; // connections in a row that fail before saying hello: then poll
   var polling = false;
   var heard = false; // a message on the current connection
+  var everHeard = false;
+  var failed = 0;
 
   function startPolling(root) {
     var found = Array.prototype.slice.call(root.querySelectorAll("[data-poll-trigger]"));
@@ -37,7 +41,7 @@
     heard = false;
     if (!source.votingGameWatched) {
       source.votingGameWatched = true;
-      source.addEventListener("hello", function () { heard = true; });
+      source.addEventListener("hello", function () { heard = everHeard = true; failed = 0; });
     }
     setTimeout(function () { if (!heard) pollInstead(source); }, SILENT_MS);
   }
@@ -47,9 +51,11 @@
   });
   document.addEventListener("htmx:sseError", function (event) {
     var source = event.detail.source;
-    // The browser reconnects by itself (with Last-Event-ID) after a stream that
-    // worked ends, e.g. its server stopping; anything else: poll.
-    if (source.readyState === EventSource.CLOSED || !heard) pollInstead(source);
+    // The browser reconnects by itself (with Last-Event-ID) after a stream ends or
+    // a connection fails, e.g. its server stopping: a few tries, then poll. A
+    // refusal (503, or not an event stream) closes the stream: poll at once.
+    if (!heard) failed += 1;
+    if (source.readyState === EventSource.CLOSED || failed >= ATTEMPTS) pollInstead(source);
     heard = false;
   });
   // What is swapped in later (a control's answer) polls too, once the page does.
@@ -94,6 +100,6 @@
     }
     if (!document.querySelector("[sse-connect]")) return;
     // No answer at all (the connection hangs): poll.
-    setTimeout(function () { if (!heard && !polling) pollInstead(null); }, 2 * SILENT_MS);
+    setTimeout(function () { if (!everHeard && !polling) pollInstead(null); }, 2 * SILENT_MS);
   });
 })();

@@ -57,6 +57,14 @@ class RoomWorker(GeventWorker):
             if not self.open_by_address[address]:
                 del self.open_by_address[address]
 
+    def handle_request(self, listener_name, req, sock, addr):
+        super().handle_request(listener_name, req, sock, addr)
+        if not self.alive:
+            # Stopping: no next request on this connection (an event stream's
+            # reconnection would find this process refusing it), so the browser
+            # reconnects, through the load balancer, to a process that stays.
+            raise StopIteration()
+
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)
         # Out of the signal handler, as gunicorn's own gevent handlers do.

@@ -154,7 +154,17 @@ def test_sigterm_ends_open_streams_and_loses_no_accepted_vote(procs, voting):
     wait_until(lambda: len(answers) >= 60, timeout=60, message="the votes never got going")
     signalled = time.monotonic()
     web.send_signal(signal.SIGTERM)
+    read_until(streams, lambda s: s.text.endswith("0\r\n\r\n"))  # each stream's last chunk
+    # The stopping process takes no next request on a stream's connection (a browser's
+    # reconnection would be refused there): it closes it, unanswered.
+    probe = streams[0]
+    answered_before = probe.text.count("HTTP/1.1 ")
+    try:
+        probe.sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    except OSError:
+        pass  # closed already
     read_until(streams, lambda s: False, timeout=60)  # until each ends
+    assert probe.text.count("HTTP/1.1 ") == answered_before
     stop.set()
     for thread in threads:
         thread.join(90)
