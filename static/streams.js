@@ -87,8 +87,15 @@
     ["vote", "for"].forEach(function (name) {
       if (params.get(name)) values[name] = params.get(name);
     });
-    htmx.ajax("GET", form.getAttribute("action"),
-              { source: form, target: "#vote", swap: "outerHTML", values: values });
+    // Into this stage's own vote fragment: if a vote is cast meanwhile, its answer
+    // replaces the fragment, and this older answer has nowhere to go.
+    htmx.ajax("GET", form.getAttribute("action"), { source: form,
+              target: stage.querySelector("#vote"), swap: "outerHTML", values: values });
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && !document.body.contains(target)) event.detail.shouldSwap = false;
   });
 
   document.addEventListener("DOMContentLoaded", function () {
