@@ -14,6 +14,7 @@ limit off (`EMPTY_IS_NONE`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,6 +26,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 # process reads (its --help lists them), EMPTY_IS_NONE where "" is a value.
 WORKER = {"worker": True}
 EMPTY_IS_NONE = {"empty_is_none": True}
+# scheme://host[:port]: a name, an IPv4 address or an IPv6 one in brackets.
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
 
 
 class InvalidSettings(ValueError):
@@ -80,6 +83,44 @@ class Settings(BaseSettings):
         None, validation_alias="SECRET_KEY", repr=False,
         description="signs session and voter cookies; unset: derived from API_KEY",
     )
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 31, validation_alias="SESSION_HOURS",
+        description="how long an admin page sign-in lasts (signing out ends it at once)",
+    )
+    # -- single sign-on (OpenID Connect); all three set turn it on -------------------------
+    oidc_issuer: str | None = Field(
+        None, validation_alias="OIDC_ISSUER",
+        description="the provider's issuer URL; its discovery document is read unless "
+                    "the endpoints below are given",
+    )
+    oidc_client_id: str | None = Field(
+        None, validation_alias="OIDC_CLIENT_ID", description="this app's client id at the provider",
+    )
+    oidc_client_secret: str | None = Field(
+        None, validation_alias="OIDC_CLIENT_SECRET", repr=False,
+        description="this app's client secret at the provider",
+    )
+    oidc_authorize_url: str | None = Field(
+        None, validation_alias="OIDC_AUTHORIZE_URL",
+        description="the authorization endpoint, for a provider without discovery",
+    )
+    oidc_token_url: str | None = Field(
+        None, validation_alias="OIDC_TOKEN_URL",
+        description="the token endpoint, for a provider without discovery",
+    )
+    oidc_jwks_url: str | None = Field(
+        None, validation_alias="OIDC_JWKS_URL",
+        description="the provider's signing keys (JWKS), for a provider without discovery",
+    )
+    oidc_allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="OIDC_ALLOWED_DOMAINS",
+        description="comma-separated email domains whose people get an organiser account "
+                    "on their first single sign-on",
+    )
+    oidc_name: str = Field(
+        "single sign-on", validation_alias="OIDC_NAME",
+        description="the provider's name on the sign-in button (Sign in with ...)",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="API_CORS_ORIGINS",
         description="comma-separated origins that may call the API from a browser",
@@ -88,6 +129,13 @@ class Settings(BaseSettings):
     embed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"], validation_alias="EMBED_ORIGINS",
         description="comma-separated origins that may show the embeds in an iframe; * any site",
+    )
+    # The join URL and QR code carry it (webapp/public_url.py); `make run` sets it to this
+    # machine's network address when it listens on every address.
+    public_url: str | None = Field(
+        None, validation_alias="PUBLIC_URL",
+        description="the origin phones reach the app at (https://vote.example.org) for join "
+        "URLs and QR codes; unset: the address the request came to",
     )
     # -- intake ----------------------------------------------------------------------------
     # The worker re-checks every vote, so a stale topic can only turn a would-be
@@ -143,8 +191,7 @@ class Settings(BaseSettings):
         2, ge=1, validation_alias="WEB_CONCURRENCY",
         description="gunicorn worker processes",
     )
-    # Each process serves every connection from one thread of greenlets (gevent):
-    # an open event stream is a connection, so a room needs thousands.
+    # One thread of greenlets (gevent) per process: each open event stream is a connection.
     web_connections: int = Field(
         10000, ge=1, validation_alias="WEB_CONNECTIONS",
         description="open connections per web process (gunicorn's worker_connections)",
@@ -153,17 +200,15 @@ class Settings(BaseSettings):
         5000, ge=0, validation_alias="MAX_STREAMS_PER_PROCESS",
         description="open event streams per web process; more are answered 503 (pages poll)",
     )
-    # A hall behind one NAT address is thousands of phones: the real per-client
-    # limit belongs to the proxy in front (docs/deploy.md); this one stops a
-    # single address from taking every connection of a process.
+    # A hall behind one NAT address is thousands of phones: the real per-client limit
+    # is the proxy's (docs/deploy.md); this one keeps one address from taking a process.
     max_connections_per_address: int = Field(
         10000, ge=1, validation_alias="MAX_CONNECTIONS_PER_ADDRESS",
         description="open connections from one client address per web process; more are closed",
     )
     request_body_seconds: float = Field(
         30.0, gt=0, validation_alias="REQUEST_BODY_SECONDS",
-        description="a request's body must arrive within this; else 408",
-    )
+        description="a request's body must arrive within this; else 408")  # fmt: skip
     # "*" only when nothing but the proxy can reach the app.
     trusted_proxies: str = Field(
         "127.0.0.1,::1", validation_alias="TRUSTED_PROXIES", json_schema_extra=EMPTY_IS_NONE,
@@ -210,12 +255,23 @@ class Settings(BaseSettings):
     )
     # fmt: on
 
-    @field_validator("cors_origins", "embed_origins", mode="before")
+    @field_validator("cors_origins", "embed_origins", "oidc_allowed_domains", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        # An origin only: the path comes from the app's own URLs (and any proxy prefix).
+        if value is None:
+            return None
+        origin = value.rstrip("/")
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError("an origin: http(s)://host or http(s)://host:port, no path")
+        return origin
 
     @field_validator("sqs_group_commit", mode="before")
     @classmethod
@@ -250,6 +306,11 @@ class Settings(BaseSettings):
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Single sign-on is on when the issuer, client id and client secret are all set."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def full_queue_name(self) -> str:

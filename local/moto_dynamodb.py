@@ -25,8 +25,8 @@ as votes piled up (docs/architecture.md has the measurements). Applied by
    DynamoType.cast_value, which makes five type checks before returning a
    string's own value. Fix: strings, binary and booleans answer at once (the
    value moto would return anyway).
-6. A Scan or Query answer is serialised item by item, value by value, through
-   the botocore response shape: about 2.5 ms per item. The items are already
+6. A Scan, Query or BatchGetItem answer is serialised item by item, value by
+   value, through the botocore response shape: about 2.5 ms per item. The items are already
    in DynamoDB's JSON form, so unless one holds binary (the only type the
    serializer transforms, to base64) they are written as JSON directly and the
    rest of the answer goes through moto's serializer.
@@ -117,7 +117,7 @@ def _patch_comparisons() -> None:
     DynamoType.cast_value = property(cast_value)
 
 
-# -- Scan and Query answers -----------------------------------------------------------
+# -- Scan, Query and BatchGetItem answers -------------------------------------------------
 
 
 def _plain(value: Any) -> bool:
@@ -138,16 +138,18 @@ def _patch_item_results() -> None:
 
     def execute_result(self, context):
         result = self.result
-        items = result.get("Items") if isinstance(result, dict) else None
-        if not items or not _plain(items):
+        # A Query's or Scan's "Items", a BatchGetItem's "Responses" ({table: items}).
+        field = next((f for f in ("Items", "Responses") if isinstance(result, dict)
+                      and result.get(f)), None)  # fmt: skip
+        if field is None or not _plain(result[field]):
             return stock_execute(self, context)
         # Items are already in DynamoDB's wire form ({"S": ...}, {"N": "1"}, ...),
         # which the serializer would copy value by value through the response
         # shape: milliseconds per item. Only binary values need its base64.
-        rest = ActionResult({key: value for key, value in result.items() if key != "Items"})
+        rest = ActionResult({key: value for key, value in result.items() if key != field})
         status, headers, body = rest.execute_result(context)
         answer = json.loads(body)
-        answer["Items"] = items
+        answer[field] = result[field]
         return status, headers, json.dumps(answer)
 
     DynamoResult.execute_result = execute_result

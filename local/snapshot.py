@@ -35,9 +35,12 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
+from core.aws.codec import answer_counts, from_item
 from core.aws.queue import VoteQueue
 from core.aws.tables import TABLES, Tables
 from core.rules.clock import utc_now
+from core.rules.tally_slots import parse_tally_key
+from core.rules.votes import stored_counts
 from core.services.backups import BadExport, item_line, parse_item
 
 log = logging.getLogger("snapshot")
@@ -147,17 +150,24 @@ def _write(tables: Tables, tmp: Path, queues, patience: float) -> Saved:
 
 
 def _watch_invariant(base: str, item: dict, counted: dict, tallied: dict) -> None:
-    """Per topic, the tallies' counts add up to what the counted vote records added: one
-    each for single choice, the sum of its stored `counts` for other question types."""
+    """Per topic and generation, the tallies' counts add up to what the counted vote records
+    added (votes.stored_counts): one each for single choice, the sum of its `counts` for
+    other question types, a text answer's group, spelling and voter. Both sides are keyed
+    (topic id, generation): a record names its generation (none before a reset: 0), a
+    tally item its tally key ("<topic_id>#<n>", tally_slots.tally_key), so a reset
+    topic's tallies meet their own records."""
     topic = item.get("topic_id", {}).get("S")
     if topic is None:
         return
     if base == "votes" and item.get("status", {}).get("S") == "counted":
-        deltas = item.get("counts", {}).get("M")
-        added = sum(int(n["N"]) for n in deltas.values()) if deltas else 1
-        counted[topic] = counted.get(topic, 0) + added
-    elif base == "tallies" and "N" in item.get("count", {}):
-        tallied[topic] = tallied.get(topic, 0) + int(item["count"]["N"])
+        added = sum(stored_counts(from_item(item)).values())
+        key = (topic, int(item.get("generation", {}).get("N", "0")))
+        counted[key] = counted.get(key, 0) + added
+    elif base == "tallies":
+        # A text answer's item holds its spellings' counts beside its own.
+        held = sum(answer_counts(item).values()) if "slot" in item else 0
+        key = parse_tally_key(topic)
+        tallied[key] = tallied.get(key, 0) + held
 
 
 def take_messages(queue: VoteQueue, patience: float = 0.0, sleep=time.sleep):

@@ -85,10 +85,25 @@ def event(client):
 
 
 @pytest.fixture
-def procs(aws_env, tmp_path):
+def procs(aws_env, tmp_path, request):
     processes = Processes(aws_env, tmp_path)
     yield processes
     processes.stop_all()
+    outcome = getattr(request.node, "outcome_of_call", None)
+    if outcome is not None and outcome.failed:
+        # Shown under the failure ("Captured stdout teardown"): what the processes said,
+        # since their log files go with the test's tmp_path.
+        print("\n-- the last lines the test's processes logged --")
+        print("\n".join(processes.logs().splitlines()[-80:]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep the test's own outcome on its node, for fixtures to read in their teardown."""
+    report = yield
+    if report.when == "call":
+        item.outcome_of_call = report
+    return report
 
 
 @pytest.fixture

@@ -66,6 +66,14 @@ def runoffs():
     return current().runoffs
 
 
+def accounts():
+    return current().accounts
+
+
+def access():
+    return current().access
+
+
 def backend():
     return current().backend
 

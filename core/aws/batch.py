@@ -5,8 +5,9 @@ vote fails it), the voter's ballot (ballots PK topic_id SK voter_id, guarded
 by what the plan read), a replaced vote's record (votes PK id, counted ->
 replaced); per tally slot one ADD (tallies PK topic_id SK "<counter>#<shard>": a
 counted vote's counters, question_types.counters, summed over the batch per slot);
-and per topic with counted votes a ConditionCheck (topics PK id): still open
-for the batch's latest vote, not reopened since its earliest, the vote_limit
+and per topic with counted votes a ConditionCheck (topics PK id): open, or
+closed after the batch's latest vote was queued (`closed_at`), before its
+deadline for that vote, not reopened since its earliest, the vote_limit
 the plan assumed, still at the generation its votes were queued in (not reset
 since), every voted choice still present. A topic with only refused votes is
 checked to exist, so a deleted topic's queued votes never leave records behind.
@@ -38,7 +39,7 @@ from core.aws.tables import TableNames
 from core.rules.errors import StoreUnavailable
 from core.rules.game import is_game, shard_of
 from core.rules.question_types import choice_ids_of
-from core.rules.tally_slots import slot, tally_key
+from core.rules.tally_slots import cell, slot, tally_key
 from core.rules.topics import UNLIMITED
 from core.rules.votes import ANY_BALLOT, VoteWrite, stored_counts
 
@@ -217,21 +218,27 @@ class BatchWriter:
         for topic_id in sorted(refused_only - set(checks)):
             items.append(self._topic_exists(topic_id))
             owners.append(("topic", topic_id))
+        # One Update per tally item: a text answer's item holds its spellings' counts too.
+        per_item: dict[tuple[str, str], dict[str, int]] = {}
         for (tallies, slot_key), count in increments.items():
             if count == 0:
                 continue  # a voter moved a vote within one slot: nothing to add
-            if count < 0 and (tallies, slot_key) in taken_from:
-                items.append(self._tally_take(tallies, slot_key, -count))
-                owners.append(("take", taken_from[(tallies, slot_key)]))
+            per_item.setdefault((tallies, cell(slot_key)[0]), {})[slot_key] = count
+        for (tallies, item_slot), counts in per_item.items():
+            count = counts.get(item_slot, 0)
+            if count < 0 and (tallies, item_slot) in taken_from:
+                items.append(self._tally_take(tallies, item_slot, -count))
+                owners.append(("take", taken_from[(tallies, item_slot)]))
                 continue
-            items.append(self._tally_add(tallies, slot_key, count))
+            items.append(self._tally_add(tallies, item_slot, counts))
             owners.append(("tally", tallies))
         return items, owners
 
-    def _tally_add(self, tallies: str, slot_key: str, count: int) -> dict:
+    def _tally_add(self, tallies: str, slot_key: str, count: int | dict[str, int]) -> dict:
         """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote);
         the PK is the generation's (tally_slots.tally_key). A text answer's item also names
-        its tally key in `answers_of`, which puts it in the count-sorted index."""
+        its tally key in `answers_of`, which puts it in the count-sorted index, and holds
+        its spellings' counts (`count` {slot: n}, codec.tally_update)."""
         return {"Update": tally_update(self.names.tallies, tallies, slot_key, count)}
 
     def _tally_take(self, tallies: str, slot_key: str, count: int) -> dict:
@@ -244,14 +251,17 @@ class BatchWriter:
         return take
 
     def _topic_check(self, topic_id: str, check: dict) -> dict:
-        """ConditionCheck on topics PK id: open for the batch's latest vote, in the
-        same open period since its earliest (opened_at), same vote_limit as
-        assumed, at the generation the votes were queued in, and every voted
-        choice still present."""
+        """ConditionCheck on topics PK id: open, or closed after the batch's latest vote
+        was queued (closed_at); before its deadline for that vote; in the same open
+        period since its earliest (opened_at), same vote_limit as assumed, at the
+        generation the votes were queued in, and every voted choice still present
+        (topics.counts_vote is the same rule, vote by vote, for the re-plan)."""
         names = {f":c{i}": {"S": c} for i, c in enumerate(sorted(check["choices"]))}
         condition = " AND ".join(
             [
-                "is_active = :active",
+                # A vote queued before the close counts, as one before a deadline: a
+                # topic closed since carries closed_at, after the batch's latest vote.
+                "(is_active = :active OR closed_at > :latest)",
                 # Topics stored before vote_limit existed are unlimited.
                 "(vote_limit = :policy OR attribute_not_exists(vote_limit))"
                 if check["policy"] == UNLIMITED

@@ -13,7 +13,8 @@ from decimal import Decimal
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from core.rules.errors import BadCursor
-from core.rules.tally_slots import is_answer_slot, parse_slot
+from core.rules.question_types import SPELLING_COUNTER
+from core.rules.tally_slots import COUNT, cell, is_answer_slot, parse_slot, spelling_slot
 from core.rules.topics import Topic, with_defaults
 
 _serializer = TypeSerializer()
@@ -55,22 +56,52 @@ def topic_from_item(item: dict) -> Topic:
     return with_defaults(topic)
 
 
-def tally_update(table: str, tallies: str, slot_key: str, count: int, add: bool = True) -> dict:
-    """An Update of tallies PK `tallies` SK `slot_key`: ADD `count` (or, `add=False`,
-    SET the count to it), plus what every tally item carries: `choice_id`, its counter,
-    and for a text answer `answers_of`, its tally key (the count-sorted index's key)."""
-    values = {":n": {"N": str(count)}, ":c": {"S": parse_slot(slot_key)[0]}}
+def tally_update(
+    table: str, tallies: str, slot_key: str, count: int | dict[str, int], add: bool = True
+) -> dict:
+    """An Update of the tally item holding slot `slot_key` (tallies PK `tallies`): ADD
+    `count` (or, `add=False`, SET it), plus what every tally item carries: `choice_id`,
+    its counter, and for a text answer `answers_of`, its tally key (the count-sorted
+    index's key).
+
+    `count` may be {slot: n} of several slots of one item (an answer and its
+    spellings, tally_slots.cell): one Update, as a transaction writes an item once.
+    The item's own count's attribute is `#count` (value `:n`), its spellings' `#p1`...
+    """
+    counts = count if isinstance(count, dict) else {slot_key: count}
+    # The item's own count first (a caller's condition names it `#count`).
+    counts = dict(sorted(counts.items(), key=lambda kv: cell(kv[0])[1] != COUNT))
+    item_slot = cell(slot_key)[0]
+    values = {":c": {"S": parse_slot(item_slot)[0]}}
+    names, changes = {}, []
+    for number, (key, n) in enumerate(counts.items()):
+        name, value = ("#count", ":n") if number == 0 else (f"#p{number}", f":p{number}")
+        names[name] = cell(key)[1]
+        values[value] = {"N": str(n)}
+        changes.append(f"{name} {value}" if add else f"{name} = {value}")
     keep = "choice_id = :c"
-    if is_answer_slot(slot_key):
+    if is_answer_slot(item_slot):
         keep += ", answers_of = :a"
         values[":a"] = {"S": tallies}
+    changed = ", ".join(changes)
     return {
         "TableName": table,
-        "Key": {"topic_id": {"S": tallies}, "slot": {"S": slot_key}},
-        "UpdateExpression": f"ADD #count :n SET {keep}" if add else f"SET #count = :n, {keep}",
-        "ExpressionAttributeNames": {"#count": "count"},
+        "Key": {"topic_id": {"S": tallies}, "slot": {"S": item_slot}},
+        "UpdateExpression": f"ADD {changed} SET {keep}" if add else f"SET {changed}, {keep}",
+        "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
+
+
+def answer_counts(item: dict) -> dict[str, int]:
+    """A typed tallies item as {slot: count}: its own, and for a text answer each of its
+    spellings' (tally_slots.spelling_slot), read from its attributes."""
+    item_slot = item["slot"]["S"]
+    counts = {item_slot: int(item["count"]["N"]) if "count" in item else 0}
+    for name, value in item.items():
+        if name.startswith(SPELLING_COUNTER) and "N" in value:
+            counts[spelling_slot(item_slot, name)] = int(value["N"])
+    return counts
 
 
 def encode_cursor(key: dict) -> str:

@@ -13,12 +13,13 @@ Tables (names take `TABLE_PREFIX`; schemas live in ddl/*.json):
 An event is replaced whole under a `version` condition (an optimistic
 lock, as topics have with last_upd; a counter, because two clicks can share
 a timestamp), so two presenters' clicks cannot silently undo
-each other.
+each other. A click that opens or closes questions writes the event and
+those topics (topics PK id, under their `last_upd`) in one transaction.
 """
 
 from __future__ import annotations
 
-from core.aws.codec import from_item, to_item
+from core.aws.codec import from_item, to_item, topic_item
 from core.aws.errors import translated
 from core.aws.tables import TableNames, pages
 from core.rules.errors import AlreadyExists, CodeTaken, Conflict, NotFound
@@ -72,17 +73,49 @@ class EventStore:
         with translated(on_code=refused):
             self.client.transact_write_items(TransactItems=items)
 
-    def replace_event(self, event: dict, expected_version: int) -> None:
-        """Put events PK id, only if its `version` is still what the caller read (else Conflict)."""
-        failed = {"ConditionalCheckFailedException": lambda _: Conflict(event["id"])}
-        with translated(on_code=failed):
-            self.client.put_item(
-                TableName=self.names.events,
-                Item=to_item(event),
-                ConditionExpression="#v = :seen",
-                ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues={":seen": {"N": str(expected_version)}},
+    def replace_event(
+        self, event: dict, expected_version: int, topics: list[tuple[dict, str]] = ()
+    ) -> None:
+        """Put events PK id, only if its `version` is still what the caller read (else
+        Conflict).
+
+        With `topics` ([(topic, the last_upd it was read at)]), each topic is Put on topics
+        PK id in the same TransactWriteItems, each only if its `last_upd` is still the one
+        read: the event and its questions' topics change together or not at all, so a
+        presenter's click answered 409 has changed nothing.
+        """
+        if not topics:
+            failed = {"ConditionalCheckFailedException": lambda _: Conflict(event["id"])}
+            with translated(on_code=failed):
+                self.client.put_item(**self._versioned_put(event, expected_version))
+            return
+        items = [{"Put": self._versioned_put(event, expected_version)}]
+        for topic, seen in topics:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.names.topics,
+                        "Item": topic_item(topic),
+                        "ConditionExpression": "last_upd = :seen",
+                        "ExpressionAttributeValues": {":seen": {"S": seen}},
+                    }
+                }
             )
+        # Cancelled: a condition failed (someone changed the event or a topic since it was
+        # read) or another transaction held an item; either way nothing was written.
+        refused = {"TransactionCanceledException": lambda _: Conflict(event["id"])}
+        with translated(on_code=refused):
+            self.client.transact_write_items(TransactItems=items)
+
+    def _versioned_put(self, event: dict, expected_version: int) -> dict:
+        """A Put of events PK id conditioned on its `version` still being `expected_version`."""
+        return {
+            "TableName": self.names.events,
+            "Item": to_item(event),
+            "ConditionExpression": "#v = :seen",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":seen": {"N": str(expected_version)}},
+        }
 
     def get_event(self, event_id: str) -> dict | None:
         """GetItem events PK id (consistent): the event, or None."""

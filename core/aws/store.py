@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.aws.codec import (
+    answer_counts,
     decode_cursor,
     encode_cursor,
     from_item,
@@ -34,7 +35,8 @@ from core.aws.codec import (
 from core.aws.errors import translated
 from core.aws.tables import ANSWERS_BY_COUNT, PAGE_ITEMS, VOTES_BY_TOPIC, TableNames, chunks, pages
 from core.rules.errors import AlreadyExists, BadCursor, Conflict, NotFound
-from core.rules.tally_slots import ANSWER_SLOTS, choice_totals, parse_slot, slot, tally_key
+from core.rules.question_types import spelling_parts
+from core.rules.tally_slots import ANSWER_SLOTS, cell, choice_totals, parse_slot, slot, tally_key
 from core.rules.topics import Topic
 from core.rules.votes import stored_counts
 
@@ -118,25 +120,27 @@ class Store:
         self, topic_id: str, generation: int = 0, answers: bool = False
     ) -> dict[str, int]:
         """Query PK tally_key(topic_id, generation) of tallies: {"<counter>#<shard>":
-        count}, one entry per item. Without `answers`, the Query stops before the text
-        answers' slots (SK < "~"): a results read costs the same at any vocabulary."""
-        key = "topic_id = :t" if answers else "topic_id = :t AND #s < :answers"
+        count}, one entry per item, and with `answers` one per spelling of each text
+        answer too. Without `answers`, the Query stops before the text answers' slots
+        (SK < "~"): a results read costs the same at any vocabulary."""
         values = {":t": {"S": tally_key(topic_id, generation)}}
-        if not answers:
-            values[":answers"] = {"S": ANSWER_SLOTS}
         kwargs = {
             "TableName": self.names.tallies,
-            "KeyConditionExpression": key,
+            "KeyConditionExpression": "topic_id = :t",
             "ExpressionAttributeValues": values,
-            # Only what a count needs: less to send and to parse per item.
-            "ProjectionExpression": "#s, #c",
-            "ExpressionAttributeNames": {"#s": "slot", "#c": "count"},
             "ConsistentRead": True,
         }
-        return {
-            item["slot"]["S"]: int(item["count"]["N"]) if "count" in item else 0
-            for item in pages(self.client, "query", kwargs)
-        }
+        if not answers:
+            values[":answers"] = {"S": ANSWER_SLOTS}
+            kwargs["KeyConditionExpression"] += " AND #s < :answers"
+            # Only what a count needs: less to send and to parse per item.
+            kwargs["ProjectionExpression"] = "#s, #c"
+            kwargs["ExpressionAttributeNames"] = {"#s": "slot", "#c": "count"}
+        counts: dict[str, int] = {}
+        for item in pages(self.client, "query", kwargs):
+            # An answer's item holds its spellings' counts too (tally_slots.cell).
+            counts |= answer_counts(item)
+        return counts
 
     def top_answers(
         self, topic_id: str, generation: int, wanted: int, counts_toward: Callable[[str], bool]
@@ -173,6 +177,28 @@ class Store:
                 break  # before the generator asks for another page
         return found
 
+    def answer_spellings(
+        self, topic_id: str, generation: int, counters: list[str]
+    ) -> dict[str, int]:
+        """The spellings of these text answers ({"text:<key>": ...} counters, as
+        top_answers found them): {"spelt:<key>\x1f<spelling>": count}, from one
+        BatchGetItem of their tally items (PK tally_key, SK "~text:<key>#0"; 100 a call).
+
+        The count-sorted index keeps keys only, so the spellings (attributes of the
+        answer's item) are read here: one request for a results read's shown answers."""
+        tallies = tally_key(topic_id, generation)
+        keys = [{"topic_id": {"S": tallies}, "slot": {"S": slot(c, 0)}} for c in counters]
+        found: dict[str, int] = {}
+        for chunk in chunks(keys, 100):
+            request = {self.names.tallies: {"Keys": chunk}}
+            while request:
+                with translated():
+                    answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.names.tallies, []):
+                    found |= answer_counts(item)
+                request = answer.get("UnprocessedKeys") or None
+        return {c: n for c, n in choice_totals(found).items() if spelling_parts(c)}
+
     def set_choice_tally(
         self, topic_id: str, choice_id: str, seen: dict[str, int], target: int,
         generation: int = 0,
@@ -192,7 +218,7 @@ class Store:
             value = target if key == slot(choice_id, 0) else 0
             update = tally_update(self.names.tallies, tallies, key, value, add=False)
             if slots[key] is None:
-                update["ConditionExpression"] = "attribute_not_exists(slot)"
+                update["ConditionExpression"] = "attribute_not_exists(#count)"
             else:
                 update["ConditionExpression"] = "#count = :seen"
                 update["ExpressionAttributeValues"][":seen"] = {"N": str(slots[key])}
@@ -281,8 +307,13 @@ class Store:
         ]
         if vote.get("status") == "counted":
             tallies = tally_key(vote["topic_id"], vote.get("generation", 0))
+            # One Update per item: a text answer's item holds its spelling's count too.
+            per_item: dict[str, dict[str, int]] = {}
             for counter, n in stored_counts(vote).items():
-                items.append(self._take_off(tallies, slot(counter, vote.get("shard", 0)), n))
+                slot_key = slot(counter, vote.get("shard", 0))
+                per_item.setdefault(cell(slot_key)[0], {})[slot_key] = n
+            for item_slot, counts in per_item.items():
+                items.append(self._take_off(tallies, item_slot, counts))
         voter_id = vote.get("voter_id")
         ballot = self.get_ballot(vote["topic_id"], voter_id) if voter_id else None
         if ballot and ballot.get("vote_id") == vote_id:
@@ -303,19 +334,17 @@ class Store:
             self.client.transact_write_items(TransactItems=items)
         return vote
 
-    def _take_off(self, tallies: str, slot_key: str, n: int) -> dict:
-        """Update tallies PK tallies SK slot_key: take a deleted vote's `n` off, never below 0
-        (a game's negative delta, its rival take, is given back unconditionally)."""
-        update = {
-            "TableName": self.names.tallies,
-            "Key": {"topic_id": {"S": tallies}, "slot": {"S": slot_key}},
-            "UpdateExpression": "ADD #count :minus",
-            "ExpressionAttributeNames": {"#count": "count"},
-            "ExpressionAttributeValues": {":minus": {"N": str(-n)}},
-        }
-        if n > 0:
-            update["ConditionExpression"] = "#count >= :n"
-            update["ExpressionAttributeValues"][":n"] = {"N": str(n)}
+    def _take_off(self, tallies: str, item_slot: str, counts: dict[str, int]) -> dict:
+        """Update tallies PK tallies SK item_slot: take a deleted vote's counts off
+        ({slot: n}, the item's own and its spellings'), its own never below 0 (a game's
+        negative delta, its rival take, is given back unconditionally)."""
+        update = tally_update(
+            self.names.tallies, tallies, item_slot, {k: -n for k, n in counts.items()}
+        )
+        own = counts.get(item_slot, 0)
+        if own > 0:
+            update["ConditionExpression"] = "#count >= :need"
+            update["ExpressionAttributeValues"][":need"] = {"N": str(own)}
         return {"Update": update}
 
     def _why_not_deleted(self, vote_id: str) -> Exception:

@@ -8,9 +8,10 @@ An event is a plain dict as stored in the events table (core/aws/events.py):
   one the room is on.
 - `position` is the index of the current question, or LOBBY (-1) before the
   first one: the audience is told to wait for the next question.
-- `state`: waiting (never shown yet), open or closed. Opening and closing go
-  through Voting.set_active, so the topic's is_active (which intake and the
-  worker's transaction check) is what decides whether a vote counts.
+- `state`: waiting (never shown yet), open or closed. Opening and closing set
+  the topic's is_active in the event's own write (one transaction), so the
+  topic's is_active (which intake and the worker's transaction check) is what
+  decides whether a vote counts, and it always agrees with the question's state.
 - `results`: shown or hidden, on phones and the projector alike.
 
 Moving on: going to a question that is still waiting opens it, and leaving

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from core.rules.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
-from core.rules.text_answers import MAX_TEXT_LENGTH, is_blocked, normalize_text
+from core.rules.text_answers import answer_refusal, is_blocked, moderation_key, typed_answer
 
 QuestionType = Literal["single", "multiple", "ranking", "rating", "text", "game"]
 SINGLE: QuestionType = "single"
@@ -30,8 +30,13 @@ ANSWER_FIELD = {
 ANSWER_FIELDS = ("choice_id", "choice_ids", "ranking", "rating", "text")
 # Counter names besides a choice's own "<choice_id>" (choice ids never hold ":" or "#").
 VOTERS = ":voters"
-# A text answer's counter is this prefix and the normalized answer.
+# A text answer's counter is this prefix and its moderation key (text_answers): its
+# group, what it is counted, hidden and blocked as. Each spelling of the group has a
+# counter too, "spelt:<key>\x1f<spelling as typed>": the group's results show the
+# spelling given most. (A key holds no control character, so \x1f ends it.)
 TEXT_COUNTER = "text:"
+SPELLING_COUNTER = "spelt:"
+SPELLING_SEPARATOR = "\x1f"
 MAX_RANKED_CHOICES = 20
 MAX_RATED_CHOICES = 20
 
@@ -157,7 +162,7 @@ def payload_of(vote) -> dict:
 
 
 def check_answer(topic: dict, payload: dict) -> dict:
-    """The answer as it will be queued ({field: value}, text normalized), or AnswerInvalid
+    """The answer as it will be queued ({field: value}, text as typed), or AnswerInvalid
     naming the field and the rule. A single/game choice_id the topic lacks is
     ChoiceNotInTopic (409), as the original service answered."""
     kind = topic.get("type", SINGLE)
@@ -182,9 +187,10 @@ def check_answer(topic: dict, payload: dict) -> dict:
         return {field: list(value)}
     if field == "rating":
         return {field: _checked_rating(topic, value, known)}
-    text = normalize_text(value)
-    if not 1 <= len(text) <= MAX_TEXT_LENGTH:
-        raise AnswerInvalid(field, f"an answer of 1 to {MAX_TEXT_LENGTH} characters")
+    text = typed_answer(value)
+    refusal = answer_refusal(text)
+    if refusal:
+        raise AnswerInvalid(field, refusal)
     if is_blocked(text, topic.get("blocked_answers") or ()):
         raise AnswerInvalid(field, "this answer is not accepted here")
     return {field: text}
@@ -249,9 +255,24 @@ def counters(rules: dict | None, payload: dict) -> dict[str, int]:
     elif kind == "rating":
         deltas = {f"rating:{payload['rating']}": 1}
     elif kind == "text":
-        deltas = {TEXT_COUNTER + payload["text"]: 1}
+        deltas = text_counters(payload["text"])
     deltas[VOTERS] = 1
     return deltas
+
+
+def text_counters(text: str) -> dict[str, int]:
+    """A text answer's group counter and its spelling's: {"text:<key>": 1,
+    "spelt:<key>\x1f<text>": 1}."""
+    key = moderation_key(text)
+    return {TEXT_COUNTER + key: 1, f"{SPELLING_COUNTER}{key}{SPELLING_SEPARATOR}{text}": 1}
+
+
+def spelling_parts(counter: str) -> tuple[str, str] | None:
+    """A spelling counter as (its group's text counter, the spelling); None for others."""
+    if not counter.startswith(SPELLING_COUNTER):
+        return None
+    key, _, spelling = counter.removeprefix(SPELLING_COUNTER).partition(SPELLING_SEPARATOR)
+    return TEXT_COUNTER + key, spelling
 
 
 def votes_counted(topic: dict, counts: dict[str, int]) -> int:

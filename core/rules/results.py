@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.rules.question_types import TEXT_COUNTER, VOTERS
-from core.rules.text_answers import blocker, in_cloud
+from core.rules.question_types import TEXT_COUNTER, VOTERS, spelling_parts
+from core.rules.text_answers import blocker, in_cloud, moderation_key
+from core.rules.topics import generation_of
 
 # How many text answers the results list, the most given first: as many as a
-# projector's word cloud holds (webapp/results_view.py draws them all).
+# projector's word cloud holds (webapp/results/views.py draws them all).
 MOST_GIVEN = 30
 
 
@@ -63,8 +64,28 @@ def ranking_results(topic: dict, counts: dict[str, int]) -> dict:
         "voters": counts.get(VOTERS, 0),
         "choices": choices,
         "leaders": [c["id"] for c in choices if top > 0 and c["points"] == top],
-        "runoff": topic.get("runoff"),
+        "runoff": current_runoff(topic, counts.get(VOTERS, 0)),
     }
+
+
+def current_runoff(topic: dict, voters: int | None = None) -> dict | None:
+    """The topic's stored runoff while it still describes the results, else None.
+
+    A runoff counts one generation's rankings in one open period (its `generation` and
+    `opened_at` stamps, Runoffs.compute): after a reset or a reopen it is stale and not
+    shown, and so it is when the counted voters (`voters`, when the caller has the
+    counts) are no longer the rankings it counted (a vote queued before the close and
+    counted after the runoff)."""
+    runoff = topic.get("runoff")
+    if not runoff:
+        return None
+    if runoff.get("generation", 0) != generation_of(topic):
+        return None
+    if runoff.get("opened_at") != topic.get("opened_at"):
+        return None
+    if voters is not None and runoff.get("ballots") != voters:
+        return None
+    return runoff
 
 
 def _distribution(counts: dict[str, int], prefix: str, scale: range) -> tuple[dict, float | None]:
@@ -94,19 +115,20 @@ def rating_results(topic: dict, counts: dict[str, int]) -> dict:
 
 
 def _answer_rules(topic: dict) -> tuple[set[str], Callable[[str], bool]]:
-    """A text topic's answers hidden by the presenter, and its test for blocked ones
-    (the shipped lists and the topic's own)."""
-    return set(topic.get("hidden_answers") or ()), blocker(topic.get("blocked_answers") or ())
+    """A text topic's answers hidden by the presenter (as moderation keys), and its test
+    for blocked ones (the shipped lists and the topic's own)."""
+    hidden = {moderation_key(answer) for answer in topic.get("hidden_answers") or ()}
+    return hidden, blocker(topic.get("blocked_answers") or ())
 
 
 def shown_answer(topic: dict) -> Callable[[str], bool]:
-    """Does a text answer's counter ("text:<answer>") go on the screen: neither hidden
+    """Does a text answer's counter ("text:<key>") go on the screen: neither hidden
     by the presenter nor blocked?"""
     hidden, blocked = _answer_rules(topic)
 
     def shown(counter: str) -> bool:
         text = counter.removeprefix(TEXT_COUNTER)
-        return text not in hidden and not blocked(text)
+        return moderation_key(text) not in hidden and not blocked(text)
 
     return shown
 
@@ -117,17 +139,22 @@ def text_results(
     """The `most_given` answers given most (ties alphabetical; None: all), and `more`:
     whether others were given too. `counts` holds the answers the store read
     (Voting.counts: the top of the count-sorted index, one more than shown, not every
-    answer). Answers blocked since they were given are left out, and so are those the
-    presenter hid, except for admins, who get them after the others, marked "hidden".
-    `cloud` says whether an answer is short enough (1-3 words) for the word cloud."""
+    answer) and their spellings. An answer is its moderation key's group, shown in its
+    spelling given most (`_most_given`; an answer whose item holds no spelling, as
+    its counter's text). Answers blocked since they were given are left out, and so
+    are those the presenter hid, except for admins, who get them after the others,
+    marked "hidden". `cloud` says whether an answer is short enough (1-3 words) for
+    the word cloud."""
     hidden, blocked = _answer_rules(topic)
+    spellings = _spellings_by_answer(counts)
     answers, hidden_ones = [], []
     for key, count in counts.items():
-        text = key.removeprefix(TEXT_COUNTER)
-        if text == key or count <= 0 or blocked(text):
+        group = key.removeprefix(TEXT_COUNTER)
+        if group == key or count <= 0 or blocked(group):
             continue
+        text = _most_given(spellings.get(key)) or group
         answer = {"text": text, "count": count, "cloud": in_cloud(text)}
-        if text not in hidden:
+        if moderation_key(group) not in hidden:
             answers.append(answer)
         elif admin:
             hidden_ones.append({**answer, "hidden": True})
@@ -136,6 +163,24 @@ def text_results(
     more = most_given is not None and len(answers) > most_given
     answers = answers[:most_given] + sorted(hidden_ones, key=order)
     return {"voters": counts.get(VOTERS, 0), "answers": answers, "more": more}
+
+
+def _spellings_by_answer(counts: dict[str, int]) -> dict[str, dict[str, int]]:
+    """{"text:<key>": {spelling: count}} of the spelling counters in `counts`."""
+    found: dict[str, dict[str, int]] = {}
+    for key, count in counts.items():
+        parts = spelling_parts(key)
+        if parts and count > 0:
+            found.setdefault(parts[0], {})[parts[1]] = count
+    return found
+
+
+def _most_given(spellings: dict[str, int] | None) -> str | None:
+    """The spelling given most; ties to the shortest (the one with fewest extra marks,
+    invisible characters or punctuation), then the first in code point order."""
+    if not spellings:
+        return None
+    return min(spellings, key=lambda spelling: (-spellings[spelling], len(spelling), spelling))
 
 
 def game_results(topic: dict, counts: dict[str, int]) -> dict:

@@ -3,8 +3,9 @@
 A topic is a plain dict as stored in the topics table (PK id):
     id, created, last_upd, is_active, title, choices [{id, description}],
     vote_limit, results_visibility, closes_at, tally_shards, opened_at
-    (only once a closed topic was reopened: when its current open period began)
-    and generation (only once its results were reset: see `generation_of`).
+    (only once a closed topic was reopened: when its current open period began),
+    closed_at (only once an open topic was closed: when its last open period
+    ended) and generation (only once its results were reset: see `generation_of`).
 Topics written before a setting existed lack it, so every topic read from the
 store goes through `with_defaults` once; after that every field is present and
 no other module restates a default.
@@ -90,6 +91,7 @@ class Topic(TypedDict):
     hidden_answers: list[str]
     runoff: dict | None
     opened_at: NotRequired[str]
+    closed_at: NotRequired[str]
     generation: NotRequired[int]
 
 
@@ -103,10 +105,9 @@ def with_defaults(stored: dict) -> Topic:
 
 
 def is_open(topic: dict, at: str) -> bool:
-    """Does `topic` take a vote queued at `at` (ISO time)? Closed by flag or deadline,
-    and a vote queued before the topic's current open period began (`opened_at`,
-    set when a closed topic reopens) was queued while it was closed, or before a
-    close that rejects votes still in the queue."""
+    """Does `topic` take a new vote at `at` (ISO time)? Intake's rule: open by its flag,
+    inside its current open period (`opened_at`, set when a closed topic reopens) and
+    before its deadline (`closes_at`)."""
     if not topic.get("is_active", False):
         return False
     opened_at = topic.get("opened_at")
@@ -114,6 +115,31 @@ def is_open(topic: dict, at: str) -> bool:
         return False
     closes_at = topic.get("closes_at")
     return closes_at is None or at < closes_at
+
+
+def counts_vote(topic: dict, queued_at: str) -> bool:
+    """Does a vote queued at `queued_at` count on `topic` as it is now? The worker's rule:
+    a vote queued (answered 202) before the topic closed counts, whenever it is recorded.
+
+    - before a deadline (`closes_at`) and, when the topic is closed, before its close
+      (`closed_at`, stamped by the closing write): a close by the presenter, the API or
+      a move on counts what was queued before it, as a deadline does;
+    - not before the current open period (`opened_at`): a vote queued while the topic
+      was closed (a web process's stale copy) or before a close and a later reopen
+      does not count in the reopened topic;
+    - a topic closed without a `closed_at` stamp (one created closed) counts nothing
+      more.
+    """
+    opened_at = topic.get("opened_at")
+    if opened_at is not None and queued_at < opened_at:
+        return False
+    closes_at = topic.get("closes_at")
+    if closes_at is not None and queued_at >= closes_at:
+        return False
+    if topic.get("is_active", False):
+        return True
+    closed_at = topic.get("closed_at")
+    return closed_at is not None and queued_at < closed_at
 
 
 def generation_of(topic: dict) -> int:
@@ -140,7 +166,7 @@ def refusal_reason(
     """
     if generation != generation_of(topic):
         return "reset"
-    if not is_open(topic, queued_at):
+    if not counts_vote(topic, queued_at):
         return "topic_closed"
     named = {choice_id} if isinstance(choice_id, str) else choice_id
     if not all(has_choice(topic, c) for c in named):

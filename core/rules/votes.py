@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from core.rules.clock import utc_now
 from core.rules.fields import Id, Rating, VoterId
-from core.rules.question_types import ANSWER_FIELD, counters, payload_of
+from core.rules.question_types import ANSWER_FIELD, VOTERS, counters, payload_of, text_counters
 from core.rules.text_answers import MAX_TEXT_LENGTH
 from core.rules.topics import DEFAULT_VOTE_LIMIT, MAX_TALLY_SHARDS, UNLIMITED, VoteLimit
 
@@ -164,6 +164,13 @@ def ballot_of(vote: VoteMessage) -> dict:
 
 def stored_counts(item: dict) -> dict[str, int]:
     """The tally deltas a stored counted vote record or ballot applied: its `counts`, or
-    for a single vote (and anything stored before question types) its choice's one."""
+    for a single vote (and anything stored before question types) its choice's one.
+
+    A text answer's are made again from its text: its group is its moderation key
+    (text_answers), the key `recount --fix` moves every answer's tallies to, so a
+    change or a delete takes off exactly what the tallies hold whatever key its
+    `counts` name."""
+    if "text" in item:
+        return {**text_counters(item["text"]), VOTERS: 1}
     counts = item.get("counts")
     return dict(counts) if counts else {item["choice_id"]: 1}

@@ -18,3 +18,11 @@ class RunoffOut(BaseModel):
     rounds: list[RunoffRound]
     ballots: int = Field(description="Counted rankings the runoff was computed from.")
     computed: str
+    generation: int = Field(
+        default=0, description="The topic's results it counted: their number of resets."
+    )
+    opened_at: str | None = Field(
+        default=None,
+        description="The open period it counted (the topic's opened_at, null: never reopened);"
+        " after a reset or a reopen the runoff is stale and the topic no longer shows it.",
+    )

@@ -26,11 +26,12 @@ from pydantic_core import PydanticCustomError
 from core.rules.fields import BlockedAnswer, Description, Id, Title, VoterId, whole_number
 from core.rules.question_types import (
     MAX_RANKED_CHOICES,
+    VOTERS,
     QuestionType,
     body_rule_broken,
     takes_choices,
 )
-from core.rules.results import results_for
+from core.rules.results import current_runoff, results_for
 from core.rules.shares import percentages
 from core.rules.text_answers import MAX_TEXT_LENGTH
 from core.rules.topics import (
@@ -286,7 +287,9 @@ class TopicOut(BaseModel):
         default=None, description="text only, shown to admins: answers hidden from the screen."
     )
     runoff: dict | None = Field(
-        default=None, description="ranking only: the instant runoff once computed (closed topic)."
+        default=None,
+        description="ranking only: the instant runoff once computed (closed topic); null"
+        " again once stale (the topic reset or reopened since, or other votes counted).",
     )
     results: dict | None = Field(
         default=None,
@@ -332,6 +335,9 @@ class TopicOut(BaseModel):
         if kind != "single":
             body["type"] = kind
             body |= {key: topic.get(key, SETTING_DEFAULTS[key]) for key in _SHOWN[kind]}
+            if kind == "ranking":
+                voters = counts.get(VOTERS, 0) if counts is not None and not hidden else None
+                body["runoff"] = current_runoff(topic, voters)
             if kind == "text" and admin:
                 body |= {key: list(topic.get(key) or []) for key in _ADMIN_SHOWN}
             if counts is not None and not hidden:
@@ -355,7 +361,8 @@ class HiddenAnswerIn(Request):
     """Body of POST /topics/{id}/answers/hidden, query of its DELETE: one text answer."""
 
     text: Annotated[str, StringConstraints(min_length=1, max_length=4 * MAX_TEXT_LENGTH)] = Field(
-        description="The answer as shown (matched with its case and spaces normalized)."
+        description="The answer as shown (matched by its moderation key: look-alike spellings"
+        " of it are hidden or shown with it)."
     )
 
 

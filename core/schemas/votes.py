@@ -59,8 +59,9 @@ class VoteIn(Request):
     )
     text: str | None = Field(
         default=None, max_length=4 * MAX_TEXT_LENGTH,
-        description=f"text: an answer of up to {MAX_TEXT_LENGTH} characters once its case and"
-        " spaces are normalized.",
+        description=f"text: an answer of up to {MAX_TEXT_LENGTH} characters (NFC code points,"
+        " runs of spaces one space), kept as typed; control characters and text direction"
+        " overrides are refused.",
     )  # fmt: skip
     voter_id: VoterId | None = None
 
@@ -109,7 +110,7 @@ class _Answer(BaseModel):
     choice_ids: list[str] | None = None
     ranking: list[str] | None = None
     rating: int | dict[str, int] | None = None
-    text: str | None = Field(default=None, description="As counted: case and spaces normalized.")
+    text: str | None = Field(default=None, description="As typed (NFC, spaces collapsed).")
 
 
 class VoteAccepted(_Answer):

@@ -3,8 +3,15 @@
 What an event is and how moving on changes its questions' states is in
 core/rules/events.py; this service reads events (cached per process), writes
 them under their version lock, and opens and closes the questions' topics
-through the Voting service, so that the topic's is_active (which intake and
-the worker's transaction check) decides whether a vote counts.
+in the same transaction as the event (a presenter's click changes both or
+neither), so that the topic's is_active (which intake and the worker's
+transaction check) decides whether a vote counts.
+
+A question waits closed and unlisted (Topics.hold_for_event) from the moment it
+joins an event, however it came (a new topic, an existing one, open or not, a
+copy): no vote counts by any way in before the presenter reaches it, and the
+home page does not list it. Reaching it opens it; it stays unlisted after the
+talk (an event's questions belong to the event; the topic form can list it).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from core.rules.events import (
 from core.rules.join_codes import new_code, normalized
 from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
+from core.services import audit
 from core.services.cache import TTLCache
 from core.services.topics import Topics
 from core.services.voting import Voting
@@ -44,6 +52,8 @@ CODE_ATTEMPTS = 5
 # A code names one event for the event's whole life (a deleted event's code
 # then names nothing: its event read says so), so code -> id is cached long.
 CODE_CACHE_SECONDS = 60.0
+# A question made for an event (new, or a copy) waits like one added: closed, unlisted.
+WAITING = {"is_active": False, "listed": False}
 
 
 class Events:
@@ -156,9 +166,12 @@ class Events:
     # -- creating and deleting ----------------------------------------------------
 
     def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden"):
-        """A new event with a fresh join code; existing topics become its questions."""
+        """A new event with a fresh join code; existing topics become its questions,
+        waiting (closed and unlisted)."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
+        for topic_id in dict.fromkeys(topic_ids):
+            self.topics.hold_for_event(topic_id)
         return self._create(title, [new_question(t, results) for t in topic_ids])
 
     def _create(self, title: str, questions: list[dict]) -> dict:
@@ -171,6 +184,7 @@ class Events:
             "version": 1,
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
+            "owner": audit.actor().id,
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -181,6 +195,7 @@ class Events:
                 if attempt == CODE_ATTEMPTS:
                     raise
         self._remember(event)
+        audit.record("event.create", event["id"])
         return event
 
     def duplicate(self, event_id: str) -> dict:
@@ -193,7 +208,7 @@ class Events:
                 topic = self.topics.get(question["topic_id"], fresh=True)
             except TopicNotFound:
                 continue  # a question whose topic is gone has nothing to copy
-            data = TopicIn.model_validate({**topic, "is_active": False})
+            data = TopicIn.model_validate({**topic, **WAITING})
             copies.append(new_question(self.topics.create(data)["id"], question["results"]))
         return self._create(f"{source['title']} (copy)"[:300], copies)
 
@@ -203,6 +218,7 @@ class Events:
         self.store.delete_event(event)
         self._events.forget(event_id)
         self._codes.forget(event["code"])
+        audit.record("event.delete", event_id)
         return event
 
     def rename(self, event_id: str, title: str) -> dict:
@@ -217,11 +233,12 @@ class Events:
         topic: TopicIn | None = None,
         results: ResultsShown = "hidden",
     ) -> dict:
-        """Append an existing topic, or a new one made from `topic` (created closed)."""
+        """Append an existing topic, or a new one made from `topic`: either waits, closed
+        and unlisted."""
         if topic is not None:
-            topic_id = self.topics.create(topic.model_copy(update={"is_active": False}))["id"]
+            topic_id = self.topics.create(topic.model_copy(update=WAITING))["id"]
         else:
-            self.topics.get(topic_id, fresh=True)
+            self.topics.hold_for_event(topic_id)
 
         def append(event):
             if len(event["questions"]) >= MAX_QUESTIONS:
@@ -273,12 +290,11 @@ class Events:
         leaving, arriving = current(event), None
         if position != LOBBY:
             arriving = event["questions"][position]
-        # Topics first: if a write fails here, the event still says where the
-        # room is, and the next click repairs the states.
+        topics = []
         if leaving and leaving["state"] == "open":
-            self.topics.set_active(leaving["topic_id"], False)
+            topics.append(self.topics.activated(leaving["topic_id"], False))
         if arriving and arriving["state"] == "waiting":
-            self.topics.set_active(arriving["topic_id"], True)
+            topics.append(self.topics.activated(arriving["topic_id"], True))
 
         def move(event):
             if leaving and leaving["state"] == "open":
@@ -287,7 +303,7 @@ class Events:
                 event["questions"][position]["state"] = "open"
             event["position"] = position
 
-        return self.change(event_id, move, seen=event)
+        return self.change(event_id, move, seen=event, topics=topics)
 
     def step(self, event_id: str, delta: int) -> dict:
         """Next (+1) or previous (-1), staying within the lobby and the last question."""
@@ -301,11 +317,12 @@ class Events:
         question = current(event)
         if question is None:
             raise NoCurrentQuestion(event_id)
-        self.topics.set_active(question["topic_id"], open_)
+        topics = [self.topics.activated(question["topic_id"], open_)]
         state = "open" if open_ else "closed"
         return self.change(
-            event_id, lambda e: e["questions"][question["index"]].update(state=state), seen=event
-        )
+            event_id, lambda e: e["questions"][question["index"]].update(state=state),
+            seen=event, topics=topics,
+        )  # fmt: skip
 
     def set_results(self, event_id: str, shown: bool) -> dict:
         """Reveal or hide the current question's results, on phones and projector alike."""
@@ -322,15 +339,26 @@ class Events:
 
     # -- writing ----------------------------------------------------------------
 
-    def change(self, event_id: str, mutate, seen: dict | None = None) -> dict:
-        """Apply `mutate` to a copy of the event and store it under the version lock."""
+    def change(
+        self, event_id: str, mutate, seen: dict | None = None,
+        topics: list[tuple[Topic, dict]] = (),
+    ) -> dict:  # fmt: skip
+        """Apply `mutate` to a copy of the event and store it under the version lock.
+
+        `topics` ([(topic as read, topic changed)], Topics.activated) are stored in the
+        same transaction, each under its own lock: all of it, or Conflict and nothing.
+        """
         current = seen or self.event(event_id, fresh=True)
         event = {**current, "questions": [dict(q) for q in current["questions"]]}
         mutate(event)
         event["version"] = current["version"] + 1
         event["last_upd"] = utc_now()
-        self.store.replace_event(event, expected_version=current["version"])
+        changed = [(new, read["last_upd"]) for read, new in topics]
+        self.store.replace_event(event, expected_version=current["version"], topics=changed)
+        for topic, _ in changed:
+            self.topics.remember(topic)
         self._remember(event)
+        audit.record("event.update", event_id, version=event["version"])
         if self.on_change is not None:
             self.on_change(event_id)
         return event

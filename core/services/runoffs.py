@@ -13,6 +13,7 @@ from core.rules.errors import VotingError
 from core.rules.instant_runoff import instant_runoff
 from core.rules.question_types import VOTERS
 from core.rules.topics import generation_of, is_open
+from core.services import audit
 from core.services.topics import Topics
 
 
@@ -52,8 +53,14 @@ class Runoffs:
                 f"{len(rankings)} of {voters} counted rankings are readable yet; try again soon"
             )
         choices = [choice["id"] for choice in topic["choices"]]
-        runoff = {**instant_runoff(choices, rankings), "computed": utc_now()}
+        # Stamped with the results it counted: shown only while they are the topic's
+        # (results.current_runoff), so a reset or a reopen leaves it stale.
+        runoff = {
+            **instant_runoff(choices, rankings), "computed": utc_now(),
+            "generation": generation, "opened_at": topic.get("opened_at"),
+        }  # fmt: skip
         stored = {**topic, "runoff": runoff, "last_upd": utc_now()}
         self.store.replace_topic(stored, expected_last_upd=topic["last_upd"])
+        audit.record("topic.runoff", topic_id)
         self.topics.get(topic_id, fresh=True)  # this process's cache shows it at once
         return runoff

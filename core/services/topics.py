@@ -24,7 +24,7 @@ from core.rules.errors import (
 )
 from core.rules.question_types import check_rules, rules_of, votes_counted
 from core.rules.results import MOST_GIVEN, shown_answer
-from core.rules.text_answers import normalize_text
+from core.rules.text_answers import moderation_key, typed_answer
 from core.rules.topics import (
     QUESTION_SETTINGS,
     SETTING_DEFAULTS,
@@ -35,6 +35,7 @@ from core.rules.topics import (
     with_defaults,
 )
 from core.schemas.topics import TopicIn
+from core.services import audit
 from core.services.cache import TTLCache
 from core.settings import Settings
 
@@ -59,10 +60,12 @@ class Topics:
             "title": data.title,
             "choices": merge_choices([], [c.model_copy(update={"id": None}) for c in data.choices]),
             **_settings_of(data, with_defaults({})),
+            "owner": audit.actor().id,
         }
         check_rules(topic)
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
+        audit.record("topic.create", topic["id"])
         return topic
 
     def update(
@@ -99,27 +102,53 @@ class Topics:
             dropped = voted_choices_removed(current["choices"], choices, counts)
             if confirmed is not None and any(c["id"] not in confirmed for c, _ in dropped):
                 raise VotesWouldBeDropped(dropped)
-        _note_reopening(current, topic)
+        _note_open_period(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
+        audit.record("topic.update", topic_id)
         return topic
 
     def set_active(self, topic_id: str, active: bool) -> dict:
+        current, topic = self.activated(topic_id, active)
+        return self._replace(current, topic)
+
+    def activated(self, topic_id: str, active: bool) -> tuple[Topic, dict]:
+        """(the topic as stored now, the topic opened or closed): not stored, for a caller
+        that writes it together with something else (Events, with its event), then
+        hands it to `remember`."""
         current = self.get(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
-        _note_reopening(current, topic)
+        _note_open_period(current, topic)
+        return current, topic
+
+    def remember(self, topic: dict) -> None:
+        """This process's cache holds `topic`, as just stored by another service."""
+        self._topics.put(topic["id"], topic)
+
+    def hold_for_event(self, topic_id: str) -> dict:
+        """Closed and unlisted: a question waiting in an event takes no vote by any way in
+        and stays off the home page until the presenter reaches it (Events.go_to opens it;
+        it stays unlisted after: an event's questions belong to the event)."""
+        current = self.get(topic_id, fresh=True)
+        if not current["is_active"] and not current["listed"]:
+            return current
+        topic = {**current, "is_active": False, "listed": False, "last_upd": utc_now()}
+        _note_open_period(current, topic)
         return self._replace(current, topic)
 
     def set_answer_hidden(self, topic_id: str, text: str, hidden: bool) -> dict:
         """Hide a text answer from the screen (or show it again): the presenter's call.
 
-        The answer is matched in its normal form, as it was counted; its votes stay.
+        The answer is matched by its moderation key, as it was counted, so every
+        look-alike spelling of it goes (or comes back) with it; its votes stay. The
+        list keeps the answer as the presenter gave it.
         """
         current = self.get(topic_id, fresh=True)
         if current["type"] != "text":
             raise RulesConflict("Only a text question has answers to hide")
-        answer = normalize_text(text)
-        shown = [a for a in current["hidden_answers"] if a != answer]
+        answer = typed_answer(text)
+        key = moderation_key(answer)
+        shown = [a for a in current["hidden_answers"] if moderation_key(a) != key]
         topic = {**current, "hidden_answers": [*shown, answer] if hidden else shown,
                  "last_upd": utc_now()}  # fmt: skip
         return self._replace(current, topic)
@@ -128,6 +157,7 @@ class Topics:
         """Store `topic` over `current` (Conflict if it changed meanwhile) and cache it."""
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic["id"], topic)
+        audit.record("topic.update", topic["id"])
         return topic
 
     def reset(self, topic_id: str) -> dict:
@@ -146,6 +176,7 @@ class Topics:
         topic = {**current, "generation": generation_of(current) + 1, "last_upd": utc_now()}
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
+        audit.record("topic.reset", topic_id)
         return _cleared(topic_id, counted, self.purge(topic_id))
 
     def purge(self, topic_id: str) -> Purged:
@@ -164,6 +195,7 @@ class Topics:
         counted = votes_counted(topic, self.counts(topic_id, fresh=True))
         self.store.delete_topic(topic)
         self._topics.forget(topic_id)
+        audit.record("topic.delete", topic_id)
         purged = self.backend.purge.everything(topic_id, generation_of(topic))
         return _cleared(topic_id, counted, purged)
 
@@ -191,7 +223,8 @@ class Topics:
         """Votes per counter of the topic's current generation (since its last reset),
         cached per process for RESULTS_CACHE_SECONDS unless `fresh`. A text question's
         answers are the MOST_GIVEN shown ones and one more (is there more?), plus the
-        hidden or blocked ones met on the way: two Queries, at any vocabulary."""
+        hidden or blocked ones met on the way, and their spellings: two Queries and one
+        BatchGetItem, at any vocabulary."""
         topic = self.get(topic_id, fresh=fresh)
         generation = generation_of(topic)
 
@@ -199,7 +232,10 @@ class Topics:
             counts = self.store.get_counts(topic_id, generation)
             if topic["type"] == "text":
                 shown = shown_answer(topic)
-                counts |= self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+                top = self.store.top_answers(topic_id, generation, MOST_GIVEN + 1, shown)
+                counts |= top
+                if top:  # their spellings: which one each answer is shown as
+                    counts |= self.store.answer_spellings(topic_id, generation, list(top))
             return counts
 
         # Keyed by the topic's version too: hiding an answer reads past it at once.
@@ -226,9 +262,12 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
             settings[key] = current[key]
         else:
             settings[key] = SETTING_DEFAULTS[key] if given is None else given
-    settings["blocked_answers"] = list(
-        dict.fromkeys(normalize_text(entry) for entry in settings["blocked_answers"])
-    )
+    # Kept as typed, one entry per moderation key (text_answers: what they block).
+    entries = {}
+    for entry in map(typed_answer, settings["blocked_answers"]):
+        if moderation_key(entry):
+            entries.setdefault(moderation_key(entry), entry)
+    settings["blocked_answers"] = list(entries.values())
     return settings
 
 
@@ -250,16 +289,20 @@ def _check_rules_with(topic: dict, data: TopicIn) -> None:
         raise RulesConflict(message) from exc
 
 
-def _note_reopening(current: Topic, topic: dict) -> None:
-    """A closed topic opening again starts a new open period: `opened_at`.
+def _note_open_period(current: Topic, topic: dict) -> None:
+    """A closed topic opening again starts a new open period (`opened_at`); an open topic
+    closing ends it (`closed_at`). Both are the changing write's `last_upd`.
 
-    The worker counts a vote only if it was queued inside the open period the
-    topic is in when the vote is recorded (topics.is_open, and the batch's
-    topic ConditionCheck), so a vote a web process took from a stale cache
-    while the topic was closed cannot count after a quick reopen.
+    The worker counts a vote only if it was queued inside the open period the topic
+    is in when the vote is recorded, or before the close that ended it
+    (topics.counts_vote, and the batch's topic ConditionCheck): a vote answered 202
+    just before a close counts, and a vote a web process took from a stale cache
+    while the topic was closed does not, even after a quick reopen.
     """
     if topic["is_active"] and not current["is_active"]:
         topic["opened_at"] = topic["last_upd"]
+    elif current["is_active"] and not topic["is_active"]:
+        topic["closed_at"] = topic["last_upd"]
 
 
 def _cleared(topic_id: str, counted: int, purged: Purged) -> dict:

@@ -53,7 +53,7 @@ TYPES = {
         {"type": "text"},
         lambda a, b, c: {"text": "  Great "},
         lambda t, a, b, c: [(x["text"], x["count"]) for x in t["results"]["answers"]]
-        == [("great", 1)],
+        == [("Great", 1)],  # shown as typed (trimmed)
     ),
     "game": (
         {"type": "game"},

@@ -28,6 +28,8 @@ from core.schemas.topics import TopicIn
 from core.schemas.votes import VoteIn
 from core.services import backups
 from core.services import events as events_module
+from tests.helpers.api import ADMIN
+from tests.helpers.queued import queued_vote, record_queued
 from tests.helpers.stacks import aws_client, new_stack
 from webapp import services
 
@@ -240,3 +242,63 @@ def test_export_and_import_carry_events_and_their_codes(events, voting, moto_end
     restored = EventStore(dynamodb, fresh["TABLE_PREFIX"])
     assert restored.event_id_for(event["code"]) == event["id"]
     assert restored.get_event(event["id"]) == event
+
+
+def test_racing_presenter_controls_change_event_and_topic_together_or_not_at_all(app, voting):
+    """Two presenters' clicks at once, "voting open: false" against "open: true", through
+    the API from real threads: every round the event's question state and its topic's
+    is_active agree, and a click answered 409 changed nothing."""
+    with app.app_context():
+        events = services.events()
+        topic = _topic(voting)
+        event = events.create("Talk", [topic["id"]])
+        events.step(event["id"], +1)
+    url = f"/events/{event['id']}/voting"
+
+    def click(open_: bool, start: threading.Barrier, answers: dict):
+        client = app.test_client()
+        start.wait()
+        answers[open_] = client.post(url, json={"open": open_}, headers=ADMIN).status_code
+
+    for round_ in range(40):
+        start, answers = threading.Barrier(2), {}
+        threads = [threading.Thread(target=click, args=(o, start, answers)) for o in (True, False)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert set(answers.values()) <= {200, 409} and 200 in answers.values(), answers
+        with app.app_context():
+            state = services.events().event(event["id"], fresh=True)["questions"][0]["state"]
+        is_active = voting.store.get_topic(topic["id"])["is_active"]
+        assert state == ("open" if is_active else "closed"), (round_, answers, state)
+        refused = [o for o, status in answers.items() if status == 409]
+        if refused:
+            assert is_active is not refused[0], (round_, answers)
+
+
+
+def test_votes_queued_before_a_close_count_after_it_and_later_ones_do_not(events, voting):
+    """A close by the presenter (voting off, or moving on) stamps the topic's closed_at:
+    the worker's transaction counts the votes queued before it, recorded after the close,
+    and refuses one queued after it (a web process's stale copy)."""
+    first, second = _topic(voting, "Q1"), _topic(voting, "Q2")
+    event = events.create("Talk", [first["id"], second["id"]])
+    events.step(event["id"], +1)
+    before_off = queued_vote(first, 0)
+    voting.queue.send(before_off)
+    events.set_open(event["id"], False)
+    after_off = queued_vote(first, 1)
+    voting.queue.send(after_off)
+    assert record_queued(voting) == 2
+    status = lambda body: voting.store.get_vote(body["id"])["status"]  # noqa: E731
+    assert [status(before_off), status(after_off)] == ["counted", "rejected"]
+    assert voting.store.get_vote(after_off["id"])["reason"] == "topic_closed"
+    events.set_open(event["id"], True)
+    before_move = queued_vote(first, 1)
+    voting.queue.send(before_move)
+    events.step(event["id"], +1)  # moving on closes the first question
+    assert record_queued(voting) == 1
+    assert status(before_move) == "counted"
+    counts = voting.store.get_counts(first["id"])
+    assert [counts.get(c["id"], 0) for c in first["choices"]] == [1, 1]

@@ -17,7 +17,7 @@ from tests.helpers.api import (
     make_topic_past_its_deadline,
     token_from,
 )
-from tests.helpers.queued import record_queued
+from tests.helpers.queued import queued_vote, record_queued
 from webapp import voter
 
 
@@ -190,14 +190,15 @@ def test_vote_status_without_htmx_redirects_to_the_page(client):
 
 def test_rejected_vote_shows_why(client, voting):
     topic = make_topic(client)
-    answer = vote_from_page(client, topic, 0)
-    vote_id = answer.headers["Location"].split("vote=")[1]
-    # Closed after the vote was queued: the worker records it as rejected.
     client.put(
         f"/topics/{topic['id']}",
         json={"title": topic["title"], "is_active": False, "choices": topic["choices"]},
         headers={"X-API-Key": ADMIN_KEY},
     )
+    # Queued after the close (a web process's stale copy): the worker records it rejected.
+    late = queued_vote(topic, 0)
+    voting.queue.send(late)
+    vote_id = late["id"]
     record_queued(voting)
     html = client.get(f"/t/{topic['id']}/votes/{vote_id}", headers=HX).text
     assert "Your vote was not counted: the topic closed before your vote could be counted." in html

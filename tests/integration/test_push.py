@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.helpers.accounts import bearer, make_user, sign_in_as
 from tests.helpers.api import ADMIN_KEY, HX, make_topic, move, sign_in
 from tests.helpers.queued import record_queued
 from webapp import create_app
@@ -232,3 +233,22 @@ def test_the_presenters_stream_pushes_the_projected_stage(client, event):
     stream.close()
     anonymous = create_app({"TESTING": True}).test_client()
     assert anonymous.get(url, headers=SSE).status_code in (303, 401)
+
+
+def test_the_presenters_stream_is_for_the_events_managers_only(app, client):
+    """webapp/access.py guards the presenter's stream like every admin page: a co-host
+    follows it, another organiser's request answers as for a missing event."""
+    make_user(client, "ada@example.org"), make_user(client, "bob@example.org")
+    make_user(client, "eve@example.org")
+    ada = bearer(client, "ada@example.org")
+    event = client.post("/events", json={"title": "Ada talk"}, headers=ada).json
+    assert client.post(f"/events/{event['id']}/hosts", json={"email": "bob@example.org"},
+                       headers=ada).status_code == 201  # fmt: skip
+    url = f"/admin/events/{event['id']}/stream"
+    bob, eve = app.test_client(), app.test_client()
+    sign_in_as(bob, "bob@example.org"), sign_in_as(eve, "eve@example.org")
+    assert eve.get(url, headers=SSE).status_code == 404
+    stream = Stream(bob, url)
+    assert stream.answer.mimetype == "text/event-stream"
+    assert [name for name, *_ in stream.events()] == ["stage", "hello"]
+    stream.close()

@@ -55,8 +55,9 @@ EXPECTED = {
             {"count": 0, "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}, "mean": None},
         ],
     },
-    "text": {"voters": 3, "answers": [{"text": "great talk", "count": 2, "cloud": True},
-                                      {"text": "too long", "count": 1, "cloud": True}],
+    # Shown as typed: a group's spelling given most, ties to the shortest, then the first.
+    "text": {"voters": 3, "answers": [{"text": "Great talk", "count": 2, "cloud": True},
+                                      {"text": "Too long", "count": 1, "cloud": True}],
              "more": False},
 }  # fmt: skip
 

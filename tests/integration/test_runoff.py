@@ -109,3 +109,44 @@ def test_rankings_not_yet_readable_are_refused_not_left_out(client, voting, rank
     answer = client.post(f"/topics/{ranked['id']}/runoff", headers=ADMIN)
     assert answer.status_code == 409 and "20 of 21" in answer.json["detail"]
     assert voting.store.get_topic(ranked["id"])["runoff"] is None
+
+
+
+def runoffs_shown(client, topic: dict) -> tuple:
+    """The runoff as the topic shows it, and as its results show it (admin view)."""
+    shown = client.get(f"/topics/{topic['id']}?include_votes=true", headers=ADMIN).json
+    return shown.get("runoff"), shown["results"]["runoff"]
+
+
+def test_a_runoff_goes_stale_after_a_reopen_with_new_ballots_and_after_a_reset(
+    client, voting, ranked
+):
+    close(client, ranked)
+    url = f"/topics/{ranked['id']}/runoff"
+    first = client.post(url, headers=ADMIN).json
+    assert first["winner"] == ranked["ids"]["K"] and first["generation"] == 0
+    assert runoffs_shown(client, ranked) == (first, first)
+    # Reopened, 9 more rankings put Memphis first, closed again: the old winner is stale.
+    body = {"title": ranked["title"], "choices": ranked["choices"], "is_active": True}
+    assert client.put(f"/topics/{ranked['id']}", json=body, headers=ADMIN).status_code == 200
+    ids = ranked["ids"]
+    for _ in range(9):
+        vote = {"topic_id": ranked["id"], "ranking": [ids[k] for k in "MKNC"]}
+        assert client.post("/votes", json=vote).status_code == 202
+    assert record_queued(voting) == 9
+    close(client, ranked)
+    assert runoffs_shown(client, ranked) == (None, None)
+    second = client.post(url, headers=ADMIN).json
+    assert second["winner"] == ids["M"] and second["ballots"] == 29
+    assert runoffs_shown(client, ranked) == (second, second)
+    # A reset empties the results the runoff counted.
+    assert client.post(f"/topics/{ranked['id']}/reset", headers=ADMIN).status_code == 200
+    assert runoffs_shown(client, ranked) == (None, None)
+
+
+def test_a_runoff_is_stale_once_other_rankings_count(client, voting, ranked):
+    close(client, ranked)
+    assert client.post(f"/topics/{ranked['id']}/runoff", headers=ADMIN).status_code == 200
+    # A ranking queued before the close and counted after the runoff was computed.
+    add_to_tally(voting, ranked["id"], ":voters#0", 1)
+    assert runoffs_shown(client, ranked) == (None, None)

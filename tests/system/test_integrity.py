@@ -251,3 +251,59 @@ def test_vote_queued_while_closed_is_rejected_after_a_quick_reopen(procs, http, 
     assert (record["status"], record.get("reason")) == ("rejected", "topic_closed")
     assert voting.store.get_vote(after.json()["id"])["status"] == "counted"
     assert tallies(http, base, topic, admin) == [0, 1]
+
+
+def test_votes_streamed_across_a_close_count_exactly_those_queued_before_it(
+    procs, http, admin, voting
+):
+    """Votes stream in from 4 clients through gunicorn while the admin closes the topic;
+    a slow worker (every transaction held 0.3 s) is still recording the backlog when it
+    closes. Every 202 whose queue time is before the close (the topic's closed_at) is
+    counted, every later one (a web process's cached copy still said open) is rejected,
+    every 202 is recorded once, and the tallies are the counted ones."""
+    base = procs.web(workers=2)
+    procs.faulty_worker("slow_tx:0.3")
+    topic = make_topic(http, *TALK, base=base)
+    accepted: list[str] = []
+    refused: Counter = Counter()
+    lock, stop = threading.Lock(), threading.Event()
+
+    def stream(offset: int):
+        with requests.Session() as session:
+            for i in range(150):
+                if stop.is_set():
+                    return
+                choice = topic["choices"][(i + offset) % 3]["id"]
+                answer = session.post(f"{base}/votes", json={"topic_id": topic["id"],
+                                                             "choice_id": choice})  # fmt: skip
+                with lock:
+                    if answer.status_code == 202:
+                        accepted.append(answer.json()["id"])
+                    else:
+                        refused[answer.status_code] += 1
+
+    streams = [threading.Thread(target=stream, args=(n,)) for n in range(4)]
+    for thread in streams:
+        thread.start()
+    wait_until(lambda: len(accepted) >= 80, timeout=60)
+    closed = {"title": topic["title"], "choices": topic["choices"], "is_active": False}
+    assert http.put(f"{base}/topics/{topic['id']}", json=closed, headers=admin).ok
+    wait_until(lambda: refused[409] >= 20 or not any(t.is_alive() for t in streams), timeout=60)
+    stop.set()
+    for thread in streams:
+        thread.join()
+    assert set(refused) <= {409}, refused
+    wait_until(lambda: queue_drained(voting), timeout=120)
+    stored = voting.store.get_topic(topic["id"])
+    closed_at = stored.get("closed_at", stored["last_upd"])  # the closing write's time
+    records = {vote_id: voting.store.get_vote(vote_id) for vote_id in accepted}
+    assert all(records.values()), "every 202 is recorded"
+    before = [r for r in records.values() if r["queued_at"] < closed_at]
+    after = [r for r in records.values() if r["queued_at"] >= closed_at]
+    assert before and all(r["status"] == "counted" for r in before)
+    assert all((r["status"], r.get("reason")) == ("rejected", "topic_closed") for r in after)
+    # The backlog at the close was recorded after it (else this test proves nothing).
+    assert any(r["created"] > closed_at for r in before)
+    per_choice = Counter(r["choice_id"] for r in before)
+    assert tallies(http, base, topic, admin) == [per_choice[c["id"]] for c in topic["choices"]]
+    assert stored["closed_at"] == stored["last_upd"]  # stamped by the closing write

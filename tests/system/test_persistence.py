@@ -22,8 +22,9 @@ from core.schemas.votes import VoteIn
 from core.services.backups import item_line
 from local import launcher as embedded
 from local import snapshot
+from tests.helpers.accounts import make_user
 from tests.helpers.api import api_answers, api_vote, make_topic, populate, recorded, vote_counts
-from tests.helpers.queued import record_queued
+from tests.helpers.queued import add_to_tally, record_queued
 from tests.helpers.stacks import new_stack
 from tests.helpers.waiting import wait_until
 
@@ -152,6 +153,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
     topic = make_topic(client, "Q", "AB")
     for index in (0, 1):  # queued; nothing consumes them: they wait in the queue
         api_vote(client, topic, index)
+    make_user(client, "ada@example.org")
     store, queues = connect(aws_env, voting)
     queues["dlq"].send_raw("not json: a poison message kept for inspection")
     before = table_lines(store)
@@ -159,6 +161,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
 
     saved = snapshot.save(store, path, queues)
     assert saved.items["topics"] == 1
+    assert saved.items["users"] == 2  # the account and its email's own item
     assert saved.messages == {"main": 2, "dlq": 1}
 
     fresh = new_stack(moto_endpoint)
@@ -214,3 +217,20 @@ def test_a_save_of_question_types_is_consistent(voting, tmp_path):
     record_queued(voting)
     assert sum(voting.topics.counts(topic["id"], fresh=True).values()) == 1 + 6 + 1
     assert snapshot.save(voting.tables, tmp_path / "snap.jsonl").consistent
+
+
+def test_a_reset_topics_tallies_are_checked_against_its_own_records(voting, tmp_path):
+    # After a reset a topic's tallies live under "<topic_id>#1" and its new records say
+    # generation 1: a clean reset topic is consistent, and real drift of its tallies is seen.
+    choices = [{"description": "a"}, {"description": "b"}]
+    topic = voting.topics.create(TopicIn(title="reset", choices=choices))
+    voting.cast(VoteIn(topic_id=topic["id"], choice_id=topic["choices"][0]["id"]))
+    record_queued(voting)
+    voting.topics.reset(topic["id"])
+    for index in (0, 1, 1):
+        voting.cast(VoteIn(topic_id=topic["id"], choice_id=topic["choices"][index]["id"]))
+    record_queued(voting)
+    path = tmp_path / "snap.jsonl"
+    assert snapshot.save(voting.tables, path).consistent
+    add_to_tally(voting, f"{topic['id']}#1", f"{topic['choices'][0]['id']}#0", 1)
+    assert not snapshot.save(voting.tables, path).consistent

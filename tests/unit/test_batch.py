@@ -101,13 +101,14 @@ def test_each_vote_is_a_conditional_put_then_one_check_per_topic_then_tally_adds
 
 def test_the_topic_check_holds_policy_latest_vote_and_every_voted_choice():
     # The latest vote is the latest queued, not the last in the batch; the
-    # earliest must be inside the topic's current open period (issue 15 #13).
+    # earliest must be inside the topic's current open period (issue 15 #13); a closed
+    # topic still takes votes queued before its close (closed_at after the latest).
     writes = [write("1", choice="b", second=7), write("2", choice="a", second=4)]
     items, _ = BatchWriter(None).transaction(writes)
     check = items[2]["ConditionCheck"]
     assert check["Key"] == {"id": {"S": "t1"}}
     assert check["ConditionExpression"] == (
-        "is_active = :active"
+        "(is_active = :active OR closed_at > :latest)"
         " AND (vote_limit = :policy OR attribute_not_exists(vote_limit))"
         " AND (attribute_not_exists(closes_at) OR closes_at > :latest)"
         " AND (attribute_not_exists(opened_at) OR opened_at <= :earliest)"

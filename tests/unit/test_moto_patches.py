@@ -155,6 +155,10 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
                    "ProjectionExpression": "sk, l, m"}),
         ("query", {"TableName": "mixed", "KeyConditionExpression": "pk = :p AND sk = :three",
                    "ExpressionAttributeValues": {":p": {"S": "p"}, ":three": {"N": "3"}}}),
+        ("batch_get_item", {"RequestItems": {"mixed": {"Keys": [
+            {"pk": {"S": "p"}, "sk": {"N": str(i)}} for i in (0, 4, 1)]}}}),
+        ("batch_get_item", {"RequestItems": {"mixed": {"Keys": [
+            {"pk": {"S": "p"}, "sk": {"N": str(i)}} for i in (2, 3)]}}}),
     ]  # fmt: skip
 
     def answers():
@@ -173,8 +177,9 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
     moto_dynamodb._patch_item_results()
     fixed = answers()
     # moto's serializer saw only the answers holding the binary item (the whole
-    # scan, the sk = 3 query) and the one without items (COUNT).
-    assert stock_calls == [5, 0, 1]
+    # scan, the sk = 3 query, the second BatchGetItem) and the one without items (COUNT).
+    assert stock_calls == [5, 0, 1, 0]
+    assert [len(answer["Responses"]["mixed"]) for answer in fixed[-2:]] == [3, 2]
     monkeypatch.setattr(DynamoResult, "execute_result", stock)
     assert fixed == answers()
     assert fixed[0]["Items"][3]["b"] == {"B": b"\x00\xffbytes"}

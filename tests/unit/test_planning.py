@@ -221,6 +221,35 @@ def test_a_vote_queued_before_a_reopen_is_refused_by_the_reopened_topic():
     }
 
 
+def test_a_vote_queued_before_the_close_counts_and_one_queued_after_does_not():
+    # Closed at 00:00:05 by the presenter (closed_at): what was queued before counts, as
+    # before a deadline; a vote a stale web process queued after it does not.
+    learned = {"t1": topic(is_active=False, closed_at="2030-01-01T00:00:05.000000")}
+    votes = [
+        message("1", at="2030-01-01T00:00:04.999999"),
+        message("2", at="2030-01-01T00:00:05.000000"),
+    ]
+    assert outcome(plan_batch(votes, learned, {}, {"t1": 0})) == {
+        "1": ("counted", None, 0, "unlimited"),
+        "2": ("rejected", "topic_closed", 0, "unlimited"),
+    }
+    # Closed, then reopened at 00:00:07 and closed again at 00:00:09: a vote queued before
+    # the reopen is still refused, one queued in the new open period counts.
+    reopened = {"t1": topic(is_active=False, opened_at="2030-01-01T00:00:07.000000",
+                            closed_at="2030-01-01T00:00:09.000000")}  # fmt: skip
+    votes = [message("3", at="2030-01-01T00:00:04.000000"),
+             message("4", at="2030-01-01T00:00:08.000000")]  # fmt: skip
+    assert outcome(plan_batch(votes, reopened, {}, {"t1": 0})) == {
+        "3": ("rejected", "topic_closed", 0, "unlimited"),
+        "4": ("counted", None, 0, "unlimited"),
+    }
+    # A deadline still refuses what was queued after it, closed_at or not.
+    past = {"t1": topic(is_active=False, closes_at="2030-01-01T00:00:02.000000",
+                        closed_at="2030-01-01T00:00:05.000000")}  # fmt: skip
+    assert outcome(plan_batch([message("5", at="2030-01-01T00:00:03.000000")], past, {},
+                              {"t1": 0}))["5"][:2] == ("rejected", "topic_closed")  # fmt: skip
+
+
 # -- resets: generations --------------------------------------------------------------------
 
 

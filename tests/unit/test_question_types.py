@@ -18,7 +18,13 @@ from core.rules.question_types import (
     votes_counted,
 )
 from core.rules.results import MOST_GIVEN, results_for
-from core.rules.text_answers import blocker, is_blocked, normalize_text, shipped_blocklist
+from core.rules.text_answers import (
+    blocker,
+    is_blocked,
+    moderation_key,
+    shipped_blocklist,
+    typed_answer,
+)
 from core.rules.topics import with_defaults
 from core.rules.votes import VoteMessage, VoteWrite, stored_counts
 
@@ -83,7 +89,8 @@ def test_rating_stays_on_the_scale_for_the_question_or_each_choice():
 
 def test_text_is_normalized_bounded_and_blocked_by_word_or_phrase():
     question = topic("text", "", blocked_answers=["spoiler", "boring talk"])
-    assert check_answer(question, {"text": "  Great\tTALK\n"}) == {"text": "great talk"}
+    # Queued as typed (one Unicode form, spaces collapsed), not case folded.
+    assert check_answer(question, {"text": "  Great\tTALK\n"}) == {"text": "Great TALK"}
     assert refused(question, {"text": "   "}).field == "text"
     assert "1 to 60" in refused(question, {"text": "x" * 61}).message
     assert check_answer(question, {"text": "  " + "x" * 60 + "  "})  # 60 once normalized
@@ -95,10 +102,11 @@ def test_text_is_normalized_bounded_and_blocked_by_word_or_phrase():
 def test_shipped_block_lists_cover_every_language_and_are_normalized():
     words = shipped_blocklist()
     for word in ("fuck", "Scheiße", "mierda", "merde", "شرموطة"):
-        assert normalize_text(word) in words
-    assert all(word == normalize_text(word) and not word.startswith("#") for word in words)
+        assert moderation_key(word) in words
+    assert all(word == moderation_key(word) and not word.startswith("#") for word in words)
     assert not is_blocked("dickens")  # whole words only
-    assert normalize_text("E\u0301TÉ") == "\u00e9t\u00e9"  # one Unicode form, case folded
+    assert typed_answer("E\u0301TÉ") == "\u00c9T\u00c9"  # one Unicode form, case kept
+    assert moderation_key("E\u0301TÉ") == "ete"  # judged without case or accents
 
 
 def test_a_topic_s_block_test_is_kept_per_list_and_follows_an_edited_list():
@@ -172,8 +180,8 @@ def test_counters_per_type():
     assert counters({"type": "rating"}, {"rating": {"a": 2, "b": 5}}) == {
         "a": 1, "rating:a:2": 1, "b": 1, "rating:b:5": 1, ":voters": 1
     }
-    assert counters({"type": "text"}, {"text": "great talk"}) == {
-        "text:great talk": 1, ":voters": 1
+    assert counters({"type": "text"}, {"text": "Great talk"}) == {
+        "text:great talk": 1, "spelt:great talk\x1fGreat talk": 1, ":voters": 1
     }
     assert counters({"type": "game"}, {"choice_id": "a"}) == {"a": 1, "cast:a": 1}
 
@@ -186,7 +194,11 @@ def test_votes_counted_reads_the_right_counter_per_type():
 
 def test_a_stored_vote_gives_back_the_counts_it_added():
     assert stored_counts({"choice_id": "a"}) == {"a": 1}  # single, or stored before types
-    assert stored_counts({"counts": {"text:x": 1, ":voters": 1}}) == {"text:x": 1, ":voters": 1}
+    assert stored_counts({"counts": {"a": 1, ":voters": 1}}) == {"a": 1, ":voters": 1}
+    # A text answer's are made again from its text: its group under the key of now.
+    assert stored_counts({"text": "X", "counts": {"text:X": 1, ":voters": 1}}) == {
+        "text:x": 1, "spelt:x\x1fX": 1, ":voters": 1
+    }
 
 
 # -- results ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
 from webapp.lookup import shown
 from webapp.push.hub import ABSENT, digest, join_ids
-from webapp.results_panel import results_of
+from webapp.results.panel import results_of
 
 # The votes this browser cast on event questions ({memory_key: vote_id}), kept
 # in the signed session cookie: the most recent few, so the cookie stays small.
@@ -43,7 +43,7 @@ Urls = Callable[[dict | None], dict]
 
 # What changes on a topic without changing its ballot: opening and closing (the
 # status region says so), and the time stamps that go with them.
-VOLATILE = ("is_active", "is_open", "last_upd", "opened_at")
+VOLATILE = ("is_active", "is_open", "last_upd", "opened_at", "closed_at")
 REGIONS = ("question", "status", "results")
 
 

@@ -20,19 +20,19 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 
+from core.rules.accounts import THE_OPERATOR
 from core.rules.errors import EventNotFound, TopicNotFound
 from core.rules.events import current
 from webapp import services
 from webapp.admin.events import presenter_stage, with_results
 from webapp.audience.event_embed import pushed_urls
 from webapp.audience.stage import REGIONS, region_versions, stage_context
-from webapp.auth import SESSION_KEY, session_fingerprint
 from webapp.i18n import COOKIE
 from webapp.lookup import shown
 from webapp.push.hub import ABSENT, digest
-from webapp.results_panel import PAGE, PRESENT, results_of
+from webapp.results.panel import PAGE, PRESENT, results_of
 
 # How old a copy a read may answer with: less than the reads' interval, so each
 # turn of a reader still reads (webapp/push/hub.py READ_SECONDS).
@@ -85,19 +85,20 @@ class Feed:
 
 
 class _AsAdmin:
-    """A request context whose session is a signed-in admin's."""
+    """A request context signed in as the operator (webapp/auth.py's session actor): the
+    stage as any manager of the event sees it (its stream is theirs alone), moderation
+    controls included, with no session, cookie or token of anyone."""
 
     def __init__(self, context):
         self.context = context
 
     def __enter__(self):
         self.context.__enter__()
-        from flask import session
-
-        session[SESSION_KEY] = session_fingerprint()
+        g.session_actor = THE_OPERATOR
         return self
 
     def __exit__(self, *exc):
+        g.pop("session_actor", None)
         return self.context.__exit__(*exc)
 
 

@@ -3,7 +3,9 @@
 - `/<CODE>/stream`: the audience's stage; `/<CODE>/embed/stream`: the event embed's;
 - `/t/<id>/stream`: a topic's results (its page and embed; `?view=present` the
   present view's);
-- `/admin/events/<id>/stream`: the presenter's projected stage (signed in).
+- `/admin/events/<id>/stream`: the presenter's projected stage, for whoever
+  webapp/access.py lets manage the event (signed in; another organiser's event
+  answers 404 as a missing one). The audience's streams are public there.
 
 Each answers with the regions the page lacks (its `Last-Event-ID`, or on the
 first connection the `last` its page was rendered with), a `hello` event, then
@@ -20,7 +22,6 @@ from flask_babel import get_locale
 from core.rules.errors import EventNotFound, TopicNotFound
 from core.rules.join_codes import CODE_LENGTH
 from webapp import services
-from webapp.admin.topics import require_admin
 from webapp.audience.stage import event_or_join_page
 from webapp.lookup import valid_id
 from webapp.push.feeds import EventFeed, PresenterFeed, TopicFeed, View
@@ -57,9 +58,7 @@ def topic_stream(topic_id):
 
 @bp.get("/admin/events/<event_id>/stream")
 def presenter_stream(event_id):
-    refused = require_admin()  # the sign-in page's redirect (a 401 for htmx)
-    if refused is not None:
-        return refused
+    # webapp/access.py's guard ran first: signed in, and this event is theirs to manage.
     if valid_id(event_id) is None:
         abort(404)
     try:
