@@ -93,6 +93,25 @@
               target: stage.querySelector("#vote"), swap: "outerHTML", values: values });
   });
 
+  // A pushed form holds no token (it is the same for every browser): the page's
+  // is in the hx-headers around it. Submitted before htmx has taken it over (a
+  // tap in the moment after a swap), the browser posts it itself: it then
+  // carries the page's token as a field, as a form rendered for this page does.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !form.closest || form.querySelector('[name="csrf_token"]')) return;
+    for (var el = form.closest("[hx-headers]"); el; el = el.parentElement &&
+         el.parentElement.closest("[hx-headers]")) {
+      var token;
+      try { token = JSON.parse(el.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { token = null; }
+      if (!token) continue;
+      var field = document.createElement("input");
+      field.type = "hidden"; field.name = "csrf_token"; field.value = token;
+      form.appendChild(field);
+      return;
+    }
+  }, true);
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (target && !document.body.contains(target)) event.detail.shouldSwap = false;

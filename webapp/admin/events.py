@@ -44,6 +44,7 @@ from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
+from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.results.panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
@@ -304,6 +305,12 @@ def with_results(view: dict, streamed: bool = False) -> dict:
     return view
 
 
+def stage_versions(stage: dict) -> tuple[str, str]:
+    """The versions of the projected stage's regions (stage, results) for its event stream."""
+    results = stage.get("results")
+    return digest(stage["etag"]), digest(results["partial_etag"]) if results else ABSENT
+
+
 def _render_stage(event: dict, view: dict, streamed: bool = False):
     return render_template("events/_present_stage.html", event=event,
                            stage=with_results(view, streamed), streamed=streamed)  # fmt: skip
@@ -314,10 +321,13 @@ def present(event_id):
     """Full screen for the projector: the current question, the code and QR, the controls."""
     event = _event(event_id)
     join_url = _join_url(event)
+    stage = with_results(presenter_stage(event), True)
+    # The stream then sends only what moved since this page was rendered.
+    last = join_ids(stage_versions(stage))
     return render_template(
-        "events/present.html", event=event, stage=with_results(presenter_stage(event), True),
+        "events/present.html", event=event, stage=stage,
         join_url=join_url, qr=qr_svg(join_url), streamed=True,
-        stream_url=url_for("push.presenter_stream", event_id=event["id"]),
+        stream_url=url_for("push.presenter_stream", event_id=event["id"], last=last),
     )  # fmt: skip
 
 

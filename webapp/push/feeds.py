@@ -26,12 +26,12 @@ from core.rules.accounts import THE_OPERATOR
 from core.rules.errors import EventNotFound, TopicNotFound
 from core.rules.events import current
 from webapp import services
-from webapp.admin.events import presenter_stage, with_results
+from webapp.admin.events import presenter_stage, stage_versions, with_results
 from webapp.audience.event_embed import pushed_urls
 from webapp.audience.stage import REGIONS, region_versions, stage_context
 from webapp.i18n import COOKIE
 from webapp.lookup import shown
-from webapp.push.hub import ABSENT, digest
+from webapp.push.hub import digest
 from webapp.results.panel import PAGE, PRESENT, results_of
 
 # How old a copy a read may answer with: less than the reads' interval, so each
@@ -163,8 +163,7 @@ class PresenterFeed(Feed):
     def versions(self, event: dict, view: View) -> tuple[str, ...]:
         stage = with_results(presenter_stage(event), streamed=True)
         self._context = {"event": event, "stage": stage, "streamed": True, "pushed": True}
-        results = stage["results"]
-        return digest(stage["etag"]), digest(results["partial_etag"]) if results else ABSENT
+        return stage_versions(stage)
 
     def render(self, event: dict, view: View, names) -> dict[str, str]:
         out = {}
