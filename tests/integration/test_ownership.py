@@ -21,6 +21,7 @@ PUBLIC = {
     "api.get_vote", "api.list_votes", "events_api.event_state", "present.view",
     "sign_in.login", "sign_in.logout", "sign_in.sso_begin", "sign_in.sso_callback",
     "accounts_api.create_token",
+    "push.event_stream", "push.embed_stream", "push.topic_stream",
 }  # fmt: skip
 VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 
