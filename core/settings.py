@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         json_schema_extra=EMPTY_IS_NONE,
         description="the ceiling on every vote from one client address; empty: no limit",
     )
+    rate_limit_questions_per_voter: str = Field(
+        "5 per minute", validation_alias="RATE_LIMIT_QUESTIONS_PER_VOTER",
+        json_schema_extra=EMPTY_IS_NONE,
+        description="audience questions per voter (per address if none named); empty: no limit",
+    )
     rate_limit_login: str = Field(
         "10 per minute", validation_alias="RATE_LIMIT_LOGIN", json_schema_extra=EMPTY_IS_NONE,
         description="admin sign-in attempts per client address; empty: no limit",

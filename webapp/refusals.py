@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask_babel import gettext
 
 from core.rules.errors import (
+    AlreadyUpvoted,
     AlreadyVoted,
     BadCursor,
     BadPosition,
@@ -27,6 +28,9 @@ from core.rules.errors import (
     FieldInvalid,
     NoCurrentQuestion,
     NotFound,
+    NotShown,
+    QnaOff,
+    QuestionNotFound,
     QuestionNotOnScreen,
     QueueUnavailable,
     RulesConflict,
@@ -34,6 +38,7 @@ from core.rules.errors import (
     StoreUnavailable,
     TopicClosed,
     TopicNotFound,
+    UpvoterRequired,
     VoterRequired,
 )
 from core.services.runoffs import RunoffRefused
@@ -147,6 +152,16 @@ REFUSALS: dict[type[Exception], Refusal] = {
         503, N_("The database is unavailable; try again shortly"), retry_after=5
     ),
     CodeTaken: Refusal(503, N_("No free join code was found; try again"), retry_after=1),
+    # Audience questions.
+    QnaOff: Refusal(409, N_("This event takes no questions")),
+    QuestionNotFound: Refusal(404, N_("Question not found")),
+    UpvoterRequired: Refusal(
+        409,
+        N_("voter_id is required: one upvote per voter"),
+        page=N_("Upvoting needs a voter id: allow cookies and reload."),
+    ),
+    AlreadyUpvoted: Refusal(409, N_("You have already upvoted this question")),
+    NotShown: Refusal(409, N_("Only a question that is shown can be pinned")),
 }
 
 # What is down rather than refused: logged when answered.

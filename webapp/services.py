@@ -62,6 +62,10 @@ def runoffs():
     return current().runoffs
 
 
+def qna():
+    return current().qna
+
+
 def backend():
     return current().backend
 

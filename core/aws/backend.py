@@ -8,9 +8,11 @@ from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
 from core.aws.events import EventStore
 from core.aws.purge import Purge
+from core.aws.qna import QuestionStore
 from core.aws.queue import DeadLetters, VoteQueue
 from core.aws.store import Store
 from core.aws.tables import Tables
+from core.aws.upvotes import UpvoteStore
 from core.settings import Settings
 
 
@@ -25,6 +27,8 @@ class Backend:
     dead_letters: DeadLetters
     events: EventStore
     purge: Purge
+    questions: QuestionStore
+    upvotes: UpvoteStore
 
     @classmethod
     def connect(cls, settings: Settings, config=None) -> Backend:
@@ -41,4 +45,6 @@ class Backend:
             dead_letters=DeadLetters(queue),
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
+            questions=QuestionStore(clients.dynamodb, prefix),
+            upvotes=UpvoteStore(clients.dynamodb, prefix),
         )

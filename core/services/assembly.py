@@ -15,6 +15,7 @@ from core.aws.backend import Backend
 from core.aws.group_send import BatchObserver
 from core.services.event_questions import EventQuestions
 from core.services.events import Events
+from core.services.qna import Qna
 from core.services.runoffs import Runoffs
 from core.services.topics import Topics
 from core.services.voting import Voting
@@ -31,6 +32,7 @@ class Services:
     events: Events
     event_questions: EventQuestions
     runoffs: Runoffs
+    qna: Qna
 
     @classmethod
     def connect(
@@ -45,7 +47,10 @@ class Services:
         topics = Topics(backend, settings)
         voting = Voting(backend, topics, settings, send_timer, observe_batch)
         events = Events(backend.events, topics, voting, settings)
-        return cls(backend, topics, voting, events, EventQuestions(events), Runoffs(topics))
+        return cls(
+            backend, topics, voting, events, EventQuestions(events), Runoffs(topics),
+            Qna(backend, voting, settings),
+        )
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""

@@ -153,13 +153,15 @@ class Events:
 
     # -- creating and deleting ----------------------------------------------------
 
-    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden"):
-        """A new event with a fresh join code; existing topics become its questions."""
+    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
+               qna: str = "off"):  # fmt: skip
+        """A new event with a fresh join code; existing topics become its questions;
+        `qna` whether it takes audience questions (core/rules/qna.py)."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
-        return self._create(title, [new_question(t, results) for t in topic_ids])
+        return self._create(title, [new_question(t, results) for t in topic_ids], qna)
 
-    def _create(self, title: str, questions: list[dict]) -> dict:
+    def _create(self, title: str, questions: list[dict], qna: str = "off") -> dict:
         now = utc_now()
         event = {
             "id": new_id(),
@@ -169,6 +171,8 @@ class Events:
             "version": 1,
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
+            # Absent means off: events stored before audience questions take none.
+            **({"qna": qna} if qna != "off" else {}),
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -193,7 +197,7 @@ class Events:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, "is_active": False})
             copies.append(new_question(self.topics.create(data)["id"], question["results"]))
-        return self._create(f"{source['title']} (copy)"[:300], copies)
+        return self._create(f"{source['title']} (copy)"[:300], copies, source.get("qna") or "off")
 
     def delete(self, event_id: str) -> dict:
         """Delete the event and free its code; its topics (and their votes) stay."""
@@ -203,8 +207,15 @@ class Events:
         self._codes.forget(event["code"])
         return event
 
-    def rename(self, event_id: str, title: str) -> dict:
-        return self.change(event_id, lambda e: e.update(title=title))
+    def rename(self, event_id: str, title: str, qna: str | None = None) -> dict:
+        """A new title and, when given, a new audience questions mode."""
+
+        def edit(event):
+            event["title"] = title
+            if qna is not None:
+                event["qna"] = qna
+
+        return self.change(event_id, edit)
 
     # -- questions ------------------------------------------------------------
 
