@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.aws.accounts import AccountStore
 from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
 from core.aws.events import EventStore
@@ -27,6 +28,7 @@ class Backend:
     dead_letters: DeadLetters
     events: EventStore
     purge: Purge
+    accounts: AccountStore
     questions: QuestionStore
     upvotes: UpvoteStore
 
@@ -45,6 +47,7 @@ class Backend:
             dead_letters=DeadLetters(queue),
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
+            accounts=AccountStore(clients.dynamodb, prefix),
             questions=QuestionStore(clients.dynamodb, prefix),
             upvotes=UpvoteStore(clients.dynamodb, prefix),
         )

@@ -1,5 +1,7 @@
 """The JSON API of audience questions: the room asks, reads and upvotes by join code; the
-presenter moderates and exports by event id (admin key, or a signed-in session + CSRF).
+presenter moderates and exports by event id: who may is webapp/access.py's (the key, a
+user's token, or a signed-in session with the page's CSRF token; an event's co-hosts
+too), as for every admin route.
 
 The rules are core/rules/qna.py's, through core/services/qna.py. The public list
 answers from the per-process cache (1 s) with an ETag, as the event's state does.
@@ -25,7 +27,6 @@ from core.schemas.qna import (
 )
 from webapp import services
 from webapp.api.openapi import doc
-from webapp.api.topics import _admin_key_or_session, _admin_key_or_session_form
 from webapp.body import parse
 from webapp.htmx import polled
 from webapp.limits import limit_questions, limit_votes
@@ -111,7 +112,6 @@ def withdraw(code, question_id):
 @bp.post("/events/<event_id>/qna/<question_id>")
 @doc("Moderate a question: approve, answer, dismiss, pin (admin)", body=ModerationIn,
      responses={200: QuestionOut}, errors=(404, 409))  # fmt: skip
-@_admin_key_or_session_form
 def moderate(event_id, question_id):
     data = parse(ModerationIn)
     event = services.events().event(event_id)
@@ -121,7 +121,6 @@ def moderate(event_id, question_id):
 
 @bp.get("/events/<event_id>/qna")
 @doc("The moderation queue and the public list (admin)", responses={200: ModerationView})
-@_admin_key_or_session
 def moderation_view(event_id):
     qna = services.qna()
     event = services.events().event(event_id)
@@ -133,7 +132,6 @@ def moderation_view(event_id):
 
 @bp.get("/events/<event_id>/qna.csv")
 @doc("Every question of the event as CSV (admin)", responses={200: "text/csv"}, errors=(404,))
-@_admin_key_or_session
 def export_csv(event_id):
     event = services.events().event(event_id, fresh=True)
     # Read before the first byte: an unknown event is a clean 404, not a cut download.
