@@ -107,10 +107,9 @@ class VoteWorker:
         self.metrics = metrics or WorkerMetrics(settings.worker_wait_seconds)
         # A game's rival pick (game.pick_rival): random; tests pass a seeded one.
         self.choose = choose
-        # Upvotes of audience questions travel on the same queue (upvote_worker.py).
-        self.upvotes = upvotes or UpvoteRecorder(
-            UpvoteStore(store.client, store.names.prefix), sleep=sleep
-        )
+        # Upvotes of audience questions travel on the same queue (upvote_worker.py):
+        # their recorder is made at the first one, over the store's client.
+        self.upvotes = upvotes
 
     @classmethod
     def over(cls, backend: Backend, settings: Settings, **kwargs) -> VoteWorker:
@@ -159,7 +158,7 @@ class VoteWorker:
             done, report_failed = (set(), 0)
             if votes:
                 done, report_failed = self._record(list(votes.values()), report)
-            upvoted = self.upvotes.process(upvotes, report) if upvotes else []
+            upvoted = self._upvotes().process(upvotes, report) if upvotes else []
         report.failed += report_failed
         to_delete = [m for vote_id in done for m in votes[vote_id][1]]
         report.duplicates += sum(len(votes[v][1]) - 1 for v in done)
@@ -173,6 +172,12 @@ class VoteWorker:
             failed = to_delete
         report.delete_failed = len(failed)
         return report
+
+    def _upvotes(self) -> UpvoteRecorder:
+        if self.upvotes is None:
+            store = UpvoteStore(self.store.client, self.store.names.prefix)
+            self.upvotes = UpvoteRecorder(store, sleep=self.sleep)
+        return self.upvotes
 
     def _record(self, items, report: BatchReport) -> tuple[set[str], int]:
         """Write the batch, re-planning on topic or ballot changes, retrying on conflicts.
