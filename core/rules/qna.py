@@ -107,15 +107,17 @@ def asker_key(event_id: str, voter_id: str) -> str:
     return f"{event_id}#{voter_id}"
 
 
-# Markup is shown as typed (escaped, never run); for the block lists a tag is a space,
-# so "<b>word</b>" is judged as "word", not as the one word "bwordb".
+# Markup is shown as typed (escaped, never run); the block lists also judge it with its
+# tags as spaces and as nothing, so "<b>word</b>" is "word" (not the one word "bwordb")
+# and "wo<b></b>rd" is "word" too.
 _TAG = re.compile(r"<[^<>]{0,40}>")
 
 
 def is_held(text: str, blocked_words: tuple[str, ...] = ()) -> bool:
     """Do the block lists (text_answers, compared as moderation keys) catch this text,
-    as typed or with its tags as spaces?"""
-    return is_blocked(text, blocked_words) or is_blocked(_TAG.sub(" ", text), blocked_words)
+    as typed or with its tags as spaces or as nothing?"""
+    return any(is_blocked(variant, blocked_words)
+               for variant in (text, _TAG.sub(" ", text), _TAG.sub("", text)))  # fmt: skip
 
 
 def new_question(
