@@ -27,6 +27,18 @@ from core.rules.errors import AlreadyExists, Conflict, QuestionNotFound
 from core.rules.qna import PINNED
 
 BY_RANK, BY_CREATED, ASKED_BY = "shelf-by-rank", "shelf-by-created", "asked-by"
+# What a list shows of a question (qna.public_view), and the moderation queue too.
+LISTED = ("event_id", "id", "text", "name", "upvotes", "state", "pinned", "created", "held")
+
+
+def _listed(item: dict) -> dict:
+    """A listed question's typed attributes (strings, whole numbers, booleans) as plain
+    values: what from_item gives for these types, without its per-value dispatch."""
+    plain = {}
+    for name, value in item.items():
+        ((kind, raw),) = value.items()
+        plain[name] = int(raw) if kind == "N" else raw
+    return plain
 
 
 class QuestionStore:
@@ -57,17 +69,21 @@ class QuestionStore:
         return from_item(answer["Item"]) if "Item" in answer else None
 
     def shelf(self, shelf: str, by_rank: bool, newest_first: bool, limit: int) -> list[dict]:
-        """Query shelf-by-rank (highest first) or shelf-by-created: at most `limit`."""
+        """Query shelf-by-rank (highest first) or shelf-by-created: at most `limit`, only
+        what a list shows (LISTED), read without boto3's deserializer (`_listed`): a list
+        read costs what its page holds, whatever the event's number of questions."""
         with translated():
             answer = self.client.query(
                 TableName=self.names.questions,
                 IndexName=BY_RANK if by_rank else BY_CREATED,
                 KeyConditionExpression="shelf = :s",
                 ExpressionAttributeValues={":s": {"S": shelf}},
+                ProjectionExpression=", ".join(f"#{a}" for a in LISTED),
+                ExpressionAttributeNames={f"#{a}": a for a in LISTED},
                 ScanIndexForward=not newest_first,
                 Limit=limit,
             )
-        return [from_item(item) for item in answer.get("Items", [])]
+        return [_listed(item) for item in answer.get("Items", [])]
 
     def asked_by(self, key: str, limit: int) -> list[dict]:
         """Query asked-by PK asked_by, newest first: id, text, state of a voter's own."""

@@ -41,7 +41,7 @@ MODERATION = {"approved": OPEN, "answered": ANSWERED, "dismissed": DISMISSED}
 TOP, RECENT = "top", "recent"
 # The public list is the first LIST_SIZE of its order: one Query of a bounded size,
 # whether the room asked 10 questions or 10,000.
-LIST_SIZE = 50
+LIST_SIZE = 20
 # The moderation queue, oldest first, read the same way.
 QUEUE_SIZE = 100
 # `rank` orders the public list by upvotes, then age (the older first), in one number,

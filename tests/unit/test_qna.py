@@ -116,7 +116,7 @@ def test_rank_orders_by_upvotes_then_the_older_first():
     assert rank_of(10**9, older, pinned=True) < 10**27  # within Decimal's 28 digits
     questions = [ask(id=f"q{n}", created=f"2026-05-01T10:00:{n:02d}.000000") for n in range(5)]
     assert [q["id"] for q in sorted(questions, key=sort_key)] == ["q0", "q1", "q2", "q3", "q4"]
-    assert LIST_SIZE == 50
+    assert LIST_SIZE == 20
 
 
 def test_shelves():

@@ -69,7 +69,7 @@ def ask(code):
 @doc("The room's questions, top or recent (public; send If-None-Match)", query=QnaQuery,
      responses={200: list[QuestionOut]}, errors=(404, 409))  # fmt: skip
 def listed(code):
-    """Open and answered questions only, at most 50: `top` by upvotes, then the older
+    """Open and answered questions only, at most 20: `top` by upvotes, then the older
     first (pinned ones before), `recent` newest first."""
     query = QnaQuery.model_validate(request.args.to_dict())
     event = services.events().by_code(code)
