@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from flask_babel import gettext
 
 from core.rules.errors import (
-    AlreadyUpvoted,
     AlreadyVoted,
     BadCursor,
     BadPosition,
@@ -179,7 +178,6 @@ REFUSALS: dict[type[Exception], Refusal] = {
         N_("voter_id is required: one upvote per voter"),
         page=N_("Upvoting needs a voter id: allow cookies and reload."),
     ),
-    AlreadyUpvoted: Refusal(409, N_("You have already upvoted this question")),
     NotShown: Refusal(409, N_("Only a question that is shown can be pinned")),
 }
 

@@ -186,10 +186,6 @@ class UpvoterRequired(VotingError):
     """An upvote names no voter: one upvote per voter needs one."""
 
 
-class AlreadyUpvoted(VotingError):
-    """This voter's upvote of the question stands already."""
-
-
 class NotUpvoted(VotingError):
     """A withdrawal of an upvote the voter does not have."""
 

@@ -320,8 +320,7 @@ def test_12_upvotes_through_gunicorn_count_once_across_a_killed_worker(procs, vo
             assert http.delete(path, json={"voter_id": f"v{n}"}).status_code == 202
             continue
         expected[question["id"]] += 1
-        # A second tap: 202 while no worker has recorded the first (the fast check
-        # finds no standing upvote yet), and never counted twice.
+        # A second tap: 202, refused by the worker, never counted twice.
         assert http.post(path, json={"voter_id": f"v{n}"}).status_code == 202
     killed = procs.faulty_worker("kill_before_delete")
     assert killed.wait(40) == -signal.SIGKILL  # committed, nothing deleted
