@@ -5,9 +5,9 @@ one worker process):
 
 1. **Burst.** VOTERS voters each upvote one of QUESTIONS questions through
    POST /events/code/{code}/qna/{qid}/upvote, from 32 threads, and a tenth of them
-   tap twice (the second tap: 202, refused by the worker). The intake's seconds are reported; then the worker drains the
-   queue and every question's `upvotes` must equal its voters: each upvote counted
-   once, none twice.
+   tap twice (the second tap: 202, refused by the worker). The intake's seconds are
+   reported; then the worker drains the queue and every question's `upvotes` must
+   equal its voters: each upvote counted once, none twice.
 2. **List read.** GET /events/code/{code}/qna?sort=top of an event with 10
    questions and of one with 1,000 (seeded straight into the questions table, upvotes
    spread), alternating, through a web process without the list cache
