@@ -11,7 +11,7 @@ from core.rules.qna import MAX_NAME_LENGTH, MAX_QUESTION_LENGTH
 from core.schemas.base import Request
 
 
-class QuestionIn(Request):
+class AskIn(Request):
     """Body of POST /events/code/{code}/qna: a question from the room."""
 
     # Checked after NFC and collapsing whitespace (core/rules/qna.py): a 422 names `text`.
@@ -57,7 +57,7 @@ class QnaQuery(BaseModel):
     )
 
 
-class QuestionOut(BaseModel):
+class AudienceQuestion(BaseModel):
     """A question as the public list shows it (never its asker)."""
 
     id: str
@@ -81,5 +81,5 @@ class UpvoteAccepted(BaseModel):
 class ModerationView(BaseModel):
     """GET /events/{id}/qna: the presenter's view of the questions."""
 
-    pending: list[QuestionOut] = Field(description="The moderation queue, oldest first.")
-    top: list[QuestionOut] = Field(description="The public list, by upvotes.")
+    pending: list[AudienceQuestion] = Field(description="The moderation queue, oldest first.")
+    top: list[AudienceQuestion] = Field(description="The public list, by upvotes.")

@@ -17,11 +17,11 @@ from flask import Blueprint, Response, current_app, g, request
 from core.rules.errors import EventNotFound, QuestionNotFound
 from core.rules.qna import public_view
 from core.schemas.qna import (
+    AskIn,
+    AudienceQuestion,
     ModerationIn,
     ModerationView,
     QnaQuery,
-    QuestionIn,
-    QuestionOut,
     UpvoteAccepted,
     UpvoteIn,
 )
@@ -52,13 +52,13 @@ def _question_id(question_id: str) -> str:
 
 
 @bp.post("/events/code/<code>/qna")
-@doc("Ask a question (public; rate limited per voter)", body=QuestionIn,
-     responses={201: QuestionOut}, status=201, errors=(404, 409, 429))  # fmt: skip
+@doc("Ask a question (public; rate limited per voter)", body=AskIn,
+     responses={201: AudienceQuestion}, status=201, errors=(404, 409, 429))  # fmt: skip
 @limit_questions
 def ask(code):
     """Shown at once in an open event, held for the presenter in a moderated one, and
     held in any event when the block lists catch it."""
-    data = parse(QuestionIn)
+    data = parse(AskIn)
     qna = services.qna()
     event = services.events().by_code(code)
     question = qna.ask(event, data.text, data.name, data.voter_id)
@@ -67,7 +67,7 @@ def ask(code):
 
 @bp.get("/events/code/<code>/qna")
 @doc("The room's questions, top or recent (public; send If-None-Match)", query=QnaQuery,
-     responses={200: list[QuestionOut]}, errors=(404, 409))  # fmt: skip
+     responses={200: list[AudienceQuestion]}, errors=(404, 409))  # fmt: skip
 def listed(code):
     """Open and answered questions only, at most 20: `top` by upvotes, then the older
     first (pinned ones before), `recent` newest first."""
@@ -111,7 +111,7 @@ def withdraw(code, question_id):
 
 @bp.post("/events/<event_id>/qna/<question_id>")
 @doc("Moderate a question: approve, answer, dismiss, pin (admin)", body=ModerationIn,
-     responses={200: QuestionOut}, errors=(404, 409))  # fmt: skip
+     responses={200: AudienceQuestion}, errors=(404, 409))  # fmt: skip
 def moderate(event_id, question_id):
     data = parse(ModerationIn)
     event = services.events().event(event_id)
