@@ -1,16 +1,13 @@
 """Schemathesis hooks for tests/system/test_schemathesis.py (loaded via SCHEMATHESIS_HOOKS).
 
-Two rules of a topic body cannot be stated in JSON Schema, so Schemathesis
+Some rules of a topic body cannot be stated in JSON Schema, so Schemathesis
 would count their 422 as a schema-valid request refused; such cases are left
 out here, and only those: every check still runs on every other case.
 - A new topic's `closes_at` must be ahead: it depends on the clock (a past one
-  is a 422, issue 15 #6, tested in tests/integration/test_hostile_input.py).
-- Choices must differ by more than case and surrounding spaces (issue 14 #10,
-  tested in tests/integration/test_api.py): `uniqueItems` compares exactly.
-- A title or choice made only of characters Python strips as whitespace ("\x85",
-  "\x1c") is empty once trimmed (a 422, as an empty one): JSON Schema's whitespace is
-  not Python's, so `minLength` cannot say it.
-- A question's settings against its number of choices (issue 13): `rank_top`,
+  is a 422, tested in tests/integration/test_hostile_input.py).
+- Choices must differ by more than case and surrounding spaces (tested in
+  tests/integration/test_api.py): `uniqueItems` compares exactly.
+- A question's settings against its number of choices: `rank_top`,
   `min_choices` and `max_choices` at most the choices given, min <= max, and a
   new rating topic's choices against `rate_each` left out (false). What JSON
   Schema can say (choices per type, a game's vote_limit) it says; these are
@@ -40,16 +37,6 @@ def _repeats_a_choice(topic) -> bool:
     return len(folded) != len(set(folded))
 
 
-def _blank_once_trimmed(topic) -> bool:
-    """Is the title or a choice of this topic body empty once trimmed, as the API trims?"""
-    if not isinstance(topic, dict):
-        return False
-    texts = [topic.get("title")]
-    if isinstance(topic.get("choices"), list):
-        texts += [c.get("description") for c in topic["choices"] if isinstance(c, dict)]
-    return any(isinstance(t, str) and t and not t.strip() for t in texts)
-
-
 _QUESTION_DEFAULTS = {"min_choices": 1, "scale_min": 1, "scale_max": 5}
 
 
@@ -74,8 +61,6 @@ def filter_case(context, case) -> bool:
     if _repeats_a_choice(case.body) or _repeats_a_choice(case.body.get("topic")):
         return False
     if _breaks_question_rules(case.body) or _breaks_question_rules(case.body.get("topic")):
-        return False
-    if _blank_once_trimmed(case.body) or _blank_once_trimmed(case.body.get("topic")):
         return False
     if (case.method.upper(), case.path) != ("POST", "/topics"):
         return True
