@@ -27,6 +27,7 @@ import time
 
 from core.aws.backend import Backend
 from core.rules.clock import new_id, utc_now
+from core.rules.csv_rows import formula_safe
 from core.rules.errors import (
     AlreadyExists,
     FieldInvalid,
@@ -54,7 +55,7 @@ from core.rules.qna import (
     typed_question,
 )
 from core.services.cache import TTLCache
-from core.services.csv_export import BOM, _cell
+from core.services.csv_export import BOM
 from core.services.voting import Voting
 from core.settings import Settings
 
@@ -213,7 +214,7 @@ class Qna:
 
     def csv_chunks(self, event: dict, bom: bool = True):
         """Every question of the event as CSV, oldest first, text and name formula-safe
-        (csv_export's guard), written out 500 rows at a time. An event's questions are read
+        (csv_rows.formula_safe), written out 500 rows at a time. An event's questions are read
         whole to sort them (thousands at most: asking is rate limited per voter). The
         asker's voter id is never in it."""
         buffer = io.StringIO()
@@ -224,8 +225,8 @@ class Qna:
         rows = sorted(self.questions.of_event(event["id"]), key=lambda q: q["created"])
         for n, q in enumerate(rows, start=1):
             writer.writerow((
-                q["id"], _cell(q["text"]), _cell(q.get("name") or ""), q.get("upvotes", 0),
-                q["state"], "yes" if q.get("pinned") else "", q["created"],
+                q["id"], formula_safe(q["text"]), formula_safe(q.get("name") or ""),
+                q.get("upvotes", 0), q["state"], "yes" if q.get("pinned") else "", q["created"],
                 q.get("answered_at", ""),
             ))  # fmt: skip
             if n % 500 == 0:
