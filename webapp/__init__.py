@@ -59,6 +59,8 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
     from webapp.presenter import topic_present
+    from webapp.qna import moderation as qna_admin
+    from webapp.qna import phones as qna_phones
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
@@ -80,7 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, accounts_api.bp,
                       topic_pages.bp, topic_present.bp, topic_embed.bp, event_embed.bp,
                       sign_in.bp, admin.bp, accounts_admin.bp, event_pages.bp,
-                      events_admin.bp, qna_api.bp):  # fmt: skip
+                      events_admin.bp, qna_api.bp, qna_phones.pages, qna_phones.embed,
+                      qna_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     access.check_routes(app)
     _cors(app, settings)

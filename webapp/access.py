@@ -42,7 +42,7 @@ from webapp.lookup import valid_id
 
 # Whole blueprints the audience uses: public by nature, whatever routes they gain.
 PUBLIC_BLUEPRINTS = {"pages", "events_pages", "embed", "event_embed", "health", "docs",
-                     "metrics"}  # fmt: skip
+                     "metrics", "qna_pages", "qna_embed"}  # fmt: skip
 PUBLIC_ENDPOINTS = {
     "static",
     "set_language",

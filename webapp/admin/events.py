@@ -43,6 +43,7 @@ from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
+from webapp.qna import moderation as qna_admin
 from webapp.results.panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
@@ -93,7 +94,8 @@ def create():
     if not title or len(title) > 300:
         flash(gettext("Give the event a title (up to 300 characters)."))
         return redirect(url_for("events_admin.index"), 303)
-    event = services.events().create(title)
+    qna = request.form.get("qna", "off")
+    event = services.events().create(title, qna=qna if qna in qna_admin.MODES else "off")
     return redirect(url_for("events_admin.edit", event_id=event["id"]), 303)
 
 
@@ -116,7 +118,7 @@ def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int 
         "events/edit.html", event=event, questions=questions, others=others,
         join=join_target(event), type_names=type_forms.TYPE_NAMES,
         people=access.people(event), may_change_hosts=owns(current_actor(), event),
-        **event_form.context(form, errors),
+        mod=qna_admin.moderation_context(event), **event_form.context(form, errors),
     )  # fmt: skip
     return page, status
 
@@ -308,13 +310,18 @@ def _render_stage(event: dict, view: dict):
 
 @bp.get("/<event_id>/present")
 def present(event_id):
-    """Full screen for the projector: the current question, the code and QR, the controls."""
+    """Full screen for the projector: the current question, the code and QR, the controls;
+    with `show=qna`, the room's top questions instead (webapp/qna/moderation.py)."""
     event = _event(event_id)
     join_url = _join_url(event)
-    return render_template(
-        "events/present.html", event=event, stage=_with_results(presenter_stage(event)),
-        join_url=join_url, qr=qr_svg(join_url),
-    )  # fmt: skip
+    # The room's questions instead of the poll (the A key), while the event takes them.
+    board = qna_admin.board_context(event) if request.args.get("show") == "qna" else None
+    if board and board["on"]:
+        shown = {"board": board}
+    else:
+        shown = {"stage": _with_results(presenter_stage(event))}
+    return render_template("events/present.html", event=event, join_url=join_url,
+                           qr=qr_svg(join_url), **shown)  # fmt: skip
 
 
 @bp.get("/<event_id>/present/stage")

@@ -19,7 +19,8 @@ what the audience page keeps in cookies:
 
 Its vote URL is exempt from CSRF (no session cookie to bind a token to): a
 forged post could do nothing the public POST /votes, which takes any voter_id,
-does not already allow.
+does not already allow. Its "Ask" panel (webapp/qna/phones.py) keeps its voter
+and whether it asked (`asked`) in its URLs the same way.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.lookup import valid_id
 from webapp.metrics import counts_votes
+from webapp.qna.panel import PanelUrls, panel_context
 from webapp.security import csrf, embeddable
 
 bp = Blueprint("event_embed", __name__)
@@ -48,8 +50,9 @@ CODE = f"<string(length={CODE_LENGTH}):code>"
 
 
 @bp.before_request
-def _voter_from_the_url() -> None:
-    """This embed's voter id (from `voter`, else a new one): what voter.current() answers."""
+def voter_from_the_url() -> None:
+    """This embed's voter id (from `voter`, else a new one): what voter.current() answers
+    (its Q&A panel's routes, webapp/qna/phones.py, take it the same way)."""
     token = request.values.get("voter", "")
     try:
         voter_id = voter.serializer().loads(token) if token else None
@@ -94,9 +97,17 @@ def _stage(event: dict, memory: dict, message: str | None = None, answer=None) -
     return stage_context(event, memory, message=message, answer=answer, urls=_urls(event, memory))
 
 
-def _page(event: dict, memory: dict, message: str | None = None, answer=None):
-    body = render_template("events/embed.html", **_stage(event, memory, message, answer))
-    return embeddable(make_response(body))
+def embed_page(event: dict, memory: dict | None = None, message: str | None = None, answer=None,
+               qna: dict | None | bool = True, status: int = 200):  # fmt: skip
+    """The whole embed: the stage (with a refused vote's message and answer) and, while
+    the event takes questions, its "Ask" panel (`qna`: drawn here when True)."""
+    memory = _memory() if memory is None else memory
+    if qna is True:
+        urls = PanelUrls(event["code"], g.voter_token, asked=request.args.get("asked") == "1")
+        qna = panel_context(event, urls, request.args.get("qna"))
+    context = _stage(event, memory, message, answer)
+    body = render_template("events/embed.html", qna=qna, **context)
+    return embeddable(make_response(body, status))
 
 
 @bp.get(f"/{CODE}/embed")
@@ -105,7 +116,7 @@ def view(code):
     event, page = event_or_join_page(code)
     if page:
         return page
-    response = _page(event, _memory())
+    response = embed_page(event)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -138,7 +149,7 @@ def vote(code, topic_id):
         return ballot_box.answer_refused(
             refused,
             fragment=lambda r: refused_fragment(event, r, memory, _urls(event, memory)),
-            page=lambda r: _page(event, memory, r.message, r.answer),
+            page=lambda r: embed_page(event, memory, r.message, r.answer, status=r.status),
         )
     memory = {memory_key(topic["id"], queued.generation): queued.id}
     page_url = url_for("event_embed.view", code=event["code"], voter=g.voter_token,

@@ -5,7 +5,8 @@ open the event. Its page holds one fragment, the stage (webapp/audience/stage.py
 which polls every second with its ETag: while the presenter stays put the
 answer is a bodiless 304. When the presenter moves on, the next poll brings the
 new question, with the voting form of the topic pages and this browser's own
-vote on it, remembered in the signed session.
+vote on it, remembered in the signed session. Beside it, while the event takes
+audience questions, the "Ask" panel (webapp/qna/), polling on its own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from webapp.audience.vote_views import queued_state
 from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
+from webapp.qna.panel import PanelUrls, asked_on_page, panel_context
 
 bp = Blueprint("events_pages", __name__)
 voter.init_app(bp)
@@ -58,10 +60,21 @@ def audience(code):
     event, page = event_or_join_page(code)
     if page:
         return page
-    context = stage_context(event, again=request.args.get("again") == "1")
-    response = make_response(render_template("events/audience.html", **context))
+    again = request.args.get("again") == "1"
+    response = audience_page(event, _panel(event, request.args.get("qna")), again=again)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _panel(event: dict, sort: str | None = None) -> dict | None:
+    return panel_context(event, PanelUrls(event["code"], asked=asked_on_page(event)), sort)
+
+
+def audience_page(event: dict, qna: dict | None, status: int = 200, again: bool = False, **said):
+    """The phone's whole page: the stage (with `said`: a refused vote's message and
+    answer) and, while the event takes questions, the "Ask" panel (`qna`)."""
+    context = stage_context(event, again=again, **said)
+    return make_response(render_template("events/audience.html", qna=qna, **context), status)
 
 
 @bp.get(f"/{CODE}/stage")
@@ -91,8 +104,8 @@ def vote(code, topic_id):
         return ballot_box.answer_refused(
             refused,
             fragment=lambda r: refused_fragment(event, r),
-            page=lambda r: render_template(
-                "events/audience.html", **stage_context(event, message=r.message, answer=r.answer)
+            page=lambda r: audience_page(
+                event, _panel(event), r.status, message=r.message, answer=r.answer
             ),
         )
     remember(memory_key(topic_id, queued.generation), queued.id)
