@@ -7,12 +7,14 @@ every phone shows the next question without a reload (Playwright's expect
 waits for it: a wait, not a timing assertion); votes on a question whose
 results are hidden stay off the projector until R is pressed. The console's
 "Add a question" switches the chosen type's rules and choices as the type
-changes, and adds a question of each type.
+changes, and adds a question of each type. Audience questions go from three phones
+through the console's moderation queue to the projector's board.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import zxingcpp
 from playwright.sync_api import expect
@@ -20,6 +22,7 @@ from playwright.sync_api import expect
 from tests.e2e.png import grey
 from tests.helpers.api import ADMIN_KEY
 from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
+from webapp.qna.moderation import BOARD_SIZE
 
 QUESTIONS = [
     ("Coffee or tea?", ["Coffee", "Tea"]),
@@ -221,3 +224,102 @@ def test_the_console_adds_a_question_of_each_type(stack, contexts, console):
     types = presenter.locator(".event-question .badge-type")
     expect(types).to_have_text(["Ranking", "Open text", "Rating scale", "Multiple select"])
     presenter.screenshot(path=screenshot_path("event-console.png"), full_page=True)
+
+
+def test_audience_questions_from_three_phones_to_the_projector(stack, contexts, console, api):
+    """A moderated Q&A: three phones ask, the presenter approves two and dismisses one
+    in the console's queue, the phones upvote with one tap, the projector (A) shows the
+    top question first, then marked as being answered, then answered; each asker sees
+    their own question's state. Then the board with 200 questions, long ones on top, at
+    1280x720 and 1920x1080: the top BOARD_SIZE fit on screen, clamped."""
+    base = stack.base
+    queue = console.watch(contexts(**DESKTOP).new_page())
+    sign_in(queue, base)
+    queue.get_by_label("New event").fill("Town hall")
+    queue.get_by_label("Audience questions").select_option("moderated")
+    queue.get_by_role("button", name="Create event").click()
+    code = queue.locator(".event-join .event-code").inner_text()
+    # Its own window (a tab behind another gets its timers and frames late), signed in too.
+    signed_in = queue.context.storage_state()
+    projector = console.watch(contexts(**DESKTOP, storage_state=signed_in).new_page())
+    projector.goto(queue.url + "/present")
+    projector.wait_for_load_state("domcontentloaded")  # the shortcuts' deferred script ran
+    projector.keyboard.press("a")
+    expect(projector.locator("#qna-board-heading")).to_be_visible()
+
+    asked = {"Ada": "How does the queue count every upvote exactly once?",
+             "Bo": "Is there a dark mode?", "Cy": "Buy cheap watches here?"}  # fmt: skip
+    phones = {}
+    for name, text in asked.items():
+        phone = console.watch(contexts(**PHONE).new_page())
+        phone.goto(f"{base}/{code}")
+        phone.get_by_label("Your question").fill(text)
+        phone.get_by_label("Your name (optional)").fill(name)
+        phone.get_by_role("button", name="Ask", exact=True).click()
+        expect(phone.locator(".qna-mine")).to_contain_text("Waiting for approval")
+        expect(phone.get_by_label("Your question")).to_have_value("")
+        phones[name] = phone
+
+    def decide(text: str, button: str) -> None:
+        item = queue.locator(".qna-mod-item", has_text=text)
+        item.get_by_role("button", name=button).click()
+
+    queue.reload()  # the queue also polls; a reload shows the three at once
+    expect(queue.locator(".qna-mod-item")).to_have_count(3)
+    decide(asked["Ada"], "Approve")
+    decide(asked["Bo"], "Approve")
+    decide(asked["Cy"], "Dismiss")
+    expect(queue.locator(".qna-mod-item", has_text=asked["Cy"])).to_have_count(0)
+
+    def question_on(phone, text):
+        return phone.locator(".qna-question", has_text=text)
+
+    for phone in phones.values():
+        expect(question_on(phone, asked["Bo"])).to_be_visible(timeout=FOLLOW_TIMEOUT_MS)
+        expect(question_on(phone, asked["Cy"])).to_have_count(0)
+    expect(phones["Cy"].locator(".qna-mine")).to_contain_text("Not shown")
+    # One tap each: Bo and Cy upvote Ada's question, Ada upvotes Bo's.
+    for voter, text in (("Bo", asked["Ada"]), ("Cy", asked["Ada"]), ("Ada", asked["Bo"])):
+        upvote = question_on(phones[voter], text).get_by_role("button", name=re.compile("Upvote"))
+        upvote.click()
+        expect(question_on(phones[voter], text).locator(".qna-upvote")).to_have_attribute(
+            "aria-pressed", "true")  # fmt: skip
+    top = projector.locator(".qna-board-item").first
+    expect(top).to_contain_text(asked["Ada"], timeout=15_000)
+    expect(top).to_contain_text("2 upvotes", timeout=15_000)
+
+    decide(asked["Ada"], "Answer now")
+    expect(projector.locator(".qna-board-item.is-pinned")).to_contain_text(
+        "Being answered", timeout=FOLLOW_TIMEOUT_MS)  # fmt: skip
+    phones["Ada"].locator("#qna").screenshot(path=screenshot_path("qna-phone.png"))
+    projector.screenshot(path=screenshot_path("qna-projector.png"))
+    decide(asked["Ada"], "Mark answered")
+    answered = projector.locator(".qna-board-item", has_text=asked["Ada"])
+    expect(answered).to_contain_text("✓ Answered", timeout=FOLLOW_TIMEOUT_MS)
+    expect(projector.locator(".qna-board-item.is-pinned")).to_have_count(0)
+    mine = phones["Ada"].locator(".qna-mine")
+    expect(mine).to_contain_text("Answered", timeout=FOLLOW_TIMEOUT_MS)
+    projector.keyboard.press("a")  # back to the poll
+    expect(projector.locator("#present-stage")).to_be_visible()
+
+    # At the back of the room: 200 questions, the longest on top, one being answered.
+    made = api.post(f"{base}/events", json={"title": "Big room", "qna": "open"}).json()
+    long = "Could you say more about " + "how the queue and the worker keep every count " * 6
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda n: api.post(f"{base}/events/code/{made['code']}/qna", json={
+            "text": f"{long[:270]} #{n}" if n < 10 else f"Question {n}?",
+            "voter_id": f"room-{n}"}).json()["id"], range(200)))  # fmt: skip
+    pinned = api.post(f"{base}/events/{made['id']}/qna/{ids[3]}", json={"pinned": True})
+    assert pinned.status_code == 200
+    for width, height in ((1280, 720), (1920, 1080)):
+        projector.set_viewport_size({"width": width, "height": height})
+        projector.goto(f"{base}/admin/events/{made['id']}/present?show=qna")
+        items = projector.locator(".qna-board-item")
+        expect(items).to_have_count(BOARD_SIZE)
+        expect(items.first).to_contain_text("Being answered")
+        for n in range(BOARD_SIZE):
+            box = items.nth(n).bounding_box()
+            assert box["y"] + box["height"] <= height, f"item {n} runs off a {height}p screen"
+        bar = projector.locator(".present-qna .control-bar").bounding_box()
+        assert bar["y"] + bar["height"] <= height
+        projector.screenshot(path=screenshot_path(f"qna-projector-{height}p-200.png"))

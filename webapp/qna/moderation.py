@@ -44,9 +44,9 @@ from webapp.refusals import refusal_for
 
 bp = Blueprint("qna_admin", __name__, url_prefix="/admin/events")
 
-POLL_SECONDS = 3
+POLL_SECONDS = 2
 # The projector's board: what the back of the room can read at once.
-BOARD_SIZE = 5
+BOARD_SIZE = 4
 MODES = ("off", "open", "moderated")
 # A button of the queue -> (state, pinned) for the service. Answered is also no longer
 # being answered: it leaves the pin.

@@ -49,7 +49,7 @@ from webapp import services, voter
 from webapp.lookup import valid_id
 from webapp.refusals import refusal_for
 
-POLL_SECONDS = 3
+POLL_SECONDS = 2
 SORTS = (TOP, RECENT)
 # The events this browser asked in, kept in the page's signed session (an embed's URL
 # says `asked` instead): the most recent few, so the cookie stays small.
