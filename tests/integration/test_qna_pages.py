@@ -216,6 +216,12 @@ def test_the_embed_asks_and_upvotes_with_its_voter_in_its_urls(client, voting):
     assert "/embed?" in back and "asked=1" in back and f"voter={voter}" in back
     shown = frame.get(back).get_data(as_text=True)
     assert mine(shown) == {"From the embed?": "Waiting for approval"}
+    # Its stage's URLs keep `asked` (a vote and a reload keep its questions), and an ask
+    # with htmx puts it in the frame's own URL.
+    stage_url = re.search(r'<div id="stage"[^>]*hx-get="([^"]+)"', shown)[1]
+    assert "asked=1" in stage_url
+    swapped = frame.post(action.replace("&amp;", "&"), data={"text": "Again?"}, headers=HX)
+    assert swapped.status_code == 201 and "asked=1" in swapped.headers["HX-Replace-Url"]
     assert mine(frame.get(f"/{event['code']}/embed").get_data(as_text=True)) == {}
     question_id = ids_by_text(client, event)["From the embed?"]
     client.post(f"/events/{event['id']}/qna/{question_id}", json={"state": "approved"},

@@ -42,7 +42,7 @@ from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.lookup import valid_id
 from webapp.metrics import counts_votes
-from webapp.qna.panel import PanelUrls, panel_context
+from webapp.qna.panel import embed_urls, panel_context
 from webapp.security import csrf, embeddable
 
 bp = Blueprint("event_embed", __name__)
@@ -72,16 +72,23 @@ def _memory() -> dict[str, str]:
     return {key: vote_id} if key and vote_id else {}
 
 
+def _asked() -> dict:
+    """`asked=1` while this embed asked a question here (its Ask panel's own questions)."""
+    return {"asked": 1} if request.values.get("asked") == "1" else {}
+
+
 def _urls(event: dict, memory: dict):
     """The stage's URLs for the topic on screen, each carrying the voter (and the
     remembered vote)."""
     code, token = event["code"], g.voter_token
     kept = {"vote": next(iter(memory.values())), "for": next(iter(memory))} if memory else {}
+    kept.update(_asked())
 
     def urls(topic: dict | None) -> dict:
         vote_url = None
         if topic:
-            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], voter=token)
+            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], voter=token,
+                               **_asked())  # fmt: skip
         return {
             "stage_url": url_for("event_embed.stage", code=code, voter=token, **kept),
             "check_url": url_for("event_embed.view", code=code, voter=token, **kept),
@@ -103,8 +110,7 @@ def embed_page(event: dict, memory: dict | None = None, message: str | None = No
     the event takes questions, its "Ask" panel (`qna`: drawn here when True)."""
     memory = _memory() if memory is None else memory
     if qna is True:
-        urls = PanelUrls(event["code"], g.voter_token, asked=request.args.get("asked") == "1")
-        qna = panel_context(event, urls, request.args.get("qna"))
+        qna = panel_context(event, embed_urls(event), request.args.get("qna"))
     context = _stage(event, memory, message, answer)
     body = render_template("events/embed.html", qna=qna, **context)
     return embeddable(make_response(body, status))
@@ -153,7 +159,7 @@ def vote(code, topic_id):
         )
     memory = {memory_key(topic["id"], queued.generation): queued.id}
     page_url = url_for("event_embed.view", code=event["code"], voter=g.voter_token,
-                       vote=queued.id, **{"for": next(iter(memory))})  # fmt: skip
+                       vote=queued.id, **{"for": next(iter(memory))}, **_asked())  # fmt: skip
     if not is_htmx():
         return redirect(page_url, 303)
     body = render_template("events/_stage.html", **_stage(event, memory))

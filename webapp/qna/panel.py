@@ -24,7 +24,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import g, session, url_for
+from flask import g, request, session, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
@@ -75,6 +75,8 @@ class PanelUrls:
     code: str
     voter_token: str | None = None
     asked: bool = False
+    # The embed's remembered vote (`vote`, `for`), kept in every URL as the stage keeps it.
+    memory: tuple[tuple[str, str], ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -83,7 +85,8 @@ class PanelUrls:
     def _kept(self) -> dict:
         if not self.embedded:
             return {}
-        return {"voter": self.voter_token, **({"asked": 1} if self.asked else {})}
+        return {"voter": self.voter_token, **({"asked": 1} if self.asked else {}),
+                **dict(self.memory)}  # fmt: skip
 
     def _to(self, view: str, **values) -> str:
         blueprint = "qna_embed" if self.embedded else "qna_pages"
@@ -106,6 +109,13 @@ class PanelUrls:
 
 
 # -- this browser's questions --------------------------------------------------------
+
+
+def embed_urls(event: dict, asked: bool | None = None) -> PanelUrls:
+    """The embed's URLs: its voter (event_embed set it), whether it asked, its vote."""
+    asked = request.values.get("asked") == "1" if asked is None else asked
+    memory = tuple((k, request.args[k]) for k in ("vote", "for") if request.args.get(k))
+    return PanelUrls(event["code"], g.voter_token, asked=asked, memory=memory)
 
 
 def asked_on_page(event: dict) -> bool:

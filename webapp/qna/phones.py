@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, flash, g, make_response, redirect, render_template, request
+from flask import Blueprint, flash, make_response, redirect, render_template, request
 
 from core.rules.join_codes import CODE_LENGTH
 from webapp import voter
@@ -34,6 +34,7 @@ from webapp.qna.panel import (
     PanelRefused,
     PanelUrls,
     asked_on_page,
+    embed_urls,
     known_voter,
     list_view,
     panel_context,
@@ -67,8 +68,7 @@ PAGE = _Way(
     remember=remember_asked,
 )
 EMBED = _Way(
-    urls=lambda event: PanelUrls(event["code"], g.voter_token,
-                                 asked=request.values.get("asked") == "1"),  # fmt: skip
+    urls=embed_urls,
     whole=lambda event, qna, status: event_embed.embed_page(event, qna=qna, status=status),
     remember=lambda event: None,  # the URLs say it from now on (urls.asked)
 )
@@ -108,7 +108,10 @@ def _ask(code: str, way: _Way):
             flash(notice)
         return redirect(urls.page(sort), 303)
     qna = panel_context(event, urls, sort, notice=notice)
-    return vary(make_response(render_template("qna/_panel.html", qna=qna), 201))
+    response = vary(make_response(render_template("qna/_panel.html", qna=qna), 201))
+    if urls.embedded:  # the frame's own URL says it asked, so a reload keeps its questions
+        response.headers["HX-Replace-Url"] = urls.page(sort)
+    return response
 
 
 def _upvote(code: str, question_id: str, way: _Way):
