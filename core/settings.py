@@ -40,8 +40,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True,
         case_sensitive=True,
-        # Overrides (create_app's config, the worker's flags) name fields; the
-        # environment names variables (the aliases).
+        # Overrides (create_app's config, worker flags) name fields; the environment, aliases.
         validate_by_name=True,
         validate_by_alias=True,
         extra="forbid",
@@ -187,15 +186,28 @@ class Settings(BaseSettings):
         8000, ge=0, le=65535, validation_alias="PORT",
         description="gunicorn binds 0.0.0.0:PORT",
     )
-    # Requests mostly wait on SQS/DynamoDB, so threads are cheap.
     web_concurrency: int = Field(
         2, ge=1, validation_alias="WEB_CONCURRENCY",
         description="gunicorn worker processes",
     )
-    web_threads: int = Field(
-        8, ge=1, validation_alias="WEB_THREADS",
-        description="threads per web process",
+    # One thread of greenlets (gevent) per process: each open event stream is a connection.
+    web_connections: int = Field(
+        10000, ge=1, validation_alias="WEB_CONNECTIONS",
+        description="open connections per web process (gunicorn's worker_connections)",
     )
+    max_streams_per_process: int = Field(
+        5000, ge=0, validation_alias="MAX_STREAMS_PER_PROCESS",
+        description="open event streams per web process; more are answered 503 (pages poll)",
+    )
+    # A hall behind one NAT address is thousands of phones: the real per-client limit
+    # is the proxy's (docs/deploy.md); this one keeps one address from taking a process.
+    max_connections_per_address: int = Field(
+        10000, ge=1, validation_alias="MAX_CONNECTIONS_PER_ADDRESS",
+        description="open connections from one client address per web process; more are closed",
+    )
+    request_body_seconds: float = Field(
+        30.0, gt=0, validation_alias="REQUEST_BODY_SECONDS",
+        description="a request's body must arrive within this; else 408")  # fmt: skip
     # "*" only when nothing but the proxy can reach the app.
     trusted_proxies: str = Field(
         "127.0.0.1,::1", validation_alias="TRUSTED_PROXIES", json_schema_extra=EMPTY_IS_NONE,
@@ -287,10 +299,7 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """The settings of os.environ, `overrides` (field names) taking precedence.
-
-        Raises InvalidSettings naming each variable whose value does not fit.
-        """
+        """os.environ's settings, `overrides` (field names) first; InvalidSettings names misfits."""
         try:
             return cls(**overrides)
         except ValidationError as exc:
@@ -314,8 +323,7 @@ class Settings(BaseSettings):
 
 
 class _Environment(EnvSettingsSource):
-    """Each setting from its variables, the first one set winning; "" counts as unset
-    unless the setting is EMPTY_IS_NONE. Field names are never read as variables."""
+    """A setting from its variables, the first set winning ("" unset unless EMPTY_IS_NONE)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         for name in env_names(field):

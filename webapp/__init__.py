@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
     from webapp.presenter import topic_present
+    from webapp.push import views as push
     from webapp.qna import moderation as qna_admin
     from webapp.qna import phones as qna_phones
 
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
                       events_admin.bp, qna_api.bp, qna_phones.pages, qna_phones.embed,
                       qna_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    push.init_app(app)
     access.check_routes(app)
     _cors(app, settings)
     return app

@@ -3,7 +3,8 @@
 The console creates events and edits their questions: new ones of any type
 (event_form.py) or existing topics, reorder, duplicate, and, each through a
 page that says what goes or stays, remove, reset, delete. The join URL is
-webapp/public_url.py's. The presenter view is what the projector shows:
+webapp/public_url.py's. The presenter view is what the projector shows
+(kept current by its event stream, webapp/push/, else by polling):
 the current question full screen with its results (or a "results hidden"
 panel until revealed), the join code and QR code always, and a slim control
 bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
@@ -43,6 +44,7 @@ from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
+from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.qna import moderation as qna_admin
 from webapp.results.panel import results_of
 
@@ -297,15 +299,23 @@ def _open(topic: dict) -> bool:
     return is_open(topic, utc_now())
 
 
-def _with_results(view: dict) -> dict:
-    """The revealed results' view for the template (only ever read once revealed)."""
+def with_results(view: dict, streamed: bool = False) -> dict:
+    """The revealed results' view for the template (only ever read once revealed);
+    `streamed`: the presenter's event stream keeps them current (webapp/push/)."""
     if view["topic"] and view["question"]["results"] == "shown":
-        view["results"] = results_of(view["topic"])
+        view["results"] = results_of(view["topic"], streamed=streamed, region=streamed)
     return view
 
 
-def _render_stage(event: dict, view: dict):
-    return render_template("events/_present_stage.html", event=event, stage=_with_results(view))
+def stage_versions(stage: dict) -> tuple[str, str]:
+    """The versions of the projected stage's regions (stage, results) for its event stream."""
+    results = stage.get("results")
+    return digest(stage["etag"]), digest(results["partial_etag"]) if results else ABSENT
+
+
+def _render_stage(event: dict, view: dict, streamed: bool = False):
+    return render_template("events/_present_stage.html", event=event,
+                           stage=with_results(view, streamed), streamed=streamed)  # fmt: skip
 
 
 @bp.get("/<event_id>/present")
@@ -314,14 +324,20 @@ def present(event_id):
     with `show=qna`, the room's top questions instead (webapp/qna/moderation.py)."""
     event = _event(event_id)
     join_url = _join_url(event)
-    # The room's questions instead of the poll (the A key), while the event takes them.
+    # The room's questions instead of the poll (the A key), while the event takes them:
+    # polled on their own (the stream pushes the poll's stage, not shown then).
     board = qna_admin.board_context(event) if request.args.get("show") == "qna" else None
     if board and board["on"]:
-        shown = {"board": board}
-    else:
-        shown = {"stage": _with_results(presenter_stage(event))}
-    return render_template("events/present.html", event=event, join_url=join_url,
-                           qr=qr_svg(join_url), **shown)  # fmt: skip
+        return render_template("events/present.html", event=event, board=board,
+                               join_url=join_url, qr=qr_svg(join_url))  # fmt: skip
+    stage = with_results(presenter_stage(event), True)
+    # The stream then sends only what moved since this page was rendered.
+    last = join_ids(stage_versions(stage))
+    return render_template(
+        "events/present.html", event=event, stage=stage,
+        join_url=join_url, qr=qr_svg(join_url), streamed=True,
+        stream_url=url_for("push.presenter_stream", event_id=event["id"], last=last),
+    )  # fmt: skip
 
 
 @bp.get("/<event_id>/present/stage")
@@ -347,5 +363,7 @@ def control(event_id):
     _event(event_id)
     event = action(services.events(), event_id)
     if is_htmx():
-        return vary(make_response(_render_stage(event, presenter_stage(event))))
+        # For the page that asked: its stream keeps it current (or, if the stream
+        # failed, static/app.js makes what it swaps in poll).
+        return vary(make_response(_render_stage(event, presenter_stage(event), streamed=True)))
     return redirect(url_for("events_admin.present", event_id=event_id), 303)
