@@ -48,6 +48,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "tap_to_screen": ([], ["--taps", "8"]),
     "question_types": ([], ["--votes", "100", "--reads", "30", "--big", "20000"]),
     "room": (["--phones", "1000,3000,5000"], ["--phones", "200", "--idle-seconds", "5"]),
+    "qna": ([], ["--voters", "200", "--questions", "10", "--big", "200", "--reads", "30"]),
 }  # fmt: skip
 
 

@@ -40,8 +40,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True,
         case_sensitive=True,
-        # Overrides (create_app's config, the worker's flags) name fields; the
-        # environment names variables (the aliases).
+        # Overrides (create_app's config, worker flags) name fields; the environment, aliases.
         validate_by_name=True,
         validate_by_alias=True,
         extra="forbid",
@@ -240,6 +239,11 @@ class Settings(BaseSettings):
         json_schema_extra=EMPTY_IS_NONE,
         description="the ceiling on every vote from one client address; empty: no limit",
     )
+    rate_limit_questions_per_voter: str = Field(
+        "5 per minute", validation_alias="RATE_LIMIT_QUESTIONS_PER_VOTER",
+        json_schema_extra=EMPTY_IS_NONE,
+        description="audience questions per voter (per address if none named); empty: no limit",
+    )
     rate_limit_login: str = Field(
         "10 per minute", validation_alias="RATE_LIMIT_LOGIN", json_schema_extra=EMPTY_IS_NONE,
         description="admin sign-in attempts per client address; empty: no limit",
@@ -295,10 +299,7 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """The settings of os.environ, `overrides` (field names) taking precedence.
-
-        Raises InvalidSettings naming each variable whose value does not fit.
-        """
+        """os.environ's settings, `overrides` (field names) first; InvalidSettings names misfits."""
         try:
             return cls(**overrides)
         except ValidationError as exc:
@@ -322,8 +323,7 @@ class Settings(BaseSettings):
 
 
 class _Environment(EnvSettingsSource):
-    """Each setting from its variables, the first one set winning; "" counts as unset
-    unless the setting is EMPTY_IS_NONE. Field names are never read as variables."""
+    """A setting from its variables, the first set winning ("" unset unless EMPTY_IS_NONE)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         for name in env_names(field):

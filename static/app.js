@@ -52,6 +52,16 @@
   document.addEventListener("htmx:responseError", function (event) {
     say(messageFrom(event.detail.xhr));
   });
+  // A fragment that says its own refusals (data-swaps-refusals: the Q&A panel) shows a
+  // rate limit's answer (429) in place too, as base.html has htmx do for 409 and 422.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr.status === 429 && target && target.closest &&
+        target.closest("[data-swaps-refusals]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:sendError", function () {
     say(phrase("offline", "Could not reach the server. Check your connection; we will keep trying."));
   });

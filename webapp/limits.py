@@ -12,6 +12,10 @@ the pages, or `voter_id` in an API vote. Three limits, each in Flask-Limiter's
   every vote, high enough for a packed hall (2,000 voters in a minute behind one
   address), still a bound on a script that invents a voter id per vote.
 
+RATE_LIMIT_QUESTIONS_PER_VOTER (5 per minute) limits the questions each voter asks
+an event (audience Q&A; per address for questions naming no voter); upvotes are
+votes, under the three limits above.
+
 RATE_LIMIT_LOGIN limits admin sign-in per address. The default storage,
 `memory://`, counts per process: with gunicorn's N workers a client can get
 N times the limit. Point RATELIMIT_STORAGE_URI at a shared store (e.g.
@@ -130,6 +134,17 @@ def limit_votes(view):
     return votes_limited
 
 
+def limit_questions(view):
+    """Questions asked (audience Q&A): RATE_LIMIT_QUESTIONS_PER_VOTER per named voter,
+    and for questions naming none the same number per address."""
+    return limiter.limit(
+        lambda: _settings().rate_limit_questions_per_voter,
+        scope="questions",
+        key_func=lambda: f"voter:{voter_named()}" if voter_named() else client_address(),
+        exempt_when=lambda: not _settings().rate_limit_questions_per_voter,
+    )(pause.refuse_while_paused(view))
+
+
 def limit_login(view):
     return limiter.limit(
         login_limit,
@@ -152,6 +167,7 @@ def init_app(app: Flask) -> None:
         settings.rate_limit_votes_per_voter,
         settings.rate_limit_votes_per_address,
         settings.rate_limit_login,
+        settings.rate_limit_questions_per_voter,
     )
     app.config.setdefault("RATELIMIT_ENABLED", any(limits))
     limiter.init_app(app)

@@ -74,6 +74,10 @@ def access():
     return current().access
 
 
+def qna():
+    return current().qna
+
+
 def backend():
     return current().backend
 

@@ -9,9 +9,11 @@ from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
 from core.aws.events import EventStore
 from core.aws.purge import Purge
+from core.aws.qna import QuestionStore
 from core.aws.queue import DeadLetters, VoteQueue
 from core.aws.store import Store
 from core.aws.tables import Tables
+from core.aws.upvotes import UpvoteStore
 from core.settings import Settings
 
 
@@ -27,6 +29,8 @@ class Backend:
     events: EventStore
     purge: Purge
     accounts: AccountStore
+    questions: QuestionStore
+    upvotes: UpvoteStore
 
     @classmethod
     def connect(cls, settings: Settings, config=None) -> Backend:
@@ -44,4 +48,6 @@ class Backend:
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
             accounts=AccountStore(clients.dynamodb, prefix),
+            questions=QuestionStore(clients.dynamodb, prefix),
+            upvotes=UpvoteStore(clients.dynamodb, prefix),
         )

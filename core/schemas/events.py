@@ -12,7 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from core.rules.events import LOBBY, MAX_QUESTIONS, QuestionState, ResultsShown
 from core.rules.fields import Id, Title, VoterId, whole_number
+from core.rules.qna import QnaMode
 from core.schemas.topics import TopicIn, TopicOut
+
+QNA_DOC = (
+    'Audience questions: "off", "open" (shown as they arrive) or "moderated" '
+    "(shown once the presenter approves)."
+)
 
 
 class _EventRequest(BaseModel):
@@ -33,12 +39,14 @@ class EventIn(_EventRequest):
     results: ResultsShown = Field(
         default="hidden", description="Whether those questions' results start shown."
     )
+    qna: QnaMode = Field(default="off", description=QNA_DOC)
 
 
 class EventUpdate(_EventRequest):
     """Body of PUT /events/{id}."""
 
     title: Title
+    qna: QnaMode | None = Field(default=None, description=QNA_DOC + " Absent: unchanged.")
 
 
 class QuestionIn(_EventRequest):
@@ -122,11 +130,13 @@ class EventOut(BaseModel):
     last_upd: str
     position: int = Field(description="The current question's index; -1 before the first.")
     questions: list[QuestionOut]
+    qna: QnaMode = Field(description=QNA_DOC)
 
     @classmethod
     def render(cls, event: dict, questions: list[dict]) -> dict:
         """`questions` as Events.questions lists them (each with its topic, or None)."""
         body = {k: event[k] for k in ("id", "code", "title", "created", "last_upd", "position")}
+        body["qna"] = event.get("qna") or "off"
         body["questions"] = [
             {
                 "index": q["index"],
@@ -155,6 +165,7 @@ class EventState(BaseModel):
     position: int
     question_count: int
     current: CurrentQuestion | None = Field(description="null before the first question.")
+    qna: QnaMode = Field(default="off", description=QNA_DOC)
 
     @classmethod
     def render(cls, event: dict, current: dict | None, topic=None, counts=None) -> dict:
@@ -165,6 +176,7 @@ class EventState(BaseModel):
             "position": event["position"],
             "question_count": len(event["questions"]),
             "current": None,
+            "qna": event.get("qna") or "off",
         }
         if current is not None and topic is not None:
             hidden = counts is None

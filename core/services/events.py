@@ -165,16 +165,18 @@ class Events:
 
     # -- creating and deleting ----------------------------------------------------
 
-    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden"):
+    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
+               qna: str = "off"):  # fmt: skip
         """A new event with a fresh join code; existing topics become its questions,
-        waiting (closed and unlisted)."""
+        waiting (closed and unlisted); `qna` whether it takes audience questions
+        (core/rules/qna.py)."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
         for topic_id in dict.fromkeys(topic_ids):
             self.topics.hold_for_event(topic_id)
-        return self._create(title, [new_question(t, results) for t in topic_ids])
+        return self._create(title, [new_question(t, results) for t in topic_ids], qna)
 
-    def _create(self, title: str, questions: list[dict]) -> dict:
+    def _create(self, title: str, questions: list[dict], qna: str = "off") -> dict:
         now = utc_now()
         event = {
             "id": new_id(),
@@ -185,6 +187,8 @@ class Events:
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
             "owner": audit.actor().id,
+            # Absent means off: events stored before audience questions take none.
+            **({"qna": qna} if qna != "off" else {}),
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -210,7 +214,7 @@ class Events:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, **WAITING})
             copies.append(new_question(self.topics.create(data)["id"], question["results"]))
-        return self._create(f"{source['title']} (copy)"[:300], copies)
+        return self._create(f"{source['title']} (copy)"[:300], copies, source.get("qna") or "off")
 
     def delete(self, event_id: str) -> dict:
         """Delete the event and free its code; its topics (and their votes) stay."""
@@ -221,8 +225,15 @@ class Events:
         audit.record("event.delete", event_id)
         return event
 
-    def rename(self, event_id: str, title: str) -> dict:
-        return self.change(event_id, lambda e: e.update(title=title))
+    def rename(self, event_id: str, title: str, qna: str | None = None) -> dict:
+        """A new title and, when given, a new audience questions mode."""
+
+        def edit(event):
+            event["title"] = title
+            if qna is not None:
+                event["qna"] = qna
+
+        return self.change(event_id, edit)
 
     # -- questions ------------------------------------------------------------
 

@@ -108,13 +108,17 @@ class Voting:
             generation=generation_of(topic),
             rules=rules_of(topic) if topic["type"] != SINGLE else None,
         )
-        body = message.model_dump(exclude_none=True)
+        self.send(message.model_dump(exclude_none=True))
+        return message
+
+    def send(self, body: dict) -> None:
+        """Queue one message body (a vote, or an audience question's upvote) through this
+        process's group sender; returns once SQS stored it."""
         with self.send_timer():
             if self.sender is not None:
                 self.sender.send(body)
             else:
                 self.queue.send(body)
-        return message
 
     def _admit(self, topic: Topic, vote: VoteIn, voter_id: str | None) -> tuple[dict, str]:
         """(the checked answer, the moment it is queued at) if `topic` takes the vote;

@@ -298,3 +298,37 @@ def test_11_admin_form_without_csrf_token_is_refused(client, voting, topic):
     refused = client.post(f"/admin/topics/{topic['id']}/active", data={"active": "0"})
     assert refused.status_code == 400
     assert voting.store.get_topic(topic["id"])["is_active"] is True
+
+
+@pytest.mark.env(VISIBILITY_TIMEOUT="2")
+def test_12_upvotes_through_gunicorn_count_once_across_a_killed_worker(procs, voting, http):
+    """Audience Q&A: upvotes and withdrawals taken by real web processes, a worker
+    SIGKILLed after its transaction committed and before it deleted the messages,
+    then a fresh worker receiving them again: each voter's last tap counts, once."""
+    from tests.helpers.api import ADMIN
+
+    base = procs.web(workers=2, threads=4)
+    event = http.post(f"{base}/events", json={"title": "Q&A", "qna": "open"}, headers=ADMIN).json()
+    ask = f"{base}/events/code/{event['code']}/qna"
+    questions = [http.post(ask, json={"text": f"Question {n}?"}).json() for n in range(3)]
+    expected = Counter()
+    for n in range(12):
+        question = questions[n % 3]
+        path = f"{ask}/{question['id']}/upvote"
+        assert http.post(path, json={"voter_id": f"v{n}"}).status_code == 202
+        if n % 4 == 0:  # a quarter change their mind: the withdrawal is queued after
+            assert http.delete(path, json={"voter_id": f"v{n}"}).status_code == 202
+            continue
+        expected[question["id"]] += 1
+        # A second tap: 202, refused by the worker, never counted twice.
+        assert http.post(path, json={"voter_id": f"v{n}"}).status_code == 202
+    killed = procs.faulty_worker("kill_before_delete")
+    assert killed.wait(40) == -signal.SIGKILL  # committed, nothing deleted
+    procs.worker()
+    wait_until(lambda: queue_drained(voting), timeout=60)
+    assert fired(procs, "kill_before_delete") == 1 and "duplicates=" in procs.logs()
+    shown = http.get(ask).json()
+    assert {q["id"]: q["upvotes"] for q in shown} == {q["id"]: expected[q["id"]] for q in questions}
+    for question in questions:  # the count is the voters whose upvote stands
+        standing = voting.backend.upvotes.standings([(question["id"], f"v{n}") for n in range(12)])
+        assert sum(item["up"] for item in standing.values()) == expected[question["id"]]

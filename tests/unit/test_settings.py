@@ -72,6 +72,8 @@ READS = [
     ("RATE_LIMIT_VOTES_PER_VOTER", "3 per minute", "rate_limit_votes_per_voter", "3 per minute"),
     ("RATE_LIMIT_VOTES_PER_ADDRESS", "4 per hour", "rate_limit_votes_per_address", "4 per hour"),
     ("RATE_LIMIT_LOGIN", "5 per minute", "rate_limit_login", "5 per minute"),
+    ("RATE_LIMIT_QUESTIONS_PER_VOTER", "2 per minute", "rate_limit_questions_per_voter",
+     "2 per minute"),
     ("RATELIMIT_STORAGE_URI", "redis://cache:6379", "ratelimit_storage_uri", "redis://cache:6379"),
     ("PAUSE_VOTES_FILE", "/tmp/pause", "pause_votes_file", "/tmp/pause"),
     ("SQS_GROUP_MAX_LINGER_SECONDS", "0", "sqs_group_max_linger_seconds", 0.0),
@@ -107,12 +109,13 @@ DEFAULTS = {
     "oidc_client_id": None, "oidc_client_secret": None, "oidc_authorize_url": None,
     "oidc_token_url": None, "oidc_jwks_url": None, "oidc_allowed_domains": [],
     "oidc_name": "single sign-on", "public_url": None,
+    "rate_limit_questions_per_voter": "5 per minute",
 }  # fmt: skip
 
 # "" says "none" for these; for every other variable "" counts as unset.
 EMPTY_IS_A_VALUE = {
     "TRUSTED_PROXIES", "RATE_LIMIT_VOTES", "RATE_LIMIT_VOTES_PER_VOTER",
-    "RATE_LIMIT_VOTES_PER_ADDRESS", "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_VOTES_PER_ADDRESS", "RATE_LIMIT_LOGIN", "RATE_LIMIT_QUESTIONS_PER_VOTER",
 }  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
 from webapp.push.hub import ABSENT, digest, join_ids
+from webapp.qna import moderation as qna_admin
 from webapp.results.panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
@@ -94,7 +95,8 @@ def create():
     if not title or len(title) > 300:
         flash(gettext("Give the event a title (up to 300 characters)."))
         return redirect(url_for("events_admin.index"), 303)
-    event = services.events().create(title)
+    qna = request.form.get("qna", "off")
+    event = services.events().create(title, qna=qna if qna in qna_admin.MODES else "off")
     return redirect(url_for("events_admin.edit", event_id=event["id"]), 303)
 
 
@@ -117,7 +119,7 @@ def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int 
         "events/edit.html", event=event, questions=questions, others=others,
         join=join_target(event), type_names=type_forms.TYPE_NAMES,
         people=access.people(event), may_change_hosts=owns(current_actor(), event),
-        **event_form.context(form, errors),
+        mod=qna_admin.moderation_context(event), **event_form.context(form, errors),
     )  # fmt: skip
     return page, status
 
@@ -317,9 +319,16 @@ def _render_stage(event: dict, view: dict, streamed: bool = False):
 
 @bp.get("/<event_id>/present")
 def present(event_id):
-    """Full screen for the projector: the current question, the code and QR, the controls."""
+    """Full screen for the projector: the current question, the code and QR, the controls;
+    with `show=qna`, the room's top questions instead (webapp/qna/moderation.py)."""
     event = _event(event_id)
     join_url = _join_url(event)
+    # The room's questions instead of the poll (the A key), while the event takes them:
+    # polled on their own (the stream pushes the poll's stage, not shown then).
+    board = qna_admin.board_context(event) if request.args.get("show") == "qna" else None
+    if board and board["on"]:
+        return render_template("events/present.html", event=event, board=board,
+                               join_url=join_url, qr=qr_svg(join_url))  # fmt: skip
     stage = with_results(presenter_stage(event), True)
     # The stream then sends only what moved since this page was rendered.
     last = join_ids(stage_versions(stage))

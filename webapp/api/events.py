@@ -58,7 +58,8 @@ def _out(event: dict) -> dict:
 def create_event():
     """A new event with a fresh join code; `questions` are existing topic ids."""
     data = parse(EventIn)
-    return _out(services.events().create(data.title, data.questions, data.results)), 201
+    events = services.events()
+    return _out(events.create(data.title, data.questions, data.results, data.qna)), 201
 
 
 @bp.get("/events")
@@ -78,7 +79,7 @@ def get_event(event_id):
 @doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut}, errors=(409,))
 def update_event(event_id):
     data = parse(EventUpdate)
-    return _out(services.events().rename(event_id, data.title))
+    return _out(services.events().rename(event_id, data.title, data.qna))
 
 
 @bp.delete("/events/<event_id>")

@@ -19,7 +19,8 @@ what the audience page keeps in cookies:
 
 Its vote URL is exempt from CSRF (no session cookie to bind a token to): a
 forged post could do nothing the public POST /votes, which takes any voter_id,
-does not already allow.
+does not already allow. Its "Ask" panel (webapp/qna/phones.py) keeps its voter
+and whether it asked (`asked`) in its URLs the same way.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.lookup import valid_id
 from webapp.metrics import counts_votes
+from webapp.qna.panel import embed_urls, panel_context
 from webapp.security import csrf, embeddable
 
 bp = Blueprint("event_embed", __name__)
@@ -49,8 +51,9 @@ CODE = f"<string(length={CODE_LENGTH}):code>"
 
 
 @bp.before_request
-def _voter_from_the_url() -> None:
-    """This embed's voter id (from `voter`, else a new one): what voter.current() answers."""
+def voter_from_the_url() -> None:
+    """This embed's voter id (from `voter`, else a new one): what voter.current() answers
+    (its Q&A panel's routes, webapp/qna/phones.py, take it the same way)."""
     token = request.values.get("voter", "")
     try:
         voter_id = voter.serializer().loads(token) if token else None
@@ -70,12 +73,18 @@ def _memory() -> dict[str, str]:
     return {key: vote_id} if key and vote_id else {}
 
 
+def _asked() -> dict:
+    """`asked=1` while this embed asked a question here (its Ask panel's own questions):
+    in its URLs, and sent with every request of its stage (hx-vals, embed.html)."""
+    return {"asked": 1} if request.values.get("asked") == "1" else {}
+
+
 def _urls(event: dict, memory: dict, token: str | None = None):
     """The stage's URLs for the topic on screen, each carrying the voter (`token`, this
     request's unless given; "" for none) and the remembered vote."""
     code = event["code"]
     token = g.voter_token if token is None else token
-    voter_ = {"voter": token} if token else {}
+    voter_ = {"voter": token, **_asked()} if token else {}
     kept = {"vote": next(iter(memory.values())), "for": next(iter(memory))} if memory else {}
 
     def urls(topic: dict | None) -> dict:
@@ -105,12 +114,19 @@ def _stage(event: dict, memory: dict, message: str | None = None, answer=None,
                          urls=_urls(event, memory), streamed=streamed)  # fmt: skip
 
 
-def _page(event: dict, memory: dict, message: str | None = None, answer=None):
+def embed_page(event: dict, memory: dict | None = None, message: str | None = None, answer=None,
+               qna: dict | None | bool = True, status: int = 200):  # fmt: skip
+    """The whole embed: the stage (with a refused vote's message and answer), kept current
+    by its event stream, and, while the event takes questions, its "Ask" panel (`qna`:
+    drawn here when True), which polls on its own."""
+    memory = _memory() if memory is None else memory
+    if qna is True:
+        qna = panel_context(event, embed_urls(event), request.args.get("qna"))
     context = _stage(event, memory, message, answer, streamed=True)
     stream_url = url_for("push.embed_stream", code=event["code"], last=context["stage"]["ids"])
-    body = render_template("events/embed.html", **context, stream_url=stream_url,
+    body = render_template("events/embed.html", qna=qna, **context, stream_url=stream_url,
                            voted_on=list(memory))  # fmt: skip
-    return embeddable(make_response(body))
+    return embeddable(make_response(body, status))
 
 
 @bp.get(f"/{CODE}/embed")
@@ -119,7 +135,7 @@ def view(code):
     event, page = event_or_join_page(code)
     if page:
         return page
-    response = _page(event, _memory())
+    response = embed_page(event)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -162,11 +178,11 @@ def vote(code, topic_id):
         return ballot_box.answer_refused(
             refused,
             fragment=lambda r: refused_fragment(event, r, memory, _urls(event, memory)),
-            page=lambda r: _page(event, memory, r.message, r.answer),
+            page=lambda r: embed_page(event, memory, r.message, r.answer, status=r.status),
         )
     memory = {memory_key(topic["id"], queued.generation): queued.id}
     page_url = url_for("event_embed.view", code=event["code"], voter=g.voter_token,
-                       vote=queued.id, **{"for": next(iter(memory))})  # fmt: skip
+                       vote=queued.id, **{"for": next(iter(memory))}, **_asked())  # fmt: skip
     if not is_htmx():
         return redirect(page_url, 303)
     body = render_template("events/_stage.html", **_stage(event, memory, streamed=True))
