@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import qna as qna_api
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
-    from webapp.presenter import topic_present
+    from webapp.presenter import event_present, topic_present
     from webapp.push import views as push
     from webapp.qna import moderation as qna_admin
     from webapp.qna import phones as qna_phones
@@ -83,8 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, accounts_api.bp,
                       topic_pages.bp, topic_present.bp, topic_embed.bp, event_embed.bp,
                       sign_in.bp, admin.bp, accounts_admin.bp, event_pages.bp,
-                      events_admin.bp, qna_api.bp, qna_phones.pages, qna_phones.embed,
-                      qna_admin.bp):  # fmt: skip
+                      events_admin.bp, event_present.bp, qna_api.bp, qna_phones.pages,
+                      qna_phones.embed, qna_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     push.init_app(app)
     access.check_routes(app)

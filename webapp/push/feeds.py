@@ -26,11 +26,11 @@ from core.rules.accounts import THE_OPERATOR
 from core.rules.errors import EventNotFound, TopicNotFound
 from core.rules.events import current
 from webapp import services
-from webapp.admin.events import presenter_stage, stage_versions, with_results
 from webapp.audience.event_embed import pushed_urls
 from webapp.audience.stage import REGIONS, region_versions, stage_context
 from webapp.i18n import COOKIE
 from webapp.lookup import shown
+from webapp.presenter.event_present import presenter_stage, stage_versions, with_results
 from webapp.push.hub import digest
 from webapp.results.panel import PAGE, PRESENT, results_of
 
