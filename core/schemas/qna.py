@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from core.rules.fields import VoterId
 from core.rules.qna import MAX_NAME_LENGTH, MAX_QUESTION_LENGTH
@@ -37,10 +37,19 @@ class UpvoteIn(Request):
 
 
 class ModerationIn(Request):
-    """Body of POST /events/{id}/qna/{qid}: the presenter's decision (at least one field)."""
+    """Body of POST /events/{id}/qna/{qid}: the presenter's decision (at least one field,
+    neither null: the schema says so with anyOf, so a client learns it from /openapi.json)."""
 
-    state: Literal["approved", "answered", "dismissed"] | None = None
-    pinned: StrictBool | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["state"]}, {"required": ["pinned"]}]}
+    )
+
+    state: Literal["approved", "answered", "dismissed"] = Field(
+        default=None, json_schema_extra=lambda schema: schema.pop("default", None)
+    )
+    pinned: StrictBool = Field(
+        default=None, json_schema_extra=lambda schema: schema.pop("default", None)
+    )
 
     @model_validator(mode="after")
     def _something(self):

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.helpers.api import ADMIN_KEY, make_topic, sign_in
+from tests.helpers.api import ADMIN, ADMIN_KEY, make_topic, sign_in
 from tests.helpers.queued import queue_drained, queue_votes, queued_vote, tallies_of
 from tests.helpers.waiting import wait_until
 
@@ -305,9 +305,7 @@ def test_12_upvotes_through_gunicorn_count_once_across_a_killed_worker(procs, vo
     """Audience Q&A: upvotes and withdrawals taken by real web processes, a worker
     SIGKILLed after its transaction committed and before it deleted the messages,
     then a fresh worker receiving them again: each voter's last tap counts, once."""
-    from tests.helpers.api import ADMIN
-
-    base = procs.web(workers=2, threads=4)
+    base = procs.web(workers=2)
     event = http.post(f"{base}/events", json={"title": "Q&A", "qna": "open"}, headers=ADMIN).json()
     ask = f"{base}/events/code/{event['code']}/qna"
     questions = [http.post(ask, json={"text": f"Question {n}?"}).json() for n in range(3)]

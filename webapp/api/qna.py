@@ -120,7 +120,8 @@ def moderate(event_id, question_id):
 
 
 @bp.get("/events/<event_id>/qna")
-@doc("The moderation queue and the public list (admin)", responses={200: ModerationView})
+@doc("The moderation queue and the public list (admin)", responses={200: ModerationView},
+     errors=(404, 409))  # fmt: skip
 def moderation_view(event_id):
     qna = services.qna()
     event = services.events().event(event_id)
