@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.admin import topics as admin
     from webapp.api import events as events_api
     from webapp.api import openapi
+    from webapp.api import quiz as quiz_api
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
     from webapp.presenter import topic_present
@@ -56,7 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     security.exempt(api.bp)
     security.exempt(events_api.bp)
-    for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, topic_pages.bp,
+    security.exempt(quiz_api.bp)
+    for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, quiz_api.bp, topic_pages.bp,
                       topic_present.bp, topic_embed.bp, event_embed.bp, admin.bp,
                       event_pages.bp, events_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)

@@ -62,6 +62,10 @@ def runoffs():
     return current().runoffs
 
 
+def players():
+    return current().players
+
+
 def backend():
     return current().backend
 

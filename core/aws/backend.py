@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
 from core.aws.events import EventStore
+from core.aws.players import PlayerStore
 from core.aws.purge import Purge
 from core.aws.queue import DeadLetters, VoteQueue
 from core.aws.store import Store
@@ -25,6 +26,7 @@ class Backend:
     dead_letters: DeadLetters
     events: EventStore
     purge: Purge
+    players: PlayerStore
 
     @classmethod
     def connect(cls, settings: Settings, config=None) -> Backend:
@@ -41,4 +43,5 @@ class Backend:
             dead_letters=DeadLetters(queue),
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
+            players=PlayerStore(clients.dynamodb, prefix),
         )

@@ -18,7 +18,7 @@ from core.rules.errors import AlreadyExists, NotFound, StoreUnavailable
 
 DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
 # Order matters to imports and restores: topics before the records that name them.
-TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes")
+TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes", "players")
 VOTES_BY_TOPIC = "topic_id-created-index"
 # The tallies GSI over text answers only (ddl/tallies.json): PK `answers_of` (the tally
 # key, set on answer items alone), SK `count`, so the most given come first.
@@ -33,7 +33,7 @@ PAGE_ITEMS = 1000
 
 class TableNames:
     """The tables' names under a prefix: `.topics`, `.votes`, `.tallies`, `.ballots`,
-    `.events`, `.event_codes`."""
+    `.events`, `.event_codes`, `.players`."""
 
     def __init__(self, prefix: str = ""):
         self.prefix = prefix

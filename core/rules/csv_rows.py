@@ -8,8 +8,12 @@ from core.rules.results import results_for
 from core.rules.shares import percentages
 
 
-def result_rows(topic: dict, counts: dict[str, int]) -> list[tuple]:
-    """(choice_id, answer, measure, number, percent) per result row of the topic."""
+def result_rows(
+    topic: dict, counts: dict[str, int], correct: frozenset[str] = frozenset()
+) -> list[tuple]:
+    """(choice_id, answer, measure, number, percent) per result row of the topic. A quiz's
+    rows say `correct` in `answer` for the choices in `correct` (those its answer_shown
+    rule lets the export show)."""
     kind = topic["type"]
     if kind == "single":
         numbers = [counts.get(c["id"], 0) for c in topic["choices"]]
@@ -17,8 +21,9 @@ def result_rows(topic: dict, counts: dict[str, int]) -> list[tuple]:
         return [(c["id"], "", "", n, p) for c, n, p in zip(topic["choices"], numbers, shares,
                                                             strict=True)]  # fmt: skip
     results = results_for(topic, counts, admin=True, most_given=None)  # every answer
-    if kind == "multiple":
-        return [(c["id"], "", "count", c["count"], c["share"]) for c in results["choices"]]
+    if kind in ("multiple", "quiz"):
+        return [(c["id"], "correct" if c["id"] in correct else "", "count", c["count"],
+                 c["share"]) for c in results["choices"]]  # fmt: skip
     if kind == "ranking":
         return [(c["id"], "", measure, c[measure], "")
                 for c in results["choices"] for measure in ("points", "first")]  # fmt: skip

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from core.rules.events import LOBBY, MAX_QUESTIONS, QuestionState, ResultsShown
 from core.rules.fields import Id, Title, VoterId, whole_number
+from core.rules.quiz import MAX_TEAMS
+from core.schemas.quiz import TeamName
 from core.schemas.topics import TopicIn, TopicOut
 
 
@@ -32,12 +34,20 @@ class EventIn(_EventRequest):
     results: ResultsShown = Field(
         default="hidden", description="Whether those questions' results start shown."
     )
+    teams: list[TeamName] = Field(
+        default_factory=list, max_length=MAX_TEAMS,
+        description="A quiz's teams: each player picks one (none: no teams).",
+    )  # fmt: skip
 
 
 class EventUpdate(_EventRequest):
     """Body of PUT /events/{id}."""
 
     title: Title
+    teams: list[TeamName] | None = Field(
+        default=None, max_length=MAX_TEAMS,
+        description="A quiz's teams ([]: none); left out, they stay as they are.",
+    )  # fmt: skip
 
 
 class QuestionIn(_EventRequest):
@@ -120,11 +130,14 @@ class EventOut(BaseModel):
     last_upd: str
     position: int = Field(description="The current question's index; -1 before the first.")
     questions: list[QuestionOut]
+    teams: list[str] | None = Field(default=None, description="A quiz's teams, when it has.")
 
     @classmethod
     def render(cls, event: dict, questions: list[dict]) -> dict:
         """`questions` as Events.questions lists them (each with its topic, or None)."""
         body = {k: event[k] for k in ("id", "code", "title", "created", "last_upd", "position")}
+        if event.get("teams"):
+            body["teams"] = event["teams"]
         body["questions"] = [
             {
                 "index": q["index"],
@@ -135,7 +148,7 @@ class EventOut(BaseModel):
             }
             for q in questions
         ]
-        return cls.model_validate(body).model_dump()
+        return cls.model_validate(body).model_dump(exclude_unset=True)
 
 
 class CurrentQuestion(BaseModel):
@@ -153,6 +166,7 @@ class EventState(BaseModel):
     position: int
     question_count: int
     current: CurrentQuestion | None = Field(description="null before the first question.")
+    teams: list[str] | None = Field(default=None, description="A quiz's teams, when it has.")
 
     @classmethod
     def render(cls, event: dict, current: dict | None, topic=None, counts=None) -> dict:
@@ -164,6 +178,8 @@ class EventState(BaseModel):
             "question_count": len(event["questions"]),
             "current": None,
         }
+        if event.get("teams"):
+            body["teams"] = event["teams"]
         if current is not None and topic is not None:
             hidden = counts is None
             body["current"] = {

@@ -15,6 +15,7 @@ from core.aws.backend import Backend
 from core.aws.group_send import BatchObserver
 from core.services.event_questions import EventQuestions
 from core.services.events import Events
+from core.services.players import Players
 from core.services.runoffs import Runoffs
 from core.services.topics import Topics
 from core.services.voting import Voting
@@ -31,6 +32,7 @@ class Services:
     events: Events
     event_questions: EventQuestions
     runoffs: Runoffs
+    players: Players
 
     @classmethod
     def connect(
@@ -43,9 +45,12 @@ class Services:
         sees each SendMessageBatch of the group sender."""
         backend = Backend.connect(settings)
         topics = Topics(backend, settings)
-        voting = Voting(backend, topics, settings, send_timer, observe_batch)
+        players = Players(backend, settings)
+        voting = Voting(backend, topics, settings, send_timer, observe_batch, players)
         events = Events(backend.events, topics, voting, settings)
-        return cls(backend, topics, voting, events, EventQuestions(events), Runoffs(topics))
+        return cls(
+            backend, topics, voting, events, EventQuestions(events), Runoffs(topics), players
+        )
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""

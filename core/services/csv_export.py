@@ -19,8 +19,10 @@ import csv
 import io
 
 from core.aws.store import Store
+from core.rules.clock import utc_now
 from core.rules.csv_rows import answer_text, result_rows, total_of
 from core.rules.question_types import ANSWER_FIELDS
+from core.rules.quiz import answer_shown, correct_ids
 from core.rules.topics import generation_of
 
 HEADER = (
@@ -48,15 +50,17 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
         buffer.write(BOM)
     writer.writerow(HEADER)
     for topic in topics:
-        topic_id, title = topic["id"], _cell(topic["title"])
+        topic_id, title = topic["id"], safe_cell(topic["title"])
         # The current results: since the topic's last reset.
         counts = store.get_counts(topic_id, generation_of(topic), answers=True)
-        descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
-        for row in result_rows(topic, counts):
+        descriptions = {c["id"]: safe_cell(c["description"]) for c in topic["choices"]}
+        # A quiz's correct choices only once its answer is public (quiz.answer_shown).
+        shown = answer_shown(topic, utc_now())
+        for row in result_rows(topic, counts, frozenset(correct_ids(topic) if shown else ())):
             choice_id, answer, measure, number, percent = row
             writer.writerow(
                 ("result", topic_id, title, choice_id, descriptions.get(choice_id, ""),
-                 "", "", "", "", _cell(str(answer)), measure, number, percent)
+                 "", "", "", "", safe_cell(str(answer)), measure, number, percent)
             )  # fmt: skip
         writer.writerow(
             ("total", topic_id, title, "", "", "", "", "", "", "",
@@ -69,7 +73,7 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
             writer.writerow(
                 ("vote", topic_id, title, choice_id, descriptions.get(choice_id, ""), vote["id"],
                  vote["created"], vote["status"], vote.get("reason", ""),
-                 _cell(answer_text(vote, descriptions)), "", "", "")
+                 safe_cell(answer_text(vote, descriptions)), "", "", "")
             )  # fmt: skip
             if n % CHUNK_ROWS == 0:
                 yield _drain(buffer)
@@ -85,7 +89,9 @@ def csv_filename(topic: dict | None) -> str:
     return f"{slug}-{topic['id'][:8]}.csv"
 
 
-def _cell(text: str) -> str:
+def safe_cell(text: str) -> str:
+    """A typed text as a spreadsheet cell: one a spreadsheet would run as a formula gets a
+    leading quote (every CSV export writes people's text through this)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

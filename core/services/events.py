@@ -18,6 +18,7 @@ from core.rules.errors import (
     BadPosition,
     CodeTaken,
     EventNotFound,
+    FieldInvalid,
     NoCurrentQuestion,
     QuestionNotOnScreen,
     TopicNotFound,
@@ -31,6 +32,7 @@ from core.rules.events import (
     new_question,
 )
 from core.rules.join_codes import new_code, normalized
+from core.rules.quiz import is_quiz, nickname, teams_refusal
 from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
 from core.services.cache import TTLCache
@@ -153,13 +155,18 @@ class Events:
 
     # -- creating and deleting ----------------------------------------------------
 
-    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden"):
-        """A new event with a fresh join code; existing topics become its questions."""
+    def create(
+        self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
+        teams: list[str] = (),
+    ):  # fmt: skip
+        """A new event with a fresh join code; existing topics become its questions;
+        `teams`, the teams a quiz's players pick from (none: no teams)."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
-        return self._create(title, [new_question(t, results) for t in topic_ids])
+        questions = [new_question(t, results) for t in topic_ids]
+        return self._create(title, questions, _checked_teams(teams))
 
-    def _create(self, title: str, questions: list[dict]) -> dict:
+    def _create(self, title: str, questions: list[dict], teams: list[str] = ()) -> dict:
         now = utc_now()
         event = {
             "id": new_id(),
@@ -170,6 +177,8 @@ class Events:
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
         }
+        if teams:
+            event["teams"] = list(teams)
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
             try:
@@ -193,7 +202,7 @@ class Events:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, "is_active": False})
             copies.append(new_question(self.topics.create(data)["id"], question["results"]))
-        return self._create(f"{source['title']} (copy)"[:300], copies)
+        return self._create(f"{source['title']} (copy)"[:300], copies, source.get("teams", ()))
 
     def delete(self, event_id: str) -> dict:
         """Delete the event and free its code; its topics (and their votes) stay."""
@@ -203,8 +212,16 @@ class Events:
         self._codes.forget(event["code"])
         return event
 
-    def rename(self, event_id: str, title: str) -> dict:
-        return self.change(event_id, lambda e: e.update(title=title))
+    def rename(self, event_id: str, title: str, teams: list[str] | None = None) -> dict:
+        """A new title, and with `teams` the teams a quiz's players pick from ([]: none)."""
+
+        def edit(event):
+            event["title"] = title
+            if teams is not None:
+                event.pop("teams", None)
+                event.update({"teams": _checked_teams(teams)} if teams else {})
+
+        return self.change(event_id, edit)
 
     # -- questions ------------------------------------------------------------
 
@@ -275,7 +292,7 @@ class Events:
         if leaving and leaving["state"] == "open":
             topics.append(self.topics.activated(leaving["topic_id"], False))
         if arriving and arriving["state"] == "waiting":
-            topics.append(self.topics.activated(arriving["topic_id"], True))
+            topics.append(self.topics.activated(arriving["topic_id"], True, event_id))
 
         def move(event):
             if leaving and leaving["state"] == "open":
@@ -298,7 +315,7 @@ class Events:
         question = current(event)
         if question is None:
             raise NoCurrentQuestion(event_id)
-        topics = [self.topics.activated(question["topic_id"], open_)]
+        topics = [self.topics.activated(question["topic_id"], open_, event_id)]
         state = "open" if open_ else "closed"
         return self.change(
             event_id, lambda e: e["questions"][question["index"]].update(state=state),
@@ -306,17 +323,26 @@ class Events:
         )  # fmt: skip
 
     def set_results(self, event_id: str, shown: bool) -> dict:
-        """Reveal or hide the current question's results, on phones and projector alike."""
+        """Reveal or hide the current question's results, on phones and projector alike.
+
+        Revealing a quiz question still open closes it in the same write: its answer is
+        shown, so it takes no more answers (an answer queued before counts)."""
         event = self.event(event_id, fresh=True)
         question = current(event)
         if question is None:
             raise NoCurrentQuestion(event_id)
         results = "shown" if shown else "hidden"
+        changes, topics = {"results": results}, []
+        if shown and question["state"] == "open":
+            topic = self.topics.get(question["topic_id"], fresh=True)
+            if is_quiz(topic):
+                topics.append(self.topics.activated(topic["id"], False))
+                changes["state"] = "closed"
         return self.change(
             event_id,
-            lambda e: e["questions"][question["index"]].update(results=results),
-            seen=event,
-        )
+            lambda e: e["questions"][question["index"]].update(changes),
+            seen=event, topics=topics,
+        )  # fmt: skip
 
     # -- writing ----------------------------------------------------------------
 
@@ -344,3 +370,12 @@ class Events:
     def _remember(self, event: dict) -> None:
         self._events.put(event["id"], event)
         self._codes.put(event["code"], event["id"])
+
+
+def _checked_teams(teams: list[str]) -> list[str]:
+    """Team names as typed (quiz.nickname), or FieldInvalid naming `teams`."""
+    names = [nickname(team) for team in teams]
+    refused = teams_refusal(names)
+    if refused:
+        raise FieldInvalid("teams", refused)
+    return names

@@ -58,7 +58,8 @@ def _out(event: dict) -> dict:
 def create_event():
     """A new event with a fresh join code; `questions` are existing topic ids."""
     data = parse(EventIn)
-    return _out(services.events().create(data.title, data.questions, data.results)), 201
+    event = services.events().create(data.title, data.questions, data.results, data.teams)
+    return _out(event), 201
 
 
 @bp.get("/events")
@@ -76,11 +77,12 @@ def get_event(event_id):
 
 
 @bp.put("/events/<event_id>")
-@doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut}, errors=(409,))
+@doc("Rename an event, or change its teams (admin)", body=EventUpdate, responses={200: EventOut},
+     errors=(409,))  # fmt: skip
 @admin_key_required
 def update_event(event_id):
     data = parse(EventUpdate)
-    return _out(services.events().rename(event_id, data.title))
+    return _out(services.events().rename(event_id, data.title, data.teams))
 
 
 @bp.delete("/events/<event_id>")
