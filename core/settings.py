@@ -80,6 +80,44 @@ class Settings(BaseSettings):
         None, validation_alias="SECRET_KEY", repr=False,
         description="signs session and voter cookies; unset: derived from API_KEY",
     )
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 31, validation_alias="SESSION_HOURS",
+        description="how long an admin page sign-in lasts (signing out ends it at once)",
+    )
+    # -- single sign-on (OpenID Connect); all three set turn it on -------------------------
+    oidc_issuer: str | None = Field(
+        None, validation_alias="OIDC_ISSUER",
+        description="the provider's issuer URL; its discovery document is read unless "
+                    "the endpoints below are given",
+    )
+    oidc_client_id: str | None = Field(
+        None, validation_alias="OIDC_CLIENT_ID", description="this app's client id at the provider",
+    )
+    oidc_client_secret: str | None = Field(
+        None, validation_alias="OIDC_CLIENT_SECRET", repr=False,
+        description="this app's client secret at the provider",
+    )
+    oidc_authorize_url: str | None = Field(
+        None, validation_alias="OIDC_AUTHORIZE_URL",
+        description="the authorization endpoint, for a provider without discovery",
+    )
+    oidc_token_url: str | None = Field(
+        None, validation_alias="OIDC_TOKEN_URL",
+        description="the token endpoint, for a provider without discovery",
+    )
+    oidc_jwks_url: str | None = Field(
+        None, validation_alias="OIDC_JWKS_URL",
+        description="the provider's signing keys (JWKS), for a provider without discovery",
+    )
+    oidc_allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="OIDC_ALLOWED_DOMAINS",
+        description="comma-separated email domains whose people get an organiser account "
+                    "on their first single sign-on",
+    )
+    oidc_name: str = Field(
+        "single sign-on", validation_alias="OIDC_NAME",
+        description="the provider's name on the sign-in button (Sign in with ...)",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="API_CORS_ORIGINS",
         description="comma-separated origins that may call the API from a browser",
@@ -194,7 +232,7 @@ class Settings(BaseSettings):
     )
     # fmt: on
 
-    @field_validator("cors_origins", "embed_origins", mode="before")
+    @field_validator("cors_origins", "embed_origins", "oidc_allowed_domains", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -234,6 +272,11 @@ class Settings(BaseSettings):
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Single sign-on is on when the issuer, client id and client secret are all set."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def full_queue_name(self) -> str:

@@ -34,9 +34,24 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.wsgi_app = WholeChunkedBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
 
-    from webapp import cli, errors, health, i18n, limits, metrics, request_ids, security, services
+    from webapp import (
+        access,
+        cli,
+        errors,
+        health,
+        i18n,
+        limits,
+        metrics,
+        request_ids,
+        security,
+        services,
+        sso,
+    )  # fmt: skip
+    from webapp.admin import accounts as accounts_admin
     from webapp.admin import events as events_admin
+    from webapp.admin import sign_in
     from webapp.admin import topics as admin
+    from webapp.api import accounts as accounts_api
     from webapp.api import events as events_api
     from webapp.api import openapi
     from webapp.api import quiz as quiz_api
@@ -55,13 +70,17 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
-    security.exempt(api.bp)
-    security.exempt(events_api.bp)
-    security.exempt(quiz_api.bp)
-    for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, quiz_api.bp, topic_pages.bp,
-                      topic_present.bp, topic_embed.bp, event_embed.bp, admin.bp,
-                      event_pages.bp, events_admin.bp):  # fmt: skip
+    for keyed in (api.bp, events_api.bp, accounts_api.bp, quiz_api.bp):
+        security.exempt(keyed)
+    # After CSRF: who may reach every admin route, and what it names (webapp/access.py).
+    access.init_app(app)
+    sso.init_app(app)
+    for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, accounts_api.bp, quiz_api.bp,
+                      topic_pages.bp, topic_present.bp, topic_embed.bp, event_embed.bp,
+                      sign_in.bp, admin.bp, accounts_admin.bp, event_pages.bp,
+                      events_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    access.check_routes(app)
     _cors(app, settings)
     return app
 

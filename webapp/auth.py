@@ -1,19 +1,33 @@
-"""Admin authentication: the key in API_KEY for the API, and the signed-in admin session.
+"""Who a request acts as: the operator's key, a user's API token, or a signed-in browser.
 
-The key is accepted from `X-API-Key`, `Authorization: Bearer ...`, or, for the original
-service's clients, an `api_key` field in the JSON body. Never from the query
-string (it would end up in access logs). Keys are compared in constant time.
+- The operator key (API_KEY) and users' API tokens are read from `X-API-Key`,
+  `Authorization: Bearer ...`, or, for the original service's clients, an
+  `api_key` field in the JSON body. Never from the query string (it would end up
+  in access logs). The key is compared in constant time; a token is found by the
+  id it carries and its SHA-256 compared in constant time (core/services/accounts.py).
+- A browser signs in on the admin pages: Flask's signed cookie then holds only a
+  random session id whose record is in the users table, so signing out ends the
+  session on the server (a copied cookie stops working) and a new sign-in always
+  gets a new id. An operator session (API_KEY or ADMIN_PASSWORD) also keeps a
+  fingerprint of those secrets: rotating either one ends it.
+
+webapp/access.py decides which routes need whom; this module only says who it is.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 
-from flask import abort, current_app, request, session
+from flask import current_app, g, request, session
 
+from core.rules.accounts import THE_OPERATOR, Actor, token_id_of
+from core.rules.errors import SignInFailed, TopicNotFound
+from webapp import services
 from webapp.body import json_body
+from webapp.lookup import get_topic
+
+SESSION_KEY = "sid"
 
 
 def key_matches(candidate: object, expected: str | None) -> bool:
@@ -37,43 +51,39 @@ def presented_key() -> str | None:
     return None
 
 
-def is_admin_request() -> bool:
-    """Does this request carry the admin key? (For reads that admins see more of.)"""
-    return key_matches(presented_key(), current_app.config["SETTINGS"].api_key)
+def key_actor() -> Actor | None:
+    """Who the request's key or API token acts as: the operator, a user, or None
+    (nothing presented, a wrong key, a made-up, revoked or disabled user's token)."""
+    if "key_actor" not in g:
+        g.key_actor = _key_actor()
+    return g.key_actor
 
 
-def admin_key_required(view):
-    """401 unless the request carries the admin key; 503 when none is configured."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        expected = current_app.config["SETTINGS"].api_key
-        if not expected:
-            abort(503, "API_KEY is not set on this server, so admin writes are disabled")
-        if not key_matches(presented_key(), expected):
-            abort(401, "A valid admin key is required (X-API-Key or Authorization: Bearer)")
-        return view(*args, **kwargs)
-
-    wrapped.admin_only = True
-    return wrapped
+def _key_actor() -> Actor | None:
+    presented = presented_key()
+    if presented is None:
+        return None
+    if key_matches(presented, current_app.config["SETTINGS"].api_key):
+        return THE_OPERATOR
+    if token_id_of(presented) is None:
+        return None
+    try:
+        return services.accounts().token_actor(presented)
+    except SignInFailed:
+        return None
 
 
-# -- the admin pages' session -----------------------------------------------------
-# Sign-in (admin.login) keeps a mark in Flask's signed session cookie: a
-# fingerprint of the configured secrets, so rotating either one signs every
-# admin out.
-
-SESSION_KEY = "admin"
+# -- the admin pages' session ---------------------------------------------------------
 
 
 def admin_credentials() -> tuple[str | None, str | None]:
-    """(API_KEY, ADMIN_PASSWORD): either signs an admin in."""
+    """(API_KEY, ADMIN_PASSWORD): either signs the operator in (break-glass)."""
     settings = current_app.config["SETTINGS"]
     return settings.api_key, settings.admin_password
 
 
 def session_fingerprint() -> str | None:
-    """A digest of the configured admin secrets, or None when sign-in is off."""
+    """A digest of the operator's secrets, or None when neither is set."""
     api_key, password = admin_credentials()
     if not api_key and not password:
         return None
@@ -82,6 +92,47 @@ def session_fingerprint() -> str | None:
     return hmac.new(key, material, hashlib.sha256).hexdigest()
 
 
+def session_actor() -> Actor | None:
+    """Who this browser's session signs in, or None (no session, ended, expired...)."""
+    if "session_actor" not in g:
+        session_id = session.get(SESSION_KEY)
+        actor = None
+        if isinstance(session_id, str) and session_id:
+            actor = services.accounts().session_actor(session_id, session_fingerprint())
+        g.session_actor = actor
+    return g.session_actor
+
+
+def start_session(actor: Actor) -> None:
+    """Sign this browser in as `actor`: a fresh cookie with a new session id (the old
+    session, if any, ends: no id chosen before sign-in survives it)."""
+    end_session()
+    fingerprint = session_fingerprint() if actor is THE_OPERATOR else None
+    session[SESSION_KEY] = services.accounts().start_session(actor, fingerprint)
+    g.session_actor = actor
+
+
+def end_session() -> None:
+    """Sign out: the session's record goes, and the cookie is emptied."""
+    session_id = session.get(SESSION_KEY)
+    if isinstance(session_id, str) and session_id:
+        services.accounts().end_session(session_id)
+    session.clear()
+    g.pop("session_actor", None)
+
+
 def signed_in() -> bool:
-    """Does this browser carry a valid admin session?"""
-    return key_matches(session.get(SESSION_KEY), session_fingerprint())
+    """Does this browser's session manage what the page is about: the topic its URL
+    names (the public topic pages' moderator view), or, on a page naming none, is it
+    signed in at all?"""
+    actor = session_actor()
+    if actor is None:
+        return False
+    topic_id = (request.view_args or {}).get("topic_id")
+    if topic_id is None:
+        return True
+    try:
+        topic = get_topic(topic_id)  # the page's own read, cached per process
+    except TopicNotFound:  # the page answers 404 itself
+        return False
+    return services.access().manages_topic(actor, topic)

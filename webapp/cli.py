@@ -15,7 +15,9 @@ from flask.cli import with_appcontext
 
 from core.rules.errors import (
     Conflict,
+    EmailTaken,
     EventNotFound,
+    FieldInvalid,
     QueueUnavailable,
     StoreUnavailable,
     TopicNotFound,
@@ -33,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recount_command)
     app.cli.add_command(runoff_command)
     app.cli.add_command(dlq_group)
+    app.cli.add_command(users_group)
 
 
 @click.command("init-aws")
@@ -327,3 +330,40 @@ def dlq_redrive():
         click.echo("started an SQS message move task (it runs in the background)")
     else:
         click.echo(f"moved {moved} messages back to {backend.queue.name}")
+
+
+@click.group("users")
+def users_group():
+    """Organiser accounts: create the first admin, list who has an account."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "organiser"]), default="organiser",
+              show_default=True, help="admin: every topic, event and account.")  # fmt: skip
+@click.password_option(help="Asked for (hidden, twice) unless given here.")
+@with_appcontext
+def users_create(email, role, password):
+    """Create an account (the first admin, say). The password is asked for, hidden."""
+    try:
+        user = services.accounts().create(email, password, role)
+    except FieldInvalid as exc:
+        raise click.ClickException(f"{exc.field}: {exc.message}") from exc
+    except EmailTaken as exc:
+        raise click.ClickException(f"an account with the email {email} exists already") from exc
+    except StoreUnavailable as exc:
+        raise aws_failure("could not create the account", exc) from exc
+    click.echo(f"created {user['role']} {user['email']} (id {user['id']})")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list():
+    """Every account: email, role, and whether it is disabled."""
+    try:
+        users = services.accounts().all()
+    except StoreUnavailable as exc:
+        raise aws_failure("could not list the accounts", exc) from exc
+    for user in users:
+        state = " (disabled)" if user["disabled"] else ""
+        click.echo(f"{user['email']}\t{user['role']}{state}\t{user['id']}")

@@ -19,7 +19,7 @@ from webapp.refusals import OUTAGES, REFUSALS, refusal_for
 log = logging.getLogger(__name__)
 
 # Blueprints whose every answer is JSON, whatever the client accepts.
-JSON_BLUEPRINTS = {"api", "events_api", "quiz_api", "health", "docs"}
+JSON_BLUEPRINTS = {"api", "events_api", "accounts_api", "quiz_api", "health", "docs"}
 
 
 def wants_json() -> bool:
@@ -76,7 +76,7 @@ def refused(exc: Exception):
     if isinstance(exc, OUTAGES):
         log.error("%s: %s", type(exc).__name__, exc)
     return error_response(
-        refusal.status, refusal.detail_of(exc), refusal.headers(), refusal.message_of(exc)
+        refusal.status, refusal.detail_of(exc), refusal.headers(exc), refusal.message_of(exc)
     )
 
 

@@ -24,20 +24,26 @@ from core.rules.errors import (
     ChoiceNotInTopic,
     CodeTaken,
     Conflict,
+    EmailTaken,
     EventNotFound,
     FieldInvalid,
     NameTaken,
     NoCurrentQuestion,
+    NotAllowed,
     NotAPlayer,
     NotFound,
     QuestionNotOnScreen,
     QueueUnavailable,
     RulesConflict,
     RulesLocked,
+    SignInFailed,
     StoreUnavailable,
+    TokenNotFound,
     TooLate,
+    TooManyFailures,
     TopicClosed,
     TopicNotFound,
+    UserNotFound,
     VoterRequired,
 )
 from core.services.runoffs import RunoffRefused
@@ -73,13 +79,14 @@ class Refusal:
     `detail`: the API's words, or how to make them from the exception.
     `page`: a page's words (an English msgid, translated when shown) where they
     differ from `detail`, or how to make them from the exception and the topic.
+    `retry_after`: seconds for Retry-After, or how to read them from the exception.
     `reread`: the topic changed under the voter's form, so a page draws it fresh.
     """
 
     status: int
     detail: str | Callable[[Exception], object]
     page: str | Callable[[Exception, dict | None], str | None] | None = None
-    retry_after: int | None = None
+    retry_after: int | Callable[[Exception], int] | None = None
     reread: bool = False
 
     def detail_of(self, exc: Exception):
@@ -93,14 +100,21 @@ class Refusal:
             return gettext(self.page)
         return gettext(self.detail) if isinstance(self.detail, str) else None
 
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+    def headers(self, exc: Exception | None = None) -> dict[str, str]:
+        after = self.retry_after(exc) if callable(self.retry_after) else self.retry_after
+        return {"Retry-After": str(after)} if after else {}
 
 
 REFUSALS: dict[type[Exception], Refusal] = {
     TopicNotFound: Refusal(404, N_("Topic not found")),
     EventNotFound: Refusal(404, N_("Event not found")),
+    UserNotFound: Refusal(404, N_("User not found")),
+    TokenNotFound: Refusal(404, N_("Token not found")),
     NotFound: Refusal(404, N_("Not found")),
+    # One answer for every failed sign-in: it never tells which accounts exist.
+    SignInFailed: Refusal(401, N_("Wrong email or password")),
+    NotAllowed: Refusal(403, own_words),
+    EmailTaken: Refusal(409, N_("An account with this email exists already")),
     # 409, not 422: the body is well formed (the schema takes it); the topic's state
     # refuses it. 422 is kept for bodies /openapi.json itself refuses.
     ChoiceNotInTopic: Refusal(
@@ -159,6 +173,11 @@ REFUSALS: dict[type[Exception], Refusal] = {
         503, N_("The database is unavailable; try again shortly"), retry_after=5
     ),
     CodeTaken: Refusal(503, N_("No free join code was found; try again"), retry_after=1),
+    TooManyFailures: Refusal(
+        429,
+        N_("Too many failed sign-ins: try again later"),
+        retry_after=lambda exc: exc.retry_after,
+    ),
 }
 
 # What is down rather than refused: logged when answered.

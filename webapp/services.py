@@ -62,6 +62,14 @@ def runoffs():
     return current().runoffs
 
 
+def accounts():
+    return current().accounts
+
+
+def access():
+    return current().access
+
+
 def players():
     return current().players
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.aws.accounts import AccountStore
 from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
 from core.aws.events import EventStore
@@ -27,6 +28,7 @@ class Backend:
     events: EventStore
     purge: Purge
     players: PlayerStore
+    accounts: AccountStore
 
     @classmethod
     def connect(cls, settings: Settings, config=None) -> Backend:
@@ -44,4 +46,5 @@ class Backend:
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
             players=PlayerStore(clients.dynamodb, prefix),
+            accounts=AccountStore(clients.dynamodb, prefix),
         )

@@ -153,3 +153,37 @@ class QueueUnavailable(Exception):
 
 class CodeTaken(StoreError):
     """Another event holds that join code already."""
+
+
+# Accounts, sign-in and access.
+
+
+class NotAllowed(VotingError):
+    """The actor may not do this (an organiser managing accounts, a co-host deleting the
+    event, an admin disabling themselves): a 403 saying why."""
+
+
+class SignInFailed(VotingError):
+    """Wrong email or password, or an unknown or disabled account: one answer for all,
+    so a sign-in never tells which accounts exist."""
+
+
+class TooManyFailures(VotingError):
+    """Too many failed sign-ins for this account or address lately: try again after
+    `retry_after` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class EmailTaken(VotingError):
+    """An account with that email, in any case, exists already."""
+
+
+class UserNotFound(VotingError):
+    """No account with that id."""
+
+
+class TokenNotFound(VotingError):
+    """No API token with that id among those the actor may see."""

@@ -11,12 +11,24 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from core.rules.text_answers import MAX_TEXT_LENGTH
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# A text that is not blank: one character at least that Python's str.strip() keeps. Said as
+# a pattern both JSON Schema (ECMA) and Python read alike, so /openapi.json states exactly
+# what the API refuses: their own notions of whitespace differ ("\x85", "\x1c"...).
+NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def _text(most: int):
+    """A text trimmed of surrounding whitespace, 1 to `most` characters, not blank."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=most, pattern=NOT_BLANK),
+    ]
+
+
+Title = _text(300)
+Description = _text(200)
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-BlockedAnswer = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_LENGTH)
-]
+BlockedAnswer = _text(MAX_TEXT_LENGTH)
 VoterId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
 ]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from core.aws.backend import Backend
 from core.aws.group_send import BatchObserver
+from core.services.access import Access
+from core.services.accounts import Accounts
 from core.services.event_questions import EventQuestions
 from core.services.events import Events
 from core.services.players import Players
@@ -32,6 +34,8 @@ class Services:
     events: Events
     event_questions: EventQuestions
     runoffs: Runoffs
+    accounts: Accounts
+    access: Access
     players: Players
 
     @classmethod
@@ -48,9 +52,10 @@ class Services:
         players = Players(backend, settings)
         voting = Voting(backend, topics, settings, send_timer, observe_batch, players)
         events = Events(backend.events, topics, voting, settings)
-        return cls(
-            backend, topics, voting, events, EventQuestions(events), Runoffs(topics), players
-        )
+        accounts = Accounts(backend.accounts, settings)
+        access = Access(topics, events, voting, accounts)
+        return cls(backend, topics, voting, events, EventQuestions(events), Runoffs(topics),
+                   accounts, access, players)  # fmt: skip
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""

@@ -35,6 +35,7 @@ from core.rules.join_codes import new_code, normalized
 from core.rules.quiz import is_quiz, nickname, teams_refusal
 from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
+from core.services import audit
 from core.services.cache import TTLCache
 from core.services.topics import Topics
 from core.services.voting import Voting
@@ -176,6 +177,7 @@ class Events:
             "version": 1,
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
+            "owner": audit.actor().id,
         }
         if teams:
             event["teams"] = list(teams)
@@ -188,6 +190,7 @@ class Events:
                 if attempt == CODE_ATTEMPTS:
                     raise
         self._remember(event)
+        audit.record("event.create", event["id"])
         return event
 
     def duplicate(self, event_id: str) -> dict:
@@ -210,6 +213,7 @@ class Events:
         self.store.delete_event(event)
         self._events.forget(event_id)
         self._codes.forget(event["code"])
+        audit.record("event.delete", event_id)
         return event
 
     def rename(self, event_id: str, title: str, teams: list[str] | None = None) -> dict:
@@ -365,6 +369,7 @@ class Events:
         for topic, _ in changed:
             self.topics.remember(topic)
         self._remember(event)
+        audit.record("event.update", event_id, version=event["version"])
         return event
 
     def _remember(self, event: dict) -> None:

@@ -13,6 +13,7 @@ from core.rules.errors import VotingError
 from core.rules.instant_runoff import instant_runoff
 from core.rules.question_types import VOTERS
 from core.rules.topics import generation_of, is_open
+from core.services import audit
 from core.services.topics import Topics
 
 
@@ -60,5 +61,6 @@ class Runoffs:
         }  # fmt: skip
         stored = {**topic, "runoff": runoff, "last_upd": utc_now()}
         self.store.replace_topic(stored, expected_last_upd=topic["last_upd"])
+        audit.record("topic.runoff", topic_id)
         self.topics.get(topic_id, fresh=True)  # this process's cache shows it at once
         return runoff

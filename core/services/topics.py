@@ -36,6 +36,7 @@ from core.rules.topics import (
     with_defaults,
 )
 from core.schemas.topics import TopicIn
+from core.services import audit
 from core.services.cache import TTLCache
 from core.settings import Settings
 
@@ -60,12 +61,14 @@ class Topics:
             "title": data.title,
             "choices": merge_choices([], [c.model_copy(update={"id": None}) for c in data.choices]),
             **_settings_of(data, with_defaults({})),
+            "owner": audit.actor().id,
         }
         if topic["is_active"]:
             topic["opened_at"] = now  # created open: its first open period starts now
         check_rules(topic)
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
+        audit.record("topic.create", topic["id"])
         return topic
 
     def update(
@@ -105,6 +108,7 @@ class Topics:
         _note_open_period(current, topic)
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
+        audit.record("topic.update", topic_id)
         return topic
 
     def set_active(self, topic_id: str, active: bool) -> dict:
@@ -152,6 +156,7 @@ class Topics:
         """Store `topic` over `current` (Conflict if it changed meanwhile) and cache it."""
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic["id"], topic)
+        audit.record("topic.update", topic["id"])
         return topic
 
     def reset(self, topic_id: str) -> dict:
@@ -171,6 +176,7 @@ class Topics:
         topic = {**current, "generation": generation_of(current) + 1, "last_upd": utc_now()}
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
+        audit.record("topic.reset", topic_id)
         return _cleared(topic_id, counted, self.purge(topic_id))
 
     def purge(self, topic_id: str) -> Purged:
@@ -190,6 +196,7 @@ class Topics:
         _keep_scored_answers(topic, counted)
         self.store.delete_topic(topic)
         self._topics.forget(topic_id)
+        audit.record("topic.delete", topic_id)
         purged = self.backend.purge.everything(topic_id, generation_of(topic))
         return _cleared(topic_id, counted, purged)
 

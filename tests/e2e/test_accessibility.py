@@ -12,23 +12,10 @@ description of what and where.
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.helpers.api import api_vote, make_topic
-from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser
-
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-axe = Axe()
-
-
-def violations_on(page) -> list[str]:
-    results = axe.run(page, options=WCAG_21_AA)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at "
-        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
-        for v in results.response["violations"]
-    ]
+from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser, violations_on
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

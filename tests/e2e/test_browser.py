@@ -26,7 +26,7 @@ CHOICES = ["Lightning talks", "Workshops", "Panels"]
 def sign_in(page, base):
     page.goto(f"{base}/admin")
     expect(page).to_have_url(re.compile(r"/admin/login\?next=/admin$"))
-    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_label("Password", exact=True).fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base}/admin")
 

@@ -19,9 +19,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_accessibility import violations_on
 from tests.helpers.api import make_topic, vote_counts
-from tests.helpers.browser import DESKTOP, screenshot_path
+from tests.helpers.browser import DESKTOP, screenshot_path, violations_on
 from tests.helpers.waiting import wait_until
 
 

@@ -30,7 +30,7 @@ FOLLOW_TIMEOUT_MS = 10_000
 
 def sign_in(page, base):
     page.goto(f"{base}/admin/login?next=/admin/events")
-    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_label("Password", exact=True).fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base}/admin/events")
 

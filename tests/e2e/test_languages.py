@@ -14,9 +14,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_accessibility import violations_on
 from tests.helpers.api import api_vote, make_topic
-from tests.helpers.browser import PHONE, screenshot_path
+from tests.helpers.browser import PHONE, screenshot_path, violations_on
 
 # locale -> (html lang, the results heading, the counted vote's words, "1 vote")
 LANGUAGES = {

@@ -27,9 +27,24 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 def sign_in_browser(page, base: str) -> None:
     """Sign a Playwright page in as the admin through the login form."""
     page.goto(f"{base}/admin")
-    page.get_by_label("Admin key or password").fill(ADMIN_KEY)
+    page.get_by_label("Password", exact=True).fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/admin")
+
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def violations_on(page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on a Playwright page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_21_AA)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+    ]
 
 
 def screenshot_path(name: str) -> str:

@@ -9,7 +9,9 @@ IAM enforcement switched on (moto's /moto-api/reset-auth).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 
 import boto3
 import click
@@ -49,7 +51,34 @@ def test_every_command_explains_itself(command):
 
 
 def test_the_known_commands_are_there():
-    assert {"init-aws", "export", "import", "recount", "dlq"} <= {c[0] for c in COMMANDS}
+    assert {"init-aws", "export", "import", "recount", "dlq", "users"} <= {c[0] for c in COMMANDS}
+
+
+def test_the_first_admin_is_made_on_the_command_line_with_a_hidden_confirmed_password(
+    aws_env, client
+):
+    def create(*args, typed: str):
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp", "users", "create", *args],
+            input=typed, env={**os.environ, **aws_env}, cwd=embedded.ROOT,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    password = "the first admin's passphrase"
+    mistyped = create("root@example.org", "--role", "admin", typed=f"{password}\nother\n"
+                      f"{password}\n{password}\n")  # fmt: skip
+    assert mistyped.returncode == 0, mistyped.stderr
+    assert "do not match" in mistyped.stderr + mistyped.stdout
+    assert password not in mistyped.stdout + mistyped.stderr  # never echoed
+    assert "created admin root@example.org" in mistyped.stdout
+    token = client.post("/auth/tokens", json={"email": "root@example.org", "password": password})
+    assert token.status_code == 201
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {token.json['token']}"})
+    assert me.json["role"] == "admin"
+    weak = create("ada@example.org", typed="1234567890\n1234567890\n")
+    assert weak.returncode == 1 and "password:" in weak.stderr and "Traceback" not in weak.stderr
+    again = create("ROOT@example.org", typed=f"{password}\n{password}\n")
+    assert again.returncode == 1 and "exists already" in again.stderr
 
 
 def test_init_aws_is_idempotent(moto_endpoint):
@@ -62,7 +91,7 @@ def test_init_aws_is_idempotent(moto_endpoint):
 
 
 # Each command that talks to AWS, with arguments that make it do so at once.
-AWS_COMMANDS = [["init-aws"], ["export"], ["recount", "--all"], ["dlq", "show"]]
+AWS_COMMANDS = [["init-aws"], ["export"], ["recount", "--all"], ["dlq", "show"], ["users", "list"]]
 
 
 @pytest.mark.parametrize("args", AWS_COMMANDS, ids=" ".join)

@@ -18,6 +18,7 @@ from core.aws.tables import BATCH_WRITE_ATTEMPTS, TABLES, Tables
 from core.rules.errors import StoreUnavailable
 from core.services import backups, csv_export
 from core.services.backups import BadExport, ExportDir, item_line, load_export, parse_item
+from tests.helpers.accounts import bearer, make_user
 from tests.helpers.api import ADMIN, all_votes, api_answers, api_vote, make_topic, populate, sign_in
 from tests.helpers.queued import queued_vote, record_queued
 from tests.helpers.stacks import new_stack
@@ -186,6 +187,8 @@ def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
     base = procs.web()
     procs.worker()
     _, vote_ids = populate(http, base)
+    make_user(http, "ada@example.org", base=base)  # the users table goes along
+    ada = bearer(http, "ada@example.org", base=base)
     before = api_answers(http, base)
 
     backup = tmp_path / "backup"
@@ -201,6 +204,7 @@ def test_jsonl_export_then_import_into_a_fresh_stack_gives_identical_answers(
     assert f"{fresh['TABLE_PREFIX']}votes: {len(vote_ids)} items written" in imported.stdout
     restored = procs.web(TABLE_PREFIX=fresh["TABLE_PREFIX"])
     assert api_answers(http, restored) == before
+    assert http.get(f"{restored}/auth/me", headers=ada).json()["email"] == "ada@example.org"
 
     again = flask_cli(app_for(fresh), "import", str(backup), check=False)
     assert again.exit_code == 1

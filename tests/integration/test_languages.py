@@ -99,4 +99,5 @@ def test_json_api_stays_english_whatever_the_browser_asks(client):
 
 def test_admin_pages_are_translated(client):
     login = client.get("/admin/login", headers={"Accept-Language": "es"})
-    assert "Acceso de administración" in login.text and "Entrar</button>" in login.text
+    assert "<h1>Entrar</h1>" in login.text and "Entrar</button>" in login.text
+    assert "Correo electrónico" in login.text and "Contraseña" in login.text

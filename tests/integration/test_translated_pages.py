@@ -122,6 +122,7 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
         f"/admin/events/{e}", f"/admin/events/{e}/present",
         f"/admin/events/{e}/questions/0/reset", f"/admin/events/{e}/questions/0/delete",
         f"/admin/events/topics/{t}/delete", "/admin/events/no-such-event",
+        "/admin/users", "/admin/tokens",
     ):  # fmt: skip
         get(path)
     token = token_from(pages["/admin/topics/new"][1])

@@ -1,13 +1,13 @@
 """Schemathesis hooks for tests/system/test_schemathesis.py (loaded via SCHEMATHESIS_HOOKS).
 
-Two rules of a topic body cannot be stated in JSON Schema, so Schemathesis
+Some rules of a topic body cannot be stated in JSON Schema, so Schemathesis
 would count their 422 as a schema-valid request refused; such cases are left
 out here, and only those: every check still runs on every other case.
 - A new topic's `closes_at` must be ahead: it depends on the clock (a past one
-  is a 422, issue 15 #6, tested in tests/integration/test_hostile_input.py).
-- Choices must differ by more than case and surrounding spaces (issue 14 #10,
-  tested in tests/integration/test_api.py): `uniqueItems` compares exactly.
-- A question's settings against its number of choices (issue 13): `rank_top`,
+  is a 422, tested in tests/integration/test_hostile_input.py).
+- Choices must differ by more than case and surrounding spaces (tested in
+  tests/integration/test_api.py): `uniqueItems` compares exactly.
+- A question's settings against its number of choices: `rank_top`,
   `min_choices` and `max_choices` at most the choices given, min <= max, and a
   new rating topic's choices against `rate_each` left out (false). What JSON
   Schema can say (choices per type, a game's vote_limit) it says; these are

@@ -22,6 +22,7 @@ from core.schemas.votes import VoteIn
 from core.services.backups import item_line
 from local import launcher as embedded
 from local import snapshot
+from tests.helpers.accounts import make_user
 from tests.helpers.api import api_answers, api_vote, make_topic, populate, recorded, vote_counts
 from tests.helpers.queued import add_to_tally, record_queued
 from tests.helpers.stacks import new_stack
@@ -152,6 +153,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
     topic = make_topic(client, "Q", "AB")
     for index in (0, 1):  # queued; nothing consumes them: they wait in the queue
         api_vote(client, topic, index)
+    make_user(client, "ada@example.org")
     store, queues = connect(aws_env, voting)
     queues["dlq"].send_raw("not json: a poison message kept for inspection")
     before = table_lines(store)
@@ -159,6 +161,7 @@ def test_save_and_restore_carry_tables_and_waiting_messages(
 
     saved = snapshot.save(store, path, queues)
     assert saved.items["topics"] == 1
+    assert saved.items["users"] == 2  # the account and its email's own item
     assert saved.messages == {"main": 2, "dlq": 1}
 
     fresh = new_stack(moto_endpoint)

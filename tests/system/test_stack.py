@@ -27,8 +27,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.aws.tables import TIME_TO_LIVE
 from core.settings import Settings
 from local import launcher as embedded
+from tests.helpers.accounts import bearer, make_user, sign_in_as
 from tests.helpers.api import ADMIN, SAMPLE_TOPIC, move, sign_in
 from tests.helpers.processes import Processes
 from tests.helpers.quiz import answer_quiz, join, leaderboard, quiz_event
@@ -89,6 +91,17 @@ def test_every_ddl_table_is_in_the_template_identically(base):
 
 def test_template_has_no_table_that_ddl_lacks():
     assert sorted(_tables_by_base()) == sorted(TABLE_SPECS)
+
+
+def test_the_template_expires_items_as_init_aws_makes_the_tables():
+    """TTL is no part of ddl/*.json (CreateTable's input): core/aws/tables.py states it."""
+    expiring = {}
+    for base, (_, resource) in _tables_by_base().items():
+        spec = resource["Properties"].get("TimeToLiveSpecification")
+        if spec:
+            assert spec["Enabled"] is True
+            expiring[base] = spec["AttributeName"]
+    assert expiring == TIME_TO_LIVE == {"users": "expires_at"}
 
 
 def test_queues_match_what_init_aws_creates(aws_env):
@@ -166,7 +179,8 @@ def calls_in_code() -> set[str]:
     """IAM actions for every AWS call in the DynamoDB and SQS adapters (core/aws/)."""
     actions = set()
     adapters = {
-        "dynamodb": ("store.py", "batch.py", "tables.py", "events.py", "purge.py", "players.py"),
+        "dynamodb": ("store.py", "batch.py", "tables.py", "events.py", "purge.py", "accounts.py",
+                     "players.py"),
         "sqs": ("queue.py",),
     }
     for service, files in adapters.items():
@@ -329,6 +343,12 @@ def _exercise(base: str) -> None:
     assert http.delete(f"{base}/votes/{votes[0]['id']}", headers=admin).ok
     for page in ("/", f"/t/{plain['id']}", f"/t/{plain['id']}/results"):
         assert http.get(f"{base}{page}").status_code == 200, page
+    # Accounts: one made, a token for it (its Query of the by-user index), its sign-in.
+    make_user(http, "ada@example.org", base=base)
+    ada = bearer(http, "ada@example.org", base=base)
+    assert http.get(f"{base}/auth/tokens", headers=ada).json()[0]["name"] == ""
+    assert http.post(f"{base}/topics", json=SAMPLE_TOPIC, headers=ada).status_code == 201
+    assert "ada@example.org" in sign_in_as(requests.Session(), "ada@example.org", base=base).text
     assert sign_in(http, base=base).ok
     admin_page = http.get(f"{base}/admin")
     assert admin_page.status_code == 200 and "Tabs, or spaces?" in admin_page.text

@@ -6,7 +6,13 @@ fields only where they say something. The JSON answers keep this key order
 from __future__ import annotations
 
 import json
+import re
+import sys
 
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from core.rules.fields import NOT_BLANK, Title
 from core.rules.topics import voted_choices_removed
 from core.schemas.topics import TopicOut
 from core.schemas.votes import VoteRecord
@@ -177,3 +183,16 @@ def test_listed_appears_only_when_false_so_listed_topics_keep_the_original_bytes
     assert json.dumps(TopicOut.render(TOPIC)) == json.dumps(listed)
     unlisted = TopicOut.render({**TOPIC, "listed": False}, {"a": 1})
     assert unlisted["listed"] is False and list(unlisted)[-1] == "listed"
+
+
+def test_not_blank_is_what_python_strips_so_the_schema_says_what_the_api_refuses():
+    """A title made only of characters str.strip() removes ("\x85", "\x1c", ...) is refused,
+    and /openapi.json's pattern refuses exactly those: JSON Schema's whitespace is not
+    Python's, so minLength alone would let Schemathesis send them as valid."""
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert all(re.search(NOT_BLANK, c) is None for c in spaces)
+    assert all(re.search(NOT_BLANK, c) for c in ("a", "\x1b", "\u200b", "\u00ad", "0", "é"))
+    for blank in ("\x85", "\x1c \u3000", "\t\n"):
+        with pytest.raises(ValidationError):
+            TypeAdapter(Title).validate_python(blank)
+    assert TypeAdapter(Title).json_schema()["pattern"] == NOT_BLANK

@@ -72,6 +72,16 @@ READS = [
     ("RATELIMIT_STORAGE_URI", "redis://cache:6379", "ratelimit_storage_uri", "redis://cache:6379"),
     ("PAUSE_VOTES_FILE", "/tmp/pause", "pause_votes_file", "/tmp/pause"),
     ("SQS_GROUP_MAX_LINGER_SECONDS", "0", "sqs_group_max_linger_seconds", 0.0),
+    ("SESSION_HOURS", "8", "session_hours", 8.0),
+    ("OIDC_ISSUER", "https://id.example.org", "oidc_issuer", "https://id.example.org"),
+    ("OIDC_CLIENT_ID", "voting", "oidc_client_id", "voting"),
+    ("OIDC_CLIENT_SECRET", "s3cret", "oidc_client_secret", "s3cret"),
+    ("OIDC_AUTHORIZE_URL", "https://id/a", "oidc_authorize_url", "https://id/a"),
+    ("OIDC_TOKEN_URL", "https://id/t", "oidc_token_url", "https://id/t"),
+    ("OIDC_JWKS_URL", "https://id/k", "oidc_jwks_url", "https://id/k"),
+    ("OIDC_ALLOWED_DOMAINS", "school.example, staff.example", "oidc_allowed_domains",
+     ["school.example", "staff.example"]),
+    ("OIDC_NAME", "the school's account", "oidc_name", "the school's account"),
 ]  # fmt: skip
 
 # The defaults with nothing set (as the deployment docs promise them).
@@ -86,7 +96,10 @@ DEFAULTS = {
     "rate_limit_votes": "600 per minute", "rate_limit_votes_per_voter": "60 per minute",
     "rate_limit_votes_per_address": "5000 per minute", "rate_limit_login": "10 per minute",
     "ratelimit_storage_uri": "memory://", "pause_votes_file": None,
-    "sqs_group_max_linger_seconds": 0.02,
+    "sqs_group_max_linger_seconds": 0.02, "session_hours": 12.0, "oidc_issuer": None,
+    "oidc_client_id": None, "oidc_client_secret": None, "oidc_authorize_url": None,
+    "oidc_token_url": None, "oidc_jwks_url": None, "oidc_allowed_domains": [],
+    "oidc_name": "single sign-on",
 }  # fmt: skip
 
 # "" says "none" for these; for every other variable "" counts as unset.

@@ -28,13 +28,16 @@ from flask import (
 from flask_babel import gettext, lazy_gettext, ngettext
 from pydantic import ValidationError
 
+from core.rules.access import owns
 from core.rules.clock import utc_now
+from core.rules.errors import UserNotFound
 from core.rules.events import LOBBY
 from core.rules.question_types import votes_counted
 from core.rules.topics import is_open
 from core.schemas.topics import TopicIn
 from webapp import services
-from webapp.admin.topics import repeated_choice_message, require_admin
+from webapp.access import current_actor, owner_only
+from webapp.admin.topics import repeated_choice_message
 from webapp.htmx import is_htmx, vary
 from webapp.i18n import N_
 from webapp.lookup import valid_id
@@ -42,7 +45,6 @@ from webapp.presenter.topic_present import qr_svg
 from webapp.results_panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
-bp.before_request(require_admin)
 
 # The control bar's buttons: form value -> what it does.
 ACTIONS = {
@@ -73,11 +75,15 @@ def _join_url(event: dict) -> str:
 
 @bp.get("")
 def index():
-    """Every event, newest first, and the form that creates one."""
-    store = services.topics()
-    topics = [{**t, "votes": votes_counted(t, store.counts(t["id"]))} for t in store.all()]
-    return render_template("events/console.html", events=services.events().events(),
-                           topics=topics)  # fmt: skip
+    """The events this organiser owns or co-hosts (all, for an admin), newest first, their
+    topics, and the form that creates one."""
+    store, access = services.topics(), services.access()
+    topics = [{**t, "votes": votes_counted(t, store.counts(t["id"]))}
+              for t in access.topics_for(current_actor())]  # fmt: skip
+    events = access.events_for(current_actor())
+    owners = services.accounts().emails_of(e.get("owner") for e in events)
+    return render_template("events/console.html", events=events, topics=topics,
+                           owners=owners)  # fmt: skip
 
 
 @bp.post("")
@@ -100,11 +106,38 @@ def edit(event_id):
         topic = question["topic"]
         question["votes"] = votes_counted(topic, topics.counts(topic["id"])) if topic else 0
     in_event = {q["topic_id"] for q in questions}
-    others = [t for t in topics.all() if t["id"] not in in_event]
+    access = services.access()
+    others = [t for t in access.topics_for(current_actor()) if t["id"] not in in_event]
     return render_template(
         "events/edit.html", event=event, questions=questions, others=others,
-        join_url=_join_url(event),
+        join_url=_join_url(event), people=access.people(event),
+        may_change_hosts=owns(current_actor(), event),
     )  # fmt: skip
+
+
+# -- co-hosts ---------------------------------------------------------------------------
+
+
+@bp.post("/<event_id>/hosts")
+@owner_only
+def add_host(event_id):
+    """Make an organiser a co-host by their email: they may present and edit this event."""
+    email = request.form.get("email", "").strip()
+    try:
+        services.access().add_host(event_id, email)
+    except UserNotFound:
+        flash(gettext("No account has the email %(email)s.", email=email))
+    else:
+        flash(gettext("%(email)s now co-hosts this event.", email=email))
+    return redirect(url_for("events_admin.edit", event_id=event_id, _anchor="hosts"), 303)
+
+
+@bp.post("/<event_id>/hosts/<host_id>/remove")
+@owner_only
+def remove_host(event_id, host_id):
+    services.access().remove_host(event_id, host_id)
+    flash(gettext("Co-host removed."))
+    return redirect(url_for("events_admin.edit", event_id=event_id, _anchor="hosts"), 303)
 
 
 @bp.post("/<event_id>/questions")

@@ -1,10 +1,10 @@
-"""Admin pages: sign in, the topic list, create/edit forms, open/close.
+"""Admin pages: the topic list, create/edit forms, open/close.
 
-Sign-in takes the admin key (API_KEY) or, if set, ADMIN_PASSWORD; the session
-mark it leaves is auth.py's. The forms
-go through `Voting` with the same `TopicIn` model as the JSON API, so the
-rules (title length, 2-50 choices, choice ids kept on edit) cannot drift.
-CSRF tokens are checked for every POST by CSRFProtect (see security.py).
+Who may reach them, and which topics each organiser sees, is webapp/access.py's
+(sign-in is webapp/admin/sign_in.py). The forms go through `Voting` with the same
+`TopicIn` model as the JSON API, so the rules (title length, 2-50 choices, choice
+ids kept on edit) cannot drift. CSRF tokens are checked for every POST by
+CSRFProtect (see security.py).
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from itertools import zip_longest
 from flask import (
     Blueprint,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext
@@ -42,6 +40,7 @@ from core.rules.topics import (
 )
 from core.schemas.topics import NewTopicIn, TopicIn
 from webapp import services
+from webapp.access import current_actor
 from webapp.admin import type_forms
 from webapp.admin.type_forms import (
     VISIBILITY_LABELS,
@@ -49,75 +48,10 @@ from webapp.admin.type_forms import (
     friendly,
     repeated_choice_message,  # noqa: F401 (events_admin's import)
 )
-from webapp.auth import SESSION_KEY, admin_credentials, key_matches, session_fingerprint, signed_in
 from webapp.htmx import is_htmx
-from webapp.limits import limit_login
 from webapp.lookup import get_topic, shown, valid_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-PUBLIC_ENDPOINTS = {"admin.login"}
-
-
-# -- signing in -----------------------------------------------------------------
-
-
-@bp.before_request
-def require_admin():
-    """Every admin URL but the login page needs a signed-in admin."""
-    if request.endpoint in PUBLIC_ENDPOINTS or signed_in():
-        return None
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
-    login = url_for("admin.login", next=target)
-    if is_htmx():
-        # A redirect would be followed by the XHR and the login page swapped
-        # into a fragment; htmx navigates the whole page on HX-Redirect.
-        return make_response("", 401, {"HX-Redirect": login})
-    return redirect(login, 303)
-
-
-def _safe_next(value: str | None) -> str:
-    """Only our own admin pages: never an open redirect to another site."""
-    if value and value.startswith("/admin") and not value.startswith("//"):
-        return value
-    return url_for("admin.index")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-@limit_login
-def login():
-    """The sign-in form; the key or password is compared in constant time."""
-    api_key, password = admin_credentials()
-    enabled = bool(api_key or password)
-    next_url = _safe_next(request.values.get("next"))
-    if request.method == "GET":
-        if enabled and signed_in():
-            return redirect(next_url, 303)
-        status = 200 if enabled else 503
-        return render_template("admin/login.html", enabled=enabled, next=next_url), status
-    if not enabled:
-        return render_template("admin/login.html", enabled=False, next=next_url), 503
-    candidate = request.form.get("password", "")
-    if key_matches(candidate, api_key) or key_matches(candidate, password):
-        session.clear()  # a fresh session (and CSRF token) for the admin
-        session[SESSION_KEY] = session_fingerprint()
-        return redirect(next_url, 303)
-    return (
-        render_template(
-            "admin/login.html",
-            enabled=True,
-            next=next_url,
-            error=gettext("That key or password is wrong."),
-        ),
-        401,
-    )
-
-
-@bp.post("/logout")
-def logout():
-    session.pop(SESSION_KEY, None)
-    flash(gettext("Signed out."))
-    return redirect(url_for("admin.login"), 303)
 
 
 # -- topic list -----------------------------------------------------------------
@@ -131,9 +65,12 @@ def _with_total(topic: dict) -> dict:
 
 @bp.get("")
 def index():
-    """All topics with status, total votes, and edit / open-close actions."""
-    topics = [_with_total(t) for t in services.topics().all()]
-    return render_template("admin/index.html", topics=topics, pipeline=_pipeline())
+    """The topics this organiser manages (all, for an admin) with status, total votes,
+    owner, and edit / open-close actions."""
+    topics = [_with_total(t) for t in services.access().topics_for(current_actor())]
+    owners = services.accounts().emails_of(t.get("owner") for t in topics)
+    return render_template("admin/index.html", topics=topics, owners=owners,
+                           pipeline=_pipeline())  # fmt: skip
 
 
 def _pipeline() -> dict | None:
@@ -151,7 +88,9 @@ def set_active(topic_id):
     active = request.form.get("active") == "1"
     topic = services.topics().set_active(topic_id, active)
     if is_htmx():
-        return render_template("admin/_row.html", topic=_with_total(topic), focus_toggle=True)
+        owners = services.accounts().emails_of([topic.get("owner")])
+        return render_template("admin/_row.html", topic=_with_total(topic), owners=owners,
+                               focus_toggle=True)  # fmt: skip
     flash(
         gettext("“%(title)s” is now open.", title=topic["title"])
         if active

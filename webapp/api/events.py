@@ -14,6 +14,7 @@ import json
 from flask import Blueprint, current_app, request
 
 from core.rules.errors import EventNotFound
+from core.schemas.accounts import HostIn, People
 from core.schemas.events import (
     EventIn,
     EventOut,
@@ -28,8 +29,8 @@ from core.schemas.events import (
 )
 from core.schemas.topics import TopicCleared
 from webapp import services
+from webapp.access import current_actor, owner_only, request_actor
 from webapp.api.openapi import doc
-from webapp.auth import admin_key_required, is_admin_request
 from webapp.body import parse
 from webapp.htmx import polled
 from webapp.lookup import valid_id
@@ -54,7 +55,6 @@ def _out(event: dict) -> dict:
 @bp.post("/events")
 @doc("Create an event (admin)", body=EventIn, responses={201: EventOut}, status=201,
      errors=(404,))  # fmt: skip
-@admin_key_required
 def create_event():
     """A new event with a fresh join code; `questions` are existing topic ids."""
     data = parse(EventIn)
@@ -64,14 +64,13 @@ def create_event():
 
 @bp.get("/events")
 @doc("List events, newest first (admin)", responses={200: list[EventOut]})
-@admin_key_required
 def list_events():
-    return [_out(e) for e in services.events().events()]
+    """The events the caller owns or co-hosts (every event, for an admin)."""
+    return [_out(e) for e in services.access().events_for(current_actor())]
 
 
 @bp.get("/events/<event_id>")
 @doc("Get an event (admin)", responses={200: EventOut})
-@admin_key_required
 def get_event(event_id):
     return _out(services.events().event(event_id, fresh=True))
 
@@ -79,16 +78,15 @@ def get_event(event_id):
 @bp.put("/events/<event_id>")
 @doc("Rename an event, or change its teams (admin)", body=EventUpdate, responses={200: EventOut},
      errors=(409,))  # fmt: skip
-@admin_key_required
 def update_event(event_id):
     data = parse(EventUpdate)
     return _out(services.events().rename(event_id, data.title, data.teams))
 
 
 @bp.delete("/events/<event_id>")
-@doc("Delete an event; its topics and votes stay (admin)", responses={200: EventOut},
-     errors=(409,))  # fmt: skip
-@admin_key_required
+@doc("Delete an event; its topics and votes stay (its owner or an admin)",
+     responses={200: EventOut}, errors=(403, 409))  # fmt: skip
+@owner_only
 def delete_event(event_id):
     events = services.events()
     event = events.event(event_id, fresh=True)
@@ -100,7 +98,6 @@ def delete_event(event_id):
 @bp.post("/events/<event_id>/duplicate")
 @doc("Duplicate an event: new code, new topics, no votes (admin)", responses={201: EventOut},
      status=201, errors=(409,))  # fmt: skip
-@admin_key_required
 def duplicate_event(event_id):
     return _out(services.events().duplicate(event_id)), 201
 
@@ -108,7 +105,6 @@ def duplicate_event(event_id):
 @bp.post("/events/<event_id>/questions")
 @doc("Add a question: an existing topic or a new one (admin)", body=QuestionIn,
      responses={201: EventOut}, status=201, errors=(404, 409))  # fmt: skip
-@admin_key_required
 def add_question(event_id):
     data = parse(QuestionIn)
     event = services.events().add_question(
@@ -120,7 +116,6 @@ def add_question(event_id):
 @bp.post("/events/<event_id>/questions/<int:index>/move")
 @doc("Move a question to another place (admin)", body=MoveIn, responses={200: EventOut},
      errors=(409,))  # fmt: skip
-@admin_key_required
 def move_question(event_id, index):
     data = parse(MoveIn)
     return _out(services.events().move_question(event_id, index, data.to))
@@ -129,7 +124,6 @@ def move_question(event_id, index):
 @bp.delete("/events/<event_id>/questions/<int:index>")
 @doc("Remove a question; its topic and votes stay (admin)", responses={200: EventOut},
      errors=(409,))  # fmt: skip
-@admin_key_required
 def remove_question(event_id, index):
     return _out(services.events().remove_question(event_id, index))
 
@@ -137,7 +131,6 @@ def remove_question(event_id, index):
 @bp.post("/events/<event_id>/questions/<int:index>/duplicate")
 @doc("Duplicate a question right after it: same content, no votes, closed (admin)",
      responses={201: EventOut}, status=201, errors=(409,))  # fmt: skip
-@admin_key_required
 def duplicate_question(event_id, index):
     return _out(services.event_questions().duplicate(event_id, index)), 201
 
@@ -145,7 +138,6 @@ def duplicate_question(event_id, index):
 @bp.post("/events/<event_id>/questions/<int:index>/reset")
 @doc("Reset a question's results: its votes, ballots and tallies go (admin)",
      responses={200: TopicCleared}, errors=(409,))  # fmt: skip
-@admin_key_required
 def reset_question(event_id, index):
     """Votes still queued for it are recorded as rejected (`reset`), never counted."""
     _, cleared = services.event_questions().reset(event_id, index)
@@ -155,7 +147,6 @@ def reset_question(event_id, index):
 @bp.post("/events/<event_id>/position")
 @doc("Advance: next, previous, or a position (admin)", body=GoIn, responses={200: EventOut},
      errors=(409,))  # fmt: skip
-@admin_key_required
 def go(event_id):
     """A waiting question arrived at opens; an open question left behind closes."""
     data = parse(GoIn)
@@ -170,7 +161,6 @@ def go(event_id):
 @bp.post("/events/<event_id>/results")
 @doc("Reveal or hide the current question's results (admin)", body=ResultsIn,
      responses={200: EventOut}, errors=(409,))  # fmt: skip
-@admin_key_required
 def set_results(event_id):
     data = parse(ResultsIn)
     return _out(services.events().set_results(event_id, data.shown))
@@ -179,10 +169,36 @@ def set_results(event_id):
 @bp.post("/events/<event_id>/voting")
 @doc("Open or close voting on the current question (admin)", body=VotingIn,
      responses={200: EventOut}, errors=(409,))  # fmt: skip
-@admin_key_required
 def set_voting(event_id):
     data = parse(VotingIn)
     return _out(services.events().set_open(event_id, data.open))
+
+
+# -- owner and co-hosts ---------------------------------------------------------------------
+
+
+@bp.get("/events/<event_id>/hosts")
+@doc("An event's owner and co-hosts", responses={200: People})
+def list_hosts(event_id):
+    return services.access().people(services.events().event(event_id, fresh=True))
+
+
+@bp.post("/events/<event_id>/hosts")
+@doc("Add a co-host by their account's email: they may present and edit the event and its "
+     "questions (its owner or an admin)", body=HostIn, responses={201: People}, status=201,
+     errors=(403,))  # fmt: skip
+@owner_only
+def add_host(event_id):
+    """404 when no account has the email; adding a co-host again changes nothing."""
+    data = parse(HostIn)
+    return services.access().add_host(event_id, data.email), 201
+
+
+@bp.delete("/events/<event_id>/hosts/<host_id>")
+@doc("Remove a co-host (its owner or an admin)", responses={200: People}, errors=(403,))
+@owner_only
+def remove_host(event_id, host_id):
+    return services.access().remove_host(event_id, host_id)
 
 
 # -- the audience's read ----------------------------------------------------------------
@@ -196,7 +212,8 @@ def event_state(code):
     query = EventStateQuery.model_validate(request.args.to_dict())
     events = services.events()
     event = events.by_code(code)
-    question, topic, counts = events.on_screen(event, query.voter_id, is_admin_request())
+    manager = services.access().manages_event(request_actor(), event)
+    question, topic, counts = events.on_screen(event, query.voter_id, manager)
     body = json.dumps(EventState.render(event, question, topic, counts), separators=(",", ":"))
     etag = hashlib.sha256(body.encode()).hexdigest()[:24]
     return polled(etag, lambda: current_app.response_class(body, mimetype="application/json"))

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from core.schemas.base import Problem
+from webapp.access import is_public
 
 bp = Blueprint("docs", __name__)
 
@@ -115,7 +116,7 @@ def spec(app) -> dict:
                     answer["content"] = {"application/json": {"schema": ref(Problem)}}
                 responses.setdefault(str(code), answer)
             op["responses"] = responses
-            if getattr(view, "admin_only", False):
+            if not is_public(rule.endpoint):
                 op["security"] = [{"ApiKey": []}, {"Bearer": []}]
             paths.setdefault(path, {})[method.lower()] = op
 
@@ -142,8 +143,8 @@ _REASONS = {
     201: "Created",
     202: "Accepted: the vote is durably queued",
     400: "Malformed request",
-    401: "Admin key missing or wrong",
-    403: "Hidden from this viewer (the topic's results_visibility)",
+    401: "Admin key or API token missing or wrong",
+    403: "Not for this caller: hidden by the topic's results_visibility, or a right it lacks",
     404: "Not found",
     409: "Conflict",
     413: "Body too large",
@@ -165,7 +166,7 @@ def _errors_for(meta, view, rule) -> list[int]:
         codes.append(404)
     if meta["body"] is not None:
         codes += [400, 413, 415]
-    if getattr(view, "admin_only", False):
+    if not is_public(rule.endpoint):
         codes.append(401)
     return codes
 

@@ -1,8 +1,9 @@
 """The JSON API of a quiz: players joining an event, its leaderboard, its scores as CSV.
 
 Joining and the leaderboard are public, by the event's join code (as the event state
-is); the scores' spreadsheet is the admin's. Answers are votes: POST /votes with the
-player's voter_id (webapp/api/topics.py).
+is: webapp/access.py PUBLIC_ENDPOINTS); the scores' spreadsheet is its organisers' (the
+API key or token, or a signed-in session following the console's link). Answers are
+votes: POST /votes with the player's voter_id (webapp/api/topics.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from core.rules.errors import EventNotFound
 from core.schemas.quiz import Leaderboard, LeaderboardQuery, PlayerIn, PlayerOut
 from webapp import services
 from webapp.api.openapi import doc
-from webapp.api.topics import _admin_key_or_session
 from webapp.body import parse
 from webapp.htmx import polled
 from webapp.lookup import valid_id
@@ -60,7 +60,6 @@ def leaderboard(code):
 @bp.get("/events/<event_id>/scores.csv")
 @doc("Download an event's quiz scores as CSV: player x question (admin)",
      responses={200: "text/csv"}, errors=(404,))  # fmt: skip
-@_admin_key_or_session
 def scores_csv(event_id):
     """One row per player and quiz question (answer, correct, seconds, points), then each
     player's total; streamed."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, g, request
 from pydantic import TypeAdapter
 
 from core.rules.errors import DuplicateChoice, UnknownChoice, VotesWouldBeDropped
@@ -22,13 +20,12 @@ from core.schemas.topics import (
 from core.schemas.votes import VoteAccepted, VoteIn, VoteListQuery, VotePage, VoteRecord, VoterQuery
 from core.services.csv_export import csv_filename
 from webapp import services
+from webapp.access import request_actor
 from webapp.api.openapi import doc
 from webapp.audience import ballot_box
-from webapp.auth import admin_key_required, is_admin_request, presented_key, signed_in
 from webapp.body import parse
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
-from webapp.security import csrf
 
 bp = Blueprint("api", __name__)
 
@@ -58,7 +55,6 @@ def _query(model):
 
 @bp.post("/topics")
 @doc("Create a topic", body=NewTopicIn, responses={201: TopicOut}, status=201)
-@admin_key_required
 def create_topic():
     """Create a topic; each choice gets a new id."""
     data = parse(NewTopicIn)
@@ -74,7 +70,6 @@ def create_topic():
     responses={200: None},
     errors=(404, 409),
 )
-@admin_key_required
 def update_topic(topic_id):
     """Choices with a known id keep it (and their votes); new rows get an id.
 
@@ -101,7 +96,6 @@ def update_topic(topic_id):
     responses={200: TopicCleared},
     errors=(404, 409),
 )
-@admin_key_required
 def reset_topic(topic_id):
     """Votes still queued are recorded as rejected (`reset`), never counted."""
     _check_id(topic_id)
@@ -114,7 +108,6 @@ def reset_topic(topic_id):
     responses={200: TopicCleared},
     errors=(404, 409),
 )
-@admin_key_required
 def delete_topic(topic_id):
     """Votes still queued for it go to the dead-letter queue (unknown topic)."""
     _check_id(topic_id)
@@ -138,9 +131,17 @@ def get_topic(topic_id):
     return _with_results(services.topics().get(topic_id, fresh=True), query)
 
 
+def _manages(topic: dict) -> bool:
+    """Does the request's key or token manage this topic (the operator, an admin, its
+    organiser)? They see what its results_visibility hides from others."""
+    if "topic_manager" not in g:  # a list of topics reads the caller's events once
+        g.topic_manager = services.access().topic_manager(request_actor())
+    return g.topic_manager(topic)
+
+
 def _with_results(topic: dict, query: TopicQuery) -> dict:
     """The topic, with its results when asked for and its results_visibility allows."""
-    admin = is_admin_request()
+    admin = _manages(topic)
     if not query.include_votes:
         return TopicOut.render(topic, admin=admin)
     voting = services.voting()
@@ -156,7 +157,6 @@ def _with_results(topic: dict, query: TopicQuery) -> dict:
     responses={200: TopicOut},
     errors=(404, 409),
 )
-@admin_key_required
 def hide_answer(topic_id):
     """The answer (as counted: case and spaces normalized) leaves the public results and
     the screen; its votes stay, and admins still see it marked hidden."""
@@ -173,7 +173,6 @@ def hide_answer(topic_id):
     responses={200: TopicOut},
     errors=(404, 409),
 )
-@admin_key_required
 def show_answer(topic_id):
     _check_id(topic_id)
     query = _query(HiddenAnswerIn)
@@ -181,33 +180,6 @@ def show_answer(topic_id):
     return TopicOut.render(topic, admin=True)
 
 
-def _admin_key_or_session(view):
-    """The admin key, as every admin API call, or a signed-in admin session:
-    the admin page links here, and a browser following a link sends no key."""
-    keyed = admin_key_required(view)
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        return view(*args, **kwargs) if signed_in() else keyed(*args, **kwargs)
-
-    wrapped.admin_only = True
-    return wrapped
-
-
-def _admin_key_or_session_form(view):
-    """As _admin_key_or_session, for a write: a session must also send the page's CSRF
-    token (X-CSRFToken or a csrf_token field), since a browser sends its cookie anywhere."""
-    keyed = admin_key_required(view)
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if presented_key() is None and signed_in():
-            csrf.protect()  # 400 without the session's token
-            return view(*args, **kwargs)
-        return keyed(*args, **kwargs)
-
-    wrapped.admin_only = True
-    return wrapped
 
 
 @bp.post("/topics/<topic_id>/runoff")
@@ -216,7 +188,6 @@ def _admin_key_or_session_form(view):
     responses={200: RunoffOut},
     errors=(404, 409),
 )
-@_admin_key_or_session_form
 def compute_runoff(topic_id):
     """From the topic's counted rankings; 409 unless it is a closed ranking (README)."""
     _check_id(topic_id)
@@ -229,7 +200,6 @@ def compute_runoff(topic_id):
     responses={200: "text/csv"},
     errors=(404,),
 )
-@_admin_key_or_session
 def export_topic_csv(topic_id):
     """Results per choice, then one row per vote; streamed a page of votes at a time."""
     _check_id(topic_id)
@@ -269,7 +239,7 @@ def get_vote(vote_id):
     if record is None:
         abort(404, "Vote not found (it may still be queued)")
     topic = services.topics().get(record["topic_id"])
-    shown = voting.choice_visible(topic, record, query.voter_id, is_admin=is_admin_request())
+    shown = voting.choice_visible(topic, record, query.voter_id, is_admin=_manages(topic))
     return VoteRecord.render(record, hide_choice=not shown)
 
 
@@ -285,7 +255,7 @@ def list_votes():
     query = _query(VoteListQuery)
     voting = services.voting()
     topic = services.topics().get(query.topic_id)
-    if not voting.results_visible(topic, query.voter_id, is_admin=is_admin_request()):
+    if not voting.results_visible(topic, query.voter_id, is_admin=_manages(topic)):
         abort(403, "This topic's votes are hidden, like its results (results_visibility)")
     records, cursor = voting.votes(query.topic_id, query.limit, query.next)
     return {"items": [VoteRecord.render(r) for r in records], "next": cursor}
@@ -297,7 +267,6 @@ def list_votes():
     responses={200: VoteRecord},
     errors=(404, 409),
 )
-@admin_key_required
 def delete_vote(vote_id):
     _check_id(vote_id)
     record = services.voting().delete_vote(vote_id)

@@ -46,7 +46,7 @@ class Refused(Exception):
             topic = shown(services.topics().get(topic["id"], fresh=True))
         self.reason = reason
         self.status = refusal.status
-        self.headers = refusal.headers()
+        self.headers = refusal.headers(reason)
         self.topic = topic  # None: the ballot is gone (the presenter moved on)
         self.message = refusal.message_of(reason, topic)
         self.answer = answer or None
