@@ -21,6 +21,8 @@ PUBLIC = {
     "api.get_vote", "api.list_votes", "events_api.event_state", "present.view",
     "sign_in.login", "sign_in.logout", "sign_in.sso_begin", "sign_in.sso_callback",
     "accounts_api.create_token",
+    # A quiz's players join with a nickname and follow the leaderboard.
+    "quiz_api.join", "quiz_api.leaderboard",
 }  # fmt: skip
 VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 
