@@ -48,6 +48,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "tap_to_screen": ([], ["--taps", "8"]),
     "question_types": ([], ["--votes", "100", "--reads", "30", "--big", "20000"]),
     "room": (["--phones", "1000,3000,5000"], ["--phones", "200", "--idle-seconds", "5"]),
+    "quiz": ([], ["--quick"]),
 }  # fmt: skip
 
 
@@ -210,6 +211,13 @@ def summary(results: dict[str, dict]) -> list[str]:
         *[(f"13. {kind}: DynamoDB write units per vote", fig("question_types",
            f"write_units_per_vote_{kind}"), "report", None, False)
           for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
+        ("27. Quiz: every accepted answer scored once (3,000 players within 10 s; 1 = yes)",
+         fig("quiz", "quiz_scored_once"), "= 1", 1.0, True),
+        ("27. ... answers accepted", fig("quiz", "quiz_accepted"), "report", None, True),
+        ("27. Leaderboard read p50, 3,000 players / 30 (top 10, caches off)", fig("quiz",
+         "board_read_ratio"), "<= 1.2", 1.2, False),
+        ("27. ... with the player's own rank, as deployed", fig("quiz", "board_me_read_ratio"),
+         "report", None, False),
         ("Tap to projector p95, seconds (real browsers)", fig("tap_to_screen",
          "tap_p95_s"), "<= 2", 2.0, False),
         ("Tap to projector p50, seconds", fig("tap_to_screen", "tap_p50_s"), "report", None,

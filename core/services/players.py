@@ -10,7 +10,8 @@ Reads, and what they cost:
   RESULTS_CACHE_SECONDS, like results), the same with 30 players or 3,000;
 - a player's own rank and the team board: from the event's standings, every player's
   score read from the same index (one paged Query, about 70 bytes a player), at most once
-  a second per process however many phones ask; a rank is then a binary search.
+  a second per process however many phones ask, served up to 2 s old while a newer copy
+  loads (no rank waits on that read but the first); a rank is then a binary search.
 - is this voter a player (every quiz answer asks at intake): a GetItem the first time,
   then this process's memory (a player never leaves an event).
 """
@@ -47,7 +48,9 @@ class Players:
         self.votes = backend.store
         self._known = TTLCache(KNOWN_SECONDS, max_entries=KNOWN_ENTRIES)
         self._tops = TTLCache(settings.results_cache_seconds, serve_stale=False)
-        self._standings = TTLCache(settings.results_cache_seconds, serve_stale=False)
+        # Served while a newer copy loads (up to 2 x RESULTS_CACHE_SECONDS old): a rank
+        # read never waits for the standings' read of every player, but the first.
+        self._standings = TTLCache(settings.results_cache_seconds)
 
     def join(
         self, event: dict, name: str, voter_id: str | None = None, team: str | None = None
@@ -95,10 +98,12 @@ class Players:
 
         return self._tops.get_or_load((event_id, limit), load)
 
-    def standings(self, event_id: str) -> list[dict]:
-        """Every player of the event, highest score first (the index's order), cached
+    def standings(self, event_id: str) -> Standings:
+        """Every player of the event, read from the score index at most once per
         RESULTS_CACHE_SECONDS per process: what ranks and the team board read."""
-        return self._standings.get_or_load(event_id, lambda: self.store.standings(event_id))
+        return self._standings.get_or_load(
+            event_id, lambda: Standings(self.store.standings(event_id))
+        )
 
     def leaderboard(
         self, event: dict, limit: int = DEFAULT_BOARD, voter_id: str | None = None
@@ -108,23 +113,32 @@ class Players:
         board: dict = {"players": [_row(p) for p in self.top(event["id"], limit)]}
         me = self.player(event["id"], voter_id) if voter_id else None
         if me is not None or event.get("teams"):
-            everyone = self.standings(event["id"])
+            standings = self.standings(event["id"])
             if me is not None:
-                board["me"] = self._own_row(everyone, me)
+                board["me"] = standings.row_of(me)
             if event.get("teams"):
-                board["teams"] = team_board(everyone)
+                board["teams"] = standings.teams
         return board
 
     def scores_csv(self, event: dict, topics: list[dict]):
         """The event's scores as CSV text chunks (score_csv.py): player x quiz question."""
         return score_chunks(self.votes, self.store, event, topics)
 
-    def _own_row(self, everyone: list[dict], me: dict) -> dict:
-        """The player's row as the standings hold it (a player who joined since the
-        standings were read: their row as joined, ranked among them)."""
-        mine = next((p for p in everyone if p["voter_id"] == me["voter_id"]), me)
-        scores = [p["score"] for p in everyone]
-        return {**_row(mine), "rank": rank_of(mine["score"], scores)}
+class Standings:
+    """An event's players as one read of the score index found them, made ready once per
+    read: each player by voter id, every score highest first (a rank is a binary search),
+    and the team board."""
+
+    def __init__(self, players: list[dict]):
+        self.players = {p["voter_id"]: p for p in players}
+        self.scores = sorted((p["score"] for p in players), reverse=True)
+        self.teams = team_board(players)
+
+    def row_of(self, player: dict) -> dict:
+        """The player's board row, ranked among everyone (one who joined since the read:
+        as they joined)."""
+        mine = self.players.get(player["voter_id"], player)
+        return {**_row(mine), "rank": rank_of(mine["score"], self.scores)}
 
 
 def _row(player: dict) -> dict:
