@@ -14,6 +14,7 @@ limit off (`EMPTY_IS_NONE`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,6 +26,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 # process reads (its --help lists them), EMPTY_IS_NONE where "" is a value.
 WORKER = {"worker": True}
 EMPTY_IS_NONE = {"empty_is_none": True}
+# scheme://host[:port]: a name, an IPv4 address or an IPv6 one in brackets.
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
 
 
 class InvalidSettings(ValueError):
@@ -126,6 +129,13 @@ class Settings(BaseSettings):
     embed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"], validation_alias="EMBED_ORIGINS",
         description="comma-separated origins that may show the embeds in an iframe; * any site",
+    )
+    # The join URL and QR code carry it (webapp/public_url.py); `make run` sets it to this
+    # machine's network address when it listens on every address.
+    public_url: str | None = Field(
+        None, validation_alias="PUBLIC_URL",
+        description="the origin phones reach the app at (https://vote.example.org) for join "
+        "URLs and QR codes; unset: the address the request came to",
     )
     # -- intake ----------------------------------------------------------------------------
     # The worker re-checks every vote, so a stale topic can only turn a would-be
@@ -238,6 +248,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        # An origin only: the path comes from the app's own URLs (and any proxy prefix).
+        if value is None:
+            return None
+        origin = value.rstrip("/")
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError("an origin: http(s)://host or http(s)://host:port, no path")
+        return origin
 
     @field_validator("sqs_group_commit", mode="before")
     @classmethod

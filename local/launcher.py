@@ -2,7 +2,10 @@
 
 Starts a moto server on 127.0.0.1 (unless DYNAMODB_ENDPOINT_URL and
 AWS_SQS_ENDPOINT_URL are set), creates the tables and queue, then runs the web
-app under gunicorn and the worker, in the foreground. Ctrl-C, SIGTERM or SIGHUP
+app under gunicorn and the worker, in the foreground. At start it says where
+phones join (webapp/public_url.py): on 127.0.0.1 (the default) a warning that
+they cannot, and HOST=0.0.0.0 to fix it; on every address, this machine's
+network address, passed to the web app as PUBLIC_URL. Ctrl-C, SIGTERM or SIGHUP
 (the terminal closed) stops everything cleanly, with a final save; if any process
 dies, the rest are stopped and the exit is non-zero. The children run out of the
 terminal's reach and die with the launcher even if it is killed (local/children.py).
@@ -36,6 +39,7 @@ from pathlib import Path
 
 from local import children, kept_secrets
 from local.final_save import final_save
+from webapp.public_url import bind_advice
 
 ROOT = Path(__file__).resolve().parent.parent  # the project root
 PYTHON = sys.executable
@@ -227,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
                 processes.append(
                     subprocess.Popen(watch, env=env, cwd=ROOT, **children.spawn_options())
                 )
+        # The origin phones join at: PUBLIC_URL, or this machine's network address when
+        # listening on every address; on loopback only, a warning (webapp/public_url.py).
+        phones = bind_advice(args.host, args.port, env.get("PUBLIC_URL"))
+        if phones.reachable:
+            env["PUBLIC_URL"] = phones.origin
         worker = subprocess.Popen(
             worker_command(), env=env, cwd=ROOT, **children.spawn_options()
         )
@@ -240,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nVoting Game is running at {url}/", flush=True)
         print(f"  admin:    {url}/admin/login", flush=True)
         print(f"  API docs: {url}/docs", flush=True)
+        if not phones.reachable:
+            print("", flush=True)
+        print("\n".join(phones.lines), flush=True)
+        if not phones.reachable:
+            print("", flush=True)
         if generated_key:
             where = args.data_dir / kept_secrets.FILE
             print(f"  API_KEY (generated, kept in {where}): {env['API_KEY']}", flush=True)

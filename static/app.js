@@ -199,47 +199,96 @@
     inputs.forEach(function (input) { input.disabled = !input.checked && ticked >= most; });
   }
 
-  // Ranking: a rank chosen that another choice held swaps the two, and the
-  // list is kept in rank order; Up and Down buttons move a choice by one.
-  function rankOf(item) {
-    var value = item.querySelector(".rank-select").value;
-    return value ? parseInt(value, 10) : Infinity;
+  // Ranking: the ranked choices are a list in rank order (1, 2, 3... without
+  // gaps), the rest unranked after them as listed. Choosing a rank moves the
+  // choice there and shifts the others; "Not ranked" takes it out. A select
+  // offers only the ranks the list can hold now (a choice cannot be 3rd
+  // while nothing is 2nd). Once all but one of a full ranking are ranked, the
+  // last one is ranked last: it can be nowhere else. Vote waits until the
+  // ballot holds the ranks the topic asks for (data-rank-need).
+  function rankSelect(item) { return item.querySelector(".rank-select"); }
+
+  function rankedItems(list) {
+    var items = Array.prototype.filter.call(list.children, function (item) {
+      return rankSelect(item).value;
+    });
+    return items.sort(function (a, b) {
+      return parseInt(rankSelect(a).value, 10) - parseInt(rankSelect(b).value, 10);
+    });
   }
 
-  function sortRanks(list, focusItem) {
+  function placeRanks(list, ranked, chosen) {
     var items = Array.prototype.slice.call(list.children);
-    items.sort(function (a, b) { return rankOf(a) - rankOf(b); });
-    items.forEach(function (item) { list.appendChild(item); });
-    if (focusItem) focusItem.querySelector(".rank-select").focus();
+    var top = rankSelect(items[0]).options.length - 1;
+    ranked = ranked.slice(0, top);
+    var rest = items.filter(function (item) { return ranked.indexOf(item) < 0; });
+    if (chosen && top === items.length && rest.length === 1) ranked.push(rest.pop());
+    rest.sort(function (a, b) {
+      return parseInt(a.getAttribute("data-listed"), 10) - parseInt(b.getAttribute("data-listed"), 10);
+    });
+    ranked.forEach(function (item, n) { rankSelect(item).value = String(n + 1); });
+    rest.forEach(function (item) { rankSelect(item).value = ""; });
+    // Moved only when out of order: moving a node takes the focus from inside it.
+    var order = ranked.concat(rest);
+    if (order.some(function (item, n) { return list.children[n] !== item; })) {
+      order.forEach(function (item) { list.appendChild(item); });
+    }
+    showRanks(list);
+  }
+
+  function showRanks(list) {
+    var items = Array.prototype.slice.call(list.children);
+    var ranked = rankedItems(list).length;
+    var top = rankSelect(items[0]).options.length - 1;
+    items.forEach(function (item) {
+      var select = rankSelect(item);
+      var most = select.value ? ranked : Math.min(ranked + 1, top);
+      Array.prototype.forEach.call(select.options, function (option) {
+        option.disabled = option.value !== "" && parseInt(option.value, 10) > most;
+      });
+    });
+    var need = parseInt(list.getAttribute("data-rank-need"), 10) || items.length;
+    var form = list.closest("form");
+    var vote = form && form.querySelector(".button-vote");
+    var progress = form && form.querySelector("[data-rank-progress]");
+    if (progress) {
+      progress.textContent = progress.getAttribute("data-rank-progress").replace("{ranked}", String(ranked));
+      progress.hidden = false;
+    }
+    if (vote) {
+      vote.disabled = ranked < need;
+      if (progress) vote.setAttribute("aria-describedby", progress.id);
+    }
   }
 
   function rankChanged(select) {
-    var list = select.closest("[data-rank-list]");
-    var before = select.getAttribute("data-rank") || "";
-    list.querySelectorAll(".rank-select").forEach(function (other) {
-      if (other !== select && other.value && other.value === select.value) {
-        other.value = before;
-        other.setAttribute("data-rank", before);
-      }
-    });
-    select.setAttribute("data-rank", select.value);
-    sortRanks(list, select.closest(".rank-item"));
+    var item = select.closest(".rank-item");
+    var list = item.parentNode;
+    var ranked = rankedItems(list).filter(function (other) { return other !== item; });
+    if (select.value) {
+      ranked.splice(Math.min(parseInt(select.value, 10) - 1, ranked.length), 0, item);
+    }
+    placeRanks(list, ranked, Boolean(select.value));
+    select.focus();
   }
 
+  // Up and Down move a choice by one place; Up ranks an unranked one last,
+  // Down takes the last ranked one out of the ranking.
   function moveRank(button) {
     var item = button.closest(".rank-item");
     var list = item.parentNode;
-    var other = button.getAttribute("data-move") === "up" ? item.previousElementSibling : item.nextElementSibling;
-    if (!other) return;
-    var mine = item.querySelector(".rank-select");
-    var theirs = other.querySelector(".rank-select");
-    if (!mine.value && !theirs.value) return;
-    var swap = mine.value;
-    mine.value = theirs.value;
-    theirs.value = swap;
-    mine.setAttribute("data-rank", mine.value);
-    theirs.setAttribute("data-rank", theirs.value);
-    sortRanks(list, null);
+    var ranked = rankedItems(list);
+    var at = ranked.indexOf(item);
+    var up = button.getAttribute("data-move") === "up";
+    var top = rankSelect(item).options.length - 1;
+    if (at < 0) {
+      if (!up) return;
+      ranked.splice(Math.min(ranked.length, top - 1), 0, item);
+    } else {
+      ranked.splice(at, 1);
+      if (up || at < ranked.length) ranked.splice(Math.max(at + (up ? -1 : 1), 0), 0, item);
+    }
+    placeRanks(list, ranked, at < 0);
     button.focus();
   }
 
@@ -255,10 +304,8 @@
   function setUpBallots() {
     document.querySelectorAll("[data-max-choices]").forEach(limitChoices);
     document.querySelectorAll("[data-rank-list]").forEach(function (list) {
-      list.querySelectorAll(".rank-select").forEach(function (select) {
-        select.setAttribute("data-rank", select.value);
-      });
       list.querySelectorAll(".rank-moves[hidden]").forEach(function (moves) { moves.hidden = false; });
+      placeRanks(list, rankedItems(list), false);
     });
     document.querySelectorAll("#answer-text").forEach(countText);
   }
@@ -278,8 +325,9 @@
   });
   document.addEventListener("htmx:afterSettle", setUpBallots);
 
-  // The admin's topic form: only the chosen question type's rules are shown,
-  // and its choice rows only while the type takes choices (the option's
+  // The admin's topic form (and the event console's "Add a question"): only
+  // the chosen question type's rules are shown, and its choice rows (or
+  // choices box) only while the type takes choices (the option's
   // data-choices: always, never, or the id of the rule's checkbox that gives
   // it choices), or while a row holds one. The server renders the same
   // (webapp/admin/type_forms.py); its no-JavaScript "show" button goes.
@@ -301,8 +349,8 @@
     });
     var rows = document.querySelector("[data-choice-rows]");
     if (!rows) return;
-    var filled = Array.prototype.some.call(rows.querySelectorAll("input"), function (input) {
-      return (input.name === "choice" || input.name === "choice_id") && input.value.trim();
+    var filled = Array.prototype.some.call(rows.querySelectorAll("input, textarea"), function (input) {
+      return /^(choice|choice_id|choices)$/.test(input.name) && input.value.trim();
     });
     rows.hidden = rows.disabled = !takesChoices(select) && !filled;
   }

@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         i18n,
         limits,
         metrics,
+        public_url,
         request_ids,
         security,
         services,
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     limits.init_app(app)
     cli.init_app(app)
     i18n.init_app(app)
+    public_url.init_app(app)
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
     for keyed in (api.bp, events_api.bp, accounts_api.bp, quiz_api.bp):

@@ -76,6 +76,9 @@ def init_app(app: Flask) -> None:
     # The CSRF token is bound to the signed session; a time limit on top would
     # only break pages left open for a while (a projector tab, an admin form).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # A permanent (voter's) session cookie is sent again only when it changes, not
+    # with every answer (a phone's stage polls every second).
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     csrf.init_app(app)
     app.after_request(add_headers)
 

@@ -8,15 +8,22 @@ so an admin signing out (which clears the session) keeps their voter id.
 Signed with the app's SECRET_KEY (itsdangerous, its own salt): a tampered or
 foreign cookie is ignored and replaced. The id proves nothing about a person;
 it only stops casual double voting from one browser.
+
+What a voter page keeps in Flask's session (the votes cast on an event's
+questions, webapp/audience/stage.py; the form's CSRF token) outlives a browser
+restart as the voter id does: a voter's session is made permanent when it is
+written (Flask's PERMANENT_SESSION_LIFETIME, 31 days since the last write). A
+signed-in admin's session is left a browser session.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from webapp.auth import SESSION_KEY
 from webapp.security import cookie_secure
 
 COOKIE = "voter"
@@ -53,7 +60,10 @@ def current() -> str:
 
 
 def remember(response):
-    """after_request: give a browser without a (valid) voter cookie its id."""
+    """after_request: give a browser without a (valid) voter cookie its id, and keep what
+    its session holds past a browser restart."""
+    if session.modified and not session.permanent and SESSION_KEY not in session:
+        session.permanent = True
     current()
     if g.get("voter_id_is_new"):
         response.set_cookie(

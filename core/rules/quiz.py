@@ -93,11 +93,17 @@ def points(elapsed: int, time_limit: int, correct: bool) -> int:
     return MIN_POINTS + bonus
 
 
+def was_asked(topic: dict) -> bool:
+    """Was the quiz question asked: opened by its event (`event_id` and `opened_at`)? A
+    quiz created open and then put in an event, closed, is still waiting to be asked."""
+    return is_quiz(topic) and bool(topic.get("event_id")) and topic.get("opened_at") is not None
+
+
 def answer_shown(topic: dict, now: str) -> bool:
-    """Is the question's correct answer public at `now`? Once it was asked (`opened_at`)
+    """Is the question's correct answer public at `now`? Once it was asked (`was_asked`)
     and is over: closed, or its time is up. A question waiting to be asked, or open
     with time left, shows no `correct` on any public read."""
-    if not is_quiz(topic) or topic.get("opened_at") is None:
+    if not was_asked(topic):
         return False
     return not topic.get("is_active", False) or now > deadline(topic)
 
@@ -117,11 +123,10 @@ def can_reopen(current: dict, opening: dict) -> bool:
     """May this write open the topic? A quiz question is asked once per generation: a
     closed one that was asked (its answer may be shown) is not opened again."""
     return not (
-        is_quiz(current)
+        was_asked(current)
         and opening.get("is_active")
         and not current.get("is_active")
         and current.get("closed_at") is not None
-        and current.get("opened_at") is not None
     )
 
 

@@ -15,7 +15,7 @@ from core.rules.text_answers import blocker, in_cloud, moderation_key
 from core.rules.topics import generation_of
 
 # How many text answers the results list, the most given first: as many as a
-# projector's word cloud holds (webapp/results_view.py draws them all).
+# projector's word cloud holds (webapp/results/views.py draws them all).
 MOST_GIVEN = 30
 
 

@@ -29,7 +29,8 @@ class EventIn(_EventRequest):
 
     title: Title
     questions: list[Id] = Field(
-        default_factory=list, max_length=MAX_QUESTIONS, description="Topic ids, in order."
+        default_factory=list, max_length=MAX_QUESTIONS,
+        description="Topic ids, in order; each waits closed and unlisted until reached.",
     )
     results: ResultsShown = Field(
         default="hidden", description="Whether those questions' results start shown."
@@ -51,7 +52,8 @@ class EventUpdate(_EventRequest):
 
 
 class QuestionIn(_EventRequest):
-    """Body of POST /events/{id}/questions: an existing topic, or a new one (made closed)."""
+    """Body of POST /events/{id}/questions: an existing topic, or a new one; either waits
+    closed and unlisted until the presenter reaches it."""
 
     # Exactly one of the two, said in the schema too (oneOf), so a client
     # generated from /openapi.json cannot send neither or both.

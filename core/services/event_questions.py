@@ -11,7 +11,7 @@ from __future__ import annotations
 from core.rules.errors import BadPosition, NoCurrentQuestion, TopicNotFound
 from core.rules.events import MAX_QUESTIONS, check_index, current, new_question
 from core.schemas.topics import TopicIn
-from core.services.events import Events
+from core.services.events import WAITING, Events
 
 
 class EventQuestions:
@@ -23,12 +23,13 @@ class EventQuestions:
 
     def duplicate(self, event_id: str, index: int) -> dict:
         """A copy of question `index` right after it: a new topic with the same content,
-        closed and without votes, its results hidden or shown as the original's."""
+        waiting (closed, unlisted) and without votes, its results hidden or shown as the
+        original's."""
         event = self.events.event(event_id, fresh=True)
         check_index(event["questions"], index)
         source = event["questions"][index]
         topic = self.topics.get(source["topic_id"], fresh=True)
-        copy = self.topics.create(TopicIn.model_validate({**topic, "is_active": False}))
+        copy = self.topics.create(TopicIn.model_validate({**topic, **WAITING}))
 
         def insert(event):
             if len(event["questions"]) >= MAX_QUESTIONS:

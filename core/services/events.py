@@ -6,6 +6,12 @@ them under their version lock, and opens and closes the questions' topics
 in the same transaction as the event (a presenter's click changes both or
 neither), so that the topic's is_active (which intake and the worker's
 transaction check) decides whether a vote counts.
+
+A question waits closed and unlisted (Topics.hold_for_event) from the moment it
+joins an event, however it came (a new topic, an existing one, open or not, a
+copy): no vote counts by any way in before the presenter reaches it, and the
+home page does not list it. Reaching it opens it; it stays unlisted after the
+talk (an event's questions belong to the event; the topic form can list it).
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ CODE_ATTEMPTS = 5
 # A code names one event for the event's whole life (a deleted event's code
 # then names nothing: its event read says so), so code -> id is cached long.
 CODE_CACHE_SECONDS = 60.0
+# A question made for an event (new, or a copy) waits like one added: closed, unlisted.
+WAITING = {"is_active": False, "listed": False}
 
 
 class Events:
@@ -160,10 +168,13 @@ class Events:
         self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
         teams: list[str] = (),
     ):  # fmt: skip
-        """A new event with a fresh join code; existing topics become its questions;
-        `teams`, the teams a quiz's players pick from (none: no teams)."""
+        """A new event with a fresh join code; existing topics become its questions,
+        waiting (closed and unlisted); `teams`, the teams a quiz's players pick from
+        (none: no teams)."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
+        for topic_id in dict.fromkeys(topic_ids):
+            self.topics.hold_for_event(topic_id)
         questions = [new_question(t, results) for t in topic_ids]
         return self._create(title, questions, _checked_teams(teams))
 
@@ -203,7 +214,7 @@ class Events:
                 topic = self.topics.get(question["topic_id"], fresh=True)
             except TopicNotFound:
                 continue  # a question whose topic is gone has nothing to copy
-            data = TopicIn.model_validate({**topic, "is_active": False})
+            data = TopicIn.model_validate({**topic, **WAITING})
             copies.append(new_question(self.topics.create(data)["id"], question["results"]))
         return self._create(f"{source['title']} (copy)"[:300], copies, source.get("teams", ()))
 
@@ -236,11 +247,12 @@ class Events:
         topic: TopicIn | None = None,
         results: ResultsShown = "hidden",
     ) -> dict:
-        """Append an existing topic, or a new one made from `topic` (created closed)."""
+        """Append an existing topic, or a new one made from `topic`: either waits, closed
+        and unlisted."""
         if topic is not None:
-            topic_id = self.topics.create(topic.model_copy(update={"is_active": False}))["id"]
+            topic_id = self.topics.create(topic.model_copy(update=WAITING))["id"]
         else:
-            self.topics.get(topic_id, fresh=True)
+            self.topics.hold_for_event(topic_id)
 
         def append(event):
             if len(event["questions"]) >= MAX_QUESTIONS:

@@ -135,6 +135,17 @@ class Topics:
         """This process's cache holds `topic`, as just stored by another service."""
         self._topics.put(topic["id"], topic)
 
+    def hold_for_event(self, topic_id: str) -> dict:
+        """Closed and unlisted: a question waiting in an event takes no vote by any way in
+        and stays off the home page until the presenter reaches it (Events.go_to opens it;
+        it stays unlisted after: an event's questions belong to the event)."""
+        current = self.get(topic_id, fresh=True)
+        if not current["is_active"] and not current["listed"]:
+            return current
+        topic = {**current, "is_active": False, "listed": False, "last_upd": utc_now()}
+        _note_open_period(current, topic)
+        return self._replace(current, topic)
+
     def set_answer_hidden(self, topic_id: str, text: str, hidden: bool) -> dict:
         """Hide a text answer from the screen (or show it again): the presenter's call.
 

@@ -5,8 +5,9 @@ The pages are walked as their users see them: the topic list, a ballot
 present view), the results page, the present view, the embed, the admin
 sign-in, topic table and forms, the API docs and the error page, and an
 event's pages (the phone's stage, the events console, an event's page and
-its presenter view). Any violation fails the test, with axe's own
-description of what and where.
+its presenter view, the console's "Add a question" with a type's rules shown
+and with an error, and the page confirming a question's removal). Any
+violation fails the test, with axe's own description of what and where.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     topic = make_topic(api, "Accessible?", ["Yes", "No", "مرحبا"], base=api.base)
     closed = make_topic(api, "Closed?", ["A", "B"], active=False, base=api.base)
     api_vote(api, topic, 0, base=api.base)
-    made = api.post(f"{api.base}/events", json={"title": "Talk", "questions": [topic["id"]]})
+    # Its own question: a topic joining an event waits there, closed.
+    question = make_topic(api, "In the talk?", ["Yes", "No"], base=api.base)
+    made = api.post(f"{api.base}/events", json={"title": "Talk", "questions": [question["id"]]})
     assert made.status_code == 201, made.text
     event = made.json()
     typed = {
@@ -84,6 +87,7 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "events console": "/admin/events",
         "event": f"/admin/events/{event['id']}",
         "event presenter": f"/admin/events/{event['id']}/present",
+        "remove a question": f"/admin/events/{event['id']}/questions/0/remove",
     }.items():
         admin.goto(base + path)
         problems[name] = violations_on(admin)
@@ -93,5 +97,15 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     admin.get_by_role("button", name="Create topic").click()
     expect(admin.locator(".field-error").first).to_be_visible()
     problems["form errors"] = violations_on(admin)
+    # The console's "Add a question": a type with rules chosen, then refused next to its field.
+    admin.goto(f"{base}/admin/events/{event['id']}")
+    admin.get_by_label("Type").select_option("ranking")
+    expect(admin.get_by_label("Rank the top")).to_be_visible()
+    problems["event: a ranking being added"] = violations_on(admin)
+    admin.get_by_label("Question", exact=True).fill("Rank one?")
+    admin.get_by_label("Choices, one per line").fill("Only one")
+    admin.get_by_role("button", name="Add new question").click()
+    expect(admin.locator(".field-error").first).to_be_visible()
+    problems["event: a question refused"] = violations_on(admin)
     found = {name: found for name, found in problems.items() if found}
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())

@@ -5,7 +5,9 @@ the presenter view; three phones join (two type the code on the home page,
 one follows the QR code's URL); the presenter advances with the keyboard and
 every phone shows the next question without a reload (Playwright's expect
 waits for it: a wait, not a timing assertion); votes on a question whose
-results are hidden stay off the projector until R is pressed.
+results are hidden stay off the projector until R is pressed. The console's
+"Add a question" switches the chosen type's rules and choices as the type
+changes, and adds a question of each type.
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ def test_presenter_drives_three_phones(stack, contexts, console):
     sign_in(presenter, base)
     code = build_event(presenter)
     assert re.fullmatch(r"[2-9A-HJKMNP-Z]{6}", code)
-    presenter.screenshot(path=screenshot_path("event-console.png"), full_page=True)
     presenter.get_by_role("link", name="Present").click()
     expect(presenter.locator("[data-join-code]")).to_have_text(code)
 
@@ -180,3 +181,43 @@ def test_presenter_resets_a_question_while_votes_are_in_flight(stack, contexts, 
         expect(phone.locator("#vote-status")).to_have_count(0, timeout=FOLLOW_TIMEOUT_MS)
         expect(phone.get_by_role("button", name="Yes")).to_be_enabled()
     presenter.screenshot(path=screenshot_path("event-reset.png"))
+
+
+def test_the_console_adds_a_question_of_each_type(stack, contexts, console):
+    """The type select shows only the chosen type's rules, and the choices box only
+    while the type takes choices (static/app.js); each question added shows its type."""
+    presenter = console.watch(contexts(**DESKTOP).new_page())
+    sign_in(presenter, stack.base)
+    presenter.get_by_label("New event").fill("Every type")
+    presenter.get_by_role("button", name="Create event").click()
+    kind = presenter.get_by_label("Type")
+    choices = presenter.get_by_label("Choices, one per line")
+    rules = presenter.locator("[data-rules-for]:visible")
+    expect(presenter.get_by_role("button", name="Show this type's settings")).to_be_hidden()
+
+    def add(title: str, lines: str | None = None) -> None:
+        presenter.get_by_label("Question", exact=True).fill(title)
+        if lines is not None:
+            choices.fill(lines)
+        presenter.get_by_role("button", name="Add new question").click()
+        expect(presenter.locator(".event-question").last).to_contain_text(title)
+
+    kind.select_option("ranking")
+    expect(rules).to_have_count(1)
+    expect(presenter.get_by_label("Rank the top")).to_be_visible()
+    presenter.get_by_label("Rank the top").fill("2")
+    add("Rank the talks", "Keynote\nPanel\nDemo")
+    kind.select_option("text")
+    expect(choices).to_be_hidden()  # open text takes no choices
+    presenter.get_by_label("Blocked words and answers, one per line").fill("spam")
+    add("One word for today")
+    kind.select_option("rating")
+    expect(choices).to_be_hidden()
+    presenter.get_by_label("Rate each choice").check()
+    expect(choices).to_be_visible()  # rating each choice: it takes them
+    add("Rate each part", "Talk\nVenue")
+    kind.select_option("multiple")
+    add("Which topics?", "Cloud\nData\nSecurity")
+    types = presenter.locator(".event-question .badge-type")
+    expect(types).to_have_text(["Ranking", "Open text", "Rating scale", "Multiple select"])
+    presenter.screenshot(path=screenshot_path("event-console.png"), full_page=True)

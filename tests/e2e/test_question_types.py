@@ -111,20 +111,40 @@ def test_ranking(stack, contexts, console, api, screen):
     url = f"{stack.base}/t/{topic['id']}"
     projector = screen(stack.base, topic)
     phone = open_phone(contexts, console, url)
-    # Cherries to rank 1: it swaps with Apples, and the list follows.
-    phone.get_by_label("Cherries", exact=True).select_option("1")
-    expect(phone.get_by_label("Apples", exact=True)).to_have_value("3")
-    expect(phone.locator(".rank-name")).to_have_text(["Cherries", "Bananas", "Apples"])
-    # The buttons move a choice by one place.
-    phone.get_by_role("button", name="Move Apples up").click()
-    expect(phone.locator(".rank-name")).to_have_text(["Cherries", "Apples", "Bananas"])
+    rank = lambda name: phone.get_by_label(name, exact=True)  # noqa: E731
+    names = phone.locator(".rank-name")
+    vote = phone.get_by_role("button", name="Vote")
+    # Nothing is ranked until the voter ranks it, and Vote waits until every choice is.
+    expect(vote).to_be_disabled()
+    expect(phone.locator("#ranking-progress")).to_have_text("0 of 3 ranked")
+    rank("Cherries").select_option("1")
+    expect(rank("Apples")).to_have_value("")
+    expect(vote).to_be_disabled()
     phone.screenshot(path=screenshot_path("type-ranking-phone.png"), full_page=True)
-    phone.get_by_role("button", name="Vote").click()
+    # Bananas to rank 1: it moves there and Cherries shifts to 2; the last one left
+    # (Apples) can only be 3rd, so it is ranked too, and Vote is ready.
+    rank("Bananas").select_option("1")
+    expect(names).to_have_text(["Bananas", "Cherries", "Apples"])
+    expect(rank("Apples")).to_have_value("3")
+    expect(vote).to_be_enabled()
+    # Apples to 1: a move, not a swap (a swap would leave Bananas 3rd).
+    rank("Apples").select_option("1")
+    expect(names).to_have_text(["Apples", "Bananas", "Cherries"])
+    # By keyboard: the buttons move a choice by one place and keep the focus.
+    up = phone.get_by_role("button", name="Move Cherries up")
+    up.focus()
+    phone.keyboard.press("Enter")
+    expect(names).to_have_text(["Apples", "Cherries", "Bananas"])
+    expect(up).to_be_focused()
+    vote.click()
     counted(phone, True)
-    expect(phone.locator("#vote-status")).to_contain_text("1. Cherries, 2. Apples, 3. Bananas")
+    expect(phone.locator("#vote-status")).to_contain_text("1. Apples, 2. Cherries, 3. Bananas")
 
     plain = open_phone(contexts, console, url, javascript=False)
-    plain.get_by_label("Bananas", exact=True).select_option("1")  # Apples keeps 1 too: refused
+    plain.get_by_role("button", name="Vote").click()  # untouched: refused, nothing counted
+    expect(plain.locator("[data-error-message]")).to_contain_text("nothing is ranked yet")
+    plain.get_by_label("Bananas", exact=True).select_option("1")
+    plain.get_by_label("Apples", exact=True).select_option("1")  # the same rank twice
     plain.get_by_role("button", name="Vote").click()
     expect(plain.locator("[data-error-message]")).to_contain_text("Give each rank to one choice")
     plain.get_by_label("Bananas", exact=True).select_option("1")
@@ -133,12 +153,12 @@ def test_ranking(stack, contexts, console, api, screen):
     plain.get_by_role("button", name="Vote").click()
     counted(plain, False)
 
-    # Borda: Cherries 3+1, Apples 2+2, Bananas 1+3 -> a three-way tie at 4 points.
-    for name in ("Cherries", "Apples", "Bananas"):
+    # Borda over the two ballots: Apples 3+2, Bananas 1+3, Cherries 2+1.
+    for name, numbers in (("Apples", "5 points · 1 first choice"),
+                          ("Bananas", "4 points · 1 first choice"),
+                          ("Cherries", "3 points · 0 first choices")):
         bar = projector.locator(".bar").filter(has_text=name)
-        expect(bar.locator(".bar-numbers")).to_contain_text("4 points")
-    cherries = projector.locator(".bar").filter(has_text="Cherries")
-    expect(cherries.locator(".bar-numbers")).to_have_text("4 points · 1 first choice")
+        expect(bar.locator(".bar-numbers")).to_have_text(numbers)
     fits(projector)
     projector.screenshot(path=screenshot_path("type-ranking-present.png"))
 
@@ -271,11 +291,13 @@ def test_an_event_question_of_another_type_on_phones_and_the_presenter_view(
 
     phone = open_phone(contexts, console, join_url)
     phone.get_by_label("Bananas", exact=True).select_option("1")
+    phone.get_by_label("Apples", exact=True).select_option("2")  # Cherries: 3rd, the last left
     phone.get_by_role("button", name="Vote").click()
     counted(phone, True)
     plain = open_phone(contexts, console, join_url, javascript=False)
     plain.get_by_label("Bananas", exact=True).select_option("1")
     plain.get_by_label("Apples", exact=True).select_option("2")
+    plain.get_by_label("Cherries", exact=True).select_option("3")
     plain.get_by_role("button", name="Vote").click()
     expect(plain.locator("#vote-status")).to_be_visible()
 

@@ -34,9 +34,10 @@ def two(app, client, voting):
     ada_user, bob_user = make_user(client, "ada@example.org"), make_user(client, "bob@example.org")
     ada = bearer(client, "ada@example.org")
     topic = client.post("/topics", json=SAMPLE_TOPIC, headers=ada).json
+    # Voted on before it joins the event: a question then waits, closed, for the presenter.
+    vote_id = api_vote(client, topic)
     event = client.post("/events", json={"title": "Ada talk", "questions": [topic["id"]]},
                         headers=ada).json  # fmt: skip
-    vote_id = api_vote(client, topic)
     record_queued(voting)
     token_id = client.get("/auth/tokens", headers=ada).json[0]["id"]
     bob = bearer(client, "bob@example.org")

@@ -88,6 +88,30 @@ def test_ranking_form_votes_and_results_show_points(client, voting):
     assert queued_bodies(voting) == []
 
 
+def untouched(page: str) -> dict:
+    """What a browser sends from the page's rank selects left as they are: each select's
+    selected option, else its first (HTML's rule for a select without one)."""
+    sent = {}
+    selects = re.findall(r'<select[^>]*name="(rank-[^"]+)"[^>]*>(.*?)</select>', page, re.S)
+    for name, options in selects:
+        values = re.findall(r'<option value="([^"]*)"( selected)?', options)
+        sent[name] = next((v for v, chosen in values if chosen), values[0][0])
+    return sent
+
+
+@pytest.mark.parametrize("rules", [{}, {"rank_top": 2}])
+def test_a_ranking_sent_untouched_is_refused_and_never_counted(client, voting, rules):
+    topic = make_topic(client, "Rank", FRUIT, type="ranking", **rules)
+    form = untouched(client.get(f"/t/{topic['id']}").text)
+    assert sorted(form) == sorted(f"rank-{i}" for i in ids(topic))
+    for headers in ({}, HX):
+        refused = post_vote(client, topic, form, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert re.search(r"data-error-message>\s*Rank the choices before you vote: nothing is "
+                         r"ranked yet\.", refused.text)  # fmt: skip
+    assert queued_bodies(voting) == []
+
+
 def test_rating_form_votes_and_a_missing_rating_is_refused(client, voting):
     topic = make_topic(client, "Talk?", [], type="rating", scale_min=0, scale_max=10)
     refused = post_vote(client, topic, {})

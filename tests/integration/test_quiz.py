@@ -16,9 +16,9 @@ import pytest
 
 from core.rules.clock import iso
 from core.services import voting as voting_module
-from tests.helpers.api import ADMIN, move
+from tests.helpers.api import ADMIN, make_event, move
 from tests.helpers.queued import queued_bodies, record_queued
-from tests.helpers.quiz import answer_quiz, correct_index, join, leaderboard, quiz_event
+from tests.helpers.quiz import answer_quiz, correct_index, join, leaderboard, quiz_event, quiz_topic
 
 
 @pytest.fixture
@@ -319,3 +319,13 @@ def test_the_make_run_snapshot_checks_scores_against_the_answer_records(
         UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": "5"}},
     )  # fmt: skip
     assert not snapshot.save(voting.tables, path).consistent
+
+
+def test_a_quiz_created_open_is_held_by_its_event_then_asked_with_its_answer_hidden(client):
+    topic = quiz_topic(client, "Capital of France?", ("*Paris", "Rome"), is_active=True)
+    event = make_event(client, [topic])
+    held = client.get(f"/topics/{topic['id']}").json
+    assert held["is_active"] is False and "correct" not in held["choices"][0]
+    move(client, event)  # the event asks it: opened, its clock started now
+    asked = client.get(f"/topics/{topic['id']}").json
+    assert asked["is_active"] is True and "correct" not in asked["choices"][0]

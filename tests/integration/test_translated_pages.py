@@ -83,6 +83,8 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
     limited = make_topic(client, title=OTHER, choices=CHOICES, vote_limit="one_per_voter")
     counted = api_vote(client, topic, 0)
     record_queued(voting)
+    # Listed on the home page (the event's questions wait unlisted there).
+    make_topic(client, title=TITLE, choices=CHOICES)
     # A vote the reset overtook: rejected with the reason "reset".
     overtaken = api_vote(client, limited, 1, voter_id="phone-1")
     assert client.post(f"/topics/{limited['id']}/reset", headers=ADMIN).status_code == 200
@@ -121,6 +123,7 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
         "/admin", "/admin/topics/new", f"/admin/topics/{t}/edit", "/admin/events",
         f"/admin/events/{e}", f"/admin/events/{e}/present",
         f"/admin/events/{e}/questions/0/reset", f"/admin/events/{e}/questions/0/delete",
+        f"/admin/events/{e}/questions/0/remove",
         f"/admin/events/topics/{t}/delete", "/admin/events/no-such-event",
         "/admin/users", "/admin/tokens",
     ):  # fmt: skip
@@ -145,6 +148,10 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
     post("a bad move", f"/admin/events/{e}/questions/0/move", to="up")
     post("an unknown control", f"/admin/events/{e}/control", action="explode")
     post("an event without a title", "/admin/events", follow=True, title="")
+    post("a question refused", f"/admin/events/{e}/questions", title="", type="ranking",
+         rank_top="9", choices="a\nb")  # fmt: skip
+    post("a question added", f"/admin/events/{e}/questions", follow=True, title=OTHER,
+         type="rating")  # fmt: skip
     return pages, code
 
 

@@ -33,6 +33,10 @@ def test_a_restart_without_secrets_keeps_voter_cookies_and_admin_sessions(start,
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     key = json.loads(kept.read_text())["API_KEY"]
     wait_until(lambda: f"API_KEY (generated, kept in {kept}): {key}" in first.output())
+    # On 127.0.0.1 (HOST unset) it says at start that phones cannot join, and the fix.
+    said = first.output()
+    assert "!! Phones cannot reach this app: it listens on 127.0.0.1" in said
+    assert "HOST=0.0.0.0 make run" in said
     admin = {"X-API-Key": key}
     body = {"title": "Once", "vote_limit": "one_per_voter",
             "choices": [{"description": "a"}, {"description": "b"}]}  # fmt: skip

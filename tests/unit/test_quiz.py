@@ -110,6 +110,8 @@ def test_the_deadline_is_the_opening_plus_the_time_limit():
         ({"is_active": False, "closed_at": at(5)}, at(6), True),  # closed early
         ({"is_active": False, "opened_at": None}, at(60), False),  # waiting to be asked
         ({"is_active": True, "opened_at": None}, at(60), False),  # never opened in an event
+        # Created open, then held closed by an event: not asked yet.
+        ({"is_active": False, "closed_at": at(5), "event_id": None}, at(60), False),
     ],
 )
 def test_correct_is_public_once_the_question_was_asked_and_is_over(fields, now, shown):
@@ -138,6 +140,9 @@ def test_an_asked_quiz_question_is_not_opened_again():
     assert can_reopen(waiting, {**waiting, "is_active": True})
     single = {**asked, "type": "single"}
     assert can_reopen(single, {**single, "is_active": True})
+    # Created open, then held closed by the event it is put in: its event asks it.
+    held = quiz(is_active=False, closed_at=at(30), event_id=None)
+    assert can_reopen(held, {**held, "is_active": True})
 
 
 # -- the type's rules ------------------------------------------------------------------------

@@ -82,6 +82,8 @@ READS = [
     ("OIDC_ALLOWED_DOMAINS", "school.example, staff.example", "oidc_allowed_domains",
      ["school.example", "staff.example"]),
     ("OIDC_NAME", "the school's account", "oidc_name", "the school's account"),
+    ("PUBLIC_URL", "https://vote.example.org/", "public_url", "https://vote.example.org"),
+    ("PUBLIC_URL", "http://192.168.1.20:8000", "public_url", "http://192.168.1.20:8000"),
 ]  # fmt: skip
 
 # The defaults with nothing set (as the deployment docs promise them).
@@ -99,7 +101,7 @@ DEFAULTS = {
     "sqs_group_max_linger_seconds": 0.02, "session_hours": 12.0, "oidc_issuer": None,
     "oidc_client_id": None, "oidc_client_secret": None, "oidc_authorize_url": None,
     "oidc_token_url": None, "oidc_jwks_url": None, "oidc_allowed_domains": [],
-    "oidc_name": "single sign-on",
+    "oidc_name": "single sign-on", "public_url": None,
 }  # fmt: skip
 
 # "" says "none" for these; for every other variable "" counts as unset.
@@ -168,6 +170,8 @@ def test_field_names_and_other_cases_are_not_variables(monkeypatch):
         ("WORKER_WAIT_SECONDS", "21", "less than or equal to 20"),
         ("METRICS_PORT", "70000", "less than or equal to 65535"),
         ("TALLY_SHARDS", "0", "greater than or equal to 1"),
+        ("PUBLIC_URL", "vote.example.org", "an origin"),
+        ("PUBLIC_URL", "https://example.org/vote", "no path"),
     ],
 )
 def test_a_bad_number_is_refused_naming_the_variable(monkeypatch, variable, value, says):

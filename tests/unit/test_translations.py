@@ -87,6 +87,22 @@ def test_every_message_is_translated_with_its_placeholders(lang):
             assert wanted - used <= may_drop, f"{lang}: {form!r} drops {wanted - used}"
 
 
+# German addresses the reader as "du": no formal "Sie" and its forms anywhere, not even
+# where they could mean "they" or "its" (a sentence that starts so reads as formal).
+FORMAL_GERMAN = re.compile(r"\b(Sie|Ihnen|Ihr|Ihre|Ihrem|Ihren|Ihrer|Ihres)\b")
+
+
+def test_german_says_du_throughout():
+    formal = [
+        form
+        for message in _catalogue("de")
+        if message.id
+        for form in ([message.string] if isinstance(message.string, str) else message.string)
+        if FORMAL_GERMAN.search(form)
+    ]
+    assert formal == []
+
+
 def test_catalogues_compile_to_what_the_app_loads(tmp_path):
     compile_catalogues(tmp_path)
     for lang in LANGUAGES:

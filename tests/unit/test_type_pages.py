@@ -18,7 +18,7 @@ from core.rules.topics import with_defaults
 from webapp import create_app
 from webapp.admin.type_forms import read_rules, rules_data, rules_of
 from webapp.audience.ballot_forms import FormInvalid, described, payload_from_form
-from webapp.results_view import single_view, typed_view
+from webapp.results.views import single_view, typed_view
 
 CHOICES = [
     {"id": "a1", "description": "Apples"},
@@ -241,7 +241,8 @@ def test_ranking_ballot_is_a_rank_select_per_choice_in_rank_order(flask_app):
     html = render_ballot(flask_app, topic_of("ranking"))
     selects = re.findall(r'<select class="rank-select" id="rank-(\w+)"', html)
     assert selects == ["a1", "b2", "c3"]
-    assert 'for="rank-a1"' in html and "Not ranked" not in html
+    # Nothing ranked until the voter ranks it: every select starts at "Not ranked".
+    assert 'for="rank-a1"' in html and html.count("Not ranked") == 3 and "selected" not in html
     again = render_ballot(flask_app, topic_of("ranking"), answer={"ranking": ["c3", "a1", "b2"]})
     assert re.findall(r'id="rank-(\w+)"', again) == ["c3", "a1", "b2"]
     top_two = render_ballot(flask_app, topic_of("ranking", rank_top=2))
@@ -281,6 +282,13 @@ def test_forms_become_vote_fields_per_type():
 def test_the_same_rank_twice_is_refused_with_a_message(flask_app):
     with flask_app.test_request_context("/"), pytest.raises(FormInvalid, match="each rank"):
         payload_from_form(topic_of("ranking"), MultiDict({"rank-a1": "1", "rank-b2": "1"}))
+
+
+def test_a_ranking_with_nothing_ranked_is_refused_not_counted_in_the_listed_order(flask_app):
+    untouched = MultiDict({"rank-a1": "", "rank-b2": "", "rank-c3": ""})
+    for form in (untouched, MultiDict()):
+        with flask_app.test_request_context("/"), pytest.raises(FormInvalid, match="nothing is"):
+            payload_from_form(topic_of("ranking"), form)
 
 
 def test_votes_are_said_in_words(flask_app):

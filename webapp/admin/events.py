@@ -1,7 +1,9 @@
 """The presenter's pages (signed-in admin): the events console and the presenter view.
 
-The console creates events and edits their questions (new or existing
-topics, reorder, remove). The presenter view is what the projector shows:
+The console creates events and edits their questions: new ones of any type
+(event_form.py) or existing topics, reorder, duplicate, and, each through a
+page that says what goes or stays, remove, reset, delete. The join URL is
+webapp/public_url.py's. The presenter view is what the projector shows:
 the current question full screen with its results (or a "results hidden"
 panel until revealed), the join code and QR code always, and a slim control
 bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
@@ -26,23 +28,22 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, lazy_gettext, ngettext
-from pydantic import ValidationError
 
 from core.rules.access import owns
 from core.rules.clock import utc_now
-from core.rules.errors import UserNotFound
+from core.rules.errors import RulesInvalid, UserNotFound
 from core.rules.events import LOBBY
 from core.rules.question_types import votes_counted
 from core.rules.topics import is_open
-from core.schemas.topics import TopicIn
 from webapp import services
 from webapp.access import current_actor, owner_only
-from webapp.admin.topics import repeated_choice_message
+from webapp.admin import event_form, type_forms
 from webapp.htmx import is_htmx, vary
 from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
-from webapp.results_panel import results_of
+from webapp.public_url import join_target
+from webapp.results.panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
 
@@ -67,7 +68,7 @@ def _event(event_id: str) -> dict:
 
 
 def _join_url(event: dict) -> str:
-    return url_for("events_pages.audience", code=event["code"], _external=True)
+    return join_target(event).url
 
 
 # -- the console --------------------------------------------------------------------
@@ -98,8 +99,11 @@ def create():
 
 @bp.get("/<event_id>")
 def edit(event_id):
-    """One event: its questions with state and votes; add, reorder, remove."""
-    event = _event(event_id)
+    """One event: its questions with type, state and votes; add, edit, reorder, remove."""
+    return _edit_page(_event(event_id), event_form.blank())
+
+
+def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int = 200):
     events, topics = services.events(), services.topics()
     questions = events.questions(event)
     for question in questions:
@@ -108,11 +112,13 @@ def edit(event_id):
     in_event = {q["topic_id"] for q in questions}
     access = services.access()
     others = [t for t in access.topics_for(current_actor()) if t["id"] not in in_event]
-    return render_template(
+    page = render_template(
         "events/edit.html", event=event, questions=questions, others=others,
-        join_url=_join_url(event), people=access.people(event),
-        may_change_hosts=owns(current_actor(), event),
+        join=join_target(event), type_names=type_forms.TYPE_NAMES,
+        people=access.people(event), may_change_hosts=owns(current_actor(), event),
+        **event_form.context(form, errors),
     )  # fmt: skip
+    return page, status
 
 
 # -- co-hosts ---------------------------------------------------------------------------
@@ -142,29 +148,27 @@ def remove_host(event_id, host_id):
 
 @bp.post("/<event_id>/questions")
 def add_question(event_id):
-    """An existing topic (topic_id), or a new one: a title and one choice per line."""
-    _event(event_id)
+    """An existing topic (topic_id), or a new question of any type: title, type and its
+    rules, one choice per line. Either waits, closed and unlisted, until reached."""
+    event = _event(event_id)
     results = "shown" if request.form.get("results") == "shown" else "hidden"
     events = services.events()
+    back = redirect(url_for("events_admin.edit", event_id=event_id), 303)
     if request.form.get("topic_id"):
         events.add_question(event_id, topic_id=request.form["topic_id"], results=results)
-    else:
-        lines = request.form.get("choices", "").splitlines()
-        try:
-            topic = TopicIn(
-                title=request.form.get("title", ""),
-                choices=[{"description": line} for line in lines if line.strip()],
-            )
-        except ValidationError as exc:
-            repeated = [e["ctx"]["choice"] for e in exc.errors() if e["type"] == "duplicate_choice"]
-            flash(
-                repeated_choice_message(repeated[0])
-                if repeated
-                else gettext("A new question needs a title and at least two choices, one per line.")
-            )
-            return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+        return back
+    form = event_form.read(request.form)
+    if "retype" in request.form:  # no JavaScript: the page again, for the type chosen
+        return _edit_page(event, form)
+    topic, errors = event_form.topic_in(form)
+    if topic is None:
+        return _edit_page(event, form, errors, 422)
+    try:
         events.add_question(event_id, topic=topic, results=results)
-    return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+    except RulesInvalid as exc:
+        return _edit_page(event, form, type_forms.rules_errors(exc), 422)
+    flash(event_form.added_message(topic.title))
+    return back
 
 
 @bp.post("/<event_id>/questions/<int:index>/move")
@@ -176,11 +180,25 @@ def move_question(event_id, index):
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
 
 
-@bp.post("/<event_id>/questions/<int:index>/remove")
+@bp.route("/<event_id>/questions/<int:index>/remove", methods=["GET", "POST"])
 def remove_question(event_id, index):
+    """Take a question out of the event: a page that says what stays (GET), then the deed."""
+    event = _event(event_id)
+    back = url_for("events_admin.edit", event_id=event_id)
+    if request.method == "GET":
+        questions = services.events().questions(event)
+        if not 0 <= index < len(questions):
+            abort(404, N_("No such question (or its topic is gone)"))
+        topic = questions[index]["topic"] or {"title": gettext("(topic deleted)")}
+        return render_template(
+            "events/confirm.html", what="remove", topic=topic, back=back,
+            on_screen=index == event["position"],
+            question=gettext("Remove “%(title)s” from the event?", title=topic["title"]),
+            button=gettext("Remove from event"),
+        )  # fmt: skip
     services.events().remove_question(event_id, index)
     flash(gettext("Question removed from the event (the topic and its votes stay)."))
-    return redirect(url_for("events_admin.edit", event_id=event_id), 303)
+    return redirect(back, 303)
 
 
 @bp.post("/<event_id>/questions/<int:index>/duplicate")

@@ -22,7 +22,7 @@ from webapp.limits import client_address, limit_login
 bp = Blueprint("sign_in", __name__, url_prefix="/admin")
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None) -> str:
     """Only our own admin pages: never an open redirect to another site."""
     if value and value.startswith("/admin") and not value.startswith("//"):
         return value
@@ -31,7 +31,7 @@ def _safe_next(value: str | None) -> str:
 
 def _form(status: int = 200, error: str | None = None, email: str = ""):
     page = render_template(
-        "admin/login.html", next=_safe_next(request.values.get("next")), error=error,
+        "admin/login.html", next=safe_next(request.values.get("next")), error=error,
         email=email, sso=sso.enabled(), sso_name=_settings().oidc_name,
         operator_off=not any(admin_credentials()),
     )  # fmt: skip
@@ -46,7 +46,7 @@ def _settings():
 @limit_login
 def login():
     """The sign-in form: an email and a password, or the operator's key or password."""
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         if session_actor() is not None:
             return redirect(next_url, 303)

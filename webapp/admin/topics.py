@@ -42,11 +42,11 @@ from core.schemas.topics import NewTopicIn, TopicIn
 from webapp import services
 from webapp.access import current_actor
 from webapp.admin import type_forms
+from webapp.admin.sign_in import safe_next
 from webapp.admin.type_forms import (
     VISIBILITY_LABELS,
     VOTE_LIMIT_LABELS,
     friendly,
-    repeated_choice_message,  # noqa: F401 (events_admin's import)
 )
 from webapp.htmx import is_htmx
 from webapp.lookup import get_topic, shown, valid_id
@@ -236,8 +236,15 @@ def _render_form(form, topic=None, errors=None, status=200):
         no_choices=type_forms.NO_CHOICES,
         choices_need=type_forms.CHOICES_NEED,
         choices_hidden=type_forms.choices_hidden(form),
+        back=_back(),
     )
     return page, status
+
+
+def _back() -> str | None:
+    """The admin page the form returns to (`next`: the event console's Edit link), or None
+    for the topic list."""
+    return safe_next(request.values["next"]) if request.values.get("next") else None
 
 
 @bp.route("/topics/new", methods=["GET", "POST"])
@@ -294,7 +301,7 @@ def edit_topic(topic_id):
         }
         return _render_form(form, topic=topic, errors=errors, status=409)
     flash(gettext("Saved “%(title)s”.", title=updated["title"]))
-    return redirect(url_for("admin.index"), 303)
+    return redirect(_back() or url_for("admin.index"), 303)
 
 
 @bp.get("/choice-row")

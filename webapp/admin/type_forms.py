@@ -34,6 +34,15 @@ TYPE_LABELS = {
     "text": lazy_gettext("Open text: a word cloud of short answers"),
     "game": lazy_gettext("Game: a tug of war between the choices"),
 }
+# Each type in a word or two, for lists (the event console's questions).
+TYPE_NAMES = {
+    "single": lazy_gettext("Single choice"),
+    "multiple": lazy_gettext("Multiple select"),
+    "ranking": lazy_gettext("Ranking"),
+    "rating": lazy_gettext("Rating scale"),
+    "text": lazy_gettext("Open text"),
+    "game": lazy_gettext("Game"),
+}
 # The rules each type has, as TopicIn names them (and the form's fields).
 RULES = {
     "single": (),
@@ -147,9 +156,16 @@ def friendly(error: dict) -> str:
         return gettext("Give a number of at most %(num)s.", num=ctx.get("le"))
     if kind == "duplicate_choice":
         return repeated_choice_message(ctx["choice"])
-    if kind == "rules_invalid" and "takes no choices" in error["msg"]:
-        # TopicIn's body rule (core/rules/question_types.body_rule_broken), in English for the API.
-        return gettext("This type of question takes no choices: leave the rows empty.")
+    if kind == "rules_invalid":
+        # TopicIn's body rules (core/rules/question_types.body_rule_broken), in English for the API.
+        if "takes no choices" in error["msg"]:
+            return gettext("This type of question takes no choices: leave the rows empty.")
+        if "at least 2 choices" in error["msg"]:
+            return gettext("A topic needs at least %(num)s choices.", num=2)
+        if "rate each" in error["msg"]:
+            return gettext("A rating of each choice needs 1 to %(num)s choices.", num=20)
+        if "at most" in error["msg"]:
+            return gettext("A ranking takes at most %(num)s choices.", num=20)
     if kind == "value_error" and error["loc"][:1] == ("closes_at",):
         # TopicIn's own refusals of a deadline (core/schemas/topics.py), in English for the API.
         if "in the past" in error["msg"]:

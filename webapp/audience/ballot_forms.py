@@ -7,7 +7,8 @@ form (templates/_vote.html, templates/ballots/), which the ballot box
 `choice_ids` checkboxes, a `rank-<choice id>` select per choice, `rating` or
 `rating-<choice id>` radio buttons, a `text` box. The rules of each type are
 the voting service's (it raises AnswerInvalid); here only what a form alone
-can get wrong: the same rank given to two choices.
+can get wrong: the same rank given to two choices, or a ranking sent
+untouched (its selects start at "Not ranked": nothing is ranked by default).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def _ranking(topic: dict, form: MultiDict) -> list[str]:
         if rank in ranked:
             raise FormInvalid(gettext("Give each rank to one choice only."))
         ranked[rank] = choice["id"]
+    if not ranked:
+        raise FormInvalid(gettext("Rank the choices before you vote: nothing is ranked yet."))
     return [ranked[rank] for rank in sorted(ranked)]
 
 

@@ -24,7 +24,7 @@ from webapp import services
 from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
 from webapp.lookup import shown
-from webapp.results_panel import results_of
+from webapp.results.panel import results_of
 
 # The votes this browser cast on event questions ({memory_key: vote_id}), kept
 # in the signed session cookie: the most recent few, so the cookie stays small.

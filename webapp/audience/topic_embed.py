@@ -23,8 +23,9 @@ from webapp.htmx import is_htmx, vary
 from webapp.limits import limit_votes
 from webapp.lookup import get_topic, valid_id
 from webapp.metrics import counts_votes
+from webapp.public_url import public_url_for
 from webapp.refusals import OwnPageOnly
-from webapp.results_panel import results_of
+from webapp.results.panel import results_of
 from webapp.security import csrf, embed_policy, embeddable
 
 bp = Blueprint("embed", __name__)
@@ -42,7 +43,7 @@ def _ballot(topic: dict, vote=None, message: str | None = None, answer=None) -> 
     return {
         "topic": topic, "vote": vote, "message": message, "answer": answer,
         "votes_here": topic["vote_limit"] == "unlimited",
-        "topic_url": url_for("pages.topic", topic_id=topic["id"], _external=True),
+        "topic_url": public_url_for("pages.topic", topic_id=topic["id"]),
     }  # fmt: skip
 
 

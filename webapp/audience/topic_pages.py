@@ -28,7 +28,8 @@ from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.lookup import get_topic, shown, valid_id
 from webapp.metrics import counts_votes
-from webapp.results_panel import mode_of, results_of, results_visible
+from webapp.public_url import public_url_for
+from webapp.results.panel import mode_of, results_of, results_visible
 
 bp = Blueprint("pages", __name__)
 voter.init_app(bp)
@@ -77,7 +78,7 @@ def render_topic(topic: dict, vote=None, message: str | None = None, answer=None
     return render_template(
         "topic.html", topic=topic, vote=vote, message=message, answer=answer,
         **ballot_view(topic), results=results_of(topic),
-        share_url=url_for("pages.topic", topic_id=topic["id"], _external=True),
+        share_url=public_url_for("pages.topic", topic_id=topic["id"]),
     )  # fmt: skip
 
 

@@ -17,7 +17,8 @@ from webapp import services
 from webapp.auth import signed_in
 from webapp.htmx import is_htmx, vary
 from webapp.lookup import get_topic
-from webapp.results_panel import PAGE, PRESENT, REVEALED, mode_of, results_of, visible_in
+from webapp.public_url import public_url_for
+from webapp.results.panel import PAGE, PRESENT, REVEALED, mode_of, results_of, visible_in
 
 bp = Blueprint("present", __name__)
 
@@ -46,7 +47,7 @@ def qr_svg(url: str) -> Markup:
 def view(topic_id):
     """Full-screen view for a projector: question, live bars, share URL and QR code."""
     current = get_topic(topic_id)
-    share_url = url_for("pages.topic", topic_id=current["id"], _external=True)
+    share_url = public_url_for("pages.topic", topic_id=current["id"])
     mode = mode_of(REVEALED if request.args.get("reveal") == "1" else PRESENT)
     return render_template(
         "present.html",

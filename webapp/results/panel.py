@@ -3,7 +3,7 @@
 The topic page, the present view, the event stage, the presenter's projected
 stage and both embeds show one panel, built here from the topic's counters:
 a single choice's counts and shares, every other type's results_for() dict
-(core/rules/results.py), both made ready by webapp/results_view.py. Who may
+(core/rules/results.py), both made ready by webapp/results/views.py. Who may
 see them depends on how they are looked at:
 
 - PAGE: the viewer's own page, under the topic's results_visibility rule for
@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from core.rules.results import results_for
 from webapp import services, voter
 from webapp.auth import signed_in
-from webapp.results_view import single_view, typed_view
+from webapp.results.views import single_view, typed_view
 
 PAGE, PRESENT, REVEALED = "page", "present", "revealed"
 # The projector asks twice a second (one screen per room, mostly bodiless 304s;
