@@ -16,7 +16,7 @@ import pytest
 
 from core.rules.clock import iso
 from core.services import voting as voting_module
-from tests.helpers.api import ADMIN, make_event, move
+from tests.helpers.api import ADMIN, HX, make_event, move
 from tests.helpers.queued import queued_bodies, record_queued
 from tests.helpers.quiz import answer_quiz, correct_index, join, leaderboard, quiz_event, quiz_topic
 
@@ -188,6 +188,10 @@ def public_reads(client, game, topic) -> dict[str, str]:
         "topic results page": client.get(f"/t/{topic['id']}/results"),
         "topic embed": client.get(f"/t/{topic['id']}/embed"),
         "votes": client.get(f"/votes?topic_id={topic['id']}"),
+        # The fragments htmx polls: the stage, the embed's stage, the topic's results.
+        "stage fragment": client.get(f"/{code}/stage", headers=HX),
+        "event embed stage": client.get(f"/{code}/embed/stage", headers=HX),
+        "topic results fragment": client.get(f"/t/{topic['id']}/results", headers=HX),
     }
     for name, answer in reads.items():
         assert answer.status_code == (403 if name == "votes" else 200), name
@@ -202,6 +206,7 @@ def test_correct_never_shows_on_a_public_read_while_the_question_is_open(
     record_queued(voting)
     for name, text in public_reads(client, game, topic).items():
         assert '"correct"' not in text and "quiz-correct" not in text, name
+        assert "Correct answer" not in text and "✓" not in text, name
     # The admin's read marks them (the presenter made the question).
     admin = client.get(f"/topics/{topic['id']}", headers=ADMIN).json
     assert [c["correct"] for c in admin["choices"]] == [True, False, False]

@@ -34,13 +34,16 @@ from core.rules.clock import utc_now
 from core.rules.errors import RulesInvalid, UserNotFound
 from core.rules.events import LOBBY
 from core.rules.question_types import votes_counted
+from core.rules.quiz import is_quiz
 from core.rules.topics import is_open
 from webapp import services
 from webapp.access import current_actor, owner_only
 from webapp.admin import event_form, type_forms
+from webapp.audience.quiz_stage import is_quiz_event
 from webapp.htmx import is_htmx, vary
 from webapp.i18n import N_
 from webapp.lookup import valid_id
+from webapp.presenter.quiz_present import projector_view
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
 from webapp.results.panel import results_of
@@ -282,11 +285,15 @@ def presenter_stage(event: dict) -> dict:
     """What the projector shows, and its ETag (the event and topic versions: no counts,
     so hidden results cannot show through it; revealed ones poll on their own)."""
     question, topic, _ = services.events().on_screen(event, is_admin=True)
-    view = {"question": question, "topic": None, "results": None}
+    view = {"question": question, "topic": None, "results": None, "quiz": None,
+            "quiz_event": is_quiz_event(event)}  # fmt: skip
     fingerprint = [event["version"], event["position"], question]
     if topic:
         view["topic"] = {**topic, "is_open": _open(topic)}
         fingerprint += [topic["last_upd"], view["topic"]["is_open"]]
+        if is_quiz(topic):  # time running out, scores arriving
+            view["quiz"] = projector_view(event, question, view["topic"])
+            fingerprint.append(view["quiz"]["fingerprint"])
     view["etag"] = hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24]
     return view
 
@@ -298,6 +305,8 @@ def _open(topic: dict) -> bool:
 def _with_results(view: dict) -> dict:
     """The revealed results' view for the template (only ever read once revealed)."""
     if view["topic"] and view["question"]["results"] == "shown":
+        view["results"] = results_of(view["topic"])
+    elif view["quiz"] and view["quiz"]["time_up"]:  # a quiz's answers show once time is up
         view["results"] = results_of(view["topic"])
     return view
 

@@ -11,10 +11,13 @@ vote on it, remembered in the signed session.
 from __future__ import annotations
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 
+from core.rules.errors import AlreadyJoined, FieldInvalid, NameTaken
 from core.rules.join_codes import CODE_LENGTH, normalized
+from core.rules.quiz import MAX_NAME_LENGTH
 from webapp import voter
-from webapp.audience import ballot_box
+from webapp.audience import ballot_box, quiz_stage
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
@@ -27,6 +30,7 @@ from webapp.audience.vote_views import queued_state
 from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
+from webapp.refusals import refusal_for
 
 bp = Blueprint("events_pages", __name__)
 voter.init_app(bp)
@@ -58,10 +62,45 @@ def audience(code):
     event, page = event_or_join_page(code)
     if page:
         return page
+    if quiz_stage.is_quiz_event(event) and quiz_stage.nickname_of(event) is None:
+        return _nickname_page(event)
     context = stage_context(event, again=request.args.get("again") == "1")
     response = make_response(render_template("events/audience.html", **context))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _nickname_page(event: dict, message: str | None = None, status: int = 200):
+    """A quiz event's first page on a phone: pick a nickname (and a team)."""
+    body = render_template("events/quiz_join.html", event=event, message=message,
+                           form=request.form)  # fmt: skip
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post(f"/{CODE}/player")
+def player(code):
+    """The nickname form: this browser joins the quiz, then the stage; a refused nickname
+    or team is the form again with the reason."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    try:
+        quiz_stage.join(event, request.form)
+    except FieldInvalid as exc:  # the API's words name the rule; the page says it in its own
+        if exc.field == "team":
+            message = gettext("Pick one of this event's teams.")
+        else:
+            message = gettext(
+                "Pick a nickname of 1 to %(max)s characters that is allowed here.",
+                max=MAX_NAME_LENGTH,
+            )
+        return _nickname_page(event, message, 422)
+    except (NameTaken, AlreadyJoined) as exc:
+        refusal = refusal_for(exc)
+        return _nickname_page(event, refusal.message_of(exc), refusal.status)
+    return redirect(url_for("events_pages.audience", code=event["code"]), 303)
 
 
 @bp.get(f"/{CODE}/stage")

@@ -19,8 +19,10 @@ from flask import make_response, render_template, session
 from flask_babel import gettext
 
 from core.rules.errors import EventNotFound
+from core.rules.quiz import is_quiz
 from core.rules.topics import generation_of
 from webapp import services
+from webapp.audience import quiz_stage
 from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
 from webapp.lookup import shown
@@ -88,9 +90,14 @@ def stage_of(
     fingerprint = [event["version"], event["position"], question, vote_id]
     if topic:
         fingerprint += [topic["last_upd"], topic["is_open"]]
+    quiz = None
+    if topic and is_quiz(topic):  # time running out, the answer scored, the rank
+        quiz = quiz_stage.player_view(event, topic, question, vote_id, memory is None)
+        fingerprint.append(quiz["fingerprint"])
     view = {
         "question": question,
         "topic": topic,
+        "quiz": quiz,
         "etag": hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24],
     }
     if render and topic:

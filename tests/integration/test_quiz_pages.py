@@ -1,0 +1,144 @@
+"""A quiz's pages over the app (real moto server; answers recorded by the worker's batch
+code in process): a phone's nickname, countdown, "time is up", outcome and rank; the
+projector's countdown, answers, leaderboard and podium, and its controls."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import webapp.audience.quiz_stage as quiz_stage
+from core.rules.clock import iso
+from tests.helpers.api import ADMIN, HX, move, sign_in, token_from
+from tests.helpers.queued import record_queued
+from tests.helpers.quiz import correct_index, leaderboard, quiz_event
+
+
+def join_page(phone, event, name, team=None, status=303):
+    """The phone's nickname form, filled in and posted; the answer to the post."""
+    page = phone.get(f"/{event['code']}")
+    assert page.status_code == 200 and 'name="name"' in page.text
+    data = {"csrf_token": token_from(page.text), "name": name, **({"team": team} if team else {})}
+    answer = phone.post(f"/{event['code']}/player", data=data)
+    assert answer.status_code == status, answer.text
+    return answer
+
+
+def answer_form(phone, event, topic, index):
+    """The stage's ballot: the phone taps choice `index`."""
+    page = phone.get(f"/{event['code']}").text
+    data = {"csrf_token": token_from(page), "choice_id": topic["choices"][index]["id"]}
+    answer = phone.post(f"/{event['code']}/vote/{topic['id']}", data=data, headers=HX)
+    assert answer.status_code == 202, answer.text
+
+
+def stage_after(phone, event, seconds, monkeypatch):
+    """The phone's stage as the server renders it `seconds` from now (its clock moved)."""
+    moment = iso(datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=seconds))
+    monkeypatch.setattr(quiz_stage, "utc_now", lambda: moment)
+    return phone.get(f"/{event['code']}/stage", headers=HX)
+
+
+@pytest.fixture
+def phones(app):
+    """phones(n): n browsers, each its own cookies (voter id, session)."""
+    return lambda n: [app.test_client() for _ in range(n)]
+
+
+def test_a_phone_picks_a_nickname_first_and_keeps_it(client, phones):
+    event = quiz_event(client, teams=["Red", "Blue"])
+    ann, other = phones(2)
+    page = ann.get(f"/{event['code']}").text
+    assert "Pick a nickname" in page and '<option value="Red"' in page
+    assert 'id="stage"' not in page
+    no_team = join_page(ann, event, "Ann", status=422)
+    assert "Pick one of this event&#39;s teams." in no_team.text
+    assert join_page(ann, event, "Ann", team="Red").headers["Location"].endswith(event["code"])
+    stage = ann.get(f"/{event['code']}").text
+    assert 'id="stage"' in stage and "Pick a nickname" not in stage
+    taken = join_page(other, event, "ANN", team="Blue", status=409)
+    assert "That nickname is taken in this event" in taken.text
+    too_long = join_page(other, event, "x" * 21, team="Blue", status=422)
+    assert "Pick a nickname of 1 to 20 characters" in too_long.text
+    players = leaderboard(client, event)["players"]
+    assert [(r["name"], r["team"]) for r in players] == [("Ann", "Red")]
+    move(client, event)
+    assert "Playing as Ann" in ann.get(f"/{event['code']}/stage", headers=HX).text
+
+
+def test_a_non_quiz_event_asks_no_nickname(client, event):
+    assert 'id="stage"' in client.get(f"/{event['code']}").text
+
+
+def test_the_phone_counts_down_then_time_is_up_then_its_outcome_and_rank(
+    client, phones, voting, monkeypatch
+):
+    event = quiz_event(client)
+    ann, bob = phones(2)
+    join_page(ann, event, "Ann")
+    join_page(bob, event, "Bob")
+    move(client, event)
+    topic = event["topics"][0]
+    page = ann.get(f"/{event['code']}").text
+    remaining = int(re.search(r'data-remaining="(\d+)"', page)[1])
+    assert 0 < remaining <= 20 and "Answer by" in page and " UTC" in page  # without JS
+    answer_form(ann, event, topic, correct_index(topic))
+    stage = ann.get(f"/{event['code']}/stage", headers=HX)
+    etag = stage.headers["ETag"]
+    assert "data-remaining" in stage.text
+    late = stage_after(ann, event, 21, monkeypatch)  # the server's clock passed the deadline
+    assert late.headers["ETag"] != etag
+    assert "Time is up" in late.text and "data-remaining" not in late.text
+    assert "Your answer is in" in late.text and 'name="choice_id"' not in late.text
+    monkeypatch.undo()
+    record_queued(voting)
+    client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=ADMIN)
+    points = leaderboard(client, event)["players"][0]["score"]
+    assert points >= 900
+    shown = ann.get(f"/{event['code']}/stage", headers=HX).text
+    assert f"Correct, +{points:,} points" in shown
+    assert f"You are number 1, with {points:,} points." in shown
+    missed = bob.get(f"/{event['code']}/stage", headers=HX).text
+    assert "Not this time" in missed and "You are number 2, with 0 points." in missed
+
+
+def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
+    client, phones, voting
+):
+    event = quiz_event(client, questions=(("2 + 2?", ("3", "*4")), ("Sky?", ("*Blue", "Red"))))
+    ann, bob = phones(2)
+    join_page(ann, event, "Ann")
+    join_page(bob, event, "Bob")
+    sign_in(client)
+    present = f"/admin/events/{event['id']}/present"
+    lobby = client.get(present).text
+    assert "Start the quiz (S)" in lobby
+
+    def control(action):
+        page = client.get(present).text
+        answer = client.post(f"/admin/events/{event['id']}/control", headers=HX,
+                             data={"csrf_token": token_from(page), "action": action})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    asked = control("next")
+    assert "data-remaining" in asked and "Skip the countdown (K)" in asked
+    assert "Reveal the answer (R)" in asked and "Correct answer" not in asked
+    assert "<li>3</li>" in asked and "<li>4</li>" in asked
+    topic = event["topics"][0]
+    answer_form(ann, event, topic, correct_index(topic))
+    answer_form(bob, event, topic, 0)
+    record_queued(voting)
+    skipped = control("close")  # Skip: time is up now
+    assert "Time is up" in skipped and "data-remaining" not in skipped
+    assert "✓ 4" in skipped and "Correct answer" in skipped  # a tick and words, not colour
+    assert "Press <kbd>R</kbd> to reveal the answer" in skipped
+    revealed = control("reveal")
+    board = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td>", revealed)
+    assert board == [("1", "Ann"), ("2", "Bob")] and "data-podium" not in revealed
+    control("next")
+    control("close")
+    end = control("reveal")
+    assert "data-podium" in end and "Place 1" in end and "Place 2" in end
