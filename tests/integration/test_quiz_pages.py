@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import core.services.voting as voting_module
 import webapp.audience.quiz_stage as quiz_stage
+import webapp.results.views as results_views
 from core.rules.clock import iso
 from tests.helpers.api import ADMIN, HX, move, sign_in, token_from
 from tests.helpers.queued import record_queued
@@ -34,10 +36,17 @@ def answer_form(phone, event, topic, index):
     assert answer.status_code == 202, answer.text
 
 
-def stage_after(phone, event, seconds, monkeypatch):
-    """The phone's stage as the server renders it `seconds` from now (its clock moved)."""
+def clock_moved(monkeypatch, seconds):
+    """The pages' clock `seconds` ahead: the countdown's, and the one that decides whether
+    the answer is shown (results views, results visibility)."""
     moment = iso(datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=seconds))
-    monkeypatch.setattr(quiz_stage, "utc_now", lambda: moment)
+    for module in (quiz_stage, results_views, voting_module):
+        monkeypatch.setattr(module, "utc_now", lambda: moment)
+
+
+def stage_after(phone, event, seconds, monkeypatch):
+    """The phone's stage as the server renders it `seconds` from now."""
+    clock_moved(monkeypatch, seconds)
     return phone.get(f"/{event['code']}/stage", headers=HX)
 
 
@@ -105,7 +114,7 @@ def test_the_phone_counts_down_then_time_is_up_then_its_outcome_and_rank(
 
 
 def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
-    client, phones, voting
+    client, phones, voting, monkeypatch
 ):
     event = quiz_event(client, questions=(("2 + 2?", ("3", "*4")), ("Sky?", ("*Blue", "Red"))))
     ann, bob = phones(2)
@@ -131,6 +140,11 @@ def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
     answer_form(ann, event, topic, correct_index(topic))
     answer_form(bob, event, topic, 0)
     record_queued(voting)
+    clock_moved(monkeypatch, 21)  # the time runs out: the answers show, the correct one marked
+    timed_out = client.get(f"{present}/stage", headers=HX).text
+    assert "Time is up" in timed_out and "✓ 4" in timed_out and "data-remaining" not in timed_out
+    monkeypatch.undo()
+    assert "data-remaining" in client.get(f"{present}/stage", headers=HX).text
     skipped = control("close")  # Skip: time is up now
     assert "Time is up" in skipped and "data-remaining" not in skipped
     assert "✓ 4" in skipped and "Correct answer" in skipped  # a tick and words, not colour
