@@ -16,7 +16,7 @@ import pytest
 
 from core.rules.clock import iso
 from core.services import voting as voting_module
-from tests.helpers.api import ADMIN, HX, make_event, move
+from tests.helpers.api import ADMIN, HX, make_event, move, token_from
 from tests.helpers.queued import queued_bodies, record_queued
 from tests.helpers.quiz import answer_quiz, correct_index, join, leaderboard, quiz_event, quiz_topic
 
@@ -175,9 +175,12 @@ def test_the_team_board_ranks_teams_by_their_members_mean_score(client, voting, 
 # -- correct stays hidden while open -----------------------------------------------------------
 
 
-def public_reads(client, game, topic) -> dict[str, str]:
-    """Every public read of the question, as text."""
+def public_reads(client, game, topic, vote_id) -> dict[str, str]:
+    """Every public read of the question, as text; the pages as a player sees them (this
+    browser joins with a nickname, so its stage page is the stage)."""
     code = game["code"]
+    form = {"csrf_token": token_from(client.get(f"/{code}").text), "name": "Reader"}
+    assert client.post(f"/{code}/player", data=form).status_code == 303
     reads = {
         "topic": client.get(f"/topics/{topic['id']}?include_votes=true"),
         "topics": client.get("/topics?include_votes=true"),
@@ -192,6 +195,11 @@ def public_reads(client, game, topic) -> dict[str, str]:
         "stage fragment": client.get(f"/{code}/stage", headers=HX),
         "event embed stage": client.get(f"/{code}/embed/stage", headers=HX),
         "topic results fragment": client.get(f"/t/{topic['id']}/results", headers=HX),
+        "topic present": client.get(f"/t/{topic['id']}/present"),
+        "topic present revealed": client.get(f"/t/{topic['id']}/present?reveal=1"),
+        # An answer's own record, and its status fragment on the topic page.
+        "vote": client.get(f"/votes/{vote_id}"),
+        "vote status": client.get(f"/t/{topic['id']}/votes/{vote_id}", headers=HX),
     }
     for name, answer in reads.items():
         assert answer.status_code == (403 if name == "votes" else 200), name
@@ -202,11 +210,11 @@ def test_correct_never_shows_on_a_public_read_while_the_question_is_open(
     client, voting, game, answer_at
 ):
     topic, ann = game["topics"][0], game["players"]["Ann"]
-    answer_at(topic, ann, correct_index(topic), 1)
+    queued = answer_at(topic, ann, correct_index(topic), 1)
     record_queued(voting)
-    for name, text in public_reads(client, game, topic).items():
+    for name, text in public_reads(client, game, topic, queued["id"]).items():
         assert '"correct"' not in text and "quiz-correct" not in text, name
-        assert "Correct answer" not in text and "✓" not in text, name
+        assert "Correct answer" not in text and "✓ Paris" not in text, name  # the marks
     # The admin's read marks them (the presenter made the question).
     admin = client.get(f"/topics/{topic['id']}", headers=ADMIN).json
     assert [c["correct"] for c in admin["choices"]] == [True, False, False]
@@ -219,6 +227,8 @@ def test_correct_never_shows_on_a_public_read_while_the_question_is_open(
     state = client.get(f"/events/code/{game['code']}").json["current"]["topic"]
     assert [c.get("correct") for c in state["choices"]] == [True, False, False]
     assert state["results"]["choices"][0]["count"] == 1
+    for path in (f"/{game['code']}/stage", f"/t/{topic['id']}/results"):  # and the pages'
+        assert "✓ Paris" in client.get(path, headers=HX).text, path
 
 
 def test_the_exports_show_correct_only_once_the_answer_is_public(client, voting, game, answer_at):
