@@ -109,8 +109,9 @@ def player_view(event: dict, topic: dict, question: dict, vote_id: str | None,
     )
     if view["revealed"]:
         view["outcome"] = _outcome(vote_id, in_session) if vote_id else "none"
-        player = services.players().player(event["id"], voter.current())
-        if player is not None:
+        # Only a browser that joined here has a rank: no player read for anyone else.
+        player = view["nickname"] and services.players().player(event["id"], voter.current())
+        if player:
             view["me"] = services.players().standings(event["id"]).row_of(player)
     view["fingerprint"] = [view["time_up"], view["outcome"], view["me"]]
     return view
