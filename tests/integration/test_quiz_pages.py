@@ -62,6 +62,11 @@ def test_a_phone_picks_a_nickname_first_and_keeps_it(client, phones):
     page = ann.get(f"/{event['code']}").text
     assert "Pick a nickname" in page and '<option value="Red"' in page
     assert 'id="stage"' not in page
+    # In the phone's language: Arabic right to left, German with "du".
+    arabic = other.get(f"/{event['code']}", headers={"Accept-Language": "ar"}).text
+    assert 'dir="rtl"' in arabic and "اختر اسمًا مستعارًا" in arabic
+    german = other.get(f"/{event['code']}", headers={"Accept-Language": "de"}).text
+    assert "Wähle dein Team" in german and "Mitspielen" in german
     no_team = join_page(ann, event, "Ann", status=422)
     assert "Pick one of this event&#39;s teams." in no_team.text
     assert join_page(ann, event, "Ann", team="Red").headers["Location"].endswith(event["code"])
@@ -79,6 +84,7 @@ def test_a_phone_picks_a_nickname_first_and_keeps_it(client, phones):
 
 def test_a_non_quiz_event_asks_no_nickname(client, event):
     assert 'id="stage"' in client.get(f"/{event['code']}").text
+
 
 
 def test_the_phone_counts_down_then_time_is_up_then_its_outcome_and_rank(
