@@ -13,7 +13,7 @@ import core.services.voting as voting_module
 import webapp.audience.quiz_stage as quiz_stage
 import webapp.results.views as results_views
 from core.rules.clock import iso
-from tests.helpers.api import ADMIN, HX, move, sign_in, token_from
+from tests.helpers.api import ADMIN, HX, make_event, move, sign_in, token_from
 from tests.helpers.queued import record_queued
 from tests.helpers.quiz import correct_index, leaderboard, quiz_event
 
@@ -162,3 +162,29 @@ def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
     control("close")
     end = control("reveal")
     assert "data-podium" in end and "Place 1" in end and "Place 2" in end
+
+
+def test_the_console_adds_a_quiz_question_its_correct_choices_starred(client):
+    event = make_event(client, [])
+    sign_in(client)
+    console = f"/admin/events/{event['id']}"
+    token = token_from(client.get(console).text)
+
+    def add(choices):
+        return client.post(f"{console}/questions", data={
+            "csrf_token": token, "title": "Capital?", "type": "quiz", "time_limit": "30",
+            "choices": choices})  # fmt: skip
+
+    unmarked = add("Paris\nRome")
+    assert unmarked.status_code == 422
+    assert "Mark at least one correct choice with a * at the start of its line." in unmarked.text
+    assert add("*Paris\nRome").status_code == 303
+    (question,) = client.get(f"/events/{event['id']}", headers=ADMIN).json["questions"]
+    topic = client.get(f"/topics/{question['topic_id']}", headers=ADMIN).json
+    assert (topic["type"], topic["time_limit"]) == ("quiz", 30)
+    assert [(c["description"], c["correct"]) for c in topic["choices"]] == [
+        ("Paris", True), ("Rome", False)]  # fmt: skip
+    # The topic form has no field for correct choices: it does not edit a quiz.
+    assert "/edit" not in client.get(console).text.split("event-questions", 1)[1].split("</ol>")[0]
+    refused = client.get(f"/admin/topics/{topic['id']}/edit")
+    assert refused.status_code == 409 and "does not edit a quiz question" in refused.text
