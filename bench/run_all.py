@@ -222,6 +222,7 @@ def summary(results: dict[str, dict]) -> list[str]:
          "tap_p95_s"), "<= 2", 2.0, False),
         ("Tap to projector p50, seconds", fig("tap_to_screen", "tap_p50_s"), "report", None,
          False),
+        *room_rows(fig),
     ]  # fmt: skip
     lines = ["| target | measured | goal | verdict |", "|---|---|---|---|"]
     for label, value, goal, target, at_least in rows:
@@ -229,6 +230,28 @@ def summary(results: dict[str, dict]) -> list[str]:
         judged = verdict(value, target, at_least) if target is not None else "-"
         lines.append(f"| {label} | {shown} | {goal} | {judged} |")
     return lines
+
+
+def room_rows(fig) -> list[tuple]:
+    """A room of phones (bench/room.py): 3,000 phones must, 5,000 the goal."""
+    rows = []
+    for phones, counted, idle, kind in ((3000, 15, 10, "must"), (5000, 20, 15, "goal")):
+        n = f"{phones:,} phones ({kind})"
+        rows += [
+            (f"Room, {n}: presenter's move answered, s", fig("room", f"move_s_{phones}"),
+             "< 0.5", 0.5, False),
+            ("... follow p95, s", fig("room", f"follow_p95_s_{phones}"), "<= 1", 1.0, False),
+            ("... follow max, s", fig("room", f"follow_max_s_{phones}"), "<= 2", 2.0, False),
+            ("... votes accepted / phones", fig("room", f"accepted_share_{phones}"),
+             ">= 0.999", 0.999, True),
+            ("... all accepted votes counted, s after the window", fig(
+             "room", f"counted_s_{phones}"), f"<= {counted}", float(counted), False),
+            ("... projector shows the final count, s after the last record", fig(
+             "room", f"projector_s_{phones}"), "<= 2", 2.0, False),
+            ("... idle connected phones, web CPU % of a core", fig(
+             "room", f"idle_cpu_pct_{phones}"), f"<= {idle}", float(idle), False),
+        ]  # fmt: skip
+    return rows
 
 
 def plot(results: dict[str, dict]) -> bool:

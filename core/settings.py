@@ -187,15 +187,28 @@ class Settings(BaseSettings):
         8000, ge=0, le=65535, validation_alias="PORT",
         description="gunicorn binds 0.0.0.0:PORT",
     )
-    # Requests mostly wait on SQS/DynamoDB, so threads are cheap.
     web_concurrency: int = Field(
         2, ge=1, validation_alias="WEB_CONCURRENCY",
         description="gunicorn worker processes",
     )
-    web_threads: int = Field(
-        8, ge=1, validation_alias="WEB_THREADS",
-        description="threads per web process",
+    # One thread of greenlets (gevent) per process: each open event stream is a connection.
+    web_connections: int = Field(
+        10000, ge=1, validation_alias="WEB_CONNECTIONS",
+        description="open connections per web process (gunicorn's worker_connections)",
     )
+    max_streams_per_process: int = Field(
+        5000, ge=0, validation_alias="MAX_STREAMS_PER_PROCESS",
+        description="open event streams per web process; more are answered 503 (pages poll)",
+    )
+    # A hall behind one NAT address is thousands of phones: the real per-client limit
+    # is the proxy's (docs/deploy.md); this one keeps one address from taking a process.
+    max_connections_per_address: int = Field(
+        10000, ge=1, validation_alias="MAX_CONNECTIONS_PER_ADDRESS",
+        description="open connections from one client address per web process; more are closed",
+    )
+    request_body_seconds: float = Field(
+        30.0, gt=0, validation_alias="REQUEST_BODY_SECONDS",
+        description="a request's body must arrive within this; else 408")  # fmt: skip
     # "*" only when nothing but the proxy can reach the app.
     trusted_proxies: str = Field(
         "127.0.0.1,::1", validation_alias="TRUSTED_PROXIES", json_schema_extra=EMPTY_IS_NONE,

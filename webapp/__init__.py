@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
     from webapp.presenter import topic_present
+    from webapp.push import views as push
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
                       sign_in.bp, admin.bp, accounts_admin.bp, event_pages.bp,
                       events_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    push.init_app(app)
     access.check_routes(app)
     _cors(app, settings)
     return app

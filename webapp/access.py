@@ -53,6 +53,8 @@ PUBLIC_ENDPOINTS = {
     "quiz_api.join", "quiz_api.leaderboard",
     # The projector's view of a topic (a signed-in manager gets its controls).
     "present.view",
+    # The audience's event streams (webapp/push/); the presenter's stream is gated.
+    "push.event_stream", "push.embed_stream", "push.topic_stream",
     # Signing in and out, and trading an email and password for an API token.
     "sign_in.login", "sign_in.logout", "sign_in.sso_begin", "sign_in.sso_callback",
     "accounts_api.create_token",

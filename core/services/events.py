@@ -17,6 +17,7 @@ talk (an event's questions belong to the event; the topic form can list it).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from core.aws.events import EventStore
 from core.rules.clock import new_id, utc_now
@@ -68,6 +69,8 @@ class Events:
         # per event per second per process, whatever the number of phones.
         self._events = TTLCache(settings.results_cache_seconds)
         self._codes = TTLCache(CODE_CACHE_SECONDS)
+        # Told of every change made through this process (the web's event streams).
+        self.on_change: Callable[[str], None] | None = None
 
     # -- reading --------------------------------------------------------------
 
@@ -382,6 +385,8 @@ class Events:
             self.topics.remember(topic)
         self._remember(event)
         audit.record("event.update", event_id, version=event["version"])
+        if self.on_change is not None:
+            self.on_change(event_id)
         return event
 
     def _remember(self, event: dict) -> None:

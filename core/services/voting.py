@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 from core.aws.backend import Backend
-from core.aws.group_send import BatchObserver, GroupSender
+from core.aws.group_send import WEB_IN_FLIGHT, BatchObserver, GroupSender
 from core.rules.clock import new_id, utc_now
 from core.rules.errors import (
     AlreadyVoted,
@@ -75,6 +75,7 @@ class Voting:
                 settings.sqs_send_max_wait_seconds,
                 observe_batch,
                 max_linger=settings.sqs_group_max_linger_seconds,
+                max_in_flight=WEB_IN_FLIGHT,
             )
             if settings.sqs_group_commit
             else None

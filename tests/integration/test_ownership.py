@@ -23,6 +23,7 @@ PUBLIC = {
     "accounts_api.create_token",
     # A quiz's players join with a nickname and follow the leaderboard.
     "quiz_api.join", "quiz_api.leaderboard",
+    "push.event_stream", "push.embed_stream", "push.topic_stream",
 }  # fmt: skip
 VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 

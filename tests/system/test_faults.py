@@ -195,7 +195,7 @@ def test_8_slow_batch_keeps_its_messages_from_a_second_worker(procs, voting, top
 @pytest.mark.env(WORKER_WAIT_SECONDS="1", TOPIC_CACHE_SECONDS="2")
 @pytest.mark.timeout(900)  # a generous bound for a slow, shared CI machine
 def test_10_load_three_workers_gunicorn_duplicates_no_drift(procs, voting, http, admin, app):
-    base = procs.web(workers=3, threads=8)
+    base = procs.web(workers=3)
     for _ in range(3):
         procs.worker()
     created = make_topic(http, "Load", "abcd", base=base)

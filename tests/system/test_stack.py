@@ -298,7 +298,7 @@ def test_app_runs_on_the_stack_and_its_policy_is_exactly_what_it_calls(tmp_path)
         assert init.returncode == 0, init.stderr
         assert "created table" not in init.stdout  # the stack made every table the app uses
         requests.post(f"{endpoint}/moto-api/recorder/reset-recording", timeout=10)
-        base = procs.web(workers=1, threads=2)
+        base = procs.web(workers=1)
         procs.faulty_worker("slow_tx:1.5")
         _exercise(base)
     finally:

@@ -3,7 +3,8 @@
 The console creates events and edits their questions: new ones of any type
 (event_form.py) or existing topics, reorder, duplicate, and, each through a
 page that says what goes or stays, remove, reset, delete. The join URL is
-webapp/public_url.py's. The presenter view is what the projector shows:
+webapp/public_url.py's. The presenter view is what the projector shows
+(kept current by its event stream, webapp/push/, else by polling):
 the current question full screen with its results (or a "results hidden"
 panel until revealed), the join code and QR code always, and a slim control
 bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
@@ -19,7 +20,6 @@ import json
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -40,12 +40,13 @@ from webapp import services
 from webapp.access import current_actor, owner_only
 from webapp.admin import event_form, type_forms
 from webapp.audience.quiz_stage import is_quiz_event
-from webapp.htmx import is_htmx, vary
+from webapp.htmx import is_htmx, polled, vary
 from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.quiz_present import projector_view
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
+from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.results.panel import results_of
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
@@ -302,17 +303,25 @@ def _open(topic: dict) -> bool:
     return is_open(topic, utc_now())
 
 
-def _with_results(view: dict) -> dict:
-    """The revealed results' view for the template (only ever read once revealed)."""
+def with_results(view: dict, streamed: bool = False) -> dict:
+    """The revealed results' view for the template (only ever read once revealed);
+    `streamed`: the presenter's event stream keeps them current (webapp/push/)."""
     if view["topic"] and view["question"]["results"] == "shown":
-        view["results"] = results_of(view["topic"])
+        view["results"] = results_of(view["topic"], streamed=streamed, region=streamed)
     elif view["quiz"] and view["quiz"]["time_up"]:  # a quiz's answers show once time is up
-        view["results"] = results_of(view["topic"])
+        view["results"] = results_of(view["topic"], streamed=streamed, region=streamed)
     return view
 
 
-def _render_stage(event: dict, view: dict):
-    return render_template("events/_present_stage.html", event=event, stage=_with_results(view))
+def stage_versions(stage: dict) -> tuple[str, str]:
+    """The versions of the projected stage's regions (stage, results) for its event stream."""
+    results = stage.get("results")
+    return digest(stage["etag"]), digest(results["partial_etag"]) if results else ABSENT
+
+
+def _render_stage(event: dict, view: dict, streamed: bool = False):
+    return render_template("events/_present_stage.html", event=event,
+                           stage=with_results(view, streamed), streamed=streamed)  # fmt: skip
 
 
 @bp.get("/<event_id>/present")
@@ -320,9 +329,13 @@ def present(event_id):
     """Full screen for the projector: the current question, the code and QR, the controls."""
     event = _event(event_id)
     join_url = _join_url(event)
+    stage = with_results(presenter_stage(event), True)
+    # The stream then sends only what moved since this page was rendered.
+    last = join_ids(stage_versions(stage))
     return render_template(
-        "events/present.html", event=event, stage=_with_results(presenter_stage(event)),
-        join_url=join_url, qr=qr_svg(join_url),
+        "events/present.html", event=event, stage=stage,
+        join_url=join_url, qr=qr_svg(join_url), streamed=True,
+        stream_url=url_for("push.presenter_stream", event_id=event["id"], last=last),
     )  # fmt: skip
 
 
@@ -331,13 +344,7 @@ def present_stage(event_id):
     """The projector's stage, polled every second: 304 while nothing changed."""
     event = services.events().event(event_id) if valid_id(event_id) else _event(event_id)
     view = presenter_stage(event)
-    if request.if_none_match.contains(view["etag"]):
-        response = current_app.response_class(status=304)
-    else:
-        response = make_response(_render_stage(event, view))
-    response.set_etag(view["etag"])
-    response.headers["Cache-Control"] = "no-cache"
-    return vary(response)
+    return polled(view["etag"], lambda: _render_stage(event, view))
 
 
 @bp.post("/<event_id>/control")
@@ -349,5 +356,7 @@ def control(event_id):
     _event(event_id)
     event = action(services.events(), event_id)
     if is_htmx():
-        return vary(make_response(_render_stage(event, presenter_stage(event))))
+        # For the page that asked: its stream keeps it current (or, if the stream
+        # failed, static/app.js makes what it swaps in poll).
+        return vary(make_response(_render_stage(event, presenter_stage(event), streamed=True)))
     return redirect(url_for("events_admin.present", event_id=event_id), 303)

@@ -1,8 +1,8 @@
 """The event embed: `/<CODE>/embed`, an event's stage for an iframe on another site.
 
 It follows the presenter like the audience's page (the same stage,
-webapp/audience/stage.py, polled every second with its ETag, and the same
-ballot for every question type) with the chrome of the topic embeds
+webapp/audience/stage.py, pushed by its event stream or polled every second
+with its ETag, and the same ballot for every question type) with the chrome of the topic embeds
 (topic_embed.py: framable by EMBED_ORIGINS, no header or language bar).
 
 A cross-site iframe gets no cookies from this app in today's browsers (third-
@@ -33,6 +33,7 @@ from webapp.audience import ballot_box
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
+    own_ballot,
     refused_fragment,
     stage_context,
     stage_of,
@@ -69,20 +70,22 @@ def _memory() -> dict[str, str]:
     return {key: vote_id} if key and vote_id else {}
 
 
-def _urls(event: dict, memory: dict):
-    """The stage's URLs for the topic on screen, each carrying the voter (and the
-    remembered vote)."""
-    code, token = event["code"], g.voter_token
+def _urls(event: dict, memory: dict, token: str | None = None):
+    """The stage's URLs for the topic on screen, each carrying the voter (`token`, this
+    request's unless given; "" for none) and the remembered vote."""
+    code = event["code"]
+    token = g.voter_token if token is None else token
+    voter_ = {"voter": token} if token else {}
     kept = {"vote": next(iter(memory.values())), "for": next(iter(memory))} if memory else {}
 
     def urls(topic: dict | None) -> dict:
         vote_url = None
         if topic:
-            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], voter=token)
+            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], **voter_)
         return {
-            "stage_url": url_for("event_embed.stage", code=code, voter=token, **kept),
-            "check_url": url_for("event_embed.view", code=code, voter=token, **kept),
-            "embed_again_url": url_for("event_embed.view", code=code, voter=token),
+            "stage_url": url_for("event_embed.stage", code=code, **voter_, **kept),
+            "check_url": url_for("event_embed.view", code=code, **voter_, **kept),
+            "embed_again_url": url_for("event_embed.view", code=code, **voter_),
             "embed_vote_url": vote_url,
             "embedded": True,
         }
@@ -90,12 +93,23 @@ def _urls(event: dict, memory: dict):
     return urls
 
 
-def _stage(event: dict, memory: dict, message: str | None = None, answer=None) -> dict:
-    return stage_context(event, memory, message=message, answer=answer, urls=_urls(event, memory))
+def pushed_urls(event: dict):
+    """The URLs of a stage pushed to every embed of the event (webapp/push/): no voter;
+    each embed page sends its own with every request (hx-vals in templates/events/embed.html)."""
+    return _urls(event, {}, token="")
+
+
+def _stage(event: dict, memory: dict, message: str | None = None, answer=None,
+           streamed: bool = False) -> dict:  # fmt: skip
+    return stage_context(event, memory, message=message, answer=answer,
+                         urls=_urls(event, memory), streamed=streamed)  # fmt: skip
 
 
 def _page(event: dict, memory: dict, message: str | None = None, answer=None):
-    body = render_template("events/embed.html", **_stage(event, memory, message, answer))
+    context = _stage(event, memory, message, answer, streamed=True)
+    stream_url = url_for("push.embed_stream", code=event["code"], last=context["stage"]["ids"])
+    body = render_template("events/embed.html", **context, stream_url=stream_url,
+                           voted_on=list(memory))  # fmt: skip
     return embeddable(make_response(body))
 
 
@@ -119,6 +133,16 @@ def stage(code):
     memory = _memory()
     etag = stage_of(event, render=False, memory=memory)["etag"]
     return polled(etag, lambda: render_template("events/_stage.html", **_stage(event, memory)))
+
+
+@bp.get(f"/{CODE}/embed/vote/<topic_id>")
+def my_vote(code, topic_id):
+    """This embed's vote fragment on the question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    memory = _memory()
+    return vary(own_ballot(event, topic_id, memory, _urls(event, memory)))
 
 
 @bp.post(f"/{CODE}/embed/vote/<topic_id>")
@@ -145,7 +169,7 @@ def vote(code, topic_id):
                        vote=queued.id, **{"for": next(iter(memory))})  # fmt: skip
     if not is_htmx():
         return redirect(page_url, 303)
-    body = render_template("events/_stage.html", **_stage(event, memory))
+    body = render_template("events/_stage.html", **_stage(event, memory, streamed=True))
     response = vary(make_response(body, 202))
     # The form sits inside the stage: the answer replaces the whole stage, whose poll
     # URL now carries the vote; the frame's own URL too, so a reload keeps it.

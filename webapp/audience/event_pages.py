@@ -2,10 +2,11 @@
 
 `/<CODE>` (and `/j/<CODE>`, and the home page's "Enter code" form at `/j`)
 open the event. Its page holds one fragment, the stage (webapp/audience/stage.py),
-which polls every second with its ETag: while the presenter stays put the
-answer is a bodiless 304. When the presenter moves on, the next poll brings the
-new question, with the voting form of the topic pages and this browser's own
-vote on it, remembered in the signed session.
+which the page's event stream (`/<CODE>/stream`, webapp/push/) keeps current:
+when the presenter moves on, the new question arrives with the voting form of
+the topic pages. Without a stream the stage polls every second with its ETag
+(a bodiless 304 while the presenter stays put). This browser's own vote is
+remembered in the signed session and shown by its own requests.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from webapp.audience import ballot_box, quiz_stage
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
+    own_ballot,
     refused_fragment,
     remember,
+    remembered,
     stage_context,
     stage_of,
 )
@@ -64,8 +67,11 @@ def audience(code):
         return page
     if quiz_stage.is_quiz_event(event) and quiz_stage.nickname_of(event) is None:
         return _nickname_page(event)
-    context = stage_context(event, again=request.args.get("again") == "1")
-    response = make_response(render_template("events/audience.html", **context))
+    context = stage_context(event, again=request.args.get("again") == "1", streamed=True)
+    stream_url = url_for("push.event_stream", code=event["code"], last=context["stage"]["ids"])
+    response = make_response(render_template("events/audience.html", **context,
+                                             stream_url=stream_url,
+                                             voted_on=list(remembered())))  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -113,6 +119,17 @@ def stage(code):
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     etag = stage_of(event, render=False)["etag"]
     return polled(etag, lambda: render_template("events/_stage.html", **stage_context(event)))
+
+
+@bp.get(f"/{CODE}/vote/<topic_id>")
+def my_vote(code, topic_id):
+    """This browser's vote fragment on the question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    if not is_htmx():
+        return redirect(url_for("events_pages.audience", code=event["code"]), 303)
+    return vary(own_ballot(event, topic_id))
 
 
 @bp.post(f"/{CODE}/vote/<topic_id>")
