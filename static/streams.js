@@ -93,6 +93,17 @@
               target: stage.querySelector("#vote"), swap: "outerHTML", values: values });
   });
 
+  // A quiz question's player part (nickname, answer in, outcome, rank) is this
+  // browser's own too: a pushed stage leaves it empty, with the URL of its own.
+  document.addEventListener("htmx:load", function (event) {
+    var stage = event.detail.elt;
+    if (!stage || stage.id !== "stage" || !stage.hasAttribute("data-pushed")) return;
+    var mine = stage.querySelector("#quiz-me[data-own-url]");
+    if (!mine) return;
+    htmx.ajax("GET", mine.getAttribute("data-own-url"),
+              { source: mine, target: mine, swap: "outerHTML" });
+  });
+
   // A pushed form holds no token (it is the same for every browser): the page's
   // is in the hx-headers around it. Submitted before htmx has taken it over (a
   // tap in the moment after a swap), the browser posts it itself: it then

@@ -16,6 +16,8 @@ from core.rules.clock import iso
 from tests.helpers.api import ADMIN, HX, make_event, move, sign_in, token_from
 from tests.helpers.queued import record_queued
 from tests.helpers.quiz import correct_index, leaderboard, quiz_event
+from tests.helpers.streams import Stream
+from webapp.push import hub
 
 
 def join_page(phone, event, name, team=None, status=303):
@@ -188,3 +190,44 @@ def test_the_console_adds_a_quiz_question_its_correct_choices_starred(client):
     assert "/edit" not in client.get(console).text.split("event-questions", 1)[1].split("</ol>")[0]
     refused = client.get(f"/admin/topics/{topic['id']}/edit")
     assert refused.status_code == 409 and "does not edit a quiz question" in refused.text
+
+
+def test_a_pushed_quiz_stage_moves_as_time_runs_out_and_holds_no_player(
+    client, phones, voting, monkeypatch
+):
+    """The stream's question region follows the quiz's clock and reveal (the hub re-reads
+    it); what it pushes is the same for every phone: no nickname, outcome, score or rank.
+    Each phone asks for its own part (GET /<CODE>/quiz/<topic>; 204 once the room moved on)."""
+    monkeypatch.setattr(hub, "HEARTBEAT_SECONDS", 1.0)  # a quiet stream's read ends soon
+    event = quiz_event(client)
+    ann, bob = phones(2)
+    join_page(ann, event, "Ann")
+    join_page(bob, event, "Bob")
+    move(client, event)
+    topic = event["topics"][0]
+    answer_form(ann, event, topic, correct_index(topic))
+    stream = Stream(ann, f"/{event['code']}/stream")
+    [*_, (_, held, _)] = stream.events()
+    own = f"/{event['code']}/quiz/{topic['id']}"
+    assert 'data-clock-sync="' in ann.get(own, headers=HX).text  # the seconds left, now
+    clock_moved(monkeypatch, 21)  # the server's clock passes the deadline
+    [(name, ids, timed_out)] = stream.events(until="question")
+    assert ids.split(".")[0] != held.split(".")[0] and "Time is up" in timed_out
+    assert "data-remaining" not in timed_out and 'name="choice_id"' not in timed_out
+    assert f'data-own-url="{own}"' in timed_out and "Your answer is in" not in timed_out
+    assert "Your answer is in" in ann.get(own, headers=HX).text
+    monkeypatch.undo()
+    record_queued(voting)
+    client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=ADMIN)
+    pushed = "".join(data for _, _, data in stream.events(until="question"))
+    points = leaderboard(client, event)["players"][0]["score"]
+    for private in ("Ann", "Bob", "Playing as", "Correct, +", "Not this time", "You are number",
+                    f"{points:,}", "data-rank", "data-outcome"):  # fmt: skip
+        assert private not in pushed
+    mine = ann.get(own, headers=HX).text
+    assert "Playing as Ann" in mine and f"Correct, +{points:,} points" in mine
+    assert f"You are number 1, with {points:,} points." in mine
+    assert "Not this time" in bob.get(own, headers=HX).text
+    stream.close()
+    move(client, event)
+    assert ann.get(own, headers=HX).status_code == 204

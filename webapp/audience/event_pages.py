@@ -23,6 +23,7 @@ from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
     own_ballot,
+    own_quiz_part,
     refused_fragment,
     remember,
     remembered,
@@ -130,6 +131,17 @@ def my_vote(code, topic_id):
     if not is_htmx():
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     return vary(own_ballot(event, topic_id))
+
+
+@bp.get(f"/{CODE}/quiz/<topic_id>")
+def my_quiz_part(code, topic_id):
+    """This browser's own part of the quiz question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    if not is_htmx():
+        return redirect(url_for("events_pages.audience", code=event["code"]), 303)
+    return vary(own_quiz_part(event, topic_id))
 
 
 @bp.post(f"/{CODE}/vote/<topic_id>")

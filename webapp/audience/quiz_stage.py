@@ -8,7 +8,11 @@ them down; without it the page shows the deadline), "time is up" once they ran o
 and once the presenter reveals, this player's outcome and rank.
 
 What changes the stage without the presenter moving (time running out, the player's
-answer being scored, the rank) goes into the stage's ETag through `fingerprint`.
+answer being scored, the rank) goes into the stage's ETag through `fingerprint`. A
+pushed stage (the same for every phone) holds no player's part: `room` is what of
+it every phone follows (time up, revealed, then the answers counted and the board's
+scores), in the version of the stage's question region, and after each push a phone
+asks for its own part (templates/events/_quiz_me.html, static/streams.js).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ REMEMBERED_EVENTS = 10
 # revealed question reads its answer's record once, then the session.
 _OUTCOMES_KEY = "quiz_outcomes"
 REMEMBERED_OUTCOMES = 20
+# The board a pushed stage follows (a player's rank moves with the scores).
+BOARD_SIZE = 10
 
 
 def is_quiz_event(event: dict) -> bool:
@@ -95,19 +101,21 @@ def clock_view(topic: dict) -> dict:
 
 
 def player_view(event: dict, topic: dict, question: dict, vote_id: str | None,
-                in_session: bool) -> dict:  # fmt: skip
+                in_session: bool, pushed: bool = False) -> dict:  # fmt: skip
     """The quiz part of a phone's stage: the clock, and once revealed this player's
     `outcome` ({correct, points}, or None while their answer is still queued; "none"
     without an answer) and `me` (their board row, with rank). `fingerprint`: what of it
-    the stage's ETag covers; `nickname`, the session's."""
+    the stage's ETag covers; `nickname`, the session's; `room`: what every phone's
+    stage follows. `pushed`: for every phone at once, so no player's part."""
     view = clock_view(topic)
     view.update(
         revealed=question["results"] == "shown",
         outcome=None,
         me=None,
-        nickname=_names().get(event["id"]) if in_session else None,
+        nickname=_names().get(event["id"]) if in_session and not pushed else None,
     )
-    if view["revealed"]:
+    view["room"] = room_facts(event, topic, view)
+    if view["revealed"] and not pushed:
         view["outcome"] = _outcome(vote_id, in_session) if vote_id else "none"
         # Only a browser that joined here has a rank: no player read for anyone else.
         player = view["nickname"] and services.players().player(event["id"], voter.current())
@@ -115,6 +123,19 @@ def player_view(event: dict, topic: dict, question: dict, vote_id: str | None,
             view["me"] = services.players().standings(event["id"]).row_of(player)
     view["fingerprint"] = [view["time_up"], view["outcome"], view["me"]]
     return view
+
+
+def room_facts(event: dict, topic: dict, clock: dict) -> list:
+    """What of a quiz question every phone's stage follows (the version of its question
+    region): time running out, the reveal, and once revealed the answers counted and
+    the board's scores, which move a player's outcome (their answer scored) and rank."""
+    revealed = bool(clock.get("revealed"))
+    facts: list = [clock["time_up"], revealed]
+    if revealed:
+        facts.append(sorted(services.topics().counts(topic["id"]).items()))
+        board = services.players().top(event["id"], BOARD_SIZE)
+        facts.append([(row["name"], row["score"]) for row in board])
+    return facts
 
 
 def _outcome(vote_id: str, in_session: bool) -> dict | str | None:
