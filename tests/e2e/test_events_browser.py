@@ -245,6 +245,10 @@ def test_a_quiz_with_three_phones_to_the_podium(stack, contexts, console, api):
         phone.get_by_role("button", name="Play").click()
         expect(phone.locator(".stage-waiting")).to_be_visible()
         phones[name] = phone
+    own_parts = {name: 0 for name in phones}  # each phone's asks for its own part
+    for name, phone in phones.items():
+        phone.on("request", lambda r, n=name: own_parts.__setitem__(
+            n, own_parts[n] + (f"/{event['code']}/quiz/" in r.url)))  # fmt: skip
 
     for number, topic in enumerate(event["topics"]):
         right = correct_index(topic)
@@ -282,5 +286,11 @@ def test_a_quiz_with_three_phones_to_the_podium(stack, contexts, console, api):
     expect(presenter.locator("[data-podium]")).to_contain_text("Place 1")
     expect(podium.filter(has_text="Cy")).to_contain_text("Place 3")
     presenter.screenshot(path=screenshot_path("quiz-projector-podium.png"))
+    # All followed through their streams (no stage started polling), and each phone asked
+    # for its own part (its outcome and rank are in no pushed stage).
+    for name, phone in phones.items():
+        expect(phone.locator("#stage")).to_have_attribute("data-poll-trigger", "every 1s")
+        assert own_parts[name] > 0, name
+    expect(presenter.locator("#present-stage")).to_have_attribute("data-poll-trigger", "every 1s")
     scores = {r["name"]: r["score"] for r in leaderboard(api, event, base=api.base)["players"]}
     assert scores["Cy"] == 0 and min(scores["Ann"], scores["Bob"]) >= 3 * 500
