@@ -167,10 +167,8 @@ class Events:
 
     # -- creating and deleting ----------------------------------------------------
 
-    def create(
-        self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
-        teams: list[str] = (),
-    ):  # fmt: skip
+    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
+               teams: list[str] = ()):  # fmt: skip
         """A new event with a fresh join code; existing topics become its questions,
         waiting (closed and unlisted); `teams`, the teams a quiz's players pick from
         (none: no teams)."""
@@ -178,8 +176,8 @@ class Events:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
         for topic_id in dict.fromkeys(topic_ids):
             self.topics.hold_for_event(topic_id)
-        questions = [new_question(t, results) for t in topic_ids]
-        return self._create(title, questions, _checked_teams(teams))
+        return self._create(title, [new_question(t, results) for t in topic_ids],
+                            _checked_teams(teams))  # fmt: skip
 
     def _create(self, title: str, questions: list[dict], teams: list[str] = ()) -> dict:
         now = utc_now()
@@ -192,9 +190,8 @@ class Events:
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
             "owner": audit.actor().id,
+            **({"teams": list(teams)} if teams else {}),
         }
-        if teams:
-            event["teams"] = list(teams)
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
             try:
