@@ -17,7 +17,7 @@ from tests.helpers.api import ADMIN, HX, make_event, move, sign_in, token_from
 from tests.helpers.queued import record_queued
 from tests.helpers.quiz import correct_index, leaderboard, quiz_event
 from tests.helpers.streams import Stream
-from webapp.push import hub
+from webapp.push import feeds, hub
 
 
 def join_page(phone, event, name, team=None, status=303):
@@ -231,3 +231,23 @@ def test_a_pushed_quiz_stage_moves_as_time_runs_out_and_holds_no_player(
     stream.close()
     move(client, event)
     assert ann.get(own, headers=HX).status_code == 204
+
+
+def test_the_projectors_pushed_stage_moves_as_time_runs_out(app, client, monkeypatch):
+    """The presenter's stream (PresenterFeed) re-reads the quiz question: time running out
+    moves its stage region, rendered with "Time is up" and no countdown."""
+    event = quiz_event(client)
+    move(client, event)
+    feed, view = feeds.PresenterFeed(app, event["id"]), feeds.View("presenter", "en")
+
+    def pushed():
+        with feed.context(view):
+            state = feed.read()
+            return feed.versions(state, view), feed.render(state, view, ["stage"])["stage"]
+
+    (asked, _), asking = pushed()
+    assert "data-remaining" in asking and "data-time-up" not in asking
+    clock_moved(monkeypatch, 21)
+    (timed_out, _), stage = pushed()
+    assert timed_out != asked and "data-remaining" not in stage
+    assert "Time is up" in stage  # the answers' total says so (templates/results/_quiz.html)
