@@ -30,7 +30,7 @@ import requests
 from bench.common import ADMIN_KEY, Lab, figures_line, log, median, table, voting_for
 from core.aws.qna import QuestionStore
 from core.rules.clock import new_id, utc_now
-from core.rules.qna import RANK_STEP, new_question
+from core.rules.formats.qna import RANK_STEP, new_question
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 

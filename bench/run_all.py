@@ -49,6 +49,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "question_types": ([], ["--votes", "100", "--reads", "30", "--big", "20000"]),
     "room": (["--phones", "1000,3000,5000"], ["--phones", "200", "--idle-seconds", "5"]),
     "qna": ([], ["--voters", "200", "--questions", "10", "--big", "200", "--reads", "30"]),
+    "quiz": ([], ["--quick"]),
 }  # fmt: skip
 
 
@@ -211,6 +212,13 @@ def summary(results: dict[str, dict]) -> list[str]:
         *[(f"{kind}: DynamoDB write units per vote", fig("question_types",
            f"write_units_per_vote_{kind}"), "report", None, False)
           for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
+        ("Quiz: every accepted answer scored once (3,000 players within 10 s; 1 = yes)",
+         fig("quiz", "quiz_scored_once"), "= 1", 1.0, True),
+        ("... answers accepted", fig("quiz", "quiz_accepted"), "report", None, True),
+        ("Leaderboard read p50, 3,000 players / 30 (top 10, caches off)", fig("quiz",
+         "board_read_ratio"), "<= 1.2", 1.2, False),
+        ("... with the player's own rank, as deployed", fig("quiz", "board_me_read_ratio"),
+         "report", None, False),
         ("Tap to projector p95, seconds (real browsers)", fig("tap_to_screen",
          "tap_p95_s"), "<= 2", 2.0, False),
         ("Tap to projector p50, seconds", fig("tap_to_screen", "tap_p50_s"), "report", None,

@@ -155,7 +155,9 @@ def _watch_invariant(base: str, item: dict, counted: dict, tallied: dict) -> Non
     other question types, a text answer's group, spelling and voter. Both sides are keyed
     (topic id, generation): a record names its generation (none before a reset: 0), a
     tally item its tally key ("<topic_id>#<n>", tally_slots.tally_key), so a reset
-    topic's tallies meet their own records."""
+    topic's tallies meet their own records. Per quiz event, its players' scores add up
+    to the points of its counted answer records (keyed ("score", event id))."""
+    _watch_scores(base, item, counted, tallied)
     topic = item.get("topic_id", {}).get("S")
     if topic is None:
         return
@@ -168,6 +170,17 @@ def _watch_invariant(base: str, item: dict, counted: dict, tallied: dict) -> Non
         held = sum(answer_counts(item).values()) if "slot" in item else 0
         key = parse_tally_key(topic)
         tallied[key] = tallied.get(key, 0) + held
+
+
+def _watch_scores(base: str, item: dict, counted: dict, tallied: dict) -> None:
+    """A counted quiz answer's points (its record's `score`) against its player's `score`."""
+    if base == "votes" and "score" in item and item.get("status", {}).get("S") == "counted":
+        score = from_item({"score": item["score"]})["score"]
+        key = ("score", score["event_id"])
+        counted[key] = counted.get(key, 0) + score["points"]
+    elif base == "players" and item.get("player", {}).get("S", "").startswith("player#"):
+        key = ("score", item["event_id"]["S"])
+        tallied[key] = tallied.get(key, 0) + int(item.get("score", {}).get("N", "0"))
 
 
 def take_messages(queue: VoteQueue, patience: float = 0.0, sleep=time.sleep):

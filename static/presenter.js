@@ -29,6 +29,8 @@
     ArrowLeft: function () { click("previous"); },
     r: function () { click("results"); },
     c: function () { click("voting"); },
+    s: function () { click("next"); },
+    k: function () { click("skip"); },
     q: function () { toggle("qr"); },
     a: function () { click("qna"); },
     f: fullScreen,

@@ -69,6 +69,8 @@
   var votedOn = {};
 
   document.addEventListener("htmx:afterRequest", function (event) {
+    var asked = event.detail.requestConfig;
+    if (asked && asked.elt) asked.elt.ownFetch = false;
     if (event.detail.xhr.status !== 202) return; // a vote accepted
     var question = document.querySelector("#stage [data-memory-key]");
     if (question) votedOn[question.getAttribute("data-memory-key")] = true;
@@ -89,8 +91,20 @@
     });
     // Into this stage's own vote fragment: if a vote is cast meanwhile, its answer
     // replaces the fragment, and this older answer has nowhere to go.
+    form.ownFetch = true;
     htmx.ajax("GET", form.getAttribute("action"), { source: form,
               target: stage.querySelector("#vote"), swap: "outerHTML", values: values });
+  });
+
+  // A quiz question's player part (nickname, answer in, outcome, rank) is this
+  // browser's own too: a pushed stage leaves it empty, with the URL of its own.
+  document.addEventListener("htmx:load", function (event) {
+    var stage = event.detail.elt;
+    if (!stage || stage.id !== "stage" || !stage.hasAttribute("data-pushed")) return;
+    var mine = stage.querySelector("#quiz-me[data-own-url]");
+    if (!mine) return;
+    htmx.ajax("GET", mine.getAttribute("data-own-url"),
+              { source: mine, target: mine, swap: "outerHTML" });
   });
 
   // A pushed form holds no token (it is the same for every browser): the page's
@@ -99,6 +113,10 @@
   // carries the page's token as a field, as a form rendered for this page does.
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // A vote cast while the form's own fragment is on its way: htmx queues the vote
+    // behind that request on the same form, and would drop it once that answer
+    // replaced the form. So that answer is not swapped in, and the vote then leaves.
+    if (form && form.ownFetch) form.ownFetchStale = true;
     if (!form || !form.closest || form.querySelector('[name="csrf_token"]')) return;
     for (var el = form.closest("[hx-headers]"); el; el = el.parentElement &&
          el.parentElement.closest("[hx-headers]")) {
@@ -115,6 +133,11 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (target && !document.body.contains(target)) event.detail.shouldSwap = false;
+    var asked = event.detail.requestConfig; // elt: the element that asked
+    if (asked && asked.elt && asked.elt.ownFetchStale && asked.verb === "get") {
+      asked.elt.ownFetchStale = false;
+      event.detail.shouldSwap = false;
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

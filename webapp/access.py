@@ -49,6 +49,8 @@ PUBLIC_ENDPOINTS = {
     # The original API's reads and its vote.
     "api.list_topics", "api.get_topic", "api.cast_vote", "api.get_vote", "api.list_votes",
     "events_api.event_state",
+    # A quiz: joining it with a nickname, and its leaderboard.
+    "quiz_api.join", "quiz_api.leaderboard",
     # The projector's view of a topic (a signed-in manager gets its controls).
     "present.view",
     # The audience's event streams (webapp/push/); the presenter's stream is gated.
@@ -61,7 +63,7 @@ PUBLIC_ENDPOINTS = {
 }  # fmt: skip
 # JSON routes the admin pages link to: a signed-in session may use them too (with the
 # page's CSRF token when they change something).
-SESSION_JSON = {"api.export_topic_csv", "api.compute_runoff",
+SESSION_JSON = {"api.export_topic_csv", "api.compute_runoff", "quiz_api.scores_csv",
                 "qna_api.moderate", "qna_api.moderation_view", "qna_api.export_csv"}  # fmt: skip
 # What a path variable names: checked by Access.check.
 KINDS = {"topic_id": "topic", "event_id": "event", "vote_id": "vote", "user_id": "user"}

@@ -16,13 +16,14 @@ from flask.cli import with_appcontext
 from core.rules.errors import (
     Conflict,
     EmailTaken,
+    EventNotFound,
     FieldInvalid,
     QueueUnavailable,
     StoreUnavailable,
     TopicNotFound,
 )
 from core.services import backups
-from core.services.repair import diagnose, fix, recount
+from core.services.repair import diagnose, fix, fix_scores, recount, recount_scores
 from core.services.runoffs import RunoffRefused
 from webapp import services
 
@@ -185,16 +186,20 @@ def import_command(directory, merge):
 @click.command("recount")
 @click.argument("topic_id", required=False)
 @click.option("--all", "every", is_flag=True, help="Recount every topic.")
+@click.option("--event", "event", metavar="ID|CODE", help="Recount a quiz event's scores.")
 @click.option("--fix", "repair", is_flag=True, help="Rewrite drifting tallies from the records.")
 @with_appcontext
-def recount_command(topic_id, every, repair):
-    """Rebuild tallies from the vote records and print any drift.
+def recount_command(topic_id, every, event, repair):
+    """Rebuild tallies (or, with --event, a quiz's player scores) from the vote records and
+    print any drift.
 
     Read-only unless --fix. Exits 1 if drift was found and not fixed, so a
     scheduled check can alert on it.
     """
-    if bool(topic_id) == every:
-        raise click.UsageError("give a TOPIC_ID or --all")
+    if (bool(topic_id) + every + bool(event)) != 1:
+        raise click.UsageError("give a TOPIC_ID, --all or --event")
+    if event:
+        return _recount_scores(event, repair)
     store = services.backend().store
     try:
         ids = [t["id"] for t in store.list_topics()] if every else [topic_id]
@@ -227,6 +232,34 @@ def recount_command(topic_id, every, repair):
         raise aws_failure("recount failed", exc) from exc
     if unresolved:
         raise click.ClickException(f"drift in {unresolved} topic(s); run with --fix to repair")
+
+
+def _recount_scores(event_ref: str, repair: bool) -> None:
+    """`recount --event`: a quiz event's player tallies against its answer records."""
+    backend = services.backend()
+    try:
+        try:
+            event = services.events().event(event_ref, fresh=True)
+        except EventNotFound:
+            event = services.events().by_code(event_ref)
+        result = recount_scores(backend.store, backend.players, event["id"])
+        if not result.drift:
+            click.echo(f"{event['code']}: {result.counted} scored answers, no drift")
+            return
+        for voter, diff in result.drift.items():
+            stored = result.stored.get(voter, {})
+            changes = ", ".join(f"{t} {stored.get(t, 0)} (drift {d:+d})" for t, d in diff.items())
+            click.echo(f"{event['code']}: player {voter}: {changes}")
+        if not repair:
+            raise click.ClickException("score drift found; run with --fix to repair")
+        fix_scores(backend.players, result)
+        click.echo(f"{event['code']}: fixed")
+    except EventNotFound as exc:
+        raise click.ClickException(f"no event {event_ref!r}") from exc
+    except Conflict as exc:
+        raise click.ClickException(f"scores changed meanwhile ({exc}); run it again") from exc
+    except StoreUnavailable as exc:
+        raise aws_failure("recount failed", exc) from exc
 
 
 @click.command("runoff")

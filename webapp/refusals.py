@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask_babel import gettext
 
 from core.rules.errors import (
+    AlreadyJoined,
     AlreadyVoted,
     BadCursor,
     BadPosition,
@@ -26,8 +27,10 @@ from core.rules.errors import (
     EmailTaken,
     EventNotFound,
     FieldInvalid,
+    NameTaken,
     NoCurrentQuestion,
     NotAllowed,
+    NotAPlayer,
     NotFound,
     NotShown,
     QnaOff,
@@ -39,6 +42,7 @@ from core.rules.errors import (
     SignInFailed,
     StoreUnavailable,
     TokenNotFound,
+    TooLate,
     TooManyFailures,
     TopicClosed,
     TopicNotFound,
@@ -140,6 +144,14 @@ REFUSALS: dict[type[Exception], Refusal] = {
         page=N_("You have already voted on this question: one vote per voter."),
     ),
     QuestionNotOnScreen: Refusal(409, N_("The presenter has moved on: this question is over.")),
+    TooLate: Refusal(409, N_("Time is up: this answer came after the question's time limit")),
+    NotAPlayer: Refusal(
+        409,
+        N_("Join the event with a nickname first: only its players answer its quiz"),
+        page=N_("Pick a nickname first: only players answer the quiz."),
+    ),
+    NameTaken: Refusal(409, N_("That nickname is taken in this event: pick another")),
+    AlreadyJoined: Refusal(409, N_("You have joined this event already, with another nickname")),
     OwnPageOnly: Refusal(409, N_("Vote on the topic's own page: it counts one vote each.")),
     NoCurrentQuestion: Refusal(409, N_("The event is before its first question: advance first")),
     # The request is well formed; the event (its questions now) has no such place.

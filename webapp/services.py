@@ -78,6 +78,10 @@ def qna():
     return current().qna
 
 
+def players():
+    return current().players
+
+
 def backend():
     return current().backend
 

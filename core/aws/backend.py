@@ -8,6 +8,7 @@ from core.aws.accounts import AccountStore
 from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
 from core.aws.events import EventStore
+from core.aws.players import PlayerStore
 from core.aws.purge import Purge
 from core.aws.qna import QuestionStore
 from core.aws.queue import DeadLetters, VoteQueue
@@ -28,6 +29,7 @@ class Backend:
     dead_letters: DeadLetters
     events: EventStore
     purge: Purge
+    players: PlayerStore
     accounts: AccountStore
     questions: QuestionStore
     upvotes: UpvoteStore
@@ -47,6 +49,7 @@ class Backend:
             dead_letters=DeadLetters(queue),
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
+            players=PlayerStore(clients.dynamodb, prefix),
             accounts=AccountStore(clients.dynamodb, prefix),
             questions=QuestionStore(clients.dynamodb, prefix),
             upvotes=UpvoteStore(clients.dynamodb, prefix),

@@ -13,8 +13,8 @@ since), every voted choice still present. A topic with only refused votes is
 checked to exist, so a deleted topic's queued votes never leave records behind.
 A game vote's rival take (game.py) comes off the rival's own slot, whose ADD is
 conditioned on the slot still holding what the transaction takes from it net of
-what it adds (so never below zero).
-The happy path never reads a topic.
+what it adds (so never below zero). A counted quiz answer adds its score to its player
+(aws/players.py), its topic still in the period it scored in (`opened_at`). No topic read.
 
 When the transaction is cancelled, `read_cancellation` says why, item by item.
 """
@@ -35,6 +35,7 @@ from core.aws.errors import (
     error_code,
     translated,
 )
+from core.aws.players import score_updates
 from core.aws.tables import TableNames
 from core.rules.errors import StoreUnavailable
 from core.rules.game import is_game, shard_of
@@ -50,21 +51,15 @@ MAX_TRANSACTION_ITEMS = 100
 # botocore's standard mode retries throttling itself; these reach us when its
 # attempts run out, and the worker backs off further before giving up.
 RETRYABLE_ERRORS = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TransactionInProgressException",
-    "InternalServerError",
-}
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "TransactionInProgressException", "InternalServerError",
+}  # fmt: skip
 
 # Cancellation codes that mean "try the same transaction again later".
 RETRYABLE_CODES = {
-    "TransactionConflict",
-    "ThrottlingError",
-    "ProvisionedThroughputExceeded",
-    "RequestLimitExceeded",
-    "ThrottlingException",
-}
+    "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded", "ThrottlingException",
+}  # fmt: skip
 
 
 @dataclass
@@ -198,6 +193,8 @@ class BatchWriter:
                 check["choices"] |= choice_ids_of(write.vote.payload)
                 check["earliest"] = min(check["earliest"], write.vote.queued_at)
                 check["latest"] = max(check["latest"], write.vote.queued_at)
+                if write.score is not None:  # a quiz's: the period its points count from
+                    check["opened_at"] = write.score["opened_at"]
             else:
                 refused_only.add(topic_id)
             if write.ballot is not None:
@@ -232,7 +229,8 @@ class BatchWriter:
                 continue
             items.append(self._tally_add(tallies, item_slot, counts))
             owners.append(("tally", tallies))
-        return items, owners
+        scored = score_updates(self.names.players, writes)  # quiz answers' players
+        return items + [item for item, _ in scored], owners + [owner for _, owner in scored]
 
     def _tally_add(self, tallies: str, slot_key: str, count: int | dict[str, int]) -> dict:
         """ADD to tallies PK topic_id SK "<choice>#<shard>" (made at the first vote);
@@ -277,6 +275,7 @@ class BatchWriter:
                 else "generation = :generation",
             ]
             + [f"contains(choice_ids, {n})" for n in names]
+            + (["opened_at = :opened"] if "opened_at" in check else [])
         )
         values = {
             ":active": {"BOOL": True},
@@ -285,6 +284,7 @@ class BatchWriter:
             ":earliest": {"S": check["earliest"]},
             ":generation": {"N": str(check["generation"])},
             **names,
+            **({":opened": {"S": check["opened_at"]}} if "opened_at" in check else {}),
         }
         return {
             "ConditionCheck": {

@@ -24,7 +24,7 @@ from core.aws.codec import from_item, to_item
 from core.aws.errors import translated
 from core.aws.tables import TableNames, pages
 from core.rules.errors import AlreadyExists, Conflict, QuestionNotFound
-from core.rules.qna import PINNED
+from core.rules.formats.qna import PINNED
 
 BY_RANK, BY_CREATED, ASKED_BY = "shelf-by-rank", "shelf-by-created", "asked-by"
 # What a list shows of a question (qna.public_view), and the moderation queue too.

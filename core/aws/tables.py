@@ -19,7 +19,7 @@ from core.rules.errors import AlreadyExists, NotFound, StoreUnavailable
 DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
 # Order matters to imports and restores: topics before the records that name them.
 TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes", "users", "questions",
-          "upvotes")
+          "upvotes", "players")
 # The tables whose items expire: {table: its TTL attribute} (epoch seconds). Not part
 # of CreateTable's input (ddl/*.json), so set by `create` once the table exists.
 TIME_TO_LIVE = {"users": "expires_at"}
@@ -37,7 +37,7 @@ PAGE_ITEMS = 1000
 
 class TableNames:
     """The tables' names under a prefix: `.topics`, `.votes`, `.tallies`, `.ballots`,
-    `.events`, `.event_codes`, `.users`."""
+    `.events`, `.event_codes`, `.users`, `.players`."""
 
     def __init__(self, prefix: str = ""):
         self.prefix = prefix

@@ -29,7 +29,7 @@ from core.aws.codec import from_item, to_item
 from core.aws.errors import WriteRetryable, error_code, translated
 from core.aws.tables import TableNames, chunks
 from core.rules.errors import StoreError, StoreUnavailable
-from core.rules.qna import RANK_STEP, StandingChange, UpvoteWrite
+from core.rules.formats.qna import RANK_STEP, StandingChange, UpvoteWrite
 
 RETRYABLE_CODES = {
     "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",

@@ -19,8 +19,12 @@ def formula_safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def result_rows(topic: dict, counts: dict[str, int]) -> list[tuple]:
-    """(choice_id, answer, measure, number, percent) per result row of the topic."""
+def result_rows(
+    topic: dict, counts: dict[str, int], correct: frozenset[str] = frozenset()
+) -> list[tuple]:
+    """(choice_id, answer, measure, number, percent) per result row of the topic. A quiz's
+    rows say `correct` in `answer` for the choices in `correct` (those its answer_shown
+    rule lets the export show)."""
     kind = topic["type"]
     if kind == "single":
         numbers = [counts.get(c["id"], 0) for c in topic["choices"]]
@@ -28,8 +32,9 @@ def result_rows(topic: dict, counts: dict[str, int]) -> list[tuple]:
         return [(c["id"], "", "", n, p) for c, n, p in zip(topic["choices"], numbers, shares,
                                                             strict=True)]  # fmt: skip
     results = results_for(topic, counts, admin=True, most_given=None)  # every answer
-    if kind == "multiple":
-        return [(c["id"], "", "count", c["count"], c["share"]) for c in results["choices"]]
+    if kind in ("multiple", "quiz"):
+        return [(c["id"], "correct" if c["id"] in correct else "", "count", c["count"],
+                 c["share"]) for c in results["choices"]]  # fmt: skip
     if kind == "ranking":
         return [(c["id"], "", measure, c[measure], "")
                 for c in results["choices"] for measure in ("points", "first")]  # fmt: skip

@@ -28,6 +28,22 @@ class AlreadyVoted(VotingError):
     """This voter's vote on a one-per-voter topic is already recorded."""
 
 
+class TooLate(VotingError):
+    """A quiz answer after its question's time limit: it does not count."""
+
+
+class NotAPlayer(VotingError):
+    """A quiz answer from a voter who has not joined the event with a nickname."""
+
+
+class NameTaken(VotingError):
+    """Another player of the event holds that nickname (in any case or look-alike letters)."""
+
+
+class AlreadyJoined(VotingError):
+    """This voter is a player of the event already."""
+
+
 class UnknownChoice(VotingError, ValueError):
     """A choice id that the topic does not have (an update naming a stranger)."""
 
@@ -171,7 +187,7 @@ class UserNotFound(VotingError):
 
 class TokenNotFound(VotingError):
     """No API token with that id among those the actor may see."""
-# -- audience Q&A (core/rules/qna.py) --------------------------------------------------
+# -- audience Q&A (core/rules/formats/qna.py) --------------------------------------------------
 
 
 class QnaOff(VotingError):

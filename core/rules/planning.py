@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 
+from core.rules.formats.quiz import periods_of, plan_scores
+from core.rules.formats.quiz import refusal as quiz_refusal
 from core.rules.policy import plan_voter
 from core.rules.question_types import choice_ids_of
 from core.rules.topics import UNLIMITED, generation_of, refusal_reason
@@ -61,7 +63,9 @@ def plan_batch(
     A vote queued before its topic's last reset is rejected (`reset`); a stored
     ballot of an older generation is a leftover of a reset and holds nothing.
     Each counted write's `counts` (its tally deltas, question_types.counters) are
-    what the batch adds; a game's rival take is added to them after this plan.
+    what the batch adds; a game's rival take is added to them after this plan. A quiz
+    answer queued after its time limit is rejected (`too_late`); a counted one gets its
+    `score` (quiz.plan_scores), in the open period the batch assumes for its topic.
     """
     # One assumed policy and generation per topic, so the transaction checks one
     # value of each per topic.
@@ -69,6 +73,7 @@ def plan_batch(
     for vote in votes:
         policies.setdefault(vote.topic_id, policy_of(vote, topics))
     generations = generations_of(votes, topics)
+    periods = periods_of(votes, topics)
     writes, voters = [], {}
     for vote in votes:
         policy, shard = policies[vote.topic_id], shards[vote.topic_id]
@@ -78,6 +83,7 @@ def plan_batch(
             reason = refusal_reason(topic, named, vote.queued_at, vote.generation)
         else:
             reason = "reset" if vote.generation != generations[vote.topic_id] else None
+        reason = reason or quiz_refusal(vote, periods)
         if reason is None and policy != UNLIMITED and not vote.voter_id:
             reason = "voter_required"
         if reason:
@@ -91,4 +97,5 @@ def plan_batch(
         if stored and stored.get("generation", 0) != generations[topic_id]:
             stored = None
         writes.extend(plan_voter(group, policies[topic_id], stored, shards[topic_id]))
+    plan_scores(writes, periods)
     return writes

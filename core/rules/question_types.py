@@ -8,6 +8,7 @@ counters in docs/data.md.
 A vote's *payload* is the one answer field its type takes:
     single, game: choice_id      multiple: choice_ids     ranking: ranking
     rating: rating (int, or {choice_id: int} when rate_each)     text: text
+    quiz: choice_id (quiz.py: correct choices, a time limit, points)
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from __future__ import annotations
 from typing import Literal
 
 from core.rules.errors import AnswerInvalid, ChoiceNotInTopic, RulesInvalid
+from core.rules.formats.quiz import QUIZ, correct_ids, quiz_rules
 from core.rules.text_answers import answer_refusal, is_blocked, moderation_key, typed_answer
 
-QuestionType = Literal["single", "multiple", "ranking", "rating", "text", "game"]
+QuestionType = Literal["single", "multiple", "ranking", "rating", "text", "game", "quiz"]
 SINGLE: QuestionType = "single"
 ANSWER_FIELD = {
     "single": "choice_id",
     "game": "choice_id",
+    QUIZ: "choice_id",
     "multiple": "choice_ids",
     "ranking": "ranking",
     "rating": "rating",
@@ -57,6 +60,8 @@ def rules_of(topic: dict) -> dict:
             "scale": [topic.get("scale_min", 1), topic.get("scale_max", 5)],
             "rate_each": bool(topic.get("rate_each")),
         }
+    elif kind == QUIZ:
+        rules |= quiz_rules(topic)
     return rules
 
 
@@ -71,7 +76,7 @@ def takes_choices(kind: str | None, rate_each: bool | None) -> bool:
 def check_rules(topic: dict) -> None:
     """RulesInvalid unless the topic's question settings fit its type and choices."""
     kind, choices = topic.get("type", SINGLE), len(topic["choices"])
-    if kind in ("single", "multiple", "ranking", "game") and choices < 2:
+    if kind in ("single", "multiple", "ranking", "game", QUIZ) and choices < 2:
         raise RulesInvalid(
             "choices", f"List should have at least 2 items after validation, not {choices}",
             kind="too_short",
@@ -95,6 +100,10 @@ def check_rules(topic: dict) -> None:
         raise RulesInvalid("choices", f"a {kind} question takes no choices")
     if kind == "game" and topic.get("vote_limit") == "changeable":
         raise RulesInvalid("vote_limit", "a game takes unlimited or one_per_voter votes")
+    if kind == QUIZ and not correct_ids(topic):
+        raise RulesInvalid("choices", "a quiz question marks at least one choice correct: true")
+    if kind != QUIZ and correct_ids(topic):
+        raise RulesInvalid("choices", "only a quiz question's choices are marked correct")
 
 
 def body_rule_broken(
@@ -106,7 +115,7 @@ def body_rule_broken(
     a rule that needs the stored topic (a PUT leaving `type` or `rate_each` out) is
     Voting's, against the topic as it would be stored.
     """
-    if kind in ("multiple", "ranking", "game") and choices < 2:
+    if kind in ("multiple", "ranking", "game", QUIZ) and choices < 2:
         return "choices", f"a {kind} question needs at least 2 choices"
     if kind == "ranking" and choices > MAX_RANKED_CHOICES:
         return "choices", f"a ranking has at most {MAX_RANKED_CHOICES} choices"
@@ -116,6 +125,8 @@ def body_rule_broken(
         return "choices", f"rate each of 1 to {MAX_RATED_CHOICES} choices"
     if kind == "game" and vote_limit == "changeable":
         return "vote_limit", "a game takes unlimited or one_per_voter votes"
+    if kind == QUIZ and vote_limit not in (None, "one_per_voter"):
+        return "vote_limit", "a quiz takes one answer per player: one_per_voter"
     return None
 
 
@@ -146,6 +157,11 @@ def body_rules_schema(new: bool) -> list[dict]:
                 "required": ["type", "rate_each"]},
          "then": {"required": ["choices"]}},
         when(["multiple", "game"], choices(minItems=2)),
+        # A quiz marks at least one choice correct, and takes one answer per player.
+        when([QUIZ], {"properties": {
+            "choices": {"minItems": 2, "contains": {
+                "properties": {"correct": {"const": True}}, "required": ["correct"]}},
+            "vote_limit": {"enum": [None, "one_per_voter"]}}}),
         when(["ranking"], choices(minItems=2, maxItems=MAX_RANKED_CHOICES)),
         when(["text"], choices(maxItems=0)),
         when(["rating"], choices(maxItems=0),
@@ -242,7 +258,9 @@ def counters(rules: dict | None, payload: dict) -> dict[str, int]:
     if kind == "game":
         return {payload["choice_id"]: 1, f"cast:{payload['choice_id']}": 1}
     deltas: dict[str, int] = {}
-    if kind == "multiple":
+    if kind == QUIZ:
+        deltas = {payload["choice_id"]: 1}
+    elif kind == "multiple":
         deltas = dict.fromkeys(payload["choice_ids"], 1)
     elif kind == "ranking":
         ranking, size = payload["ranking"], rules["choices"]

@@ -199,6 +199,9 @@ def game_results(topic: dict, counts: dict[str, int]) -> dict:
 
 _BY_TYPE = {
     "multiple": multiple_results,
+    # A quiz's answers per choice, as a multiple choice's (one each); which is correct is
+    # on the topic's choices, shown as quiz.answer_shown allows.
+    "quiz": multiple_results,
     "ranking": ranking_results,
     "rating": rating_results,
     "game": game_results,

@@ -3,9 +3,11 @@
 A topic is a plain dict as stored in the topics table (PK id):
     id, created, last_upd, is_active, title, choices [{id, description}],
     vote_limit, results_visibility, closes_at, tally_shards, opened_at
-    (only once a closed topic was reopened: when its current open period began),
+    (once the topic was opened: when its current open period began; every opening
+    stamps it, a topic created open its creation),
     closed_at (only once an open topic was closed: when its last open period
-    ended) and generation (only once its results were reset: see `generation_of`).
+    ended), generation (only once its results were reset: see `generation_of`) and, for
+    a quiz, time_limit, `correct` on its choices and event_id (quiz.py).
 Topics written before a setting existed lack it, so every topic read from the
 store goes through `with_defaults` once; after that every field is present and
 no other module restates a default.
@@ -23,6 +25,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from core.rules.clock import new_id
 from core.rules.errors import DuplicateChoice, UnknownChoice
+from core.rules.formats.quiz import DEFAULT_TIME_LIMIT
 
 MIN_CHOICES = 2
 MAX_CHOICES = 50
@@ -55,17 +58,19 @@ SETTING_DEFAULTS = {
     "blocked_answers": [],
     "hidden_answers": [],
     "runoff": None,  # a ranking's instant runoff, once computed on the closed topic
+    "time_limit": DEFAULT_TIME_LIMIT,  # a quiz's seconds to answer
 }
 # The settings of the question itself: kept as stored when an update leaves them out.
 QUESTION_SETTINGS = (
     "type", "min_choices", "max_choices", "rank_top", "scale_min", "scale_max", "rate_each",
-    "blocked_answers",
+    "blocked_answers", "time_limit",
 )  # fmt: skip
 
 
 class Choice(TypedDict):
     id: str
     description: str
+    correct: NotRequired[bool]  # a quiz's correct choices only
 
 
 class Topic(TypedDict):
@@ -90,9 +95,11 @@ class Topic(TypedDict):
     blocked_answers: list[str]
     hidden_answers: list[str]
     runoff: dict | None
+    time_limit: int
     opened_at: NotRequired[str]
     closed_at: NotRequired[str]
     generation: NotRequired[int]
+    event_id: NotRequired[str]
 
 
 def with_defaults(stored: dict) -> Topic:
@@ -106,7 +113,7 @@ def with_defaults(stored: dict) -> Topic:
 
 def is_open(topic: dict, at: str) -> bool:
     """Does `topic` take a new vote at `at` (ISO time)? Intake's rule: open by its flag,
-    inside its current open period (`opened_at`, set when a closed topic reopens) and
+    inside its current open period (`opened_at`, stamped by every opening) and
     before its deadline (`closes_at`)."""
     if not topic.get("is_active", False):
         return False
@@ -198,7 +205,8 @@ def repeated_choice(descriptions: list[str]) -> int | None:
 def merge_choices(old: list[dict], new: list) -> list[Choice]:
     """The choices after an update: known ids are kept, new rows get ids.
 
-    `new` holds rows with `id` (None for a new choice) and `description`.
+    `new` holds rows with `id` (None for a new choice), `description` and, for a
+    quiz's correct choices, `correct`.
     Raises UnknownChoice when a row carries an id the topic does not have, and
     DuplicateChoice when the same id appears twice.
     """
@@ -211,7 +219,10 @@ def merge_choices(old: list[dict], new: list) -> list[Choice]:
         if choice_id in seen:
             raise DuplicateChoice(choice_id)
         seen.add(choice_id)
-        merged.append({"id": choice_id, "description": row.description})
+        choice = {"id": choice_id, "description": row.description}
+        if getattr(row, "correct", None):
+            choice["correct"] = True
+        merged.append(choice)
     return merged
 
 

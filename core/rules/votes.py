@@ -58,6 +58,9 @@ class VoteMessage(BaseModel):
     # for single choice. The worker counts with them (`counters`) without reading the
     # topic; rules change only while a topic has no votes, and moving its generation on.
     rules: dict | None = None
+    # A quiz answer's open period (the topic's opened_at when it was accepted): its points
+    # count from there, and the worker's transaction checks the period is still that one.
+    opened_at: QueuedAt | None = None
 
     @model_validator(mode="after")
     def _one_answer(self):
@@ -70,11 +73,23 @@ class VoteMessage(BaseModel):
             size = self.rules.get("choices")
             if not isinstance(size, int) or not 0 < len(self.ranking) <= size:
                 raise ValueError("a ranking's rules state its number of choices")
+        if kind == "quiz" and not _scorable(self):
+            raise ValueError("a quiz answer names its player, open period and scoring rules")
         return self
 
     @property
     def payload(self) -> dict:
         return payload_of(self)
+
+
+def _scorable(vote: VoteMessage) -> bool:
+    """A quiz answer carries what the worker scores it by (quiz.quiz_rules), or it is refused
+    alone as unparseable rather than scored wrong."""
+    rules = vote.rules
+    return bool(
+        vote.voter_id and vote.opened_at and isinstance(rules.get("event_id"), str)
+        and isinstance(rules.get("time_limit"), int) and isinstance(rules.get("correct"), list)
+    )  # fmt: skip
 
 
 # Statuses of a stored vote record.
@@ -111,6 +126,9 @@ class VoteWrite:
     # A game vote's rival take, set by the game's planner with the rival's deltas in
     # `counts`: {"choice_id": rival, "shard": n}, kept on the record for recount.
     took: dict | None = None
+    # A counted quiz answer's score (quiz.plan_scores), kept on its record and ballot;
+    # the batch adds it to the player's tallies.
+    score: dict | None = None
 
     def __post_init__(self):
         self.created = self.created or utc_now()
@@ -144,6 +162,7 @@ class VoteWrite:
             # A single vote's counts are its choice (stored_counts): it stores none.
             "counts": self.counts if self.counted and vote.rules else None,
             "took": self.took if self.counted else None,
+            "score": self.score if self.counted else None,
         }
         return {k: v for k, v in record.items() if v is not None}
 

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from core.rules.events import LOBBY, MAX_QUESTIONS, QuestionState, ResultsShown
 from core.rules.fields import Id, Title, VoterId, whole_number
-from core.rules.qna import QnaMode
+from core.rules.formats.qna import QnaMode
+from core.rules.formats.quiz import MAX_TEAMS
+from core.schemas.quiz import TeamName
 from core.schemas.topics import TopicIn, TopicOut
 
 QNA_DOC = (
@@ -40,6 +42,10 @@ class EventIn(_EventRequest):
         default="hidden", description="Whether those questions' results start shown."
     )
     qna: QnaMode = Field(default="off", description=QNA_DOC)
+    teams: list[TeamName] = Field(
+        default_factory=list, max_length=MAX_TEAMS,
+        description="A quiz's teams: each player picks one (none: no teams).",
+    )  # fmt: skip
 
 
 class EventUpdate(_EventRequest):
@@ -47,6 +53,10 @@ class EventUpdate(_EventRequest):
 
     title: Title
     qna: QnaMode | None = Field(default=None, description=QNA_DOC + " Absent: unchanged.")
+    teams: list[TeamName] | None = Field(
+        default=None, max_length=MAX_TEAMS,
+        description="A quiz's teams ([]: none); left out, they stay as they are.",
+    )  # fmt: skip
 
 
 class QuestionIn(_EventRequest):
@@ -131,12 +141,15 @@ class EventOut(BaseModel):
     position: int = Field(description="The current question's index; -1 before the first.")
     questions: list[QuestionOut]
     qna: QnaMode = Field(description=QNA_DOC)
+    teams: list[str] | None = Field(default=None, description="A quiz's teams, when it has.")
 
     @classmethod
     def render(cls, event: dict, questions: list[dict]) -> dict:
         """`questions` as Events.questions lists them (each with its topic, or None)."""
         body = {k: event[k] for k in ("id", "code", "title", "created", "last_upd", "position")}
         body["qna"] = event.get("qna") or "off"
+        if event.get("teams"):
+            body["teams"] = event["teams"]
         body["questions"] = [
             {
                 "index": q["index"],
@@ -147,7 +160,7 @@ class EventOut(BaseModel):
             }
             for q in questions
         ]
-        return cls.model_validate(body).model_dump()
+        return cls.model_validate(body).model_dump(exclude_unset=True)
 
 
 class CurrentQuestion(BaseModel):
@@ -166,6 +179,7 @@ class EventState(BaseModel):
     question_count: int
     current: CurrentQuestion | None = Field(description="null before the first question.")
     qna: QnaMode = Field(default="off", description=QNA_DOC)
+    teams: list[str] | None = Field(default=None, description="A quiz's teams, when it has.")
 
     @classmethod
     def render(cls, event: dict, current: dict | None, topic=None, counts=None) -> dict:
@@ -178,6 +192,8 @@ class EventState(BaseModel):
             "current": None,
             "qna": event.get("qna") or "off",
         }
+        if event.get("teams"):
+            body["teams"] = event["teams"]
         if current is not None and topic is not None:
             hidden = counts is None
             body["current"] = {

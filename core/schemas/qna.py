@@ -1,4 +1,4 @@
-"""The audience Q&A API's shapes (core/rules/qna.py holds the rules they carry)."""
+"""The audience Q&A API's shapes (core/rules/formats/qna.py holds the rules they carry)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from core.rules.fields import VoterId
-from core.rules.qna import MAX_NAME_LENGTH, MAX_QUESTION_LENGTH
+from core.rules.formats.qna import MAX_NAME_LENGTH, MAX_QUESTION_LENGTH
 from core.schemas.base import Request
 
 
 class AskIn(Request):
     """Body of POST /events/code/{code}/qna: a question from the room."""
 
-    # Checked after NFC and collapsing whitespace (core/rules/qna.py): a 422 names `text`.
+    # Checked after NFC and collapsing whitespace (core/rules/formats/qna.py): a 422 names `text`.
     text: StrictStr = Field(
         max_length=4 * MAX_QUESTION_LENGTH,
         description=f"1 to {MAX_QUESTION_LENGTH} characters once whitespace runs are one space.",

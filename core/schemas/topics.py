@@ -23,7 +23,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core.rules.fields import BlockedAnswer, Description, Id, Title, VoterId, whole_number
+from core.rules.fields import BlockedAnswer, Title, VoterId, whole_number
+from core.rules.formats.quiz import (
+    DEFAULT_TIME_LIMIT,
+    MAX_TIME_LIMIT,
+    MIN_TIME_LIMIT,
+    QUIZ,
+    public_quiz,
+)
 from core.rules.question_types import (
     MAX_RANKED_CHOICES,
     VOTERS,
@@ -44,15 +51,10 @@ from core.rules.topics import (
     repeated_choice,
 )
 from core.schemas.base import Request
+from core.schemas.choices import ChoiceIn, ChoiceOut
 from core.schemas.topic_docs import documented
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
-
-
-class ChoiceIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: Id | None = None
-    description: Description
 
 
 class TopicIn(Request):
@@ -131,6 +133,9 @@ class TopicIn(Request):
         default=None,
         max_length=200,
         description="text: words or phrases refused besides the shipped block lists.",
+    )
+    time_limit: whole_number(ge=MIN_TIME_LIMIT, le=MAX_TIME_LIMIT) | None = Field(
+        default=None, description=f"quiz: seconds to answer (default {DEFAULT_TIME_LIMIT})."
     )
 
     @model_validator(mode="before")
@@ -231,15 +236,6 @@ class NewTopicIn(TopicIn):
         return value
 
 
-class ChoiceOut(BaseModel):
-    id: str
-    description: str
-    votes: int | None = Field(
-        default=None, description="Rounded percentage of the topic's votes (null unless asked)."
-    )
-    vote_count: int | None = Field(default=None, description="Absolute count (with include_votes).")
-
-
 # The settings a type's topic shows (besides `type`); text's lists only to admins.
 _SHOWN = {
     "multiple": ("min_choices", "max_choices"),
@@ -247,6 +243,7 @@ _SHOWN = {
     "rating": ("scale_min", "scale_max", "rate_each"),
     "text": (),
     "game": (),
+    "quiz": ("time_limit",),
 }
 _ADMIN_SHOWN = ("blocked_answers", "hidden_answers")
 
@@ -291,6 +288,11 @@ class TopicOut(BaseModel):
         description="ranking only: the instant runoff once computed (closed topic); null"
         " again once stale (the topic reset or reopened since, or other votes counted).",
     )
+    time_limit: int | None = Field(default=None, description="quiz only: seconds to answer.")
+    deadline: str | None = Field(
+        default=None, description="quiz only: when the question's time runs out (UTC, as"
+        " created); null until it is asked.",
+    )  # fmt: skip
     results: dict | None = Field(
         default=None,
         description="With include_votes, for types other than single: the type's results"
@@ -340,6 +342,8 @@ class TopicOut(BaseModel):
                 body["runoff"] = current_runoff(topic, voters)
             if kind == "text" and admin:
                 body |= {key: list(topic.get(key) or []) for key in _ADMIN_SHOWN}
+            if kind == QUIZ:  # `correct` only as quiz.answer_shown allows (admins: always)
+                body |= public_quiz(topic, choices, admin)
             if counts is not None and not hidden:
                 body["results"] = results_for(topic, counts, admin)
         # Through the model, so the answer is exactly what OpenAPI describes.

@@ -17,6 +17,7 @@ from core.services.access import Access
 from core.services.accounts import Accounts
 from core.services.event_questions import EventQuestions
 from core.services.events import Events
+from core.services.players import Players
 from core.services.qna import Qna
 from core.services.runoffs import Runoffs
 from core.services.topics import Topics
@@ -37,6 +38,7 @@ class Services:
     accounts: Accounts
     access: Access
     qna: Qna
+    players: Players
 
     @classmethod
     def connect(
@@ -49,12 +51,13 @@ class Services:
         sees each SendMessageBatch of the group sender."""
         backend = Backend.connect(settings)
         topics = Topics(backend, settings)
-        voting = Voting(backend, topics, settings, send_timer, observe_batch)
+        players = Players(backend, settings)
+        voting = Voting(backend, topics, settings, send_timer, observe_batch, players)
         events = Events(backend.events, topics, voting, settings)
         accounts = Accounts(backend.accounts, settings)
         access = Access(topics, events, voting, accounts)
         return cls(backend, topics, voting, events, EventQuestions(events), Runoffs(topics),
-                   accounts, access, Qna(backend, voting, settings))  # fmt: skip
+                   accounts, access, Qna(backend, voting, settings), players)  # fmt: skip
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""

@@ -19,7 +19,9 @@ import csv
 import io
 
 from core.aws.store import Store
+from core.rules.clock import utc_now
 from core.rules.csv_rows import answer_text, formula_safe, result_rows, total_of
+from core.rules.formats.quiz import answer_shown, correct_ids
 from core.rules.question_types import ANSWER_FIELDS
 from core.rules.topics import generation_of
 
@@ -48,7 +50,9 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
         # The current results: since the topic's last reset.
         counts = store.get_counts(topic_id, generation_of(topic), answers=True)
         descriptions = {c["id"]: formula_safe(c["description"]) for c in topic["choices"]}
-        for row in result_rows(topic, counts):
+        # A quiz's correct choices only once its answer is public (quiz.answer_shown).
+        shown = answer_shown(topic, utc_now())
+        for row in result_rows(topic, counts, frozenset(correct_ids(topic) if shown else ())):
             choice_id, answer, measure, number, percent = row
             writer.writerow(
                 ("result", topic_id, title, choice_id, descriptions.get(choice_id, ""),

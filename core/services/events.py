@@ -37,6 +37,7 @@ from core.rules.events import (
     current,
     new_question,
 )
+from core.rules.formats.quiz import checked_teams, is_quiz
 from core.rules.join_codes import new_code, normalized
 from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
@@ -166,17 +167,17 @@ class Events:
     # -- creating and deleting ----------------------------------------------------
 
     def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
-               qna: str = "off"):  # fmt: skip
+               **settings):  # fmt: skip
         """A new event with a fresh join code; existing topics become its questions,
-        waiting (closed and unlisted); `qna` whether it takes audience questions
-        (core/rules/qna.py)."""
+        waiting (closed and unlisted). `settings`: `qna`, whether it takes audience
+        questions (core/rules/formats/qna.py), and `teams`, those a quiz's players pick from."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
         for topic_id in dict.fromkeys(topic_ids):
             self.topics.hold_for_event(topic_id)
-        return self._create(title, [new_question(t, results) for t in topic_ids], qna)
+        return self._create(title, [new_question(t, results) for t in topic_ids], settings)
 
-    def _create(self, title: str, questions: list[dict], qna: str = "off") -> dict:
+    def _create(self, title: str, questions: list[dict], settings: dict) -> dict:
         now = utc_now()
         event = {
             "id": new_id(),
@@ -187,8 +188,7 @@ class Events:
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
             "owner": audit.actor().id,
-            # Absent means off: events stored before audience questions take none.
-            **({"qna": qna} if qna != "off" else {}),
+            **_stored(settings),
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -214,7 +214,8 @@ class Events:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, **WAITING})
             copies.append(new_question(self.topics.create(data)["id"], question["results"]))
-        return self._create(f"{source['title']} (copy)"[:300], copies, source.get("qna") or "off")
+        settings = {"qna": source.get("qna", "off"), "teams": source.get("teams", ())}
+        return self._create(f"{source['title']} (copy)"[:300], copies, settings)
 
     def delete(self, event_id: str) -> dict:
         """Delete the event and free its code; its topics (and their votes) stay."""
@@ -225,13 +226,15 @@ class Events:
         audit.record("event.delete", event_id)
         return event
 
-    def rename(self, event_id: str, title: str, qna: str | None = None) -> dict:
-        """A new title and, when given, a new audience questions mode."""
+    def rename(self, event_id: str, title: str, **settings) -> dict:
+        """A new title and, of `qna` and `teams` (as `create`'s), those given."""
 
         def edit(event):
             event["title"] = title
-            if qna is not None:
-                event["qna"] = qna
+            for name, value in settings.items():
+                if value is not None:
+                    event.pop(name, None)
+                    event.update(_stored({name: value}))
 
         return self.change(event_id, edit)
 
@@ -305,7 +308,7 @@ class Events:
         if leaving and leaving["state"] == "open":
             topics.append(self.topics.activated(leaving["topic_id"], False))
         if arriving and arriving["state"] == "waiting":
-            topics.append(self.topics.activated(arriving["topic_id"], True))
+            topics.append(self.topics.activated(arriving["topic_id"], True, event_id))
 
         def move(event):
             if leaving and leaving["state"] == "open":
@@ -328,7 +331,7 @@ class Events:
         question = current(event)
         if question is None:
             raise NoCurrentQuestion(event_id)
-        topics = [self.topics.activated(question["topic_id"], open_)]
+        topics = [self.topics.activated(question["topic_id"], open_, event_id)]
         state = "open" if open_ else "closed"
         return self.change(
             event_id, lambda e: e["questions"][question["index"]].update(state=state),
@@ -336,17 +339,26 @@ class Events:
         )  # fmt: skip
 
     def set_results(self, event_id: str, shown: bool) -> dict:
-        """Reveal or hide the current question's results, on phones and projector alike."""
+        """Reveal or hide the current question's results, on phones and projector alike.
+
+        Revealing a quiz question still open closes it in the same write: its answer is
+        shown, so it takes no more answers (an answer queued before counts)."""
         event = self.event(event_id, fresh=True)
         question = current(event)
         if question is None:
             raise NoCurrentQuestion(event_id)
         results = "shown" if shown else "hidden"
+        changes, topics = {"results": results}, []
+        if shown and question["state"] == "open":
+            topic = self.topics.get(question["topic_id"], fresh=True)
+            if is_quiz(topic):
+                topics.append(self.topics.activated(topic["id"], False))
+                changes["state"] = "closed"
         return self.change(
             event_id,
-            lambda e: e["questions"][question["index"]].update(results=results),
-            seen=event,
-        )
+            lambda e: e["questions"][question["index"]].update(changes),
+            seen=event, topics=topics,
+        )  # fmt: skip
 
     # -- writing ----------------------------------------------------------------
 
@@ -377,3 +389,12 @@ class Events:
     def _remember(self, event: dict) -> None:
         self._events.put(event["id"], event)
         self._codes.put(event["code"], event["id"])
+
+
+def _stored(settings: dict) -> dict:
+    """What an event stores of its settings: those unlike the default (absent: no audience
+    questions, no teams, as for an event stored before either)."""
+    stored = {"qna": settings["qna"]} if settings.get("qna", "off") != "off" else {}
+    if settings.get("teams"):
+        stored["teams"] = checked_teams(settings["teams"])
+    return stored

@@ -1,6 +1,6 @@
 """The audience Q&A service: questions asked, listed, moderated and upvoted, and exported.
 
-Views call this, never the stores. The rules are in core/rules/qna.py:
+Views call this, never the stores. The rules are in core/rules/formats/qna.py:
 
 - **Asking** is one conditional Put (201): a question is one item a voter writes
   once, with nothing to count, so the asker gets a definite answer (its id and
@@ -36,7 +36,7 @@ from core.rules.errors import (
     QuestionNotFound,
     UpvoterRequired,
 )
-from core.rules.qna import (
+from core.rules.formats.qna import (
     LIST_SIZE,
     PENDING,
     QNA_OFF,

@@ -1,4 +1,5 @@
-"""Proof and repair: recount tallies from the vote records, and say why a dead letter died.
+"""Proof and repair: recount tallies (and a quiz's scores) from the vote records, and say
+why a dead letter died.
 
 The operator commands over these (`recount`, `dlq show`, `dlq redrive`) are
 in webapp/cli.py.
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from core.aws.players import PlayerStore
 from core.aws.store import Store
 from core.rules.errors import Conflict
+from core.rules.formats.quiz import is_quiz, player_deltas
 from core.rules.question_types import choice_ids_of
 from core.rules.tally_slots import choice_totals
 from core.rules.topics import generation_of, has_choice
@@ -82,6 +85,69 @@ def fix(store: Store, result: Recount) -> None:
             result.topic_id, counter, result.slots, result.proven.get(counter, 0),
             result.generation,
         )  # fmt: skip
+
+
+TALLIES = ("score", "correct", "answered")
+SCORE_FIELDS = ("voter_id", "status", "score")
+
+
+@dataclass
+class ScoreRecount:
+    """A quiz event's player tallies as stored and as the answer records prove them:
+    {voter_id: {"score", "correct", "answered"}}."""
+
+    event_id: str
+    stored: dict[str, dict[str, int]]
+    proven: dict[str, dict[str, int]]
+    # How many counted (scored) answer records it found.
+    counted: int = 0
+
+    @property
+    def drift(self) -> dict[str, dict[str, int]]:
+        """voter_id -> {tally: stored minus proven}, for the players that disagree."""
+        zero = dict.fromkeys(TALLIES, 0)
+        found = {}
+        for voter in sorted(set(self.stored) | set(self.proven)):
+            stored, proven = self.stored.get(voter, zero), self.proven.get(voter, zero)
+            diff = {t: stored[t] - proven[t] for t in TALLIES if stored[t] != proven[t]}
+            if diff:
+                found[voter] = diff
+        return found
+
+
+def recount_scores(store: Store, players: PlayerStore, event_id: str) -> ScoreRecount:
+    """Add up the points, correct answers and answers of every counted quiz answer asked
+    in the event (the quiz topics bound to it, whichever questions the event lists now)
+    and compare them with its players' tallies. As `recount`: consistent when the tallies
+    read the same before and after the records were read."""
+    topics = [t["id"] for t in store.list_topics() if is_quiz(t) and t.get("event_id") == event_id]
+    for _ in range(STABLE_ATTEMPTS):
+        before = _player_tallies(players, event_id)
+        scores: dict[str, list[dict]] = {}
+        for topic_id in topics:
+            for record in store.topic_votes(topic_id, SCORE_FIELDS):
+                score = record.get("score")
+                if record.get("status") == "counted" and score and score["event_id"] == event_id:
+                    scores.setdefault(record["voter_id"], []).append(score)
+        if before == _player_tallies(players, event_id):
+            proven = {voter: player_deltas(found) for voter, found in scores.items()}
+            counted = sum(len(found) for found in scores.values())
+            return ScoreRecount(event_id, before, proven, counted)
+    raise Conflict(f"{event_id}: answers kept landing during the recount; try when it is quieter")
+
+
+def fix_scores(players: PlayerStore, result: ScoreRecount) -> None:
+    """Write the proven tallies of each drifting player, each conditioned on its tallies
+    still being what was read."""
+    zero = dict.fromkeys(TALLIES, 0)
+    for voter in result.drift:
+        players.set_tallies(
+            result.event_id, voter, result.stored.get(voter, zero), result.proven.get(voter, zero)
+        )
+
+
+def _player_tallies(players: PlayerStore, event_id: str) -> dict[str, dict[str, int]]:
+    return {p["voter_id"]: {t: p[t] for t in TALLIES} for p in players.players(event_id)}
 
 
 def diagnose(body: str, store: Store) -> str:

@@ -22,6 +22,7 @@ from core.rules.errors import (
     TopicNotFound,
     VotesWouldBeDropped,
 )
+from core.rules.formats.quiz import can_reopen, is_quiz
 from core.rules.question_types import check_rules, rules_of, votes_counted
 from core.rules.results import MOST_GIVEN, shown_answer
 from core.rules.text_answers import moderation_key, typed_answer
@@ -62,6 +63,8 @@ class Topics:
             **_settings_of(data, with_defaults({})),
             "owner": audit.actor().id,
         }
+        if topic["is_active"]:
+            topic["opened_at"] = now  # created open: its first open period starts now
         check_rules(topic)
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
@@ -112,13 +115,20 @@ class Topics:
         current, topic = self.activated(topic_id, active)
         return self._replace(current, topic)
 
-    def activated(self, topic_id: str, active: bool) -> tuple[Topic, dict]:
+    def activated(
+        self, topic_id: str, active: bool, event_id: str | None = None
+    ) -> tuple[Topic, dict]:
         """(the topic as stored now, the topic opened or closed): not stored, for a caller
         that writes it together with something else (Events, with its event), then
-        hands it to `remember`."""
+        hands it to `remember`.
+
+        An event opening a quiz question not yet asked in one (`event_id`) binds it to
+        that event, whose players answer it, and starts its clock now."""
         current = self.get(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
         _note_open_period(current, topic)
+        if active and event_id and is_quiz(current) and not current.get("event_id"):
+            topic["event_id"], topic["opened_at"] = event_id, topic["last_upd"]
         return current, topic
 
     def remember(self, topic: dict) -> None:
@@ -173,6 +183,7 @@ class Topics:
         """
         current = self.get(topic_id, fresh=True)
         counted = votes_counted(current, self.counts(topic_id, fresh=True))
+        _keep_scored_answers(current, counted)
         topic = {**current, "generation": generation_of(current) + 1, "last_upd": utc_now()}
         self.store.replace_topic(topic, expected_last_upd=current["last_upd"])
         self._topics.put(topic_id, topic)
@@ -193,6 +204,7 @@ class Topics:
         """
         topic = self.get(topic_id, fresh=True)
         counted = votes_counted(topic, self.counts(topic_id, fresh=True))
+        _keep_scored_answers(topic, counted)
         self.store.delete_topic(topic)
         self._topics.forget(topic_id)
         audit.record("topic.delete", topic_id)
@@ -262,6 +274,8 @@ def _settings_of(data: TopicIn, current: Topic) -> dict:
             settings[key] = current[key]
         else:
             settings[key] = SETTING_DEFAULTS[key] if given is None else given
+    if is_quiz(settings):
+        settings["vote_limit"] = "one_per_voter"  # one answer per player
     # Kept as typed, one entry per moderation key (text_answers: what they block).
     entries = {}
     for entry in map(typed_answer, settings["blocked_answers"]):
@@ -298,11 +312,29 @@ def _note_open_period(current: Topic, topic: dict) -> None:
     (topics.counts_vote, and the batch's topic ConditionCheck): a vote answered 202
     just before a close counts, and a vote a web process took from a stale cache
     while the topic was closed does not, even after a quick reopen.
+
+    A quiz question that was asked is not opened again (quiz.can_reopen): its answer
+    may be public already.
     """
+    if not can_reopen(current, topic):
+        raise RulesConflict(
+            "This quiz question was asked: it is not asked again (duplicate the event to"
+            " play again)"
+        )
     if topic["is_active"] and not current["is_active"]:
         topic["opened_at"] = topic["last_upd"]
     elif current["is_active"] and not topic["is_active"]:
         topic["closed_at"] = topic["last_upd"]
+
+
+def _keep_scored_answers(topic: Topic, counted: int) -> None:
+    """A quiz question whose answers scored keeps them: its players' scores hold their
+    points (duplicate the event to play again)."""
+    if is_quiz(topic) and counted:
+        raise RulesConflict(
+            "This quiz question's answers are in its players' scores: it keeps them"
+            " (duplicate the event to play again)"
+        )
 
 
 def _cleared(topic_id: str, counted: int, purged: Purged) -> dict:

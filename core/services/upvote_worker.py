@@ -23,7 +23,7 @@ from core.aws.errors import WriteRetryable
 from core.aws.queue import Message
 from core.aws.upvotes import QuestionGone, StandingMoved, UpvoteStore
 from core.rules.errors import StoreUnavailable
-from core.rules.qna import COUNTED, UPVOTE_KINDS, UpvoteMessage, plan_upvotes
+from core.rules.formats.qna import COUNTED, UPVOTE_KINDS, UpvoteMessage, plan_upvotes
 
 log = logging.getLogger("worker")
 

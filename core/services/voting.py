@@ -19,21 +19,27 @@ from core.rules.errors import (
     AlreadyVoted,
     AnswerInvalid,
     ChoiceNotInTopic,
+    NotAPlayer,
     QueueUnavailable,
     StoreUnavailable,
+    TooLate,
     TopicClosed,
     VoterRequired,
 )
+from core.rules.formats.quiz import answer_shown, deadline, is_quiz
 from core.rules.question_types import SINGLE, check_answer, payload_of, rules_of
 from core.rules.topics import UNLIMITED, Topic, generation_of, is_open
 from core.rules.votes import VoteMessage
 from core.schemas.votes import VoteIn
 from core.services import csv_export
+from core.services.players import Players
 from core.services.topics import Topics
 from core.settings import Settings
 
 # The refusals a topic's state decides: a copy read after the vote arrived confirms them.
-TOPIC_STATE_REFUSALS = (ChoiceNotInTopic, AnswerInvalid, TopicClosed, VoterRequired, AlreadyVoted)
+TOPIC_STATE_REFUSALS = (
+    ChoiceNotInTopic, AnswerInvalid, TopicClosed, VoterRequired, AlreadyVoted, TooLate,
+)  # fmt: skip
 
 
 class Voting:
@@ -41,7 +47,8 @@ class Voting:
 
     `send_timer` wraps each vote's send, group wait included (the web layer
     passes its metrics timer); `observe_batch` sees each SendMessageBatch of
-    the group sender (its size and the waits of its votes).
+    the group sender (its size and the waits of its votes). `players` answers
+    whether a quiz's voter joined its event (made here when not given).
     """
 
     def __init__(
@@ -51,8 +58,10 @@ class Voting:
         settings: Settings,
         send_timer: Callable[[], AbstractContextManager] = nullcontext,
         observe_batch: BatchObserver | None = None,
+        players: Players | None = None,
     ):
         self.backend = backend
+        self.players = players or Players(backend, settings)
         self.topics = topics
         self.store = backend.store
         self.queue = backend.queue
@@ -107,6 +116,7 @@ class Voting:
             tally_shards=topic.get("tally_shards"),
             generation=generation_of(topic),
             rules=rules_of(topic) if topic["type"] != SINGLE else None,
+            opened_at=topic.get("opened_at") if is_quiz(topic) else None,
         )
         self.send(message.model_dump(exclude_none=True))
         return message
@@ -130,11 +140,23 @@ class Voting:
         limit = topic["vote_limit"]
         if limit != UNLIMITED and not voter_id:
             raise VoterRequired(vote.topic_id)
+        if is_quiz(topic):
+            self._check_player(topic, voter_id, queued_at)
         if limit == "one_per_voter" and self._ballot(topic, voter_id):
             # The fast answer; the worker's conditional write is the real guard
             # (two votes racing through intake are settled there).
             raise AlreadyVoted(vote.topic_id)
         return answer, queued_at
+
+    def _check_player(self, topic: Topic, voter_id: str, queued_at: str) -> None:
+        """A quiz answer comes from a player of the event the question is asked in, inside
+        its time limit (answered exactly at the limit still is)."""
+        if not topic.get("event_id"):
+            raise TopicClosed(topic["id"])  # not asked in an event: nobody plays it
+        if queued_at > deadline(topic):
+            raise TooLate(topic["id"])
+        if self.players.player(topic["event_id"], voter_id) is None:
+            raise NotAPlayer(topic["event_id"])
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""
@@ -154,6 +176,8 @@ class Voting:
     def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
         """The topic's results_visibility rule for this viewer; admins always see."""
         rule = topic["results_visibility"]
+        if is_quiz(topic) and not is_admin and not answer_shown(topic, utc_now()):
+            return False  # a quiz's answers show once its answer may (quiz.answer_shown)
         if is_admin or rule == "always":
             return True
         if rule == "after_close":

@@ -8,7 +8,8 @@ event's pages (the phone's stage, the events console, an event's page and
 its presenter view, the console's "Add a question" with a type's rules shown
 and with an error, and the page confirming a question's removal; audience questions:
 the phone's Ask panel with the room's list and with its own question waiting, the
-console's moderation queue, the projector's board). Any
+console's moderation queue, the projector's board), and a quiz's (the phone's nickname
+page, countdown and outcome; the projector's countdown, leaderboard and podium). Any
 violation fails the test, with axe's own description of what and where.
 """
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers.api import api_vote, make_topic
+from tests.helpers.api import api_vote, make_topic, move
 from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser, violations_on
+from tests.helpers.quiz import quiz_event
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -124,5 +126,38 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     admin.get_by_role("button", name="Add new question").click()
     expect(admin.locator(".field-error").first).to_be_visible()
     problems["event: a question refused"] = violations_on(admin)
+    if scheme == "light":
+        problems.update(quiz_pages(api, base, contexts, admin))
     found = {name: found for name, found in problems.items() if found}
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def quiz_pages(api, base, contexts, admin) -> dict[str, list[str]]:
+    """A quiz of one question (so its last): the phone's nickname page, countdown and
+    outcome; the projector's countdown, then its leaderboard and podium. In the light
+    scheme only, to keep the suite's time: a quiz's colours are style.css's variables,
+    whose dark values the pages above check."""
+    problems = {}
+    quiz = quiz_event(api, questions=(("Capital?", ("*Paris", "Rome")),), base=api.base)
+    player = contexts(**PHONE).new_page()
+    player.goto(f"{base}/{quiz['code']}")
+    problems["quiz: nickname"] = violations_on(player)
+    player.get_by_label("Nickname").fill("Ann")
+    player.get_by_role("button", name="Play").click()
+    move(api, quiz, base=api.base)
+    player.goto(f"{base}/{quiz['code']}")
+    expect(player.locator("[data-remaining]")).to_be_visible()
+    problems["quiz: countdown (phone)"] = violations_on(player)
+    admin.goto(f"{base}/admin/events/{quiz['id']}/present")
+    expect(admin.locator("[data-remaining]")).to_be_visible()
+    problems["quiz: countdown (projector)"] = violations_on(admin)
+    player.get_by_role("button", name="Paris").click()
+    expect(player.locator("#vote-status")).to_be_visible()
+    revealed = api.post(f"{api.base}/events/{quiz['id']}/results", json={"shown": True})
+    assert revealed.status_code == 200, revealed.text
+    expect(player.locator("[data-outcome]")).to_contain_text("Correct, +", timeout=10_000)
+    problems["quiz: outcome (phone)"] = violations_on(player)
+    admin.goto(f"{base}/admin/events/{quiz['id']}/present")
+    expect(admin.locator("[data-podium]")).to_contain_text("Ann")
+    problems["quiz: leaderboard and podium"] = violations_on(admin)
+    return problems

@@ -8,7 +8,8 @@ waits for it: a wait, not a timing assertion); votes on a question whose
 results are hidden stay off the projector until R is pressed. The console's
 "Add a question" switches the chosen type's rules and choices as the type
 changes, and adds a question of each type. Audience questions go from three phones
-through the console's moderation queue to the projector's board.
+through the console's moderation queue to the projector's board. A quiz: three phones
+with nicknames play three questions to the podium, the presenter driving with S, K and R.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from playwright.sync_api import expect
 from core.aws.codec import to_item
 from core.aws.tables import Tables
 from core.rules.clock import new_id
-from core.rules.qna import new_question
+from core.rules.formats.qna import new_question
 from tests.e2e.png import grey
 from tests.helpers.api import ADMIN_KEY
 from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
+from tests.helpers.quiz import correct_index, leaderboard, quiz_event
 from tests.helpers.stacks import aws_client
 from webapp.qna.moderation import BOARD_SIZE
 
@@ -339,3 +341,72 @@ def test_audience_questions_from_three_phones_to_the_projector(stack, contexts, 
         bar = projector.locator(".present-qna .control-bar").bounding_box()
         assert bar["y"] + bar["height"] <= height
         projector.screenshot(path=screenshot_path(f"qna-projector-{height}p-200.png"))
+def test_a_quiz_with_three_phones_to_the_podium(stack, contexts, console, api):
+    """Three phones pick nicknames and play three questions: the presenter starts each
+    with S, skips the countdown with K once all answered and reveals with R. Ann and Bob
+    answer right, Cy wrong: each phone says so with its rank, the projector shows the
+    answers with the correct one ticked, the top 10 between questions, and the podium."""
+    base = stack.base
+    event = quiz_event(api, base=api.base)
+    presenter = console.watch(contexts(**DESKTOP).new_page())
+    sign_in(presenter, base)
+    presenter.goto(f"{base}/admin/events/{event['id']}/present")
+    expect(presenter.get_by_role("button", name="Start the quiz (S)")).to_be_visible()
+    presenter.wait_for_load_state("domcontentloaded")  # the shortcuts' deferred script ran
+    phones = {}
+    for name in ("Ann", "Bob", "Cy"):
+        phone = console.watch(contexts(**PHONE).new_page())
+        phone.goto(f"{base}/{event['code']}")
+        phone.get_by_label("Nickname").fill(name)
+        phone.get_by_role("button", name="Play").click()
+        expect(phone.locator(".stage-waiting")).to_be_visible()
+        phones[name] = phone
+    own_parts = {name: 0 for name in phones}  # each phone's asks for its own part
+    for name, phone in phones.items():
+        phone.on("request", lambda r, n=name: own_parts.__setitem__(
+            n, own_parts[n] + (f"/{event['code']}/quiz/" in r.url)))  # fmt: skip
+
+    for number, topic in enumerate(event["topics"]):
+        right = correct_index(topic)
+        presenter.keyboard.press("s")
+        expect(presenter.locator("#question")).to_have_text(topic["title"])
+        expect(presenter.locator("[data-remaining]")).to_be_visible()
+        for name, phone in phones.items():
+            expect(phone.locator("#question")).to_have_text(topic["title"],
+                                                            timeout=FOLLOW_TIMEOUT_MS)  # fmt: skip
+            expect(phone.locator("[data-remaining]")).to_contain_text("seconds left")
+            index = right if name != "Cy" else (right + 1) % len(topic["choices"])
+            phone.get_by_role("button", name=topic["choices"][index]["description"]).click()
+            expect(phone.locator("#vote-status")).to_be_visible()
+        if number == 0:
+            phones["Ann"].screenshot(path=screenshot_path("quiz-phone-countdown.png"))
+        presenter.keyboard.press("k")  # everyone answered: skip the rest of the countdown
+        expect(presenter.locator(".results-total")).to_contain_text("Time is up")
+        correct_bar = presenter.locator(".bars-quiz li", has_text="Correct answer")
+        expect(correct_bar).to_contain_text("✓ " + topic["choices"][right]["description"])
+        expect(presenter.locator(".results-total strong")).to_have_text("3", timeout=15_000)
+        presenter.keyboard.press("r")
+        for name, phone in phones.items():
+            outcome = phone.locator("[data-outcome]")
+            said = "Not this time" if name == "Cy" else "Correct, +"
+            expect(outcome).to_contain_text(said, timeout=FOLLOW_TIMEOUT_MS)
+        if number == 0:
+            expect(presenter.locator("[data-leaderboard] tbody tr")).to_have_count(3)
+            phones["Ann"].screenshot(path=screenshot_path("quiz-phone-result.png"))
+            presenter.screenshot(path=screenshot_path("quiz-projector-leaderboard.png"))
+
+    expect(phones["Cy"].locator(".quiz-rank")).to_contain_text("You are number 3, with 0")
+    expect(presenter.locator("[data-leaderboard] tbody tr").last).to_contain_text("Cy")
+    podium = presenter.locator("[data-podium] li")
+    expect(podium).to_have_count(3)
+    expect(presenter.locator("[data-podium]")).to_contain_text("Place 1")
+    expect(podium.filter(has_text="Cy")).to_contain_text("Place 3")
+    presenter.screenshot(path=screenshot_path("quiz-projector-podium.png"))
+    # All followed through their streams (no stage started polling), and each phone asked
+    # for its own part (its outcome and rank are in no pushed stage).
+    for name, phone in phones.items():
+        expect(phone.locator("#stage")).to_have_attribute("data-poll-trigger", "every 1s")
+        assert own_parts[name] > 0, name
+    expect(presenter.locator("#present-stage")).to_have_attribute("data-poll-trigger", "every 1s")
+    scores = {r["name"]: r["score"] for r in leaderboard(api, event, base=api.base)["players"]}
+    assert scores["Cy"] == 0 and min(scores["Ann"], scores["Bob"]) >= 3 * 500

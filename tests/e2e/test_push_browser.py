@@ -70,3 +70,32 @@ def test_a_phone_whose_stream_is_blocked_polls_and_still_follows(stack, contexts
     expect(phone.locator("#question")).to_have_text("Question 1", timeout=FOLLOW_TIMEOUT_MS)
     move(api, event, base=stack.base)
     expect(phone.locator("#question")).to_have_text("Question 2", timeout=FOLLOW_TIMEOUT_MS)
+
+
+def test_a_tap_while_the_phones_own_ballot_is_on_its_way_is_a_vote(stack, contexts, console, api):
+    """A pushed question makes the phone ask for its own ballot (a topic that shows each
+    voter their counted ballot); a tap before that answer arrives is a vote that leaves
+    and is shown (htmx queues it behind that request on the same form: the older answer
+    must not replace the form and drop it)."""
+    topic = make_topic(api, "Coffee or tea?", ["Coffee", "Tea"], base=stack.base,
+                       active=False, vote_limit="one_per_voter")  # fmt: skip
+    event = make_event(api, [topic], base=stack.base)
+    phone = console.watch(contexts(**PHONE).new_page())
+    held = []
+
+    def hold_own_ballot(route):
+        if route.request.method == "GET":
+            held.append(route)  # answered only after the tap
+        else:
+            route.continue_()
+
+    phone.route(f"**/{event['code']}/vote/**", hold_own_ballot)
+    phone.goto(f"{stack.base}/{event['code']}")
+    expect(phone.locator(".stage-waiting")).to_be_visible()
+    with phone.expect_request(lambda r: r.method == "GET" and "/vote/" in r.url,
+                              timeout=FOLLOW_TIMEOUT_MS):  # fmt: skip
+        move(api, event, base=stack.base)
+    phone.get_by_role("button", name="Coffee").click()  # queued behind the held request
+    with phone.expect_request(lambda r: r.method == "POST" and "/vote/" in r.url):
+        held.pop().continue_()
+    expect(phone.locator("#vote-status")).to_contain_text("Coffee")

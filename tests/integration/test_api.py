@@ -446,12 +446,13 @@ def test_ready_fails_when_tables_missing(aws_env, monkeypatch):
 
 
 def test_reopening_a_closed_topic_starts_a_new_open_period(client, admin, voting):
-    """The stored topic remembers when it reopened (opened_at), the
+    """The stored topic remembers when its open period began (opened_at), the
     worker's check; the API's topic shape does not change."""
     topic = create(client, n=2)
     body = {"title": topic["title"], "choices": topic["choices"]}
     assert client.put(f"/topics/{topic['id']}", json=body, headers=admin).status_code == 200
-    assert "opened_at" not in voting.store.get_topic(topic["id"])  # never closed: no period
+    # Created open: its first period began when it was created (an edit keeps it).
+    assert voting.store.get_topic(topic["id"])["opened_at"] == topic["created"]
     client.put(f"/topics/{topic['id']}", json={**body, "is_active": False}, headers=admin)
     client.put(f"/topics/{topic['id']}", json={**body, "is_active": True}, headers=admin)
     stored = voting.store.get_topic(topic["id"])

@@ -22,6 +22,8 @@ PUBLIC = {
     "sign_in.login", "sign_in.logout", "sign_in.sso_begin", "sign_in.sso_callback",
     "accounts_api.create_token",
     "qna_api.ask", "qna_api.listed", "qna_api.upvote", "qna_api.withdraw",
+    # A quiz's players join with a nickname and follow the leaderboard.
+    "quiz_api.join", "quiz_api.leaderboard",
     "push.event_stream", "push.embed_stream", "push.topic_stream",
 }  # fmt: skip
 VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")

@@ -11,48 +11,15 @@ import pytest
 from tests.helpers.accounts import bearer, make_user, sign_in_as
 from tests.helpers.api import ADMIN_KEY, HX, make_topic, move, sign_in
 from tests.helpers.queued import record_queued
+from tests.helpers.streams import SSE, Stream
 from webapp import create_app
 from webapp.push import feeds, hub
-
-SSE = {"Accept": "text/event-stream"}
 
 
 @pytest.fixture(autouse=True)
 def quick_heartbeat(monkeypatch):
     # A read of a quiet stream ends with a ping after this long, not 15 s.
     monkeypatch.setattr(hub, "HEARTBEAT_SECONDS", 1.0)
-
-
-class Stream:
-    """An open event stream through the test client, read event by event."""
-
-    def __init__(self, client, url: str, **headers):
-        self.answer = client.get(url, headers={**SSE, **headers}, buffered=False)
-        self.chunks = iter(self.answer.response)
-        self.buffer = ""
-
-    def events(self, until: str = "hello", reads: int = 30) -> list[tuple[str, str, str]]:
-        """(name, id, data) of each event up to and including the first named `until`."""
-        found = []
-        for _ in range(reads):
-            self.buffer += next(self.chunks).decode()
-            while "\n\n" in self.buffer:
-                block, self.buffer = self.buffer.split("\n\n", 1)
-                fields = {"event": "message", "id": "", "data": []}
-                for line in block.split("\n"):
-                    name, _, value = line.partition(": ")
-                    if name == "data":
-                        fields["data"].append(value)
-                    elif name in ("event", "id"):
-                        fields[name] = value
-                if fields["data"]:
-                    found.append((fields["event"], fields["id"], "\n".join(fields["data"])))
-                    if fields["event"] == until:
-                        return found
-        raise AssertionError(f"no {until!r} event in {reads} reads: {found}")
-
-    def close(self):
-        self.answer.close()
 
 
 def _stream_url(page: str) -> str:

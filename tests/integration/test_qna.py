@@ -14,7 +14,7 @@ import json
 import pytest
 
 from core.rules.clock import new_id, utc_now
-from core.rules.qna import LIST_SIZE
+from core.rules.formats.qna import LIST_SIZE
 from core.services.worker import VoteWorker
 from tests.helpers.api import ADMIN, json_of, make_event
 from tests.helpers.queued import queued_bodies, record_queued

@@ -31,8 +31,9 @@ from core.aws.tables import TIME_TO_LIVE
 from core.settings import Settings
 from local import launcher as embedded
 from tests.helpers.accounts import bearer, make_user, sign_in_as
-from tests.helpers.api import ADMIN, SAMPLE_TOPIC, sign_in
+from tests.helpers.api import ADMIN, SAMPLE_TOPIC, move, sign_in
 from tests.helpers.processes import Processes
+from tests.helpers.quiz import answer_quiz, join, leaderboard, quiz_event
 from tests.helpers.stack_template import granted, policy_statements, stack_template
 from tests.helpers.stacks import aws_client, make_env
 from tests.helpers.waiting import wait_for
@@ -183,7 +184,7 @@ def calls_in_code() -> set[str]:
     actions = set()
     adapters = {
         "dynamodb": ("store.py", "batch.py", "tables.py", "events.py", "purge.py", "accounts.py",
-                     "qna.py", "upvotes.py"),
+                     "qna.py", "upvotes.py", "players.py"),
         "sqs": ("queue.py",),
     }
     for service, files in adapters.items():
@@ -355,6 +356,14 @@ def _exercise(base: str) -> None:
     assert sign_in(http, base=base).ok
     admin_page = http.get(f"{base}/admin")
     assert admin_page.status_code == 200 and "Tabs, or spaces?" in admin_page.text
+    # A quiz: a player joins (players table), answers (scored in the batch), the board
+    # reads the score index.
+    event = quiz_event(http, questions=[("Q?", ("*Yes", "No"))], base=base)
+    player = join(http, event, "Ann", base=base)
+    move(http, event, base=base)
+    quiz_vote = answer_quiz(http, event["topics"][0], player["voter_id"], 0, base=base)
+    wait_for(lambda: http.get(f"{base}/votes/{quiz_vote['id']}").status_code == 200)
+    assert leaderboard(http, event, base=base, voter_id=player["voter_id"])["me"]["score"] > 0
     # Resetting and deleting topics: their records, ballots and tallies go in batches.
     assert http.post(f"{base}/topics/{change['id']}/reset", headers=admin).json()["ballots"] == 1
     assert http.delete(f"{base}/topics/{plain['id']}", headers=admin).json()["votes"] == 1

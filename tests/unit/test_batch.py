@@ -250,6 +250,8 @@ def test_a_failed_topic_check_says_how_the_topic_is_now():
         "blocked_answers": [],
         "hidden_answers": [],
         "runoff": None,
+        # A quiz's seconds to answer: every topic has the default.
+        "time_limit": 20,
     }
     # A topic deleted meanwhile: the check fails with no item.
     with pytest.raises(TopicChanged) as gone:

@@ -1,10 +1,10 @@
-"""core/rules/qna.py: a question's text, who sees it, its rank, and the upvote plan."""
+"""core/rules/formats/qna.py: a question's text, who sees it, its rank, and the upvote plan."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.rules.qna import (
+from core.rules.formats.qna import (
     ANSWERED,
     DISMISSED,
     LIST_SIZE,

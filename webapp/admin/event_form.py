@@ -3,7 +3,8 @@
 The type and its rules are the topic form's (webapp/admin/type_forms.py,
 templates/admin/_type_rules.html): the same select, the same fields, only the
 chosen type's rules sent on; without JavaScript "Show this type's settings"
-renders the page again for the type chosen. Choices are typed one per line.
+renders the page again for the type chosen. Choices are typed one per line; a
+quiz (offered here only: it is asked in an event) marks its correct ones with a "*".
 What TopicIn (the API's model) or the topics service refuse comes back as the
 form's errors, in the page's language, next to the field they concern.
 """
@@ -14,6 +15,7 @@ from flask_babel import gettext
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from core.rules.formats.quiz import QUIZ
 from core.rules.question_types import takes_choices
 from core.schemas.topics import TopicIn
 from webapp.admin import type_forms
@@ -29,7 +31,7 @@ def read(form: MultiDict) -> dict:
         "title": form.get("title", ""),
         "choices": form.get("choices", ""),
         "results": form.get("results") == "shown",
-        "rules": type_forms.read_rules(form),
+        "rules": type_forms.read_rules(form, type_forms.EVENT_TYPE_LABELS),
     }
 
 
@@ -47,7 +49,7 @@ def topic_in(form: dict) -> tuple[TopicIn | None, dict]:
     """The form as a new topic's TopicIn, or its errors per field."""
     data = {
         "title": form["title"],
-        "choices": [{"description": line} for line in choice_lines(form)],
+        "choices": [_choice(line, form["rules"]["type"]) for line in choice_lines(form)],
         **type_forms.rules_data(form["rules"]),
     }
     try:
@@ -62,12 +64,19 @@ def topic_in(form: dict) -> tuple[TopicIn | None, dict]:
         return None, errors
 
 
+def _choice(line: str, kind: str) -> dict:
+    """A typed line as a choice; in a quiz, a leading "*" marks it correct."""
+    if kind == QUIZ and line.startswith("*"):
+        return {"description": line[1:].strip(), "correct": True}
+    return {"description": line}
+
+
 def context(form: dict, errors: dict | None = None) -> dict:
     """What templates/events/edit.html's form needs besides the event."""
     return {
         "form": form,
         "errors": errors or {},
-        "types": type_forms.TYPE_LABELS,
+        "types": type_forms.EVENT_TYPE_LABELS,
         "choices_need": type_forms.CHOICES_NEED,
         "choices_hidden": choices_hidden(form),
         "no_choices": type_forms.NO_CHOICES,

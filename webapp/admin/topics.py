@@ -13,6 +13,7 @@ from itertools import zip_longest
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     redirect,
     render_template,
@@ -32,6 +33,7 @@ from core.rules.errors import (
     UnknownChoice,
     VotesWouldBeDropped,
 )
+from core.rules.formats.quiz import is_quiz
 from core.rules.question_types import votes_counted
 from core.rules.topics import (
     MAX_CHOICES,
@@ -49,6 +51,7 @@ from webapp.admin.type_forms import (
     friendly,
 )
 from webapp.htmx import is_htmx
+from webapp.i18n import N_
 from webapp.lookup import get_topic, shown, valid_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -271,6 +274,8 @@ def new_topic():
 def edit_topic(topic_id):
     """Edit title, state and choices; existing choices keep their ids and votes."""
     topic = get_topic(topic_id, fresh=True)
+    if is_quiz(topic):  # its correct choices and time limit are not this form's fields
+        abort(409, N_("This form does not edit a quiz question: change it with the API."))
     if request.method == "GET":
         return _render_form(_form_of(topic), topic=topic)
     form = _read_form()

@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext
 from werkzeug.datastructures import MultiDict
 
 from core.rules.errors import RulesInvalid, RulesLocked
+from core.rules.formats.quiz import DEFAULT_TIME_LIMIT
 from core.rules.question_types import takes_choices
 
 # The voter policies (core/rules/topics.py) and results visibility, as the form offers them.
@@ -34,6 +35,12 @@ TYPE_LABELS = {
     "text": lazy_gettext("Open text: a word cloud of short answers"),
     "game": lazy_gettext("Game: a tug of war between the choices"),
 }
+# The event console offers a quiz too: it is asked in an event, its correct choices
+# marked with a "*" in the console's one-choice-per-line box (event_form.py).
+EVENT_TYPE_LABELS = {
+    **TYPE_LABELS,
+    "quiz": lazy_gettext("Quiz: correct answers, points for speed"),
+}
 # Each type in a word or two, for lists (the event console's questions).
 TYPE_NAMES = {
     "single": lazy_gettext("Single choice"),
@@ -42,6 +49,7 @@ TYPE_NAMES = {
     "rating": lazy_gettext("Rating scale"),
     "text": lazy_gettext("Open text"),
     "game": lazy_gettext("Game"),
+    "quiz": lazy_gettext("Quiz"),
 }
 # The rules each type has, as TopicIn names them (and the form's fields).
 RULES = {
@@ -51,9 +59,10 @@ RULES = {
     "rating": ("scale_min", "scale_max", "rate_each"),
     "text": ("blocked_answers",),
     "game": (),
+    "quiz": ("time_limit",),
 }
 RULE_FIELDS = ("type", "min_choices", "max_choices", "rank_top", "scale_min", "scale_max",
-               "rate_each", "blocked_answers")  # fmt: skip
+               "rate_each", "blocked_answers", "time_limit")  # fmt: skip
 # Types whose choices are optional: open text, and a rating of the question itself.
 NO_CHOICES = lazy_gettext("(none for open text or a rating of the whole question)")
 # Whether each type takes choices, for static/app.js to show or hide the choice rows as
@@ -61,7 +70,7 @@ NO_CHOICES = lazy_gettext("(none for open text or a rating of the whole question
 CHOICES_NEED = {
     kind: "always" if takes_choices(kind, False) else "rate_each" if takes_choices(kind, True)
     else "never"
-    for kind in TYPE_LABELS
+    for kind in EVENT_TYPE_LABELS
 }  # fmt: skip
 
 
@@ -88,16 +97,18 @@ def rules_of(topic: dict) -> dict:
         "scale_max": shown(topic.get("scale_max", 5)),
         "rate_each": bool(topic.get("rate_each")),
         "blocked_answers": "\n".join(topic.get("blocked_answers") or []),
+        "time_limit": shown(topic.get("time_limit", DEFAULT_TIME_LIMIT)),
     }
 
 
-def read_rules(form: MultiDict) -> dict:
-    """What the admin typed, kept as typed (shown again on errors)."""
+def read_rules(form: MultiDict, types: dict = TYPE_LABELS) -> dict:
+    """What the admin typed, kept as typed (shown again on errors); a type the form does
+    not offer (`types`) is read as single choice."""
     kind = form.get("type", "single")
     return {
-        "type": kind if kind in TYPE_LABELS else "single",
+        "type": kind if kind in types else "single",
         **{name: form.get(name, "").strip() for name in
-           ("min_choices", "max_choices", "rank_top", "scale_min", "scale_max")},
+           ("min_choices", "max_choices", "rank_top", "scale_min", "scale_max", "time_limit")},
         "rate_each": form.get("rate_each") == "on",
         "blocked_answers": form.get("blocked_answers", ""),
     }  # fmt: skip
@@ -202,6 +213,8 @@ def rules_errors(exc: RulesInvalid | RulesLocked) -> dict:
             message = gettext("A topic needs at least %(num)s choices.", num=2)
         elif "no choices" in exc.message:
             message = gettext("This type of question takes no choices: leave the rows empty.")
+        elif "correct" in exc.message:
+            message = gettext("Mark at least one correct choice with a * at the start of its line.")
         else:
             message = gettext("A ranking or a rating of each choice takes at most 20 choices.")
     return {exc.field if message else "form": message or exc.message}

@@ -59,7 +59,8 @@ def create_event():
     """A new event with a fresh join code; `questions` are existing topic ids."""
     data = parse(EventIn)
     events = services.events()
-    return _out(events.create(data.title, data.questions, data.results, data.qna)), 201
+    event = events.create(data.title, data.questions, data.results, qna=data.qna, teams=data.teams)
+    return _out(event), 201
 
 
 @bp.get("/events")
@@ -76,10 +77,11 @@ def get_event(event_id):
 
 
 @bp.put("/events/<event_id>")
-@doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut}, errors=(409,))
+@doc("Rename an event, or change its teams (admin)", body=EventUpdate, responses={200: EventOut},
+     errors=(409,))  # fmt: skip
 def update_event(event_id):
     data = parse(EventUpdate)
-    return _out(services.events().rename(event_id, data.title, data.qna))
+    return _out(services.events().rename(event_id, data.title, qna=data.qna, teams=data.teams))
 
 
 @bp.delete("/events/<event_id>")

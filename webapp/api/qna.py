@@ -3,7 +3,7 @@ presenter moderates and exports by event id: who may is webapp/access.py's (the 
 user's token, or a signed-in session with the page's CSRF token; an event's co-hosts
 too), as for every admin route.
 
-The rules are core/rules/qna.py's, through core/services/qna.py. The public list
+The rules are core/rules/formats/qna.py's, through core/services/qna.py. The public list
 answers from the per-process cache (1 s) with an ETag, as the event's state does.
 """
 
@@ -15,7 +15,7 @@ import json
 from flask import Blueprint, Response, current_app, g, request
 
 from core.rules.errors import EventNotFound, QuestionNotFound
-from core.rules.qna import public_view
+from core.rules.formats.qna import public_view
 from core.schemas.qna import (
     AskIn,
     AudienceQuestion,

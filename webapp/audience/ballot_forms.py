@@ -112,7 +112,7 @@ def vote_in(topic: dict, payload: dict) -> VoteIn:
     try:
         return VoteIn(topic_id=topic["id"], **payload)
     except ValidationError as exc:
-        if _kind(topic) in ("single", "game"):
+        if _kind(topic) in ("single", "game", "quiz"):
             raise FormInvalid(gettext("Pick one of the choices.")) from exc
         raise FormInvalid(_rule(topic)) from exc
 

@@ -14,14 +14,18 @@ which polls on its own.
 from __future__ import annotations
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 
+from core.rules.errors import AlreadyJoined, FieldInvalid, NameTaken
+from core.rules.formats.quiz import MAX_NAME_LENGTH
 from core.rules.join_codes import CODE_LENGTH, normalized
 from webapp import voter
-from webapp.audience import ballot_box
+from webapp.audience import ballot_box, quiz_stage
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
     own_ballot,
+    own_quiz_part,
     refused_fragment,
     remember,
     remembered,
@@ -33,6 +37,7 @@ from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
 from webapp.qna.panel import PanelUrls, asked_on_page, panel_context
+from webapp.refusals import refusal_for
 
 bp = Blueprint("events_pages", __name__)
 voter.init_app(bp)
@@ -64,6 +69,8 @@ def audience(code):
     event, page = event_or_join_page(code)
     if page:
         return page
+    if quiz_stage.is_quiz_event(event) and quiz_stage.nickname_of(event) is None:
+        return _nickname_page(event)
     again = request.args.get("again") == "1"
     qna = _panel(event, request.args.get("qna"))
     response = audience_page(event, qna, again=again, streamed=True)
@@ -86,6 +93,37 @@ def audience_page(event: dict, qna: dict | None, status: int = 200, again: bool 
         context.update(stream_url=url_for("push.event_stream", code=event["code"], last=last),
                        voted_on=list(remembered()))  # fmt: skip
     return make_response(render_template("events/audience.html", qna=qna, **context), status)
+def _nickname_page(event: dict, message: str | None = None, status: int = 200):
+    """A quiz event's first page on a phone: pick a nickname (and a team)."""
+    body = render_template("events/quiz_join.html", event=event, message=message,
+                           form=request.form)  # fmt: skip
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post(f"/{CODE}/player")
+def player(code):
+    """The nickname form: this browser joins the quiz, then the stage; a refused nickname
+    or team is the form again with the reason."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    try:
+        quiz_stage.join(event, request.form)
+    except FieldInvalid as exc:  # the API's words name the rule; the page says it in its own
+        if exc.field == "team":
+            message = gettext("Pick one of this event's teams.")
+        else:
+            message = gettext(
+                "Pick a nickname of 1 to %(max)s characters that is allowed here.",
+                max=MAX_NAME_LENGTH,
+            )
+        return _nickname_page(event, message, 422)
+    except (NameTaken, AlreadyJoined) as exc:
+        refusal = refusal_for(exc)
+        return _nickname_page(event, refusal.message_of(exc), refusal.status)
+    return redirect(url_for("events_pages.audience", code=event["code"]), 303)
 
 
 @bp.get(f"/{CODE}/stage")
@@ -109,6 +147,17 @@ def my_vote(code, topic_id):
     if not is_htmx():
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     return vary(own_ballot(event, topic_id))
+
+
+@bp.get(f"/{CODE}/quiz/<topic_id>")
+def my_quiz_part(code, topic_id):
+    """This browser's own part of the quiz question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    if not is_htmx():
+        return redirect(url_for("events_pages.audience", code=event["code"]), 303)
+    return vary(own_quiz_part(event, topic_id))
 
 
 @bp.post(f"/{CODE}/vote/<topic_id>")

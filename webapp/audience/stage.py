@@ -25,8 +25,10 @@ from flask import make_response, render_template, session
 from flask_babel import gettext
 
 from core.rules.errors import EventNotFound
+from core.rules.formats.quiz import is_quiz
 from core.rules.topics import generation_of
 from webapp import services
+from webapp.audience import quiz_stage
 from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
 from webapp.lookup import shown
@@ -55,8 +57,10 @@ def region_versions(event: dict, view: dict) -> tuple[str, str, str]:
     content = {k: v for k, v in topic.items() if k not in VOLATILE}
     index = view["question"]["index"]
     results = view.get("results")
+    # A quiz question's stage also moves with the room's clock, reveal and scores.
+    room = view["quiz"]["room"] if view.get("quiz") else None
     return (
-        digest([event["position"], index, content]),
+        digest([event["position"], index, content, room]),
         digest([index, len(event["questions"]), topic["is_open"]]),
         digest(results["partial_etag"] if results else "hidden"),
     )
@@ -96,7 +100,7 @@ def remember(key: str, vote_id: str) -> None:
 
 def stage_of(
     event: dict, render: bool = True, again: bool = False, memory: dict | None = None,
-    streamed: bool = False,
+    streamed: bool = False, pushed: bool = False,
 ) -> dict:  # fmt: skip
     """What the stage shows this browser, and its ETag.
 
@@ -107,6 +111,7 @@ def stage_of(
     `memory`: the votes this browser remembers when not the session's.
     `again`: the voter asked for the form back ("Vote again" on an unlimited topic).
     `streamed`: an event stream keeps it current (its results do not poll).
+    `pushed`: for every phone at once (no vote, no player of this browser).
     """
     question, topic, _ = services.events().on_screen(event)
     topic = shown(topic) if topic else None
@@ -118,10 +123,16 @@ def stage_of(
     fingerprint = [event["version"], event["position"], question, vote_id]
     if topic:
         fingerprint += [topic["last_upd"], topic["is_open"]]
+    quiz = None
+    if topic and is_quiz(topic):  # time running out, the answer scored, the rank
+        quiz = quiz_stage.player_view(event, topic, question, vote_id, memory is None, pushed)
+        fingerprint.append(quiz["fingerprint"])
     view = {
         "question": question,
         "topic": topic,
+        "quiz": quiz,
         "memory_key": key,
+        "voted": vote_id is not None,
         "etag": hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24],
     }
     if render and topic:
@@ -146,7 +157,8 @@ def stage_context(
     phone of the stream at once, so with no state of this browser's.
     """
     streamed = streamed or pushed
-    view = stage_of(event, again=again, memory={} if pushed else memory, streamed=streamed)
+    view = stage_of(event, again=again, memory={} if pushed else memory, streamed=streamed,
+                    pushed=pushed)  # fmt: skip
     context = {"event": event, "stage": view, "message": message, "answer": answer,
                "streamed": streamed, "pushed": pushed}  # fmt: skip
     if view["topic"] and not pushed:
@@ -165,6 +177,22 @@ def own_ballot(event: dict, topic_id: str, memory: dict | None = None, urls: Url
     context = {"event": event, "topic": topic, "vote": view["vote"], **ballot_view(topic)}
     response = make_response(render_template("events/_vote.html", **context,
                                              **(urls(topic) if urls else {})))  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def own_quiz_part(event: dict, topic_id: str):
+    """This browser's own part of the quiz question on screen (its nickname, whether its
+    answer is in, once revealed its outcome and rank, and the seconds left as the server
+    counts them now): what a pushed stage leaves out. Nothing (204) once the room moved
+    on, or on a question that is not a quiz's."""
+    view = stage_of(event, render=False)
+    topic, quiz = view["topic"], view["quiz"]
+    if topic is None or topic["id"] != topic_id or quiz is None:
+        return make_response("", 204)
+    body = render_template("events/_quiz_me.html", event=event, topic=topic, quiz=quiz,
+                           vote=view["voted"], pushed=False)  # fmt: skip
+    response = make_response(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 

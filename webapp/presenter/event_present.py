@@ -17,10 +17,13 @@ import json
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from core.rules.events import LOBBY
+from core.rules.formats.quiz import is_quiz
 from webapp import services
+from webapp.audience.quiz_stage import is_quiz_event
 from webapp.htmx import is_htmx, polled, vary
 from webapp.i18n import N_
 from webapp.lookup import get_event, shown, valid_id
+from webapp.presenter.quiz_present import projector_view
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
 from webapp.push.hub import ABSENT, digest, join_ids
@@ -47,11 +50,15 @@ def presenter_stage(event: dict) -> dict:
     """What the projector shows, and its ETag (the event and topic versions: no counts,
     so hidden results cannot show through it; revealed ones poll on their own)."""
     question, topic, _ = services.events().on_screen(event, is_admin=True)
-    view = {"question": question, "topic": None, "results": None}
+    view = {"question": question, "topic": None, "results": None, "quiz": None,
+            "quiz_event": is_quiz_event(event)}  # fmt: skip
     fingerprint = [event["version"], event["position"], question]
     if topic:
         view["topic"] = shown(topic)
         fingerprint += [topic["last_upd"], view["topic"]["is_open"]]
+        if is_quiz(topic):  # time running out, scores arriving
+            view["quiz"] = projector_view(event, question, view["topic"])
+            fingerprint.append(view["quiz"]["fingerprint"])
     view["etag"] = hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24]
     return view
 
@@ -60,6 +67,8 @@ def with_results(view: dict, streamed: bool = False) -> dict:
     """The revealed results' view for the template (only ever read once revealed);
     `streamed`: the presenter's event stream keeps them current (webapp/push/)."""
     if view["topic"] and view["question"]["results"] == "shown":
+        view["results"] = results_of(view["topic"], streamed=streamed, region=streamed)
+    elif view["quiz"] and view["quiz"]["time_up"]:  # a quiz's answers show once time is up
         view["results"] = results_of(view["topic"], streamed=streamed, region=streamed)
     return view
 

@@ -34,7 +34,7 @@ from flask import (
 from flask_babel import gettext
 
 from core.rules.errors import Conflict, NotShown, QuestionNotFound
-from core.rules.qna import QNA_OFF
+from core.rules.formats.qna import QNA_OFF
 from core.services.qna import mode_of
 from webapp import services
 from webapp.htmx import is_htmx, polled, vary
@@ -134,7 +134,7 @@ def set_mode(event_id):
     if mode not in MODES:
         abort(422, N_("Unknown action"))
     event = _event(event_id)
-    services.events().rename(event_id, event["title"], mode)
+    services.events().rename(event_id, event["title"], qna=mode)
     flash({"off": gettext("Audience questions are off."),
            "open": gettext("Audience questions are open: shown as they are asked."),
            "moderated": gettext("Audience questions are moderated: shown once you approve them."),

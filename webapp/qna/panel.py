@@ -35,7 +35,7 @@ from core.rules.errors import (
     QueueUnavailable,
     UpvoterRequired,
 )
-from core.rules.qna import (
+from core.rules.formats.qna import (
     MAX_NAME_LENGTH,
     MAX_QUESTION_LENGTH,
     PENDING,

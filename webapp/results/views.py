@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from flask_babel import format_decimal, format_percent, gettext, ngettext
 
+from core.rules.clock import utc_now
+from core.rules.formats.quiz import answer_shown, correct_ids
 from core.rules.shares import leaders, shares_adding_to_100
 
 # Font sizes in a few steps (CSS classes cloud-size-1 .. cloud-size-5).
@@ -212,8 +214,29 @@ def game_view(topic: dict, result: dict) -> dict:
     return {"rows": rows, "cast": result["cast"], "taken": result["taken"], "summary": summary}
 
 
+def quiz_view(topic: dict, result: dict) -> dict:
+    """Bars of the answers per choice, the correct ones marked (`correct`) once the answer
+    is public (quiz.answer_shown: asked and over), never before."""
+    names = _names(topic)
+    shown = answer_shown(topic, utc_now())
+    right = set(correct_ids(topic)) if shown else set()
+    top = max((c["count"] for c in result["choices"]), default=0)
+    rows = [
+        {**c, "name": names.get(c["id"], c["id"]), "length": _length(c["count"], top),
+         "correct": c["id"] in right}
+        for c in result["choices"]
+    ]  # fmt: skip
+    summary = ngettext("%(num)s answer", "%(num)s answers", result["voters"])
+    if right:
+        summary += ", " + gettext(
+            "correct: %(choice)s", choice=", ".join(r["name"] for r in rows if r["correct"])
+        )
+    return {"rows": rows, "voters": result["voters"], "shown": shown, "summary": summary}
+
+
 VIEWS = {
     "multiple": multiple_view,
+    "quiz": quiz_view,
     "ranking": ranking_view,
     "rating": rating_view,
     "text": text_view,
