@@ -305,3 +305,25 @@ def test_a_counted_upvote_is_pushed_in_the_qna_region_with_nothing_of_any_voter(
     old = Stream(client, url.split("?")[0], **{"Last-Event-ID": ".".join(ids.split(".")[:3])})
     assert [name for name, *_ in old.events()] == ["question", "qna", "hello"]
     old.close()
+
+
+def test_the_embeds_pushed_list_has_no_voter_and_its_panel_sends_its_own(client, voting):
+    event = make_event(client, [], qna="open")
+    ask = client.post(f"/events/code/{event['code']}/qna", json={"text": "Embedded?"})
+    qid = ask.get_json()["id"]
+    embed = client.get(f"/{event['code']}/embed").text
+    voter = re.search(r'data-embed-voter="([^"]+)"', embed)[1]
+    vals = html.unescape(re.search(r'<section id="qna"[^>]*hx-vals=\'([^\']+)\'', embed)[1])
+    assert f'"voter": "{voter}"' in vals
+    stream = Stream(client, _stream_url(embed).split("?")[0])  # no `last`: everything
+    pushed = dict((name, data) for name, _, data in stream.events())["qna"]
+    stream.close()
+    action = html.unescape(re.search(r'hx-post="([^"]+)"', pushed)[1])
+    assert action == f"/{event['code']}/embed/qna/{qid}/upvote" and "voter" not in pushed
+    # A tap on it sends the voter in its body (the panel's hx-vals): counted for that voter.
+    frame = client.application.test_client()  # no cookie
+    tapped = frame.post(action, data={"voter": voter, "sort": "top"}, headers=HX)
+    assert tapped.status_code == 202 and f'data-upvoted=\'["{qid}"]\'' in tapped.text
+    record_queued(voting)
+    again = frame.get(f"/{event['code']}/embed?voter={voter}").text
+    assert re.search(rf'id="qna-up-{qid}"[^>]*aria-pressed="true"', again)
