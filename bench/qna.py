@@ -1,13 +1,15 @@
 """Audience Q&A: an upvote burst counted exactly once, and the list read flat in the questions.
 
-On a `make run`-like stack (the local endpoint, 2 gunicorn workers of 8 threads,
+On a `make run`-like stack (the local endpoint, gunicorn with 2 gevent processes,
 one worker process):
 
 1. **Burst.** VOTERS voters each upvote one of QUESTIONS questions through
-   POST /events/code/{code}/qna/{qid}/upvote, from 32 threads, and a tenth of them
-   tap twice (the second tap: 202, refused by the worker). The intake's seconds are
-   reported; then the worker drains the queue and every question's `upvotes` must
-   equal its voters: each upvote counted once, none twice.
+   POST /events/code/{code}/qna/{qid}/upvote, from one asyncio client (aiohttp, as
+   bench/phones.py's phones) with at most `--concurrency` taps in flight, each with a
+   timeout, and a tenth of them tap twice (the second tap: 202, refused by the worker).
+   The intake's seconds and the web processes' CPU over it (/proc) are reported; then
+   the worker drains the queue and every question's `upvotes` must equal its voters:
+   each upvote counted once, none twice.
 2. **List read.** GET /events/code/{code}/qna?sort=top of an event with 10
    questions and of one with 1,000 (seeded straight into the questions table, upvotes
    spread), alternating, through a web process without the list cache
@@ -17,17 +19,20 @@ one worker process):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import random
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aiohttp
 import requests
 
 from bench.common import ADMIN_KEY, Lab, figures_line, log, median, table, voting_for
+from bench.room import web_cpu
 from core.aws.qna import QuestionStore
 from core.rules.clock import new_id, utc_now
 from core.rules.formats.qna import RANK_STEP, new_question
@@ -41,26 +46,49 @@ def new_event(base: str) -> dict:
     return answer.json()
 
 
-def burst(base: str, event: dict, questions: list[dict], voters: int, threads: int):
-    """Every voter upvotes one question (a tenth tap twice); returns (seconds, statuses,
-    expected upvotes per question)."""
-    sessions: dict[int, requests.Session] = {}
+async def _burst(base: str, code: str, picks: list[str], concurrency: int, timeout: float):
+    """Every voter's taps (a tenth tap twice, one after the other), at most `concurrency`
+    requests in flight over one keep-alive pool: [statuses of each voter's taps]."""
+    gate = asyncio.Semaphore(concurrency)
+    limits = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=60)
+    each = aiohttp.ClientTimeout(total=timeout)
+
+    async def one(http: aiohttp.ClientSession, n: int) -> list:
+        url = f"{base}/events/code/{code}/qna/{picks[n]}/upvote"
+        statuses = []
+        async with gate:
+            for _ in range(2 if n % 10 == 0 else 1):
+                try:
+                    async with http.post(url, json={"voter_id": f"voter-{n}"}, timeout=each) as r:
+                        await r.read()
+                        statuses.append(r.status)
+                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                    statuses.append(type(exc).__name__)
+        return statuses
+
+    async with aiohttp.ClientSession(connector=limits) as http:
+        return await asyncio.gather(*(one(http, n) for n in range(len(picks))))
+
+
+def burst(base: str, event: dict, questions: list[dict], voters: int, concurrency: int,
+          lab: Lab, web, timeout: float = 30.0):  # fmt: skip
+    """Every voter upvotes one question (a tenth tap twice), from one asyncio client with at
+    most `concurrency` requests in flight (as many phones tapping at once); returns
+    (seconds, statuses, expected upvotes per question, CPU seconds over the intake of the
+    web processes, the local endpoint and this client)."""
     expected = Counter()
     picks = [random.Random(n).choice(questions)["id"] for n in range(voters)]
     for pick in picks:
         expected[pick] += 1
+    def cpu() -> tuple[float, float, float]:
+        return web_cpu(web), web_cpu(lab.moto), time.process_time()  # moto serves in a child
 
-    def one(n: int) -> list[int]:
-        session = sessions.setdefault(threading.get_ident(), requests.Session())
-        url = f"{base}/events/code/{event['code']}/qna/{picks[n]}/upvote"
-        taps = 2 if n % 10 == 0 else 1
-        return [session.post(url, json={"voter_id": f"voter-{n}"}).status_code
-                for _ in range(taps)]  # fmt: skip
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        statuses = [s for taps in pool.map(one, range(voters)) for s in taps]
-    return time.perf_counter() - start, statuses, expected
+    before, start = cpu(), time.perf_counter()
+    taps = asyncio.run(_burst(base, event["code"], picks, concurrency, timeout))
+    seconds = time.perf_counter() - start
+    names = ("web", "moto", "client")
+    used = {name: after - was for name, after, was in zip(names, cpu(), before, strict=True)}
+    return seconds, [s for voter in taps for s in voter], expected, used
 
 
 def upvotes_now(store: QuestionStore, event: dict) -> dict[str, int]:
@@ -101,39 +129,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--big", type=int, default=1000, help="questions of the big event")
     parser.add_argument("--reads", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=200, help="taps in flight at once")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     with Lab(name="qna") as lab:
         env = lab.env(RATE_LIMIT_QUESTIONS_PER_VOTER="")
         lab.worker(env)
-        _, base = lab.web(env, workers=2, threads=8)
-        _, reader = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1, threads=4)
+        web, base = lab.web(env, workers=2)
+        _, reader = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1)
         store = voting_for(env).backend.questions
         event = new_event(base)
         ask = f"{base}/events/code/{event['code']}/qna"
         questions = [requests.post(ask, json={"text": f"Question {n}?"}).json()
                      for n in range(args.questions)]  # fmt: skip
         log(f"burst: {args.voters} voters over {args.questions} questions")
-        seconds, statuses, expected = burst(base, event, questions, args.voters, args.threads)
-        log(f"intake took {seconds:.1f} s: {Counter(statuses)}")
-        deadline = time.monotonic() + 300
+        seconds, statuses, expected, cpu = burst(base, event, questions, args.voters,
+                                                 args.concurrency, lab, web)  # fmt: skip
+        log(f"intake took {seconds:.1f} s ({len(statuses) / seconds:.0f} requests/s), CPU s "
+            f"{cpu}: {Counter(statuses)}")  # fmt: skip
+        intake_end, deadline = time.perf_counter(), time.monotonic() + 300
         while (counted := upvotes_now(store, event)) != {q["id"]: expected[q["id"]]
                                                          for q in questions}:  # fmt: skip
             if time.monotonic() > deadline or sum(counted.values()) > args.voters:
                 break
             time.sleep(0.5)
-        drained = time.perf_counter()
+        drain = time.perf_counter() - intake_end
         exact = counted == {q["id"]: expected[q["id"]] for q in questions}
-        log(f"counted {sum(counted.values())} of {args.voters}: exact={exact}")
+        log(f"counted {sum(counted.values())} of {args.voters} {drain:.1f} s after the "
+            f"intake: exact={exact}")  # fmt: skip
         small, big = new_event(base), new_event(base)
         seed_questions(store, small, 10)
         seed_questions(store, big, args.big)
         log(f"seeded 10 and {args.big} questions; reading")
         reads = read_ratio(reader, small, big, args.reads)
-    del drained
     figures = {
         "voters": args.voters, "questions": args.questions, "intake_seconds": seconds,
+        "requests_per_s": len(statuses) / seconds, "web_cpu_seconds": cpu["web"],
+        "moto_cpu_seconds": cpu["moto"], "client_cpu_seconds": cpu["client"],
+        "concurrency": args.concurrency, "drain_seconds": drain, "load": os.getloadavg()[0],
         "accepted": statuses.count(202), "refused_409": statuses.count(409),
         "other": len(statuses) - statuses.count(202) - statuses.count(409),
         "counted": sum(counted.values()), "exact": exact,
@@ -141,9 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         "read_ratio": reads["ratio"],
     }  # fmt: skip
     print("## Audience Q&A: an upvote burst, and the list read\n")
-    print(table(["voters", "questions", "intake s", "202", "409", "counted", "each once"],
-                [[args.voters, args.questions, seconds, figures["accepted"],
-                  figures["refused_409"], figures["counted"], "yes" if exact else "NO"]]))
+    print(table(["voters", "questions", "in flight", "intake s", "requests/s",
+                 "CPU s: web / endpoint / client", "202", "409", "counted", "after intake s",
+                 "each once"],
+                [[args.voters, args.questions, args.concurrency, seconds,
+                  figures["requests_per_s"], " / ".join(f"{v:.1f}" for v in cpu.values()),
+                  figures["accepted"], figures["refused_409"],
+                  figures["counted"], drain, "yes" if exact else "NO"]]))  # fmt: skip
     print()
     print(table(["list read", "10 questions ms", f"{args.big} questions ms", "ratio"],
                 [["GET qna?sort=top (p50)", reads["small_ms"], reads["big_ms"],

@@ -107,6 +107,25 @@
               { source: mine, target: mine, swap: "outerHTML" });
   });
 
+  // A pushed Q&A list (the event stream's qna region) is the same for every phone:
+  // no upvote pressed. This browser's list around it says which of the listed it
+  // upvoted (data-upvoted, drawn for it at load and by each tap's answer): those
+  // buttons are pressed again here, each then withdrawing, as when drawn for it.
+  document.addEventListener("htmx:load", function (event) {
+    var room = event.detail.elt;
+    if (!room || room.id !== "qna-room" || !room.hasAttribute("data-pushed")) return;
+    var list = room.closest("#qna-list"), upvoted = [];
+    try { upvoted = JSON.parse(list.getAttribute("data-upvoted")) || []; } catch (e) { upvoted = []; }
+    upvoted.forEach(function (id) {
+      var button = room.querySelector('[id="qna-up-' + id + '"]');
+      if (!button || button.getAttribute("aria-pressed") === "true") return;
+      button.setAttribute("aria-pressed", "true");
+      var field = document.createElement("input");
+      field.type = "hidden"; field.name = "withdraw"; field.value = "1";
+      button.parentNode.insertBefore(field, button);
+    });
+  });
+
   // A pushed form holds no token (it is the same for every browser): the page's
   // is in the hx-headers around it. Submitted before htmx has taken it over (a
   // tap in the moment after a swap), the browser posts it itself: it then

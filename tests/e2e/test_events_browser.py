@@ -270,6 +270,11 @@ def test_audience_questions_from_three_phones_to_the_projector(stack, contexts, 
     asked = {"Ada": "How does the queue count every upvote exactly once?",
              "Bo": "Is there a dark mode?", "Cy": "Buy cheap watches here?"}  # fmt: skip
     phones = {name: console.watch(contexts(**PHONE).new_page()) for name in asked}
+    # A fourth phone only reads: its list follows the event stream and never polls.
+    reader = console.watch(contexts(**PHONE).new_page())
+    reader.goto(f"{base}/{event['code']}")
+    polls = []
+    reader.on("request", lambda r: polls.append(r.url) if "/qna" in r.url else None)
     for name, phone in phones.items():
         phone.goto(f"{base}/{event['code']}")
         phone.get_by_label("Your question").fill(asked[name])
@@ -303,6 +308,11 @@ def test_audience_questions_from_three_phones_to_the_projector(stack, contexts, 
         upvote.click()
         expect(question_on(phones[voter], text).locator(".qna-upvote")).to_have_attribute(
             "aria-pressed", "true")  # fmt: skip
+
+    reader_sees = question_on(reader, asked["Ada"]).locator(".qna-upvote")
+    expect(reader_sees).to_contain_text("2", timeout=15_000)  # counted by the worker, pushed
+    expect(question_on(reader, asked["Bo"])).to_be_visible()
+    assert polls == [], "the reading phone's list came through its event stream, not polling"
 
     # The presenter answers Ada's: on the projector first (pinned), framed, said in words,
     # with its two upvotes once the worker counted them.

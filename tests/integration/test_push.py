@@ -9,10 +9,10 @@ import re
 import pytest
 
 from tests.helpers.accounts import bearer, make_user, sign_in_as
-from tests.helpers.api import ADMIN_KEY, HX, make_topic, move, sign_in
+from tests.helpers.api import ADMIN_KEY, HX, make_event, make_topic, move, sign_in
 from tests.helpers.queued import record_queued
 from tests.helpers.streams import SSE, Stream
-from webapp import create_app
+from webapp import create_app, services
 from webapp.push import feeds, hub
 
 
@@ -220,3 +220,77 @@ def test_the_presenters_stream_is_for_the_events_managers_only(app, client):
     assert stream.answer.mimetype == "text/event-stream"
     assert [name for name, *_ in stream.events()] == ["stage", "hello"]
     stream.close()
+
+
+# -- the Ask panel's list: the event stream's qna region ------------------------------------
+
+
+def test_a_counted_upvote_is_pushed_in_the_qna_region_with_nothing_of_any_voter(aws_env):
+    app = create_app({"TESTING": True, "results_cache_seconds": 0})
+    client = app.test_client()
+    with app.app_context():
+        voting = services.voting()
+    event = make_event(client, [make_topic(client, active=False)], qna="open")
+    page = client.get(f"/{event['code']}").text
+    assert re.search(r'<div id="qna-room" sse-swap="qna"', page)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
+    own = {**HX, "X-CSRFToken": token}
+    # This browser asks and upvotes: its own list shows its question and its upvote pressed.
+    asked = client.post(f"/{event['code']}/qna", data={"text": "Why?"}, headers=own)
+    assert asked.status_code == 201
+    [qid] = [q["id"] for q in client.get(f"/events/code/{event['code']}/qna").get_json()]
+    url = _stream_url(client.get(f"/{event['code']}").text)
+    stream = Stream(client, url)
+    [(name, held, _)] = stream.events()
+    assert name == "hello" and len(held.split(".")) == 4  # the page's list is held already
+    tapped = client.post(f"/{event['code']}/qna/{qid}/upvote", data={}, headers=own)
+    mine = tapped.get_data(as_text=True)
+    assert tapped.status_code == 202 and "My questions" in mine
+    assert re.search(rf'data-upvoted=\'\["{qid}"\]\'', mine)
+    record_queued(voting)
+    [(name, ids, data)] = stream.events(until="qna")
+    assert name == "qna" and ids.split(".")[:3] == held.split(".")[:3] and ids != held
+    assert re.search(rf'id="qna-up-{qid}"[^>]*aria-pressed="false"', data)
+    assert re.search(r"</span> 1</button>", data)  # counted by the worker, pushed
+    assert "csrf_token" not in data and "My questions" not in data and "voter=" not in data
+    assert "data-pushed" in data and 'name="withdraw"' not in data
+    stream.close()
+
+    # Resumed after the room moved on and another upvote: the stage, then the list.
+    client.post(f"/events/code/{event['code']}/qna/{qid}/upvote", json={"voter_id": "fan"})
+    record_queued(voting)
+    move(client, event)
+    resumed = Stream(client, url.split("?")[0], **{"Last-Event-ID": ids})
+    got = resumed.events()
+    assert [name for name, *_ in got] == ["question", "qna", "hello"]
+    assert "</span> 2</button>" in got[1][2]
+    resumed.close()
+    again = Stream(client, url.split("?")[0], **{"Last-Event-ID": got[-1][1]})
+    assert [name for name, *_ in again.events()] == ["hello"]
+    again.close()
+    # An id of the stage alone (three versions): everything again.
+    old = Stream(client, url.split("?")[0], **{"Last-Event-ID": ".".join(ids.split(".")[:3])})
+    assert [name for name, *_ in old.events()] == ["question", "qna", "hello"]
+    old.close()
+
+
+def test_the_embeds_pushed_list_has_no_voter_and_its_panel_sends_its_own(client, voting):
+    event = make_event(client, [], qna="open")
+    ask = client.post(f"/events/code/{event['code']}/qna", json={"text": "Embedded?"})
+    qid = ask.get_json()["id"]
+    embed = client.get(f"/{event['code']}/embed").text
+    voter = re.search(r'data-embed-voter="([^"]+)"', embed)[1]
+    vals = html.unescape(re.search(r'<section id="qna"[^>]*hx-vals=\'([^\']+)\'', embed)[1])
+    assert f'"voter": "{voter}"' in vals
+    stream = Stream(client, _stream_url(embed).split("?")[0])  # no `last`: everything
+    pushed = dict((name, data) for name, _, data in stream.events())["qna"]
+    stream.close()
+    action = html.unescape(re.search(r'hx-post="([^"]+)"', pushed)[1])
+    assert action == f"/{event['code']}/embed/qna/{qid}/upvote" and "voter" not in pushed
+    # A tap on it sends the voter in its body (the panel's hx-vals): counted for that voter.
+    frame = client.application.test_client()  # no cookie
+    tapped = frame.post(action, data={"voter": voter, "sort": "top"}, headers=HX)
+    assert tapped.status_code == 202 and f'data-upvoted=\'["{qid}"]\'' in tapped.text
+    record_queued(voting)
+    again = frame.get(f"/{event['code']}/embed?voter={voter}").text
+    assert re.search(rf'id="qna-up-{qid}"[^>]*aria-pressed="true"', again)

@@ -44,6 +44,7 @@ from webapp.limits import limit_votes
 from webapp.lookup import valid_id
 from webapp.metrics import counts_votes
 from webapp.qna.panel import embed_urls, panel_context
+from webapp.qna.pushed import with_list_version
 from webapp.security import csrf, embeddable
 
 bp = Blueprint("event_embed", __name__)
@@ -118,12 +119,13 @@ def embed_page(event: dict, memory: dict | None = None, message: str | None = No
                qna: dict | None | bool = True, status: int = 200):  # fmt: skip
     """The whole embed: the stage (with a refused vote's message and answer), kept current
     by its event stream, and, while the event takes questions, its "Ask" panel (`qna`:
-    drawn here when True), which polls on its own."""
+    drawn here when True), whose top list the same stream pushes."""
     memory = _memory() if memory is None else memory
     if qna is True:
         qna = panel_context(event, embed_urls(event), request.args.get("qna"))
     context = _stage(event, memory, message, answer, streamed=True)
-    stream_url = url_for("push.embed_stream", code=event["code"], last=context["stage"]["ids"])
+    last = with_list_version(context["stage"]["ids"], event)
+    stream_url = url_for("push.embed_stream", code=event["code"], last=last)
     body = render_template("events/embed.html", qna=qna, **context, stream_url=stream_url,
                            voted_on=list(memory))  # fmt: skip
     return embeddable(make_response(body, status))

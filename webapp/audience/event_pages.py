@@ -8,7 +8,7 @@ the topic pages. Without a stream the stage polls every second with its ETag
 (a bodiless 304 while the presenter stays put). This browser's own vote is
 remembered in the signed session and shown by its own requests. Beside the
 stage, while the event takes audience questions, the "Ask" panel (webapp/qna/),
-which polls on its own.
+whose top list the same stream pushes (the page's `last` holds its version too).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
 from webapp.qna.panel import PanelUrls, asked_on_page, panel_context
+from webapp.qna.pushed import with_list_version
 from webapp.refusals import refusal_for
 
 bp = Blueprint("events_pages", __name__)
@@ -86,12 +87,15 @@ def audience_page(event: dict, qna: dict | None, status: int = 200, again: bool 
                   streamed: bool = False, **said):  # fmt: skip
     """The phone's whole page: the stage (with `said`: a refused vote's message and
     answer; `streamed`: kept current by the page's event stream, else polled) and, while
-    the event takes questions, the "Ask" panel (`qna`, which polls on its own)."""
+    the event takes questions, the "Ask" panel (`qna`: its top list pushed by the same
+    stream; polled on a page without one)."""
     context = stage_context(event, again=again, streamed=streamed, **said)
     if streamed:
-        last = context["stage"]["ids"]
+        last = with_list_version(context["stage"]["ids"], event)
         context.update(stream_url=url_for("push.event_stream", code=event["code"], last=last),
                        voted_on=list(remembered()))  # fmt: skip
+    elif qna:
+        qna = {**qna, "streamed": False}  # no stream: the list polls
     return make_response(render_template("events/audience.html", qna=qna, **context), status)
 def _nickname_page(event: dict, message: str | None = None, status: int = 200):
     """A quiz event's first page on a phone: pick a nickname (and a team)."""

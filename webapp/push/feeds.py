@@ -9,7 +9,8 @@ one in particular, in the view's language, so a pushed fragment holds nothing
 of any one browser (no session, no voter, no CSRF token: `pushed=True`).
 
 - `EventFeed`: an event's stage for the audience page and the event embed:
-  regions question (the whole stage), status and results (webapp/audience/stage.py).
+  regions question (the whole stage), status and results (webapp/audience/stage.py),
+  and beside the stage the Ask panel's top list, qna (webapp/qna/pushed.py).
 - `TopicFeed`: a topic's results panel for its page, embed and present view.
 - `PresenterFeed`: the presenter's projected stage (signed in: rendered as
   the admin sees it, with no token) and its results.
@@ -32,6 +33,7 @@ from webapp.i18n import COOKIE
 from webapp.lookup import shown
 from webapp.presenter.event_present import presenter_stage, stage_versions, with_results
 from webapp.push.hub import digest
+from webapp.qna.pushed import QNA_REGIONS, PushedList
 from webapp.results.panel import PAGE, PRESENT, results_of
 
 # How old a copy a read may answer with: less than the reads' interval, so each
@@ -103,7 +105,8 @@ class _AsAdmin:
 
 
 class EventFeed(Feed):
-    regions = REGIONS
+    regions = REGIONS + QNA_REGIONS
+    outside = QNA_REGIONS  # beside the stage, not in it: the question region does not hold it
 
     def __init__(self, app: Flask, event_id: str):
         super().__init__(app, ("event", event_id))
@@ -115,12 +118,15 @@ class EventFeed(Feed):
     def versions(self, event: dict, view: View) -> tuple[str, ...]:
         urls = pushed_urls(event) if view.kind == "embed" else None
         self._context = stage_context(event, urls=urls, pushed=True)
-        return region_versions(event, self._context["stage"])
+        self._list = PushedList(event, embedded=view.kind == "embed")
+        return region_versions(event, self._context["stage"]) + self._list.versions()
 
     def render(self, event: dict, view: View, names) -> dict[str, str]:
         templates = {"question": "events/_stage.html", "status": "events/_stage_status.html",
                      "results": "events/_stage_results.html"}  # fmt: skip
-        return {name: render_template(templates[name], **self._context) for name in names}
+        out = {name: render_template(templates[name], **self._context)
+               for name in names if name in templates}  # fmt: skip
+        return {**out, **self._list.render(names)}
 
 
 class TopicFeed(Feed):

@@ -39,6 +39,7 @@ HEARTBEAT_SECONDS = 15.0  # a comment line, so proxies and phones keep an idle s
 RETRY_MS = 2000  # EventSource's wait before it reconnects after a stream ends
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]\s*")
 ABSENT = "-"  # the version of a region the feed does not show now (the lobby's results)
+UNKNOWN = "0"  # what a page holds of a region when it said nothing (never a version)
 
 
 def digest(value) -> str:
@@ -228,15 +229,20 @@ class Channel:
         return True
 
     def _catch_up(self, view: Hashable, holds: tuple[str, ...] | None) -> bytes:
-        """The events that bring a page holding `holds` to `view`'s current versions.
+        """The events that bring a page holding `holds` (None: nothing known) to `view`'s
+        current versions.
 
-        The first region is the whole (it holds the others): when it moved, it alone.
+        The first region is the whole (it holds the others but the feed's `outside`):
+        when it moved, it, then each outside region that moved.
         """
-        now, data = self.versions[view], self.data[view]
-        if holds is None or holds[0] != now[0]:
-            return event_bytes(self.feed.regions[0], now, data[self.feed.regions[0]])
-        chunk, held = b"", list(holds)
-        for i, name in enumerate(self.feed.regions[1:], start=1):
+        now, data, regions = self.versions[view], self.data[view], self.feed.regions
+        outside = getattr(self.feed, "outside", ())
+        chunk, held = b"", list(holds) if holds is not None else [UNKNOWN] * len(now)
+        if held[0] != now[0]:
+            held = [v if name in outside else now[i] for i, (name, v) in
+                    enumerate(zip(regions, held, strict=True))]  # fmt: skip
+            chunk = event_bytes(regions[0], tuple(held), data[regions[0]])
+        for i, name in enumerate(regions[1:], start=1):
             if held[i] != now[i] and name in data:
                 held[i] = now[i]
                 chunk += event_bytes(name, tuple(held), data[name])

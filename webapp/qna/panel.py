@@ -8,14 +8,18 @@ links that work without JavaScript, swapped by htmx), one upvote button per
 question (a plain form POST; pressed while the voter's upvote stands, pressed
 again it withdraws), and "my questions" with their state, seen by their asker only.
 
-The list part (templates/qna/_list.html) polls every POLL_SECONDS with its ETag
-(webapp/htmx.py `polled`): the public list comes from the service's per-process
-cache, and a voter's own questions are read only once this browser asked one here
-(`asked`), so a room that only reads costs no read per phone. The ETag covers the
-list and the voter's own questions' states. The voter's upvotes are read when the
-list is drawn (one BatchGetItem of its at most 20 ids): an upvote counted changes
-the list, so the next poll draws its button pressed; until then the answer to the
-tap itself shows it pressed (`just`).
+The list part (templates/qna/_list.html) holds this browser's own part (its
+questions and their states, which of the listed it upvoted: `data-upvoted`) around
+the room's list (templates/qna/_room.html). On a page with an event stream
+(`streamed`) the room's top list is pushed (webapp/qna/pushed.py) and the list
+polls only where the stream cannot serve it: the recent order, and a browser that
+asked here (its questions' states are its own); else, or once the stream is
+refused, it polls every POLL_SECONDS with its ETag (webapp/htmx.py `polled`). The
+public list comes from the service's per-process cache, and a voter's own
+questions are read only once this browser asked one here (`asked`). The ETag covers
+the list and the voter's own questions' states. The voter's upvotes are read when
+its list is drawn (one BatchGetItem of its at most 20 ids); until the worker counts
+a tap, the answer to the tap itself shows it pressed (`just`).
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ def sort_of(value: str | None) -> str:
 @dataclass(frozen=True)
 class PanelUrls:
     """Where the panel's forms and links go: the event's page, or its embed, whose URLs
-    carry its voter (`voter_token`, signed) and whether it asked here (`asked`)."""
+    carry its voter (`voter_token`, signed; "" in a pushed list: none, its panel's
+    hx-vals sends it) and whether it asked here (`asked`)."""
 
     code: str
     voter_token: str | None = None
@@ -85,8 +90,8 @@ class PanelUrls:
     def _kept(self) -> dict:
         if not self.embedded:
             return {}
-        return {"voter": self.voter_token, **({"asked": 1} if self.asked else {}),
-                **dict(self.memory)}  # fmt: skip
+        return {**({"voter": self.voter_token} if self.voter_token else {}),
+                **({"asked": 1} if self.asked else {}), **dict(self.memory)}  # fmt: skip
 
     def _to(self, view: str, **values) -> str:
         blueprint = "qna_embed" if self.embedded else "qna_pages"
@@ -100,6 +105,11 @@ class PanelUrls:
 
     def upvote(self, question_id: str) -> str:
         return self._to("upvote", question_id=question_id)
+
+    def kept(self) -> dict:
+        """What every request of this panel sends (the embed's voter, asked, its vote): its
+        hx-vals, so a pushed list's bare URLs send them too."""
+        return self._kept()
 
     def page(self, sort: str | None = None) -> str:
         """The whole page (with this order: the toggle without JavaScript)."""
@@ -167,10 +177,11 @@ def list_view(event: dict, urls: PanelUrls, sort: str, voter_id: str | None,
 
 def panel_context(event: dict, urls: PanelUrls, sort: str | None = None, ask_message=None,
                   list_message=None, notice=None, typed: MultiDict | None = None,
-                  just=None) -> dict | None:  # fmt: skip
+                  just=None, streamed: bool = True) -> dict | None:  # fmt: skip
     """What templates/qna/_panel.html needs (and _list.html alone): None while the event
     takes no questions. `ask_message`, `list_message`: a refusal of a question, of an
-    upvote; `notice`: a question taken; `typed`: the form as sent, kept after a refusal."""
+    upvote; `notice`: a question taken; `typed`: the form as sent, kept after a refusal;
+    `streamed`: the page follows the event's stream (its top list is pushed)."""
     if not is_on(event):
         return None
     view = list_view(event, urls, sort_of(sort), known_voter(), just=just)
@@ -184,6 +195,7 @@ def panel_context(event: dict, urls: PanelUrls, sort: str | None = None, ask_mes
         "notice": notice,
         "typed": typed or {},
         "poll_seconds": POLL_SECONDS,
+        "streamed": streamed,
         "max_question": MAX_QUESTION_LENGTH,
         "max_name": MAX_NAME_LENGTH,
     }
