@@ -7,6 +7,7 @@ import uuid
 
 import requests
 
+from core.rules.clock import utc_now
 from core.services.worker_metrics import MIN_HEALTH_WINDOW
 from local import launcher as embedded
 from tests.helpers.api import SAMPLE_TOPIC
@@ -51,7 +52,8 @@ def test_worker_serves_metrics_and_health_for_its_batches(procs, client, admin, 
         "id": str(uuid.uuid4()),
         "topic_id": topic["id"],
         "choice_id": topic["choices"][0]["id"],
-        "queued_at": "2024-01-01T00:00:00",
+        # Queued now, while the topic is open (a vote queued before it opened is rejected).
+        "queued_at": utc_now(),
     }
     voting.queue.send(vote)
     voting.queue.send(vote)  # the same vote again: counted once, one duplicate

@@ -27,7 +27,7 @@ def fired(procs, fault: str) -> int:
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2")
 def test_scores_count_once_under_redelivery_and_killed_workers(procs, voting):
-    base = procs.web(workers=1, threads=4)
+    base = procs.web(workers=1)
     http = requests.Session()
     event = quiz_event(http, base=base)
     players = [join(http, event, f"Player {n}", base=base)["voter_id"] for n in range(PLAYERS)]
