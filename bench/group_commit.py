@@ -1,4 +1,4 @@
-"""Issue 16: a vote's web CPU and latency, grouped against one message per request, and against
+"""A vote's web CPU and latency, grouped against one message per request, and against
 GET /healthz (the floor of any request in this stack).
 
 One stack on one moto; two gunicorn servers of the same app in front of it

@@ -96,7 +96,7 @@ def dead_letters(voting) -> list[str]:
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
 def test_5_a_key_dynamodb_refuses_is_poison_alone(procs, voting, topic):
-    """Issue 15 #4, as found: a 3,000-character topic id from a bad producer used to
+    """As found: a 3,000-character topic id from a bad producer used to
     fail its batch's transaction (ValidationException) until all ten votes were in
     the DLQ. The worker checks message fields like intake: only it goes there."""
     bad = json.dumps({**queued_vote(topic, 0), "topic_id": "t" * 3000})
@@ -111,7 +111,7 @@ def test_5_a_key_dynamodb_refuses_is_poison_alone(procs, voting, topic):
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
 def test_5_a_batch_dynamodb_refuses_is_split_so_the_valid_votes_count_once(procs, voting, topic):
-    """Issue 15 #4: whatever makes DynamoDB refuse one vote of a batch as malformed
+    """Whatever makes DynamoDB refuse one vote of a batch as malformed
     (injected: ValidationException for any transaction holding that vote), the
     others are recorded once and only that vote is left for the DLQ."""
     bad = queued_vote(topic, 0, id="refused-by-dynamodb")

@@ -232,7 +232,7 @@ def test_delete_frees_a_one_per_voter_ballot(procs, voting, client, admin):
 
 
 def test_vote_queued_while_closed_is_rejected_after_a_quick_reopen(procs, http, admin, voting):
-    """Issue 15 #13: close, vote (a web process's cached topic still says open, so
+    """Close, vote (a web process's cached topic still says open, so
     202), reopen, and only then let the worker run: the vote was queued while the
     topic was closed and must be rejected, though the topic is open when recorded."""
     base = procs.web(workers=1, threads=2, TOPIC_CACHE_SECONDS="120")

@@ -89,7 +89,7 @@ def test_a_data_dir_it_cannot_use_is_a_clear_message(start, tmp_path, read_only_
     assert "Traceback" not in output, output
 
 
-# -- stopping under load (issue 15 #5): nothing left behind, the port free, nothing lost --------
+# -- stopping under load: nothing left behind, the port free, nothing lost --------
 
 
 def running(pid: int) -> bool:

@@ -138,7 +138,7 @@ def test_voted_choices_removed_names_only_removed_choices_with_votes():
     assert voted_choices_removed(old, [], {}) == []
 
 
-# -- duplicate choices (issue 14 #10) ------------------------------------------------------
+# -- duplicate choices ------------------------------------------------------
 
 
 def test_choices_differing_only_in_case_or_spaces_are_refused():
@@ -174,7 +174,7 @@ def test_choices_that_really_differ_are_kept():
     assert [c.description for c in TopicIn.model_validate(body).choices] == texts
 
 
-# -- unlisted topics (issue 14 #10) --------------------------------------------------------
+# -- unlisted topics --------------------------------------------------------
 
 
 def test_listed_appears_only_when_false_so_listed_topics_keep_the_original_bytes():
