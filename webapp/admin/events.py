@@ -19,7 +19,6 @@ import json
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -38,7 +37,7 @@ from core.rules.topics import is_open
 from webapp import services
 from webapp.access import current_actor, owner_only
 from webapp.admin import event_form, type_forms
-from webapp.htmx import is_htmx, vary
+from webapp.htmx import is_htmx, polled, vary
 from webapp.i18n import N_
 from webapp.lookup import valid_id
 from webapp.presenter.topic_present import qr_svg
@@ -322,13 +321,7 @@ def present_stage(event_id):
     """The projector's stage, polled every second: 304 while nothing changed."""
     event = services.events().event(event_id) if valid_id(event_id) else _event(event_id)
     view = presenter_stage(event)
-    if request.if_none_match.contains(view["etag"]):
-        response = current_app.response_class(status=304)
-    else:
-        response = make_response(_render_stage(event, view))
-    response.set_etag(view["etag"])
-    response.headers["Cache-Control"] = "no-cache"
-    return vary(response)
+    return polled(view["etag"], lambda: _render_stage(event, view))
 
 
 @bp.post("/<event_id>/control")
