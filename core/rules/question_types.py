@@ -169,6 +169,10 @@ def body_rules_schema(new: bool) -> list[dict]:
         when(["rating"], choices(minItems=1, maxItems=MAX_RATED_CHOICES),
              rate_each={"const": True}),
         when(["game"], {"properties": {"vote_limit": {"not": {"const": "changeable"}}}}),
+        # Only a quiz marks choices correct (a new body without a type is single choice).
+        {"if": {"properties": {"type": {"not": {"const": QUIZ}}},
+                "required": [] if new else ["type"]},
+         "then": choices(items={"properties": {"correct": {"not": {"const": True}}}})},
     ]  # fmt: skip
 
 

@@ -156,6 +156,25 @@ def test_a_quiz_marks_at_least_one_choice_correct_and_only_a_quiz_marks_any():
     check_rules(quiz())
 
 
+
+def test_the_documented_bodies_say_only_a_quiz_marks_a_choice_correct():
+    """What /openapi.json states of `correct`: a body the API refuses 422 for it is
+    schema-invalid too (Schemathesis sent a typeless body with a correct choice)."""
+    from jsonschema import Draft202012Validator
+    from pydantic.json_schema import models_json_schema
+
+    from core.schemas.topics import NewTopicIn, TopicIn
+
+    (_, defs) = models_json_schema([(NewTopicIn, "validation"), (TopicIn, "validation")])
+    marked = [{"description": "a", "correct": True}, {"description": "b"}]
+    for model, typeless_refused in ((NewTopicIn, True), (TopicIn, False)):
+        valid = Draft202012Validator({**defs["$defs"][model.__name__], **defs}).is_valid
+        for kind in (None, "single", "multiple", "game"):
+            body = {"title": "t", "choices": marked, **({"type": kind} if kind else {})}
+            refused = kind is not None or typeless_refused
+            assert valid(body) is not refused, (model.__name__, kind)
+        assert valid({"title": "t", "type": "quiz", "choices": marked})
+
 def test_a_quiz_answer_counts_its_choice_and_carries_what_scores_it():
     assert counters(rules_of(quiz()), {"choice_id": "rome"}) == {"rome": 1, ":voters": 1}
     assert rules_of(quiz(time_limit=30)) == {
