@@ -175,6 +175,7 @@ def test_the_documented_bodies_say_only_a_quiz_marks_a_choice_correct():
             assert valid(body) is not refused, (model.__name__, kind)
         assert valid({"title": "t", "type": "quiz", "choices": marked})
 
+
 def test_a_quiz_answer_counts_its_choice_and_carries_what_scores_it():
     assert counters(rules_of(quiz()), {"choice_id": "rome"}) == {"rome": 1, ":voters": 1}
     assert rules_of(quiz(time_limit=30)) == {
