@@ -9,6 +9,7 @@ with the same placeholders; no catalogue keeps a message nobody asks for.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from webapp import i18n
 from webapp.i18n import CATALOGUES, LANGUAGES, compile_catalogues
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,3 +113,28 @@ def test_catalogues_compile_to_what_the_app_loads(tmp_path):
         assert compiled.get("Live results") is not None
     with (tmp_path / "de" / "LC_MESSAGES" / "messages.mo").open("rb") as mo:
         assert read_mo(mo).get("Live results").string == "Live-Ergebnisse"
+
+
+def test_catalogues_are_compiled_once_per_content_and_only_a_private_folder_is_trusted(
+    tmp_path, monkeypatch
+):
+    """Every process starting reads the same compiled folder (one compile, not one per
+    process, and no folder left behind by each); a folder others may write is not used."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    compiles = []
+
+    def counted(target):
+        compiles.append(target)
+        compile_catalogues(target)
+
+    monkeypatch.setattr(i18n, "compile_catalogues", counted)
+    compile_once = i18n._compiled_once.__wrapped__  # the per-process cache aside
+    first, second = compile_once(), compile_once()
+    assert first == second and len(compiles) == 1
+    assert (first / "de" / "LC_MESSAGES" / "messages.mo").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]
+
+    first.chmod(0o777)  # anyone could have put their own catalogues there
+    third = compile_once()
+    assert third != first and len(compiles) == 2
+    assert (third / "de" / "LC_MESSAGES" / "messages.mo").is_file()
