@@ -29,7 +29,8 @@ class EventQuestions:
         check_index(event["questions"], index)
         source = event["questions"][index]
         topic = self.topics.get(source["topic_id"], fresh=True)
-        copy = self.topics.create(TopicIn.model_validate({**topic, **WAITING}))
+        data = TopicIn.model_validate({**topic, **WAITING})
+        copy = self.topics.create(data, held=source["results"] == "hidden")
 
         def insert(event):
             if len(event["questions"]) >= MAX_QUESTIONS:

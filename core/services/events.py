@@ -23,6 +23,7 @@ from core.rules.clock import new_id, utc_now
 from core.rules.errors import (
     BadPosition,
     CodeTaken,
+    Conflict,
     EventNotFound,
     NoCurrentQuestion,
     QuestionNotOnScreen,
@@ -168,7 +169,7 @@ class Events:
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
         for topic_id in dict.fromkeys(topic_ids):
-            self.topics.hold_for_event(topic_id)
+            self.topics.hold_for_event(topic_id, held=results == "hidden")
         return self._create(title, [new_question(t, results) for t in topic_ids])
 
     def _create(self, title: str, questions: list[dict]) -> dict:
@@ -206,7 +207,8 @@ class Events:
             except TopicNotFound:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, **WAITING})
-            copies.append(new_question(self.topics.create(data)["id"], question["results"]))
+            copy = self.topics.create(data, held=question["results"] == "hidden")
+            copies.append(new_question(copy["id"], question["results"]))
         return self._create(f"{source['title']} (copy)"[:300], copies)
 
     def delete(self, event_id: str) -> dict:
@@ -216,6 +218,12 @@ class Events:
         self._events.forget(event_id)
         self._codes.forget(event["code"])
         audit.record("event.delete", event_id)
+        # No presenter holds its questions' results any more.
+        for question in event["questions"]:
+            try:
+                self.topics.release_results(question["topic_id"])
+            except (TopicNotFound, Conflict):
+                pass  # gone, or changed meanwhile: its managers still see everything
         return event
 
     def rename(self, event_id: str, title: str) -> dict:
@@ -232,10 +240,11 @@ class Events:
     ) -> dict:
         """Append an existing topic, or a new one made from `topic`: either waits, closed
         and unlisted."""
+        held = results == "hidden"
         if topic is not None:
-            topic_id = self.topics.create(topic.model_copy(update=WAITING))["id"]
+            topic_id = self.topics.create(topic.model_copy(update=WAITING), held=held)["id"]
         else:
-            self.topics.hold_for_event(topic_id)
+            self.topics.hold_for_event(topic_id, held=held)
 
         def append(event):
             if len(event["questions"]) >= MAX_QUESTIONS:
@@ -259,10 +268,14 @@ class Events:
         return self.change(event_id, move)
 
     def remove_question(self, event_id: str, index: int) -> dict:
-        """Take question `index` out of the event (its topic and votes stay).
+        """Take question `index` out of the event (its topic and votes stay; its results
+        are no longer held back, in the same transaction).
 
         The current question removed, the room goes back to the lobby.
         """
+        event = self.event(event_id, fresh=True)
+        check_index(event["questions"], index)
+        topics = self._held_back(event["questions"][index]["topic_id"], False)
 
         def remove(event):
             check_index(event["questions"], index)
@@ -272,7 +285,7 @@ class Events:
             elif event["position"] > index:
                 event["position"] -= 1
 
-        return self.change(event_id, remove)
+        return self.change(event_id, remove, seen=event, topics=topics)
 
     # -- driving the room ---------------------------------------------------------
 
@@ -291,7 +304,8 @@ class Events:
         if leaving and leaving["state"] == "open":
             topics.append(self.topics.activated(leaving["topic_id"], False))
         if arriving and arriving["state"] == "waiting":
-            topics.append(self.topics.activated(arriving["topic_id"], True))
+            held = arriving["results"] == "hidden"
+            topics.append(self.topics.activated(arriving["topic_id"], True, held=held))
 
         def move(event):
             if leaving and leaving["state"] == "open":
@@ -328,11 +342,14 @@ class Events:
         if question is None:
             raise NoCurrentQuestion(event_id)
         results = "shown" if shown else "hidden"
+        # The topic carries the hold, so every read of its results asks one rule
+        # (Voting.results_visible); written with the event, together or not at all.
+        topics = self._held_back(question["topic_id"], not shown)
         return self.change(
             event_id,
             lambda e: e["questions"][question["index"]].update(results=results),
-            seen=event,
-        )
+            seen=event, topics=topics,
+        )  # fmt: skip
 
     # -- writing ----------------------------------------------------------------
 
@@ -357,6 +374,14 @@ class Events:
         self._remember(event)
         audit.record("event.update", event_id, version=event["version"])
         return event
+
+    def _held_back(self, topic_id: str, held: bool) -> list[tuple[Topic, dict]]:
+        """[the topic as read, the topic held back or not] for `change`; [] when the topic
+        is gone (a question whose topic was deleted has no results to hold)."""
+        try:
+            return [self.topics.held_back(topic_id, held)]
+        except TopicNotFound:
+            return []
 
     def _remember(self, event: dict) -> None:
         self._events.put(event["id"], event)
