@@ -6,16 +6,17 @@ ballot for every question type) with the chrome of the topic embeds
 (topic_embed.py: framable by EMBED_ORIGINS, no header or language bar).
 
 A cross-site iframe gets no cookies from this app in today's browsers (third-
-party cookies are blocked or partitioned), so the embed remembers in its URL
-what the audience page keeps in cookies:
+party cookies are blocked or partitioned), so the embed keeps elsewhere what
+the audience page keeps in cookies:
 
-- `voter`: this browser's voter id, signed like the voter cookie. The page
-  makes one on the first visit; static/embed.js keeps it in localStorage (per
-  embedding site) and puts it back in the URL of the next visit, so a topic
-  that counts one vote per voter still knows this browser after a reload.
-- `vote` and `for`: the vote just cast and the question it was cast on
-  (stage.memory_key), so the stage shows its state ("waiting to be
-  counted", "counted") like the audience's does.
+- its voter: a timed token signed for this event (webapp/audience/embed_voter.py),
+  kept in the frame's storage by static/embed.js and sent in the X-Embed-Voter
+  header, never in a URL; so a topic that counts one vote per voter still knows
+  this frame after a reload, where the browser gives the frame storage.
+- `vote` and `for` in its URLs: the vote just cast and the question it was cast
+  on (stage.memory_key), so the stage shows its state ("waiting to be counted",
+  "counted") like the audience's does. A vote id names a vote, not a voter: it
+  casts nothing.
 
 Its vote URL is exempt from CSRF (no session cookie to bind a token to): a
 forged post could do nothing the public POST /votes, which takes any voter_id,
@@ -25,11 +26,11 @@ does not already allow.
 from __future__ import annotations
 
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
-from itsdangerous import BadSignature
 
+from core.rules.errors import EventNotFound
 from core.rules.join_codes import CODE_LENGTH
-from webapp import voter
-from webapp.audience import ballot_box
+from webapp import services, voter
+from webapp.audience import ballot_box, embed_voter
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
@@ -48,19 +49,33 @@ CODE = f"<string(length={CODE_LENGTH}):code>"
 
 
 @bp.before_request
-def _voter_from_the_url() -> None:
-    """This embed's voter id (from `voter`, else a new one): what voter.current() answers."""
-    token = request.values.get("voter", "")
+def _voter_from_the_header() -> None:
+    """This embed's voter (from its X-Embed-Voter token, else a new one): what
+    voter.current() answers. No cookie is set for it (voter.remember is not on this
+    blueprint), and no URL carries it."""
+    voter_id = None
+    code = (request.view_args or {}).get("code")
     try:
-        voter_id = voter.serializer().loads(token) if token else None
-    except BadSignature:
-        voter_id = None
+        event_id = services.events().by_code(code)["id"] if code else None
+    except EventNotFound:
+        event_id = None  # the view answers with its join page
+    if event_id:
+        voter_id = embed_voter.voter_in(event_id, embed_voter.sent())
     # A new id proves nothing yet: its votes fall under the anonymous rate limit
-    # (limits.voter_named). No cookie is set for it (voter.remember is not on this
-    # blueprint): the page's URLs carry it.
-    g.voter_id_is_new = not isinstance(voter_id, str)
-    g.voter_id = voter_id if isinstance(voter_id, str) else voter.new_id()
-    g.voter_token = voter.serializer().dumps(g.voter_id)
+    # (limits.voter_named).
+    g.voter_id_is_new = voter_id is None
+    g.voter_id = voter_id or voter.new_id()
+    g.voter_token = embed_voter.token_for(event_id, g.voter_id) if event_id else ""
+
+
+@bp.after_request
+def _fresh_token(response):
+    """Every answer carries a fresh token for the same voter (embed.js keeps it), so a
+    frame in use keeps its voter past the token's age."""
+    if g.get("voter_token"):
+        response.headers[embed_voter.HEADER] = g.voter_token
+        response.vary.add(embed_voter.HEADER)
+    return response
 
 
 def _memory() -> dict[str, str]:
@@ -70,19 +85,19 @@ def _memory() -> dict[str, str]:
 
 
 def _urls(event: dict, memory: dict):
-    """The stage's URLs for the topic on screen, each carrying the voter (and the
-    remembered vote)."""
-    code, token = event["code"], g.voter_token
+    """The stage's URLs for the topic on screen (with the remembered vote; the voter
+    travels in a header, never in these)."""
+    code = event["code"]
     kept = {"vote": next(iter(memory.values())), "for": next(iter(memory))} if memory else {}
 
     def urls(topic: dict | None) -> dict:
         vote_url = None
         if topic:
-            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], voter=token)
+            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"])
         return {
-            "stage_url": url_for("event_embed.stage", code=code, voter=token, **kept),
-            "check_url": url_for("event_embed.view", code=code, voter=token, **kept),
-            "embed_again_url": url_for("event_embed.view", code=code, voter=token),
+            "stage_url": url_for("event_embed.stage", code=code, **kept),
+            "check_url": url_for("event_embed.view", code=code, **kept),
+            "embed_again_url": url_for("event_embed.view", code=code),
             "embed_vote_url": vote_url,
             "embedded": True,
         }
@@ -141,8 +156,8 @@ def vote(code, topic_id):
             page=lambda r: _page(event, memory, r.message, r.answer),
         )
     memory = {memory_key(topic["id"], queued.generation): queued.id}
-    page_url = url_for("event_embed.view", code=event["code"], voter=g.voter_token,
-                       vote=queued.id, **{"for": next(iter(memory))})  # fmt: skip
+    page_url = url_for("event_embed.view", code=event["code"], vote=queued.id,
+                       **{"for": next(iter(memory))})  # fmt: skip
     if not is_htmx():
         return redirect(page_url, 303)
     body = render_template("events/_stage.html", **_stage(event, memory))

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from flask import make_response, render_template, session
+from flask import g, make_response, render_template, session
 from flask_babel import gettext
 
 from core.rules.errors import EventNotFound
@@ -85,7 +85,11 @@ def stage_of(
     if topic:
         key = memory_key(topic["id"], generation_of(topic))
         vote_id = (remembered() if memory is None else memory).get(key)
-    fingerprint = [event["version"], event["position"], question, vote_id]
+    # The voter's ballot is on the stage: an embed's frame that names its voter from
+    # storage after its first page (embed.js) must not get that page's 304.
+    embedded = memory is not None
+    known_voter = g.get("voter_id") if embedded and not g.get("voter_id_is_new") else None
+    fingerprint = [event["version"], event["position"], question, vote_id, known_voter]
     if topic:
         fingerprint += [topic["last_upd"], topic["is_open"]]
     view = {
