@@ -232,8 +232,9 @@ class Settings(BaseSettings):
         description="admin sign-in attempts per client address; empty: no limit",
     )
     ratelimit_storage_uri: str = Field(
-        "memory://", validation_alias="RATELIMIT_STORAGE_URI",
-        description="where limits count: memory:// per process, redis://host:6379 shared",
+        "dynamodb://", validation_alias="RATELIMIT_STORAGE_URI",
+        description="where limits count: dynamodb:// (the counters table, shared by every"
+        " process), memory:// per process, redis://host:6379 shared",
     )
     # `make run` sets it to pause votes while saves fail (webapp/pause.py).
     pause_votes_file: str | None = Field(

@@ -2,8 +2,9 @@
 
 A room of hundreds of phones shares the venue's one public address, so votes
 are limited per voter wherever a voter is named: the signed voter cookie of
-the pages, or `voter_id` in an API vote. Three limits, each in Flask-Limiter's
-"N per period" syntax (empty turns one off), each counted per vote route:
+the pages, the embed's voter token, or `voter_id` in an API vote. Three limits,
+each in Flask-Limiter's "N per period" syntax (empty turns one off), each one
+budget across every vote route (POST /votes, the pages, the embeds):
 
 - RATE_LIMIT_VOTES_PER_VOTER (60 per minute): each named voter.
 - RATE_LIMIT_VOTES (600 per minute): per address, the votes that name no voter
@@ -12,10 +13,12 @@ the pages, or `voter_id` in an API vote. Three limits, each in Flask-Limiter's
   every vote, high enough for a packed hall (2,000 voters in a minute behind one
   address), still a bound on a script that invents a voter id per vote.
 
-RATE_LIMIT_LOGIN limits admin sign-in per address. The default storage,
-`memory://`, counts per process: with gunicorn's N workers a client can get
-N times the limit. Point RATELIMIT_STORAGE_URI at a shared store (e.g.
-`redis://host:6379`) to count across processes and hosts.
+RATE_LIMIT_LOGIN limits admin sign-in per address. The counts live where every
+web process reaches them: the default RATELIMIT_STORAGE_URI, `dynamodb://`,
+keeps them in the counters table (core/services/shared_counts.py: on AWS the
+stack's table, under `make run` the local endpoint's), each process adding its
+hits in batches; `memory://` counts per process (N processes, N budgets), and
+`redis://host:6379` works too.
 
 The client address is the TCP peer unless that peer is one of TRUSTED_PROXIES;
 only then is X-Forwarded-For read, from the right, skipping trusted hops, so
@@ -30,7 +33,8 @@ import ipaddress
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from webapp import pause, voter
+from core.services import shared_counts  # noqa: F401  (registers the dynamodb:// storage)
+from webapp import pause, services, voter
 from webapp.body import json_body
 
 limiter = Limiter(key_func=lambda: client_address(), headers_enabled=True)
@@ -95,25 +99,26 @@ def login_limit() -> str:
 
 
 def limit_votes(view):
-    """The three vote limits, each counted per vote route.
+    """The three vote limits, each one count across the vote routes.
 
     While the app has every vote limit off, the vote goes past Flask-Limiter's
     wrappers: they would still resolve and exempt each limit on every vote
     (about 30 us of a vote's CPU, measured with cProfile).
     """
     paused = pause.refuse_while_paused(view)
-    per_voter = limiter.limit(
+    # Shared limits: one count per voter (or address) whichever vote route it takes.
+    per_voter = limiter.shared_limit(
         lambda: _settings().rate_limit_votes_per_voter,
         scope="votes-per-voter",
         key_func=lambda: f"voter:{voter_named()}",
         exempt_when=lambda: not _settings().rate_limit_votes_per_voter or not voter_named(),
     )
-    anonymous = limiter.limit(
+    anonymous = limiter.shared_limit(
         lambda: _settings().rate_limit_votes,
         scope="votes-anonymous",
         exempt_when=lambda: not _settings().rate_limit_votes or bool(voter_named()),
     )
-    ceiling = limiter.limit(
+    ceiling = limiter.shared_limit(
         lambda: _settings().rate_limit_votes_per_address,
         scope="votes-per-address",
         exempt_when=lambda: not _settings().rate_limit_votes_per_address,
@@ -140,6 +145,11 @@ def limit_login(view):
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("dynamodb:"):
+        # The counters table every process reaches (the adapter made per process).
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"counters": services.rate_counters}
+        )
     # A failing limit store (a Redis outage, a storage bug) must never turn a
     # vote into a 500: the error is logged and the request goes through unlimited.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

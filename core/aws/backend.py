@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.aws.accounts import AccountStore
 from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
+from core.aws.counters import Counters
 from core.aws.events import EventStore
 from core.aws.purge import Purge
 from core.aws.queue import DeadLetters, VoteQueue
@@ -27,6 +28,7 @@ class Backend:
     events: EventStore
     purge: Purge
     accounts: AccountStore
+    counters: Counters
 
     @classmethod
     def connect(cls, settings: Settings, config=None) -> Backend:
@@ -44,4 +46,5 @@ class Backend:
             events=EventStore(clients.dynamodb, prefix),
             purge=Purge(clients.dynamodb, prefix),
             accounts=AccountStore(clients.dynamodb, prefix),
+            counters=Counters(clients.dynamodb, prefix),
         )

@@ -97,7 +97,7 @@ DEFAULTS = {
     "trusted_proxies": "127.0.0.1,::1", "metrics_port": 9191, "log_level": "INFO",
     "rate_limit_votes": "600 per minute", "rate_limit_votes_per_voter": "60 per minute",
     "rate_limit_votes_per_address": "5000 per minute", "rate_limit_login": "10 per minute",
-    "ratelimit_storage_uri": "memory://", "pause_votes_file": None,
+    "ratelimit_storage_uri": "dynamodb://", "pause_votes_file": None,
     "sqs_group_max_linger_seconds": 0.02, "session_hours": 12.0, "oidc_issuer": None,
     "oidc_client_id": None, "oidc_client_secret": None, "oidc_authorize_url": None,
     "oidc_token_url": None, "oidc_jwks_url": None, "oidc_allowed_domains": [],
