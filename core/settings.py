@@ -231,6 +231,15 @@ class Settings(BaseSettings):
         "10 per minute", validation_alias="RATE_LIMIT_LOGIN", json_schema_extra=EMPTY_IS_NONE,
         description="admin sign-in attempts per client address; empty: no limit",
     )
+    rate_limit_join_code_misses: str = Field(
+        "30 per minute", validation_alias="RATE_LIMIT_JOIN_CODE_MISSES",
+        json_schema_extra=EMPTY_IS_NONE,
+        description="join codes naming no event, per client address; empty: no limit",
+    )
+    event_idle_days: int = Field(
+        28, ge=0, validation_alias="EVENT_IDLE_DAYS",
+        description="an event without its own expires_at ends this long after its last change",
+    )
     ratelimit_storage_uri: str = Field(
         "dynamodb://", validation_alias="RATELIMIT_STORAGE_URI",
         description="where limits count: dynamodb:// (the counters table, shared by every"

@@ -1,4 +1,5 @@
-"""Rate limits on vote intake (per voter, per address) and admin sign-in (Flask-Limiter).
+"""Rate limits on vote intake (per voter, per address), join-code lookups and admin sign-in
+(Flask-Limiter).
 
 A room of hundreds of phones shares the venue's one public address, so votes
 are limited per voter wherever a voter is named: the signed voter cookie of
@@ -13,7 +14,8 @@ budget across every vote route (POST /votes, the pages, the embeds):
   every vote, high enough for a packed hall (2,000 voters in a minute behind one
   address), still a bound on a script that invents a voter id per vote.
 
-RATE_LIMIT_LOGIN limits admin sign-in per address. The counts live where every
+RATE_LIMIT_LOGIN limits admin sign-in per address, RATE_LIMIT_JOIN_CODE_MISSES the
+join codes an address may look up in vain (`event_by_code`). The counts live where every
 web process reaches them: the default RATELIMIT_STORAGE_URI, `dynamodb://`,
 keeps them in the counters table (core/services/shared_counts.py: on AWS the
 stack's table, under `make run` the local endpoint's), each process adding its
@@ -27,12 +29,17 @@ a client cannot pick its own address by sending the header itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
+import math
+import time
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from limits import parse
 
+from core.rules.errors import EventNotFound, TooManyCodeLookups
 from core.services import shared_counts  # noqa: F401  (registers the dynamodb:// storage)
 from webapp import pause, services, voter
 from webapp.body import json_body
@@ -135,6 +142,60 @@ def limit_votes(view):
     return votes_limited
 
 
+# The join-code limit's bucket name (one per address, shared by every process).
+_CODE_MISSES = "join-code-misses"
+
+
+def _code_misses():
+    """RATE_LIMIT_JOIN_CODE_MISSES as a limit, or None when off."""
+    value = _settings().rate_limit_join_code_misses
+    return parse(value) if value and current_app.config["RATELIMIT_ENABLED"] else None
+
+
+def refuse_code_lookups_when_spent() -> None:
+    """TooManyCodeLookups (a 429 with Retry-After) once this address has missed
+    RATE_LIMIT_JOIN_CODE_MISSES codes: only misses count, so a room polling its code
+    never does, and a script guessing codes soon waits."""
+    limit = _code_misses()
+    if limit is None:
+        return
+    try:
+        if limiter.limiter.test(limit, _CODE_MISSES, client_address()):
+            return
+        reset = limiter.limiter.get_window_stats(limit, _CODE_MISSES, client_address()).reset_time
+    except Exception:  # a failing count store never refuses (as RATELIMIT_SWALLOW_ERRORS)
+        return
+    raise TooManyCodeLookups(max(1, math.ceil(reset - time.time())))
+
+
+def count_code_miss() -> None:
+    """One more code this address looked up in vain."""
+    limit = _code_misses()
+    if limit is not None:
+        with contextlib.suppress(Exception):
+            limiter.limiter.hit(limit, _CODE_MISSES, client_address())
+
+
+def event_by_code(typed: str | None) -> dict:
+    """The event a join code names, for every way in (pages, embeds, the API).
+
+    EventNotFound (EventEnded for an archived event), or TooManyCodeLookups once
+    this address has missed too many codes (count_code_miss): then every
+    lookup waits, hits too, so a guess learns nothing. One lookup per request.
+    """
+    found = g.setdefault("code_lookups", {})
+    if typed not in found:
+        refuse_code_lookups_when_spent()
+        try:
+            found[typed] = services.events().by_code(typed)
+        except EventNotFound as exc:
+            count_code_miss()
+            found[typed] = exc
+    if isinstance(found[typed], Exception):
+        raise found[typed]
+    return found[typed]
+
+
 def limit_login(view):
     return limiter.limit(
         login_limit,
@@ -162,6 +223,7 @@ def init_app(app: Flask) -> None:
         settings.rate_limit_votes_per_voter,
         settings.rate_limit_votes_per_address,
         settings.rate_limit_login,
+        settings.rate_limit_join_code_misses,
     )
     app.config.setdefault("RATELIMIT_ENABLED", any(limits))
     limiter.init_app(app)

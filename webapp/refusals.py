@@ -24,6 +24,7 @@ from core.rules.errors import (
     CodeTaken,
     Conflict,
     EmailTaken,
+    EventEnded,
     EventNotFound,
     FieldInvalid,
     NoCurrentQuestion,
@@ -36,6 +37,7 @@ from core.rules.errors import (
     SignInFailed,
     StoreUnavailable,
     TokenNotFound,
+    TooManyCodeLookups,
     TooManyFailures,
     TopicClosed,
     TopicNotFound,
@@ -103,6 +105,7 @@ class Refusal:
 
 REFUSALS: dict[type[Exception], Refusal] = {
     TopicNotFound: Refusal(404, N_("Topic not found")),
+    EventEnded: Refusal(410, N_("This event has ended")),
     EventNotFound: Refusal(404, N_("Event not found")),
     UserNotFound: Refusal(404, N_("User not found")),
     TokenNotFound: Refusal(404, N_("Token not found")),
@@ -161,6 +164,11 @@ REFUSALS: dict[type[Exception], Refusal] = {
         503, N_("The database is unavailable; try again shortly"), retry_after=5
     ),
     CodeTaken: Refusal(503, N_("No free join code was found; try again"), retry_after=1),
+    TooManyCodeLookups: Refusal(
+        429,
+        N_("Too many join codes tried from here: try again in a minute"),
+        retry_after=lambda exc: exc.retry_after,
+    ),
     TooManyFailures: Refusal(
         429,
         N_("Too many failed sign-ins: try again later"),

@@ -16,6 +16,7 @@ talk (an event's questions belong to the event; the topic form can list it).
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from core.aws.events import EventStore
@@ -24,6 +25,7 @@ from core.rules.errors import (
     BadPosition,
     CodeTaken,
     Conflict,
+    EventEnded,
     EventNotFound,
     NoCurrentQuestion,
     QuestionNotOnScreen,
@@ -35,6 +37,7 @@ from core.rules.events import (
     ResultsShown,
     check_index,
     current,
+    has_ended,
     new_question,
 )
 from core.rules.join_codes import new_code, normalized
@@ -42,6 +45,7 @@ from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
 from core.services import audit
 from core.services.cache import TTLCache
+from core.services.event_codes import EventCodes
 from core.services.topics import Topics
 from core.services.voting import Voting
 from core.settings import Settings
@@ -49,9 +53,6 @@ from core.settings import Settings
 # Codes are drawn at random from 887 million: a clash is rare, five in a row
 # would mean something else is wrong.
 CODE_ATTEMPTS = 5
-# A code names one event for the event's whole life (a deleted event's code
-# then names nothing: its event read says so), so code -> id is cached long.
-CODE_CACHE_SECONDS = 60.0
 # A question made for an event (new, or a copy) waits like one added: closed, unlisted.
 WAITING = {"is_active": False, "listed": False}
 
@@ -66,7 +67,8 @@ class Events:
         # The audience polls an event every second from every phone: one read
         # per event per second per process, whatever the number of phones.
         self._events = TTLCache(settings.results_cache_seconds)
-        self._codes = TTLCache(CODE_CACHE_SECONDS)
+        self._codes = EventCodes(store)
+        self.idle_days = settings.event_idle_days
 
     # -- reading --------------------------------------------------------------
 
@@ -83,14 +85,19 @@ class Events:
         return event
 
     def by_code(self, typed: str | None) -> dict:
-        """The event a typed join code names (any case, separators ignored), cached."""
+        """The event a typed join code names (any case, separators ignored), cached;
+        EventNotFound when none does (services.event_codes), EventEnded when it has
+        ended (archived: its organisers reach it by id)."""
         code = normalized(typed)
         if code is None:
             raise EventNotFound(typed)
-        event_id = self._codes.find(code, lambda: self.store.event_id_for(code))
+        event_id = self._codes.event_id(code)
         if event_id is None:
             raise EventNotFound(code)
-        return self.event(event_id)
+        event = self.event(event_id)
+        if has_ended(event, utc_now(), self.idle_days):
+            raise EventEnded(code)
+        return event
 
     def events(self) -> list[dict]:
         """All events, newest first."""
@@ -218,16 +225,21 @@ class Events:
         self._events.forget(event_id)
         self._codes.forget(event["code"])
         audit.record("event.delete", event_id)
-        # No presenter holds its questions' results any more.
-        for question in event["questions"]:
-            try:
+        for question in event["questions"]:  # no presenter holds their results any more
+            with contextlib.suppress(TopicNotFound, Conflict):  # gone, or changed meanwhile
                 self.topics.release_results(question["topic_id"])
-            except (TopicNotFound, Conflict):
-                pass  # gone, or changed meanwhile: its managers still see everything
         return event
 
-    def rename(self, event_id: str, title: str) -> dict:
-        return self.change(event_id, lambda e: e.update(title=title))
+    def rename(self, event_id: str, title: str, **expiry) -> dict:
+        """A new title; with `expires_at` (ISO time, or None for the default), a new end."""
+
+        def update(event):
+            event["title"] = title
+            if "expires_at" in expiry:
+                event.pop("expires_at", None)
+                event.update({"expires_at": expiry["expires_at"]} if expiry["expires_at"] else {})
+
+        return self.change(event_id, update)
 
     # -- questions ------------------------------------------------------------
 
@@ -376,8 +388,7 @@ class Events:
         return event
 
     def _held_back(self, topic_id: str, held: bool) -> list[tuple[Topic, dict]]:
-        """[the topic as read, the topic held back or not] for `change`; [] when the topic
-        is gone (a question whose topic was deleted has no results to hold)."""
+        """[(the topic as read, held back or not)] for `change`; [] when the topic is gone."""
         try:
             return [self.topics.held_back(topic_id, held)]
         except TopicNotFound:
@@ -385,4 +396,4 @@ class Events:
 
     def _remember(self, event: dict) -> None:
         self._events.put(event["id"], event)
-        self._codes.put(event["code"], event["id"])
+        self._codes.remember(event["code"], event["id"])

@@ -13,7 +13,9 @@ import json
 
 from flask import Blueprint, current_app, request
 
+from core.rules.clock import iso
 from core.rules.errors import EventNotFound
+from core.rules.events import expires_at
 from core.schemas.accounts import HostIn, People
 from core.schemas.events import (
     EventIn,
@@ -33,6 +35,7 @@ from webapp.access import current_actor, owner_only, request_actor
 from webapp.api.openapi import doc
 from webapp.body import parse
 from webapp.htmx import polled
+from webapp.limits import event_by_code
 from webapp.lookup import valid_id
 
 bp = Blueprint("events_api", __name__)
@@ -46,7 +49,8 @@ def _check_event_id(endpoint, values):
 
 
 def _out(event: dict) -> dict:
-    return EventOut.render(event, services.events().questions(event))
+    events = services.events()
+    return EventOut.render(event, events.questions(event), expires_at(event, events.idle_days))
 
 
 # -- the presenter's API (admin key) ---------------------------------------------------
@@ -78,7 +82,10 @@ def get_event(event_id):
 @doc("Rename an event (admin)", body=EventUpdate, responses={200: EventOut}, errors=(409,))
 def update_event(event_id):
     data = parse(EventUpdate)
-    return _out(services.events().rename(event_id, data.title))
+    expiry = {}
+    if "expires_at" in data.model_fields_set:
+        expiry["expires_at"] = iso(data.expires_at) if data.expires_at else None
+    return _out(services.events().rename(event_id, data.title, **expiry))
 
 
 @bp.delete("/events/<event_id>")
@@ -209,7 +216,7 @@ def event_state(code):
     """Case-insensitive code; counts only while the presenter shows the results."""
     query = EventStateQuery.model_validate(request.args.to_dict())
     events = services.events()
-    event = events.by_code(code)
+    event = event_by_code(code)
     manager = services.access().manages_event(request_actor(), event)
     question, topic, counts = events.on_screen(event, query.voter_id, manager)
     body = json.dumps(EventState.render(event, question, topic, counts), separators=(",", ":"))

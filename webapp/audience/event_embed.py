@@ -29,7 +29,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 
 from core.rules.errors import EventNotFound
 from core.rules.join_codes import CODE_LENGTH
-from webapp import services, voter
+from webapp import voter
 from webapp.audience import ballot_box, embed_voter
 from webapp.audience.stage import (
     event_or_join_page,
@@ -39,7 +39,7 @@ from webapp.audience.stage import (
     stage_of,
 )
 from webapp.htmx import is_htmx, polled, vary
-from webapp.limits import limit_votes
+from webapp.limits import event_by_code, limit_votes
 from webapp.lookup import valid_id
 from webapp.metrics import counts_votes
 from webapp.security import csrf, embeddable
@@ -56,7 +56,7 @@ def _voter_from_the_header() -> None:
     voter_id = None
     code = (request.view_args or {}).get("code")
     try:
-        event_id = services.events().by_code(code)["id"] if code else None
+        event_id = event_by_code(code)["id"] if code else None
     except EventNotFound:
         event_id = None  # the view answers with its join page
     if event_id:

@@ -23,6 +23,7 @@ from core.rules.topics import generation_of
 from webapp import services
 from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
+from webapp.limits import event_by_code
 from webapp.lookup import shown
 from webapp.results.panel import results_of
 
@@ -38,7 +39,7 @@ Urls = Callable[[dict | None], dict]
 def event_or_join_page(typed: str | None):
     """(event, None), or (None, the friendly "no such code" page)."""
     try:
-        return services.events().by_code(typed), None
+        return event_by_code(typed), None
     except EventNotFound:
         message = None
         if typed:
