@@ -35,7 +35,12 @@ consistent) for the target, and at the first 1 MB page (up to 128 units) as
 it reads once a topic has a few thousand votes. A results view reads the
 first 1 MB page of votes, never more.
 
+With `--limits dynamodb://` (or `memory://`) the settings' default vote limits are on,
+counted there, and each vote names a voter of its own (a room behind one address): the
+rate limits' own requests (the counters table's UpdateItem) and CPU are then in the figures.
+
     .venv/bin/python -m bench.requests_per_vote [--votes 10000] [--backlog 1000] [--each 1000]
+        [--limits dynamodb://]
 """
 
 from __future__ import annotations

@@ -211,7 +211,7 @@ def remove_host(event_id, host_id):
 
 @bp.get("/events/code/<code>")
 @doc("An event's current state by join code (public; send If-None-Match)", query=EventStateQuery,
-     responses={200: EventState})  # fmt: skip
+     responses={200: EventState}, errors=(410, 429))  # fmt: skip
 def event_state(code):
     """Case-insensitive code; counts only while the presenter shows the results."""
     query = EventStateQuery.model_validate(request.args.to_dict())
