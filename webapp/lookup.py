@@ -34,4 +34,3 @@ def get_topic(topic_id: str, fresh: bool = False) -> dict:
     if valid_id(topic_id) is None:
         raise TopicNotFound(topic_id)
     return shown(services.topics().get(topic_id, fresh=fresh))
-
