@@ -1,14 +1,23 @@
 """gunicorn settings for the web app: shared by the Procfile, the Dockerfile, `make run` and tests.
 
 Everything comes from the environment through core.settings.Settings (where
-each default is stated): PORT, WEB_CONCURRENCY processes of WEB_THREADS threads,
-TRUSTED_PROXIES, LOG_LEVEL. Command-line flags (`--bind`, `--workers`,
-`--threads`) still win over this file.
+each default is stated): PORT, WEB_CONCURRENCY processes of WEB_CONNECTIONS
+connections each, TRUSTED_PROXIES, LOG_LEVEL, and the client limits the worker
+applies (webapp/gevent_worker.py). Command-line flags (`--bind`, `--workers`)
+still win over this file.
 """
 
-import os
-import shutil
-import tempfile
+# First, before anything imports ssl or botocore: gevent must replace the
+# blocking parts of the standard library (sockets, ssl, locks, sleeps) in every
+# module, or botocore's sockets block the whole process and ssl, imported
+# before the patch, recurses without end on every AWS call.
+from gevent import monkey  # isort: skip
+
+monkey.patch_all()
+
+import os  # noqa: E402  (after the patch, as everything below)
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 
 # Multi-process metrics: prometheus_client decides at import time whether to
 # keep values in files, so the directory must be in the environment before
@@ -19,6 +28,8 @@ if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="voting-metrics-")
 METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
+import resource  # noqa: E402
+
 from core.aws.clients import CLIENT_CONFIG  # noqa: E402  (after the metrics directory is set)
 from core.logs import JsonFormatter  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -27,15 +38,24 @@ _settings = Settings.from_env()
 
 wsgi_app = "webapp:create_app()"
 bind = [f"0.0.0.0:{_settings.port}"]
-# Requests spend their time waiting on SQS and DynamoDB, so threads (gthread)
-# carry the load; a few processes add crash isolation and use both cores.
+# Requests spend their time waiting on SQS and DynamoDB, and an open event stream
+# waits on the next change: greenlets (gevent) hold thousands of them per process;
+# a few processes add crash isolation and use every core.
 workers = _settings.web_concurrency
-threads = _settings.web_threads
-worker_class = "gthread"
+worker_class = "webapp.gevent_worker.RoomWorker"
+worker_connections = _settings.web_connections
+# Every connection is a file descriptor: let each process open as many as the
+# hard limit allows (often 1,024 soft, too few for a room).
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if _hard != resource.RLIM_INFINITY and _soft < _hard:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_hard, _hard))
 # A vote is answered only after SQS stored it. On SIGTERM, let a request that
 # is inside an SQS send finish: one attempt can take connect + read timeout.
 graceful_timeout = CLIENT_CONFIG.connect_timeout + CLIENT_CONFIG.read_timeout + 5
 timeout = 2 * graceful_timeout
+# Also the deadline for a request's headers: a connection that has not sent a
+# whole request head within this many seconds of opening (or of its last
+# answer) is closed (gunicorn's gevent worker reads each head under it).
 keepalive = 5
 # X-Forwarded-Proto/-For are believed only from these addresses (the TLS proxy).
 forwarded_allow_ips = _settings.trusted_proxies
@@ -85,7 +105,7 @@ def worker_exit(server, worker):
     graceful_timeout), and each pending vote is sent by its own request, so
     normally nothing is left; whatever is gets sent here, not dropped.
     """
-    app = getattr(worker, "wsgi", None)
+    app = getattr(worker, "app", None)
     if app is None or not hasattr(app, "extensions"):
         return
     from webapp import services

@@ -94,10 +94,10 @@ class Lab:
         self.processes.append(process)
         return process
 
-    def web(self, env: dict, workers: int = 2, threads: int = 8, count_dir=None, app=None):
+    def web(self, env: dict, workers: int = 2, count_dir=None, app=None):
         """gunicorn on a free port (`app` swaps the WSGI app); returns (process, base URL)."""
         port = launcher.free_port()
-        command = launcher.gunicorn_command("127.0.0.1", port, workers, threads)
+        command = launcher.gunicorn_command("127.0.0.1", port, workers)
         if app:
             command[-1] = app
         process = self.spawn("web", command, env, count_dir)

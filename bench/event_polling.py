@@ -43,7 +43,7 @@ def main() -> None:
         # each process's one code lookup and the presenter's move).
         env = lab.env(RESULTS_CACHE_SECONDS="1", TOPIC_CACHE_SECONDS="60")
         counts = lab.dir / "counts"
-        _, base = lab.web(env, workers=args.workers, threads=8, count_dir=counts)
+        _, base = lab.web(env, workers=args.workers, count_dir=counts)
         http = requests.Session()
         topics = [http.post(f"{base}/topics", json=TOPIC, headers=ADMIN).json() for _ in "ab"]
         body = {"title": "Bench talk", "questions": [t["id"] for t in topics]}

@@ -281,7 +281,7 @@ def real_path(small_votes: int, big_votes: int, backup: bool) -> dict:
         print("CSV download over HTTP (gunicorn, 1 worker, its peak RSS):", file=sys.stderr)
         web_port = launcher.free_port()
         web = subprocess.Popen(
-            launcher.gunicorn_command("127.0.0.1", web_port, workers=1, threads=2),
+            launcher.gunicorn_command("127.0.0.1", web_port, workers=1),
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         processes.append(web)

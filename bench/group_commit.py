@@ -1,8 +1,8 @@
-"""Issue 16: a vote's web CPU and latency, grouped against one message per request, and against
+"""A vote's web CPU and latency, grouped against one message per request, and against
 GET /healthz (the floor of any request in this stack).
 
 One stack on one moto; two gunicorn servers of the same app in front of it
-(2 processes x 8 threads, as `make run`): one with group commit (the
+(2 gevent processes, as `make run`): one with group commit (the
 default), one with SQS_GROUP_COMMIT=0 (one SendMessage per vote, as before).
 No counting hooks here: CPU is read from /proc, for the server's worker
 processes only. No worker runs (both servers only queue, into one queue).
@@ -16,9 +16,9 @@ processes only. No worker runs (both servers only queue, into one queue).
   (each connection pauses between requests, wrk's `delay()`). On this stack a
   request's CPU depends on the rate: votes run at a few hundred a second (moto
   answers no faster) while healthz flat out runs several times faster, and at
-  that rate gunicorn's threads wake once for many requests (about 3 context
-  switches a request against about 7 at the votes' rate; measured 0.56 ms of
-  user CPU against 0.84 ms for the same healthz). So "vote / healthz at the
+  that rate a process wakes once for many requests instead of once for each
+  (measured under gunicorn's threads: 0.56 ms of user CPU against 0.84 ms for
+  the same healthz). So "vote / healthz at the
   same rate" compares like with like: what a vote costs beyond an empty
   request arriving as often; "vote / healthz flat out" is reported beside it.
   The same healthz over the ungrouped vote is the floor of "grouped /
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with Lab(name="group") as lab:
         env = lab.env()
-        grouped, grouped_base = lab.web(env, workers=2, threads=8)
-        ungrouped, ungrouped_base = lab.web({**env, "SQS_GROUP_COMMIT": "0"}, workers=2, threads=8)
+        grouped, grouped_base = lab.web(env, workers=2)
+        ungrouped, ungrouped_base = lab.web({**env, "SQS_GROUP_COMMIT": "0"}, workers=2)
         topic = create_topic(grouped_base)
         vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
         votes_lua, get_lua = lab.dir / "votes.lua", lab.dir / "get.lua"
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "POST /votes grouped, GET /healthz at the rate the grouped votes just ran (each "
         "connection pausing between requests), POST /votes ungrouped (SQS_GROUP_COMMIT=0) "
         "and GET /healthz flat out, the order reversed every round (healthz at the votes' "
-        "rate always right after the grouped votes); two gunicorn servers (2 x 8 threads) of "
+        "rate always right after the grouped votes); two gunicorn servers (2 gevent processes) of "
         "one stack on one moto, no counting hooks. CPU: the server's worker processes, from "
         "/proc, per request answered.\n"
     )
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                  "CPU vote / healthz flat out"], rows))  # fmt: skip
     print(
         "\nThe target compares a vote with GET /healthz at the same rate: on this stack a "
-        "request's CPU grows as the rate falls (gunicorn's threads wake once per request "
+        "request's CPU grows as the rate falls (a process wakes once per request "
         "instead of once for several), and the votes run at the few hundred a second moto "
         "answers while healthz flat out runs several times faster. The flat-out figure is "
         "the same comparison across that difference in rate. \"CPU healthz same rate / "

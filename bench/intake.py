@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with Lab(name="intake") as lab:
         env = lab.env()
-        _, base = lab.web(env, workers=2, threads=8, app="bench.baseline_app:create_app()")
+        _, base = lab.web(env, workers=2, app="bench.baseline_app:create_app()")
         topic = create_topic(base)
         vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}
         votes_lua, base_lua = lab.dir / "votes.lua", lab.dir / "baseline.lua"

@@ -1,4 +1,4 @@
-"""Issue 16: the local endpoint with keep-alive (gunicorn) against werkzeug's development server.
+"""The local endpoint with keep-alive (gunicorn) against werkzeug's development server.
 
 Two local endpoints run side by side, both with local/moto_server.py's fixes:
 the default (moto's app under gunicorn, keep-alive connections) and

@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         env = lab.env()
         counts = lab.dir / "counts"
         lab.worker(env, count_dir=counts)
-        _, base = lab.web(env, workers=2, threads=8, count_dir=counts)
-        _, reader = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1, threads=4)
+        _, base = lab.web(env, workers=2, count_dir=counts)
+        _, reader = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1)
         voting = voting_for(env)
         for name in TYPES:
             topic = new_topic(base, name)

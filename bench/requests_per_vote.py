@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         env = lab.env(**(LIMITS | {"RATELIMIT_STORAGE_URI": args.limits} if args.limits else {}))
         counts = lab.dir / "counts"
         worker = lab.worker(env, count_dir=counts)
-        _, base = lab.web(env, workers=2, threads=8, count_dir=counts)
+        _, base = lab.web(env, workers=2, count_dir=counts)
         voting = voting_for(env)
         topic = create_topic(base)
         stored = voting.store.client.get_item(
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         steady = phases[16]
 
         # The same stack through a second server with group commit off.
-        _, ungrouped_base = lab.web({**env, "SQS_GROUP_COMMIT": "0"}, workers=2, threads=8,
+        _, ungrouped_base = lab.web({**env, "SQS_GROUP_COMMIT": "0"}, workers=2,
                                     count_dir=counts)  # fmt: skip
         assert set(post_votes(ungrouped_base, topic, warmup)) == {202}
         _, recorded = wait_for_total(voting, topic["id"], recorded + warmup, timeout=60)

@@ -1,7 +1,7 @@
 """A room of phones: N simulated phones join an event, follow it, and vote when it moves on.
 
 For each room size, a fresh stack as `make run` has it (moto, gunicorn 2
-processes x 8 threads, one worker.py; rate limits off, as in every
+processes (gevent), one worker.py; rate limits off, as in every
 benchmark: the room is one address). Two single-choice topics make an
 event, the presenter (the JSON API) opens question 1, and N phones
 (bench/phones.py: each its own aiohttp client, cookies and connections)
@@ -235,7 +235,7 @@ def one_size(args, phones: int) -> dict:
     out: dict = {"phones": phones, "mode": args.mode, "load": [os.getloadavg()[0]]}
     with Lab(name="room") as lab:
         env = lab.env()
-        web, base = lab.web(env, workers=2, threads=8)
+        web, base = lab.web(env, workers=2)
         lab.worker(env)
         event, topics = setup(base)
         room = Room(base, event["code"], args)
@@ -351,6 +351,8 @@ def main() -> None:
         n = out["phones"]
         figures |= {
             f"move_s_{n}": out.get("move_s"), f"follow_p95_s_{n}": out.get("follow_p95_s"),
+            f"follow_max_s_{n}": out.get("follow_p100_s"),
+            f"accepted_share_{n}": (out.get("accepted") or 0) / n,
             f"saw_{n}": out.get("saw"), f"accepted_{n}": out.get("accepted"),
             f"counted_s_{n}": out.get("counted_s"), f"projector_s_{n}": out.get("projector_s"),
             f"idle_cpu_pct_{n}": out.get("idle_cpu_pct"),
@@ -365,7 +367,8 @@ def main() -> None:
         "Simulated phones (aiohttp, one client each) open an event's short URL, follow its "
         "stage as the page asks (polling every second with the ETag, or its event stream), "
         f"and, once the presenter moves on, vote through the stage's form within {args.window:.0f}"
-        " s; `make run`'s stack (gunicorn 2 x 8, one worker.py). Follow: from the presenter's "
+        " s; `make run`'s stack (gunicorn 2 processes, gevent; one worker.py). Follow: from the "
+        "presenter's "
         "request to each phone showing the new question. Counted: after the last vote accepted. "
         "Projector: the results fragment it polls, after the last vote record was written. "
         f"Idle: web CPU over {args.idle_seconds:.0f} s with every phone following. Queue: the "

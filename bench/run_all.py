@@ -48,6 +48,7 @@ BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "tap_to_screen": ([], ["--taps", "8"]),
     "question_types": ([], ["--votes", "100", "--reads", "30", "--big", "20000"]),
     "room": (["--phones", "1000,3000,5000"], ["--phones", "200", "--idle-seconds", "5"]),
+    "qna": ([], ["--voters", "200", "--questions", "10", "--big", "200", "--reads", "30"]),
 }  # fmt: skip
 
 
@@ -137,44 +138,44 @@ def summary(results: dict[str, dict]) -> list[str]:
         return results.get(name, {}).get("data", {}).get("figures", {}).get(key)
 
     rows = [
-        ("16. SQS requests per vote, 16 clients", fig("requests_per_vote", "sqs_per_vote"),
+        ("SQS requests per vote, 16 clients", fig("requests_per_vote", "sqs_per_vote"),
          "<= 0.35", 0.35, False),
-        ("16. ... 64 clients", fig("requests_per_vote", "sqs_per_vote_64"), "<= 0.35", 0.35,
+        ("... 64 clients", fig("requests_per_vote", "sqs_per_vote_64"), "<= 0.35", 0.35,
          False),
-        ("16. ... 1 client", fig("requests_per_vote", "sqs_per_vote_1"), "report", None, False),
-        ("16. ... 16 clients, group commit off", fig("requests_per_vote",
+        ("... 1 client", fig("requests_per_vote", "sqs_per_vote_1"), "report", None, False),
+        ("... 16 clients, group commit off", fig("requests_per_vote",
          "sqs_per_vote_ungrouped"), "report", None, False),
-        ("16. AWS requests per vote, end to end (16 clients)", fig("requests_per_vote",
+        ("AWS requests per vote, end to end (16 clients)", fig("requests_per_vote",
          "requests_per_vote"), "<= 0.5", 0.5, False),
-        ("16. ... 64 clients", fig("requests_per_vote", "requests_per_vote_64"), "<= 0.5", 0.5,
+        ("... 64 clients", fig("requests_per_vote", "requests_per_vote_64"), "<= 0.5", 0.5,
          False),
-        ("16. ... with a backlog (full worker batches)", fig("requests_per_vote",
+        ("... with a backlog (full worker batches)", fig("requests_per_vote",
          "requests_per_vote_backlog"), "<= 0.5", 0.5, False),
-        ("16. Web CPU per vote, grouped / ungrouped", fig("group_commit",
+        ("Web CPU per vote, grouped / ungrouped", fig("group_commit",
          "cpu_grouped_over_ungrouped"), "<= 0.4", 0.4, False),
         # A vote costing exactly an empty request at its rate would score this.
-        ("16. ... its floor: GET /healthz at the votes' rate / ungrouped vote", fig(
+        ("... its floor: GET /healthz at the votes' rate / ungrouped vote", fig(
          "group_commit", "cpu_healthz_same_rate_over_ungrouped"), "report", None, False),
         # healthz at the votes' rate: a request's CPU here depends on the rate (group_commit.py)
-        ("16. Web CPU per vote / per GET /healthz at the votes' rate", fig("group_commit",
+        ("Web CPU per vote / per GET /healthz at the votes' rate", fig("group_commit",
          "cpu_vote_over_healthz_same_rate"), "<= 2.5", 2.5, False),
-        ("16. ... / per GET /healthz flat out (several times the votes' rate)", fig(
+        ("... / per GET /healthz flat out (several times the votes' rate)", fig(
          "group_commit", "cpu_vote_over_healthz"), "report", None, False),
-        ("16. Intake throughput, POST /votes / bare SendMessage route", fig("intake",
+        ("Intake throughput, POST /votes / bare SendMessage route", fig("intake",
          "intake_throughput_ratio"), ">= 1.5", 1.5, True),
-        ("16. ... p50, bare route / POST /votes", fig("intake", "intake_p50_ratio"), "report",
+        ("... p50, bare route / POST /votes", fig("intake", "intake_p50_ratio"), "report",
          None, True),
-        ("16. ... p99, bare route / POST /votes", fig("intake", "intake_p99_ratio"), "report",
+        ("... p99, bare route / POST /votes", fig("intake", "intake_p99_ratio"), "report",
          None, True),
-        ("16. p50 with one client, grouped / ungrouped", fig("group_commit",
+        ("p50 with one client, grouped / ungrouped", fig("group_commit",
          "p50_one_client_grouped_over_ungrouped"), "<= 1.1", 1.1, False),
-        ("16. Cost of 1M votes + 10k views, ours / original", fig("requests_per_vote",
+        ("Cost of 1M votes + 10k views, ours / original", fig("requests_per_vote",
          "cost_ratio_ours_over_original"), "<= 0.75", 0.75, False),
-        ("16. Local endpoint with keep-alive / dev server: requests/s", fig("moto_keepalive",
+        ("Local endpoint with keep-alive / dev server: requests/s", fig("moto_keepalive",
          "keepalive_throughput_ratio"), "report", None, True),
-        ("16. ... endpoint CPU per request", fig("moto_keepalive", "keepalive_server_cpu_ratio"),
+        ("... endpoint CPU per request", fig("moto_keepalive", "keepalive_server_cpu_ratio"),
          "report", None, False),
-        ("16. ... client CPU per request", fig("moto_keepalive", "keepalive_client_cpu_ratio"),
+        ("... client CPU per request", fig("moto_keepalive", "keepalive_client_cpu_ratio"),
          "report", None, False),
         ("1. DynamoDB write units per vote (billed)", fig("requests_per_vote",
          "write_units_per_vote"), "report", None, False),
@@ -196,24 +197,25 @@ def summary(results: dict[str, dict]) -> list[str]:
          "embedded_ratio_stock"), "before", None, True),
         ("Export peak memory, 300,000 / 10,000 votes", fig("export_memory",
          "export_peak_flat_ratio"), "report (1 = flat)", None, False),
-        ("12. Event GetItem per second per web process, 2,000 polling phones (all-in)",
+        ("Event GetItem per second per web process, 2,000 polling phones (all-in)",
          fig("event_polling", "get_items_per_process_second"), "about 1 + fixed reads", None,
          False),
-        ("13. Results read median, 100k votes / 10 votes, worst question type", fig(
+        ("Results read median, 100k votes / 10 votes, worst question type", fig(
          "question_types", "read_ratio_worst"), "<= 1.2", 1.2, False),
-        *[(f"13. ... {kind}: results read ratio",
+        *[(f"... {kind}: results read ratio",
            fig("question_types", f"read_ratio_{kind}"), "<= 1.2", 1.2, False)
           for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
-        *[(f"13. {kind}: AWS requests per vote", fig("question_types",
+        *[(f"{kind}: AWS requests per vote", fig("question_types",
            f"requests_per_vote_{kind}"), "report", None, False)
           for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
-        *[(f"13. {kind}: DynamoDB write units per vote", fig("question_types",
+        *[(f"{kind}: DynamoDB write units per vote", fig("question_types",
            f"write_units_per_vote_{kind}"), "report", None, False)
           for kind in ("single", "multiple", "ranking", "rating", "rate_each", "text", "game")],
         ("Tap to projector p95, seconds (real browsers)", fig("tap_to_screen",
          "tap_p95_s"), "<= 2", 2.0, False),
         ("Tap to projector p50, seconds", fig("tap_to_screen", "tap_p50_s"), "report", None,
          False),
+        *room_rows(fig),
     ]  # fmt: skip
     lines = ["| target | measured | goal | verdict |", "|---|---|---|---|"]
     for label, value, goal, target, at_least in rows:
@@ -221,6 +223,28 @@ def summary(results: dict[str, dict]) -> list[str]:
         judged = verdict(value, target, at_least) if target is not None else "-"
         lines.append(f"| {label} | {shown} | {goal} | {judged} |")
     return lines
+
+
+def room_rows(fig) -> list[tuple]:
+    """A room of phones (bench/room.py): 3,000 phones must, 5,000 the goal."""
+    rows = []
+    for phones, counted, idle, kind in ((3000, 15, 10, "must"), (5000, 20, 15, "goal")):
+        n = f"{phones:,} phones ({kind})"
+        rows += [
+            (f"Room, {n}: presenter's move answered, s", fig("room", f"move_s_{phones}"),
+             "< 0.5", 0.5, False),
+            ("... follow p95, s", fig("room", f"follow_p95_s_{phones}"), "<= 1", 1.0, False),
+            ("... follow max, s", fig("room", f"follow_max_s_{phones}"), "<= 2", 2.0, False),
+            ("... votes accepted / phones", fig("room", f"accepted_share_{phones}"),
+             ">= 0.999", 0.999, True),
+            ("... all accepted votes counted, s after the window", fig(
+             "room", f"counted_s_{phones}"), f"<= {counted}", float(counted), False),
+            ("... projector shows the final count, s after the last record", fig(
+             "room", f"projector_s_{phones}"), "<= 2", 2.0, False),
+            ("... idle connected phones, web CPU % of a core", fig(
+             "room", f"idle_cpu_pct_{phones}"), f"<= {idle}", float(idle), False),
+        ]  # fmt: skip
+    return rows
 
 
 def plot(results: dict[str, dict]) -> bool:

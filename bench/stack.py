@@ -22,7 +22,7 @@ class MakeRunStack:
         self.lab = lab
         self.env = lab.env(WORKER_WAIT_SECONDS="1")
         self.voting = voting_for(self.env)
-        _, self.base = lab.web(self.env, workers=2, threads=4)
+        _, self.base = lab.web(self.env, workers=2)
         lab.worker(self.env)
         self.topic = create_topic(self.base)
         self.seeded = 0

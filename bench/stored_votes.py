@@ -132,7 +132,7 @@ def read_latency(lab, base, counts_dir, voting, small, big, per_size, stored) ->
 
 def polling(lab: Lab, stack: MakeRunStack, topic: dict, viewers: int, seconds: int) -> dict:
     counts_dir = lab.dir / "poll-counts"
-    _, base = lab.web(stack.env, workers=2, threads=8, count_dir=counts_dir)
+    _, base = lab.web(stack.env, workers=2, count_dir=counts_dir)
     script = lab.dir / "poll.lua"
     script.write_text(POLL_LUA)
     stop = threading.Event()
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         empty, full = MakeRunStack(lab, "E"), MakeRunStack(lab, "B")
         counts_dir = lab.dir / "read-counts"
         _, nocache = lab.web(
-            {**full.env, "RESULTS_CACHE_SECONDS": "0"}, workers=2, threads=4, count_dir=counts_dir
+            {**full.env, "RESULTS_CACHE_SECONDS": "0"}, workers=2, count_dir=counts_dir
         )
         small = create_topic(full.base)
         seed_votes(full.env, small, 10)

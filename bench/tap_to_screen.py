@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     pauses = random.Random(args.seed)
     with Lab(name="tap-to-screen") as lab, sync_playwright() as playwright:
         env = lab.env(WORKER_WAIT_SECONDS="2")  # as `make run` starts the worker
-        _, base = lab.web(env, workers=2, threads=4)
+        _, base = lab.web(env, workers=2)
         lab.worker(env)
         topic = create_topic(base, choices=2)
         browser = playwright.chromium.launch(

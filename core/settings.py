@@ -1,11 +1,11 @@
 """Settings read from the environment, shared by the web app and the worker.
 
-One model states each setting once: its environment variable, its default and
-a one-line description. The worker's `--help` and the checks of the docs'
-tables are made from it (`described`). Only data lives here: no clients, no
-logic beyond parsing. The variable names of the original service keep their
-meaning (DYNAMODB_ENDPOINT_URL, AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY,
-API_CORS_ORIGINS); with the endpoint variables unset the code talks to real AWS.
+One model states each setting once: its environment variable, its default and a
+one-line description. The worker's `--help` and the checks of the docs' tables are
+made from it (`described`). Only data lives here: no clients, no logic beyond
+parsing. The original service's variable names keep their meaning (DYNAMODB_ENDPOINT_URL,
+AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY, API_CORS_ORIGINS); with the endpoint
+variables unset the code talks to real AWS.
 
 An empty variable counts as unset (the default applies), except where empty
 says "none": TRUSTED_PROXIES="" trusts no proxy and RATE_LIMIT_*="" turns that
@@ -40,8 +40,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True,
         case_sensitive=True,
-        # Overrides (create_app's config, the worker's flags) name fields; the
-        # environment names variables (the aliases).
+        # Overrides (create_app's config, worker flags) name fields; the environment, aliases.
         validate_by_name=True,
         validate_by_alias=True,
         extra="forbid",
@@ -130,17 +129,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"], validation_alias="EMBED_ORIGINS",
         description="comma-separated origins that may show the embeds in an iframe; * any site",
     )
-    # The join URL and QR code carry it (webapp/public_url.py); `make run` sets it to this
-    # machine's network address when it listens on every address.
+    # The join URL and QR code carry it (webapp/public_url.py); `make run` may set it.
     public_url: str | None = Field(
         None, validation_alias="PUBLIC_URL",
         description="the origin phones reach the app at (https://vote.example.org) for join "
         "URLs and QR codes; unset: the address the request came to",
     )
     # -- intake ----------------------------------------------------------------------------
-    # The worker re-checks every vote, so a stale topic can only turn a would-be
-    # 409/422 into a recorded `rejected` vote, never a wrong count (and it is used
-    # as long again while one background read refreshes it, core/services/topics.py).
+    # The worker re-checks every vote, so a stale topic can only turn a would-be 409/422
+    # into a `rejected` vote, never a wrong count (core/services/topics.py refreshes it).
     topic_cache_seconds: float = Field(
         2.0, ge=0, validation_alias="TOPIC_CACHE_SECONDS",
         description="how long a web process trusts its copy of a topic when checking a vote",
@@ -149,8 +146,7 @@ class Settings(BaseSettings):
         1.0, ge=0, validation_alias="RESULTS_CACHE_SECONDS",
         description="how long a web process reuses a topic's tallies for results polling",
     )
-    # Votes arriving together in one web process share one SendMessageBatch
-    # (core/aws/group_send.py); off sends one message per request.
+    # Votes arriving together share one SendMessageBatch (core/aws/group_send.py).
     sqs_group_commit: bool = Field(
         True, validation_alias="SQS_GROUP_COMMIT",
         description="votes of a web process share a SendMessageBatch; 0, false or off: one each",
@@ -184,18 +180,28 @@ class Settings(BaseSettings):
     )
     # -- operations: read by gunicorn.conf.py and the worker's metrics server --------------
     port: int = Field(
-        8000, ge=0, le=65535, validation_alias="PORT",
-        description="gunicorn binds 0.0.0.0:PORT",
+        8000, ge=0, le=65535, validation_alias="PORT", description="gunicorn binds 0.0.0.0:PORT",
     )
-    # Requests mostly wait on SQS/DynamoDB, so threads are cheap.
     web_concurrency: int = Field(
-        2, ge=1, validation_alias="WEB_CONCURRENCY",
-        description="gunicorn worker processes",
+        2, ge=1, validation_alias="WEB_CONCURRENCY", description="gunicorn worker processes",
     )
-    web_threads: int = Field(
-        8, ge=1, validation_alias="WEB_THREADS",
-        description="threads per web process",
+    # One thread of greenlets (gevent) per process: each open event stream is a connection.
+    web_connections: int = Field(
+        10000, ge=1, validation_alias="WEB_CONNECTIONS",
+        description="open connections per web process (gunicorn's worker_connections)",
     )
+    max_streams_per_process: int = Field(
+        5000, ge=0, validation_alias="MAX_STREAMS_PER_PROCESS",
+        description="open event streams per web process; more are answered 503 (pages poll)",
+    )
+    # A hall behind one NAT is thousands of phones: the proxy limits clients (docs/deploy.md).
+    max_connections_per_address: int = Field(
+        10000, ge=1, validation_alias="MAX_CONNECTIONS_PER_ADDRESS",
+        description="open connections from one client address per web process; more are closed",
+    )
+    request_body_seconds: float = Field(
+        30.0, gt=0, validation_alias="REQUEST_BODY_SECONDS",
+        description="a request's body must arrive within this; else 408")  # fmt: skip
     # "*" only when nothing but the proxy can reach the app.
     trusted_proxies: str = Field(
         "127.0.0.1,::1", validation_alias="TRUSTED_PROXIES", json_schema_extra=EMPTY_IS_NONE,
@@ -210,10 +216,8 @@ class Settings(BaseSettings):
         description="DEBUG, INFO, WARNING or ERROR (any case)",
     )
     # -- abuse limits (Flask-Limiter syntax) and where they count ---------------------------
-    # A whole room may share one NAT address, so votes are limited per voter; per
-    # address only for votes naming no voter, plus a ceiling a packed hall (2,000
-    # voters in a minute) stays under. The voter policies, not these, stop double
-    # voting (webapp/limits.py).
+    # A room may share one NAT address: votes are limited per voter (per address when naming
+    # none) under a ceiling a packed hall stays under; voter policies stop double voting.
     rate_limit_votes: str = Field(
         "600 per minute", validation_alias="RATE_LIMIT_VOTES", json_schema_extra=EMPTY_IS_NONE,
         description="votes per client address that name no voter; empty: no limit",
@@ -226,6 +230,11 @@ class Settings(BaseSettings):
         "5000 per minute", validation_alias="RATE_LIMIT_VOTES_PER_ADDRESS",
         json_schema_extra=EMPTY_IS_NONE,
         description="the ceiling on every vote from one client address; empty: no limit",
+    )
+    rate_limit_questions_per_voter: str = Field(
+        "5 per minute", validation_alias="RATE_LIMIT_QUESTIONS_PER_VOTER",
+        json_schema_extra=EMPTY_IS_NONE,
+        description="audience questions per voter (per address if none named); empty: no limit",
     )
     rate_limit_login: str = Field(
         "10 per minute", validation_alias="RATE_LIMIT_LOGIN", json_schema_extra=EMPTY_IS_NONE,
@@ -242,8 +251,7 @@ class Settings(BaseSettings):
     )
     ratelimit_storage_uri: str = Field(
         "dynamodb://", validation_alias="RATELIMIT_STORAGE_URI",
-        description="where limits count: dynamodb:// (the counters table, shared by every"
-        " process), memory:// per process, redis://host:6379 shared",
+        description="where limits count: dynamodb:// the shared counters table, memory://, redis://",
     )
     # `make run` sets it to pause votes while saves fail (webapp/pause.py).
     pause_votes_file: str | None = Field(
@@ -284,18 +292,13 @@ class Settings(BaseSettings):
         return value.upper()
 
     @classmethod
-    def settings_customise_sources(
-        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-    ):
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):
         """Overrides first, then the environment: no .env file, no secrets directory."""
         return init_settings, _Environment(settings_cls)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """The settings of os.environ, `overrides` (field names) taking precedence.
-
-        Raises InvalidSettings naming each variable whose value does not fit.
-        """
+        """os.environ's settings, `overrides` (field names) first; InvalidSettings names misfits."""
         try:
             return cls(**overrides)
         except ValidationError as exc:
@@ -319,8 +322,7 @@ class Settings(BaseSettings):
 
 
 class _Environment(EnvSettingsSource):
-    """Each setting from its variables, the first one set winning; "" counts as unset
-    unless the setting is EMPTY_IS_NONE. Field names are never read as variables."""
+    """A setting from its variables, the first set winning ("" unset unless EMPTY_IS_NONE)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         for name in env_names(field):

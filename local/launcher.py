@@ -85,14 +85,13 @@ def start_moto(port: int, stock: bool = False, **popen) -> subprocess.Popen:
     return process
 
 
-def gunicorn_command(host: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+def gunicorn_command(host: str, port: int, workers: int = 2) -> list[str]:
     """gunicorn with gunicorn.conf.py (as the Procfile and the image run it); flags override it."""
     return [
         PYTHON, "-m", "gunicorn",
         "--config", str(ROOT / "gunicorn.conf.py"),
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
-        "--threads", str(threads),
         "webapp:create_app()",
     ]  # fmt: skip
 

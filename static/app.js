@@ -52,6 +52,16 @@
   document.addEventListener("htmx:responseError", function (event) {
     say(messageFrom(event.detail.xhr));
   });
+  // A fragment that says its own refusals (data-swaps-refusals: the Q&A panel) shows a
+  // rate limit's answer (429) in place too, as base.html has htmx do for 409 and 422.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr.status === 429 && target && target.closest &&
+        target.closest("[data-swaps-refusals]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:sendError", function () {
     say(phrase("offline", "Could not reach the server. Check your connection; we will keep trying."));
   });
@@ -139,6 +149,18 @@
     ballot.querySelectorAll("[data-closed-hide]").forEach(function (el) { el.hidden = true; });
   }
 
+  // Voting opened again on the question on screen: the ballot too (unless
+  // this voter's one vote is already in: data-voted).
+  function openBallot() {
+    var ballot = document.querySelector("form.ballot");
+    if (!ballot) return;
+    var choices = ballot.querySelector("fieldset.choices");
+    if (choices && !choices.hasAttribute("data-voted")) choices.disabled = false;
+    var notice = ballot.querySelector("[data-closed-notice]");
+    if (notice) notice.hidden = true;
+    ballot.querySelectorAll("[data-closed-hide]").forEach(function (el) { el.hidden = false; });
+  }
+
   // A vote's final state (counted, rejected, replaced), said once.
   function announceVote(status) {
     var region = document.getElementById("vote-announcer");
@@ -182,6 +204,12 @@
     if (results) {
       announceResults();
       if (results.hasAttribute("data-closed")) closeBallot();
+    }
+    // An event's stage says in its status whether voting is open: the ballot
+    // follows without being replaced (a phone may be filling it in).
+    var stageStatus = document.getElementById("stage-status");
+    if (stageStatus) {
+      if (stageStatus.hasAttribute("data-closed")) closeBallot(); else openBallot();
     }
     var status = document.getElementById("vote-status");
     if (status) announceVote(status);

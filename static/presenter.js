@@ -1,5 +1,5 @@
-// The presenter view's keyboard shortcuts. Each key clicks a button of the
-// control bar (which htmx or a plain form post sends), so the keyboard does
+// The presenter view's keyboard shortcuts. Each key clicks a button (or link) of
+// the control bar (which htmx or a plain form post sends), so the keyboard does
 // exactly what the buttons do. A file, not an inline script: the CSP
 // allows only scripts served by the app.
 (function () {
@@ -30,6 +30,7 @@
     r: function () { click("results"); },
     c: function () { click("voting"); },
     q: function () { toggle("qr"); },
+    a: function () { click("qna"); },
     f: fullScreen,
     "?": function () { toggle("shortcuts"); }
   };

@@ -55,9 +55,13 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import accounts as accounts_api
     from webapp.api import events as events_api
     from webapp.api import openapi
+    from webapp.api import qna as qna_api
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
-    from webapp.presenter import topic_present
+    from webapp.presenter import event_present, topic_present
+    from webapp.push import views as push
+    from webapp.qna import moderation as qna_admin
+    from webapp.qna import phones as qna_phones
 
     # First, so every later hook (and its log lines) sees the request id.
     request_ids.init_app(app)
@@ -71,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     public_url.init_app(app)
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)
-    for keyed in (api.bp, events_api.bp, accounts_api.bp):
+    for keyed in (api.bp, events_api.bp, accounts_api.bp, qna_api.bp):
         security.exempt(keyed)
     # After CSRF: who may reach every admin route, and what it names (webapp/access.py).
     access.init_app(app)
@@ -79,8 +83,10 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, accounts_api.bp,
                       topic_pages.bp, topic_present.bp, topic_embed.bp, event_embed.bp,
                       sign_in.bp, admin.bp, accounts_admin.bp, event_pages.bp,
-                      events_admin.bp):  # fmt: skip
+                      events_admin.bp, event_present.bp, qna_api.bp, qna_phones.pages,
+                      qna_phones.embed, qna_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    push.init_app(app)
     access.check_routes(app)
     _cors(app, settings)
     return app

@@ -42,7 +42,7 @@ from webapp.lookup import valid_id
 
 # Whole blueprints the audience uses: public by nature, whatever routes they gain.
 PUBLIC_BLUEPRINTS = {"pages", "events_pages", "embed", "event_embed", "health", "docs",
-                     "metrics"}  # fmt: skip
+                     "metrics", "qna_pages", "qna_embed"}  # fmt: skip
 PUBLIC_ENDPOINTS = {
     "static",
     "set_language",
@@ -51,19 +51,25 @@ PUBLIC_ENDPOINTS = {
     "events_api.event_state",
     # The projector's view of a topic (a signed-in manager gets its controls).
     "present.view",
+    # The audience's event streams (webapp/push/); the presenter's stream is gated.
+    "push.event_stream", "push.embed_stream", "push.topic_stream",
     # Signing in and out, and trading an email and password for an API token.
     "sign_in.login", "sign_in.logout", "sign_in.sso_begin", "sign_in.sso_callback",
     "accounts_api.create_token",
+    # Audience questions: asked, read and upvoted by join code.
+    "qna_api.ask", "qna_api.listed", "qna_api.upvote", "qna_api.withdraw",
 }  # fmt: skip
 # JSON routes the admin pages link to: a signed-in session may use them too (with the
 # page's CSRF token when they change something).
-SESSION_JSON = {"api.export_topic_csv", "api.compute_runoff"}
+SESSION_JSON = {"api.export_topic_csv", "api.compute_runoff",
+                "qna_api.moderate", "qna_api.moderation_view", "qna_api.export_csv"}  # fmt: skip
 # What a path variable names: checked by Access.check.
 KINDS = {"topic_id": "topic", "event_id": "event", "vote_id": "vote", "user_id": "user"}
 # Path variables that name nothing to check here: a place in a list, a choice of
 # action, a join code, an event's co-host (the event is checked), one's own token
-# (the accounts service finds only the actor's own, or any for an admin).
-UNCHECKED = {"index", "what", "code", "host_id", "token_id", "filename"}
+# (the accounts service finds only the actor's own, or any for an admin), an
+# audience question (looked up within its event, which is checked).
+UNCHECKED = {"index", "what", "code", "host_id", "token_id", "filename", "question_id"}
 
 
 def owner_only(view):

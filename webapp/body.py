@@ -70,7 +70,7 @@ class WholeChunkedBody:
     def __call__(self, environ, start_response):
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not environ.get("CONTENT_LENGTH"):
-            body = _read_at_most(environ["wsgi.input"], self.limit + 1)
+            body = read_at_most(environ["wsgi.input"], self.limit + 1)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             # No longer chunked: werkzeug ignores Content-Length while this header says so.
@@ -78,7 +78,7 @@ class WholeChunkedBody:
         return self.wsgi_app(environ, start_response)
 
 
-def _read_at_most(stream, size: int) -> bytes:
+def read_at_most(stream, size: int) -> bytes:
     parts, left = [], size
     while left > 0:
         part = stream.read(min(left, 64 * 1024))

@@ -19,7 +19,7 @@ from webapp.refusals import OUTAGES, REFUSALS, refusal_for
 log = logging.getLogger(__name__)
 
 # Blueprints whose every answer is JSON, whatever the client accepts.
-JSON_BLUEPRINTS = {"api", "events_api", "accounts_api", "health", "docs"}
+JSON_BLUEPRINTS = {"api", "events_api", "accounts_api", "qna_api", "health", "docs"}
 
 
 def wants_json() -> bool:

@@ -14,6 +14,10 @@ budget across every vote route (POST /votes, the pages, the embeds):
   every vote, high enough for a packed hall (2,000 voters in a minute behind one
   address), still a bound on a script that invents a voter id per vote.
 
+RATE_LIMIT_QUESTIONS_PER_VOTER (5 per minute) limits the questions each voter asks
+an event (audience Q&A; per address for questions naming no voter); upvotes are
+votes, under the three limits above.
+
 RATE_LIMIT_LOGIN limits admin sign-in per address, RATE_LIMIT_JOIN_CODE_MISSES the
 join codes an address may look up in vain (`event_by_code`). The counts live where every
 web process reaches them: the default RATELIMIT_STORAGE_URI, `dynamodb://`,
@@ -196,6 +200,17 @@ def event_by_code(typed: str | None) -> dict:
     return found[typed]
 
 
+def limit_questions(view):
+    """Questions asked (audience Q&A): RATE_LIMIT_QUESTIONS_PER_VOTER per named voter,
+    and for questions naming none the same number per address."""
+    return limiter.limit(
+        lambda: _settings().rate_limit_questions_per_voter,
+        scope="questions",
+        key_func=lambda: f"voter:{voter_named()}" if voter_named() else client_address(),
+        exempt_when=lambda: not _settings().rate_limit_questions_per_voter,
+    )(pause.refuse_while_paused(view))
+
+
 def limit_login(view):
     return limiter.limit(
         login_limit,
@@ -224,6 +239,7 @@ def init_app(app: Flask) -> None:
         settings.rate_limit_votes_per_address,
         settings.rate_limit_login,
         settings.rate_limit_join_code_misses,
+        settings.rate_limit_questions_per_voter,
     )
     app.config.setdefault("RATELIMIT_ENABLED", any(limits))
     limiter.init_app(app)

@@ -1,12 +1,12 @@
 """What a page URL names: a valid id, and the topic (as the templates show it) or the
-friendly 404 page."""
+event, else the friendly 404 page."""
 
 from __future__ import annotations
 
 from pydantic import TypeAdapter, ValidationError
 
 from core.rules.clock import utc_now
-from core.rules.errors import TopicNotFound
+from core.rules.errors import EventNotFound, TopicNotFound
 from core.rules.fields import Id
 from core.rules.topics import is_open
 from webapp import services
@@ -34,3 +34,11 @@ def get_topic(topic_id: str, fresh: bool = False) -> dict:
     if valid_id(topic_id) is None:
         raise TopicNotFound(topic_id)
     return shown(services.topics().get(topic_id, fresh=fresh))
+
+
+def get_event(event_id: str) -> dict:
+    """The event, read fresh, or EventNotFound (the friendly 404 page), ids that could
+    never exist included."""
+    if valid_id(event_id) is None:
+        raise EventNotFound(event_id)
+    return services.events().event(event_id, fresh=True)

@@ -30,6 +30,9 @@ from core.rules.errors import (
     NoCurrentQuestion,
     NotAllowed,
     NotFound,
+    NotShown,
+    QnaOff,
+    QuestionNotFound,
     QuestionNotOnScreen,
     QueueUnavailable,
     RulesConflict,
@@ -41,6 +44,7 @@ from core.rules.errors import (
     TooManyFailures,
     TopicClosed,
     TopicNotFound,
+    UpvoterRequired,
     UserNotFound,
     VoterRequired,
 )
@@ -174,6 +178,15 @@ REFUSALS: dict[type[Exception], Refusal] = {
         N_("Too many failed sign-ins: try again later"),
         retry_after=lambda exc: exc.retry_after,
     ),
+    # Audience questions.
+    QnaOff: Refusal(409, N_("This event takes no questions")),
+    QuestionNotFound: Refusal(404, N_("Question not found")),
+    UpvoterRequired: Refusal(
+        409,
+        N_("voter_id is required: one upvote per voter"),
+        page=N_("Upvoting needs a voter id: allow cookies and reload."),
+    ),
+    NotShown: Refusal(409, N_("Only a question that is shown can be pinned")),
 }
 
 # What is down rather than refused: logged when answered.

@@ -9,11 +9,13 @@ commands (cli.py) use `backend()`.
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from flask import Flask, current_app
 
 from core.services.assembly import Services
 from webapp.metrics import observe_batch, timed_send
+from webapp.push.hub import poke_event
 
 _KEY = "voting_game"
 
@@ -30,6 +32,8 @@ def current() -> Services:
     pid, made = current_app.extensions.get(_KEY, (None, None))
     if made is None or pid != os.getpid():
         made = build(current_app.config["SETTINGS"])
+        # The presenter moved through this process: its event streams hear of it at once.
+        made.events.on_change = partial(poke_event, app=current_app._get_current_object())
         current_app.extensions[_KEY] = (os.getpid(), made)
     return made
 
@@ -68,6 +72,10 @@ def accounts():
 
 def access():
     return current().access
+
+
+def qna():
+    return current().qna
 
 
 def backend():

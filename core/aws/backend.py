@@ -10,9 +10,11 @@ from core.aws.clients import clients_for
 from core.aws.counters import Counters
 from core.aws.events import EventStore
 from core.aws.purge import Purge
+from core.aws.qna import QuestionStore
 from core.aws.queue import DeadLetters, VoteQueue
 from core.aws.store import Store
 from core.aws.tables import Tables
+from core.aws.upvotes import UpvoteStore
 from core.settings import Settings
 
 
@@ -29,6 +31,8 @@ class Backend:
     purge: Purge
     accounts: AccountStore
     counters: Counters
+    questions: QuestionStore
+    upvotes: UpvoteStore
 
     @classmethod
     def connect(cls, settings: Settings, config=None) -> Backend:
@@ -47,4 +51,6 @@ class Backend:
             purge=Purge(clients.dynamodb, prefix),
             accounts=AccountStore(clients.dynamodb, prefix),
             counters=Counters(clients.dynamodb, prefix),
+            questions=QuestionStore(clients.dynamodb, prefix),
+            upvotes=UpvoteStore(clients.dynamodb, prefix),
         )

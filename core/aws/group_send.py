@@ -3,9 +3,11 @@
 The way databases group-commit their log: the first vote to arrive is sent at
 once (an idle server adds no wait); votes arriving while that send is in
 flight wait for it, then leave together in the next SendMessageBatch (up to
-10 entries and 256 KiB). Each caller returns only once SQS acknowledged its
-own entry, and raises QueueUnavailable if its entry failed: SendMessageBatch
-reports per entry, so a partial failure fails only those votes.
+10 entries and 256 KiB). While a whole batch waits, another may leave beside
+the one in flight (at most `max_in_flight` at once: WEB_IN_FLIGHT for the web).
+Each caller returns only once SQS acknowledged its own entry, and raises
+QueueUnavailable if its entry failed: SendMessageBatch reports per entry, so a
+partial failure fails only those votes.
 
 There is no background thread. A caller whose entry is pending and finds no
 send in flight becomes the sender ("leader") for whatever is pending, and
@@ -46,6 +48,11 @@ from core.rules.errors import QueueUnavailable
 # A client connection (or thread) that sent a vote this recently counts as
 # active: several of its round trips (vote, answer, next vote) under load.
 CLIENT_WINDOW = 0.25
+# Batches a web process may have in flight at once (the web's sender). The first
+# leaves at once; more leave beside it only while a whole batch (10) waits, so small
+# groups still form behind the one in flight, and a room's burst (hundreds of votes
+# pending in one gevent process) is not held to one SQS round trip per 10 votes.
+WEB_IN_FLIGHT = 4
 
 # Called by the leader once per batch with its size and how long each of its
 # votes waited (seconds) before the batch left: the web layer's metrics.
@@ -92,8 +99,10 @@ class GroupSender:
         observe: BatchObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_linger: float = 0.0,
+        max_in_flight: int = 1,
     ):
         self.queue = queue
+        self.max_in_flight = max_in_flight
         self.max_wait = max_wait
         self.max_linger = max_linger
         self.observe = observe
@@ -110,7 +119,7 @@ class GroupSender:
         # While a leader lingers: the batch size it waits for (never reached otherwise).
         self._linger_target = MAX_BATCH + 1
         self._pending: deque[_Entry] = deque()
-        self._sending = False
+        self._in_flight = 0  # batches sent and not yet answered
         self._closed = False
 
     def send(self, body: dict) -> str:
@@ -125,7 +134,7 @@ class GroupSender:
             self._pending.append(entry)
             self._note_client(now)
             while not entry.done:
-                if not self._sending and not entry.in_batch:
+                if not entry.in_batch and self._may_lead():
                     self._send_next_batch()
                     continue
                 left = None
@@ -148,6 +157,13 @@ class GroupSender:
         if isinstance(entry.outcome, QueueUnavailable):
             raise entry.outcome
         return entry.outcome
+
+    def _may_lead(self) -> bool:
+        """May a caller send a batch now? When none is in flight, or beside those in
+        flight when a whole batch waits (and fewer than `max_in_flight` are out)."""
+        if self._in_flight == 0:
+            return True
+        return self._in_flight < self.max_in_flight and len(self._pending) >= MAX_BATCH
 
     def from_client(self, key: object) -> None:
         """The votes this thread sends next come from this client connection (None: unknown)."""
@@ -180,11 +196,11 @@ class GroupSender:
         with self._changed:
             self._closed = True
             self._joined.notify()  # a lingering leader sends now
-            while self._pending or self._sending:
+            while self._pending or self._in_flight:
                 left = deadline - self.clock()
                 if left <= 0:
                     return len(self._pending)
-                if not self._sending:
+                if not self._in_flight:
                     self._send_next_batch()
                 else:
                     self._changed.wait(left)
@@ -196,7 +212,7 @@ class GroupSender:
         The lock is released during the SendMessageBatch so that new votes can
         join the pending list meanwhile (they form the next batch).
         """
-        self._sending = True
+        self._in_flight += 1
         self._linger()
         batch = self._take_batch()
         waits = [self.clock() - e.arrived for e in batch]
@@ -213,7 +229,7 @@ class GroupSender:
             for entry, outcome in zip(batch, outcomes, strict=True):
                 entry.outcome, entry.done = outcome, True
                 entry.wake()
-            self._sending = False
+            self._in_flight -= 1
             if self._pending:
                 self._pending[0].wake()  # the oldest pending vote leads the next batch
             if self._closed:

@@ -18,7 +18,8 @@ from core.rules.errors import AlreadyExists, NotFound, StoreUnavailable
 
 DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
 # Order matters to imports and restores: topics before the records that name them.
-TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes", "users", "counters")
+TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes", "users", "counters",
+          "questions", "upvotes")
 # The tables whose items expire: {table: its TTL attribute} (epoch seconds). Not part
 # of CreateTable's input (ddl/*.json), so set by `create` once the table exists.
 TIME_TO_LIVE = {"users": "expires_at", "counters": "expires_at"}

@@ -1,11 +1,22 @@
-"""The CSV export's rows per question type: what each result row counts, and a vote's
-answer as a person reads it. Pure functions over the type's results (type_results)."""
+"""The CSV exports' rows: per question type what each result row counts and a vote's
+answer as a person reads it (pure functions over the type's results), and the guard
+every typed cell passes (`formula_safe`)."""
 
 from __future__ import annotations
 
 from core.rules.question_types import votes_counted
 from core.rules.results import results_for
 from core.rules.shares import percentages
+
+# Spreadsheets run a cell starting with one of these as a formula; titles, choices and
+# questions are typed by people, so such cells get a leading quote (OWASP's advice
+# against CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """A cell a person typed, as a spreadsheet shows it and never runs it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def result_rows(topic: dict, counts: dict[str, int]) -> list[tuple]:

@@ -184,3 +184,24 @@ class UserNotFound(VotingError):
 
 class TokenNotFound(VotingError):
     """No API token with that id among those the actor may see."""
+# -- audience Q&A (core/rules/qna.py) --------------------------------------------------
+
+
+class QnaOff(VotingError):
+    """The event takes no questions (its `qna` is off)."""
+
+
+class QuestionNotFound(VotingError):
+    """No question with that id in the event, or none the asker may see."""
+
+
+class UpvoterRequired(VotingError):
+    """An upvote names no voter: one upvote per voter needs one."""
+
+
+class NotUpvoted(VotingError):
+    """A withdrawal of an upvote the voter does not have."""
+
+
+class NotShown(VotingError):
+    """A question that is not shown cannot be pinned."""

@@ -14,7 +14,9 @@ from core.rules.text_answers import MAX_TEXT_LENGTH
 # A text that is not blank: one character at least that Python's str.strip() keeps. Said as
 # a pattern both JSON Schema (ECMA) and Python read alike, so /openapi.json states exactly
 # what the API refuses: their own notions of whitespace differ ("\x85", "\x1c"...).
-NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# WHITESPACE is that class's inside, for other patterns that must agree the same way.
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = rf"[^{WHITESPACE}]"
 
 
 def _text(most: int):

@@ -56,10 +56,11 @@ def typed_answer(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def answer_refusal(typed: str) -> str | None:
-    """Why a typed answer (`typed_answer`) is refused, or None if it may be queued."""
-    if not 1 <= len(typed) <= MAX_TEXT_LENGTH:
-        return f"an answer of 1 to {MAX_TEXT_LENGTH} characters"
+def answer_refusal(typed: str, max_length: int = MAX_TEXT_LENGTH) -> str | None:
+    """Why a typed answer (`typed_answer`) is refused, or None if it may be queued.
+    `max_length`: the code points it may hold (an audience's question takes more)."""
+    if not 1 <= len(typed) <= max_length:
+        return f"an answer of 1 to {max_length} characters"
     stacked = 0
     for char in typed:
         if unicodedata.category(char) == "Cc":

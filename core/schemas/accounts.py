@@ -11,10 +11,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from core.rules.accounts import MAX_EMAIL, MAX_PASSWORD, MIN_PASSWORD
+from core.rules.fields import WHITESPACE
 
 Role = Literal["admin", "organiser"]
 # core/rules/accounts.py's check, as JSON Schema can say it (the service checks again).
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+EMAIL_PATTERN = rf"^[^@{WHITESPACE}]+@[^@{WHITESPACE}.]+(\.[^@{WHITESPACE}.]+)+$"
 Email = Field(max_length=MAX_EMAIL, pattern=EMAIL_PATTERN,
               description="Unique in any case (Ada@x.org is ada@x.org).")  # fmt: skip
 Password = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD, description=(

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from core.rules.events import LOBBY, MAX_QUESTIONS, QuestionState, ResultsShown
 from core.rules.fields import Id, Title, VoterId, whole_number
+from core.rules.qna import QnaMode
 from core.schemas.topics import TopicIn, TopicOut
+
+QNA_DOC = (
+    'Audience questions: "off", "open" (shown as they arrive) or "moderated" '
+    "(shown once the presenter approves)."
+)
 
 
 class _EventRequest(BaseModel):
@@ -34,6 +40,7 @@ class EventIn(_EventRequest):
     results: ResultsShown = Field(
         default="hidden", description="Whether those questions' results start shown."
     )
+    qna: QnaMode = Field(default="off", description=QNA_DOC)
 
 
 class EventUpdate(_EventRequest):
@@ -64,6 +71,7 @@ class EventUpdate(_EventRequest):
         except OverflowError:
             raise ValueError("expires_at is out of range") from None
         return value
+    qna: QnaMode | None = Field(default=None, description=QNA_DOC + " Absent: unchanged.")
 
 
 class QuestionIn(_EventRequest):
@@ -151,6 +159,7 @@ class EventOut(BaseModel):
         " keep it. Its own, else EVENT_IDLE_DAYS after its last change."
     )
     questions: list[QuestionOut]
+    qna: QnaMode = Field(description=QNA_DOC)
 
     @classmethod
     def render(cls, event: dict, questions: list[dict], expires_at: str) -> dict:
@@ -158,6 +167,7 @@ class EventOut(BaseModel):
         `expires_at` as rules.events.expires_at gives it."""
         body = {k: event[k] for k in ("id", "code", "title", "created", "last_upd", "position")}
         body["expires_at"] = expires_at
+        body["qna"] = event.get("qna") or "off"
         body["questions"] = [
             {
                 "index": q["index"],
@@ -186,6 +196,7 @@ class EventState(BaseModel):
     position: int
     question_count: int
     current: CurrentQuestion | None = Field(description="null before the first question.")
+    qna: QnaMode = Field(default="off", description=QNA_DOC)
 
     @classmethod
     def render(cls, event: dict, current: dict | None, topic=None, counts=None) -> dict:
@@ -196,6 +207,7 @@ class EventState(BaseModel):
             "position": event["position"],
             "question_count": len(event["questions"]),
             "current": None,
+            "qna": event.get("qna") or "off",
         }
         if current is not None and topic is not None:
             hidden = counts is None

@@ -17,6 +17,7 @@ from core.services.access import Access
 from core.services.accounts import Accounts
 from core.services.event_questions import EventQuestions
 from core.services.events import Events
+from core.services.qna import Qna
 from core.services.runoffs import Runoffs
 from core.services.topics import Topics
 from core.services.voting import Voting
@@ -35,6 +36,7 @@ class Services:
     runoffs: Runoffs
     accounts: Accounts
     access: Access
+    qna: Qna
 
     @classmethod
     def connect(
@@ -52,7 +54,7 @@ class Services:
         accounts = Accounts(backend.accounts, settings)
         access = Access(topics, events, voting, accounts)
         return cls(backend, topics, voting, events, EventQuestions(events), Runoffs(topics),
-                   accounts, access)  # fmt: skip
+                   accounts, access, Qna(backend, voting, settings))  # fmt: skip
 
     def close(self, timeout: float) -> int:
         """Refuse new votes and send any still pending; how many were left unsent."""

@@ -19,7 +19,7 @@ import csv
 import io
 
 from core.aws.store import Store
-from core.rules.csv_rows import answer_text, result_rows, total_of
+from core.rules.csv_rows import answer_text, formula_safe, result_rows, total_of
 from core.rules.question_types import ANSWER_FIELDS
 from core.rules.topics import generation_of
 
@@ -34,10 +34,6 @@ VOTE_FIELDS = ("id", "created", "status", "reason", *ANSWER_FIELDS)
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark;
 # Python reads it with encoding="utf-8-sig", LibreOffice and pandas skip it.
 BOM = "\ufeff"
-# Spreadsheets run a cell starting with one of these as a formula; titles and
-# choice descriptions are typed by people, so such cells get a leading quote
-# (OWASP's advice against CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
@@ -48,15 +44,15 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
         buffer.write(BOM)
     writer.writerow(HEADER)
     for topic in topics:
-        topic_id, title = topic["id"], _cell(topic["title"])
+        topic_id, title = topic["id"], formula_safe(topic["title"])
         # The current results: since the topic's last reset.
         counts = store.get_counts(topic_id, generation_of(topic), answers=True)
-        descriptions = {c["id"]: _cell(c["description"]) for c in topic["choices"]}
+        descriptions = {c["id"]: formula_safe(c["description"]) for c in topic["choices"]}
         for row in result_rows(topic, counts):
             choice_id, answer, measure, number, percent = row
             writer.writerow(
                 ("result", topic_id, title, choice_id, descriptions.get(choice_id, ""),
-                 "", "", "", "", _cell(str(answer)), measure, number, percent)
+                 "", "", "", "", formula_safe(str(answer)), measure, number, percent)
             )  # fmt: skip
         writer.writerow(
             ("total", topic_id, title, "", "", "", "", "", "", "",
@@ -69,7 +65,7 @@ def csv_chunks(store: Store, topics: list[dict], bom: bool = True):
             writer.writerow(
                 ("vote", topic_id, title, choice_id, descriptions.get(choice_id, ""), vote["id"],
                  vote["created"], vote["status"], vote.get("reason", ""),
-                 _cell(answer_text(vote, descriptions)), "", "", "")
+                 formula_safe(answer_text(vote, descriptions)), "", "", "")
             )  # fmt: skip
             if n % CHUNK_ROWS == 0:
                 yield _drain(buffer)
@@ -83,10 +79,6 @@ def csv_filename(topic: dict | None) -> str:
     words = "".join(c.lower() if c.isascii() and c.isalnum() else " " for c in topic["title"])
     slug = "-".join(words.split())[:40].strip("-") or "topic"
     return f"{slug}-{topic['id'][:8]}.csv"
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _drain(buffer: io.StringIO) -> str:

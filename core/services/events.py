@@ -1,23 +1,21 @@
 """The events service: a presenter moving the room through its questions, over the store.
 
 What an event is and how moving on changes its questions' states is in
-core/rules/events.py; this service reads events (cached per process), writes
-them under their version lock, and opens and closes the questions' topics
-in the same transaction as the event (a presenter's click changes both or
-neither), so that the topic's is_active (which intake and the worker's
-transaction check) decides whether a vote counts.
+core/rules/events.py; this service reads events (cached per process), writes them
+under their version lock, and opens and closes the questions' topics in the same
+transaction as the event (a click changes both or neither), so that the topic's
+is_active (which intake and the worker's transaction check) decides what counts.
 
 A question waits closed and unlisted (Topics.hold_for_event) from the moment it
-joins an event, however it came (a new topic, an existing one, open or not, a
-copy): no vote counts by any way in before the presenter reaches it, and the
-home page does not list it. Reaching it opens it; it stays unlisted after the
-talk (an event's questions belong to the event; the topic form can list it).
+joins an event, however it came: no vote counts before the presenter reaches it,
+which opens it; it stays unlisted after the talk (the topic form can list it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 
 from core.aws.events import EventStore
 from core.rules.clock import new_id, utc_now
@@ -69,6 +67,8 @@ class Events:
         self._events = TTLCache(settings.results_cache_seconds)
         self._codes = EventCodes(store)
         self.idle_days = settings.event_idle_days
+        # Told of every change made through this process (the web's event streams).
+        self.on_change: Callable[[str], None] | None = None
 
     # -- reading --------------------------------------------------------------
 
@@ -77,9 +77,8 @@ class Events:
 
         With `read_after` (a `time.monotonic()` moment), a copy whose read started then
         or later, one read per event at a time shared by every caller that waits for one."""
-        event = self._events.find(
-            event_id, lambda: self.store.get_event(event_id), fresh, since=read_after
-        )
+        event = self._events.find(event_id, lambda: self.store.get_event(event_id), fresh,
+                                  since=read_after)  # fmt: skip
         if event is None:
             raise EventNotFound(event_id)
         return event
@@ -118,10 +117,9 @@ class Events:
             topic = self.topics.get(question["topic_id"])
         except TopicNotFound:
             return None, None, None
+        shown = question["results"] == "shown"
         counts = None
-        if question["results"] == "shown" and self.voting.results_visible(
-            topic, voter_id, is_admin
-        ):
+        if shown and self.voting.results_visible(topic, voter_id, is_admin):
             counts = self.topics.counts(topic["id"])
         return question, topic, counts
 
@@ -170,16 +168,18 @@ class Events:
 
     # -- creating and deleting ----------------------------------------------------
 
-    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden"):
+    def create(self, title: str, topic_ids: list[str] = (), results: ResultsShown = "hidden",
+               qna: str = "off"):  # fmt: skip
         """A new event with a fresh join code; existing topics become its questions,
-        waiting (closed and unlisted)."""
+        waiting (closed and unlisted); `qna` whether it takes audience questions
+        (core/rules/qna.py)."""
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
         for topic_id in dict.fromkeys(topic_ids):
             self.topics.hold_for_event(topic_id, held=results == "hidden")
-        return self._create(title, [new_question(t, results) for t in topic_ids])
+        return self._create(title, [new_question(t, results) for t in topic_ids], qna)
 
-    def _create(self, title: str, questions: list[dict]) -> dict:
+    def _create(self, title: str, questions: list[dict], qna: str = "off") -> dict:
         now = utc_now()
         event = {
             "id": new_id(),
@@ -190,6 +190,8 @@ class Events:
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
             "owner": audit.actor().id,
+            # Absent means off: events stored before audience questions take none.
+            **({"qna": qna} if qna != "off" else {}),
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -216,7 +218,7 @@ class Events:
             data = TopicIn.model_validate({**topic, **WAITING})
             copy = self.topics.create(data, held=question["results"] == "hidden")
             copies.append(new_question(copy["id"], question["results"]))
-        return self._create(f"{source['title']} (copy)"[:300], copies)
+        return self._create(f"{source['title']} (copy)"[:300], copies, source.get("qna") or "off")
 
     def delete(self, event_id: str) -> dict:
         """Delete the event and free its code; its topics (and their votes) stay."""
@@ -230,16 +232,19 @@ class Events:
                 self.topics.release_results(question["topic_id"])
         return event
 
-    def rename(self, event_id: str, title: str, **expiry) -> dict:
-        """A new title; with `expires_at` (ISO time, or None for the default), a new end."""
+    def rename(self, event_id: str, title: str, qna: str | None = None, **expiry) -> dict:
+        """A new title; when given, a new Q&A mode, and an end (`expires_at`: ISO, None
+        for the default)."""
 
-        def update(event):
+        def edit(event):
             event["title"] = title
+            if qna is not None:
+                event["qna"] = qna
             if "expires_at" in expiry:
                 event.pop("expires_at", None)
                 event.update({"expires_at": expiry["expires_at"]} if expiry["expires_at"] else {})
 
-        return self.change(event_id, update)
+        return self.change(event_id, edit)
 
     # -- questions ------------------------------------------------------------
 
@@ -281,10 +286,7 @@ class Events:
 
     def remove_question(self, event_id: str, index: int) -> dict:
         """Take question `index` out of the event (its topic and votes stay; its results
-        are no longer held back, in the same transaction).
-
-        The current question removed, the room goes back to the lobby.
-        """
+        are no longer held back, in the same transaction); the lobby if it was current."""
         event = self.event(event_id, fresh=True)
         check_index(event["questions"], index)
         topics = self._held_back(event["questions"][index]["topic_id"], False)
@@ -342,10 +344,9 @@ class Events:
             raise NoCurrentQuestion(event_id)
         topics = [self.topics.activated(question["topic_id"], open_)]
         state = "open" if open_ else "closed"
-        return self.change(
-            event_id, lambda e: e["questions"][question["index"]].update(state=state),
-            seen=event, topics=topics,
-        )  # fmt: skip
+        index = question["index"]
+        return self.change(event_id, lambda e: e["questions"][index].update(state=state),
+                           seen=event, topics=topics)  # fmt: skip
 
     def set_results(self, event_id: str, shown: bool) -> dict:
         """Reveal or hide the current question's results, on phones and projector alike."""
@@ -357,11 +358,9 @@ class Events:
         # The topic carries the hold, so every read of its results asks one rule
         # (Voting.results_visible); written with the event, together or not at all.
         topics = self._held_back(question["topic_id"], not shown)
-        return self.change(
-            event_id,
-            lambda e: e["questions"][question["index"]].update(results=results),
-            seen=event, topics=topics,
-        )  # fmt: skip
+        index = question["index"]
+        return self.change(event_id, lambda e: e["questions"][index].update(results=results),
+                           seen=event, topics=topics)  # fmt: skip
 
     # -- writing ----------------------------------------------------------------
 
@@ -385,6 +384,8 @@ class Events:
             self.topics.remember(topic)
         self._remember(event)
         audit.record("event.update", event_id, version=event["version"])
+        if self.on_change is not None:
+            self.on_change(event_id)
         return event
 
     def _held_back(self, topic_id: str, held: bool) -> list[tuple[Topic, dict]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 from core.aws.backend import Backend
-from core.aws.group_send import BatchObserver, GroupSender
+from core.aws.group_send import WEB_IN_FLIGHT, BatchObserver, GroupSender
 from core.rules.clock import new_id, utc_now
 from core.rules.errors import (
     AlreadyVoted,
@@ -66,6 +66,7 @@ class Voting:
                 settings.sqs_send_max_wait_seconds,
                 observe_batch,
                 max_linger=settings.sqs_group_max_linger_seconds,
+                max_in_flight=WEB_IN_FLIGHT,
             )
             if settings.sqs_group_commit
             else None
@@ -107,13 +108,17 @@ class Voting:
             generation=generation_of(topic),
             rules=rules_of(topic) if topic["type"] != SINGLE else None,
         )
-        body = message.model_dump(exclude_none=True)
+        self.send(message.model_dump(exclude_none=True))
+        return message
+
+    def send(self, body: dict) -> None:
+        """Queue one message body (a vote, or an audience question's upvote) through this
+        process's group sender; returns once SQS stored it."""
         with self.send_timer():
             if self.sender is not None:
                 self.sender.send(body)
             else:
                 self.queue.send(body)
-        return message
 
     def _admit(self, topic: Topic, vote: VoteIn, voter_id: str | None) -> tuple[dict, str]:
         """(the checked answer, the moment it is queued at) if `topic` takes the vote;

@@ -37,11 +37,13 @@ from core.aws.errors import (
 )
 from core.aws.queue import Message, VoteQueue
 from core.aws.store import Store
+from core.aws.upvotes import UpvoteStore
 from core.logs import configure as configure_logging
 from core.rules.errors import QueueUnavailable, StoreUnavailable
 from core.rules.game import plan_takes, standing_keys, standings_of
 from core.rules.planning import pick_shards, plan_batch, voter_keys
 from core.rules.votes import COUNTED, REPLACED, VoteMessage
+from core.services.upvote_worker import UpvoteRecorder, is_upvote
 from core.services.worker_metrics import WorkerMetrics
 from core.services.worker_metrics import serve as serve_metrics
 from core.settings import InvalidSettings, Settings, environment_help
@@ -95,6 +97,7 @@ class VoteWorker:
         sleep=time.sleep,
         metrics=None,
         choose=random.randrange,
+        upvotes: UpvoteRecorder | None = None,
     ):
         self.store = store
         self.batches = batches
@@ -104,6 +107,9 @@ class VoteWorker:
         self.metrics = metrics or WorkerMetrics(settings.worker_wait_seconds)
         # A game's rival pick (game.pick_rival): random; tests pass a seeded one.
         self.choose = choose
+        # Upvotes of audience questions travel on the same queue (upvote_worker.py):
+        # their recorder is made at the first one, over the store's client.
+        self.upvotes = upvotes
 
     @classmethod
     def over(cls, backend: Backend, settings: Settings, **kwargs) -> VoteWorker:
@@ -135,8 +141,10 @@ class VoteWorker:
     def process(self, messages: list[Message]) -> BatchReport:
         """Record one received batch; delete exactly the messages whose votes are recorded."""
         report = BatchReport(received=len(messages))
+        # Upvotes of audience questions share the queue; they are recorded on their own.
+        upvotes = [m for m in messages if is_upvote(m.body)]
         votes: dict[str, tuple[VoteMessage, list[Message]]] = {}
-        for message in messages:
+        for message in (m for m in messages if m not in upvotes):
             vote = _parse(message)
             if vote is None:
                 report.failed += 1
@@ -147,10 +155,14 @@ class VoteWorker:
         report.votes = [{"id": v.id, "request_id": v.request_id} for v, _ in votes.values()]
 
         with _Heartbeat(self.queue, messages, self.settings.visibility_timeout):
-            done, report_failed = self._record(list(votes.values()), report)
+            done, report_failed = (set(), 0)
+            if votes:
+                done, report_failed = self._record(list(votes.values()), report)
+            upvoted = self._upvotes().process(upvotes, report) if upvotes else []
         report.failed += report_failed
         to_delete = [m for vote_id in done for m in votes[vote_id][1]]
         report.duplicates += sum(len(votes[v][1]) - 1 for v in done)
+        to_delete += upvoted
         try:
             failed = self.queue.delete(to_delete)
         except QueueUnavailable as exc:
@@ -160,6 +172,12 @@ class VoteWorker:
             failed = to_delete
         report.delete_failed = len(failed)
         return report
+
+    def _upvotes(self) -> UpvoteRecorder:
+        if self.upvotes is None:
+            store = UpvoteStore(self.store.client, self.store.names.prefix)
+            self.upvotes = UpvoteRecorder(store, sleep=self.sleep)
+        return self.upvotes
 
     def _record(self, items, report: BatchReport) -> tuple[set[str], int]:
         """Write the batch, re-planning on topic or ballot changes, retrying on conflicts.

@@ -49,7 +49,7 @@ def stack(moto_endpoint, tmp_path_factory):
     """A fresh stack, the web app and the worker for this module's tests."""
     env = new_stack(moto_endpoint)
     processes = Processes(env, tmp_path_factory.mktemp("e2e"))
-    base = processes.web(workers=1, threads=4)
+    base = processes.web(workers=1)
     processes.worker()
     yield SimpleNamespace(base=base, env=env, processes=processes)
     processes.stop_all()

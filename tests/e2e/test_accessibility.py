@@ -6,7 +6,9 @@ present view), the results page, the present view, the embed, the admin
 sign-in, topic table and forms, the API docs and the error page, and an
 event's pages (the phone's stage, the events console, an event's page and
 its presenter view, the console's "Add a question" with a type's rules shown
-and with an error, and the page confirming a question's removal). Any
+and with an error, and the page confirming a question's removal; audience questions:
+the phone's Ask panel with the room's list and with its own question waiting, the
+console's moderation queue, the projector's board). Any
 violation fails the test, with axe's own description of what and where.
 """
 
@@ -27,9 +29,17 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     api_vote(api, topic, 0, base=api.base)
     # Its own question: a topic joining an event waits there, closed.
     question = make_topic(api, "In the talk?", ["Yes", "No"], base=api.base)
-    made = api.post(f"{api.base}/events", json={"title": "Talk", "questions": [question["id"]]})
+    made = api.post(f"{api.base}/events", json={"title": "Talk", "questions": [question["id"]],
+                                                "qna": "moderated"})  # fmt: skip
     assert made.status_code == 201, made.text
     event = made.json()
+    # Audience questions: one waiting for approval, one shown and being answered.
+    asked = [api.post(f"{api.base}/events/code/{event['code']}/qna",
+                      json={"text": text, "voter_id": "axe", "name": "Ada"}).json()
+             for text in ("Waiting?", "Being answered?")]  # fmt: skip
+    for decision in ({"state": "approved"}, {"pinned": True}):
+        shown = api.post(f"{api.base}/events/{event['id']}/qna/{asked[1]['id']}", json=decision)
+        assert shown.status_code == 200, shown.text
     typed = {
         "multiple": make_topic(api, "Pick two", ["A", "B", "C"], base=api.base, type="multiple",
                                max_choices=2),
@@ -73,6 +83,12 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
     phone.get_by_role("button", name="Yes").click()
     expect(phone.locator("#vote-status")).to_contain_text("was counted")
     problems["voted"] = violations_on(phone)
+    # The Ask panel after a question: the phone's own question and its state.
+    phone.goto(base + pages["event stage"])
+    phone.get_by_label("Your question").fill("Is this accessible?")
+    phone.get_by_role("button", name="Ask", exact=True).click()
+    expect(phone.locator(".qna-mine")).to_contain_text("Waiting for approval")
+    problems["event stage: my questions"] = violations_on(phone)
 
     admin = console.watch(contexts(**DESKTOP, color_scheme=scheme).new_page())
     sign_in_browser(admin, base)
@@ -87,6 +103,7 @@ def test_every_page_passes_axe(stack, contexts, console, api, scheme):
         "events console": "/admin/events",
         "event": f"/admin/events/{event['id']}",
         "event presenter": f"/admin/events/{event['id']}/present",
+        "event presenter: questions": f"/admin/events/{event['id']}/present?show=qna",
         "remove a question": f"/admin/events/{event['id']}/questions/0/remove",
     }.items():
         admin.goto(base + path)

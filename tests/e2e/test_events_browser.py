@@ -7,7 +7,8 @@ every phone shows the next question without a reload (Playwright's expect
 waits for it: a wait, not a timing assertion); votes on a question whose
 results are hidden stay off the projector until R is pressed. The console's
 "Add a question" switches the chosen type's rules and choices as the type
-changes, and adds a question of each type.
+changes, and adds a question of each type. Audience questions go from three phones
+through the console's moderation queue to the projector's board.
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ import re
 import zxingcpp
 from playwright.sync_api import expect
 
+from core.aws.codec import to_item
+from core.aws.tables import Tables
+from core.rules.clock import new_id
+from core.rules.qna import new_question
 from tests.e2e.png import grey
 from tests.helpers.api import ADMIN_KEY
 from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
+from tests.helpers.stacks import aws_client
+from webapp.qna.moderation import BOARD_SIZE
 
 QUESTIONS = [
     ("Coffee or tea?", ["Coffee", "Tea"]),
@@ -221,3 +228,114 @@ def test_the_console_adds_a_question_of_each_type(stack, contexts, console):
     types = presenter.locator(".event-question .badge-type")
     expect(types).to_have_text(["Ranking", "Open text", "Rating scale", "Multiple select"])
     presenter.screenshot(path=screenshot_path("event-console.png"), full_page=True)
+
+
+def _a_big_room(api, env: dict) -> dict:
+    """An open Q&A event holding 200 questions, the first ten long: written straight into
+    the questions table (BatchWriteItem, 25 a call) as 200 phones asking would leave them,
+    in a fraction of the time 200 asks take."""
+    event = api.post(f"{api.base}/events", json={"title": "Big room", "qna": "open"}).json()
+    long = "Could you say more about " + "how the queue and the worker keep every count " * 6
+    questions = [
+        new_question(event["id"], new_id(), f"{long[:270]} #{n}" if n < 10 else f"Question {n}?",
+                     "open", voter_id=f"room-{n}")
+        for n in range(200)
+    ]  # fmt: skip
+    tables = Tables(aws_client("dynamodb", env["DYNAMODB_ENDPOINT_URL"]), env["TABLE_PREFIX"])
+    assert tables.put_items("questions", [to_item(q) for q in questions]) == 200
+    return {**event, "asked": [q["id"] for q in questions]}
+
+
+def test_audience_questions_from_three_phones_to_the_projector(stack, contexts, console, api):
+    """A moderated Q&A: three phones ask, the presenter approves two and dismisses one
+    in the console's queue, the phones upvote with one tap, the projector (A) shows the
+    top question first, marked as being answered, then answered; each asker sees their
+    own question's state. Then the board with 200 questions, long ones on top, at
+    1280x720 and 1920x1080: the top BOARD_SIZE fit on screen, clamped."""
+    base = stack.base
+    event = api.post(f"{base}/events", json={"title": "Town hall", "qna": "moderated"}).json()
+    queue = console.watch(contexts(**DESKTOP).new_page())
+    sign_in(queue, base)
+    queue.goto(f"{base}/admin/events/{event['id']}")
+    # Its own window (a tab behind another gets its timers and frames late), signed in too.
+    signed_in = queue.context.storage_state()
+    projector = console.watch(contexts(**DESKTOP, storage_state=signed_in).new_page())
+    projector.goto(f"{base}/admin/events/{event['id']}/present")
+    projector.wait_for_load_state("domcontentloaded")  # the shortcuts' deferred script ran
+    projector.keyboard.press("a")
+    expect(projector.locator("#qna-board-heading")).to_be_visible()
+
+    asked = {"Ada": "How does the queue count every upvote exactly once?",
+             "Bo": "Is there a dark mode?", "Cy": "Buy cheap watches here?"}  # fmt: skip
+    phones = {name: console.watch(contexts(**PHONE).new_page()) for name in asked}
+    for name, phone in phones.items():
+        phone.goto(f"{base}/{event['code']}")
+        phone.get_by_label("Your question").fill(asked[name])
+        phone.get_by_label("Your name (optional)").fill(name)
+        phone.get_by_role("button", name="Ask", exact=True).click()
+    for phone in phones.values():
+        expect(phone.locator(".qna-mine")).to_contain_text("Waiting for approval")
+        expect(phone.get_by_label("Your question")).to_have_value("")
+
+    def decide(text: str, button: str) -> None:
+        item = queue.locator(".qna-mod-item", has_text=text)
+        item.get_by_role("button", name=button).click()
+
+    queue.reload()  # the queue also polls; a reload shows the three at once
+    expect(queue.locator(".qna-mod-item")).to_have_count(3)
+    decide(asked["Ada"], "Approve")
+    decide(asked["Bo"], "Approve")
+    decide(asked["Cy"], "Dismiss")
+    expect(queue.locator(".qna-mod-item", has_text=asked["Cy"])).to_have_count(0)
+
+    def question_on(phone, text):
+        return phone.locator(".qna-question", has_text=text)
+
+    for phone in phones.values():
+        expect(question_on(phone, asked["Bo"])).to_be_visible(timeout=FOLLOW_TIMEOUT_MS)
+        expect(question_on(phone, asked["Cy"])).to_have_count(0)
+    expect(phones["Cy"].locator(".qna-mine")).to_contain_text("Not shown")
+    # One tap each: Bo and Cy upvote Ada's question, Ada upvotes Bo's.
+    for voter, text in (("Bo", asked["Ada"]), ("Cy", asked["Ada"]), ("Ada", asked["Bo"])):
+        upvote = question_on(phones[voter], text).get_by_role("button", name=re.compile("Upvote"))
+        upvote.click()
+        expect(question_on(phones[voter], text).locator(".qna-upvote")).to_have_attribute(
+            "aria-pressed", "true")  # fmt: skip
+
+    # The presenter answers Ada's: on the projector first (pinned), framed, said in words,
+    # with its two upvotes once the worker counted them.
+    decide(asked["Ada"], "Answer now")
+    top = projector.locator(".qna-board-item").first
+    expect(top).to_contain_text(asked["Ada"], timeout=FOLLOW_TIMEOUT_MS)
+    expect(top).to_contain_text("Being answered")
+    expect(top).to_have_class(re.compile("is-pinned"))
+    expect(top).to_contain_text("2 upvotes", timeout=15_000)
+    expect(question_on(phones["Ada"], asked["Ada"])).to_contain_text(
+        "Being answered", timeout=FOLLOW_TIMEOUT_MS)  # fmt: skip
+    phones["Ada"].locator("#qna").screenshot(path=screenshot_path("qna-phone.png"))
+    projector.screenshot(path=screenshot_path("qna-projector.png"))
+    decide(asked["Ada"], "Mark answered")
+    answered = projector.locator(".qna-board-item", has_text=asked["Ada"])
+    expect(answered).to_contain_text("✓ Answered", timeout=FOLLOW_TIMEOUT_MS)
+    expect(projector.locator(".qna-board-item.is-pinned")).to_have_count(0)
+    mine = phones["Ada"].locator(".qna-mine")
+    expect(mine).to_contain_text("Answered", timeout=FOLLOW_TIMEOUT_MS)
+    projector.keyboard.press("a")  # back to the poll
+    expect(projector.locator("#present-stage")).to_be_visible()
+
+    # At the back of the room: 200 questions, the longest on top, one being answered.
+    made = _a_big_room(api, stack.env)
+    pinned = api.post(f"{base}/events/{made['id']}/qna/{made['asked'][3]}", json={"pinned": True})
+    assert pinned.status_code == 200
+    for width, height in ((1280, 720), (1920, 1080)):
+        projector.set_viewport_size({"width": width, "height": height})
+        projector.goto(f"{base}/admin/events/{made['id']}/present?show=qna")
+        items = projector.locator(".qna-board-item")
+        expect(items).to_have_count(BOARD_SIZE)
+        expect(items.first).to_contain_text("Being answered")
+        for n in range(BOARD_SIZE):
+            box = items.nth(n).bounding_box()
+            assert box["y"] + box["height"] <= height, f"item {n} runs off a {height}p screen"
+        bar = projector.locator(".present-qna .control-bar").bounding_box()
+        assert bar["y"] + bar["height"] <= height
+        projector.screenshot(path=screenshot_path(f"qna-projector-{height}p-200.png"))

@@ -52,12 +52,10 @@ class Processes:
         command = [sys.executable, "-m", "tests.faulty_worker"]
         return self._spawn("faulty-worker", command, {"FAULTS": faults, **extra})
 
-    def web(self, workers: int = 2, threads: int = 4, **extra: str) -> str:
+    def web(self, workers: int = 2, **extra: str) -> str:
         """Start gunicorn on a free port; returns its base URL once /healthz answers."""
         port = embedded.free_port()
-        process = self._spawn(
-            "web", embedded.gunicorn_command("127.0.0.1", port, workers, threads), extra
-        )
+        process = self._spawn("web", embedded.gunicorn_command("127.0.0.1", port, workers), extra)
         base = f"http://127.0.0.1:{port}"
         embedded.wait_for_http(f"{base}/healthz", process=process)
         return base

@@ -411,7 +411,7 @@ def test_openapi_generated_from_models(client):
     assert "202" in post_votes["responses"] and "503" in post_votes["responses"]
     topic_in = spec["components"]["schemas"]["TopicIn"]
     # Limits come from the pydantic model, not from a hand-written document.
-    # How few choices a topic may have depends on its type (issue 13: text and
+    # How few choices a topic may have depends on its type (text and
     # rating questions take none), so the model states that rule in words.
     assert "minItems" not in topic_in["properties"]["choices"]
     assert "At least 2 for single" in topic_in["properties"]["choices"]["description"]
@@ -446,7 +446,7 @@ def test_ready_fails_when_tables_missing(aws_env, monkeypatch):
 
 
 def test_reopening_a_closed_topic_starts_a_new_open_period(client, admin, voting):
-    """Issue 15 #13: the stored topic remembers when it reopened (opened_at), the
+    """The stored topic remembers when it reopened (opened_at), the
     worker's check; the API's topic shape does not change."""
     topic = create(client, n=2)
     body = {"title": topic["title"], "choices": topic["choices"]}

@@ -105,6 +105,21 @@ def test_presenter_view_needs_sign_in(client, event):
     assert answer.status_code == 303 and "/admin/login" in answer.headers["Location"]
 
 
+def test_the_projector_s_polled_stage_is_304_until_the_presenter_moves(client, admin, event):
+    """The fallback poll of the projected stage (its stream refused) through htmx.polled."""
+    sign_in(client)
+    stage_url = f"/admin/events/{event['id']}/present/stage"
+    first = client.get(stage_url, headers=HX)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    assert "HX-Request" in first.headers["Vary"]
+    etag = {**HX, "If-None-Match": first.headers["ETag"]}
+    unchanged = client.get(stage_url, headers=etag)
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    move(client, event, "next")
+    moved = client.get(stage_url, headers=etag)
+    assert moved.status_code == 200 and "Question 1" in moved.get_data(as_text=True)
+
+
 def test_presenter_view_hides_results_until_revealed(client, admin, event, voting):
     sign_in(client)
     move(client, event, "next")

@@ -50,13 +50,18 @@ def batch_sizes(voting) -> list[int]:
 
 
 def hold_first_batch_until(voting, waiting: int):
-    """Hold the first SendMessageBatch until `waiting` more votes wait behind it."""
+    """Hold the first SendMessageBatch until `waiting` more votes arrived behind it: waiting
+    for their batch, or sent beside it (a whole batch waiting leaves beside the one in
+    flight, core/aws/group_send.py)."""
     held = threading.Event()
+    beside: list[int] = []  # the entries of each batch sent while the first is held
 
-    def hold(**kwargs):
-        if not held.is_set():
-            held.set()
-            wait_until(lambda: len(voting.sender._pending) >= waiting, timeout=30)
+    def hold(params, **kwargs):
+        if held.is_set():
+            beside.append(len(json.loads(params["body"])["Entries"]))
+            return
+        held.set()
+        wait_until(lambda: len(voting.sender._pending) + sum(beside) >= waiting, timeout=30)
 
     voting.queue.client.meta.events.register("before-call.sqs.SendMessageBatch", hold)
     return held

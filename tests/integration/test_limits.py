@@ -49,7 +49,7 @@ def test_admin_login_is_rate_limited(client):
     assert "session" not in limited.headers.get("Set-Cookie", "")
 
 
-# -- a room behind one address (issue 15): per voter, with a ceiling per address --------------
+# -- a room behind one address: per voter, with a ceiling per address --------------
 
 
 def hall_app(monkeypatch, **limits):
@@ -142,7 +142,7 @@ def test_votes_pause_while_the_pause_file_has_words(aws_env, monkeypatch, tmp_pa
     assert len(voting.queue.receive(wait_seconds=1)) == 2  # the refused vote was never queued
 
 
-# -- every vote limit off: Flask-Limiter stays out of the vote's way (issue 16) ---------------
+# -- every vote limit off: Flask-Limiter stays out of the vote's way ---------------
 
 
 def test_with_vote_limits_off_a_vote_skips_the_limiter_and_the_pause_still_holds(

@@ -21,6 +21,8 @@ PUBLIC = {
     "api.get_vote", "api.list_votes", "events_api.event_state", "present.view",
     "sign_in.login", "sign_in.logout", "sign_in.sso_begin", "sign_in.sso_callback",
     "accounts_api.create_token",
+    "qna_api.ask", "qna_api.listed", "qna_api.upvote", "qna_api.withdraw",
+    "push.event_stream", "push.embed_stream", "push.topic_stream",
 }  # fmt: skip
 VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 
@@ -34,8 +36,9 @@ def two(app, client, voting):
     topic = client.post("/topics", json=SAMPLE_TOPIC, headers=ada).json
     # Voted on before it joins the event: a question then waits, closed, for the presenter.
     vote_id = api_vote(client, topic)
-    event = client.post("/events", json={"title": "Ada talk", "questions": [topic["id"]]},
-                        headers=ada).json  # fmt: skip
+    event = client.post("/events", json={"title": "Ada talk", "questions": [topic["id"]],
+                                         "qna": "open"}, headers=ada).json  # fmt: skip
+    question = client.post(f"/events/code/{event['code']}/qna", json={"text": "Ada's?"}).json
     record_queued(voting)
     token_id = client.get("/auth/tokens", headers=ada).json[0]["id"]
     bob = bearer(client, "bob@example.org")
@@ -48,7 +51,7 @@ def two(app, client, voting):
         "event": event, "own_event": own_event,
         "values": {"topic_id": topic["id"], "event_id": event["id"], "vote_id": vote_id,
                    "user_id": ada_user["id"], "token_id": token_id, "host_id": bob_user["id"],
-                   "index": "0", "what": "reset"},
+                   "index": "0", "what": "reset", "question_id": question["id"]},
     }  # fmt: skip
 
 
@@ -93,6 +96,9 @@ def test_every_admin_route_refuses_another_organisers_ids(app, client, two):
     topic = client.get(f"/topics/{two['topic']['id']}?include_votes=true", headers=two["ada"]).json
     assert topic["title"] == SAMPLE_TOPIC["title"] and topic["total_votes"] == 1
     assert client.get("/auth/tokens", headers=two["ada"]).status_code == 200
+    asked = client.get(f"/events/{two['event']['id']}/qna", headers=two["ada"]).json["top"]
+    assert [(q["state"], q["pinned"]) for q in asked] == [("open", False)]
+    assert client.get(f"/events/{two['event']['id']}", headers=two["ada"]).json["qna"] == "open"
     assert client.get(f"/events/{two['own_event']['id']}", headers=two["bob"]).json[
         "questions"] == []  # fmt: skip
 

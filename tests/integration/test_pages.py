@@ -376,8 +376,10 @@ def test_present_view_has_big_question_qr_code_and_share_url(client):
     assert re.search(
         r'<svg viewBox="0 0 \d+ \d+" class="qr-code"><title>QR code for ' + share_url, html
     )
-    # The projector asks twice a second (phones every 2 s): tap to screen within 2 s at p95.
-    assert 'hx-trigger="every 0.5s, vote-counted from:body"' in html
+    # Its event stream pushes the results; if the stream fails the projector asks twice a
+    # second (phones every 2 s): tap to screen within 2 s at p95.
+    assert f'sse-connect="/t/{topic["id"]}/stream?view=present' in html
+    assert 'data-poll-trigger="every 0.5s, vote-counted from:body"' in html
     partial = client.get(f"/t/{topic['id']}/results?view=present", headers=HX).text
     assert 'hx-trigger="every 0.5s, vote-counted from:body"' in partial
 
@@ -438,7 +440,8 @@ def test_one_vote_per_voter_page_says_so(client, voting):
     # A neutral note that names the choice, not a red error box.
     voted = f'You voted for <strong dir="auto">{topic["choices"][0]["description"]}</strong>.'
     assert voted in page.text and 'class="notice notice-error"' not in page.text
-    assert '<fieldset class="choices" disabled>' in page.text
+    # Disabled for good: a stage that learns voting opened again leaves it so (data-voted).
+    assert '<fieldset class="choices" disabled data-voted>' in page.text
     assert page.text.count('<span class="badge badge-mine">Your vote</span>') == 1
     again = client.post(
         f"/t/{topic['id']}/vote",

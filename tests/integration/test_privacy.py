@@ -1,4 +1,4 @@
-"""Hidden results stay hidden in the vote records (issue 15, defect 1).
+"""Hidden results stay hidden in the vote records.
 
 A topic with results_visibility after_close or after_vote hides its tallies;
 the vote records must not give them away: GET /votes answers 403 to anyone the

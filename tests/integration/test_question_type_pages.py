@@ -346,7 +346,7 @@ def test_a_one_per_voter_ballot_of_another_type_is_closed_after_the_vote(client,
     post_vote(client, topic, {"rating": "4"})
     assert record_queued(voting) == 1
     page = client.get(f"/t/{topic['id']}").text
-    assert re.search(r'<fieldset class="choices ballot-rating" disabled>', page)
+    assert re.search(r'<fieldset class="choices ballot-rating" disabled data-voted>', page)
     assert re.search(r'name="rating" value="4" checked', page)
 
 

@@ -122,7 +122,7 @@ def test_each_type_counts_each_vote_once_even_redelivered(client, voting, name):
 
 
 def test_game_counts_its_single_style_part(client, voting):
-    # The rival take is the game planner's (issue 13's game work); the cast part is here.
+    # The rival take is the game planner's; the cast part is here.
     topic = new_topic(client, "game")
     for answer in TYPES["game"][1]:
         assert client.post("/votes", json={"topic_id": topic["id"],

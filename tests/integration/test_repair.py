@@ -106,7 +106,7 @@ def test_admin_page_shows_queue_and_dlq_depth(client, voting, counted_topic):
 
 
 def test_dlq_show_lists_as_many_as_asked_and_leaves_them_there(runner, voting):
-    """Issue 15 #12: `dlq show --limit 20` listed only 10 of 12 messages."""
+    """`dlq show --limit 20` lists all 12 messages, not one page of 10."""
     dlq_url = voting.queue._lookup(voting.queue.dlq_name)
     for n in range(12):
         voting.queue.client.send_message(QueueUrl=dlq_url, MessageBody=f"dead letter {n}")

@@ -22,11 +22,12 @@ from tests.helpers.queued import record_queued
 
 # What the people who made the topics typed (German, so an English word stands out).
 TITLE, OTHER, CHOICES, EVENT = "Frage eins", "Frage zwei", ("Ja", "Nein"), "Treffen"
+ASKED = "Frage aus dem Saal"
 # Words that are no translation's job: the brand, the language names of the
 # switcher, file formats and services, the example code, and what the test typed.
 NOT_TRANSLATED = (
     "Voting Game", "English", "Deutsch", "Español", "Français", "QR", "CSV", "SQS", "UTC",
-    "HTML", "localhost", "K7M2QX", "ZZZZZZ", TITLE, OTHER, EVENT, *CHOICES,
+    "HTML", "localhost", "K7M2QX", "ZZZZZZ", TITLE, OTHER, EVENT, ASKED, *CHOICES,
 )  # fmt: skip
 # Words of the pages' English that no German sentence of theirs uses.
 ENGLISH = {
@@ -89,7 +90,8 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
     overtaken = api_vote(client, limited, 1, voter_id="phone-1")
     assert client.post(f"/topics/{limited['id']}/reset", headers=ADMIN).status_code == 200
     record_queued(voting)
-    body = {"title": EVENT, "questions": [topic["id"], limited["id"]], "results": "shown"}
+    body = {"title": EVENT, "questions": [topic["id"], limited["id"]], "results": "shown",
+            "qna": "moderated"}
     event = client.post("/events", json=body, headers=ADMIN).get_json()
     moved = client.post(f"/events/{event['id']}/position", json={"to": "next"}, headers=ADMIN)
     assert moved.status_code == 200
@@ -115,6 +117,12 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
     voted = client.post(f"/{code}/vote/{t}", data=choice)
     assert voted.status_code == 303
     get(f"/{code}/stage", "stage after a vote", headers=HX)
+    # Audience questions: one asked (its asker sees it waiting), one refused, in the panel.
+    asked = client.post(f"/{code}/qna", data={"csrf_token": token, "text": ASKED})
+    assert asked.status_code == 303
+    get(f"/{code}", "the Ask panel after a question")
+    refused = client.post(f"/{code}/qna", data={"csrf_token": token, "text": " "}, headers=HX)
+    pages["a question refused"] = (refused.status_code, refused.get_data(as_text=True))
     forged = client.post(f"/t/{t}/vote", data={"choice_id": topic["choices"][0]["id"]})
     pages["a form without its CSRF token"] = (forged.status_code, forged.get_data(as_text=True))
 
@@ -128,6 +136,15 @@ def _pages(client, voting) -> tuple[dict[str, tuple[int, str]], str]:
         "/admin/users", "/admin/tokens",
     ):  # fmt: skip
         get(path)
+    # The moderation queue with the question waiting, then the projector's board with it
+    # being answered, and the phone's list with it shown.
+    question_id = client.get(f"/events/{e}/qna", headers=ADMIN).get_json()["pending"][0]["id"]
+    for body in ({"state": "approved"}, {"pinned": True}):
+        answer = client.post(f"/events/{e}/qna/{question_id}", json=body, headers=ADMIN)
+        assert answer.status_code == 200
+    get(f"/admin/events/{e}/present?show=qna")
+    get(f"/admin/events/{e}/qna", "the moderation queue", headers=HX)
+    get(f"/{code}/qna", "the room's questions", headers=HX)
     token = token_from(pages["/admin/topics/new"][1])
 
     def post(name, path, follow=False, **fields):
@@ -175,10 +192,12 @@ def test_no_english_is_left_on_any_page(client, voting, lang):
     # The walk read what it meant to: each kind of message in the page's language.
     said = "\n".join(html for _, html in pages.values())
     expected = {
-        "ar": ["أُعيد ضبط النتائج قبل أن يُحتسب صوتك", "تم تكرار السؤال", "الموضوع غير موجود"],
+        "ar": ["أُعيد ضبط النتائج قبل أن يُحتسب صوتك", "تم تكرار السؤال", "الموضوع غير موجود",
+               "بانتظار الموافقة", "تجري الإجابة عنه"],
         "de": ["die Ergebnisse wurden zurückgesetzt, bevor deine Stimme", "Frage dupliziert",
                "Thema nicht gefunden", "Ein neues Thema braucht ein Ende in der Zukunft",
-               "außerhalb des gültigen Bereichs"],
+               "außerhalb des gültigen Bereichs", "Wartet auf Freigabe",
+               "Wird gerade beantwortet"],
     }[lang]  # fmt: skip
     for sentence in expected:
         assert sentence in said, sentence

@@ -1,4 +1,4 @@
-"""The 64 KiB body limit holds for chunked bodies too, through gunicorn (issue 15 #7).
+"""The 64 KiB body limit holds for chunked bodies too, through gunicorn.
 
 Flask's test client always sends a Content-Length, so these requests go over a
 real socket to the web app under gunicorn, with `Transfer-Encoding: chunked`.

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.helpers.api import ADMIN_KEY, make_topic, sign_in
+from tests.helpers.api import ADMIN, ADMIN_KEY, make_topic, sign_in
 from tests.helpers.queued import queue_drained, queue_votes, queued_vote, tallies_of
 from tests.helpers.waiting import wait_until
 
@@ -96,7 +96,7 @@ def dead_letters(voting) -> list[str]:
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
 def test_5_a_key_dynamodb_refuses_is_poison_alone(procs, voting, topic):
-    """Issue 15 #4, as found: a 3,000-character topic id from a bad producer used to
+    """As found: a 3,000-character topic id from a bad producer used to
     fail its batch's transaction (ValidationException) until all ten votes were in
     the DLQ. The worker checks message fields like intake: only it goes there."""
     bad = json.dumps({**queued_vote(topic, 0), "topic_id": "t" * 3000})
@@ -111,7 +111,7 @@ def test_5_a_key_dynamodb_refuses_is_poison_alone(procs, voting, topic):
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="1", MAX_RECEIVE_COUNT="2")
 def test_5_a_batch_dynamodb_refuses_is_split_so_the_valid_votes_count_once(procs, voting, topic):
-    """Issue 15 #4: whatever makes DynamoDB refuse one vote of a batch as malformed
+    """Whatever makes DynamoDB refuse one vote of a batch as malformed
     (injected: ValidationException for any transaction holding that vote), the
     others are recorded once and only that vote is left for the DLQ."""
     bad = queued_vote(topic, 0, id="refused-by-dynamodb")
@@ -195,7 +195,7 @@ def test_8_slow_batch_keeps_its_messages_from_a_second_worker(procs, voting, top
 @pytest.mark.env(WORKER_WAIT_SECONDS="1", TOPIC_CACHE_SECONDS="2")
 @pytest.mark.timeout(900)  # a generous bound for a slow, shared CI machine
 def test_10_load_three_workers_gunicorn_duplicates_no_drift(procs, voting, http, admin, app):
-    base = procs.web(workers=3, threads=8)
+    base = procs.web(workers=3)
     for _ in range(3):
         procs.worker()
     created = make_topic(http, "Load", "abcd", base=base)
@@ -298,3 +298,35 @@ def test_11_admin_form_without_csrf_token_is_refused(client, voting, topic):
     refused = client.post(f"/admin/topics/{topic['id']}/active", data={"active": "0"})
     assert refused.status_code == 400
     assert voting.store.get_topic(topic["id"])["is_active"] is True
+
+
+@pytest.mark.env(VISIBILITY_TIMEOUT="2")
+def test_12_upvotes_through_gunicorn_count_once_across_a_killed_worker(procs, voting, http):
+    """Audience Q&A: upvotes and withdrawals taken by real web processes, a worker
+    SIGKILLed after its transaction committed and before it deleted the messages,
+    then a fresh worker receiving them again: each voter's last tap counts, once."""
+    base = procs.web(workers=2)
+    event = http.post(f"{base}/events", json={"title": "Q&A", "qna": "open"}, headers=ADMIN).json()
+    ask = f"{base}/events/code/{event['code']}/qna"
+    questions = [http.post(ask, json={"text": f"Question {n}?"}).json() for n in range(3)]
+    expected = Counter()
+    for n in range(12):
+        question = questions[n % 3]
+        path = f"{ask}/{question['id']}/upvote"
+        assert http.post(path, json={"voter_id": f"v{n}"}).status_code == 202
+        if n % 4 == 0:  # a quarter change their mind: the withdrawal is queued after
+            assert http.delete(path, json={"voter_id": f"v{n}"}).status_code == 202
+            continue
+        expected[question["id"]] += 1
+        # A second tap: 202, refused by the worker, never counted twice.
+        assert http.post(path, json={"voter_id": f"v{n}"}).status_code == 202
+    killed = procs.faulty_worker("kill_before_delete")
+    assert killed.wait(40) == -signal.SIGKILL  # committed, nothing deleted
+    procs.worker()
+    wait_until(lambda: queue_drained(voting), timeout=60)
+    assert fired(procs, "kill_before_delete") == 1 and "duplicates=" in procs.logs()
+    shown = http.get(ask).json()
+    assert {q["id"]: q["upvotes"] for q in shown} == {q["id"]: expected[q["id"]] for q in questions}
+    for question in questions:  # the count is the voters whose upvote stands
+        standing = voting.backend.upvotes.standings([(question["id"], f"v{n}") for n in range(12)])
+        assert sum(item["up"] for item in standing.values()) == expected[question["id"]]

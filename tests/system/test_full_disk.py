@@ -1,4 +1,4 @@
-"""`make run` on a full disk (issue 15 #3): loud, votes paused, nothing stopped unsaved.
+"""`make run` on a full disk: loud, votes paused, nothing stopped unsaved.
 
 DATA_DIR is a tiny tmpfs (mounted here, as root) that the test fills up. Before,
 periodic saves failed quietly, votes kept being answered 202, the final save

@@ -24,7 +24,7 @@ VOTES = 150
 
 @pytest.mark.env(VISIBILITY_TIMEOUT="2", TALLY_SHARDS="2")
 def test_game_stays_exact_under_concurrent_workers_and_redelivery(procs, http, voting):
-    base = procs.web(workers=2, threads=4)
+    base = procs.web(workers=2)
     topic = make_topic(http, "Tug of war", ("red", "blue", "green"), base=base, type="game")
     ids = [c["id"] for c in topic["choices"]]
     killed = procs.faulty_worker("kill_before_delete")

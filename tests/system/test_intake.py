@@ -1,6 +1,6 @@
-"""Group commit at intake with real processes: gunicorn's threads and forks, SIGTERM, the worker.
+"""Group commit at intake with real processes: gevent workers and forks, SIGTERM, the worker.
 
-The web app runs under gunicorn (2 processes x 8 threads) as in production;
+The web app runs under gunicorn (2 processes of greenlets) as in production;
 many clients vote at once, so each process groups its votes into
 SendMessageBatch calls (the metrics prove it did).
 """
@@ -60,7 +60,7 @@ def joined(started: list) -> list:
 
 
 def test_a_burst_is_grouped_and_every_accepted_vote_counts_exactly_once(procs, voting, topic):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     procs.worker()
     procs.worker()
     answers = joined(burst(base, topic, clients=32, votes_each=12))
@@ -83,7 +83,7 @@ def test_a_burst_is_grouped_and_every_accepted_vote_counts_exactly_once(procs, v
 
 
 def test_sigterm_during_a_burst_loses_no_accepted_vote(procs, voting, topic):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     web = procs.started[-1]
     stop = threading.Event()
     started = burst(base, topic, clients=16, votes_each=None, stop=stop)

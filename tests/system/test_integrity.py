@@ -24,7 +24,7 @@ def tallies(http, base, topic, admin):
 
 
 def test_one_per_voter_twenty_concurrent_votes_count_once(procs, http, admin, voting):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     procs.worker()
     procs.worker()
     topic = make_topic(http, *TALK, base=base, vote_limit="one_per_voter")
@@ -232,10 +232,10 @@ def test_delete_frees_a_one_per_voter_ballot(procs, voting, client, admin):
 
 
 def test_vote_queued_while_closed_is_rejected_after_a_quick_reopen(procs, http, admin, voting):
-    """Issue 15 #13: close, vote (a web process's cached topic still says open, so
+    """Close, vote (a web process's cached topic still says open, so
     202), reopen, and only then let the worker run: the vote was queued while the
     topic was closed and must be rejected, though the topic is open when recorded."""
-    base = procs.web(workers=1, threads=2, TOPIC_CACHE_SECONDS="120")
+    base = procs.web(workers=1, TOPIC_CACHE_SECONDS="120")
     topic = make_topic(http, "Seed example", ("Yes", "No"), base=base)
     assert http.get(f"{base}/t/{topic['id']}").ok  # this web process now caches it open
     voting.topics.set_active(topic["id"], False)  # closed in the database, as another web would
@@ -261,7 +261,7 @@ def test_votes_streamed_across_a_close_count_exactly_those_queued_before_it(
     closes. Every 202 whose queue time is before the close (the topic's closed_at) is
     counted, every later one (a web process's cached copy still said open) is rejected,
     every 202 is recorded once, and the tallies are the counted ones."""
-    base = procs.web(workers=2, threads=4)
+    base = procs.web(workers=2)
     procs.faulty_worker("slow_tx:0.3")
     topic = make_topic(http, *TALK, base=base)
     accepted: list[str] = []

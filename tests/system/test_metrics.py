@@ -19,7 +19,7 @@ from tests.helpers.waiting import try_get, wait_for
 def test_metrics_sum_every_gunicorn_worker(procs, admin):
     """Each request and scrape is a new connection, so they spread over both
     processes; every scrape must still see every request."""
-    base = procs.web(workers=2, threads=2)
+    base = procs.web(workers=2)
     close = {"Connection": "close"}
     topic = requests.post(f"{base}/topics", json=SAMPLE_TOPIC, headers={**admin, **close}).json()
     for _ in range(20):

@@ -31,7 +31,7 @@ def answers(kind: str, ids: list[str], i: int) -> dict:
 
 
 def test_every_type_counts_concurrent_and_redelivered_votes_once(procs, http, voting):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     topics = {
         kind: make_topic(http, title=kind, base=base, type=kind,
                          choices=() if kind in ("rating", "text") else CHOICES)
@@ -91,7 +91,7 @@ def test_every_type_counts_concurrent_and_redelivered_votes_once(procs, http, vo
 
 
 def test_changeable_voters_of_every_type_leave_only_their_last_answer(procs, http, voting):
-    base = procs.web(workers=2, threads=8)
+    base = procs.web(workers=2)
     procs.worker()
     for kind in ("multiple", "ranking", "rating", "text"):
         topic = make_topic(http, title=kind, base=base, type=kind, vote_limit="changeable",

@@ -37,7 +37,7 @@ def cast(http, base, topic, count, rng, prefix):
 @pytest.mark.env(VISIBILITY_TIMEOUT="10")
 def test_reset_with_votes_in_flight_counts_only_the_votes_cast_after_it(procs, http, voting):
     rng = random.Random(12)
-    base = procs.web(workers=2, threads=4)
+    base = procs.web(workers=2)
     topic = make_topic(http, "Rehearsal", ("A", "B", "C"), base=base, vote_limit="changeable")
     first = procs.worker()
     counted_before = cast(http, base, topic, 10, rng, "early")

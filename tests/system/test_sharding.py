@@ -31,7 +31,7 @@ def _wait_for(check):
 
 @pytest.mark.env(TALLY_SHARDS="4")
 def test_sharded_and_unsharded_tallies_agree_under_concurrent_workers(procs, http, admin, voting):
-    base = procs.web(workers=2, threads=4)
+    base = procs.web(workers=2)
     procs.worker()
     procs.worker()
     single = _topic(http, base, tally_shards=1)

@@ -11,7 +11,7 @@ import requests
 
 @pytest.mark.env(RATE_LIMIT_VOTES_PER_VOTER="10 per day", TRUSTED_PROXIES="")
 def test_one_voter_gets_one_budget_across_two_web_processes(procs, topic):
-    bases = [procs.web(workers=1, threads=2) for _ in range(2)]
+    bases = [procs.web(workers=1) for _ in range(2)]
     body = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"], "voter_id": "alice"}
     answers = Counter()
     with requests.Session() as http:

@@ -119,7 +119,7 @@ def test_sigterm_finishes_and_exits_zero(procs, voting, topic):
 
 
 def test_concurrent_http_voters_exact_tallies(procs, http, admin):
-    base = procs.web(workers=2, threads=4)
+    base = procs.web(workers=2)
     procs.worker()
     topic = make_topic(http, "Lunch?", ("pizza", "sushi", "salad"), base=base)
     accepted: Counter = Counter()

@@ -101,7 +101,7 @@ def test_each_vote_is_a_conditional_put_then_one_check_per_topic_then_tally_adds
 
 def test_the_topic_check_holds_policy_latest_vote_and_every_voted_choice():
     # The latest vote is the latest queued, not the last in the batch; the
-    # earliest must be inside the topic's current open period (issue 15 #13); a closed
+    # earliest must be inside the topic's current open period; a closed
     # topic still takes votes queued before its close (closed_at after the latest).
     writes = [write("1", choice="b", second=7), write("2", choice="a", second=4)]
     items, _ = BatchWriter(None).transaction(writes)
@@ -239,7 +239,7 @@ def test_a_failed_topic_check_says_how_the_topic_is_now():
         "closes_at": None,
         "tally_shards": None,
         "listed": True,
-        # The question settings (issue 13): a topic stored before them is single choice.
+        # The question settings: a topic stored before them is single choice.
         "type": "single",
         "min_choices": 1,
         "max_choices": None,

@@ -1,4 +1,4 @@
-"""After a failed final save, make run asks at a terminal (local/final_save.py, issue 15 #3).
+"""After a failed final save, make run asks at a terminal (local/final_save.py).
 
 The full-disk runs as processes are in tests/system/test_full_disk.py; a terminal
 cannot be had there, so the questions are tested here with a scripted one.

@@ -56,10 +56,10 @@ class FakeSQS:
         return answer
 
 
-def sender_over(sqs: FakeSQS, max_wait: float = 10.0, observe=None) -> GroupSender:
+def sender_over(sqs: FakeSQS, max_wait: float = 10.0, observe=None, **options) -> GroupSender:
     queue = VoteQueue(sqs, "votes")
     queue._url = "http://sqs/votes"
-    return GroupSender(queue, max_wait=max_wait, observe=observe)
+    return GroupSender(queue, max_wait=max_wait, observe=observe, **options)
 
 
 class Voter(threading.Thread):
@@ -148,6 +148,27 @@ def test_a_batch_holds_at_most_ten_votes_oldest_first():
     assert [len(c) for c in sqs.calls] == [1, 10, 10, 5]
     sent_order = [number_of(b) for c in sqs.calls for b in c]
     assert sent_order == list(range(26))
+
+
+def test_a_whole_batch_waiting_leaves_beside_the_one_in_flight_up_to_the_limit():
+    sqs = FakeSQS()
+    sender = sender_over(sqs, max_in_flight=2)
+    first = start_in_flight(sqs, sender)
+    # Nine wait behind the send in flight (a group still forms)...
+    nine = queued_behind(sender, [Voter(sender, n) for n in range(1, 10)])
+    assert len(sqs.calls) == 1
+    # ...the tenth makes a whole batch: it leaves at once, beside the first.
+    tenth = Voter(sender, 10)
+    tenth.start()
+    assert sqs.entered.acquire(timeout=10)
+    assert [len(c) for c in sqs.calls] == [1, 10] and not sender._pending
+    # Two in flight: the limit. Ten more wait, whole, for one of them to return.
+    more = queued_behind(sender, [Voter(sender, n) for n in range(11, 21)])
+    assert len(sqs.calls) == 2
+    sqs.release.set()
+    finish([first, *nine, tenth, *more])
+    assert [len(c) for c in sqs.calls] == [1, 10, 10]
+    assert sorted(number_of(b) for c in sqs.calls for b in c) == list(range(21))
 
 
 def test_a_batch_stays_under_256_kib():

@@ -208,7 +208,7 @@ def test_shard_zero_is_kept_and_created_is_stamped_when_not_given():
 
 
 def test_a_vote_queued_before_a_reopen_is_refused_by_the_reopened_topic():
-    # Issue 15 #13: reopened at 00:00:05, so a vote queued at 00:00:04 was
+    # Reopened at 00:00:05, so a vote queued at 00:00:04 was
     # queued while closed (or before the close): it may not count now.
     learned = {"t1": topic(opened_at="2030-01-01T00:00:05.000000")}
     votes = [

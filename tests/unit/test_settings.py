@@ -61,7 +61,10 @@ READS = [
     ("SQS_SEND_MAX_WAIT_SECONDS", "0.5", "sqs_send_max_wait_seconds", 0.5),
     ("PORT", "8080", "port", 8080),
     ("WEB_CONCURRENCY", "3", "web_concurrency", 3),
-    ("WEB_THREADS", "16", "web_threads", 16),
+    ("WEB_CONNECTIONS", "16", "web_connections", 16),
+    ("MAX_STREAMS_PER_PROCESS", "0", "max_streams_per_process", 0),
+    ("MAX_CONNECTIONS_PER_ADDRESS", "50", "max_connections_per_address", 50),
+    ("REQUEST_BODY_SECONDS", "2.5", "request_body_seconds", 2.5),
     ("TRUSTED_PROXIES", "10.0.0.0/8", "trusted_proxies", "10.0.0.0/8"),
     ("METRICS_PORT", "0", "metrics_port", 0),
     ("LOG_LEVEL", "debug", "log_level", "DEBUG"),
@@ -71,6 +74,8 @@ READS = [
     ("RATE_LIMIT_LOGIN", "5 per minute", "rate_limit_login", "5 per minute"),
     ("RATE_LIMIT_JOIN_CODE_MISSES", "5 per hour", "rate_limit_join_code_misses", "5 per hour"),
     ("EVENT_IDLE_DAYS", "7", "event_idle_days", 7),
+    ("RATE_LIMIT_QUESTIONS_PER_VOTER", "2 per minute", "rate_limit_questions_per_voter",
+     "2 per minute"),
     ("RATELIMIT_STORAGE_URI", "redis://cache:6379", "ratelimit_storage_uri", "redis://cache:6379"),
     ("PAUSE_VOTES_FILE", "/tmp/pause", "pause_votes_file", "/tmp/pause"),
     ("SQS_GROUP_MAX_LINGER_SECONDS", "0", "sqs_group_max_linger_seconds", 0.0),
@@ -95,7 +100,9 @@ DEFAULTS = {
     "secret_key": None, "cors_origins": [], "embed_origins": ["*"], "topic_cache_seconds": 2.0,
     "results_cache_seconds": 1.0, "worker_wait_seconds": 20, "visibility_timeout": 30,
     "max_receive_count": 5, "tally_shards": 1, "sqs_group_commit": True,
-    "sqs_send_max_wait_seconds": 5.0, "port": 8000, "web_concurrency": 2, "web_threads": 8,
+    "sqs_send_max_wait_seconds": 5.0, "port": 8000, "web_concurrency": 2, "web_connections": 10000,
+    "max_streams_per_process": 5000, "max_connections_per_address": 10000,
+    "request_body_seconds": 30.0,
     "trusted_proxies": "127.0.0.1,::1", "metrics_port": 9191, "log_level": "INFO",
     "rate_limit_votes": "600 per minute", "rate_limit_votes_per_voter": "60 per minute",
     "rate_limit_votes_per_address": "5000 per minute", "rate_limit_login": "10 per minute",
@@ -105,12 +112,14 @@ DEFAULTS = {
     "oidc_client_id": None, "oidc_client_secret": None, "oidc_authorize_url": None,
     "oidc_token_url": None, "oidc_jwks_url": None, "oidc_allowed_domains": [],
     "oidc_name": "single sign-on", "public_url": None,
+    "rate_limit_questions_per_voter": "5 per minute",
 }  # fmt: skip
 
 # "" says "none" for these; for every other variable "" counts as unset.
 EMPTY_IS_A_VALUE = {
     "TRUSTED_PROXIES", "RATE_LIMIT_VOTES", "RATE_LIMIT_VOTES_PER_VOTER",
     "RATE_LIMIT_VOTES_PER_ADDRESS", "RATE_LIMIT_LOGIN", "RATE_LIMIT_JOIN_CODE_MISSES",
+    "RATE_LIMIT_QUESTIONS_PER_VOTER",
 }  # fmt: skip
 
 
@@ -167,7 +176,8 @@ def test_field_names_and_other_cases_are_not_variables(monkeypatch):
     [
         ("PORT", "eighty", "valid integer"),
         ("WEB_CONCURRENCY", "2.5", "valid integer"),
-        ("WEB_THREADS", "0", "greater than or equal to 1"),
+        ("WEB_CONNECTIONS", "0", "greater than or equal to 1"),
+        ("REQUEST_BODY_SECONDS", "0", "greater than 0"),
         ("TOPIC_CACHE_SECONDS", "soon", "valid number"),
         ("SQS_SEND_MAX_WAIT_SECONDS", "-1", "greater than or equal to 0"),
         ("WORKER_WAIT_SECONDS", "21", "less than or equal to 20"),

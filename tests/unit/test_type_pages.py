@@ -1,5 +1,5 @@
 """The pages' per-type ballots and results partials, rendered from hand-written
-dicts of results_for()'s shape (the issue 13 contract): no server, no store.
+dicts of results_for()'s shape (the question types' contract): no server, no store.
 
 What each partial must say (limit stated, shares of voters, points and first
 preferences, distribution and mean, a word cloud that is a list, standing

@@ -1,27 +1,19 @@
-"""The presenter's pages (signed-in admin): the events console and the presenter view.
+"""The events console (signed in): create events and build their talk.
 
-The console creates events and edits their questions: new ones of any type
-(event_form.py) or existing topics, reorder, duplicate, and, each through a
-page that says what goes or stays, remove, reset, delete. The join URL is
-webapp/public_url.py's. The presenter view is what the projector shows:
-the current question full screen with its results (or a "results hidden"
-panel until revealed), the join code and QR code always, and a slim control
-bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
-they post and come back). static/presenter.js adds the keyboard shortcuts.
-Every rule is in core/services/events.py; these views parse forms and render.
+New questions of any type (event_form.py) or existing topics, reorder,
+duplicate, and, each through a page that says what goes or stays, remove,
+reset, delete; co-hosts for the owner; the Q&A mode and moderation queue
+(webapp/qna/moderation.py). The join URL is webapp/public_url.py's. What the
+projector shows is webapp/presenter/event_present.py's. Every rule is in
+core/services/events.py; these views parse forms and render.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -30,46 +22,17 @@ from flask import (
 from flask_babel import gettext, lazy_gettext, ngettext
 
 from core.rules.access import owns
-from core.rules.clock import utc_now
 from core.rules.errors import RulesInvalid, UserNotFound
-from core.rules.events import LOBBY
 from core.rules.question_types import votes_counted
-from core.rules.topics import is_open
 from webapp import services
 from webapp.access import current_actor, owner_only
 from webapp.admin import event_form, type_forms
-from webapp.htmx import is_htmx, vary
 from webapp.i18n import N_
-from webapp.lookup import valid_id
-from webapp.presenter.topic_present import qr_svg
+from webapp.lookup import get_event, valid_id
 from webapp.public_url import join_target
-from webapp.results.panel import results_of
+from webapp.qna import moderation as qna_admin
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
-
-# The control bar's buttons: form value -> what it does.
-ACTIONS = {
-    "next": lambda events, event_id: events.step(event_id, +1),
-    "previous": lambda events, event_id: events.step(event_id, -1),
-    "open": lambda events, event_id: events.set_open(event_id, True),
-    "close": lambda events, event_id: events.set_open(event_id, False),
-    "reveal": lambda events, event_id: events.set_results(event_id, True),
-    "hide": lambda events, event_id: events.set_results(event_id, False),
-    "lobby": lambda events, event_id: events.go_to(event_id, LOBBY),
-    # The current question's results: its votes, ballots and tallies go.
-    "reset": lambda events, event_id: services.event_questions().reset(event_id)[0],
-}
-
-
-def _event(event_id: str) -> dict:
-    if valid_id(event_id) is None:
-        abort(404, N_("Event not found"))
-    return services.events().event(event_id, fresh=True)
-
-
-def _join_url(event: dict) -> str:
-    return join_target(event).url
-
 
 # -- the console --------------------------------------------------------------------
 
@@ -93,14 +56,15 @@ def create():
     if not title or len(title) > 300:
         flash(gettext("Give the event a title (up to 300 characters)."))
         return redirect(url_for("events_admin.index"), 303)
-    event = services.events().create(title)
+    qna = request.form.get("qna", "off")
+    event = services.events().create(title, qna=qna if qna in qna_admin.MODES else "off")
     return redirect(url_for("events_admin.edit", event_id=event["id"]), 303)
 
 
 @bp.get("/<event_id>")
 def edit(event_id):
     """One event: its questions with type, state and votes; add, edit, reorder, remove."""
-    return _edit_page(_event(event_id), event_form.blank())
+    return _edit_page(get_event(event_id), event_form.blank())
 
 
 def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int = 200):
@@ -116,7 +80,7 @@ def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int 
         "events/edit.html", event=event, questions=questions, others=others,
         join=join_target(event), type_names=type_forms.TYPE_NAMES,
         people=access.people(event), may_change_hosts=owns(current_actor(), event),
-        **event_form.context(form, errors),
+        mod=qna_admin.moderation_context(event), **event_form.context(form, errors),
     )  # fmt: skip
     return page, status
 
@@ -150,7 +114,7 @@ def remove_host(event_id, host_id):
 def add_question(event_id):
     """An existing topic (topic_id), or a new question of any type: title, type and its
     rules, one choice per line. Either waits, closed and unlisted, until reached."""
-    event = _event(event_id)
+    event = get_event(event_id)
     results = "shown" if request.form.get("results") == "shown" else "hidden"
     events = services.events()
     back = redirect(url_for("events_admin.edit", event_id=event_id), 303)
@@ -183,7 +147,7 @@ def move_question(event_id, index):
 @bp.route("/<event_id>/questions/<int:index>/remove", methods=["GET", "POST"])
 def remove_question(event_id, index):
     """Take a question out of the event: a page that says what stays (GET), then the deed."""
-    event = _event(event_id)
+    event = get_event(event_id)
     back = url_for("events_admin.edit", event_id=event_id)
     if request.method == "GET":
         questions = services.events().questions(event)
@@ -204,7 +168,7 @@ def remove_question(event_id, index):
 @bp.post("/<event_id>/questions/<int:index>/duplicate")
 def duplicate_question(event_id, index):
     """A copy right after it: same content, no votes, closed."""
-    _event(event_id)
+    get_event(event_id)
     services.event_questions().duplicate(event_id, index)
     flash(gettext("Question duplicated (same content, no votes)."))
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
@@ -222,7 +186,7 @@ CLEARING = {
 def clear_question(event_id, index, what):
     """Reset a question's results, or delete it with its topic: a page that says how
     many votes go with it (GET), then the deed (POST)."""
-    event = _event(event_id)
+    event = get_event(event_id)
     questions = services.events().questions(event)
     if not 0 <= index < len(questions) or questions[index]["topic"] is None:
         abort(404, N_("No such question (or its topic is gone)"))
@@ -273,72 +237,3 @@ def _flash_cleared(what: str, topic: dict, cleared: dict) -> None:
             title=title,
         )
     flash(said)
-
-
-# -- the presenter view ----------------------------------------------------------------
-
-
-def presenter_stage(event: dict) -> dict:
-    """What the projector shows, and its ETag (the event and topic versions: no counts,
-    so hidden results cannot show through it; revealed ones poll on their own)."""
-    question, topic, _ = services.events().on_screen(event, is_admin=True)
-    view = {"question": question, "topic": None, "results": None}
-    fingerprint = [event["version"], event["position"], question]
-    if topic:
-        view["topic"] = {**topic, "is_open": _open(topic)}
-        fingerprint += [topic["last_upd"], view["topic"]["is_open"]]
-    view["etag"] = hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24]
-    return view
-
-
-def _open(topic: dict) -> bool:
-    return is_open(topic, utc_now())
-
-
-def _with_results(view: dict) -> dict:
-    """The revealed results' view for the template (only ever read once revealed)."""
-    if view["topic"] and view["question"]["results"] == "shown":
-        view["results"] = results_of(view["topic"])
-    return view
-
-
-def _render_stage(event: dict, view: dict):
-    return render_template("events/_present_stage.html", event=event, stage=_with_results(view))
-
-
-@bp.get("/<event_id>/present")
-def present(event_id):
-    """Full screen for the projector: the current question, the code and QR, the controls."""
-    event = _event(event_id)
-    join_url = _join_url(event)
-    return render_template(
-        "events/present.html", event=event, stage=_with_results(presenter_stage(event)),
-        join_url=join_url, qr=qr_svg(join_url),
-    )  # fmt: skip
-
-
-@bp.get("/<event_id>/present/stage")
-def present_stage(event_id):
-    """The projector's stage, polled every second: 304 while nothing changed."""
-    event = services.events().event(event_id) if valid_id(event_id) else _event(event_id)
-    view = presenter_stage(event)
-    if request.if_none_match.contains(view["etag"]):
-        response = current_app.response_class(status=304)
-    else:
-        response = make_response(_render_stage(event, view))
-    response.set_etag(view["etag"])
-    response.headers["Cache-Control"] = "no-cache"
-    return vary(response)
-
-
-@bp.post("/<event_id>/control")
-def control(event_id):
-    """One control-bar button: the new stage for htmx, else back to the presenter view."""
-    action = ACTIONS.get(request.form.get("action", ""))
-    if action is None:
-        abort(422, N_("Unknown action"))
-    _event(event_id)
-    event = action(services.events(), event_id)
-    if is_htmx():
-        return vary(make_response(_render_stage(event, presenter_stage(event))))
-    return redirect(url_for("events_admin.present", event_id=event_id), 303)

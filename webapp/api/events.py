@@ -62,7 +62,8 @@ def _out(event: dict) -> dict:
 def create_event():
     """A new event with a fresh join code; `questions` are existing topic ids."""
     data = parse(EventIn)
-    return _out(services.events().create(data.title, data.questions, data.results)), 201
+    events = services.events()
+    return _out(events.create(data.title, data.questions, data.results, data.qna)), 201
 
 
 @bp.get("/events")
@@ -85,7 +86,7 @@ def update_event(event_id):
     expiry = {}
     if "expires_at" in data.model_fields_set:
         expiry["expires_at"] = iso(data.expires_at) if data.expires_at else None
-    return _out(services.events().rename(event_id, data.title, **expiry))
+    return _out(services.events().rename(event_id, data.title, data.qna, **expiry))
 
 
 @bp.delete("/events/<event_id>")

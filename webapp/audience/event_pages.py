@@ -2,10 +2,13 @@
 
 `/<CODE>` (and `/j/<CODE>`, and the home page's "Enter code" form at `/j`)
 open the event. Its page holds one fragment, the stage (webapp/audience/stage.py),
-which polls every second with its ETag: while the presenter stays put the
-answer is a bodiless 304. When the presenter moves on, the next poll brings the
-new question, with the voting form of the topic pages and this browser's own
-vote on it, remembered in the signed session.
+which the page's event stream (`/<CODE>/stream`, webapp/push/) keeps current:
+when the presenter moves on, the new question arrives with the voting form of
+the topic pages. Without a stream the stage polls every second with its ETag
+(a bodiless 304 while the presenter stays put). This browser's own vote is
+remembered in the signed session and shown by its own requests. Beside the
+stage, while the event takes audience questions, the "Ask" panel (webapp/qna/),
+which polls on its own.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from webapp.audience import ballot_box
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
+    own_ballot,
     refused_fragment,
     remember,
+    remembered,
     stage_context,
     stage_of,
 )
@@ -27,6 +32,7 @@ from webapp.audience.vote_views import queued_state
 from webapp.htmx import is_htmx, polled, vary
 from webapp.limits import limit_votes
 from webapp.metrics import counts_votes
+from webapp.qna.panel import PanelUrls, asked_on_page, panel_context
 
 bp = Blueprint("events_pages", __name__)
 voter.init_app(bp)
@@ -58,10 +64,28 @@ def audience(code):
     event, page = event_or_join_page(code)
     if page:
         return page
-    context = stage_context(event, again=request.args.get("again") == "1")
-    response = make_response(render_template("events/audience.html", **context))
+    again = request.args.get("again") == "1"
+    qna = _panel(event, request.args.get("qna"))
+    response = audience_page(event, qna, again=again, streamed=True)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _panel(event: dict, sort: str | None = None) -> dict | None:
+    return panel_context(event, PanelUrls(event["code"], asked=asked_on_page(event)), sort)
+
+
+def audience_page(event: dict, qna: dict | None, status: int = 200, again: bool = False,
+                  streamed: bool = False, **said):  # fmt: skip
+    """The phone's whole page: the stage (with `said`: a refused vote's message and
+    answer; `streamed`: kept current by the page's event stream, else polled) and, while
+    the event takes questions, the "Ask" panel (`qna`, which polls on its own)."""
+    context = stage_context(event, again=again, streamed=streamed, **said)
+    if streamed:
+        last = context["stage"]["ids"]
+        context.update(stream_url=url_for("push.event_stream", code=event["code"], last=last),
+                       voted_on=list(remembered()))  # fmt: skip
+    return make_response(render_template("events/audience.html", qna=qna, **context), status)
 
 
 @bp.get(f"/{CODE}/stage")
@@ -74,6 +98,17 @@ def stage(code):
         return redirect(url_for("events_pages.audience", code=event["code"]), 303)
     etag = stage_of(event, render=False)["etag"]
     return polled(etag, lambda: render_template("events/_stage.html", **stage_context(event)))
+
+
+@bp.get(f"/{CODE}/vote/<topic_id>")
+def my_vote(code, topic_id):
+    """This browser's vote fragment on the question on screen (for a pushed stage)."""
+    event, page = event_or_join_page(code)
+    if page:
+        return page
+    if not is_htmx():
+        return redirect(url_for("events_pages.audience", code=event["code"]), 303)
+    return vary(own_ballot(event, topic_id))
 
 
 @bp.post(f"/{CODE}/vote/<topic_id>")
@@ -91,8 +126,8 @@ def vote(code, topic_id):
         return ballot_box.answer_refused(
             refused,
             fragment=lambda r: refused_fragment(event, r),
-            page=lambda r: render_template(
-                "events/audience.html", **stage_context(event, message=r.message, answer=r.answer)
+            page=lambda r: audience_page(
+                event, _panel(event), r.status, message=r.message, answer=r.answer
             ),
         )
     remember(memory_key(topic_id, queued.generation), queued.id)

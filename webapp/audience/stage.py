@@ -3,10 +3,16 @@
 The stage (templates/events/_stage.html) is what the room is on: the current
 question with the ballot of the topic pages and this browser's vote on it,
 and its results once the presenter reveals them; before the first question
-(or between), a waiting note. It polls every second with its ETag, answered
-from the per-process caches (core/services/events.py) while the presenter
-stays put. The page keeps this browser's votes in the signed session, the
-embed in its URLs (`memory`, webapp/audience/event_embed.py).
+(or between), a waiting note. The page's event stream (webapp/push/) replaces
+its three regions (question, status, results) as they move, each with the
+version `region_versions` gives it; without a stream it polls every second
+with its ETag, answered from the per-process caches (core/services/events.py)
+while the presenter stays put. The page keeps this browser's votes in the
+signed session, the embed in its URLs (`memory`, webapp/audience/event_embed.py).
+
+What is pushed is rendered once for every phone (`pushed`): no CSRF token
+(the page sends it as a header) and no vote of this browser (its own
+fragment, filled by its own requests).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
 from webapp.limits import event_by_code
 from webapp.lookup import shown
+from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.results.panel import results_of
 
 # The votes this browser cast on event questions ({memory_key: vote_id}), kept
@@ -34,6 +41,26 @@ _VOTES_KEY = "event_votes"
 
 # The URLs an embed puts in the stage (each carrying its voter), for the topic on screen.
 Urls = Callable[[dict | None], dict]
+
+# What changes on a topic without changing its ballot: opening and closing (the
+# status region says so), a reveal or hide (the results region), and their time stamps.
+VOLATILE = ("is_active", "is_open", "results_held", "last_upd", "opened_at", "closed_at")
+REGIONS = ("question", "status", "results")
+
+
+def region_versions(event: dict, view: dict) -> tuple[str, str, str]:
+    """The versions of the stage's regions (REGIONS) in `view` (stage_of, rendered)."""
+    topic = view["topic"]
+    if topic is None:
+        return digest(["lobby", event["position"], event["title"]]), ABSENT, ABSENT
+    content = {k: v for k, v in topic.items() if k not in VOLATILE}
+    index = view["question"]["index"]
+    results = view.get("results")
+    return (
+        digest([event["position"], index, content]),
+        digest([index, len(event["questions"]), topic["is_open"]]),
+        digest(results["partial_etag"] if results else "hidden"),
+    )
 
 
 def event_or_join_page(typed: str | None):
@@ -69,8 +96,9 @@ def remember(key: str, vote_id: str) -> None:
 
 
 def stage_of(
-    event: dict, render: bool = True, again: bool = False, memory: dict | None = None
-) -> dict:
+    event: dict, render: bool = True, again: bool = False, memory: dict | None = None,
+    streamed: bool = False,
+) -> dict:  # fmt: skip
     """What the stage shows this browser, and its ETag.
 
     The ETag covers the event's version, the current topic's version and
@@ -79,10 +107,12 @@ def stage_of(
     With `render`, also the vote state and results the template needs.
     `memory`: the votes this browser remembers when not the session's.
     `again`: the voter asked for the form back ("Vote again" on an unlimited topic).
+    `streamed`: an event stream keeps it current (its results do not poll).
     """
     question, topic, _ = services.events().on_screen(event)
     topic = shown(topic) if topic else None
     vote_id = None
+    key = None
     if topic:
         key = memory_key(topic["id"], generation_of(topic))
         vote_id = (remembered() if memory is None else memory).get(key)
@@ -96,26 +126,52 @@ def stage_of(
     view = {
         "question": question,
         "topic": topic,
+        "memory_key": key,
         "etag": hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24],
     }
     if render and topic:
         view["vote"] = vote_state(topic, vote_id) if vote_id and not again else None
         # Results only once revealed: a hidden question costs no tally read.
-        view["results"] = results_of(topic) if question["results"] == "shown" else None
+        revealed = question["results"] == "shown"
+        view["results"] = results_of(topic, streamed=streamed) if revealed else None
+    if render:
+        view["ids"] = join_ids(region_versions(event, view))
     return view
 
 
 def stage_context(
     event: dict, memory: dict | None = None, again: bool = False, message: str | None = None,
-    answer: dict | None = None, urls: Urls | None = None,
+    answer: dict | None = None, urls: Urls | None = None, streamed: bool = False,
+    pushed: bool = False,
 ) -> dict:  # fmt: skip
     """What templates/events/_stage.html needs: the stage, with this browser's ballot on
-    the question on screen, any refusal's message and answer, and an embed's URLs."""
-    view = stage_of(event, again=again, memory=memory)
-    context = {"event": event, "stage": view, "message": message, "answer": answer}
-    if view["topic"]:
+    the question on screen, any refusal's message and answer, and an embed's URLs.
+
+    `streamed`: the page follows an event stream. `pushed`: rendered for every
+    phone of the stream at once, so with no state of this browser's.
+    """
+    streamed = streamed or pushed
+    view = stage_of(event, again=again, memory={} if pushed else memory, streamed=streamed)
+    context = {"event": event, "stage": view, "message": message, "answer": answer,
+               "streamed": streamed, "pushed": pushed}  # fmt: skip
+    if view["topic"] and not pushed:
         context.update(ballot_view(view["topic"]))
     return {**context, **(urls(view["topic"]) if urls else {})}
+
+
+def own_ballot(event: dict, topic_id: str, memory: dict | None = None, urls: Urls | None = None):
+    """This browser's own vote fragment on the question on screen (its vote's state, or
+    its ballot as the topic's voter policy shows it to this voter): what a pushed stage,
+    the same for every phone, leaves out. Nothing (204) once the room moved on."""
+    view = stage_of(event, memory=memory)
+    topic = view["topic"]
+    if topic is None or topic["id"] != topic_id:
+        return make_response("", 204)
+    context = {"event": event, "topic": topic, "vote": view["vote"], **ballot_view(topic)}
+    response = make_response(render_template("events/_vote.html", **context,
+                                             **(urls(topic) if urls else {})))  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def refused_fragment(event: dict, refused: Refused, memory: dict | None = None,
@@ -125,9 +181,8 @@ def refused_fragment(event: dict, refused: Refused, memory: dict | None = None,
     if refused.topic is not None:
         extra = urls(refused.topic) if urls else {}
         return render_template("events/_vote.html", event=event, **refused.ballot(), **extra)
-    body = render_template(
-        "events/_stage.html", **stage_context(event, memory, message=refused.message, urls=urls)
-    )
+    context = stage_context(event, memory, message=refused.message, urls=urls, streamed=True)
+    body = render_template("events/_stage.html", **context)
     response = make_response(body)
     response.headers.update({"HX-Retarget": "#stage", "HX-Reswap": "outerHTML"})
     return response

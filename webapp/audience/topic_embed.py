@@ -25,7 +25,7 @@ from webapp.lookup import get_topic, valid_id
 from webapp.metrics import counts_votes
 from webapp.public_url import public_url_for
 from webapp.refusals import OwnPageOnly
-from webapp.results.panel import results_of
+from webapp.results.panel import live_results
 from webapp.security import csrf, embed_policy, embeddable
 
 bp = Blueprint("embed", __name__)
@@ -48,7 +48,9 @@ def _ballot(topic: dict, vote=None, message: str | None = None, answer=None) -> 
 
 
 def _page(topic: dict, **ballot):
-    body = render_template("embed.html", **_ballot(topic, **ballot), results=results_of(topic))
+    results, stream_url = live_results(topic)
+    body = render_template("embed.html", **_ballot(topic, **ballot), results=results,
+                           stream_url=stream_url)  # fmt: skip
     return embeddable(make_response(body))
 
 

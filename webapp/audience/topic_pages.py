@@ -29,7 +29,7 @@ from webapp.limits import limit_votes
 from webapp.lookup import get_topic, shown, valid_id
 from webapp.metrics import counts_votes
 from webapp.public_url import public_url_for
-from webapp.results.panel import mode_of, results_of, results_visible
+from webapp.results.panel import live_results, mode_of, results_of, results_visible
 
 bp = Blueprint("pages", __name__)
 voter.init_app(bp)
@@ -75,9 +75,10 @@ def results(topic_id):
 
 def render_topic(topic: dict, vote=None, message: str | None = None, answer=None):
     """The topic page: its ballot (with this browser's ballot), live results, share link."""
+    results, stream_url = live_results(topic)
     return render_template(
         "topic.html", topic=topic, vote=vote, message=message, answer=answer,
-        **ballot_view(topic), results=results_of(topic),
+        **ballot_view(topic), results=results, stream_url=stream_url,
         share_url=public_url_for("pages.topic", topic_id=topic["id"]),
     )  # fmt: skip
 

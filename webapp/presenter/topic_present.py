@@ -18,7 +18,15 @@ from webapp.auth import signed_in
 from webapp.htmx import is_htmx, vary
 from webapp.lookup import get_topic
 from webapp.public_url import public_url_for
-from webapp.results.panel import PAGE, PRESENT, REVEALED, mode_of, results_of, visible_in
+from webapp.results.panel import (
+    PAGE,
+    PRESENT,
+    REVEALED,
+    live_results,
+    mode_of,
+    results_of,
+    visible_in,
+)
 
 bp = Blueprint("present", __name__)
 
@@ -49,10 +57,12 @@ def view(topic_id):
     current = get_topic(topic_id)
     share_url = public_url_for("pages.topic", topic_id=current["id"])
     mode = mode_of(REVEALED if request.args.get("reveal") == "1" else PRESENT)
+    results, stream_url = live_results(current, mode)
     return render_template(
         "present.html",
         topic=current,
-        results=results_of(current, mode),
+        results=results,
+        stream_url=stream_url,
         share_url=share_url,
         qr=qr_svg(share_url),
         # Offered only when there is something to reveal or hide again.

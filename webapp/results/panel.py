@@ -24,6 +24,7 @@ from flask_babel import get_locale
 from core.rules.results import results_for
 from webapp import services, voter
 from webapp.auth import signed_in
+from webapp.push.hub import digest
 from webapp.results.views import single_view, typed_view
 
 PAGE, PRESENT, REVEALED = "page", "present", "revealed"
@@ -50,11 +51,44 @@ def visible_in(topic: dict, mode: str) -> bool:
         return results_visible(topic)
     if mode == REVEALED:
         return True
+    return visible_in_for_anyone(topic)
+
+
+def live_results(topic: dict, mode: str = PAGE) -> tuple[dict, str | None]:
+    """The panel for a page, and the URL of the event stream that keeps it current (None:
+    it polls): only while the topic is open, and only for a viewer who sees what anyone
+    sees (`shared_with_room`)."""
+    shared = topic["is_open"] and shared_with_room(topic, mode)
+    results = results_of(topic, mode, streamed=shared, region=shared)
+    if not shared:
+        return results, None
+    view = "present" if mode == PRESENT else None
+    url = url_for("push.topic_stream", topic_id=topic["id"], view=view,
+                  last=digest(results["partial_etag"]))  # fmt: skip
+    return results, url
+
+
+def shared_with_room(topic: dict, mode: str) -> bool:
+    """Does this viewer see the panel exactly as anyone would (so an event stream may push
+    it)? Not a signed-in admin (who may moderate), nor a voter the topic's rule treats
+    apart (results shown once their own vote is counted)."""
+    if signed_in():
+        return False
+    return mode == PRESENT or visible_in(topic, mode) == visible_in_for_anyone(topic)
+
+
+def visible_in_for_anyone(topic: dict) -> bool:
     return services.voting().results_visible(topic, None, is_admin=False)
 
 
-def results_of(topic: dict, mode: str = PAGE) -> dict:
+def results_of(topic: dict, mode: str = PAGE, streamed: bool = False, region: bool = False) -> dict:
     """The panel's view of the topic (as lookup.shown gives it) and its ETags.
+
+    `streamed`: an event stream keeps the panel current, so it does not poll
+    (static/app.js turns polling on if the stream fails); with `region`, the
+    panel is itself the stream's `results` region (a topic's pages), else it
+    sits in a larger one (the event stage). Results this viewer may not see yet
+    still poll: whether they may is this browser's own state, never pushed.
 
     The ETag covers everything the panel renders: the counters, the topic
     version (title and choices change `last_upd`), whether it is open, the
@@ -77,6 +111,8 @@ def results_of(topic: dict, mode: str = PAGE) -> dict:
         ),
         "single": None,
         "typed": None,
+        "streamed": streamed and visible,
+        "region": streamed and region,
     }
     if visible and topic.get("type", "single") == "single":
         view["single"] = single_view(topic, counts)

@@ -1,0 +1,1 @@
+"""Pushing pages: the event streams (views), what they follow (feeds) and the fan-out (hub)."""
