@@ -211,16 +211,21 @@ def wait_for_total(voting, topic_id: str, target: int, timeout: float, poll: flo
     return time.perf_counter() - start, total
 
 
-def post_votes(base: str, topic: dict, count: int, concurrency: int = 16) -> list[int]:
-    """POST /votes `count` times from `concurrency` threads; returns the status codes."""
+def post_votes(
+    base: str, topic: dict, count: int, concurrency: int = 16, voters: bool = False
+) -> list[int]:
+    """POST /votes `count` times from `concurrency` threads; returns the status codes.
+    With `voters`, each vote names a voter of its own (a room behind one address)."""
     choices = [c["id"] for c in topic["choices"]]
     sessions = {}
+    room = uuid.uuid4().hex[:8]
 
     def one(i: int) -> int:
         session = sessions.setdefault(threading.get_ident(), requests.Session())
-        answer = session.post(
-            f"{base}/votes", json={"topic_id": topic["id"], "choice_id": choices[i % len(choices)]}
-        )
+        body = {"topic_id": topic["id"], "choice_id": choices[i % len(choices)]}
+        if voters:
+            body["voter_id"] = f"v-{room}-{i}"
+        answer = session.post(f"{base}/votes", json=body)
         return answer.status_code
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

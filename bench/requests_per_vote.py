@@ -35,12 +35,18 @@ consistent) for the target, and at the first 1 MB page (up to 128 units) as
 it reads once a topic has a few thousand votes. A results view reads the
 first 1 MB page of votes, never more.
 
+With `--limits dynamodb://` (or `memory://`) the settings' default vote limits are on,
+counted there, and each vote names a voter of its own (a room behind one address): the
+rate limits' own requests (the counters table's UpdateItem) and CPU are then in the figures.
+
     .venv/bin/python -m bench.requests_per_vote [--votes 10000] [--backlog 1000] [--each 1000]
+        [--limits dynamodb://]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -62,6 +68,7 @@ from bench.common import (
     voting_for,
     wait_for_total,
 )
+from bench.common import post_votes as common_post_votes
 
 # The original design's request mix per vote (see the docstring).
 ORIGINAL_SQS_PER_VOTE = 1 + 0.5 + 1  # SendMessage, ReceiveMessage (2 a receive), DeleteMessage
@@ -185,6 +192,14 @@ def server_pids(counts: Path, known: set[int]) -> list[int]:
     return [int(p.stem) for p in counts.glob("*.json") if int(p.stem) not in known]
 
 
+# The settings' default vote limits (bench/common.py turns them off).
+LIMITS = {
+    "RATE_LIMIT_VOTES": "600 per minute",
+    "RATE_LIMIT_VOTES_PER_VOTER": "60 per minute",
+    "RATE_LIMIT_VOTES_PER_ADDRESS": "5000 per minute",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--votes", type=int, default=10_000)
@@ -192,10 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--each", type=int, default=1_000,
                         help="votes at 1 and 64 clients, and ungrouped")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--limits", metavar="STORAGE_URI",
+                        help="the default vote limits on, counted in STORAGE_URI (dynamodb://"
+                        " or memory://), each vote naming a voter of its own")  # fmt: skip
     args = parser.parse_args(argv)
+    global post_votes
+    if args.limits:
+        post_votes = functools.partial(common_post_votes, voters=True)
 
     with Lab(name="requests") as lab:
-        env = lab.env()
+        env = lab.env(**(LIMITS | {"RATELIMIT_STORAGE_URI": args.limits} if args.limits else {}))
         counts = lab.dir / "counts"
         worker = lab.worker(env, count_dir=counts)
         _, base = lab.web(env, workers=2, count_dir=counts)

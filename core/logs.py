@@ -30,7 +30,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and plain: it is copied into logs
 # and into the vote message, so nothing that could forge a log line gets in.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_SECRET_NAME = re.compile(r"key|token|secret|password|passwd|cookie|session|auth|csrf", re.I)
+# A voter id (`voter`, `voter_id`) votes as its voter: a credential like a key.
+_SECRET_NAME = re.compile(
+    r"key|token|secret|password|passwd|cookie|session|auth|csrf|voter", re.I
+)
 REDACTED = "[redacted]"
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -50,6 +53,12 @@ def request_id_from(header_value: str | None) -> str:
     if header_value and _VALID_REQUEST_ID.match(header_value):
         return header_value
     return new_request_id()
+
+
+def redact_url(url: str) -> str:
+    """A URL (a Referer) with the values of its secret-looking query parameters replaced."""
+    base, mark, query = url.partition("?")
+    return f"{base}{mark}{redact_query(query)}" if mark else url
 
 
 def redact_query(query: str) -> str:
@@ -122,7 +131,7 @@ def _access_fields(atoms: dict) -> dict:
         "remote_addr": atom("h"),
         "forwarded_for": header("{x-forwarded-for}i"),
         "user_agent": header("a"),
-        "referer": header("f"),
+        "referer": redact_url(header("f") or ""),
         "request_id": header("{x-request-id}o") or header("{x-request-id}i"),
     }
     return {k: v for k, v in fields.items() if v not in (None, "")}

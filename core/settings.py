@@ -1,11 +1,11 @@
 """Settings read from the environment, shared by the web app and the worker.
 
-One model states each setting once: its environment variable, its default and
-a one-line description. The worker's `--help` and the checks of the docs'
-tables are made from it (`described`). Only data lives here: no clients, no
-logic beyond parsing. The variable names of the original service keep their
-meaning (DYNAMODB_ENDPOINT_URL, AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY,
-API_CORS_ORIGINS); with the endpoint variables unset the code talks to real AWS.
+One model states each setting once: its environment variable, its default and a
+one-line description. The worker's `--help` and the checks of the docs' tables are
+made from it (`described`). Only data lives here: no clients, no logic beyond
+parsing. The original service's variable names keep their meaning (DYNAMODB_ENDPOINT_URL,
+AWS_SQS_ENDPOINT_URL, AWS_REGION, API_KEY, API_CORS_ORIGINS); with the endpoint
+variables unset the code talks to real AWS.
 
 An empty variable counts as unset (the default applies), except where empty
 says "none": TRUSTED_PROXIES="" trusts no proxy and RATE_LIMIT_*="" turns that
@@ -129,17 +129,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"], validation_alias="EMBED_ORIGINS",
         description="comma-separated origins that may show the embeds in an iframe; * any site",
     )
-    # The join URL and QR code carry it (webapp/public_url.py); `make run` sets it to this
-    # machine's network address when it listens on every address.
+    # The join URL and QR code carry it (webapp/public_url.py); `make run` may set it.
     public_url: str | None = Field(
         None, validation_alias="PUBLIC_URL",
         description="the origin phones reach the app at (https://vote.example.org) for join "
         "URLs and QR codes; unset: the address the request came to",
     )
     # -- intake ----------------------------------------------------------------------------
-    # The worker re-checks every vote, so a stale topic can only turn a would-be
-    # 409/422 into a recorded `rejected` vote, never a wrong count (and it is used
-    # as long again while one background read refreshes it, core/services/topics.py).
+    # The worker re-checks every vote, so a stale topic can only turn a would-be 409/422
+    # into a `rejected` vote, never a wrong count (core/services/topics.py refreshes it).
     topic_cache_seconds: float = Field(
         2.0, ge=0, validation_alias="TOPIC_CACHE_SECONDS",
         description="how long a web process trusts its copy of a topic when checking a vote",
@@ -148,8 +146,7 @@ class Settings(BaseSettings):
         1.0, ge=0, validation_alias="RESULTS_CACHE_SECONDS",
         description="how long a web process reuses a topic's tallies for results polling",
     )
-    # Votes arriving together in one web process share one SendMessageBatch
-    # (core/aws/group_send.py); off sends one message per request.
+    # Votes arriving together share one SendMessageBatch (core/aws/group_send.py).
     sqs_group_commit: bool = Field(
         True, validation_alias="SQS_GROUP_COMMIT",
         description="votes of a web process share a SendMessageBatch; 0, false or off: one each",
@@ -183,12 +180,10 @@ class Settings(BaseSettings):
     )
     # -- operations: read by gunicorn.conf.py and the worker's metrics server --------------
     port: int = Field(
-        8000, ge=0, le=65535, validation_alias="PORT",
-        description="gunicorn binds 0.0.0.0:PORT",
+        8000, ge=0, le=65535, validation_alias="PORT", description="gunicorn binds 0.0.0.0:PORT",
     )
     web_concurrency: int = Field(
-        2, ge=1, validation_alias="WEB_CONCURRENCY",
-        description="gunicorn worker processes",
+        2, ge=1, validation_alias="WEB_CONCURRENCY", description="gunicorn worker processes",
     )
     # One thread of greenlets (gevent) per process: each open event stream is a connection.
     web_connections: int = Field(
@@ -199,8 +194,7 @@ class Settings(BaseSettings):
         5000, ge=0, validation_alias="MAX_STREAMS_PER_PROCESS",
         description="open event streams per web process; more are answered 503 (pages poll)",
     )
-    # A hall behind one NAT address is thousands of phones: the real per-client limit
-    # is the proxy's (docs/deploy.md); this one keeps one address from taking a process.
+    # A hall behind one NAT is thousands of phones: the proxy limits clients (docs/deploy.md).
     max_connections_per_address: int = Field(
         10000, ge=1, validation_alias="MAX_CONNECTIONS_PER_ADDRESS",
         description="open connections from one client address per web process; more are closed",
@@ -222,10 +216,8 @@ class Settings(BaseSettings):
         description="DEBUG, INFO, WARNING or ERROR (any case)",
     )
     # -- abuse limits (Flask-Limiter syntax) and where they count ---------------------------
-    # A whole room may share one NAT address, so votes are limited per voter; per
-    # address only for votes naming no voter, plus a ceiling a packed hall (2,000
-    # voters in a minute) stays under. The voter policies, not these, stop double
-    # voting (webapp/limits.py).
+    # A room may share one NAT address: votes are limited per voter (per address when naming
+    # none) under a ceiling a packed hall stays under; voter policies stop double voting.
     rate_limit_votes: str = Field(
         "600 per minute", validation_alias="RATE_LIMIT_VOTES", json_schema_extra=EMPTY_IS_NONE,
         description="votes per client address that name no voter; empty: no limit",
@@ -248,9 +240,18 @@ class Settings(BaseSettings):
         "10 per minute", validation_alias="RATE_LIMIT_LOGIN", json_schema_extra=EMPTY_IS_NONE,
         description="admin sign-in attempts per client address; empty: no limit",
     )
+    rate_limit_join_code_misses: str = Field(
+        "30 per minute", validation_alias="RATE_LIMIT_JOIN_CODE_MISSES",
+        json_schema_extra=EMPTY_IS_NONE,
+        description="join codes naming no event, per client address; empty: no limit",
+    )
+    event_idle_days: int = Field(
+        28, ge=0, validation_alias="EVENT_IDLE_DAYS",
+        description="an event without its own expires_at ends this long after its last change",
+    )
     ratelimit_storage_uri: str = Field(
-        "memory://", validation_alias="RATELIMIT_STORAGE_URI",
-        description="where limits count: memory:// per process, redis://host:6379 shared",
+        "dynamodb://", validation_alias="RATELIMIT_STORAGE_URI",
+        description="where limits count: dynamodb:// the shared counters table, memory://, redis://",
     )
     # `make run` sets it to pause votes while saves fail (webapp/pause.py).
     pause_votes_file: str | None = Field(
@@ -291,9 +292,7 @@ class Settings(BaseSettings):
         return value.upper()
 
     @classmethod
-    def settings_customise_sources(
-        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-    ):
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):
         """Overrides first, then the environment: no .env file, no secrets directory."""
         return init_settings, _Environment(settings_cls)
 

@@ -1,9 +1,11 @@
-"""Rate limits on vote intake (per voter, per address) and admin sign-in (Flask-Limiter).
+"""Rate limits on vote intake (per voter, per address), join-code lookups and admin sign-in
+(Flask-Limiter).
 
 A room of hundreds of phones shares the venue's one public address, so votes
 are limited per voter wherever a voter is named: the signed voter cookie of
-the pages, or `voter_id` in an API vote. Three limits, each in Flask-Limiter's
-"N per period" syntax (empty turns one off), each counted per vote route:
+the pages, the embed's voter token, or `voter_id` in an API vote. Three limits,
+each in Flask-Limiter's "N per period" syntax (empty turns one off), each one
+budget across every vote route (POST /votes, the pages, the embeds):
 
 - RATE_LIMIT_VOTES_PER_VOTER (60 per minute): each named voter.
 - RATE_LIMIT_VOTES (600 per minute): per address, the votes that name no voter
@@ -16,10 +18,13 @@ RATE_LIMIT_QUESTIONS_PER_VOTER (5 per minute) limits the questions each voter as
 an event (audience Q&A; per address for questions naming no voter); upvotes are
 votes, under the three limits above.
 
-RATE_LIMIT_LOGIN limits admin sign-in per address. The default storage,
-`memory://`, counts per process: with gunicorn's N workers a client can get
-N times the limit. Point RATELIMIT_STORAGE_URI at a shared store (e.g.
-`redis://host:6379`) to count across processes and hosts.
+RATE_LIMIT_LOGIN limits admin sign-in per address, RATE_LIMIT_JOIN_CODE_MISSES the
+join codes an address may look up in vain (`event_by_code`). The counts live where every
+web process reaches them: the default RATELIMIT_STORAGE_URI, `dynamodb://`,
+keeps them in the counters table (core/services/shared_counts.py: on AWS the
+stack's table, under `make run` the local endpoint's), each process adding its
+hits in batches; `memory://` counts per process (N processes, N budgets), and
+`redis://host:6379` works too.
 
 The client address is the TCP peer unless that peer is one of TRUSTED_PROXIES;
 only then is X-Forwarded-For read, from the right, skipping trusted hops, so
@@ -28,13 +33,19 @@ a client cannot pick its own address by sending the header itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
+import math
+import time
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from limits import parse
 
-from webapp import pause, voter
+from core.rules.errors import EventNotFound, TooManyCodeLookups
+from core.services import shared_counts  # noqa: F401  (registers the dynamodb:// storage)
+from webapp import pause, services, voter
 from webapp.body import json_body
 
 limiter = Limiter(key_func=lambda: client_address(), headers_enabled=True)
@@ -99,25 +110,26 @@ def login_limit() -> str:
 
 
 def limit_votes(view):
-    """The three vote limits, each counted per vote route.
+    """The three vote limits, each one count across the vote routes.
 
     While the app has every vote limit off, the vote goes past Flask-Limiter's
     wrappers: they would still resolve and exempt each limit on every vote
     (about 30 us of a vote's CPU, measured with cProfile).
     """
     paused = pause.refuse_while_paused(view)
-    per_voter = limiter.limit(
+    # Shared limits: one count per voter (or address) whichever vote route it takes.
+    per_voter = limiter.shared_limit(
         lambda: _settings().rate_limit_votes_per_voter,
         scope="votes-per-voter",
         key_func=lambda: f"voter:{voter_named()}",
         exempt_when=lambda: not _settings().rate_limit_votes_per_voter or not voter_named(),
     )
-    anonymous = limiter.limit(
+    anonymous = limiter.shared_limit(
         lambda: _settings().rate_limit_votes,
         scope="votes-anonymous",
         exempt_when=lambda: not _settings().rate_limit_votes or bool(voter_named()),
     )
-    ceiling = limiter.limit(
+    ceiling = limiter.shared_limit(
         lambda: _settings().rate_limit_votes_per_address,
         scope="votes-per-address",
         exempt_when=lambda: not _settings().rate_limit_votes_per_address,
@@ -132,6 +144,60 @@ def limit_votes(view):
         return paused(*args, **kwargs)
 
     return votes_limited
+
+
+# The join-code limit's bucket name (one per address, shared by every process).
+_CODE_MISSES = "join-code-misses"
+
+
+def _code_misses():
+    """RATE_LIMIT_JOIN_CODE_MISSES as a limit, or None when off."""
+    value = _settings().rate_limit_join_code_misses
+    return parse(value) if value and current_app.config["RATELIMIT_ENABLED"] else None
+
+
+def refuse_code_lookups_when_spent() -> None:
+    """TooManyCodeLookups (a 429 with Retry-After) once this address has missed
+    RATE_LIMIT_JOIN_CODE_MISSES codes: only misses count, so a room polling its code
+    never does, and a script guessing codes soon waits."""
+    limit = _code_misses()
+    if limit is None:
+        return
+    try:
+        if limiter.limiter.test(limit, _CODE_MISSES, client_address()):
+            return
+        reset = limiter.limiter.get_window_stats(limit, _CODE_MISSES, client_address()).reset_time
+    except Exception:  # a failing count store never refuses (as RATELIMIT_SWALLOW_ERRORS)
+        return
+    raise TooManyCodeLookups(max(1, math.ceil(reset - time.time())))
+
+
+def count_code_miss() -> None:
+    """One more code this address looked up in vain."""
+    limit = _code_misses()
+    if limit is not None:
+        with contextlib.suppress(Exception):
+            limiter.limiter.hit(limit, _CODE_MISSES, client_address())
+
+
+def event_by_code(typed: str | None) -> dict:
+    """The event a join code names, for every way in (pages, embeds, the API).
+
+    EventNotFound (EventEnded for an archived event), or TooManyCodeLookups once
+    this address has missed too many codes (count_code_miss): then every
+    lookup waits, hits too, so a guess learns nothing. One lookup per request.
+    """
+    found = g.setdefault("code_lookups", {})
+    if typed not in found:
+        refuse_code_lookups_when_spent()
+        try:
+            found[typed] = services.events().by_code(typed)
+        except EventNotFound as exc:
+            count_code_miss()
+            found[typed] = exc
+    if isinstance(found[typed], Exception):
+        raise found[typed]
+    return found[typed]
 
 
 def limit_questions(view):
@@ -155,6 +221,11 @@ def limit_login(view):
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("dynamodb:"):
+        # The counters table every process reaches (the adapter made per process).
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"counters": services.rate_counters}
+        )
     # A failing limit store (a Redis outage, a storage bug) must never turn a
     # vote into a 500: the error is logged and the request goes through unlimited.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -167,6 +238,7 @@ def init_app(app: Flask) -> None:
         settings.rate_limit_votes_per_voter,
         settings.rate_limit_votes_per_address,
         settings.rate_limit_login,
+        settings.rate_limit_join_code_misses,
         settings.rate_limit_questions_per_voter,
     )
     app.config.setdefault("RATELIMIT_ENABLED", any(limits))

@@ -25,6 +25,7 @@ from core.rules.errors import (
     CodeTaken,
     Conflict,
     EmailTaken,
+    EventEnded,
     EventNotFound,
     FieldInvalid,
     NameTaken,
@@ -43,6 +44,7 @@ from core.rules.errors import (
     StoreUnavailable,
     TokenNotFound,
     TooLate,
+    TooManyCodeLookups,
     TooManyFailures,
     TopicClosed,
     TopicNotFound,
@@ -111,6 +113,7 @@ class Refusal:
 
 REFUSALS: dict[type[Exception], Refusal] = {
     TopicNotFound: Refusal(404, N_("Topic not found")),
+    EventEnded: Refusal(410, N_("This event has ended")),
     EventNotFound: Refusal(404, N_("Event not found")),
     UserNotFound: Refusal(404, N_("User not found")),
     TokenNotFound: Refusal(404, N_("Token not found")),
@@ -177,6 +180,11 @@ REFUSALS: dict[type[Exception], Refusal] = {
         503, N_("The database is unavailable; try again shortly"), retry_after=5
     ),
     CodeTaken: Refusal(503, N_("No free join code was found; try again"), retry_after=1),
+    TooManyCodeLookups: Refusal(
+        429,
+        N_("Too many join codes tried from here: try again in a minute"),
+        retry_after=lambda exc: exc.retry_after,
+    ),
     TooManyFailures: Refusal(
         429,
         N_("Too many failed sign-ins: try again later"),

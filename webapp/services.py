@@ -86,6 +86,11 @@ def backend():
     return current().backend
 
 
+def rate_counters():
+    """The counters table's adapter, where the rate limits count (webapp/limits.py)."""
+    return current().backend.counters
+
+
 def json_null():
     """A 200 whose body is JSON `null`, as the original's PUT answered."""
     return current_app.response_class("null", status=200, mimetype="application/json")

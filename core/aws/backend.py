@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.aws.accounts import AccountStore
 from core.aws.batch import BatchWriter
 from core.aws.clients import clients_for
+from core.aws.counters import Counters
 from core.aws.events import EventStore
 from core.aws.players import PlayerStore
 from core.aws.purge import Purge
@@ -31,6 +32,7 @@ class Backend:
     purge: Purge
     players: PlayerStore
     accounts: AccountStore
+    counters: Counters
     questions: QuestionStore
     upvotes: UpvoteStore
 
@@ -51,6 +53,7 @@ class Backend:
             purge=Purge(clients.dynamodb, prefix),
             players=PlayerStore(clients.dynamodb, prefix),
             accounts=AccountStore(clients.dynamodb, prefix),
+            counters=Counters(clients.dynamodb, prefix),
             questions=QuestionStore(clients.dynamodb, prefix),
             upvotes=UpvoteStore(clients.dynamodb, prefix),
         )

@@ -18,11 +18,11 @@ from core.rules.errors import AlreadyExists, NotFound, StoreUnavailable
 
 DDL_DIR = Path(__file__).resolve().parent.parent.parent / "ddl"
 # Order matters to imports and restores: topics before the records that name them.
-TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes", "users", "questions",
-          "upvotes", "players")
+TABLES = ("topics", "votes", "tallies", "ballots", "events", "event_codes", "users", "counters",
+          "questions", "upvotes", "players")
 # The tables whose items expire: {table: its TTL attribute} (epoch seconds). Not part
 # of CreateTable's input (ddl/*.json), so set by `create` once the table exists.
-TIME_TO_LIVE = {"users": "expires_at"}
+TIME_TO_LIVE = {"users": "expires_at", "counters": "expires_at"}
 VOTES_BY_TOPIC = "topic_id-created-index"
 # The tallies GSI over text answers only (ddl/tallies.json): PK `answers_of` (the tally
 # key, set on answer items alone), SK `count`, so the most given come first.
@@ -37,7 +37,7 @@ PAGE_ITEMS = 1000
 
 class TableNames:
     """The tables' names under a prefix: `.topics`, `.votes`, `.tallies`, `.ballots`,
-    `.events`, `.event_codes`, `.users`, `.players`."""
+    `.events`, `.event_codes`, `.users`, `.counters`, `.players`."""
 
     def __init__(self, prefix: str = ""):
         self.prefix = prefix

@@ -107,6 +107,19 @@ class EventNotFound(VotingError):
     """No event with that id or join code."""
 
 
+class EventEnded(EventNotFound):
+    """The join code names an event past its `expires_at`: archived, no longer joinable."""
+
+
+class TooManyCodeLookups(VotingError):
+    """This address tried too many join codes that name no event: it waits `retry_after`
+    seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class QuestionNotOnScreen(VotingError):
     """A vote names a question of the event that the room is no longer on: the presenter
     moved on while its form was on screen."""

@@ -13,6 +13,11 @@ An event is a plain dict as stored in the events table (core/aws/events.py):
   topic's is_active (which intake and the worker's transaction check) is what
   decides whether a vote counts, and it always agrees with the question's state.
 - `results`: shown or hidden, on phones and the projector alike.
+- `qna` and `teams` (optional, absent when off or none: `stored_settings`): whether
+  it takes audience questions (core/rules/formats/qna.py), a quiz's teams.
+- `expires_at` (optional): when its organiser wants it to end; without it, the
+  event ends its settings' idle days after its last change (`last_upd`). An
+  ended event is archived: its code joins nothing, its organisers still have it.
 
 Moving on: going to a question that is still waiting opens it, and leaving
 a question that is open closes it, so the room votes on one question at a
@@ -21,14 +26,38 @@ time and the presenter needs one key press per slide.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
 from core.rules.errors import BadPosition
+from core.rules.formats.quiz import checked_teams
 
 QuestionState = Literal["waiting", "open", "closed"]
 ResultsShown = Literal["shown", "hidden"]
 LOBBY = -1
 MAX_QUESTIONS = 100
+
+
+def expires_at(event: dict, idle_days: int) -> str:
+    """When the event ends (ISO time): its own `expires_at`, else `idle_days` after its
+    last change."""
+    if event.get("expires_at"):
+        return event["expires_at"]
+    ends = datetime.fromisoformat(event["last_upd"]) + timedelta(days=idle_days)
+    return ends.isoformat(timespec="microseconds")
+
+
+def has_ended(event: dict, now: str, idle_days: int) -> bool:
+    return expires_at(event, idle_days) <= now
+
+
+def stored_settings(settings: dict) -> dict:
+    """What an event stores of its settings (`qna`, `teams`): those unlike the default
+    (absent: no audience questions, no teams, as for an event stored before either)."""
+    stored = {"qna": settings["qna"]} if settings.get("qna", "off") != "off" else {}
+    if settings.get("teams"):
+        stored["teams"] = checked_teams(settings["teams"])
+    return stored
 
 
 def current(event: dict) -> dict | None:

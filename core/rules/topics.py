@@ -6,8 +6,10 @@ A topic is a plain dict as stored in the topics table (PK id):
     (once the topic was opened: when its current open period began; every opening
     stamps it, a topic created open its creation),
     closed_at (only once an open topic was closed: when its last open period
-    ended), generation (only once its results were reset: see `generation_of`) and, for
-    a quiz, time_limit, `correct` on its choices and event_id (quiz.py).
+    ended), generation (only once its results were reset: see `generation_of`),
+    results_held (only while an event's presenter holds its results back:
+    see `results_held`) and, for a quiz, time_limit, `correct` on its choices and
+    event_id (quiz.py).
 Topics written before a setting existed lack it, so every topic read from the
 store goes through `with_defaults` once; after that every field is present and
 no other module restates a default.
@@ -109,6 +111,21 @@ def with_defaults(stored: dict) -> Topic:
     for key in ("blocked_answers", "hidden_answers"):
         topic[key] = list(topic[key])
     return topic  # type: ignore[return-value]
+
+
+def results_held(topic: dict) -> bool:
+    """Does an event's presenter hold this topic's results back (its question's results
+    hidden)? Then only the people who manage the topic see them, whatever its
+    results_visibility says. Stored on the topic by the event's own transaction."""
+    return bool(topic.get("results_held"))
+
+
+def with_results_held(topic: dict, held: bool) -> dict:
+    """A copy of `topic` held back (or not): the field is absent unless held."""
+    changed = {key: value for key, value in topic.items() if key != "results_held"}
+    if held:
+        changed["results_held"] = True
+    return changed
 
 
 def is_open(topic: dict, at: str) -> bool:

@@ -6,9 +6,10 @@ topic and vote shapes stay exactly what the original clients know.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from core.rules.events import LOBBY, MAX_QUESTIONS, QuestionState, ResultsShown
 from core.rules.fields import Id, Title, VoterId, whole_number
@@ -52,11 +53,35 @@ class EventUpdate(_EventRequest):
     """Body of PUT /events/{id}."""
 
     title: Title
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the event ends (ISO-8601 with offset; a past time archives it now);"
+        " null: EVENT_IDLE_DAYS after its last change. Left out: unchanged.",
+    )
     qna: QnaMode | None = Field(default=None, description=QNA_DOC + " Absent: unchanged.")
     teams: list[TeamName] | None = Field(
         default=None, max_length=MAX_TEAMS,
         description="A quiz's teams ([]: none); left out, they stay as they are.",
     )  # fmt: skip
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _a_date_not_a_number(cls, value):
+        if isinstance(value, bool | int | float):
+            raise ValueError("expires_at must be an ISO-8601 date and time, not a number")
+        return value
+
+    @field_validator("expires_at")
+    @classmethod
+    def _naive_means_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("expires_at is out of range") from None
+        return value
 
 
 class QuestionIn(_EventRequest):
@@ -139,14 +164,20 @@ class EventOut(BaseModel):
     created: str
     last_upd: str
     position: int = Field(description="The current question's index; -1 before the first.")
+    expires_at: str = Field(
+        description="When the event ends: then its code joins nothing (410); its organisers"
+        " keep it. Its own, else EVENT_IDLE_DAYS after its last change."
+    )
     questions: list[QuestionOut]
     qna: QnaMode = Field(description=QNA_DOC)
     teams: list[str] | None = Field(default=None, description="A quiz's teams, when it has.")
 
     @classmethod
-    def render(cls, event: dict, questions: list[dict]) -> dict:
-        """`questions` as Events.questions lists them (each with its topic, or None)."""
+    def render(cls, event: dict, questions: list[dict], expires_at: str) -> dict:
+        """`questions` as Events.questions lists them (each with its topic, or None);
+        `expires_at` as rules.events.expires_at gives it."""
         body = {k: event[k] for k in ("id", "code", "title", "created", "last_upd", "position")}
+        body["expires_at"] = expires_at
         body["qna"] = event.get("qna") or "off"
         if event.get("teams"):
             body["teams"] = event["teams"]

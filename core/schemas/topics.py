@@ -339,7 +339,8 @@ class TopicOut(BaseModel):
             body |= {key: topic.get(key, SETTING_DEFAULTS[key]) for key in _SHOWN[kind]}
             if kind == "ranking":
                 voters = counts.get(VOTERS, 0) if counts is not None and not hidden else None
-                body["runoff"] = current_runoff(topic, voters)
+                # A runoff is results: hidden with them.
+                body["runoff"] = None if hidden else current_runoff(topic, voters)
             if kind == "text" and admin:
                 body |= {key: list(topic.get(key) or []) for key in _ADMIN_SHOWN}
             if kind == QUIZ:  # `correct` only as quiz.answer_shown allows (admins: always)

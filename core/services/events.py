@@ -1,29 +1,28 @@
 """The events service: a presenter moving the room through its questions, over the store.
 
 What an event is and how moving on changes its questions' states is in
-core/rules/events.py; this service reads events (cached per process), writes
-them under their version lock, and opens and closes the questions' topics
-in the same transaction as the event (a presenter's click changes both or
-neither), so that the topic's is_active (which intake and the worker's
-transaction check) decides whether a vote counts.
+core/rules/events.py; this service reads events (cached per process), writes them
+under their version lock, and opens and closes the questions' topics in the same
+transaction as the event (a click changes both or neither), so that the topic's
+is_active (which intake and the worker's transaction check) decides what counts.
 
 A question waits closed and unlisted (Topics.hold_for_event) from the moment it
-joins an event, however it came (a new topic, an existing one, open or not, a
-copy): no vote counts by any way in before the presenter reaches it, and the
-home page does not list it. Reaching it opens it; it stays unlisted after the
-talk (an event's questions belong to the event; the topic form can list it).
+joins an event, however it came: no vote counts before the presenter reaches it,
+which opens it; it stays unlisted after the talk (the topic form can list it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
 from core.aws.events import EventStore
 from core.rules.clock import new_id, utc_now
 from core.rules.errors import (
-    BadPosition,
     CodeTaken,
+    Conflict,
+    EventEnded,
     EventNotFound,
     NoCurrentQuestion,
     QuestionNotOnScreen,
@@ -35,14 +34,17 @@ from core.rules.events import (
     ResultsShown,
     check_index,
     current,
+    has_ended,
     new_question,
+    stored_settings,
 )
-from core.rules.formats.quiz import checked_teams, is_quiz
+from core.rules.formats.quiz import is_quiz
 from core.rules.join_codes import new_code, normalized
 from core.rules.topics import Topic
 from core.schemas.topics import TopicIn
 from core.services import audit
 from core.services.cache import TTLCache
+from core.services.event_codes import EventCodes
 from core.services.topics import Topics
 from core.services.voting import Voting
 from core.settings import Settings
@@ -50,9 +52,6 @@ from core.settings import Settings
 # Codes are drawn at random from 887 million: a clash is rare, five in a row
 # would mean something else is wrong.
 CODE_ATTEMPTS = 5
-# A code names one event for the event's whole life (a deleted event's code
-# then names nothing: its event read says so), so code -> id is cached long.
-CODE_CACHE_SECONDS = 60.0
 # A question made for an event (new, or a copy) waits like one added: closed, unlisted.
 WAITING = {"is_active": False, "listed": False}
 
@@ -67,7 +66,8 @@ class Events:
         # The audience polls an event every second from every phone: one read
         # per event per second per process, whatever the number of phones.
         self._events = TTLCache(settings.results_cache_seconds)
-        self._codes = TTLCache(CODE_CACHE_SECONDS)
+        self._codes = EventCodes(store)
+        self.idle_days = settings.event_idle_days
         # Told of every change made through this process (the web's event streams).
         self.on_change: Callable[[str], None] | None = None
 
@@ -78,22 +78,26 @@ class Events:
 
         With `read_after` (a `time.monotonic()` moment), a copy whose read started then
         or later, one read per event at a time shared by every caller that waits for one."""
-        event = self._events.find(
-            event_id, lambda: self.store.get_event(event_id), fresh, since=read_after
-        )
+        event = self._events.find(event_id, lambda: self.store.get_event(event_id), fresh,
+                                  since=read_after)  # fmt: skip
         if event is None:
             raise EventNotFound(event_id)
         return event
 
     def by_code(self, typed: str | None) -> dict:
-        """The event a typed join code names (any case, separators ignored), cached."""
+        """The event a typed join code names (any case, separators ignored), cached;
+        EventNotFound when none does (services.event_codes), EventEnded when it has
+        ended (archived: its organisers reach it by id)."""
         code = normalized(typed)
         if code is None:
             raise EventNotFound(typed)
-        event_id = self._codes.find(code, lambda: self.store.event_id_for(code))
+        event_id = self._codes.event_id(code)
         if event_id is None:
             raise EventNotFound(code)
-        return self.event(event_id)
+        event = self.event(event_id)
+        if has_ended(event, utc_now(), self.idle_days):
+            raise EventEnded(code)
+        return event
 
     def events(self) -> list[dict]:
         """All events, newest first."""
@@ -114,10 +118,9 @@ class Events:
             topic = self.topics.get(question["topic_id"])
         except TopicNotFound:
             return None, None, None
+        shown = question["results"] == "shown"
         counts = None
-        if question["results"] == "shown" and self.voting.results_visible(
-            topic, voter_id, is_admin
-        ):
+        if shown and self.voting.results_visible(topic, voter_id, is_admin):
             counts = self.topics.counts(topic["id"])
         return question, topic, counts
 
@@ -174,7 +177,7 @@ class Events:
         for topic_id in topic_ids:
             self.topics.get(topic_id, fresh=True)  # TopicNotFound before anything is written
         for topic_id in dict.fromkeys(topic_ids):
-            self.topics.hold_for_event(topic_id)
+            self.topics.hold_for_event(topic_id, held=results == "hidden")
         return self._create(title, [new_question(t, results) for t in topic_ids], settings)
 
     def _create(self, title: str, questions: list[dict], settings: dict) -> dict:
@@ -188,7 +191,7 @@ class Events:
             "position": LOBBY,
             "questions": questions[:MAX_QUESTIONS],
             "owner": audit.actor().id,
-            **_stored(settings),
+            **stored_settings(settings),
         }
         for attempt in range(1, CODE_ATTEMPTS + 1):
             event["code"] = new_code()
@@ -213,7 +216,8 @@ class Events:
             except TopicNotFound:
                 continue  # a question whose topic is gone has nothing to copy
             data = TopicIn.model_validate({**topic, **WAITING})
-            copies.append(new_question(self.topics.create(data)["id"], question["results"]))
+            copy = self.topics.create(data, held=question["results"] == "hidden")
+            copies.append(new_question(copy["id"], question["results"]))
         settings = {"qna": source.get("qna", "off"), "teams": source.get("teams", ())}
         return self._create(f"{source['title']} (copy)"[:300], copies, settings)
 
@@ -224,72 +228,27 @@ class Events:
         self._events.forget(event_id)
         self._codes.forget(event["code"])
         audit.record("event.delete", event_id)
+        for question in event["questions"]:  # no presenter holds their results any more
+            with contextlib.suppress(TopicNotFound, Conflict):  # gone, or changed meanwhile
+                self.topics.release_results(question["topic_id"])
         return event
 
     def rename(self, event_id: str, title: str, **settings) -> dict:
-        """A new title and, of `qna` and `teams` (as `create`'s), those given."""
+        """A new title and, of `qna` and `teams` (as `create`'s), those given; when
+        `expires_at` is given, the event's end (ISO; None: EVENT_IDLE_DAYS idle)."""
+        ends = {"expires_at": settings.pop("expires_at")} if "expires_at" in settings else None
 
         def edit(event):
             event["title"] = title
             for name, value in settings.items():
                 if value is not None:
                     event.pop(name, None)
-                    event.update(_stored({name: value}))
+                    event.update(stored_settings({name: value}))
+            if ends is not None:
+                event.pop("expires_at", None)
+                event.update({k: v for k, v in ends.items() if v})
 
         return self.change(event_id, edit)
-
-    # -- questions ------------------------------------------------------------
-
-    def add_question(
-        self,
-        event_id: str,
-        topic_id: str | None = None,
-        topic: TopicIn | None = None,
-        results: ResultsShown = "hidden",
-    ) -> dict:
-        """Append an existing topic, or a new one made from `topic`: either waits, closed
-        and unlisted."""
-        if topic is not None:
-            topic_id = self.topics.create(topic.model_copy(update=WAITING))["id"]
-        else:
-            self.topics.hold_for_event(topic_id)
-
-        def append(event):
-            if len(event["questions"]) >= MAX_QUESTIONS:
-                raise BadPosition(f"an event holds at most {MAX_QUESTIONS} questions")
-            event["questions"].append(new_question(topic_id, results))
-
-        return self.change(event_id, append)
-
-    def move_question(self, event_id: str, index: int, to: int) -> dict:
-        """Move question `index` to `to`; the room stays on the question it was on."""
-
-        def move(event):
-            questions = event["questions"]
-            check_index(questions, index)
-            check_index(questions, to)
-            on = questions[event["position"]] if event["position"] != LOBBY else None
-            questions.insert(to, questions.pop(index))
-            if on is not None:
-                event["position"] = questions.index(on)
-
-        return self.change(event_id, move)
-
-    def remove_question(self, event_id: str, index: int) -> dict:
-        """Take question `index` out of the event (its topic and votes stay).
-
-        The current question removed, the room goes back to the lobby.
-        """
-
-        def remove(event):
-            check_index(event["questions"], index)
-            event["questions"].pop(index)
-            if event["position"] == index:
-                event["position"] = LOBBY
-            elif event["position"] > index:
-                event["position"] -= 1
-
-        return self.change(event_id, remove)
 
     # -- driving the room ---------------------------------------------------------
 
@@ -308,7 +267,8 @@ class Events:
         if leaving and leaving["state"] == "open":
             topics.append(self.topics.activated(leaving["topic_id"], False))
         if arriving and arriving["state"] == "waiting":
-            topics.append(self.topics.activated(arriving["topic_id"], True, event_id))
+            held = arriving["results"] == "hidden"
+            topics.append(self.topics.activated(arriving["topic_id"], True, event_id, held))
 
         def move(event):
             if leaving and leaving["state"] == "open":
@@ -333,10 +293,9 @@ class Events:
             raise NoCurrentQuestion(event_id)
         topics = [self.topics.activated(question["topic_id"], open_, event_id)]
         state = "open" if open_ else "closed"
-        return self.change(
-            event_id, lambda e: e["questions"][question["index"]].update(state=state),
-            seen=event, topics=topics,
-        )  # fmt: skip
+        index = question["index"]
+        return self.change(event_id, lambda e: e["questions"][index].update(state=state),
+                           seen=event, topics=topics)  # fmt: skip
 
     def set_results(self, event_id: str, shown: bool) -> dict:
         """Reveal or hide the current question's results, on phones and projector alike.
@@ -348,17 +307,16 @@ class Events:
         if question is None:
             raise NoCurrentQuestion(event_id)
         results = "shown" if shown else "hidden"
-        changes, topics = {"results": results}, []
-        if shown and question["state"] == "open":
-            topic = self.topics.get(question["topic_id"], fresh=True)
-            if is_quiz(topic):
-                topics.append(self.topics.activated(topic["id"], False))
-                changes["state"] = "closed"
-        return self.change(
-            event_id,
-            lambda e: e["questions"][question["index"]].update(changes),
-            seen=event, topics=topics,
-        )  # fmt: skip
+        # The topic carries the hold, so every read of its results asks one rule
+        # (Voting.results_visible); written with the event, together or not at all.
+        changes = {"results": results}
+        topics = self.topics_held_back(question["topic_id"], not shown)
+        if topics and shown and question["state"] == "open" and is_quiz(topics[0][0]):
+            topics = [self.topics.activated(question["topic_id"], False, held=False)]
+            changes["state"] = "closed"
+        index = question["index"]
+        return self.change(event_id, lambda e: e["questions"][index].update(changes),
+                           seen=event, topics=topics)  # fmt: skip
 
     # -- writing ----------------------------------------------------------------
 
@@ -386,15 +344,13 @@ class Events:
             self.on_change(event_id)
         return event
 
+    def topics_held_back(self, topic_id: str, held: bool) -> list[tuple[Topic, dict]]:
+        """[(the topic as read, held back or not)] for `change`; [] when the topic is gone."""
+        try:
+            return [self.topics.held_back(topic_id, held)]
+        except TopicNotFound:
+            return []
+
     def _remember(self, event: dict) -> None:
         self._events.put(event["id"], event)
-        self._codes.put(event["code"], event["id"])
-
-
-def _stored(settings: dict) -> dict:
-    """What an event stores of its settings: those unlike the default (absent: no audience
-    questions, no teams, as for an event stored before either)."""
-    stored = {"qna": settings["qna"]} if settings.get("qna", "off") != "off" else {}
-    if settings.get("teams"):
-        stored["teams"] = checked_teams(settings["teams"])
-    return stored
+        self._codes.remember(event["code"], event["id"])

@@ -30,7 +30,7 @@ from core.rules.formats.quiz import (
     team_board,
 )
 from core.services.cache import TTLCache
-from core.services.score_csv import score_chunks
+from core.services.csv_export import score_chunks
 from core.settings import Settings
 
 # Players are known for long: a player never leaves the event (one entry per player).
@@ -121,7 +121,7 @@ class Players:
         return board
 
     def scores_csv(self, event: dict, topics: list[dict]):
-        """The event's scores as CSV text chunks (score_csv.py): player x quiz question."""
+        """The event's scores as CSV text chunks (csv_export.py): player x quiz question."""
         return score_chunks(self.votes, self.store, event, topics)
 
 class Standings:

@@ -32,8 +32,10 @@ from core.rules.topics import (
     Topic,
     generation_of,
     merge_choices,
+    results_held,
     voted_choices_removed,
     with_defaults,
+    with_results_held,
 )
 from core.schemas.topics import TopicIn
 from core.services import audit
@@ -51,7 +53,9 @@ class Topics:
         # Never served past its age: a stale tally delays a vote on the projector by a poll.
         self._counts = TTLCache(settings.results_cache_seconds, serve_stale=False)
 
-    def create(self, data: TopicIn) -> dict:
+    def create(self, data: TopicIn, held: bool = False) -> dict:
+        """A new topic; `held` (its results held back) when it is made for an event whose presenter
+        hides its results."""
         now = utc_now()
         topic = {
             "id": new_id(),
@@ -65,6 +69,7 @@ class Topics:
         }
         if topic["is_active"]:
             topic["opened_at"] = now  # created open: its first open period starts now
+        topic = with_results_held(topic, held)
         check_rules(topic)
         self.store.put_new_topic(topic)
         self._topics.put(topic["id"], topic)
@@ -116,33 +121,51 @@ class Topics:
         return self._replace(current, topic)
 
     def activated(
-        self, topic_id: str, active: bool, event_id: str | None = None
+        self, topic_id: str, active: bool, event_id: str | None = None, held: bool | None = None
     ) -> tuple[Topic, dict]:
-        """(the topic as stored now, the topic opened or closed): not stored, for a caller
-        that writes it together with something else (Events, with its event), then
-        hands it to `remember`.
+        """(the topic as stored now, the topic opened or closed, and held back or not
+        when `held` says): not stored, for a caller that writes it together with
+        something else (Events, with its event), then hands it to `remember`.
 
         An event opening a quiz question not yet asked in one (`event_id`) binds it to
         that event, whose players answer it, and starts its clock now."""
         current = self.get(topic_id, fresh=True)
         topic = {**current, "is_active": active, "last_upd": utc_now()}
+        if held is not None:
+            topic = with_results_held(topic, held)
         _note_open_period(current, topic)
         if active and event_id and is_quiz(current) and not current.get("event_id"):
             topic["event_id"], topic["opened_at"] = event_id, topic["last_upd"]
         return current, topic
 
+    def held_back(self, topic_id: str, held: bool) -> tuple[Topic, dict]:
+        """(the topic as stored now, the topic with its results held back or not): not
+        stored, like `activated`."""
+        current = self.get(topic_id, fresh=True)
+        return current, {**with_results_held(current, held), "last_upd": utc_now()}
+
     def remember(self, topic: dict) -> None:
         """This process's cache holds `topic`, as just stored by another service."""
         self._topics.put(topic["id"], topic)
 
-    def hold_for_event(self, topic_id: str) -> dict:
+    def release_results(self, topic_id: str) -> dict:
+        """The topic's results no longer held back (its event is gone)."""
+        current = self.get(topic_id, fresh=True)
+        if not results_held(current):
+            return current
+        return self._replace(current, {**with_results_held(current, False), "last_upd": utc_now()})
+
+    def hold_for_event(self, topic_id: str, held: bool) -> dict:
         """Closed and unlisted: a question waiting in an event takes no vote by any way in
         and stays off the home page until the presenter reaches it (Events.go_to opens it;
-        it stays unlisted after: an event's questions belong to the event)."""
+        it stays unlisted after: an event's questions belong to the event). Its results
+        are held back when its question hides them."""
         current = self.get(topic_id, fresh=True)
-        if not current["is_active"] and not current["listed"]:
+        waiting = not current["is_active"] and not current["listed"]
+        if waiting and results_held(current) == held:
             return current
-        topic = {**current, "is_active": False, "listed": False, "last_upd": utc_now()}
+        topic = {**with_results_held(current, held), "is_active": False,
+                 "listed": False, "last_upd": utc_now()}  # fmt: skip
         _note_open_period(current, topic)
         return self._replace(current, topic)
 

@@ -28,7 +28,7 @@ from core.rules.errors import (
 )
 from core.rules.formats.quiz import answer_shown, deadline, is_quiz
 from core.rules.question_types import SINGLE, check_answer, payload_of, rules_of
-from core.rules.topics import UNLIMITED, Topic, generation_of, is_open
+from core.rules.topics import UNLIMITED, Topic, generation_of, is_open, results_held
 from core.rules.votes import VoteMessage
 from core.schemas.votes import VoteIn
 from core.services import csv_export
@@ -174,11 +174,23 @@ class Voting:
         return ballot
 
     def results_visible(self, topic: dict, voter_id: str | None, is_admin: bool) -> bool:
-        """The topic's results_visibility rule for this viewer; admins always see."""
+        """May this viewer see the topic's results (and so its vote records)?
+
+        The one rule every read asks (the API's topics and votes, the pages, their
+        fragments, the embeds, an event's state): `is_admin` (whoever manages the
+        topic: an admin, its owner, its event's presenters) always sees; while an
+        event's presenter holds the results back (rules.topics.results_held) no one
+        else does; a quiz's only once its answer may show; otherwise the topic's
+        results_visibility decides.
+        """
+        if is_admin:
+            return True
+        if results_held(topic):
+            return False
         rule = topic["results_visibility"]
-        if is_quiz(topic) and not is_admin and not answer_shown(topic, utc_now()):
-            return False  # a quiz's answers show once its answer may (quiz.answer_shown)
-        if is_admin or rule == "always":
+        if is_quiz(topic) and not answer_shown(topic, utc_now()):
+            return False  # the results would give the answer away (quiz.answer_shown)
+        if rule == "always":
             return True
         if rule == "after_close":
             return not is_open(topic, utc_now())

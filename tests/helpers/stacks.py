@@ -35,6 +35,7 @@ def make_env(endpoint: str, **extra: str) -> dict[str, str]:
         "RATE_LIMIT_VOTES_PER_VOTER": "",
         "RATE_LIMIT_VOTES_PER_ADDRESS": "",
         "RATE_LIMIT_LOGIN": "",
+        "RATE_LIMIT_JOIN_CODE_MISSES": "",
         "RATE_LIMIT_QUESTIONS_PER_VOTER": "",
         # Many workers run at once: none binds the metrics port unless a test asks.
         "METRICS_PORT": "0",

@@ -66,7 +66,7 @@ class Scene:
     form: dict
     event: dict | None = None
     topic_id: str = ""
-    voter: str = ""  # the event embed's signed voter id
+    voter: str = ""  # the event embed's voter token (sent in its X-Embed-Voter header)
     token: str = ""
     api_extra: dict = field(default_factory=dict)
 
@@ -112,7 +112,7 @@ def send(way: str, scene: Scene, headers: dict | None = None):
         data = {**scene.form, "csrf_token": scene.token}
         return client.post(f"/{code}/vote/{scene.topic_id}", data=data, headers=headers)
     url = f"/{code}/embed/vote/{scene.topic_id}"
-    return client.post(url, data=scene.form, query_string={"voter": scene.voter}, headers=headers)
+    return client.post(url, data=scene.form, headers={**headers, "X-Embed-Voter": scene.voter})
 
 
 def _as_json(topic: dict, form: dict) -> dict:

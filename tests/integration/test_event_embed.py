@@ -1,6 +1,7 @@
 """The event embed (/<CODE>/embed): the presenter's current question for an iframe on
-another site, framable like the topic embeds, remembering its voter and its vote in
-its URLs instead of cookies (which a cross-site frame does not get)."""
+another site, framable like the topic embeds, remembering its voter (a token sent in
+the X-Embed-Voter header: tests/integration/test_embed_voter.py) and its vote (in its
+URLs) instead of cookies (which a cross-site frame does not get)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def _voter_of(html: str) -> str:
     return re.search(r'data-embed-voter="([^"]+)"', html)[1]
 
 
+def _as(voter: str) -> dict:
+    """An htmx request of the frame whose storage keeps `voter` (static/embed.js)."""
+    return {**HX, "X-Embed-Voter": voter}
+
+
 def test_the_event_embed_may_be_framed_and_follows_the_presenter(app, live_event):
     client = app.test_client(use_cookies=False)
     embed = client.get(f"/{live_event['code']}/embed")
@@ -41,20 +47,20 @@ def test_the_event_embed_may_be_framed_and_follows_the_presenter(app, live_event
     page = embed.text
     assert "Tea or coffee?" in page and 'class="site-header"' not in page
     voter = _voter_of(page)
-    # The stage polls its own URL, carrying the voter; the ballot posts to the embed.
-    assert f'hx-get="/{live_event["code"]}/embed/stage?voter={voter}"' in page
-    vote_url = f"/{live_event['code']}/embed/vote/{live_event['topics'][0]['id']}?voter={voter}"
+    # The stage polls its own URL; the ballot posts to the embed (the voter in a header).
+    assert f'hx-get="/{live_event["code"]}/embed/stage"' in page
+    vote_url = f"/{live_event['code']}/embed/vote/{live_event['topics'][0]['id']}"
     assert f'hx-post="{vote_url}"' in page
     # The audience's own page is still not framable.
     assert _frame_ancestors(client.get(f"/{live_event['code']}")) == "'none'"
-    stage = client.get(f"/{live_event['code']}/embed/stage?voter={voter}", headers=HX)
+    stage = client.get(f"/{live_event['code']}/embed/stage", headers=_as(voter))
     assert stage.status_code == 200 and "Tea or coffee?" in stage.text
-    same = client.get(f"/{live_event['code']}/embed/stage?voter={voter}",
-                      headers={**HX, "If-None-Match": stage.headers["ETag"]})  # fmt: skip
+    same = client.get(f"/{live_event['code']}/embed/stage",
+                      headers={**_as(voter), "If-None-Match": stage.headers["ETag"]})  # fmt: skip
     assert same.status_code == 304
     client.post(f"/events/{live_event['id']}/position", json={"to": "next"}, headers=ADMIN)
-    moved = client.get(f"/{live_event['code']}/embed/stage?voter={voter}",
-                       headers={**HX, "If-None-Match": stage.headers["ETag"]})  # fmt: skip
+    moved = client.get(f"/{live_event['code']}/embed/stage",
+                       headers={**_as(voter), "If-None-Match": stage.headers["ETag"]})  # fmt: skip
     assert moved.status_code == 200 and "Cake?" in moved.text
 
 
@@ -62,27 +68,25 @@ def test_the_embed_remembers_its_voter_and_vote_without_cookies(app, voting, liv
     client = app.test_client(use_cookies=False)
     topic = live_event["topics"][0]
     voter = _voter_of(client.get(f"/{live_event['code']}/embed").text)
-    # The ballot's URL carries the voter, as it is in the page.
-    vote_url = f"/{live_event['code']}/embed/vote/{topic['id']}?voter={voter}"
-    assert f'hx-post="{vote_url}"' in client.get(f"/{live_event['code']}/embed?voter={voter}").text
+    vote_url = f"/{live_event['code']}/embed/vote/{topic['id']}"
     choice = {"choice_id": topic["choices"][1]["id"]}
-    cast = client.post(vote_url, data=choice, headers=HX)
+    cast = client.post(vote_url, data=choice, headers=_as(voter))
     assert cast.status_code == 202 and "waiting to be counted" in cast.text
     # The whole stage comes back, its poll and the frame's URL carrying the vote.
     assert cast.headers["HX-Retarget"] == "#stage"
     kept = parse_qs(urlsplit(cast.headers["HX-Replace-Url"]).query)
-    assert kept["voter"] == [voter] and kept["for"] == [topic["id"]] and kept["vote"]
+    assert "voter" not in kept and kept["for"] == [topic["id"]] and kept["vote"]
     assert f"vote={kept['vote'][0]}" in cast.text
     record_queued(voting)
     assert vote_counts(client, topic["id"]) == [0, 1]
-    # A reload with what the URL (or localStorage) kept: the vote and the ballot are known.
+    # A reload with what the URL kept: the vote is known; with what storage kept, the ballot.
     again = client.get(cast.headers["HX-Replace-Url"]).text
     assert "was counted" in again
-    fresh = client.get(f"/{live_event['code']}/embed", query_string={"voter": voter}).text
+    fresh = client.get(f"/{live_event['code']}/embed/stage", headers=_as(voter)).text
     assert "You voted for" in fresh and "Coffee" in fresh
     # One per voter: the same embed voter is refused a second vote...
     twice = client.post(vote_url, data={**choice, "choice_id": topic["choices"][0]["id"]},
-                        headers=HX)  # fmt: skip
+                        headers=_as(voter))  # fmt: skip
     assert twice.status_code == 409
     # ...while an embed without that voter id is another voter.
     anonymous = f"/{live_event['code']}/embed/vote/{topic['id']}"
@@ -97,8 +101,8 @@ def test_the_embed_votes_without_javascript_and_refuses_a_forged_voter(app, voti
     topic = live_event["topics"][0]
     vote_url = f"/{live_event['code']}/embed/vote/{topic['id']}"
     # A voter id not signed by this app is not taken: the embed makes a new one.
-    forged = client.get(f"/{live_event['code']}/embed?voter=b-0123").text
-    assert _voter_of(forged) != "b-0123"
+    forged = client.get(f"/{live_event['code']}/embed", headers={"X-Embed-Voter": "b-0123"})
+    assert "b-0123" not in _voter_of(forged.text)
     answer = client.post(vote_url, data={"choice_id": topic["choices"][0]["id"]})
     assert answer.status_code == 303
     back = client.get(answer.headers["Location"])
@@ -130,8 +134,8 @@ def test_an_embed_without_a_signed_voter_falls_under_the_anonymous_limit(app, li
     choice = {"choice_id": topic["choices"][0]["id"]}
     answers = [client.post(vote_url, data=choice, headers=HX).status_code for _ in range(3)]
     assert answers == [202, 202, 429]
-    forged = client.post(f"{vote_url}?voter=b-0123", data=choice, headers=HX)
+    forged = client.post(vote_url, data=choice, headers=_as("b-0123"))
     assert forged.status_code == 429
     # A voter the embed signed has its own (per-voter) budget.
     voter = _voter_of(client.get(f"/{live_event['code']}/embed").text)
-    assert client.post(f"{vote_url}?voter={voter}", data=choice, headers=HX).status_code == 202
+    assert client.post(vote_url, data=choice, headers=_as(voter)).status_code == 202

@@ -28,6 +28,7 @@ from core.schemas.topics import TopicIn
 from core.schemas.votes import VoteIn
 from core.services import backups
 from core.services import events as events_module
+from core.services.event_questions import EventQuestions
 from tests.helpers.api import ADMIN
 from tests.helpers.queued import queued_vote, record_queued
 from tests.helpers.stacks import aws_client, new_stack
@@ -170,26 +171,27 @@ def test_open_close_and_reveal_act_on_the_current_question(events, voting):
 
 
 def test_questions_added_moved_and_removed_keep_the_room_where_it_is(events, voting):
+    questions = EventQuestions(events)
     a, b, c = (_topic(voting, name) for name in "abc")
     event = events.create("Talk", [a["id"]])
-    event = events.add_question(event["id"], topic_id=b["id"])
+    event = questions.add_question(event["id"], topic_id=b["id"])
     new = TopicIn(title="New one", choices=[{"description": "x"}, {"description": "y"}])
-    event = events.add_question(event["id"], topic=new, results="shown")
+    event = questions.add_question(event["id"], topic=new, results="shown")
     made = event["questions"][2]
     assert made["results"] == "shown" and made["state"] == "waiting"
     assert voting.topics.get(made["topic_id"], fresh=True)["is_active"] is False  # made closed
     event = events.go_to(event["id"], 1)  # the room is on b
-    event = events.move_question(event["id"], 1, 0)
+    event = questions.move_question(event["id"], 1, 0)
     assert [q["topic_id"] for q in event["questions"]][:2] == [b["id"], a["id"]]
     assert event["position"] == 0  # still on b
-    event = events.remove_question(event["id"], 1)  # a, before... after the room
+    event = questions.remove_question(event["id"], 1)  # a, before... after the room
     assert event["position"] == 0
-    event = events.remove_question(event["id"], 0)  # the current one: back to the lobby
+    event = questions.remove_question(event["id"], 0)  # the current one: back to the lobby
     assert event["position"] == LOBBY and len(event["questions"]) == 1
     with pytest.raises(BadPosition):
-        events.move_question(event["id"], 0, 5)
+        questions.move_question(event["id"], 0, 5)
     with pytest.raises(TopicNotFound):
-        events.add_question(event["id"], topic_id=c["id"] + "x")
+        questions.add_question(event["id"], topic_id=c["id"] + "x")
 
 
 def test_duplicate_copies_content_without_votes_under_a_new_code(events, voting):

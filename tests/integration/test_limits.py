@@ -184,3 +184,35 @@ def test_with_a_vote_limit_on_the_vote_goes_through_the_limiter(aws_env, monkeyp
     )
     answers = [vote(client, topic, voter_id="same").status_code for _ in range(3)]
     assert answers == [202, 202, 429] and len(asked) == 3
+
+
+@pytest.mark.env(RATE_LIMIT_VOTES_PER_VOTER="3 per minute", TRUSTED_PROXIES="")
+def test_one_voter_has_one_budget_across_every_vote_route(app, client):
+    """The embed and POST /votes share the voter's count (one budget, not one per route)."""
+    import re
+
+    from webapp.audience import embed_voter
+
+    topic = make_topic(client, "t", ("a", "b"), active=False)
+    answer = client.post("/events", json={"title": "E", "questions": [topic["id"]]},
+                         headers={"X-API-Key": ADMIN_KEY})  # fmt: skip
+    event = answer.json
+    client.post(f"/events/{event['id']}/position", json={"to": 0},
+                headers={"X-API-Key": ADMIN_KEY})  # fmt: skip
+    frame = app.test_client(use_cookies=False)
+    token = re.search(r'data-embed-voter="([^"]+)"', frame.get(f"/{event['code']}/embed").text)[1]
+    with app.app_context():
+        voter_id = embed_voter.voter_in(event["id"], token)
+    embed_vote = f"/{event['code']}/embed/vote/{topic['id']}"
+    choice = {"choice_id": topic["choices"][0]["id"]}
+    through_embed = [frame.post(embed_vote, data=choice, headers={"HX-Request": "true",
+                                                                  "X-Embed-Voter": token})
+                     for _ in range(2)]  # fmt: skip
+    assert [a.status_code for a in through_embed] == [202, 202]
+    assert vote(client, topic, voter_id).status_code == 202
+    refused = vote(client, topic, voter_id)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    again = frame.post(embed_vote, data=choice, headers={"HX-Request": "true",
+                                                         "X-Embed-Voter": token})  # fmt: skip
+    assert again.status_code == 429
+    assert vote(client, topic, "someone-else").status_code == 202

@@ -87,8 +87,9 @@ def test_sqs_send_failures_are_counted(aws_env, admin):
 
 
 def test_rate_limited_and_page_votes_are_counted(aws_env, admin):
+    # Two anonymous votes a minute from this address, whichever route (one budget).
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "rate_limit_votes": "1 per minute"})  # fmt: skip
+                      "rate_limit_votes": "2 per minute"})  # fmt: skip
     client = app.test_client()
     topic = client.post("/topics", json=SAMPLE_TOPIC, headers=admin).get_json()
     vote = {"topic_id": topic["id"], "choice_id": topic["choices"][0]["id"]}

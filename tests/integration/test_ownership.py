@@ -95,7 +95,7 @@ def test_every_admin_route_refuses_another_organisers_ids(app, client, two):
     event = client.get(f"/events/{two['event']['id']}", headers=two["ada"])
     assert event.status_code == 200 and event.json["questions"][0]["state"] == "waiting"
     assert event.json["title"] == "Ada talk" and event.json["position"] == -1
-    topic = client.get(f"/topics/{two['topic']['id']}?include_votes=true").json
+    topic = client.get(f"/topics/{two['topic']['id']}?include_votes=true", headers=two["ada"]).json
     assert topic["title"] == SAMPLE_TOPIC["title"] and topic["total_votes"] == 1
     assert client.get("/auth/tokens", headers=two["ada"]).status_code == 200
     asked = client.get(f"/events/{two['event']['id']}/qna", headers=two["ada"]).json["top"]

@@ -202,32 +202,39 @@ def test_a_rate_limit_is_said_in_the_panel(client):
     assert fragment.text.lstrip().startswith('<section id="qna"')
 
 
-def test_the_embed_asks_and_upvotes_with_its_voter_in_its_urls(client, voting):
-    """No cookies in a cross-site frame: the voter and `asked` travel in the URLs."""
+def test_the_embed_asks_and_upvotes_with_its_voter_in_its_header(client, voting):
+    """No cookies in a cross-site frame: the voter travels in the X-Embed-Voter header
+    (never in a URL), `asked` in the URLs."""
     event = make_event(client, [], qna="moderated")
     embed = client.get(f"/{event['code']}/embed").get_data(as_text=True)
     voter = re.search(r'data-embed-voter="([^"]+)"', embed)[1]
+    sent = {"X-Embed-Voter": voter}
     action = re.search(r'<form class="qna-ask stack" method="post" action="([^"]+)"', embed)[1]
-    assert f"voter={voter}" in action.replace("&amp;", "&")
+    action = action.replace("&amp;", "&")
+    assert "voter" not in action
     frame = client.application.test_client()  # no cookie, no CSRF token
-    asked = frame.post(action.replace("&amp;", "&"), data={"text": "From the embed?"})
+    asked = frame.post(action, data={"text": "From the embed?"}, headers=sent)
     assert asked.status_code == 303
     back = asked.headers["Location"]
-    assert "/embed?" in back and "asked=1" in back and f"voter={voter}" in back
-    shown = frame.get(back).get_data(as_text=True)
+    assert "/embed?" in back and "asked=1" in back and "voter" not in back
+    shown = frame.get(back, headers=sent).get_data(as_text=True)
     assert mine(shown) == {"From the embed?": "Waiting for approval"}
+    assert voter not in re.sub(r'data-embed-voter="[^"]+"', "", shown)
+    # Without the header the same URL is a new voter's: the URL names no one.
+    assert mine(frame.get(back).get_data(as_text=True)) == {}
     # Its stage's URLs keep `asked` (a vote and a reload keep its questions), and an ask
     # with htmx puts it in the frame's own URL.
     stage_url = re.search(r'<div id="stage"[^>]*hx-get="([^"]+)"', shown)[1]
-    assert "asked=1" in stage_url
-    swapped = frame.post(action.replace("&amp;", "&"), data={"text": "Again?"}, headers=HX)
-    assert swapped.status_code == 201 and "asked=1" in swapped.headers["HX-Replace-Url"]
-    assert mine(frame.get(f"/{event['code']}/embed").get_data(as_text=True)) == {}
+    assert "asked=1" in stage_url and "voter" not in stage_url
+    swapped = frame.post(action, data={"text": "Again?"}, headers={**HX, **sent})
+    replaced = swapped.headers["HX-Replace-Url"]
+    assert swapped.status_code == 201 and "asked=1" in replaced and "voter" not in replaced
+    assert mine(frame.get(f"/{event['code']}/embed", headers=sent).get_data(as_text=True)) == {}
     question_id = ids_by_text(client, event)["From the embed?"]
     client.post(f"/events/{event['id']}/qna/{question_id}", json={"state": "approved"},
                 headers=ADMIN)  # fmt: skip
-    tap = frame.post(f"/{event['code']}/embed/qna/{question_id}/upvote?voter={voter}")
-    assert tap.status_code == 303
+    tap = frame.post(f"/{event['code']}/embed/qna/{question_id}/upvote", headers=sent)
+    assert tap.status_code == 303 and "voter" not in tap.headers["Location"]
     record_queued(voting)
     view = client.get(f"/events/{event['id']}/qna", headers=ADMIN).get_json()
     assert view["top"][0]["upvotes"] == 1

@@ -101,7 +101,7 @@ def test_the_template_expires_items_as_init_aws_makes_the_tables():
         if spec:
             assert spec["Enabled"] is True
             expiring[base] = spec["AttributeName"]
-    assert expiring == TIME_TO_LIVE == {"users": "expires_at"}
+    assert expiring == TIME_TO_LIVE == {"users": "expires_at", "counters": "expires_at"}
 
 
 def test_queues_match_what_init_aws_creates(aws_env):
@@ -184,7 +184,7 @@ def calls_in_code() -> set[str]:
     actions = set()
     adapters = {
         "dynamodb": ("store.py", "batch.py", "tables.py", "events.py", "purge.py", "accounts.py",
-                     "qna.py", "upvotes.py", "players.py"),
+                     "counters.py", "qna.py", "upvotes.py", "players.py"),
         "sqs": ("queue.py",),
     }
     for service, files in adapters.items():

@@ -67,3 +67,17 @@ def test_request_id_is_taken_when_plain_and_replaced_when_not():
     for bad in (None, "", "two words", "a\nforged line", "x" * 129, "é"):
         made = logs.request_id_from(bad)
         assert made != bad and len(made) == 32 and made.isalnum()
+
+
+def test_access_record_redacts_voter_credentials_in_the_query_and_the_referer():
+    atoms = {
+        "h": "10.0.0.1", "m": "GET", "U": "/ABCDEF/embed/stage", "s": "200", "B": 1, "D": 1,
+        "q": "voter=InRva2VuIg.sig&vote=v-1&voter_id=alice",
+        "f": "https://blog.example/post?voter=InRva2VuIg.sig&page=2",
+    }  # fmt: skip
+    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 1, "%(h)s", (atoms,), None)
+    line = logs.JsonFormatter().format(record)
+    assert "InRva2VuIg" not in line and "alice" not in line
+    entry = json.loads(line)
+    assert "vote=v-1" in entry["query"] and "page=2" in entry["referer"]
+    assert entry["referer"].startswith("https://blog.example/post?")

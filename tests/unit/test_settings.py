@@ -72,6 +72,8 @@ READS = [
     ("RATE_LIMIT_VOTES_PER_VOTER", "3 per minute", "rate_limit_votes_per_voter", "3 per minute"),
     ("RATE_LIMIT_VOTES_PER_ADDRESS", "4 per hour", "rate_limit_votes_per_address", "4 per hour"),
     ("RATE_LIMIT_LOGIN", "5 per minute", "rate_limit_login", "5 per minute"),
+    ("RATE_LIMIT_JOIN_CODE_MISSES", "5 per hour", "rate_limit_join_code_misses", "5 per hour"),
+    ("EVENT_IDLE_DAYS", "7", "event_idle_days", 7),
     ("RATE_LIMIT_QUESTIONS_PER_VOTER", "2 per minute", "rate_limit_questions_per_voter",
      "2 per minute"),
     ("RATELIMIT_STORAGE_URI", "redis://cache:6379", "ratelimit_storage_uri", "redis://cache:6379"),
@@ -104,7 +106,8 @@ DEFAULTS = {
     "trusted_proxies": "127.0.0.1,::1", "metrics_port": 9191, "log_level": "INFO",
     "rate_limit_votes": "600 per minute", "rate_limit_votes_per_voter": "60 per minute",
     "rate_limit_votes_per_address": "5000 per minute", "rate_limit_login": "10 per minute",
-    "ratelimit_storage_uri": "memory://", "pause_votes_file": None,
+    "rate_limit_join_code_misses": "30 per minute", "event_idle_days": 28,
+    "ratelimit_storage_uri": "dynamodb://", "pause_votes_file": None,
     "sqs_group_max_linger_seconds": 0.02, "session_hours": 12.0, "oidc_issuer": None,
     "oidc_client_id": None, "oidc_client_secret": None, "oidc_authorize_url": None,
     "oidc_token_url": None, "oidc_jwks_url": None, "oidc_allowed_domains": [],
@@ -115,7 +118,8 @@ DEFAULTS = {
 # "" says "none" for these; for every other variable "" counts as unset.
 EMPTY_IS_A_VALUE = {
     "TRUSTED_PROXIES", "RATE_LIMIT_VOTES", "RATE_LIMIT_VOTES_PER_VOTER",
-    "RATE_LIMIT_VOTES_PER_ADDRESS", "RATE_LIMIT_LOGIN", "RATE_LIMIT_QUESTIONS_PER_VOTER",
+    "RATE_LIMIT_VOTES_PER_ADDRESS", "RATE_LIMIT_LOGIN", "RATE_LIMIT_JOIN_CODE_MISSES",
+    "RATE_LIMIT_QUESTIONS_PER_VOTER",
 }  # fmt: skip
 
 

@@ -116,10 +116,10 @@ def add_question(event_id):
     rules, one choice per line. Either waits, closed and unlisted, until reached."""
     event = get_event(event_id)
     results = "shown" if request.form.get("results") == "shown" else "hidden"
-    events = services.events()
+    questions = services.event_questions()
     back = redirect(url_for("events_admin.edit", event_id=event_id), 303)
     if request.form.get("topic_id"):
-        events.add_question(event_id, topic_id=request.form["topic_id"], results=results)
+        questions.add_question(event_id, topic_id=request.form["topic_id"], results=results)
         return back
     form = event_form.read(request.form)
     if "retype" in request.form:  # no JavaScript: the page again, for the type chosen
@@ -128,7 +128,7 @@ def add_question(event_id):
     if topic is None:
         return _edit_page(event, form, errors, 422)
     try:
-        events.add_question(event_id, topic=topic, results=results)
+        questions.add_question(event_id, topic=topic, results=results)
     except RulesInvalid as exc:
         return _edit_page(event, form, type_forms.rules_errors(exc), 422)
     flash(event_form.added_message(topic.title))
@@ -140,7 +140,7 @@ def move_question(event_id, index):
     to = request.form.get("to", "")
     if not to.lstrip("-").isdigit():
         abort(422, N_("Where to? Send the new position."))
-    services.events().move_question(event_id, index, int(to))
+    services.event_questions().move_question(event_id, index, int(to))
     return redirect(url_for("events_admin.edit", event_id=event_id), 303)
 
 
@@ -160,7 +160,7 @@ def remove_question(event_id, index):
             question=gettext("Remove “%(title)s” from the event?", title=topic["title"]),
             button=gettext("Remove from event"),
         )  # fmt: skip
-    services.events().remove_question(event_id, index)
+    services.event_questions().remove_question(event_id, index)
     flash(gettext("Question removed from the event (the topic and its votes stay)."))
     return redirect(back, 303)
 

@@ -13,7 +13,9 @@ import json
 
 from flask import Blueprint, current_app, request
 
+from core.rules.clock import iso
 from core.rules.errors import EventNotFound
+from core.rules.events import expires_at
 from core.schemas.accounts import HostIn, People
 from core.schemas.events import (
     EventIn,
@@ -33,6 +35,7 @@ from webapp.access import current_actor, owner_only, request_actor
 from webapp.api.openapi import doc
 from webapp.body import parse
 from webapp.htmx import polled
+from webapp.limits import event_by_code
 from webapp.lookup import valid_id
 
 bp = Blueprint("events_api", __name__)
@@ -46,7 +49,8 @@ def _check_event_id(endpoint, values):
 
 
 def _out(event: dict) -> dict:
-    return EventOut.render(event, services.events().questions(event))
+    events = services.events()
+    return EventOut.render(event, events.questions(event), expires_at(event, events.idle_days))
 
 
 # -- the presenter's API (admin key) ---------------------------------------------------
@@ -81,7 +85,12 @@ def get_event(event_id):
      errors=(409,))  # fmt: skip
 def update_event(event_id):
     data = parse(EventUpdate)
-    return _out(services.events().rename(event_id, data.title, qna=data.qna, teams=data.teams))
+    expiry = {}
+    if "expires_at" in data.model_fields_set:
+        expiry["expires_at"] = iso(data.expires_at) if data.expires_at else None
+    return _out(
+        services.events().rename(event_id, data.title, qna=data.qna, teams=data.teams, **expiry)
+    )
 
 
 @bp.delete("/events/<event_id>")
@@ -108,7 +117,7 @@ def duplicate_event(event_id):
      responses={201: EventOut}, status=201, errors=(404, 409))  # fmt: skip
 def add_question(event_id):
     data = parse(QuestionIn)
-    event = services.events().add_question(
+    event = services.event_questions().add_question(
         event_id, topic_id=data.topic_id, topic=data.topic, results=data.results
     )
     return _out(event), 201
@@ -119,14 +128,14 @@ def add_question(event_id):
      errors=(409,))  # fmt: skip
 def move_question(event_id, index):
     data = parse(MoveIn)
-    return _out(services.events().move_question(event_id, index, data.to))
+    return _out(services.event_questions().move_question(event_id, index, data.to))
 
 
 @bp.delete("/events/<event_id>/questions/<int:index>")
 @doc("Remove a question; its topic and votes stay (admin)", responses={200: EventOut},
      errors=(409,))  # fmt: skip
 def remove_question(event_id, index):
-    return _out(services.events().remove_question(event_id, index))
+    return _out(services.event_questions().remove_question(event_id, index))
 
 
 @bp.post("/events/<event_id>/questions/<int:index>/duplicate")
@@ -207,12 +216,12 @@ def remove_host(event_id, host_id):
 
 @bp.get("/events/code/<code>")
 @doc("An event's current state by join code (public; send If-None-Match)", query=EventStateQuery,
-     responses={200: EventState})  # fmt: skip
+     responses={200: EventState}, errors=(410, 429))  # fmt: skip
 def event_state(code):
     """Case-insensitive code; counts only while the presenter shows the results."""
     query = EventStateQuery.model_validate(request.args.to_dict())
     events = services.events()
-    event = events.by_code(code)
+    event = event_by_code(code)
     manager = services.access().manages_event(request_actor(), event)
     question, topic, counts = events.on_screen(event, query.voter_id, manager)
     body = json.dumps(EventState.render(event, question, topic, counts), separators=(",", ":"))

@@ -147,6 +147,7 @@ _REASONS = {
     403: "Not for this caller: hidden by the topic's results_visibility, or a right it lacks",
     404: "Not found",
     409: "Conflict",
+    410: "Gone: the event has ended (archived)",
     413: "Body too large",
     414: "Request line too long (the web server refuses it before the app)",
     415: "Body is not JSON",

@@ -142,9 +142,12 @@ def _manages(topic: dict) -> bool:
 def _with_results(topic: dict, query: TopicQuery) -> dict:
     """The topic, with its results when asked for and its results_visibility allows."""
     admin = _manages(topic)
-    if not query.include_votes:
-        return TopicOut.render(topic, admin=admin)
     voting = services.voting()
+    if not query.include_votes:
+        body = TopicOut.render(topic, admin=admin)
+        if body.get("runoff") and not voting.results_visible(topic, query.voter_id, admin):
+            body["runoff"] = None  # a runoff is results: hidden with them
+        return body
     if not voting.results_visible(topic, query.voter_id, is_admin=admin):
         return TopicOut.render(topic, hidden=True, admin=admin)
     return TopicOut.render(topic, services.topics().counts(topic["id"]), admin=admin)

@@ -6,31 +6,32 @@ with its ETag, and the same ballot for every question type) with the chrome of t
 (topic_embed.py: framable by EMBED_ORIGINS, no header or language bar).
 
 A cross-site iframe gets no cookies from this app in today's browsers (third-
-party cookies are blocked or partitioned), so the embed remembers in its URL
-what the audience page keeps in cookies:
+party cookies are blocked or partitioned), so the embed keeps elsewhere what
+the audience page keeps in cookies:
 
-- `voter`: this browser's voter id, signed like the voter cookie. The page
-  makes one on the first visit; static/embed.js keeps it in localStorage (per
-  embedding site) and puts it back in the URL of the next visit, so a topic
-  that counts one vote per voter still knows this browser after a reload.
-- `vote` and `for`: the vote just cast and the question it was cast on
-  (stage.memory_key), so the stage shows its state ("waiting to be
-  counted", "counted") like the audience's does.
+- its voter: a timed token signed for this event (webapp/audience/embed_voter.py),
+  kept in the frame's storage by static/embed.js and sent in the X-Embed-Voter
+  header, never in a URL; so a topic that counts one vote per voter still knows
+  this frame after a reload, where the browser gives the frame storage.
+- `vote` and `for` in its URLs: the vote just cast and the question it was cast
+  on (stage.memory_key), so the stage shows its state ("waiting to be counted",
+  "counted") like the audience's does. A vote id names a vote, not a voter: it
+  casts nothing.
 
 Its vote URL is exempt from CSRF (no session cookie to bind a token to): a
 forged post could do nothing the public POST /votes, which takes any voter_id,
-does not already allow. Its "Ask" panel (webapp/qna/phones.py) keeps its voter
-and whether it asked (`asked`) in its URLs the same way.
+does not already allow. Its "Ask" panel (webapp/qna/phones.py) sends its voter
+the same way, in the header; whether it asked (`asked`, naming no one) is in its URLs.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
-from itsdangerous import BadSignature
 
+from core.rules.errors import EventNotFound
 from core.rules.join_codes import CODE_LENGTH
 from webapp import voter
-from webapp.audience import ballot_box
+from webapp.audience import ballot_box, embed_voter
 from webapp.audience.stage import (
     event_or_join_page,
     memory_key,
@@ -40,7 +41,7 @@ from webapp.audience.stage import (
     stage_of,
 )
 from webapp.htmx import is_htmx, polled, vary
-from webapp.limits import limit_votes
+from webapp.limits import event_by_code, limit_votes
 from webapp.lookup import valid_id
 from webapp.metrics import counts_votes
 from webapp.qna.panel import embed_urls, panel_context
@@ -52,20 +53,34 @@ CODE = f"<string(length={CODE_LENGTH}):code>"
 
 
 @bp.before_request
-def voter_from_the_url() -> None:
-    """This embed's voter id (from `voter`, else a new one): what voter.current() answers
-    (its Q&A panel's routes, webapp/qna/phones.py, take it the same way)."""
-    token = request.values.get("voter", "")
+def voter_from_the_header() -> None:
+    """This embed's voter (from its X-Embed-Voter token, else a new one): what
+    voter.current() answers (its Q&A panel's routes, webapp/qna/phones.py, take it
+    the same way). No cookie is set for it (voter.remember is not on this
+    blueprint), and no URL carries it."""
+    voter_id = None
+    code = (request.view_args or {}).get("code")
     try:
-        voter_id = voter.serializer().loads(token) if token else None
-    except BadSignature:
-        voter_id = None
+        event_id = event_by_code(code)["id"] if code else None
+    except EventNotFound:
+        event_id = None  # the view answers with its join page
+    if event_id:
+        voter_id = embed_voter.voter_in(event_id, embed_voter.sent())
     # A new id proves nothing yet: its votes fall under the anonymous rate limit
-    # (limits.voter_named). No cookie is set for it (voter.remember is not on this
-    # blueprint): the page's URLs carry it.
-    g.voter_id_is_new = not isinstance(voter_id, str)
-    g.voter_id = voter_id if isinstance(voter_id, str) else voter.new_id()
-    g.voter_token = voter.serializer().dumps(g.voter_id)
+    # (limits.voter_named).
+    g.voter_id_is_new = voter_id is None
+    g.voter_id = voter_id or voter.new_id()
+    g.voter_token = embed_voter.token_for(event_id, g.voter_id) if event_id else ""
+
+
+@bp.after_request
+def fresh_token(response):
+    """Every answer carries a fresh token for the same voter (embed.js keeps it), so a
+    frame in use keeps its voter past the token's age."""
+    if g.get("voter_token"):
+        response.headers[embed_voter.HEADER] = g.voter_token
+        response.vary.add(embed_voter.HEADER)
+    return response
 
 
 def _memory() -> dict[str, str]:
@@ -74,28 +89,29 @@ def _memory() -> dict[str, str]:
     return {key: vote_id} if key and vote_id else {}
 
 
-def _asked() -> dict:
+def _asked(personal: bool = True) -> dict:
     """`asked=1` while this embed asked a question here (its Ask panel's own questions):
-    in its URLs, and sent with every request of its stage (hx-vals, embed.html)."""
-    return {"asked": 1} if request.values.get("asked") == "1" else {}
+    in its URLs, and sent with every request of its stage (hx-vals, embed.html). It
+    names no voter (the header does), so it may travel in a URL."""
+    return {"asked": 1} if personal and request.values.get("asked") == "1" else {}
 
 
-def _urls(event: dict, memory: dict, token: str | None = None):
-    """The stage's URLs for the topic on screen, each carrying the voter (`token`, this
-    request's unless given; "" for none) and the remembered vote."""
+def _urls(event: dict, memory: dict, personal: bool = True):
+    """The stage's URLs for the topic on screen, with the remembered vote and, unless
+    drawn for every embed (`personal` false), whether this one asked; the voter
+    travels in a header, never in these."""
     code = event["code"]
-    token = g.voter_token if token is None else token
-    voter_ = {"voter": token, **_asked()} if token else {}
+    mine = _asked(personal)
     kept = {"vote": next(iter(memory.values())), "for": next(iter(memory))} if memory else {}
 
     def urls(topic: dict | None) -> dict:
         vote_url = None
         if topic:
-            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], **voter_)
+            vote_url = url_for("event_embed.vote", code=code, topic_id=topic["id"], **mine)
         return {
-            "stage_url": url_for("event_embed.stage", code=code, **voter_, **kept),
-            "check_url": url_for("event_embed.view", code=code, **voter_, **kept),
-            "embed_again_url": url_for("event_embed.view", code=code, **voter_),
+            "stage_url": url_for("event_embed.stage", code=code, **mine, **kept),
+            "check_url": url_for("event_embed.view", code=code, **mine, **kept),
+            "embed_again_url": url_for("event_embed.view", code=code, **mine),
             "embed_vote_url": vote_url,
             "embedded": True,
         }
@@ -104,9 +120,10 @@ def _urls(event: dict, memory: dict, token: str | None = None):
 
 
 def pushed_urls(event: dict):
-    """The URLs of a stage pushed to every embed of the event (webapp/push/): no voter;
-    each embed page sends its own with every request (hx-vals in templates/events/embed.html)."""
-    return _urls(event, {}, token="")
+    """The URLs of a stage pushed to every embed of the event (webapp/push/): nothing of
+    one frame; each sends its voter in its header and whether it asked in hx-vals
+    (templates/events/embed.html)."""
+    return _urls(event, {}, personal=False)
 
 
 def _stage(event: dict, memory: dict, message: str | None = None, answer=None,
@@ -183,8 +200,8 @@ def vote(code, topic_id):
             page=lambda r: embed_page(event, memory, r.message, r.answer, status=r.status),
         )
     memory = {memory_key(topic["id"], queued.generation): queued.id}
-    page_url = url_for("event_embed.view", code=event["code"], voter=g.voter_token,
-                       vote=queued.id, **{"for": next(iter(memory))}, **_asked())  # fmt: skip
+    page_url = url_for("event_embed.view", code=event["code"], vote=queued.id,
+                       **{"for": next(iter(memory))}, **_asked())  # fmt: skip
     if not is_htmx():
         return redirect(page_url, 303)
     body = render_template("events/_stage.html", **_stage(event, memory, streamed=True))

@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from flask import make_response, render_template, session
+from flask import g, make_response, render_template, session
 from flask_babel import gettext
 
 from core.rules.errors import EventNotFound
@@ -31,6 +31,7 @@ from webapp import services
 from webapp.audience import quiz_stage
 from webapp.audience.ballot_box import Refused
 from webapp.audience.vote_views import ballot_view, vote_state
+from webapp.limits import event_by_code
 from webapp.lookup import shown
 from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.results.panel import results_of
@@ -44,8 +45,8 @@ _VOTES_KEY = "event_votes"
 Urls = Callable[[dict | None], dict]
 
 # What changes on a topic without changing its ballot: opening and closing (the
-# status region says so), and the time stamps that go with them.
-VOLATILE = ("is_active", "is_open", "last_upd", "opened_at", "closed_at")
+# status region says so), a reveal or hide (the results region), and their time stamps.
+VOLATILE = ("is_active", "is_open", "results_held", "last_upd", "opened_at", "closed_at")
 REGIONS = ("question", "status", "results")
 
 
@@ -69,7 +70,7 @@ def region_versions(event: dict, view: dict) -> tuple[str, str, str]:
 def event_or_join_page(typed: str | None):
     """(event, None), or (None, the friendly "no such code" page)."""
     try:
-        return services.events().by_code(typed), None
+        return event_by_code(typed), None
     except EventNotFound:
         message = None
         if typed:
@@ -120,7 +121,11 @@ def stage_of(
     if topic:
         key = memory_key(topic["id"], generation_of(topic))
         vote_id = (remembered() if memory is None else memory).get(key)
-    fingerprint = [event["version"], event["position"], question, vote_id]
+    # The voter's ballot is on the stage: an embed's frame that names its voter from
+    # storage after its first page (embed.js) must not get that page's 304.
+    embedded = memory is not None
+    known_voter = g.get("voter_id") if embedded and not g.get("voter_id_is_new") else None
+    fingerprint = [event["version"], event["position"], question, vote_id, known_voter]
     if topic:
         fingerprint += [topic["last_upd"], topic["is_open"]]
     quiz = None

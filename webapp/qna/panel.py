@@ -74,24 +74,18 @@ def sort_of(value: str | None) -> str:
 @dataclass(frozen=True)
 class PanelUrls:
     """Where the panel's forms and links go: the event's page, or its embed, whose URLs
-    carry its voter (`voter_token`, signed; "" in a pushed list: none, its panel's
-    hx-vals sends it) and whether it asked here (`asked`)."""
+    carry whether it asked here (`asked`); never its voter (a header carries that)."""
 
     code: str
-    voter_token: str | None = None
+    embedded: bool = False
     asked: bool = False
     # The embed's remembered vote (`vote`, `for`), kept in every URL as the stage keeps it.
     memory: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def embedded(self) -> bool:
-        return self.voter_token is not None
-
     def _kept(self) -> dict:
         if not self.embedded:
             return {}
-        return {**({"voter": self.voter_token} if self.voter_token else {}),
-                **({"asked": 1} if self.asked else {}), **dict(self.memory)}  # fmt: skip
+        return {**({"asked": 1} if self.asked else {}), **dict(self.memory)}
 
     def _to(self, view: str, **values) -> str:
         blueprint = "qna_embed" if self.embedded else "qna_pages"
@@ -107,7 +101,7 @@ class PanelUrls:
         return self._to("upvote", question_id=question_id)
 
     def kept(self) -> dict:
-        """What every request of this panel sends (the embed's voter, asked, its vote): its
+        """What every request of this panel sends (whether the embed asked, its vote): its
         hx-vals, so a pushed list's bare URLs send them too."""
         return self._kept()
 
@@ -122,10 +116,10 @@ class PanelUrls:
 
 
 def embed_urls(event: dict, asked: bool | None = None) -> PanelUrls:
-    """The embed's URLs: its voter (event_embed set it), whether it asked, its vote."""
+    """The embed's URLs: whether it asked, its vote."""
     asked = request.values.get("asked") == "1" if asked is None else asked
     memory = tuple((k, request.args[k]) for k in ("vote", "for") if request.args.get(k))
-    return PanelUrls(event["code"], g.voter_token, asked=asked, memory=memory)
+    return PanelUrls(event["code"], embedded=True, asked=asked, memory=memory)
 
 
 def asked_on_page(event: dict) -> bool:

@@ -6,8 +6,9 @@ says what the panel shows and does):
 - `qna_pages` beside the page `/<CODE>`: the voter is the page's signed cookie
   (webapp/voter.py), whether it asked is kept in the signed session, and its forms
   carry the session's CSRF token.
-- `qna_embed` beside `/<CODE>/embed`: the voter and whether it asked travel in the
-  URLs, as the embed's votes do (webapp/audience/event_embed.py), and the posts are
+- `qna_embed` beside `/<CODE>/embed`: the voter travels in the X-Embed-Voter header,
+  as the embed's votes do (webapp/audience/event_embed.py), whether it asked in the
+  URLs, and the posts are
   exempt from CSRF (no cookie to bind a token to; the public JSON API takes the same
   question or upvote from anyone).
 
@@ -48,7 +49,8 @@ from webapp.security import csrf
 pages = Blueprint("qna_pages", __name__)
 voter.init_app(pages)
 embed = Blueprint("qna_embed", __name__)
-embed.before_request(event_embed.voter_from_the_url)
+embed.before_request(event_embed.voter_from_the_header)
+embed.after_request(event_embed.fresh_token)
 CODE = f"<string(length={CODE_LENGTH}):code>"
 
 

@@ -48,8 +48,8 @@ class PushedList:
         self.event = event
         self.listed = services.qna().listed(event, TOP) if is_on(event) else []
         self.version = list_version(event, self.listed)
-        # The embed's URLs without its voter ("" : none); its panel's hx-vals adds it.
-        self.urls = PanelUrls(event["code"], voter_token="" if embedded else None)
+        # The embed's URLs as every frame's (its panel's hx-vals adds what one frame keeps).
+        self.urls = PanelUrls(event["code"], embedded=embedded)
 
     def versions(self) -> tuple[str, ...]:
         return (self.version,)
