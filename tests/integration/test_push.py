@@ -35,7 +35,9 @@ def test_the_page_holds_its_stream_and_its_token_and_the_stage_polls_only_withou
     assert url.startswith(f"/{event['code']}/stream?last=")
     assert re.search(r'class="stage-live"[^>]*hx-headers=\'\{"X-CSRFToken": "[^"]+"\}\'', page)
     stage = re.search(r'<div id="stage"[^>]*>', page)[0]
-    assert 'data-poll-trigger="every 1s"' in stage and "hx-trigger" not in stage
+    # Polls only once its stream is lost: a trigger no one sends until then.
+    assert 'data-poll-trigger="every 1s"' in stage and 'hx-trigger="stream-lost"' in stage
+    assert "every" not in re.search(r'hx-trigger="([^"]*)"', stage)[1]
     # The page's own stage holds everything: the stream says hello, nothing else.
     stream = Stream(client, url)
     assert stream.answer.mimetype == "text/event-stream"
@@ -274,23 +276,25 @@ def test_a_counted_upvote_is_pushed_in_the_qna_region_with_nothing_of_any_voter(
     old.close()
 
 
-def test_the_embeds_pushed_list_has_no_voter_and_its_panel_sends_its_own(client, voting):
+def test_the_embeds_pushed_list_has_no_voter_and_its_panel_sends_its_own_in_a_header(
+    client, voting
+):
     event = make_event(client, [], qna="open")
     ask = client.post(f"/events/code/{event['code']}/qna", json={"text": "Embedded?"})
     qid = ask.get_json()["id"]
     embed = client.get(f"/{event['code']}/embed").text
     voter = re.search(r'data-embed-voter="([^"]+)"', embed)[1]
     vals = html.unescape(re.search(r'<section id="qna"[^>]*hx-vals=\'([^\']+)\'', embed)[1])
-    assert f'"voter": "{voter}"' in vals
+    assert "voter" not in vals and voter not in vals  # a credential: never in a URL or a body
     stream = Stream(client, _stream_url(embed).split("?")[0])  # no `last`: everything
     pushed = dict((name, data) for name, _, data in stream.events())["qna"]
     stream.close()
     action = html.unescape(re.search(r'hx-post="([^"]+)"', pushed)[1])
     assert action == f"/{event['code']}/embed/qna/{qid}/upvote" and "voter" not in pushed
-    # A tap on it sends the voter in its body (the panel's hx-vals): counted for that voter.
+    # A tap on it sends the voter in its header (static/embed.js): counted for that voter.
     frame = client.application.test_client()  # no cookie
-    tapped = frame.post(action, data={"voter": voter, "sort": "top"}, headers=HX)
+    tapped = frame.post(action, data={"sort": "top"}, headers={**HX, "X-Embed-Voter": voter})
     assert tapped.status_code == 202 and f'data-upvoted=\'["{qid}"]\'' in tapped.text
     record_queued(voting)
-    again = frame.get(f"/{event['code']}/embed?voter={voter}").text
+    again = frame.get(f"/{event['code']}/embed", headers={"X-Embed-Voter": voter}).text
     assert re.search(rf'id="qna-up-{qid}"[^>]*aria-pressed="true"', again)
