@@ -35,6 +35,24 @@ def test_join_code_misses_are_limited_per_address_with_a_clear_429(app, client):
     assert other.get(f"/events/code/{event['code']}").status_code == 200
 
 
+@pytest.mark.env(RATE_LIMIT_JOIN_CODE_MISSES="4 per hour", TRUSTED_PROXIES="")
+def test_the_qna_and_quiz_apis_count_code_misses_and_wait_once_spent(client):
+    event = _event(client)
+    misses = [
+        client.get(f"/events/code/{MISSING}/qna"),
+        client.post(f"/events/code/{MISSING}/qna", json={"text": "Anyone?"}),
+        client.get(f"/events/code/{MISSING}/leaderboard"),
+        client.post(f"/events/code/{MISSING}/players", json={"name": "Guess", "voter_id": "v1"}),
+    ]
+    assert [r.status_code for r in misses] == [404] * 4
+    for spent in (
+        client.get(f"/events/code/{event['code']}/qna"),
+        client.get(f"/events/code/{event['code']}/leaderboard"),
+        client.post(f"/events/code/{MISSING}/qna/q1/upvote", json={"voter_id": "v1"}),
+    ):
+        assert spent.status_code == 429 and "join code" in spent.get_json()["detail"]
+
+
 def test_a_burst_of_misses_of_one_code_costs_one_read(app, client, monkeypatch):
     with app.app_context():
         store = services.events().store

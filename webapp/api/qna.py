@@ -29,7 +29,7 @@ from webapp import services
 from webapp.api.openapi import doc
 from webapp.body import parse
 from webapp.htmx import polled
-from webapp.limits import limit_questions, limit_votes
+from webapp.limits import event_by_code, limit_questions, limit_votes
 from webapp.lookup import valid_id
 
 bp = Blueprint("qna_api", __name__)
@@ -53,26 +53,26 @@ def _question_id(question_id: str) -> str:
 
 @bp.post("/events/code/<code>/qna")
 @doc("Ask a question (public; rate limited per voter)", body=AskIn,
-     responses={201: AudienceQuestion}, status=201, errors=(404, 409, 429))  # fmt: skip
+     responses={201: AudienceQuestion}, status=201, errors=(404, 409, 410, 429))  # fmt: skip
 @limit_questions
 def ask(code):
     """Shown at once in an open event, held for the presenter in a moderated one, and
     held in any event when the block lists catch it."""
     data = parse(AskIn)
     qna = services.qna()
-    event = services.events().by_code(code)
+    event = event_by_code(code)
     question = qna.ask(event, data.text, data.name, data.voter_id)
     return public_view(question), 201
 
 
 @bp.get("/events/code/<code>/qna")
 @doc("The room's questions, top or recent (public; send If-None-Match)", query=QnaQuery,
-     responses={200: list[AudienceQuestion]}, errors=(404, 409))  # fmt: skip
+     responses={200: list[AudienceQuestion]}, errors=(404, 409, 410, 429))  # fmt: skip
 def listed(code):
     """Open and answered questions only, at most 20: `top` by upvotes, then the older
     first (pinned ones before), `recent` newest first."""
     query = QnaQuery.model_validate(request.args.to_dict())
-    event = services.events().by_code(code)
+    event = event_by_code(code)
     body = json.dumps(services.qna().listed(event, query.sort), separators=(",", ":"))
     etag = hashlib.sha256(body.encode()).hexdigest()[:24]
     return polled(etag, lambda: current_app.response_class(body, mimetype="application/json"))
@@ -81,7 +81,7 @@ def listed(code):
 def _upvote(code: str, question_id: str, withdraw: bool):
     # The body may be left out (a page's or a script's bare POST): no voter named.
     data = parse(UpvoteIn) if request.get_data(cache=True) else UpvoteIn()
-    event = services.events().by_code(code)
+    event = event_by_code(code)
     message = services.qna().upvote(
         event, _question_id(question_id), data.voter_id, withdraw=withdraw,
         request_id=g.get("request_id"),
@@ -92,7 +92,7 @@ def _upvote(code: str, question_id: str, withdraw: bool):
 
 @bp.post("/events/code/<code>/qna/<question_id>/upvote")
 @doc("Upvote a question: once per voter, counted exactly once (public)", body=UpvoteIn,
-     responses={202: UpvoteAccepted}, status=202, errors=(404, 409, 429))  # fmt: skip
+     responses={202: UpvoteAccepted}, status=202, errors=(404, 409, 410, 429))  # fmt: skip
 @limit_votes
 def upvote(code, question_id):
     return _upvote(code, question_id, withdraw=False)
@@ -100,7 +100,7 @@ def upvote(code, question_id):
 
 @bp.delete("/events/code/<code>/qna/<question_id>/upvote")
 @doc("Withdraw an upvote, counted exactly once (public)", body=UpvoteIn,
-     responses={202: UpvoteAccepted}, status=202, errors=(404, 409, 429))  # fmt: skip
+     responses={202: UpvoteAccepted}, status=202, errors=(404, 409, 410, 429))  # fmt: skip
 @limit_votes
 def withdraw(code, question_id):
     return _upvote(code, question_id, withdraw=True)

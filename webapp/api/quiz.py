@@ -19,6 +19,7 @@ from webapp import services
 from webapp.api.openapi import doc
 from webapp.body import parse
 from webapp.htmx import polled
+from webapp.limits import event_by_code
 from webapp.lookup import valid_id
 
 bp = Blueprint("quiz_api", __name__)
@@ -33,24 +34,24 @@ def _check_event_id(endpoint, values):
 
 @bp.post("/events/code/<code>/players")
 @doc("Join an event's quiz with a nickname (public)", body=PlayerIn,
-     responses={201: PlayerOut, 200: PlayerOut}, status=201, errors=(409,))  # fmt: skip
+     responses={201: PlayerOut, 200: PlayerOut}, status=201, errors=(409, 410, 429))  # fmt: skip
 def join(code):
     """A nickname unique in the event in any case (409 when taken), not on the block
     lists (422). The same voter joining again with the same nickname: 200, as it is."""
     data = parse(PlayerIn)
-    event = services.events().by_code(code)
+    event = event_by_code(code)
     player, new = services.players().join(event, data.name, data.voter_id, data.team)
     return PlayerOut.render(player), 201 if new else 200
 
 
 @bp.get("/events/code/<code>/leaderboard")
 @doc("An event's leaderboard by join code (public; send If-None-Match)", query=LeaderboardQuery,
-     responses={200: Leaderboard})  # fmt: skip
+     responses={200: Leaderboard}, errors=(410, 429))  # fmt: skip
 def leaderboard(code):
     """The top `limit` players by score (equal scores share a rank), the asking player's
     own row with `voter_id`, and the team board when the event has teams."""
     query = LeaderboardQuery.model_validate(request.args.to_dict())
-    event = services.events().by_code(code)
+    event = event_by_code(code)
     board = services.players().leaderboard(event, query.limit, query.voter_id)
     body = json.dumps(Leaderboard.render(board), separators=(",", ":"), ensure_ascii=False)
     etag = hashlib.sha256(body.encode()).hexdigest()[:24]
