@@ -84,7 +84,7 @@
     if (!question || !form) return;
     if (!question.hasAttribute("data-own-ballot") &&
         !votedOn[question.getAttribute("data-memory-key")]) return;
-    // The embed remembers its vote in its URL (vote, for); its voter comes with hx-vals.
+    // The embed remembers its vote in its URL (vote, for); its voter goes in a header (embed.js).
     var params = new URLSearchParams(location.search), values = {};
     ["vote", "for"].forEach(function (name) {
       if (params.get(name)) values[name] = params.get(name);

@@ -3,7 +3,7 @@
 The region is the room's top list (templates/qna/_room.html): one rendering per
 change for every phone of a view (the page or the embed, one language), so it
 holds nothing of any one browser: no CSRF token (the panel's hx-headers send the
-page's), no voter in its URLs (the embed's panel sends its own in hx-vals), no
+page's), no voter (the embed sends its own in a header, static/embed.js), no
 upvote pressed and no "my questions" (those sit outside the region, in the list
 drawn for this browser). A phone presses its own upvotes again itself, from what
 its own list last said (`data-upvoted`, static/streams.js): no request per push.
