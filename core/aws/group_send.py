@@ -107,6 +107,7 @@ class GroupSender:
         self.max_linger = max_linger
         self.observe = observe
         self.clock = clock
+        self.client_window = CLIENT_WINDOW
         lock = self._lock = threading.Lock()
         self._changed = threading.Condition(lock)
         # Wakes only a lingering leader (not every waiting follower) when a vote joins.
@@ -179,7 +180,7 @@ class GroupSender:
 
     def _expected(self) -> int:
         """How many votes a batch can hope for now: the recently active clients and threads."""
-        since = self.clock() - CLIENT_WINDOW
+        since = self.clock() - self.client_window
         for recent in (self._clients, self._threads):
             for key in [k for k, t in recent.items() if t < since]:
                 del recent[key]

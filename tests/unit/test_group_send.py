@@ -15,7 +15,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from core.aws.group_send import GroupSender
+from core.aws.group_send import CLIENT_WINDOW, GroupSender
 from core.aws.queue import VoteQueue
 from core.rules.errors import QueueUnavailable
 
@@ -322,8 +322,12 @@ class ClientVoter(Voter):
 
 
 def lingering_sender(sqs: FakeSQS, max_linger: float) -> GroupSender:
+    """A sender whose clients stay active for the whole test: how long they count as
+    active is not what these tests check (test_a_client_not_seen_within_the_window_is_not_
+    waited_for does), and on a loaded machine 0.25 s can pass between two lines."""
     sender = sender_over(sqs)
     sender.max_linger = max_linger
+    sender.client_window = 3600.0
     return sender
 
 
@@ -367,6 +371,17 @@ def test_a_batch_waits_for_the_other_active_client_then_leaves_with_both():
     assert [sorted(map(number_of, c)) for c in sqs.calls] == [[100], [101], [2, 3]]
     assert isinstance(early.outcome, str) and isinstance(late.outcome, str)
 
+
+
+def test_a_client_not_seen_within_the_window_is_not_waited_for():
+    now = [1000.0]
+    sqs = FakeSQS()
+    sender = sender_over(sqs, clock=lambda: now[0])
+    sender.max_linger = 60
+    active_clients(sender, ["a", "b"])
+    now[0] += CLIENT_WINDOW + 0.01  # b has not voted since: no longer active
+    vote_from(sender, 2, "a")  # leaves alone at once (vote_from waits at most 10 s)
+    assert [sorted(map(number_of, c)) for c in sqs.calls] == [[100], [101], [2]]
 
 def test_the_wait_for_other_clients_is_bounded_by_max_linger():
     """A client that was active but does not vote again delays the batch at most max_linger."""
