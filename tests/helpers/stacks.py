@@ -7,7 +7,9 @@ import uuid
 
 import boto3
 
-from core.aws.backend import Backend
+from core.aws.clients import Clients, clients_for
+from core.aws.queue import VoteQueue
+from core.aws.tables import Tables
 from core.settings import Settings
 from local import launcher as embedded
 from tests.helpers.api import ADMIN_KEY
@@ -45,18 +47,26 @@ def make_env(endpoint: str, **extra: str) -> dict[str, str]:
 
 
 def provision(env: dict[str, str]) -> dict[str, str]:
-    """Create the tables and queue named by `env` (as `init-aws` does); returns `env`."""
+    """Create the tables and queue named by `env` (as `init-aws` does, through the same
+    adapters); returns `env`. Most tests make a stack: the clients are made once per
+    endpoint, and the moto server's tables need no wait to be ACTIVE."""
     saved = dict(os.environ)
-    os.environ.update(env)
+    os.environ.update(env)  # what the clients read: credentials, region
     try:
         settings = Settings.from_env()
-        backend = Backend.connect(settings)
-        backend.tables.create()
-        backend.queue.create(settings.visibility_timeout, settings.max_receive_count)
+        endpoints = (settings.dynamodb_endpoint_url, settings.sqs_endpoint_url)
+        clients = _CLIENTS.get(endpoints) or _CLIENTS.setdefault(endpoints, clients_for(settings))
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    Tables(clients.dynamodb, settings.table_prefix).create(wait=False)
+    queue = VoteQueue(clients.sqs, settings.full_queue_name, settings.dlq_name)
+    queue.create(settings.visibility_timeout, settings.max_receive_count)
     return env
+
+
+# The provisioning clients of each endpoint (every stack's credentials are make_env's).
+_CLIENTS: dict[tuple[str | None, str | None], Clients] = {}
 
 
 def new_stack(endpoint: str, **extra: str) -> dict[str, str]:
