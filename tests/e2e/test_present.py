@@ -177,8 +177,9 @@ def test_the_projected_event_view_is_the_audiences(stack, contexts, console, api
 
     # Once the pointer rests, nothing of the presenter's shows; a move brings it back.
     controls = page.locator(".control-bar").first
-    for presenters_only in (controls, page.locator(".present-exit"), page.locator(".control-reset")):
-        expect(presenters_only).to_have_css("opacity", "0", timeout=10_000)
+    for presenters_only in (controls, page.locator(".present-exit, .control-reset")):
+        expect(presenters_only.first).to_have_css("opacity", "0", timeout=10_000)
+        expect(presenters_only.last).to_have_css("opacity", "0")
     page.keyboard.press("Tab")  # the skip link, then a control: a keyboard user sees it
     page.keyboard.press("Tab")
     expect(page.locator(".control-bar:has(:focus-visible)")).to_have_css("opacity", "1")
@@ -193,7 +194,8 @@ def test_the_projected_event_view_is_the_audiences(stack, contexts, console, api
         """() => { const small = [], walk = document.createTreeWalker(
                        document.querySelector('.present-grid'), NodeFilter.SHOW_TEXT);
                    while (walk.nextNode()) {
-                     const text = walk.currentNode.textContent.trim(), el = walk.currentNode.parentElement;
+                     const el = walk.currentNode.parentElement;
+                     const text = walk.currentNode.textContent.trim();
                      if (!text || !el.checkVisibility()) continue;
                      const size = parseFloat(getComputedStyle(el).fontSize);
                      if (size < 24) small.push(`${text.slice(0, 30)}: ${size}px`);

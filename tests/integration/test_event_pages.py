@@ -158,7 +158,7 @@ def test_the_projector_lists_hidden_choices_and_how_many_answered_never_per_choi
         assert client.post("/votes", json=vote).status_code == 202
     assert record_queued(voting) == 3
     page = client.get(f"/admin/events/{event['id']}/present").get_data(as_text=True)
-    hidden = page[page.index("data-results-hidden"):page.index('class="control-bar"')]
+    hidden = page[page.index("data-results-hidden") : page.index('class="control-bar"')]
     choices = re.findall(r'class="present-choice" dir="auto">([^<]*)<', hidden)
     assert choices == ["Tabs", "Spaces"]
     assert re.search(r"<strong data-answer-count>3</strong>\s*answers", hidden)
