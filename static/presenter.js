@@ -1,9 +1,26 @@
 // The presenter view's keyboard shortcuts. Each key clicks a button (or link) of
 // the control bar (which htmx or a plain form post sends), so the keyboard does
-// exactly what the buttons do. A file, not an inline script: the CSP
-// allows only scripts served by the app.
+// exactly what the buttons do; a clicker's keys (PageDown, PageUp, B or ".") too.
+// The projected view is the audience's: once the pointer rests IDLE_MS, the body
+// gets `pointer-idle` and events.css hides the controls (all but one a keyboard
+// user focuses); a pointer move shows them again. A file, not an inline script:
+// the CSP allows only scripts served by the app.
 (function () {
   "use strict";
+
+  var IDLE_MS = 3000;
+  var idleTimer = null;
+
+  function wake() {
+    document.body.classList.remove("pointer-idle");
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(function () { document.body.classList.add("pointer-idle"); }, IDLE_MS);
+  }
+
+  function blank() {
+    var screen = document.getElementById("blank-screen");
+    if (screen) screen.hidden = !screen.hidden;
+  }
 
   function click(name) {
     var button = document.querySelector('[data-shortcut="' + name + '"]');
@@ -26,7 +43,11 @@
   var KEYS = {
     ArrowRight: function () { click("next"); },
     " ": function () { click("next"); },
+    PageDown: function () { click("next"); },
     ArrowLeft: function () { click("previous"); },
+    PageUp: function () { click("previous"); },
+    b: blank,
+    ".": blank,
     r: function () { click("results"); },
     c: function () { click("voting"); },
     s: function () { click("next"); },
@@ -48,6 +69,10 @@
     event.preventDefault();
     action();
   });
+
+  document.addEventListener("pointermove", wake);
+  document.addEventListener("pointerdown", wake);
+  wake();
 
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest('[data-shortcut="help"]')) toggle("shortcuts");

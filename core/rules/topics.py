@@ -22,7 +22,9 @@ Voter policies (`vote_limit`):
 
 from __future__ import annotations
 
+import math
 import unicodedata
+from datetime import datetime
 from typing import Literal, NotRequired, TypedDict
 
 from core.rules.clock import new_id
@@ -139,6 +141,16 @@ def is_open(topic: dict, at: str) -> bool:
         return False
     closes_at = topic.get("closes_at")
     return closes_at is None or at < closes_at
+
+
+def seconds_to_close(topic: dict, at: str) -> int | None:
+    """Whole seconds from `at` (ISO time) to the topic's deadline (`closes_at`), rounded
+    up; None when it has no deadline or `at` is past it."""
+    closes_at = topic.get("closes_at")
+    if closes_at is None or at >= closes_at:
+        return None
+    left = datetime.fromisoformat(closes_at) - datetime.fromisoformat(at)
+    return math.ceil(left.total_seconds())
 
 
 def counts_vote(topic: dict, queued_at: str) -> bool:

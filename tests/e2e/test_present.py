@@ -4,7 +4,9 @@ A projector cannot scroll, so every bar, the QR code and the join URL must be
 inside the viewport whatever the number of choices and the title's length,
 at 720p, 1080p and a narrow window (what 200% zoom leaves). Hidden results
 stay hidden on the projector even for a signed-in presenter, until the
-presenter reveals them.
+presenter reveals them. An event's projected view is the audience's: with
+results hidden it shows the choices and how many answered, and no control
+once the pointer rests.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.helpers.api import ADMIN, api_vote, make_topic
-from tests.helpers.browser import screenshot_path, sign_in_browser
+from tests.helpers.api import ADMIN, api_vote, make_event, make_topic, move
+from tests.helpers.browser import screenshot_path, sign_in_browser, violations_on
 
 PROJECTORS = [(1280, 720), (1920, 1080), (800, 600)]
 LONG_TITLE = ("Which of these many options should the whole team adopt next quarter " * 5)[:300]
@@ -150,3 +152,63 @@ def test_hidden_results_stay_hidden_on_the_projector_until_revealed(stack, conte
         json={"title": topic["title"], "is_active": False, "choices": topic["choices"]},
     ).raise_for_status()
     expect(stranger.locator("#results .results-total strong")).to_have_text("3")
+
+
+def test_the_projected_event_view_is_the_audiences(stack, contexts, console, api):
+    """An event's projected view with results hidden: the choices and the answer count
+    (0, then 1 after a vote), no control once the pointer rests, a clicker's PageDown and
+    B; axe-clean and readable from the back of the room at 720p and 1080p."""
+    first = make_topic(api, "Coffee or tea?", ["Coffee", "Tea"], base=api.base, active=False)
+    second = make_topic(api, "Stairs or lift?", ["Stairs", "Lift"], base=api.base, active=False)
+    event = make_event(api, [first, second], base=api.base)
+    move(api, event, "next", base=api.base)
+    page = console.watch(contexts(viewport={"width": 1280, "height": 720}).new_page())
+    sign_in_browser(page, stack.base)
+    page.goto(f"{stack.base}/admin/events/{event['id']}/present")
+
+    expect(page.locator(".present-choice")).to_have_text(["Coffee", "Tea"])
+    count = page.locator("[data-answer-count]")
+    expect(count).to_have_text("0")
+    api_vote(api, first, 0, base=api.base)
+    expect(count).to_have_text("1")  # pushed once the worker counted it
+    expect(page.locator("#present-stage")).not_to_contain_text("vote")
+    # The join URL breaks after its host if at all, never inside the code.
+    assert page.locator(".present-url-path").evaluate("e => e.getClientRects().length") == 1
+
+    # Once the pointer rests, nothing of the presenter's shows; a move brings it back.
+    controls = page.locator(".control-bar").first
+    for presenters_only in (controls, page.locator(".present-exit, .control-reset")):
+        expect(presenters_only.first).to_have_css("opacity", "0", timeout=10_000)
+        expect(presenters_only.last).to_have_css("opacity", "0")
+    page.keyboard.press("Tab")  # the skip link, then a control: a keyboard user sees it
+    page.keyboard.press("Tab")
+    expect(page.locator(".control-bar:has(:focus-visible)")).to_have_css("opacity", "1")
+    page.mouse.move(200, 200)
+    expect(controls).to_have_css("opacity", "1")
+    assert violations_on(page) == []
+    page.screenshot(path=screenshot_path("event-projector-hidden-720p.png"))
+
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    assert violations_on(page) == []
+    small = page.evaluate(
+        """() => { const small = [], walk = document.createTreeWalker(
+                       document.querySelector('.present-grid'), NodeFilter.SHOW_TEXT);
+                   while (walk.nextNode()) {
+                     const el = walk.currentNode.parentElement;
+                     const text = walk.currentNode.textContent.trim();
+                     if (!text || !el.checkVisibility()) continue;
+                     const size = parseFloat(getComputedStyle(el).fontSize);
+                     if (size < 24) small.push(`${text.slice(0, 30)}: ${size}px`);
+                   }
+                   return small; }"""
+    )
+    assert small == [], "text too small for the back of the room"
+    page.screenshot(path=screenshot_path("event-projector-hidden-1080p.png"))
+
+    # A clicker: PageDown moves on, B blanks the screen and brings it back.
+    page.keyboard.press("PageDown")
+    expect(page.locator("#question")).to_have_text("Stairs or lift?")
+    page.keyboard.press("b")
+    expect(page.locator("#blank-screen")).to_be_visible()
+    page.keyboard.press("b")
+    expect(page.locator("#blank-screen")).to_be_hidden()

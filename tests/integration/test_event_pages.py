@@ -4,11 +4,13 @@ the presenter view and the console."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers.api import HX, make_topic, move, sign_in, token_from
+from tests.helpers.api import HX, make_event, make_topic, move, sign_in, token_from
 from tests.helpers.queued import record_queued
+from webapp.push import feeds
 
 
 def _etag_of(html: str) -> str:
@@ -141,6 +143,66 @@ def test_presenter_view_hides_results_until_revealed(client, admin, event, votin
         as_text=True
     )
     assert client.post(control, data={"action": "jump", "csrf_token": token}).status_code == 422
+
+
+def test_the_projector_lists_hidden_choices_and_how_many_answered_never_per_choice(
+    app, client, admin, event, voting
+):
+    """Results hidden: the projected stage shows the choices and the number of answers,
+    kept live by its stream (the results region) or its poll; no count per choice."""
+    sign_in(client)
+    move(client, event, "next")
+    topic = event["topics"][0]
+    for choice in (0, 0, 1):
+        vote = {"topic_id": topic["id"], "choice_id": topic["choices"][choice]["id"]}
+        assert client.post("/votes", json=vote).status_code == 202
+    assert record_queued(voting) == 3
+    page = client.get(f"/admin/events/{event['id']}/present").get_data(as_text=True)
+    hidden = page[page.index("data-results-hidden") : page.index('class="control-bar"')]
+    choices = re.findall(r'class="present-choice" dir="auto">([^<]*)<', hidden)
+    assert choices == ["Tabs", "Spaces"]
+    assert re.search(r"<strong data-answer-count>3</strong>\s*answers", hidden)
+    assert not re.search(r"\b[12]\b|vote|%|bar", hidden), "a count per choice shows"
+
+    # Pushed: the results region is the count while hidden, and moves with each answer.
+    feed, view = feeds.PresenterFeed(app, event["id"]), feeds.View("presenter", "en")
+
+    def pushed():
+        with feed.context(view):
+            state = feed.read()
+            return feed.versions(state, view), feed.render(state, view, ["results"])["results"]
+
+    (stage_before, count_before), region = pushed()
+    assert ">3</strong>" in region and "Tabs" not in region
+    # Polled (the stream refused): 304 while the count stays.
+    answers_url = f"/admin/events/{event['id']}/present/answers"
+    first = client.get(answers_url, headers=HX)
+    assert first.status_code == 200 and ">3</strong>" in first.get_data(as_text=True)
+    same = client.get(answers_url, headers={**HX, "If-None-Match": first.headers["ETag"]})
+    assert same.status_code == 304
+
+    vote = {"topic_id": topic["id"], "choice_id": topic["choices"][1]["id"]}
+    assert client.post("/votes", json=vote).status_code == 202
+    assert record_queued(voting) == 1
+    (stage_after, count_after), region = pushed()
+    assert stage_after == stage_before, "a vote must not rebuild the stage and its controls"
+    assert count_after != count_before and ">4</strong>" in region
+    moved = client.get(answers_url, headers={**HX, "If-None-Match": first.headers["ETag"]})
+    assert moved.status_code == 200 and ">4</strong>" in moved.get_data(as_text=True)
+
+
+def test_the_projector_counts_down_to_the_question_s_deadline(client, admin):
+    sign_in(client)
+    closes = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%MZ")
+    event = make_event(client, [make_topic(client, title="Timed?", closes_at=closes)])
+    move(client, event, "next")
+    stage = client.get(f"/admin/events/{event['id']}/present/stage", headers=HX)
+    clock = re.search(r'data-remaining="(\d+)"[^>]*>\s*Voting closes in <strong data-seconds>'
+                      r"(\d+):(\d\d)</strong>", stage.get_data(as_text=True))  # fmt: skip
+    assert clock, "no countdown"
+    remaining = int(clock[1])
+    assert 8 * 60 < remaining <= 10 * 60
+    assert (int(clock[2]), int(clock[3])) == divmod(remaining, 60)
 
 
 def test_console_creates_an_event_and_edits_its_questions(client, admin):

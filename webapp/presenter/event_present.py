@@ -1,10 +1,13 @@
 """The presenter view (signed in): what the projector shows, and its control bar.
 
-The current question full screen with its results (or a "results hidden"
-panel until revealed), the join code and QR code always, and a slim control
-bar whose buttons are plain forms (htmx swaps the stage; without JavaScript
-they post and come back); static/presenter.js adds the keyboard shortcuts.
-Kept current by the event's stream (webapp/push/), else by polling. With
+The current question full screen with its results or, until they are
+revealed, its choices and how many have answered (never a count per choice),
+with the countdown to its deadline; the join code and QR code always; and a
+slim control bar whose buttons are plain forms (htmx swaps the stage; without
+JavaScript they post and come back). static/presenter.js adds the keyboard
+shortcuts (a clicker's too), hides the controls while the pointer rests and
+blanks the screen. Kept current by the event's stream (webapp/push/: the
+stage, and its results or answer count), else by polling. With
 `show=qna`, the room's top questions instead (webapp/qna/moderation.py).
 Every rule is in core/services/events.py; these views render.
 """
@@ -15,9 +18,13 @@ import hashlib
 import json
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 
+from core.rules.clock import utc_now
 from core.rules.events import LOBBY
 from core.rules.formats.quiz import is_quiz
+from core.rules.question_types import votes_counted
+from core.rules.topics import seconds_to_close
 from webapp import services
 from webapp.audience.quiz_stage import is_quiz_event
 from webapp.htmx import is_htmx, polled, vary
@@ -51,7 +58,7 @@ def presenter_stage(event: dict) -> dict:
     so hidden results cannot show through it; revealed ones poll on their own)."""
     question, topic, _ = services.events().on_screen(event, is_admin=True)
     view = {"question": question, "topic": None, "results": None, "quiz": None,
-            "quiz_event": is_quiz_event(event)}  # fmt: skip
+            "quiz_event": is_quiz_event(event), "answers": None, "closes_in": None}  # fmt: skip
     fingerprint = [event["version"], event["position"], question]
     if topic:
         view["topic"] = shown(topic)
@@ -59,6 +66,13 @@ def presenter_stage(event: dict) -> dict:
         if is_quiz(topic):  # time running out, scores arriving
             view["quiz"] = projector_view(event, question, view["topic"])
             fingerprint.append(view["quiz"]["fingerprint"])
+        elif question["results"] != "shown":
+            # Only the total, in its own region (answers_version): a vote never
+            # rebuilds the stage and its controls (nor moves keyboard focus).
+            view["answers"] = votes_counted(topic, services.topics().counts(topic["id"]))
+            view["answers_etag"] = answers_version(view)
+        if view["topic"]["is_open"]:  # counted down on the page (static/quiz.js)
+            view["closes_in"] = seconds_to_close(topic, utc_now())
     view["etag"] = hashlib.sha256(json.dumps(fingerprint).encode()).hexdigest()[:24]
     return view
 
@@ -73,10 +87,21 @@ def with_results(view: dict, streamed: bool = False) -> dict:
     return view
 
 
+def answers_version(stage: dict) -> str:
+    """The version of the answer count shown while results are hidden (the language
+    too: the words are the page's)."""
+    return digest(["answers", stage["answers"], str(get_locale())])
+
+
 def stage_versions(stage: dict) -> tuple[str, str]:
-    """The versions of the projected stage's regions (stage, results) for its event stream."""
+    """The versions of the projected stage's regions for its event stream: the stage, and
+    its results (the revealed panel, or while they are hidden the answer count)."""
     results = stage.get("results")
-    return digest(stage["etag"]), digest(results["partial_etag"]) if results else ABSENT
+    if results:
+        return digest(stage["etag"]), digest(results["partial_etag"])
+    if stage.get("answers") is not None:
+        return digest(stage["etag"]), stage["answers_etag"]
+    return digest(stage["etag"]), ABSENT
 
 
 def _render_stage(event: dict, view: dict, streamed: bool = False):
@@ -112,6 +137,23 @@ def present_stage(event_id):
     event = services.events().event(event_id) if valid_id(event_id) else get_event(event_id)
     view = presenter_stage(event)
     return polled(view["etag"], lambda: _render_stage(event, view))
+
+
+@bp.get("/<event_id>/present/answers")
+def present_answers(event_id):
+    """How many have answered the question on screen while its results are hidden, polled
+    every second (its stream refused): 304 while that number stays; nothing (204) once
+    the results show or the room moved to a question without it."""
+    event = services.events().event(event_id) if valid_id(event_id) else get_event(event_id)
+    view = presenter_stage(event)
+    if view["answers"] is None:
+        return make_response("", 204)
+    return polled(view["answers_etag"], lambda: render_answers(event, view))
+
+
+def render_answers(event: dict, view: dict, streamed: bool = False) -> str:
+    return render_template("events/_present_answers.html", event=event, stage=view,
+                           streamed=streamed)  # fmt: skip
 
 
 @bp.post("/<event_id>/control")

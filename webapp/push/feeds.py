@@ -13,7 +13,8 @@ of any one browser (no session, no voter, no CSRF token: `pushed=True`).
   and beside the stage the Ask panel's top list, qna (webapp/qna/pushed.py).
 - `TopicFeed`: a topic's results panel for its page, embed and present view.
 - `PresenterFeed`: the presenter's projected stage (signed in: rendered as
-  the admin sees it, with no token) and its results.
+  the admin sees it, with no token) and its results (while they are hidden,
+  how many have answered).
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ from webapp.audience.event_embed import pushed_urls
 from webapp.audience.stage import REGIONS, region_versions, stage_context
 from webapp.i18n import COOKIE
 from webapp.lookup import shown
-from webapp.presenter.event_present import presenter_stage, stage_versions, with_results
+from webapp.presenter.event_present import (
+    presenter_stage,
+    render_answers,
+    stage_versions,
+    with_results,
+)
 from webapp.push.hub import digest
 from webapp.qna.pushed import QNA_REGIONS, PushedList
 from webapp.results.panel import PAGE, PRESENT, results_of
@@ -175,9 +181,11 @@ class PresenterFeed(Feed):
         out = {}
         if "stage" in names:
             out["stage"] = render_template("events/_present_stage.html", **self._context)
-        if "results" in names:
-            stage = self._context["stage"]
+        stage = self._context["stage"]
+        if "results" in names and stage["results"]:
             out["results"] = render_template("_results.html", topic=stage["topic"],
                                              results=stage["results"], pushed=True)  # fmt: skip
+        elif "results" in names and stage["answers"] is not None:  # results hidden
+            out["results"] = render_answers(self._context["event"], stage, streamed=True)
         return out
 
