@@ -13,7 +13,8 @@ of any one browser (no session, no voter, no CSRF token: `pushed=True`).
   and beside the stage the Ask panel's top list, qna (webapp/qna/pushed.py).
 - `TopicFeed`: a topic's results panel for its page, embed and present view.
 - `PresenterFeed`: the presenter's projected stage (signed in: rendered as
-  the admin sees it, with no token) and its results.
+  the admin sees it, with no token) and its results; for the presenter console
+  ("console"), its panel as the stage region.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from webapp.audience.event_embed import pushed_urls
 from webapp.audience.stage import REGIONS, region_versions, stage_context
 from webapp.i18n import COOKIE
 from webapp.lookup import shown
+from webapp.presenter.console import console_view, render_panel
 from webapp.presenter.event_present import presenter_stage, stage_versions, with_results
-from webapp.push.hub import digest
+from webapp.push.hub import ABSENT, digest
 from webapp.qna.pushed import QNA_REGIONS, PushedList
 from webapp.results.panel import PAGE, PRESENT, results_of
 
@@ -43,7 +45,7 @@ FRESH_SECONDS = 0.1
 
 class View(NamedTuple):
     """How one kind of page shows a feed: "audience", "embed", "page", "present",
-    "presenter"; and in which language."""
+    "presenter", "console"; and in which language."""
 
     kind: str
     locale: str
@@ -167,11 +169,16 @@ class PresenterFeed(Feed):
         return self.read_event(self.event_id)
 
     def versions(self, event: dict, view: View) -> tuple[str, ...]:
+        if view.kind == "console":  # its panel is its whole stage; it shows no results panel
+            self._context = console_view(event)
+            return digest(self._context["version"]), ABSENT
         stage = with_results(presenter_stage(event), streamed=True)
         self._context = {"event": event, "stage": stage, "streamed": True, "pushed": True}
         return stage_versions(stage)
 
     def render(self, event: dict, view: View, names) -> dict[str, str]:
+        if view.kind == "console":
+            return {"stage": render_panel(event, self._context, pushed=True)}
         out = {}
         if "stage" in names:
             out["stage"] = render_template("events/_present_stage.html", **self._context)
