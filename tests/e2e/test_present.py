@@ -15,8 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.helpers.api import ADMIN, api_vote, make_topic
-from tests.helpers.browser import screenshot_path, sign_in_browser
+from tests.helpers.api import ADMIN, api_vote, make_event, make_topic
+from tests.helpers.browser import screenshot_path, sign_in_browser, violations_on
 
 PROJECTORS = [(1280, 720), (1920, 1080), (800, 600)]
 LONG_TITLE = ("Which of these many options should the whole team adopt next quarter " * 5)[:300]
@@ -150,3 +150,25 @@ def test_hidden_results_stay_hidden_on_the_projector_until_revealed(stack, conte
         json={"title": topic["title"], "is_active": False, "choices": topic["choices"]},
     ).raise_for_status()
     expect(stranger.locator("#results .results-total strong")).to_have_text("3")
+
+
+def test_the_console_drives_the_projected_view_and_is_axe_clean(stack, contexts, console, api):
+    """The presenter console in a second window (webapp/presenter/console.py): its Next
+    moves the projected view open beside it; WCAG 2.1 AA at 720p and 1080p."""
+    topics = [make_topic(api, f"Console question {n}?", ["Yes", "No"], base=api.base,
+                         active=False) for n in (1, 2)]  # fmt: skip
+    event = make_event(api, topics, base=api.base)
+    windows = contexts(viewport={"width": 1280, "height": 720})  # one sign-in, two windows
+    projector = console.watch(windows.new_page())
+    sign_in_browser(projector, stack.base)
+    projector.goto(f"{stack.base}/admin/events/{event['id']}/present")
+    desk = console.watch(windows.new_page())
+    desk.goto(f"{stack.base}/admin/events/{event['id']}/console")
+    desk.get_by_role("button", name=re.compile(r"^Next")).click()
+    expect(projector.locator("#question")).to_have_text("Console question 1?")
+    expect(desk.locator("[data-console-position]")).to_have_text("Question 1 of 2")
+    expect(desk.locator("[data-console-current]")).to_have_text("Console question 1?")
+    expect(desk.locator("[data-since]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    assert violations_on(desk) == []
+    desk.set_viewport_size({"width": 1920, "height": 1080})
+    assert violations_on(desk) == []

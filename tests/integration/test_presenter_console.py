@@ -36,6 +36,11 @@ def test_only_the_events_presenters_open_the_console(app, client):
     assert bob.get(_console(event) + "/panel", headers=HX).status_code == 404
     page = presenter.get(_console(event))
     assert page.status_code == 200 and "Ada talk" in page.get_data(as_text=True)
+    # Linked beside "Present" on the events pages, and from the projected view's controls.
+    link = f'href="{_console(event)}"'
+    for linking in ("/admin/events", f"/admin/events/{event['id']}",
+                    f"/admin/events/{event['id']}/present"):  # fmt: skip
+        assert link in presenter.get(linking).get_data(as_text=True), linking
 
 
 def test_the_console_shows_where_the_room_is_and_the_live_answer_count(
