@@ -172,3 +172,4 @@ def test_the_console_drives_the_projected_view_and_is_axe_clean(stack, contexts,
     assert violations_on(desk) == []
     desk.set_viewport_size({"width": 1920, "height": 1080})
     assert violations_on(desk) == []
+    desk.screenshot(path=screenshot_path("console-1080p.png"))
