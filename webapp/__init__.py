@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import quiz as quiz_api
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
+    from webapp.presenter import console as presenter_console
     from webapp.presenter import event_present, topic_present
     from webapp.push import views as push
     from webapp.qna import moderation as qna_admin
@@ -84,8 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (api.bp, health.bp, openapi.bp, events_api.bp, accounts_api.bp, quiz_api.bp,
                       topic_pages.bp, topic_present.bp, topic_embed.bp, event_embed.bp,
                       sign_in.bp, admin.bp, accounts_admin.bp, event_pages.bp,
-                      events_admin.bp, event_present.bp, qna_api.bp, qna_phones.pages,
-                      qna_phones.embed, qna_admin.bp):  # fmt: skip
+                      events_admin.bp, event_present.bp, presenter_console.bp, qna_api.bp,
+                      qna_phones.pages, qna_phones.embed, qna_admin.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     push.init_app(app)
     access.check_routes(app)

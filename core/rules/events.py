@@ -15,6 +15,8 @@ An event is a plain dict as stored in the events table (core/aws/events.py):
 - `results`: shown or hidden, on phones and the projector alike.
 - `qna` and `teams` (optional, absent when off or none: `stored_settings`): whether
   it takes audience questions (core/rules/formats/qna.py), a quiz's teams.
+- `moved_at` (optional, absent until the presenter first moves): when `position`
+  last changed, so how long the current question has been on screen.
 - `expires_at` (optional): when its organiser wants it to end; without it, the
   event ends its settings' idle days after its last change (`last_upd`). An
   ended event is archived: its code joins nothing, its organisers still have it.

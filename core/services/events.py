@@ -276,6 +276,7 @@ class Events:
             if arriving and arriving["state"] == "waiting":
                 event["questions"][position]["state"] = "open"
             event["position"] = position
+            event["moved_at"] = utc_now()  # the presenter console's timer counts from it
 
         return self.change(event_id, move, seen=event, topics=topics)
 

@@ -212,3 +212,24 @@ def test_the_projected_event_view_is_the_audiences(stack, contexts, console, api
     expect(page.locator("#blank-screen")).to_be_visible()
     page.keyboard.press("b")
     expect(page.locator("#blank-screen")).to_be_hidden()
+def test_the_console_drives_the_projected_view_and_is_axe_clean(stack, contexts, console, api):
+    """The presenter console in a second window (webapp/presenter/console.py): its Next
+    moves the projected view open beside it; WCAG 2.1 AA at 720p and 1080p."""
+    topics = [make_topic(api, f"Console question {n}?", ["Yes", "No"], base=api.base,
+                         active=False) for n in (1, 2)]  # fmt: skip
+    event = make_event(api, topics, base=api.base)
+    windows = contexts(viewport={"width": 1280, "height": 720})  # one sign-in, two windows
+    projector = console.watch(windows.new_page())
+    sign_in_browser(projector, stack.base)
+    projector.goto(f"{stack.base}/admin/events/{event['id']}/present")
+    desk = console.watch(windows.new_page())
+    desk.goto(f"{stack.base}/admin/events/{event['id']}/console")
+    desk.get_by_role("button", name=re.compile(r"^Next")).click()
+    expect(projector.locator("#question")).to_have_text("Console question 1?")
+    expect(desk.locator("[data-console-position]")).to_have_text("Question 1 of 2")
+    expect(desk.locator("[data-console-current]")).to_have_text("Console question 1?")
+    expect(desk.locator("[data-since]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    assert violations_on(desk) == []
+    desk.set_viewport_size({"width": 1920, "height": 1080})
+    assert violations_on(desk) == []
+    desk.screenshot(path=screenshot_path("console-1080p.png"))

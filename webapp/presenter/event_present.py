@@ -30,6 +30,7 @@ from webapp.audience.quiz_stage import is_quiz_event
 from webapp.htmx import is_htmx, polled, vary
 from webapp.i18n import N_
 from webapp.lookup import get_event, shown, valid_id
+from webapp.presenter import console
 from webapp.presenter.quiz_present import projector_view
 from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
@@ -158,12 +159,15 @@ def render_answers(event: dict, view: dict, streamed: bool = False) -> str:
 
 @bp.post("/<event_id>/control")
 def control(event_id):
-    """One control-bar button: the new stage for htmx, else back to the presenter view."""
+    """One control-bar button: the new stage for htmx, else back to the presenter view;
+    one of the console's: its answer (webapp/presenter/console.py)."""
     action = ACTIONS.get(request.form.get("action", ""))
     if action is None:
         abort(422, N_("Unknown action"))
     get_event(event_id)
     event = action(services.events(), event_id)
+    if request.form.get(console.SENT_FROM[0]) == console.SENT_FROM[1]:
+        return console.answer(event)  # back to the console that sent it
     if is_htmx():
         # For the page that asked: its stream keeps it current (or, if the stream
         # failed, static/app.js makes what it swaps in poll).

@@ -14,7 +14,8 @@ of any one browser (no session, no voter, no CSRF token: `pushed=True`).
 - `TopicFeed`: a topic's results panel for its page, embed and present view.
 - `PresenterFeed`: the presenter's projected stage (signed in: rendered as
   the admin sees it, with no token) and its results (while they are hidden,
-  how many have answered).
+  how many have answered); for the presenter console ("console"), its panel as
+  the stage region.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from webapp.audience.event_embed import pushed_urls
 from webapp.audience.stage import REGIONS, region_versions, stage_context
 from webapp.i18n import COOKIE
 from webapp.lookup import shown
+from webapp.presenter.console import console_view, render_panel
 from webapp.presenter.event_present import (
     presenter_stage,
     render_answers,
     stage_versions,
     with_results,
 )
-from webapp.push.hub import digest
+from webapp.push.hub import ABSENT, digest
 from webapp.qna.pushed import QNA_REGIONS, PushedList
 from webapp.results.panel import PAGE, PRESENT, results_of
 
@@ -49,7 +51,7 @@ FRESH_SECONDS = 0.1
 
 class View(NamedTuple):
     """How one kind of page shows a feed: "audience", "embed", "page", "present",
-    "presenter"; and in which language."""
+    "presenter", "console"; and in which language."""
 
     kind: str
     locale: str
@@ -173,11 +175,16 @@ class PresenterFeed(Feed):
         return self.read_event(self.event_id)
 
     def versions(self, event: dict, view: View) -> tuple[str, ...]:
+        if view.kind == "console":  # its panel is its whole stage; it shows no results panel
+            self._context = console_view(event)
+            return digest(self._context["version"]), ABSENT
         stage = with_results(presenter_stage(event), streamed=True)
         self._context = {"event": event, "stage": stage, "streamed": True, "pushed": True}
         return stage_versions(stage)
 
     def render(self, event: dict, view: View, names) -> dict[str, str]:
+        if view.kind == "console":
+            return {"stage": render_panel(event, self._context, pushed=True)}
         out = {}
         if "stage" in names:
             out["stage"] = render_template("events/_present_stage.html", **self._context)

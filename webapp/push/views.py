@@ -3,9 +3,10 @@
 - `/<CODE>/stream`: the audience's stage; `/<CODE>/embed/stream`: the event embed's;
 - `/t/<id>/stream`: a topic's results (its page and embed; `?view=present` the
   present view's);
-- `/admin/events/<id>/stream`: the presenter's projected stage, for whoever
-  webapp/access.py lets manage the event (signed in; another organiser's event
-  answers 404 as a missing one). The audience's streams are public there.
+- `/admin/events/<id>/stream`: the presenter's projected stage (`?view=console`
+  the presenter console's panel), for whoever webapp/access.py lets manage the
+  event (signed in; another organiser's event answers 404 as a missing one).
+  The audience's streams are public there.
 
 Each answers with the regions the page lacks (its `Last-Event-ID`, or on the
 first connection the `last` its page was rendered with), a `hello` event, then
@@ -65,7 +66,8 @@ def presenter_stream(event_id):
         services.events().event(event_id)
     except EventNotFound:
         abort(404)
-    return _answer(PresenterFeed(current_app._get_current_object(), event_id), "presenter")
+    kind = "console" if request.args.get("view") == "console" else "presenter"
+    return _answer(PresenterFeed(current_app._get_current_object(), event_id), kind)
 
 
 def _event(code: str, kind: str):
