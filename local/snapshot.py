@@ -35,13 +35,11 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from core.aws.codec import answer_counts, from_item
 from core.aws.queue import VoteQueue
 from core.aws.tables import TABLES, Tables
 from core.rules.clock import utc_now
-from core.rules.tally_slots import parse_tally_key
-from core.rules.votes import stored_counts
 from core.services.backups import BadExport, item_line, parse_item
+from core.services.repair import Proof
 
 log = logging.getLogger("snapshot")
 
@@ -58,7 +56,13 @@ class Saved:
     messages: dict[str, int] = field(default_factory=dict)
     content_sha256: str = ""
     unchanged: bool = False
-    consistent: bool = True
+    # What recount would call drift in what was saved (repair.Proof.drift): {topic or
+    # event id: its drift}. Empty: the tallies and scores agree with the records.
+    drift: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def consistent(self) -> bool:
+        return not self.drift
 
 
 class SnapshotError(Exception):
@@ -110,8 +114,7 @@ def _write(tables: Tables, tmp: Path, queues, patience: float) -> Saved:
     content = hashlib.sha256()  # without the header: equal content, equal digest
     whole = hashlib.sha256()
     lines = 0
-    counted: dict[str, int] = {}
-    tallied: dict[str, int] = {}
+    proof = Proof()
     with open(tmp, "wb") as out:
 
         def write(data: bytes, *, in_content: bool = True) -> None:
@@ -133,7 +136,7 @@ def _write(tables: Tables, tmp: Path, queues, patience: float) -> Saved:
                 body = item_line(item)  # '{"Item":{...}}\n', as in a jsonl export
                 write(f'{{"table":{json.dumps(base)},{body[1:]}'.encode())
                 count += 1
-                _watch_invariant(base, item, counted, tallied)
+                proof.add(base, item)
             saved.items[base] = count
         if queues:
             for kind in QUEUES:
@@ -145,42 +148,8 @@ def _write(tables: Tables, tmp: Path, queues, patience: float) -> Saved:
         out.write(_line({"end": {"lines": lines, "sha256": whole.hexdigest()}}))
         out.flush()
         os.fsync(out.fileno())
-    saved.consistent = counted == {t: n for t, n in tallied.items() if n or t in counted}
+    saved.drift = proof.drift()
     return saved
-
-
-def _watch_invariant(base: str, item: dict, counted: dict, tallied: dict) -> None:
-    """Per topic and generation, the tallies' counts add up to what the counted vote records
-    added (votes.stored_counts): one each for single choice, the sum of its `counts` for
-    other question types, a text answer's group, spelling and voter. Both sides are keyed
-    (topic id, generation): a record names its generation (none before a reset: 0), a
-    tally item its tally key ("<topic_id>#<n>", tally_slots.tally_key), so a reset
-    topic's tallies meet their own records. Per quiz event, its players' scores add up
-    to the points of its counted answer records (keyed ("score", event id))."""
-    _watch_scores(base, item, counted, tallied)
-    topic = item.get("topic_id", {}).get("S")
-    if topic is None:
-        return
-    if base == "votes" and item.get("status", {}).get("S") == "counted":
-        added = sum(stored_counts(from_item(item)).values())
-        key = (topic, int(item.get("generation", {}).get("N", "0")))
-        counted[key] = counted.get(key, 0) + added
-    elif base == "tallies":
-        # A text answer's item holds its spellings' counts beside its own.
-        held = sum(answer_counts(item).values()) if "slot" in item else 0
-        key = parse_tally_key(topic)
-        tallied[key] = tallied.get(key, 0) + held
-
-
-def _watch_scores(base: str, item: dict, counted: dict, tallied: dict) -> None:
-    """A counted quiz answer's points (its record's `score`) against its player's `score`."""
-    if base == "votes" and "score" in item and item.get("status", {}).get("S") == "counted":
-        score = from_item({"score": item["score"]})["score"]
-        key = ("score", score["event_id"])
-        counted[key] = counted.get(key, 0) + score["points"]
-    elif base == "players" and item.get("player", {}).get("S", "").startswith("player#"):
-        key = ("score", item["event_id"]["S"])
-        tallied[key] = tallied.get(key, 0) + int(item.get("score", {}).get("N", "0"))
 
 
 def take_messages(queue: VoteQueue, patience: float = 0.0, sleep=time.sleep):

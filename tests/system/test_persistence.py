@@ -188,20 +188,16 @@ def test_unchanged_data_leaves_the_file_alone(voting, tmp_path):
 def test_a_save_whose_tallies_disagree_with_the_vote_records_is_flagged(voting, tmp_path):
     # A tally increment without its vote record: what a save sees when a vote
     # is recorded between reading the votes and reading the tallies.
-    voting.store.client.update_item(
-        TableName=voting.tables.names.tallies,
-        Key={"topic_id": {"S": "t"}, "slot": {"S": "c#0"}},
-        UpdateExpression="ADD #c :one",
-        ExpressionAttributeNames={"#c": "count"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
-    )
+    topic = voting.topics.create(TopicIn(title="t", choices=[{"description": d} for d in "cd"]))
+    choice = topic["choices"][0]["id"]
+    add_to_tally(voting, topic["id"], f"{choice}#0", 1)
     path = tmp_path / "snap.jsonl"
     saved = snapshot.save(voting.tables, path, attempts=2)
     assert not saved.consistent
     assert snapshot.check(path)["table:tallies"] == 1  # kept anyway: better than no save
     voting.tables.put_items(
         "votes",
-        [{"id": {"S": "v"}, "topic_id": {"S": "t"}, "choice_id": {"S": "c"},
+        [{"id": {"S": "v"}, "topic_id": {"S": topic["id"]}, "choice_id": {"S": choice},
           "created": {"S": "2026-01-01T00:00:00"}, "status": {"S": "counted"}}],
     )  # fmt: skip
     assert snapshot.save(voting.tables, path).consistent
