@@ -35,11 +35,13 @@ def sign_in_browser(page, base: str) -> None:
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-def violations_on(page) -> list[str]:
-    """axe-core's WCAG 2.1 A and AA violations on a Playwright page, one line each."""
+def violations_on(page, rules: list[str] | None = None) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on a Playwright page, one line each
+    (`rules`: only these axe rules)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options=WCAG_21_AA)
+    options = {"runOnly": {"type": "rule", "values": rules}} if rules else WCAG_21_AA
+    results = Axe().run(page, options=options)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(node["target"]) for node in v["nodes"][:5])
