@@ -1,10 +1,11 @@
 """`make run` (python -m local.launcher) as a real process: its secrets and its failures.
 
-Restarted without SECRET_KEY (and API_KEY), it keeps signing with the key it
-saved, so voter cookies and admin sessions outlive a restart. A DATA_DIR it
-cannot write is a clear message, not a traceback. Ctrl-C and SIGHUP (closing
-the terminal) stop every process it started, free the port and save every
-vote answered 202; a killed launcher takes its children with it.
+Ctrl-C and SIGHUP (closing the terminal) stop every process it started, free
+the port and save every vote answered 202; started without SECRET_KEY (and
+API_KEY), it keeps signing with the key it saved, so voter cookies and admin
+sessions outlive the restart (one run, under load, checks both). A DATA_DIR it
+cannot write is a clear message, not a traceback; a killed launcher takes its
+children with it.
 """
 
 from __future__ import annotations
@@ -21,48 +22,51 @@ import pytest
 import requests
 
 from local import kept_secrets
-from tests.helpers.api import make_topic, vote_counts
+from tests.helpers.api import vote_counts
 from tests.helpers.processes import descendants, tmpfs
 from tests.helpers.waiting import wait_until
 
 
-def test_a_restart_without_secrets_keeps_voter_cookies_and_admin_sessions(start, tmp_path):
-    data = tmp_path / "data"
-    first = start(data, API_KEY="", SECRET_KEY="").ready()
+def _a_voter_and_a_signed_in_admin(run, data: Path) -> dict:
+    """On a run started without secrets: the API key it made and kept, a one-per-voter
+    topic, and a browser holding a voter cookie and a signed-in admin session."""
     kept = data / kept_secrets.FILE
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     key = json.loads(kept.read_text())["API_KEY"]
-    wait_until(lambda: f"API_KEY (generated, kept in {kept}): {key}" in first.output())
+    wait_until(lambda: f"API_KEY (generated, kept in {kept}): {key}" in run.output())
     # On 127.0.0.1 (HOST unset) it says at start that phones cannot join, and the fix.
-    said = first.output()
+    said = run.output()
     assert "!! Phones cannot reach this app: it listens on 127.0.0.1" in said
     assert "HOST=0.0.0.0 make run" in said
     admin = {"X-API-Key": key}
     body = {"title": "Once", "vote_limit": "one_per_voter",
             "choices": [{"description": "a"}, {"description": "b"}]}  # fmt: skip
-    topic = requests.post(f"{first.base}/topics", json=body, headers=admin, timeout=10).json()
+    topic = requests.post(f"{run.base}/topics", json=body, headers=admin, timeout=10).json()
 
     browser = requests.Session()
-    assert browser.get(f"{first.base}/t/{topic['id']}", timeout=10).status_code == 200
+    assert browser.get(f"{run.base}/t/{topic['id']}", timeout=10).status_code == 200
     assert "voter" in browser.cookies
-    page = browser.get(f"{first.base}/admin/login", timeout=10).text
+    page = browser.get(f"{run.base}/admin/login", timeout=10).text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    signed = browser.post(f"{first.base}/admin/login", data={"csrf_token": token, "password": key},
+    signed = browser.post(f"{run.base}/admin/login", data={"csrf_token": token, "password": key},
                           timeout=10, allow_redirects=False)  # fmt: skip
     assert signed.status_code in (302, 303)
-    voter_cookie = browser.cookies["voter"]
-    assert first.ctrl_c() == 0, first.output()
+    return {"kept": kept, "key": key, "topic": topic, "browser": browser,
+            "voter_cookie": browser.cookies["voter"]}  # fmt: skip
 
-    again = start(data, API_KEY="", SECRET_KEY="").ready()
-    assert json.loads(kept.read_text())["API_KEY"] == key  # not made anew
+
+def _still_the_same_voter_and_admin(run, made: dict) -> None:
+    """After a restart without secrets: the key was not made anew, the voter cookie still
+    verifies and the admin is still signed in."""
+    assert json.loads(made["kept"].read_text())["API_KEY"] == made["key"]  # not made anew
+    browser, topic = made["browser"], made["topic"]
     # The voter cookie still verifies: the page does not hand out a new voter id...
-    page = browser.get(f"{again.base}/t/{topic['id']}", timeout=10)
+    page = browser.get(f"{run.base}/t/{topic['id']}", timeout=10)
     assert page.status_code == 200 and "voter" not in page.headers.get("Set-Cookie", "")
-    assert browser.cookies["voter"] == voter_cookie
+    assert browser.cookies["voter"] == made["voter_cookie"]
     # ...and the admin is still signed in (not sent to the sign-in page).
-    console = browser.get(f"{again.base}/admin", timeout=10, allow_redirects=False)
+    console = browser.get(f"{run.base}/admin", timeout=10, allow_redirects=False)
     assert console.status_code == 200, console.headers.get("Location")
-    assert again.ctrl_c() == 0
 
 
 @pytest.fixture
@@ -141,13 +145,18 @@ class Load:
         return self.accepted
 
 
-def test_stops_under_load_leave_nothing_behind_and_lose_nothing(start, tmp_path):
-    """Ctrl-C, then a closed terminal (SIGHUP), each under load on the same data."""
-    data, accepted, topic = tmp_path / "data", [], None
+def test_stops_under_load_lose_nothing_and_a_restart_keeps_the_secrets_it_made(start, tmp_path):
+    """Ctrl-C, then a closed terminal (SIGHUP), each under load on the same data, started
+    without secrets: the restart finds every vote answered 202 before a stop counted, and
+    the secrets the first start made, so voter cookies and admin sessions still hold."""
+    data, accepted, unset = tmp_path / "data", [], {"API_KEY": "", "SECRET_KEY": ""}
+    run = start(data, **unset).ready()
+    made = _a_voter_and_a_signed_in_admin(run, data)
+    body = {"title": "Under load", "choices": [{"description": "a"}, {"description": "b"}]}
+    topic = requests.post(f"{run.base}/topics", json=body, headers={"X-API-Key": made["key"]},
+                          timeout=10).json()  # fmt: skip
     for signum in (signal.SIGINT, signal.SIGHUP):
-        run = start(data).ready()
-        if topic is None:
-            topic = make_topic(requests, "Under load", base=run.base)
+        run = run if signum == signal.SIGINT else start(data, **unset).ready()
         load = Load(run.base, topic)
         wait_until(lambda load=load: len(load.accepted) >= 20, timeout=30)
         processes = descendants(run.process.pid)
@@ -159,10 +168,11 @@ def test_stops_under_load_leave_nothing_behind_and_lose_nothing(start, tmp_path)
         wait_until(lambda ps=processes: not any(running(p) for p in ps), timeout=30,
                    message="a process of the stopped run is still there")  # fmt: skip
         assert port_free(run.port)
-    again = start(data).ready()
+    again = start(data, **unset).ready()
     # Every vote answered 202 before a stop was saved, and counts after the restart.
     wait_until(lambda: vote_counts(requests, topic["id"], base=again.base)[0] == len(accepted),
                timeout=60)  # fmt: skip
+    _still_the_same_voter_and_admin(again, made)
     assert again.ctrl_c() == 0
 
 
