@@ -61,6 +61,9 @@ def hall_app(monkeypatch, **limits):
     return create_app({"TESTING": True})
 
 
+# The production default for the intake's topic cache too (the test stack turns it off):
+# a hall's votes do not each read the topic.
+@pytest.mark.env(TOPIC_CACHE_SECONDS="2")
 def test_two_thousand_voters_behind_one_address_all_vote_with_the_defaults(
     aws_env, monkeypatch, voting
 ):
