@@ -159,6 +159,45 @@
     }
   });
 
+  // An answer begun on a ballot and not sent, when the presenter moves on: the new
+  // stage says so (the question's title, in the page's language: data-unsent), rather
+  // than let the phone believe it answered. A reveal or a count never replaces the stage.
+  var unsent = null; // the title of the question left with an answer begun on it
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("#stage form.ballot");
+    if (form) form.begun = true;
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("#stage form.ballot");
+    if (form) form.begun = true;
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target) event.target.begun = false;
+  }, true);
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    var stage = event.detail.elt;
+    if (!stage || stage.id !== "stage") return;
+    var form = stage.querySelector("form.ballot"), title = stage.querySelector("#question");
+    var question = stage.querySelector("[data-memory-key]");
+    unsent = form && form.begun && title ? { title: title.textContent.trim(),
+      key: question && question.getAttribute("data-memory-key") } : null;
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var stage = event.detail.elt;
+    if (!stage || stage.id !== "stage" || !unsent) return;
+    var left = unsent;
+    unsent = null;
+    var question = stage.querySelector("[data-memory-key]");
+    if (question && question.getAttribute("data-memory-key") === left.key) return; // the same one
+    var live = stage.closest("[data-unsent]");
+    if (!live) return;
+    var notice = document.createElement("p");
+    notice.className = "notice notice-error";
+    notice.setAttribute("data-unsent-notice", "");
+    notice.textContent = live.getAttribute("data-unsent").replace("%(title)s", left.title);
+    stage.insertBefore(notice, stage.firstChild);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var live = document.querySelector("[data-voted-on]");
     if (live) {

@@ -65,6 +65,33 @@ def test_a_reveal_keeps_the_ballot_a_phone_is_filling_in(stack, contexts, consol
     assert posted.value.status == 200, posted.value.url
 
 
+
+def test_a_phone_is_told_when_the_presenter_moves_on_from_an_answer_it_did_not_send(
+    stack, contexts, console, api
+):
+    # Checkboxes: an answer begun before it is sent (a single choice's tap sends it).
+    topics = [make_topic(api, q, ["Yes", "No"], base=stack.base, active=False,
+                         type="multiple", max_choices=2)
+              for q in ("Coffee first?", "Tea after?")]  # fmt: skip
+    event = make_event(api, topics, base=stack.base)
+    phone = console.watch(contexts(**PHONE).new_page())
+    phone.goto(f"{stack.base}/{event['code']}")
+    move(api, event, base=stack.base)
+    expect(phone.locator("#question")).to_have_text("Coffee first?", timeout=FOLLOW_TIMEOUT_MS)
+    phone.get_by_label("Yes").check()  # begun, never sent
+    move(api, event, base=stack.base)
+    expect(phone.locator("#question")).to_have_text("Tea after?", timeout=FOLLOW_TIMEOUT_MS)
+    expect(phone.locator("[data-unsent-notice]")).to_have_text(
+        "Your answer to “Coffee first?” was not sent: the presenter moved on."
+    )
+    # An answer sent before the move leaves nothing to say.
+    phone.get_by_label("No").check()
+    phone.get_by_role("button", name="Vote").click()
+    expect(phone.locator("#vote-status")).to_be_visible()
+    move(api, event, "previous", base=stack.base)
+    expect(phone.locator("#question")).to_have_text("Coffee first?", timeout=FOLLOW_TIMEOUT_MS)
+    expect(phone.locator("[data-unsent-notice]")).to_have_count(0)
+
 def test_a_phone_whose_stream_is_blocked_polls_and_still_follows(stack, contexts, api):
     topics = [make_topic(api, f"Question {n}", base=stack.base, active=False) for n in (1, 2)]
     event = make_event(api, topics, base=stack.base)
