@@ -1,6 +1,6 @@
 """Target 3: POST /votes throughput, p50 and p99 against a SendMessage-only route, same run.
 
-One gunicorn (2 processes x 8 threads, as `make run`) serves the real app
+One gunicorn (2 gevent processes, as `make run`) serves the real app
 plus bench.baseline_app's POST /_bench/send, which only calls SendMessage
 (one message per request, as intake would without group commit; POST /votes
 groups concurrent votes into SendMessageBatch calls, core/aws/group_send.py).
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     print("## Intake against a bare SendMessage route (target: throughput ratio >= 1.5)\n")
     print(
         f"wrk, {WRK[2]} threads x {WRK[4]} connections, {args.seconds} s per run, ABBA order; "
-        "gunicorn 2 x 8 threads; the same moto. Ratios: throughput votes/baseline, "
+        "gunicorn 2 gevent processes; the same moto. Ratios: throughput votes/baseline, "
         "p50 and p99 baseline/votes (above 1: POST /votes faster than one SendMessage per "
         "request).\n"
     )

@@ -2,7 +2,7 @@
 seconds, every accepted answer scored once, and the leaderboard's read at 30 players
 against thousands.
 
-One stack on the moto server: gunicorn (2 processes x 8 threads) and one worker.py, as
+One stack on the moto server: gunicorn (2 gevent processes) and one worker.py, as
 `make run` has them (rate limits off, as in every benchmark: the room is one address).
 
 - The quiz: an event of one quiz question (time limit `--limit`, 60 s), PLAYERS players
@@ -172,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     with Lab(name="quiz") as lab:
         env = lab.env()
         lab.worker(env)
-        _, base = lab.web(env, workers=2, threads=8)
-        _, uncached = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1, threads=4)
+        _, base = lab.web(env, workers=2)
+        _, uncached = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1)
         voting = voting_for(env)
         big_event = quiz_event(base, "Big quiz", args.limit)
         big = play(base, voting, big_event, args.players, args.seconds, args.limit)
