@@ -24,6 +24,7 @@ from local import launcher as embedded
 from tests.helpers.api import ADMIN, make_event, make_topic
 from tests.helpers.processes import Processes
 from tests.helpers.stacks import new_stack
+from tests.helpers.waiting import clear_of_a_minute_edge
 from webapp import create_app, services
 
 
@@ -39,10 +40,13 @@ def moto_endpoint(tmp_path_factory):
 def aws_env(moto_endpoint, monkeypatch, request):
     """A fresh stack (tables + queue) on the shared moto server; env applied to os.environ.
 
-    Mark a test `@pytest.mark.env(VISIBILITY_TIMEOUT="2")` to change settings.
+    Mark a test `@pytest.mark.env(VISIBILITY_TIMEOUT="2")` to change settings. A test
+    marked with a limit "per minute" starts clear of a minute's end.
     """
     marker = request.node.get_closest_marker("env")
     env = new_stack(moto_endpoint, **(marker.kwargs if marker else {}))
+    if marker and any("per minute" in str(v) for v in marker.kwargs.values()):
+        clear_of_a_minute_edge()  # a limit's few requests all in one window
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env

@@ -29,3 +29,12 @@ def try_get(url: str) -> requests.Response | None:
         return requests.get(url, timeout=5)
     except requests.ConnectionError:
         return None
+
+
+def clear_of_a_minute_edge(margin: float = 5.0) -> None:
+    """Wait, if need be, until `margin` seconds or more are left of this minute: rate
+    limits count in fixed windows aligned to the minute (core/services/shared_counts.py),
+    and a test's few requests made across a minute's end would count in two windows."""
+    left = 60 - time.time() % 60
+    if left < margin:
+        time.sleep(left + 0.05)

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from tests.helpers.api import ADMIN_KEY, make_topic, sign_in, token_from
+from tests.helpers.waiting import clear_of_a_minute_edge
 from webapp import create_app
 
 
@@ -53,7 +54,9 @@ def test_admin_login_is_rate_limited(client):
 
 
 def hall_app(monkeypatch, **limits):
-    """The app with the default vote limits (the test stack turns them off), or `limits`."""
+    """The app with the default vote limits (the test stack turns them off), or `limits`;
+    made clear of a minute's end (the limits count in windows of a minute)."""
+    clear_of_a_minute_edge()
     for name in ("RATE_LIMIT_VOTES", "RATE_LIMIT_VOTES_PER_VOTER", "RATE_LIMIT_VOTES_PER_ADDRESS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in limits.items():

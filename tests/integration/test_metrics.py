@@ -10,6 +10,7 @@ import uuid
 
 from tests.helpers.api import SAMPLE_TOPIC
 from tests.helpers.observability import value
+from tests.helpers.waiting import clear_of_a_minute_edge
 from webapp import create_app
 
 # -- web, in process -----------------------------------------------------------
@@ -88,6 +89,7 @@ def test_sqs_send_failures_are_counted(aws_env, admin):
 
 def test_rate_limited_and_page_votes_are_counted(aws_env, admin):
     # Two anonymous votes a minute from this address, whichever route (one budget).
+    clear_of_a_minute_edge()
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
                       "rate_limit_votes": "2 per minute"})  # fmt: skip
     client = app.test_client()
