@@ -163,14 +163,12 @@
   // stage says so (the question's title, in the page's language: data-unsent), rather
   // than let the phone believe it answered. A reveal or a count never replaces the stage.
   var unsent = null; // the title of the question left with an answer begun on it
-  document.addEventListener("input", function (event) {
+  function noteBegun(event) {
     var form = event.target.closest && event.target.closest("#stage form.ballot");
     if (form) form.begun = true;
-  });
-  document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest("#stage form.ballot");
-    if (form) form.begun = true;
-  });
+  }
+  document.addEventListener("input", noteBegun);
+  document.addEventListener("change", noteBegun);
   document.addEventListener("submit", function (event) {
     if (event.target) event.target.begun = false;
   }, true);

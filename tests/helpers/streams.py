@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from webapp.push import feeds
+
 SSE = {"Accept": "text/event-stream"}
+
+
+def presenter_pushes(app, event_id: str, region: str):
+    """A reader of what the presenter's stream (PresenterFeed) would push now: each call
+    reads the event again and gives (the regions' versions, `region` rendered)."""
+    feed, view = feeds.PresenterFeed(app, event_id), feeds.View("presenter", "en")
+
+    def pushed():
+        with feed.context(view):
+            state = feed.read()
+            return feed.versions(state, view), feed.render(state, view, [region])[region]
+
+    return pushed
 
 
 class Stream:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers.api import HX, make_event, make_topic, move, sign_in, token_from
 from tests.helpers.queued import record_queued
-from webapp.push import feeds
+from tests.helpers.streams import presenter_pushes
 
 
 def _etag_of(html: str) -> str:
@@ -165,12 +165,7 @@ def test_the_projector_lists_hidden_choices_and_how_many_answered_never_per_choi
     assert not re.search(r"\b[12]\b|vote|%|bar", hidden), "a count per choice shows"
 
     # Pushed: the results region is the count while hidden, and moves with each answer.
-    feed, view = feeds.PresenterFeed(app, event["id"]), feeds.View("presenter", "en")
-
-    def pushed():
-        with feed.context(view):
-            state = feed.read()
-            return feed.versions(state, view), feed.render(state, view, ["results"])["results"]
+    pushed = presenter_pushes(app, event["id"], "results")
 
     (stage_before, count_before), region = pushed()
     assert ">3</strong>" in region and "Tabs" not in region

@@ -16,8 +16,8 @@ from core.rules.clock import iso
 from tests.helpers.api import ADMIN, HX, make_event, move, sign_in, token_from
 from tests.helpers.queued import record_queued
 from tests.helpers.quiz import correct_index, leaderboard, quiz_event
-from tests.helpers.streams import Stream
-from webapp.push import feeds, hub
+from tests.helpers.streams import Stream, presenter_pushes
+from webapp.push import hub
 
 
 def join_page(phone, event, name, team=None, status=303):
@@ -238,12 +238,7 @@ def test_the_projectors_pushed_stage_moves_as_time_runs_out(app, client, monkeyp
     moves its stage region, rendered with "Time is up" and no countdown."""
     event = quiz_event(client)
     move(client, event)
-    feed, view = feeds.PresenterFeed(app, event["id"]), feeds.View("presenter", "en")
-
-    def pushed():
-        with feed.context(view):
-            state = feed.read()
-            return feed.versions(state, view), feed.render(state, view, ["stage"])["stage"]
+    pushed = presenter_pushes(app, event["id"], "stage")
 
     (asked, _), asking = pushed()
     assert "data-remaining" in asking and "data-time-up" not in asking
