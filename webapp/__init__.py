@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import quiz as quiz_api
     from webapp.api import topics as api
     from webapp.audience import event_embed, event_pages, topic_embed, topic_pages
+    from webapp.compiled import templates as compiled_templates
     from webapp.presenter import console as presenter_console
     from webapp.presenter import event_present, topic_present
     from webapp.push import views as push
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     limits.init_app(app)
     cli.init_app(app)
     i18n.init_app(app)
+    compiled_templates.init_app(app)
     public_url.init_app(app)
     # Headers on every response; CSRF on every form POST but the key-authenticated API.
     security.init_app(app)

@@ -2,11 +2,8 @@
 
 The pages' words live in gettext catalogues (translations/<lang>/LC_MESSAGES/
 messages.po, checked by tests/unit/test_translations.py against what the
-templates and webapp/ ask for). The .po files are the only source: they are
-compiled into a temporary folder named by their content (about 0.15 s of CPU),
-made once by the first process that needs it and then read by every process of
-this user, so a compiled .mo is never committed, never stale, and a read-only
-image needs nothing written beside its code.
+templates and webapp/ ask for), compiled once for every process of this user
+(webapp/compiled/catalogues.py).
 
 The language is the `lang` cookie (set by the switcher at the foot of each page,
 GET /lang/<code>), else the browser's Accept-Language, else English. The JSON
@@ -15,17 +12,8 @@ API stays English: its words are the original service's contract.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import stat
-import tempfile
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask, Response, redirect, request
 from flask_babel import (
     Babel,
@@ -36,7 +24,7 @@ from flask_babel import (
     get_locale,
 )
 
-CATALOGUES = Path(__file__).resolve().parent.parent / "translations"
+from webapp.compiled import catalogues
 
 # Code -> the language's own name, in the switcher's order. English first:
 # the source language (its catalogue is the msgids themselves, kept for the
@@ -65,54 +53,6 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(list(LANGUAGES), default="en")
-
-
-def compile_catalogues(target: Path) -> None:
-    """Every translations/<lang>/LC_MESSAGES/messages.po as a .mo under `target`."""
-    for po_path in CATALOGUES.glob("*/LC_MESSAGES/messages.po"):
-        lang = po_path.parent.parent.name
-        with po_path.open("rb") as po_file:
-            catalogue = read_po(po_file, locale=lang)
-        out = target / lang / "LC_MESSAGES"
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "messages.mo").open("wb") as mo_file:
-            write_mo(mo_file, catalogue)
-
-
-@cache
-def _compiled_once() -> Path:
-    """The compiled catalogues of these .po files: made once for this user, however many
-    processes start (a server's workers, a restart) and apps they build (tests build many).
-
-    Named by the catalogues' content and this user, so a changed .po is compiled anew.
-    Made in a private folder (mkdtemp: mode 0700) and renamed into place whole, so no
-    process reads a half-written one; one that is not this user's alone is not trusted.
-    """
-    digest = hashlib.sha256()
-    for po_path in sorted(CATALOGUES.glob("*/LC_MESSAGES/messages.po")):
-        digest.update(po_path.parent.parent.name.encode() + b"\0" + po_path.read_bytes())
-    home = Path(tempfile.gettempdir())
-    compiled = home / f"voting-game-catalogues-{os.getuid()}-{digest.hexdigest()[:20]}"
-    if _ours(compiled):
-        return compiled
-    fresh = Path(tempfile.mkdtemp(prefix="voting-game-catalogues-", dir=home))
-    compile_catalogues(fresh)
-    try:
-        fresh.rename(compiled)
-    except OSError:  # another process renamed its own first, or something else is there
-        if not _ours(compiled):
-            return fresh  # not one to trust: this process keeps its own
-        shutil.rmtree(fresh, ignore_errors=True)
-    return compiled
-
-
-def _ours(folder: Path) -> bool:
-    """A folder of this user's that no one else may write to."""
-    try:
-        info = folder.lstat()
-    except OSError:
-        return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _safe_next(target: str | None) -> str:
@@ -155,7 +95,7 @@ def _utc_datetime(iso: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(_compiled_once())
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(catalogues.compiled_once())
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters.update(number=format_decimal, percent=_percent, utc=_utc_datetime)

@@ -186,6 +186,76 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
     assert fixed[2] == {"Count": 5, "ScannedCount": 5}
 
 
+def test_single_item_answers_are_moto_s_own_in_every_attribute_type(in_process, monkeypatch):
+    """Fix 6 for one item: a GetItem's Item and the Attributes a write returns."""
+    from moto.dynamodb.responses import DynamoResult
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(ddb, "single", ("pk", "S"), ("sk", "N"))
+    every_type = {
+        "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
+        "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
+        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": False}}}]},
+        "m": {"M": {"k": {"S": "v"}, "list": {"L": []}}},
+    }  # fmt: skip
+    plain = {"pk": {"S": "p"}, "sk": {"N": "0"}, **every_type}
+    binary = {"pk": {"S": "p"}, "sk": {"N": "1"}, "b": {"B": b"\x00\xff"}, **every_type}
+    for item in (plain, binary):
+        ddb.put_item(TableName="single", Item=item)
+
+    def key(n):
+        return {"pk": {"S": "p"}, "sk": {"N": str(n)}}
+
+    same_s = {"UpdateExpression": "SET s = :s",
+              "ExpressionAttributeValues": {":s": every_type["s"]}}  # fmt: skip
+    # Each request leaves the table as it found it, so both runs see the same state.
+    requests = [
+        ("get_item", {"TableName": "single", "Key": key(0)}),
+        ("get_item", {"TableName": "single", "Key": key(0), "ProjectionExpression": "l, m"}),
+        ("get_item", {"TableName": "single", "Key": key(1)}),
+        ("get_item", {"TableName": "single", "Key": key(9)}),
+        *[("update_item", {"TableName": "single", "Key": key(0), "ReturnValues": returned,
+                           **same_s})
+          for returned in ("ALL_NEW", "ALL_OLD", "UPDATED_NEW", "UPDATED_OLD", "NONE")],
+        ("update_item", {"TableName": "single", "Key": key(1), "ReturnValues": "ALL_NEW",
+                         **same_s}),
+        ("put_item", {"TableName": "single", "Item": plain, "ReturnValues": "ALL_OLD"}),
+        ("delete_item", {"TableName": "single", "Key": key(0), "ReturnValues": "ALL_OLD"}),
+        ("put_item", {"TableName": "single", "Item": plain}),
+    ]  # fmt: skip
+
+    stock = moto_dynamodb._stock["execute_result"]
+    stock_answers: list[list[str]] = []
+
+    def counted(self, context):
+        stock_answers.append(sorted(self.result))
+        return stock(self, context)
+
+    monkeypatch.setattr(moto_dynamodb, "_stock", dict(moto_dynamodb._stock))
+    monkeypatch.setattr(DynamoResult, "execute_result", counted)
+    moto_dynamodb._patch_item_results()
+    fixed = answers_to(ddb, requests)
+    # moto's serializer saw only the answers holding the binary item and those without
+    # an item: the missed GetItem, the updates returning none (an empty UPDATED_NEW
+    # as SET found the same value, UPDATED_OLD, NONE), the put without a return.
+    binary_item, nothing, capacity = ["Item"], [], ["ConsumedCapacity"]
+    assert stock_answers == [
+        binary_item,
+        nothing,
+        ["Attributes", *capacity],
+        capacity,
+        capacity,
+        ["Attributes", *capacity],
+        nothing,
+    ]
+    monkeypatch.setattr(DynamoResult, "execute_result", stock)
+    assert fixed == answers_to(ddb, requests)
+    assert fixed[0]["Item"] == plain and fixed[2]["Item"]["b"] == {"B": b"\x00\xff"}
+    assert fixed[1]["Item"] == {"l": every_type["l"], "m": every_type["m"]}
+    assert fixed[4]["Attributes"] == plain and fixed[5]["Attributes"] == plain
+    assert fixed[10]["Attributes"] == plain and fixed[11]["Attributes"] == plain
+
+
 def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
     """Fixes 8 and 9: projected items, sort orders and the Query candidates give moto's own
     answers, nested paths, paging and limits included."""
@@ -195,14 +265,23 @@ def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     create_indexed_table(ddb, "ranked")
     for i, n in enumerate([9, 10, -2, 10, 0.5, 100, 3]):
-        item = {"pk": {"S": f"p{i % 2}"}, "sk": {"S": f"s{i}"}, "n": {"N": str(n)},
-                "m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"S": "x"}, {"N": "3"}]}}
+        item = {
+            "pk": {"S": f"p{i % 2}"},
+            "sk": {"S": f"s{i}"},
+            "n": {"N": str(n)},
+            "m": {"M": {"k": {"S": "v"}}},
+            "l": {"L": [{"S": "x"}, {"N": "3"}]},
+        }
         if i != 2:  # sparse: one item is not in the index
             item["of"] = {"S": "all"}
         ddb.put_item(TableName="ranked", Item=item)
-    by_n = {"TableName": "ranked", "IndexName": "by-n", "KeyConditionExpression": "#o = :o",
-            "ExpressionAttributeNames": {"#o": "of"},
-            "ExpressionAttributeValues": {":o": {"S": "all"}}}
+    by_n = {
+        "TableName": "ranked",
+        "IndexName": "by-n",
+        "KeyConditionExpression": "#o = :o",
+        "ExpressionAttributeNames": {"#o": "of"},
+        "ExpressionAttributeValues": {":o": {"S": "all"}},
+    }
     requests = [
         ("query", {**by_n, "ScanIndexForward": False}),
         ("query", {**by_n, "Limit": 3}),
@@ -253,9 +332,13 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process, monk
                 "ExpressionAttributeValues": {":p": {"S": "p0"}} | {
                     f":{k}": {"S": v} for k, v in values.items()}}  # fmt: skip
 
-    by_n = {"TableName": "keyed", "IndexName": "by-n", "KeyConditionExpression": "#o = :o",
-            "ExpressionAttributeNames": {"#o": "of"},
-            "ExpressionAttributeValues": {":o": {"S": "all"}}}
+    by_n = {
+        "TableName": "keyed",
+        "IndexName": "by-n",
+        "KeyConditionExpression": "#o = :o",
+        "ExpressionAttributeNames": {"#o": "of"},
+        "ExpressionAttributeValues": {":o": {"S": "all"}},
+    }
     numbered = {"TableName": "numbered",
                 "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
                 "ExpressionAttributeValues": {":p": {"S": "p"}, ":a": {"N": "-2"},

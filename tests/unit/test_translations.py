@@ -18,8 +18,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from webapp import i18n
-from webapp.i18n import CATALOGUES, LANGUAGES, compile_catalogues
+from webapp.compiled import catalogues
+from webapp.compiled.catalogues import CATALOGUES, compile_catalogues
+from webapp.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 # The Makefile's `translations` target extracts with the same extra keyword.
@@ -127,8 +128,8 @@ def test_catalogues_are_compiled_once_per_content_and_only_a_private_folder_is_t
         compiles.append(target)
         compile_catalogues(target)
 
-    monkeypatch.setattr(i18n, "compile_catalogues", counted)
-    compile_once = i18n._compiled_once.__wrapped__  # the per-process cache aside
+    monkeypatch.setattr(catalogues, "compile_catalogues", counted)
+    compile_once = catalogues.compiled_once.__wrapped__  # the per-process cache aside
     first, second = compile_once(), compile_once()
     assert first == second and len(compiles) == 1
     assert (first / "de" / "LC_MESSAGES" / "messages.mo").is_file()

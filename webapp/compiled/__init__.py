@@ -1,0 +1,1 @@
+"""What this user's processes compile once and share: catalogues and templates."""
