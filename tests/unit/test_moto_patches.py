@@ -16,6 +16,15 @@ from local import moto_dynamodb, moto_query, moto_server, moto_sqs
 from tests.helpers.stacks import create_table
 
 
+# An attribute of every type but binary (the one moto's serializer transforms).
+EVERY_TYPE = {
+    "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
+    "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
+    "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": False}}}]},
+    "m": {"M": {"k": {"S": "v"}, "list": {"L": []}}},
+}  # fmt: skip
+
+
 def answers_to(ddb, requests: list[tuple[str, dict]]) -> list[dict]:
     """Each (operation, kwargs)'s answer from the client, without its request metadata."""
     found = []
@@ -132,12 +141,7 @@ def test_scan_and_query_answers_are_moto_s_own_in_every_attribute_type(in_proces
 
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     create_table(ddb, "mixed", ("pk", "S"), ("sk", "N"))
-    every_type = {
-        "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
-        "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
-        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": False}}}]},
-        "m": {"M": {"k": {"S": "v"}, "list": {"L": []}}},
-    }  # fmt: skip
+    every_type = EVERY_TYPE
     for i in range(5):
         item = {"pk": {"S": "p"}, "sk": {"N": str(i)}, **every_type}
         if i == 3:  # binary: the one type that must still go through moto's serializer
@@ -192,12 +196,7 @@ def test_single_item_answers_are_moto_s_own_in_every_attribute_type(in_process, 
 
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     create_table(ddb, "single", ("pk", "S"), ("sk", "N"))
-    every_type = {
-        "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
-        "none": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
-        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": False}}}]},
-        "m": {"M": {"k": {"S": "v"}, "list": {"L": []}}},
-    }  # fmt: skip
+    every_type = EVERY_TYPE
     plain = {"pk": {"S": "p"}, "sk": {"N": "0"}, **every_type}
     binary = {"pk": {"S": "p"}, "sk": {"N": "1"}, "b": {"B": b"\x00\xff"}, **every_type}
     for item in (plain, binary):
