@@ -23,7 +23,7 @@ from core.rules.formats.quiz import is_quiz, player_deltas
 from core.rules.question_types import choice_ids_of
 from core.rules.tally_slots import choice_totals, parse_tally_key
 from core.rules.topics import generation_of, has_choice
-from core.rules.votes import COUNTED, VoteMessage, stored_counts
+from core.rules.votes import COUNTED, VoteMessage, scored, stored_counts
 
 STABLE_ATTEMPTS = 5
 
@@ -131,10 +131,8 @@ class ScoreRecount:
 
 def scored_in(record: dict, event_id: str) -> dict | None:
     """A counted quiz answer's score (points, correct...) when it scored in `event_id`."""
-    score = record.get("score")
-    if record.get("status") == COUNTED and score and score["event_id"] == event_id:
-        return score
-    return None
+    score = scored(record)
+    return score if score and score["event_id"] == event_id else None
 
 
 def score_drift(

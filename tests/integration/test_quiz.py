@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core.rules.clock import iso
+from core.rules.clock import iso, new_id
 from core.services import voting as voting_module
 from tests.helpers.api import ADMIN, HX, make_event, move, token_from
 from tests.helpers.queued import queued_bodies, record_queued
@@ -306,6 +306,47 @@ def test_recount_rebuilds_scores_from_the_records_and_fixes_drift(
     fixed = runner.invoke(args=["recount", "--event", game["code"], "--fix"])
     assert fixed.exit_code == 0 and "fixed" in fixed.output
     assert board_scores(client, game)["Ann"] == (1000, 1, 1)
+
+
+# -- a scored answer is final -----------------------------------------------------------------
+
+
+def test_a_scored_answer_is_final_its_deletion_refused_so_scores_agree_with_the_records(
+    client, voting, game, answer_at, runner
+):
+    topic, ann, bob = game["topics"][0], game["players"]["Ann"], game["players"]["Bob"]
+    right = correct_index(topic)
+    scored = [
+        answer_at(topic, ann, right, 0)["id"],  # 1000 points
+        answer_at(topic, bob, (right + 1) % 3, 2)["id"],  # wrong: 0 points, one answered
+    ]
+    bodies = queued_bodies(voting)
+    for body in bodies:
+        voting.queue.send(body)
+    record_queued(voting)
+    # Ann's answer again under another id (as a stale process could queue it): recorded
+    # rejected, it scored nothing.
+    second = {**next(b for b in bodies if b["voter_id"] == ann), "id": new_id()}
+    voting.queue.send(second)
+    record_queued(voting)
+    assert voting.store.get_vote(second["id"])["reason"] == "duplicate_voter"
+    for vote_id in scored:
+        refused = client.delete(f"/votes/{vote_id}", headers=ADMIN)
+        assert refused.status_code == 409
+        assert refused.json["detail"] == (
+            "This quiz answer has been scored: it is final and cannot be deleted"
+        )
+        assert client.get(f"/votes/{vote_id}", headers=ADMIN).json["status"] == "counted"
+    # One that scored nothing is deleted as any vote.
+    assert client.delete(f"/votes/{second['id']}", headers=ADMIN).status_code == 200
+    board = board_scores(client, game)
+    assert (board["Ann"], board["Bob"]) == ((1000, 1, 1), (0, 0, 2))
+    tallies = client.get(f"/topics/{topic['id']}?include_votes=true", headers=ADMIN).json
+    assert sum(c["vote_count"] for c in tallies["choices"]) == 2
+    clean = runner.invoke(args=["recount", "--event", game["code"]])
+    assert clean.exit_code == 0 and "2 scored answers, no drift" in clean.output
+    # The ballot stays too: no second chance at the question.
+    answer_at(topic, ann, right, 5, status=409)
 
 
 def test_the_leaderboard_is_polled_with_an_etag(client, game):
