@@ -54,6 +54,17 @@ def answer_at(client):
     return answer
 
 
+def add_to_score(voting, event: dict, voter_id: str, points: int) -> None:
+    """Add `points` to a player's score behind the app's back, as a buggy writer would:
+    the drift recount must find."""
+    players = voting.backend.players
+    players.client.update_item(
+        TableName=players.names.players,
+        Key={"event_id": {"S": event["id"]}, "player": {"S": f"player#{voter_id}"}},
+        UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": str(points)}},
+    )  # fmt: skip
+
+
 def board_scores(client, event) -> dict[str, tuple[int, int, int]]:
     return {row["name"]: (row["score"], row["correct"], row["rank"])
             for row in leaderboard(client, event)["players"]}  # fmt: skip
@@ -295,17 +306,36 @@ def test_recount_rebuilds_scores_from_the_records_and_fixes_drift(
     record_queued(voting)
     clean = runner.invoke(args=["recount", "--event", game["code"]])
     assert clean.exit_code == 0 and "1 scored answers, no drift" in clean.output
-    players = voting.backend.players
-    players.client.update_item(
-        TableName=players.names.players,
-        Key={"event_id": {"S": game["id"]}, "player": {"S": f"player#{ann}"}},
-        UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": "77"}},
-    )  # fmt: skip
+    add_to_score(voting, game, ann, 77)
     drift = runner.invoke(args=["recount", "--event", game["id"]])
     assert drift.exit_code == 1 and "score 1077 (drift +77)" in drift.output
     fixed = runner.invoke(args=["recount", "--event", game["code"], "--fix"])
     assert fixed.exit_code == 0 and "fixed" in fixed.output
     assert board_scores(client, game)["Ann"] == (1000, 1, 1)
+
+
+def test_recount_all_proves_every_quiz_events_scores_and_fixes_their_drift(
+    client, voting, game, answer_at, runner
+):
+    topic, ann = game["topics"][0], game["players"]["Ann"]
+    answer_at(topic, ann, correct_index(topic), 0)
+    record_queued(voting)
+    clean = runner.invoke(args=["recount", "--all"])
+    assert clean.exit_code == 0, clean.output
+    assert f"{game['code']}: 1 scored answers, no drift" in clean.output
+    assert f"{topic['id']}: 1 counted votes, no drift" in clean.output  # the topics as before
+    add_to_score(voting, game, ann, 77)
+    drift = runner.invoke(args=["recount", "--all"])
+    assert drift.exit_code == 1
+    assert f"{game['code']}: player {ann}: score 1077 (drift +77)" in drift.output
+    assert "drift in 1 quiz event(s); run with --fix" in drift.output
+    players = voting.backend.players
+    assert players.get_player(game["id"], ann)["score"] == 1077  # read-only without --fix
+    fixed = runner.invoke(args=["recount", "--all", "--fix"])
+    assert fixed.exit_code == 0 and f"{game['code']}: fixed" in fixed.output
+    assert players.get_player(game["id"], ann)["score"] == 1000
+    again = runner.invoke(args=["recount", "--all"])
+    assert again.exit_code == 0 and f"{game['code']}: 1 scored answers, no drift" in again.output
 
 
 # -- a scored answer is final -----------------------------------------------------------------
@@ -368,12 +398,7 @@ def test_the_make_run_snapshot_checks_scores_against_the_answer_records(
     path = tmp_path / "snap.jsonl"
     assert snapshot.save(voting.tables, path).consistent
     assert snapshot.check(path)["table:players"] == 3 + 3  # a player and a nickname item each
-    players = voting.backend.players
-    players.client.update_item(
-        TableName=players.names.players,
-        Key={"event_id": {"S": game["id"]}, "player": {"S": f"player#{ann}"}},
-        UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": "5"}},
-    )  # fmt: skip
+    add_to_score(voting, game, ann, 5)
     assert not snapshot.save(voting.tables, path).consistent
 
 

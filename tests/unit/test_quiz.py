@@ -2,8 +2,8 @@
 
 Points at their edges (0 s, the limit, a microsecond after), who may see `correct`
 when, how a batch scores answers (too late, a second answer, a stale open period),
-what the transaction writes for them, that a scored answer is final, ranks with ties,
-nicknames and teams.
+what the transaction writes for them, that a scored answer is final, which events
+`recount --all` recounts the scores of, ranks with ties, nicknames and teams.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from core.rules.planning import plan_batch
 from core.rules.question_types import check_rules, counters, rules_of
 from core.rules.topics import SETTING_DEFAULTS
 from core.rules.votes import VoteMessage, scored
+from core.services.repair import quiz_events
 from webapp.refusals import refusal_for
 
 OPENED = "2030-01-01T12:00:00.000000"
@@ -275,7 +276,7 @@ def test_a_rejected_answer_adds_nothing_to_its_player():
     assert player_items(items, owners) == []
 
 
-# -- a scored answer is final -------------------------------------------------------------
+# -- a scored answer is final; recount --all -------------------------------------------------
 
 
 def test_a_counted_answer_keeps_its_score_even_at_0_points_and_no_other_record_has_one():
@@ -298,6 +299,18 @@ def test_deleting_a_scored_answer_is_a_409_saying_it_is_final():
     assert refusal_for(exc).detail_of(exc) == (
         "This quiz answer has been scored: it is final and cannot be deleted"
     )
+
+
+def test_recount_all_takes_the_events_a_quiz_was_asked_in_or_that_list_one_oldest_first():
+    topics = [quiz(id="q1", event_id="e1"), quiz(id="q2", event_id="e1"),
+              quiz(id="q3", event_id=None), {**quiz(id="poll"), "type": "single"}]  # fmt: skip
+    events = [
+        {"id": "e2", "created": "2030-01-02", "questions": [{"topic_id": "q3"}]},  # to ask
+        {"id": "e1", "created": "2030-01-01", "questions": []},  # asked, listed no more
+        {"id": "e3", "created": "2030-01-03", "questions": [{"topic_id": "poll"}]},  # no quiz
+    ]
+    found = [(event["id"], asked) for event, asked in quiz_events(events, topics)]
+    assert found == [("e1", ["q1", "q2"]), ("e2", [])]
 
 
 # -- ranks, ties, teams --------------------------------------------------------------------
