@@ -23,7 +23,15 @@ from core.rules.errors import (
     TopicNotFound,
 )
 from core.services import backups
-from core.services.repair import diagnose, fix, fix_scores, recount, recount_scores
+from core.services.repair import (
+    ScoreRecount,
+    diagnose,
+    fix,
+    fix_scores,
+    quiz_events,
+    recount,
+    recount_scores,
+)
 from core.services.runoffs import RunoffRefused
 from webapp import services
 
@@ -185,13 +193,15 @@ def import_command(directory, merge):
 
 @click.command("recount")
 @click.argument("topic_id", required=False)
-@click.option("--all", "every", is_flag=True, help="Recount every topic.")
+@click.option(
+    "--all", "every", is_flag=True, help="Recount every topic, and every quiz event's scores."
+)
 @click.option("--event", "event", metavar="ID|CODE", help="Recount a quiz event's scores.")
 @click.option("--fix", "repair", is_flag=True, help="Rewrite drifting tallies from the records.")
 @with_appcontext
 def recount_command(topic_id, every, event, repair):
-    """Rebuild tallies (or, with --event, a quiz's player scores) from the vote records and
-    print any drift.
+    """Rebuild tallies (and a quiz's player scores: with --event one event's, with --all
+    every quiz event's) from the vote records and print any drift.
 
     Read-only unless --fix. Exits 1 if drift was found and not fixed, so a
     scheduled check can alert on it.
@@ -200,9 +210,11 @@ def recount_command(topic_id, every, event, repair):
         raise click.UsageError("give a TOPIC_ID, --all or --event")
     if event:
         return _recount_scores(event, repair)
-    store = services.backend().store
+    backend = services.backend()
+    store = backend.store
     try:
-        ids = [t["id"] for t in store.list_topics()] if every else [topic_id]
+        topics = store.list_topics() if every else []
+        ids = [t["id"] for t in topics] if every else [topic_id]
         if not every and store.get_topic(topic_id) is None:
             raise click.ClickException(f"topic {topic_id} not found")
         unresolved = 0
@@ -224,14 +236,19 @@ def recount_command(topic_id, every, event, repair):
                 click.echo(f"{tid}: fixed")
             else:
                 unresolved += 1
+        quizzes = 0
+        if every:  # every quiz event's scores too, from the same read of the topics
+            for quiz, asked in quiz_events(backend.events.list_events(), topics):
+                result = recount_scores(store, backend.players, quiz["id"], asked)
+                quizzes += _report_scores(quiz, result, repair)
     except Conflict as exc:
-        raise click.ClickException(
-            f"tally changed during the repair ({exc}); run it again"
-        ) from exc
+        raise click.ClickException(f"changed meanwhile ({exc}); run it again") from exc
     except StoreUnavailable as exc:
         raise aws_failure("recount failed", exc) from exc
-    if unresolved:
-        raise click.ClickException(f"drift in {unresolved} topic(s); run with --fix to repair")
+    left = {"topic(s)": unresolved, "quiz event(s)": quizzes}
+    if any(left.values()):
+        drifting = " and ".join(f"{n} {what}" for what, n in left.items() if n)
+        raise click.ClickException(f"drift in {drifting}; run with --fix to repair")
 
 
 def _recount_scores(event_ref: str, repair: bool) -> None:
@@ -243,23 +260,31 @@ def _recount_scores(event_ref: str, repair: bool) -> None:
         except EventNotFound:
             event = services.events().by_code(event_ref)
         result = recount_scores(backend.store, backend.players, event["id"])
-        if not result.drift:
-            click.echo(f"{event['code']}: {result.counted} scored answers, no drift")
-            return
-        for voter, diff in result.drift.items():
-            stored = result.stored.get(voter, {})
-            changes = ", ".join(f"{t} {stored.get(t, 0)} (drift {d:+d})" for t, d in diff.items())
-            click.echo(f"{event['code']}: player {voter}: {changes}")
-        if not repair:
+        if _report_scores(event, result, repair):
             raise click.ClickException("score drift found; run with --fix to repair")
-        fix_scores(backend.players, result)
-        click.echo(f"{event['code']}: fixed")
     except EventNotFound as exc:
         raise click.ClickException(f"no event {event_ref!r}") from exc
     except Conflict as exc:
         raise click.ClickException(f"scores changed meanwhile ({exc}); run it again") from exc
     except StoreUnavailable as exc:
         raise aws_failure("recount failed", exc) from exc
+
+
+def _report_scores(event: dict, result: ScoreRecount, repair: bool) -> bool:
+    """Print a quiz event's score recount, one line per drifting player; with `repair`,
+    fix them. True when drift is left (found, not fixed)."""
+    if not result.drift:
+        click.echo(f"{event['code']}: {result.counted} scored answers, no drift")
+        return False
+    for voter, diff in result.drift.items():
+        stored = result.stored.get(voter, {})
+        changes = ", ".join(f"{t} {stored.get(t, 0)} (drift {d:+d})" for t, d in diff.items())
+        click.echo(f"{event['code']}: player {voter}: {changes}")
+    if not repair:
+        return True
+    fix_scores(services.backend().players, result)
+    click.echo(f"{event['code']}: fixed")
+    return False
 
 
 @click.command("runoff")

@@ -19,6 +19,7 @@ from flask_babel import gettext
 from core.rules.errors import (
     AlreadyJoined,
     AlreadyVoted,
+    AnswerScored,
     BadCursor,
     BadPosition,
     ChoiceNotInTopic,
@@ -155,6 +156,10 @@ REFUSALS: dict[type[Exception], Refusal] = {
     ),
     NameTaken: Refusal(409, N_("That nickname is taken in this event: pick another")),
     AlreadyJoined: Refusal(409, N_("You have joined this event already, with another nickname")),
+    # A scored answer's points are its player's: deleting it would leave them there.
+    AnswerScored: Refusal(
+        409, N_("This quiz answer has been scored: it is final and cannot be deleted")
+    ),
     OwnPageOnly: Refusal(409, N_("Vote on the topic's own page: it counts one vote each.")),
     NoCurrentQuestion: Refusal(409, N_("The event is before its first question: advance first")),
     # The request is well formed; the event (its questions now) has no such place.

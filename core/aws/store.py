@@ -34,11 +34,11 @@ from core.aws.codec import (
 )
 from core.aws.errors import translated
 from core.aws.tables import ANSWERS_BY_COUNT, PAGE_ITEMS, VOTES_BY_TOPIC, TableNames, chunks, pages
-from core.rules.errors import AlreadyExists, BadCursor, Conflict, NotFound
+from core.rules.errors import AlreadyExists, AnswerScored, BadCursor, Conflict, NotFound
 from core.rules.question_types import spelling_parts
 from core.rules.tally_slots import ANSWER_SLOTS, cell, choice_totals, parse_slot, slot, tally_key
 from core.rules.topics import Topic
-from core.rules.votes import stored_counts
+from core.rules.votes import scored, stored_counts
 
 # The key of a votes listing's page boundary: topic_id-created-index plus the table's id.
 LISTING_CURSOR_KEYS = {"topic_id", "created", "id"}
@@ -290,10 +290,16 @@ class Store:
         voter may vote again. The vote's status is a condition: a vote changed
         meanwhile (counted -> replaced) cancels the delete instead of
         decrementing the wrong tally.
+
+        A quiz answer that scored (votes.scored) is refused, AnswerScored: its points
+        are in its player's tallies and it is final. Nothing is written. Its score is
+        written only with its record, so the status condition keeps what was read true.
         """
         vote = self.get_vote(vote_id)
         if vote is None:
             raise NotFound(vote_id)
+        if scored(vote):
+            raise AnswerScored(vote_id)
         items = [
             {
                 "Delete": {

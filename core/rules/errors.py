@@ -40,6 +40,11 @@ class NameTaken(VotingError):
     """Another player of the event holds that nickname (in any case or look-alike letters)."""
 
 
+class AnswerScored(VotingError):
+    """A deletion of a quiz answer that scored: its points, correct answer and answer are
+    in its player's tallies, and a scored answer is final."""
+
+
 class AlreadyJoined(VotingError):
     """This voter is a player of the event already."""
 

@@ -181,6 +181,14 @@ def ballot_of(vote: VoteMessage) -> dict:
     return {k: v for k, v in ballot.items() if v is not None}
 
 
+def scored(record: dict) -> dict | None:
+    """The score a stored vote record added to its quiz player's tallies ({event_id,
+    points, correct, ...}, quiz.plan_scores), or None: a rejected answer, or another
+    type's vote. A counted quiz answer has one even when wrong (0 points): it is one of
+    the player's `answered`."""
+    return record.get("score") if record.get("status") == COUNTED else None
+
+
 def stored_counts(item: dict) -> dict[str, int]:
     """The tally deltas a stored counted vote record or ballot applied: its `counts`, or
     for a single vote (and anything stored before question types) its choice's one.

@@ -23,7 +23,7 @@ from core.rules.formats.quiz import is_quiz, player_deltas
 from core.rules.question_types import choice_ids_of
 from core.rules.tally_slots import choice_totals, parse_tally_key
 from core.rules.topics import generation_of, has_choice
-from core.rules.votes import COUNTED, VoteMessage, stored_counts
+from core.rules.votes import COUNTED, VoteMessage, scored, stored_counts
 
 STABLE_ATTEMPTS = 5
 
@@ -131,10 +131,8 @@ class ScoreRecount:
 
 def scored_in(record: dict, event_id: str) -> dict | None:
     """A counted quiz answer's score (points, correct...) when it scored in `event_id`."""
-    score = record.get("score")
-    if record.get("status") == COUNTED and score and score["event_id"] == event_id:
-        return score
-    return None
+    score = scored(record)
+    return score if score and score["event_id"] == event_id else None
 
 
 def score_drift(
@@ -153,12 +151,16 @@ def score_drift(
     return found
 
 
-def recount_scores(store: Store, players: PlayerStore, event_id: str) -> ScoreRecount:
+def recount_scores(
+    store: Store, players: PlayerStore, event_id: str, topics: list[str] | None = None
+) -> ScoreRecount:
     """Add up the points, correct answers and answers of every counted quiz answer asked
-    in the event (the quiz topics bound to it, whichever questions the event lists now)
-    and compare them with its players' tallies. As `recount`: consistent when the tallies
-    read the same before and after the records were read."""
-    topics = [t["id"] for t in store.list_topics() if is_quiz(t) and t.get("event_id") == event_id]
+    in the event (the quiz topics bound to it, whichever questions the event lists now;
+    `topics` their ids when known, `asked_in`) and compare them with its players'
+    tallies. As `recount`: consistent when the tallies read the same before and after
+    the records were read."""
+    if topics is None:
+        topics = asked_in(store.list_topics()).get(event_id, [])
     for _ in range(STABLE_ATTEMPTS):
         before = _player_tallies(players, event_id)
         scores: dict[str, list[dict]] = {}
@@ -171,6 +173,30 @@ def recount_scores(store: Store, players: PlayerStore, event_id: str) -> ScoreRe
             counted = sum(len(found) for found in scores.values())
             return ScoreRecount(event_id, before, proven, counted)
     raise Conflict(f"{event_id}: answers kept landing during the recount; try when it is quieter")
+
+
+def asked_in(topics: list[dict]) -> dict[str, list[str]]:
+    """event id -> the ids of the quiz topics bound to it (`event_id`, set when the event
+    first opened them): the questions whose answers score in it."""
+    asked: dict[str, list[str]] = {}
+    for topic in topics:
+        if is_quiz(topic) and topic.get("event_id"):
+            asked.setdefault(topic["event_id"], []).append(topic["id"])
+    return asked
+
+
+def quiz_events(events: list[dict], topics: list[dict]) -> list[tuple[dict, list[str]]]:
+    """The quiz events among `events`, oldest first, each with the quiz topics asked in
+    it (`asked_in`): those a quiz question was asked in or that list one still to ask.
+    What `recount --all` recounts the scores of."""
+    asked = asked_in(topics)
+    quizzes = {t["id"] for t in topics if is_quiz(t)}
+    found = [
+        (event, asked.get(event["id"], []))
+        for event in events
+        if event["id"] in asked or any(q["topic_id"] in quizzes for q in event["questions"])
+    ]
+    return sorted(found, key=lambda pair: pair[0]["created"])
 
 
 def fix_scores(players: PlayerStore, result: ScoreRecount) -> None:

@@ -218,7 +218,8 @@ class Voting:
         return self.store.list_votes(topic_id, limit, cursor)
 
     def delete_vote(self, vote_id: str) -> dict:
-        """Delete a vote record and take it off its tally (and its voter's ballot)."""
+        """Delete a vote record and take it off its tally (and its voter's ballot); a quiz
+        answer that scored is final (AnswerScored)."""
         return self.store.delete_vote(vote_id)
 
     def csv_export(self, topics: list[Topic]):

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core.rules.clock import iso
+from core.rules.clock import iso, new_id
 from core.services import voting as voting_module
 from tests.helpers.api import ADMIN, HX, make_event, move, token_from
 from tests.helpers.queued import queued_bodies, record_queued
@@ -52,6 +52,17 @@ def answer_at(client):
             voting_module.utc_now = real
 
     return answer
+
+
+def add_to_score(voting, event: dict, voter_id: str, points: int) -> None:
+    """Add `points` to a player's score behind the app's back, as a buggy writer would:
+    the drift recount must find."""
+    players = voting.backend.players
+    players.client.update_item(
+        TableName=players.names.players,
+        Key={"event_id": {"S": event["id"]}, "player": {"S": f"player#{voter_id}"}},
+        UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": str(points)}},
+    )  # fmt: skip
 
 
 def board_scores(client, event) -> dict[str, tuple[int, int, int]]:
@@ -295,17 +306,77 @@ def test_recount_rebuilds_scores_from_the_records_and_fixes_drift(
     record_queued(voting)
     clean = runner.invoke(args=["recount", "--event", game["code"]])
     assert clean.exit_code == 0 and "1 scored answers, no drift" in clean.output
-    players = voting.backend.players
-    players.client.update_item(
-        TableName=players.names.players,
-        Key={"event_id": {"S": game["id"]}, "player": {"S": f"player#{ann}"}},
-        UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": "77"}},
-    )  # fmt: skip
+    add_to_score(voting, game, ann, 77)
     drift = runner.invoke(args=["recount", "--event", game["id"]])
     assert drift.exit_code == 1 and "score 1077 (drift +77)" in drift.output
     fixed = runner.invoke(args=["recount", "--event", game["code"], "--fix"])
     assert fixed.exit_code == 0 and "fixed" in fixed.output
     assert board_scores(client, game)["Ann"] == (1000, 1, 1)
+
+
+def test_recount_all_proves_every_quiz_events_scores_and_fixes_their_drift(
+    client, voting, game, answer_at, runner
+):
+    topic, ann = game["topics"][0], game["players"]["Ann"]
+    answer_at(topic, ann, correct_index(topic), 0)
+    record_queued(voting)
+    clean = runner.invoke(args=["recount", "--all"])
+    assert clean.exit_code == 0, clean.output
+    assert f"{game['code']}: 1 scored answers, no drift" in clean.output
+    assert f"{topic['id']}: 1 counted votes, no drift" in clean.output  # the topics as before
+    add_to_score(voting, game, ann, 77)
+    drift = runner.invoke(args=["recount", "--all"])
+    assert drift.exit_code == 1
+    assert f"{game['code']}: player {ann}: score 1077 (drift +77)" in drift.output
+    assert "drift in 1 quiz event(s); run with --fix" in drift.output
+    players = voting.backend.players
+    assert players.get_player(game["id"], ann)["score"] == 1077  # read-only without --fix
+    fixed = runner.invoke(args=["recount", "--all", "--fix"])
+    assert fixed.exit_code == 0 and f"{game['code']}: fixed" in fixed.output
+    assert players.get_player(game["id"], ann)["score"] == 1000
+    again = runner.invoke(args=["recount", "--all"])
+    assert again.exit_code == 0 and f"{game['code']}: 1 scored answers, no drift" in again.output
+
+
+# -- a scored answer is final -----------------------------------------------------------------
+
+
+def test_a_scored_answer_is_final_its_deletion_refused_so_scores_agree_with_the_records(
+    client, voting, game, answer_at, runner
+):
+    topic, ann, bob = game["topics"][0], game["players"]["Ann"], game["players"]["Bob"]
+    right = correct_index(topic)
+    scored = [
+        answer_at(topic, ann, right, 0)["id"],  # 1000 points
+        answer_at(topic, bob, (right + 1) % 3, 2)["id"],  # wrong: 0 points, one answered
+    ]
+    bodies = queued_bodies(voting)
+    for body in bodies:
+        voting.queue.send(body)
+    record_queued(voting)
+    # Ann's answer again under another id (as a stale process could queue it): recorded
+    # rejected, it scored nothing.
+    second = {**next(b for b in bodies if b["voter_id"] == ann), "id": new_id()}
+    voting.queue.send(second)
+    record_queued(voting)
+    assert voting.store.get_vote(second["id"])["reason"] == "duplicate_voter"
+    for vote_id in scored:
+        refused = client.delete(f"/votes/{vote_id}", headers=ADMIN)
+        assert refused.status_code == 409
+        assert refused.json["detail"] == (
+            "This quiz answer has been scored: it is final and cannot be deleted"
+        )
+        assert client.get(f"/votes/{vote_id}", headers=ADMIN).json["status"] == "counted"
+    # One that scored nothing is deleted as any vote.
+    assert client.delete(f"/votes/{second['id']}", headers=ADMIN).status_code == 200
+    board = board_scores(client, game)
+    assert (board["Ann"], board["Bob"]) == ((1000, 1, 1), (0, 0, 2))
+    tallies = client.get(f"/topics/{topic['id']}?include_votes=true", headers=ADMIN).json
+    assert sum(c["vote_count"] for c in tallies["choices"]) == 2
+    clean = runner.invoke(args=["recount", "--event", game["code"]])
+    assert clean.exit_code == 0 and "2 scored answers, no drift" in clean.output
+    # The ballot stays too: no second chance at the question.
+    answer_at(topic, ann, right, 5, status=409)
 
 
 def test_the_leaderboard_is_polled_with_an_etag(client, game):
@@ -327,12 +398,7 @@ def test_the_make_run_snapshot_checks_scores_against_the_answer_records(
     path = tmp_path / "snap.jsonl"
     assert snapshot.save(voting.tables, path).consistent
     assert snapshot.check(path)["table:players"] == 3 + 3  # a player and a nickname item each
-    players = voting.backend.players
-    players.client.update_item(
-        TableName=players.names.players,
-        Key={"event_id": {"S": game["id"]}, "player": {"S": f"player#{ann}"}},
-        UpdateExpression="ADD score :n", ExpressionAttributeValues={":n": {"N": "5"}},
-    )  # fmt: skip
+    add_to_score(voting, game, ann, 5)
     assert not snapshot.save(voting.tables, path).consistent
 
 

@@ -2,7 +2,8 @@
 
 Points at their edges (0 s, the limit, a microsecond after), who may see `correct`
 when, how a batch scores answers (too late, a second answer, a stale open period),
-what the transaction writes for them, ranks with ties, nicknames and teams.
+what the transaction writes for them, that a scored answer is final, which events
+`recount --all` recounts the scores of, ranks with ties, nicknames and teams.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from core.aws.batch import BatchWriter
-from core.rules.errors import RulesInvalid
+from core.rules.errors import AnswerScored, RulesInvalid
 from core.rules.formats.quiz import (
     answer_shown,
     can_reopen,
@@ -29,7 +30,9 @@ from core.rules.formats.quiz import (
 from core.rules.planning import plan_batch
 from core.rules.question_types import check_rules, counters, rules_of
 from core.rules.topics import SETTING_DEFAULTS
-from core.rules.votes import VoteMessage
+from core.rules.votes import VoteMessage, scored
+from core.services.repair import quiz_events
+from webapp.refusals import refusal_for
 
 OPENED = "2030-01-01T12:00:00.000000"
 LIMIT = 20
@@ -271,6 +274,43 @@ def test_a_rejected_answer_adds_nothing_to_its_player():
     writes = plan([answer("late", seconds=LIMIT + 1)])
     items, owners = BatchWriter(client=None).transaction(writes)
     assert player_items(items, owners) == []
+
+
+# -- a scored answer is final; recount --all -------------------------------------------------
+
+
+def test_a_counted_answer_keeps_its_score_even_at_0_points_and_no_other_record_has_one():
+    writes = plan([answer("fast", seconds=0, voter="ann"),
+                   answer("wrong", choice="rome", seconds=1, voter="bob"),
+                   answer("late", seconds=LIMIT + 1, voter="cy"),
+                   answer("again", seconds=2, voter="ann")])  # fmt: skip
+    records = {w.vote_id: w.record for w in writes}
+    found = {vote_id: scored(record) for vote_id, record in records.items()}
+    assert (found["fast"]["points"], found["fast"]["correct"]) == (1000, True)
+    assert (found["wrong"]["points"], found["wrong"]["correct"]) == (0, False)  # answered
+    assert found["late"] is None and found["again"] is None  # rejected: they scored nothing
+    assert scored({**records["fast"], "status": "replaced"}) is None
+    assert scored({"id": "v", "topic_id": "t", "choice_id": "a", "status": "counted"}) is None
+
+
+def test_deleting_a_scored_answer_is_a_409_saying_it_is_final():
+    exc = AnswerScored("v1")
+    assert refusal_for(exc).status == 409
+    assert refusal_for(exc).detail_of(exc) == (
+        "This quiz answer has been scored: it is final and cannot be deleted"
+    )
+
+
+def test_recount_all_takes_the_events_a_quiz_was_asked_in_or_that_list_one_oldest_first():
+    topics = [quiz(id="q1", event_id="e1"), quiz(id="q2", event_id="e1"),
+              quiz(id="q3", event_id=None), {**quiz(id="poll"), "type": "single"}]  # fmt: skip
+    events = [
+        {"id": "e2", "created": "2030-01-02", "questions": [{"topic_id": "q3"}]},  # to ask
+        {"id": "e1", "created": "2030-01-01", "questions": []},  # asked, listed no more
+        {"id": "e3", "created": "2030-01-03", "questions": [{"topic_id": "poll"}]},  # no quiz
+    ]
+    found = [(event["id"], asked) for event, asked in quiz_events(events, topics)]
+    assert found == [("e1", ["q1", "q2"]), ("e2", [])]
 
 
 # -- ranks, ties, teams --------------------------------------------------------------------

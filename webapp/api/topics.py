@@ -266,11 +266,12 @@ def list_votes():
 
 @bp.delete("/votes/<vote_id>")
 @doc(
-    "Delete a vote and take it off the tally (admin)",
+    "Delete a vote and take it off the tally (admin); a scored quiz answer is final (409)",
     responses={200: VoteRecord},
     errors=(404, 409),
 )
 def delete_vote(vote_id):
+    """409: a scored quiz answer (its points are its player's), or a vote changed meanwhile."""
     _check_id(vote_id)
     record = services.voting().delete_vote(vote_id)
     return VoteRecord.render(record)
