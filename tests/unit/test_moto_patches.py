@@ -15,7 +15,6 @@ import pytest
 from local import moto_dynamodb, moto_query, moto_server, moto_sqs
 from tests.helpers.stacks import create_table
 
-
 # An attribute of every type but binary (the one moto's serializer transforms).
 EVERY_TYPE = {
     "s": {"S": "text ü \" /"}, "n": {"N": "-1.50"}, "yes": {"BOOL": True},
