@@ -140,6 +140,12 @@ class Standings:
         mine = self.players.get(player["voter_id"], player)
         return {**_row(mine), "rank": rank_of(mine["score"], self.scores)}
 
+    def team_row(self, team: str | None) -> dict | None:
+        """`team`'s row on the team board with `of`, how many teams it ranks among; None
+        for no team, or one none of this read's players is in."""
+        row = next((r for r in self.teams if team and r["team"] == team), None)
+        return None if row is None else {**row, "of": len(self.teams)}
+
 
 def _row(player: dict) -> dict:
     """A board row: what the leaderboard shows of a player."""

@@ -8,9 +8,10 @@ event's pages (the phone's stage, the events console, an event's page and
 its presenter view, the console's "Add a question" with a type's rules shown
 and with an error, and the page confirming a question's removal; audience questions:
 the phone's Ask panel with the room's list and with its own question waiting, the
-console's moderation queue, the projector's board), and a quiz's (the phone's nickname
-page, countdown and outcome; the projector's countdown, leaderboard and podium). Any
-violation fails the test, with axe's own description of what and where.
+console's moderation queue, the projector's board), and a quiz's with teams (the phone's
+nickname and team page, countdown and outcome with its team's rank; the projector's
+countdown, and its podium with the leaderboard and the team board). Any violation fails
+the test, with axe's own description of what and where.
 """
 
 from __future__ import annotations
@@ -131,14 +132,17 @@ def test_every_page_passes_axe_in_both_schemes(stack, contexts, console, api):
 
 
 def quiz_pages(api, base, contexts, admin) -> dict[str, list[str]]:
-    """A quiz of one question (so its last): the phone's nickname page, countdown and
-    outcome; the projector's countdown, then its leaderboard and podium."""
+    """A quiz of one question (so its last), with teams: the phone's nickname and team
+    page, countdown and outcome (with its team's rank); the projector's countdown, then
+    its podium, leaderboard and team board."""
     problems = {}
-    quiz = quiz_event(api, questions=(("Capital?", ("*Paris", "Rome")),), base=api.base)
+    quiz = quiz_event(api, questions=(("Capital?", ("*Paris", "Rome")),), base=api.base,
+                      teams=["Red", "الأزرق"])  # fmt: skip
     player = contexts(**PHONE).new_page()
     player.goto(f"{base}/{quiz['code']}")
     problems["quiz: nickname"] = in_both_schemes(player)
     player.get_by_label("Nickname").fill("Ann")
+    player.get_by_label("Team").select_option("Red")
     player.get_by_role("button", name="Play").click()
     move(api, quiz, base=api.base)
     player.goto(f"{base}/{quiz['code']}")
@@ -152,10 +156,12 @@ def quiz_pages(api, base, contexts, admin) -> dict[str, list[str]]:
     revealed = api.post(f"{api.base}/events/{quiz['id']}/results", json={"shown": True})
     assert revealed.status_code == 200, revealed.text
     expect(player.locator("[data-outcome]")).to_contain_text("Correct, +", timeout=10_000)
+    expect(player.locator("[data-outcome]")).to_contain_text("Your team, Red, is number 1")
     problems["quiz: outcome (phone)"] = in_both_schemes(player)
     admin.goto(f"{base}/admin/events/{quiz['id']}/present")
     expect(admin.locator("[data-podium]")).to_contain_text("Ann")
-    problems["quiz: leaderboard and podium"] = in_both_schemes(admin)
+    expect(admin.locator("[data-team-board]")).to_contain_text("Red")
+    problems["quiz: leaderboard, team board and podium"] = in_both_schemes(admin)
     return problems
 
 

@@ -1,6 +1,7 @@
 """A quiz's pages over the app (real moto server; answers recorded by the worker's batch
-code in process): a phone's nickname, countdown, "time is up", outcome and rank; the
-projector's countdown, answers, leaderboard and podium, and its controls."""
+code in process): a phone's nickname, countdown, "time is up", outcome and rank (and its
+team's); the projector's countdown, answers, leaderboard, team board and podium, and its
+controls."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.helpers.api import ADMIN, HX, make_event, move, sign_in, token_from
 from tests.helpers.queued import record_queued
 from tests.helpers.quiz import correct_index, leaderboard, quiz_event
 from tests.helpers.streams import Stream, presenter_pushes
+from webapp import services
 from webapp.push import hub
 
 
@@ -119,6 +121,7 @@ def test_the_phone_counts_down_then_time_is_up_then_its_outcome_and_rank(
     assert f"You are number 1, with {points:,} points." in shown
     missed = bob.get(f"/{event['code']}/stage", headers=HX).text
     assert "Not this time" in missed and "You are number 2, with 0 points." in missed
+    assert "Your team" not in shown + missed and "data-team-rank" not in shown + missed
 
 
 def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
@@ -160,10 +163,108 @@ def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
     revealed = control("reveal")
     board = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td>", revealed)
     assert board == [("1", "Ann"), ("2", "Bob")] and "data-podium" not in revealed
+    assert "data-team-board" not in revealed and "quiz-boards" not in revealed  # no teams
     control("next")
     control("close")
     end = control("reveal")
     assert "data-podium" in end and "Place 1" in end and "Place 2" in end
+    assert "data-team-board" not in end and "quiz-boards" not in end
+
+
+def store_reads(store, monkeypatch) -> list[str]:
+    """The names of the players store's reads, listed as they are made from now on."""
+    reads = []
+    for method in ("top", "standings", "get_player"):
+        original = getattr(store, method)
+
+        def counted(*args, _name=method, _original=original, **kwargs):
+            reads.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(store, method, counted)
+    return reads
+
+
+TEAM_ROW = re.compile(
+    r'<tr data-team-rank="(\d+)"><td>(\d+)</td><td><bdi>(.*?)</bdi></td>'
+    r"<td>([\d.,]+)</td><td>(\d+)</td></tr>"
+)
+
+
+def test_the_projector_shows_the_team_board_between_questions_and_on_the_podium(
+    app, client, phones, voting, monkeypatch
+):
+    """Teams by their members' mean score, as the API ranks them (equal means share a
+    rank), names escaped; read as the API reads them: the top's Query and the event's
+    standings, once each, whatever the number of teams."""
+    teams = ["Red", "<b>Blue</b>", "Gold"]
+    event = quiz_event(client, questions=(("2 + 2?", ("3", "*4")), ("Sky?", ("*Blue", "Red"))),
+                       teams=teams)  # fmt: skip
+    ann, bob, cy, di = phones(4)
+    for phone, name, team in ((ann, "Ann", "Red"), (bob, "Bob", teams[1]), (cy, "Cy", "Gold"),
+                              (di, "Di", "Gold")):  # fmt: skip
+        join_page(phone, event, name, team=team)
+    move(client, event)
+    topic = event["topics"][0]
+    answer_form(ann, event, topic, correct_index(topic))
+    answer_form(bob, event, topic, 0)
+    answer_form(cy, event, topic, 0)  # Di does not answer: Gold's mean is 0, as Blue's
+    record_queued(voting)
+    client.post(f"/events/{event['id']}/voting", json={"open": False}, headers=ADMIN)
+    client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=ADMIN)
+    sign_in(client)
+    stage = f"/admin/events/{event['id']}/present/stage"
+    with app.app_context():
+        reads = store_reads(services.players().store, monkeypatch)
+    between = client.get(stage, headers=HX).text
+    # The first read since the reveal: the API's two reads, none per team or player.
+    assert sorted(reads) == ["standings", "top"]
+    api = leaderboard(client, event)
+    points = api["players"][0]["score"]
+    assert points >= 900
+    expected = [("1", "1", "Red", f"{points:,}", "1"),
+                ("2", "2", "&lt;b&gt;Blue&lt;/b&gt;", "0", "1"),
+                ("2", "2", "Gold", "0", "2")]  # fmt: skip
+    assert TEAM_ROW.findall(between) == expected
+    assert [(str(t["rank"]), t["members"]) for t in api["teams"]] == [("1", 1), ("2", 1), ("2", 2)]
+    assert "<b>Blue</b>" not in between and "data-podium" not in between
+    assert "data-leaderboard" in between and "Average points" in between
+    # Right to left in Arabic: the names isolated (bdi), the headings the page's.
+    arabic = client.get(stage, headers={**HX, "Accept-Language": "ar"}).text
+    assert "الفرق" in arabic and "متوسط النقاط" in arabic
+    assert TEAM_ROW.findall(arabic) == expected
+    move(client, event)
+    client.post(f"/events/{event['id']}/voting", json={"open": False}, headers=ADMIN)
+    client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=ADMIN)
+    podium = client.get(stage, headers=HX).text
+    assert "data-podium" in podium and TEAM_ROW.findall(podium) == expected
+
+
+def test_a_phone_shows_its_teams_rank_once_revealed(client, phones, voting):
+    teams = ["Red", "<i>Blue</i>", "Gold"]
+    event = quiz_event(client, teams=teams)
+    ann, bob, cy = phones(3)
+    for phone, name, team in ((ann, "Ann", "Red"), (bob, "Bob", teams[1]), (cy, "Cy", "Gold")):
+        join_page(phone, event, name, team=team)
+    move(client, event)
+    topic = event["topics"][0]
+    answer_form(ann, event, topic, correct_index(topic))
+    answer_form(bob, event, topic, correct_index(topic) + 1)  # wrong: Blue's 0 ties with Gold's
+    record_queued(voting)
+    before = ann.get(f"/{event['code']}/stage", headers=HX)
+    assert "Your team" not in before.text  # not before the reveal
+    client.post(f"/events/{event['id']}/results", json={"shown": True}, headers=ADMIN)
+    first = ann.get(f"/{event['code']}/stage", headers=HX)
+    assert 'data-team-rank="1"' in first.text
+    assert "Your team, <bdi>Red</bdi>, is number 1 of 3 teams." in first.text
+    assert first.headers["ETag"] != before.headers["ETag"]
+    tied = bob.get(f"/{event['code']}/stage", headers=HX).text  # Bob and Cy: both 0
+    assert "Your team, <bdi>&lt;i&gt;Blue&lt;/i&gt;</bdi>, is number 2 of 3 teams." in tied
+    assert "<i>Blue</i>" not in tied
+    own = cy.get(f"/{event['code']}/quiz/{topic['id']}", headers=HX).text  # after a push
+    assert "Your team, <bdi>Gold</bdi>, is number 2 of 3 teams." in own
+    german = ann.get(f"/{event['code']}/stage", headers={**HX, "Accept-Language": "de"}).text
+    assert "Dein Team, <bdi>Red</bdi>, ist auf Platz 1 von 3 Teams." in german
 
 
 def test_the_console_adds_a_quiz_question_its_correct_choices_starred(client):

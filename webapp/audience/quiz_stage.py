@@ -5,7 +5,8 @@ nickname first (and a team when the event has teams); the player is this browser
 voter id, and the session keeps the nickname, so later pages need no read. On a quiz
 question the stage shows the seconds left on the server's clock (static/quiz.js counts
 them down; without it the page shows the deadline), "time is up" once they ran out,
-and once the presenter reveals, this player's outcome and rank.
+and once the presenter reveals, this player's outcome and rank (and their team's rank
+among the teams, when they play in one).
 
 What changes the stage without the presenter moving (time running out, the player's
 answer being scored, the rank) goes into the stage's ETag through `fingerprint`. A
@@ -104,14 +105,16 @@ def player_view(event: dict, topic: dict, question: dict, vote_id: str | None,
                 in_session: bool, pushed: bool = False) -> dict:  # fmt: skip
     """The quiz part of a phone's stage: the clock, and once revealed this player's
     `outcome` ({correct, points}, or None while their answer is still queued; "none"
-    without an answer) and `me` (their board row, with rank). `fingerprint`: what of it
-    the stage's ETag covers; `nickname`, the session's; `room`: what every phone's
-    stage follows. `pushed`: for every phone at once, so no player's part."""
+    without an answer), `me` (their board row, with rank) and `team` (their team's row
+    on the team board, with `of`: how many teams; None without one). `fingerprint`:
+    what of it the stage's ETag covers; `nickname`, the session's; `room`: what every
+    phone's stage follows. `pushed`: for every phone at once, so no player's part."""
     view = clock_view(topic)
     view.update(
         revealed=question["results"] == "shown",
         outcome=None,
         me=None,
+        team=None,
         nickname=_names().get(event["id"]) if in_session and not pushed else None,
     )
     view["room"] = room_facts(event, topic, view)
@@ -120,8 +123,10 @@ def player_view(event: dict, topic: dict, question: dict, vote_id: str | None,
         # Only a browser that joined here has a rank: no player read for anyone else.
         player = view["nickname"] and services.players().player(event["id"], voter.current())
         if player:
-            view["me"] = services.players().standings(event["id"]).row_of(player)
-    view["fingerprint"] = [view["time_up"], view["outcome"], view["me"]]
+            standings = services.players().standings(event["id"])
+            view["me"] = standings.row_of(player)
+            view["team"] = standings.team_row(view["me"].get("team"))
+    view["fingerprint"] = [view["time_up"], view["outcome"], view["me"], view["team"]]
     return view
 
 
