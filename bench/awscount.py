@@ -171,6 +171,13 @@ def read_each(directory: str | Path) -> dict[int, dict[str, Counter]]:
 def main() -> None:
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
+    if sys.argv[2:4] == ["-m", "gunicorn"]:
+        # gunicorn.conf.py has gevent patch the standard library before anything imports
+        # ssl or botocore (else every AWS call fails with RecursionError); counting imports
+        # botocore first, so it patches first, as the configuration would.
+        from gevent import monkey
+
+        monkey.patch_all()
     install(sys.argv[1])
     if sys.argv[2] == "-m":
         sys.argv = [sys.argv[3], *sys.argv[4:]]
