@@ -226,7 +226,10 @@ def setup(base: str) -> tuple[dict, list[dict]]:
                                                              {"description": b}]})
         for a, b in (("Coffee", "tea"), ("Cats", "dogs"))
     ]  # fmt: skip
-    event = post("/events", {"title": "Room benchmark", "questions": [t["id"] for t in topics]})
+    # Results shown live (an event's questions start hidden): the projector's public
+    # results fragment then shows each total, as a room that watches the bars move sees it.
+    event = post("/events", {"title": "Room benchmark", "questions": [t["id"] for t in topics],
+                             "results": "shown"})  # fmt: skip
     post(f"/events/{event['id']}/position", {"to": "next"})
     return event, topics
 
