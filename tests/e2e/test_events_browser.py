@@ -9,7 +9,8 @@ results are hidden stay off the projector until R is pressed. The console's
 "Add a question" switches the chosen type's rules and choices as the type
 changes, and adds a question of each type. Audience questions go from three phones
 through the console's moderation queue to the projector's board. A quiz: three phones
-with nicknames play three questions to the podium, the presenter driving with S, K and R.
+with nicknames play three questions to the podium, the presenter driving with S, K and R;
+a full room's board and podium fit the projector.
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ from core.rules.clock import new_id
 from core.rules.formats.qna import new_question
 from tests.e2e.png import grey
 from tests.helpers.api import ADMIN_KEY
-from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
-from tests.helpers.quiz import correct_index, leaderboard, quiz_event
+from tests.helpers.browser import DESKTOP, PHONE, off_screen, screenshot_path
+from tests.helpers.quiz import (
+    LONG_QUESTIONS,
+    WIDE_NAMES,
+    correct_index,
+    join,
+    leaderboard,
+    play_revealed,
+    quiz_event,
+)
 from tests.helpers.stacks import aws_client
 from webapp.qna.moderation import BOARD_SIZE
 
@@ -355,7 +364,9 @@ def test_a_quiz_with_three_phones_to_the_podium(stack, contexts, console, api):
     """Three phones pick nicknames and play three questions: the presenter starts each
     with S, skips the countdown with K once all answered and reveals with R. Ann and Bob
     answer right, Cy wrong: each phone says so with its rank, the projector shows the
-    answers with the correct one ticked, the top 10 between questions, and the podium."""
+    answers with the correct one ticked, the top 10 between questions, and the podium.
+    Then a full room without teams (questions that wrap, twelve 20-character nicknames):
+    the answers, the whole top 10, the podium and the controls fit 1280x720 and 1920x1080."""
     base = stack.base
     event = quiz_event(api, base=api.base)
     presenter = console.watch(contexts(**DESKTOP).new_page())
@@ -420,3 +431,36 @@ def test_a_quiz_with_three_phones_to_the_podium(stack, contexts, console, api):
     expect(presenter.locator("#present-stage")).to_have_attribute("data-poll-trigger", "every 1s")
     scores = {r["name"]: r["score"] for r in leaderboard(api, event, base=api.base)["players"]}
     assert scores["Cy"] == 0 and min(scores["Ann"], scores["Bob"]) >= 3 * 500
+
+    # A full room without teams, played through the API: questions that wrap, a top 10 of
+    # 20-character nicknames. Its answers and board, then its podium, fit the projector.
+    room = quiz_event(api, questions=LONG_QUESTIONS, base=api.base)
+    players = [join(api, room, name, base=api.base)["voter_id"] for name in WIDE_NAMES]
+    presenter.set_viewport_size({"width": 1280, "height": 720})
+    for right in (3, 2, 1):  # the first 3, then 2, then 1 answer right: a podium of three
+        play_revealed(api, room, players, right, base=api.base)
+        if right == 3:
+            presenter.goto(f"{base}/admin/events/{room['id']}/present")
+            expect(presenter.locator(".results-total strong")).to_have_text("12", timeout=15_000)
+            _fits_the_projector(presenter, "answers", ".results-total")
+    expect(presenter.locator(".podium-3")).to_contain_text(WIDE_NAMES[2], timeout=15_000)
+    _fits_the_projector(presenter, "podium", "[data-podium] li")
+
+
+def _fits_the_projector(page, screen: str, parts: str) -> None:
+    """At 1280x720 and 1920x1080: the full top 10, the controls and the `parts` on screen,
+    the board's rows at least the projector's own text size, the answers line clear of the
+    board; a screenshot of the `screen` at each size."""
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        expect(page.locator("[data-leaderboard] tbody tr")).to_have_count(10)
+        on_screen = f"[data-leaderboard] tr, .control-bar, {parts}"
+        assert off_screen(page, on_screen) == [], f"off a {width}x{height} projector"
+        sizes = page.evaluate("""[getComputedStyle(document.querySelector('main')).fontSize,
+            getComputedStyle(document.querySelector('[data-leaderboard] td')).fontSize]""")
+        assert float(sizes[1][:-2]) >= float(sizes[0][:-2]), f"board rows {sizes} at {height}p"
+        answers = page.locator(".results-total")
+        if answers.count():
+            line, heading = answers.bounding_box(), page.locator("#board-heading").bounding_box()
+            assert line["y"] + line["height"] <= heading["y"] + 0.5, "answers over the board"
+        page.screenshot(path=screenshot_path(f"quiz-projector-{screen}-{height}p-full.png"))

@@ -52,3 +52,15 @@ def violations_on(page, rules: list[str] | None = None) -> list[str]:
 def screenshot_path(name: str) -> str:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return str(SCREENSHOTS / name)
+
+
+def off_screen(page, selector: str) -> list[str]:
+    """Every element matching `selector` that reaches past the viewport's edges (a
+    projector cannot scroll), as "text: its box"; [] when all are on screen."""
+    return page.evaluate(
+        """s => [...document.querySelectorAll(s)].map(e => [e, e.getBoundingClientRect()])
+                .filter(([, r]) => r.left < -0.5 || r.top < -0.5 || r.right > innerWidth + 0.5
+                                   || r.bottom > innerHeight + 0.5)
+                .map(([e, r]) => `${e.textContent.trim().slice(0, 30)}: ${r.top}-${r.bottom}`)""",
+        selector,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers.api import ADMIN, json_of, make_event
+from tests.helpers.api import ADMIN, json_of, make_event, move
 
 # Each question: a title and its choices, the correct one marked with a leading "*".
 QUESTIONS = (
@@ -58,3 +58,27 @@ def leaderboard(client, event: dict, base: str = "", **query) -> dict:
     answer = client.get(path, params=query) if base else client.get(path, query_string=query)
     assert answer.status_code == 200, json_of(answer)
     return json_of(answer)
+
+
+# A full room for the projector: long questions that wrap, twelve players with the
+# longest nicknames (20 characters, no space to break at), so the top 10 is full.
+WIDE_NAMES = tuple(f"MegaWinnerWolfgang{n:02d}" for n in range(12))
+LONG_QUESTIONS = tuple(
+    (f"Question {n}: which of these is the longest river that flows through the most "
+     "countries of Europe?", ("*Danube", "Rhine", "Volga"))
+    for n in (1, 2, 3)
+)  # fmt: skip
+
+
+def play_revealed(client, event: dict, voter_ids, right: int, base: str = "") -> dict:
+    """The presenter opens the next question, every player answers it (the first `right`
+    correctly, the rest wrongly), time is up and the answer revealed; the question's topic."""
+    topic = event["topics"][move(client, event, "next", base=base)["position"]]
+    correct = correct_index(topic)
+    wrong = (correct + 1) % len(topic["choices"])
+    for n, voter_id in enumerate(voter_ids):
+        answer_quiz(client, topic, voter_id, correct if n < right else wrong, base)
+    for path, body in (("voting", {"open": False}), ("results", {"shown": True})):
+        answer = client.post(f"{base}/events/{event['id']}/{path}", json=body, headers=ADMIN)
+        assert answer.status_code == 200, json_of(answer)
+    return topic
