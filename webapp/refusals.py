@@ -5,7 +5,8 @@ one only the web layer meets (a form that cannot be read as a vote, a topic
 embed asked to vote where one vote per voter counts). Each has one status
 everywhere: the JSON API answers `{"detail": ...}` in the original service's
 words (its clients compare them), a page says the refusal in its own
-language next to the ballot (webapp/audience/ballot_box.py) or on the error
+language next to the ballot (webapp/audience/ballot_box.py), in the fragment
+that was asked for (SAID_IN_PLACE: the presenter's controls), or on the error
 page (webapp/errors.py, which registers a handler per entry).
 """
 
@@ -216,3 +217,19 @@ def refusal_for(exc: Exception) -> Refusal | None:
         if kind in REFUSALS:
             return REFUSALS[kind]
     return None
+
+
+# The refusals htmx swaps into a page (409 and 422: templates/base.html's htmx-config),
+# so a fragment that answers one must say it in place and stay whole.
+SAID_IN_PLACE = tuple(kind for kind, refusal in REFUSALS.items() if refusal.status in (409, 422))
+
+
+def said_in_place(exc: Exception) -> tuple[str, int]:
+    """A refusal of SAID_IN_PLACE as a fragment says it: its words in the page's language
+    (where the table has none, the error page's heading for its status), and its status."""
+    refusal = refusal_for(exc)
+    if refusal.status == 409:
+        fallback = gettext("That clashed with a change")
+    else:
+        fallback = gettext("Please check what you sent")
+    return refusal.message_of(exc) or fallback, refusal.status

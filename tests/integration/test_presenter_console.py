@@ -1,12 +1,16 @@
 """The presenter console (webapp/presenter/console.py), with the Flask test client on the
 moto server: the event's managers alone open it; it shows where the room is, the current
 and next question and the live answer count; its controls go through the projected
-view's control endpoint and come back to it; its stream pushes its panel."""
+view's control endpoint and come back to it (a refused one, as the projected view's, says
+why on the panel or stage, which shows the room as it now is); its stream pushes its
+panel."""
 
 from __future__ import annotations
 
 import html
 import re
+
+import pytest
 
 from tests.helpers.accounts import bearer, make_user, sign_in_as
 from tests.helpers.api import ADMIN, HX, api_vote, move, sign_in, token_from
@@ -85,6 +89,45 @@ def test_a_control_from_the_console_moves_the_room_and_comes_back(client, event)
     refused = client.post(control, data={"action": "next", "from": "console"})
     assert refused.status_code == 400
     assert client.get(f"/events/{event['id']}", headers=ADMIN).json["position"] == 0
+
+
+# Where the presenter drives the room from: the form fields marking its controls, the page,
+# and the fragment its controls answer with.
+PLACES = {
+    "console": ({"from": "console"}, "/console", 'id="console-panel"'),
+    "projector": ({}, "/present", 'id="present-stage"'),
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_a_refused_control_says_why_in_place_and_shows_the_room_as_it_now_is(
+    client, event, place
+):  # fmt: skip
+    sent, page, fragment = PLACES[place]
+    sign_in(client)
+    move(client, event, "next")  # the presenter's page shows question 1 and its controls ...
+    page_url = f"/admin/events/{event['id']}{page}"
+    token = token_from(client.get(page_url).get_data(as_text=True))
+    move(client, event, -1)  # ... when a co-host sends the room back to the waiting screen
+    control = f"/admin/events/{event['id']}/control"
+    said = ('<p class="notice notice-error" role="alert" data-error-message>'
+            "The event is before its first question: advance first</p>")  # fmt: skip
+    form = {**sent, "action": "reveal", "csrf_token": token}
+    answer = client.post(control, data=form, headers=HX)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and "HX-Request" in answer.headers["Vary"]
+    # The whole fragment htmx swaps in, never the error page: the refusal said, the
+    # controls still there, as the waiting screen has them (no question to reveal).
+    assert text.lstrip().startswith(f"<section {fragment}"), text[:200]
+    assert said in text and "error-page" not in text
+    assert 'value="next"' in text and 'value="reveal"' not in text
+    assert "Before the first question" in text or "Waiting for the first question" in text
+    # Without JavaScript: the page itself, with the refusal's status and words.
+    plain = client.post(control, data=form)
+    text = plain.get_data(as_text=True)
+    assert plain.status_code == 409 and "<html" in text and "error-page" not in text
+    assert fragment in text and said in text and 'value="next"' in text
+    assert client.get(f"/events/{event['id']}", headers=ADMIN).json["position"] == -1
 
 
 def test_the_consoles_stream_pushes_its_panel_when_the_room_moves(client, event):

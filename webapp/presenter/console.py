@@ -6,9 +6,11 @@ count, "question N of M", how long the current question has been on screen
 that drive the room. The buttons are forms posting to the projected view's
 own control endpoint (webapp/presenter/event_present.py), marked as the
 console's: it answers them with `answer`, the console's panel for htmx, else
-a 303 back here. Kept current by the presenter's event stream as the console
-sees it (webapp/push/feeds.py, `view=console`), else by polling. Who may
-open it is webapp/access.py's to say, as for the projected view.
+a 303 back here; a refused one, the panel (or page) as the event now is,
+saying why, with the refusal's status. Kept current by the presenter's event
+stream as the console sees it (webapp/push/feeds.py, `view=console`), else by
+polling. Who may open it is webapp/access.py's to say, as for the projected
+view.
 """
 
 from __future__ import annotations
@@ -80,18 +82,21 @@ def elapsed(since: str | None, now: str) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-def panel_context(event: dict, view: dict, pushed: bool = False, streamed: bool = True) -> dict:
+def panel_context(event: dict, view: dict, pushed: bool = False, streamed: bool = True,
+                  message: str | None = None) -> dict:  # fmt: skip
     """What templates/events/_console_panel.html reads; `pushed`: for the event stream, so
-    holding no CSRF token; `streamed`: a stream keeps it current, else it polls."""
+    holding no CSRF token; `streamed`: a stream keeps it current, else it polls;
+    `message`: a refused control, said on the panel."""
     return {"event": event, "console": view, "elapsed": elapsed(view["since"], utc_now()),
             "type_names": TYPE_NAMES, "sent_from": SENT_FROM, "pushed": pushed,
-            "streamed": streamed}  # fmt: skip
+            "streamed": streamed, "message": message}  # fmt: skip
 
 
-def render_panel(event: dict, view: dict, pushed: bool = False, streamed: bool = True) -> str:
+def render_panel(event: dict, view: dict, pushed: bool = False, streamed: bool = True,
+                 message: str | None = None) -> str:  # fmt: skip
     """The console's panel alone (for htmx and the event stream)."""
     return render_template("events/_console_panel.html",
-                           **panel_context(event, view, pushed, streamed))  # fmt: skip
+                           **panel_context(event, view, pushed, streamed, message))  # fmt: skip
 
 
 def panel_versions(view: dict) -> str:
@@ -103,12 +108,16 @@ def panel_versions(view: dict) -> str:
 @bp.get("/<event_id>/console")
 def console(event_id):
     """The console's page: the panel, kept current by the presenter's event stream."""
-    event = get_event(event_id)
+    return console_page(get_event(event_id))
+
+
+def console_page(event: dict, message: str | None = None) -> str:
+    """The console's page for `event`; `message`: a refused control, said on the panel."""
     view = console_view(event)
     stream_url = url_for("push.presenter_stream", event_id=event["id"], view="console",
                          last=panel_versions(view))  # fmt: skip
     return render_template("events/presenter_console.html", stream_url=stream_url,
-                           **panel_context(event, view))  # fmt: skip
+                           **panel_context(event, view, message=message))  # fmt: skip
 
 
 @bp.get("/<event_id>/console/panel")
@@ -120,8 +129,13 @@ def panel(event_id):
     return polled(view["version"], lambda: render_panel(event, view, streamed=False))
 
 
-def answer(event: dict):
-    """The answer to a control the console sent: its panel for htmx, else back to it."""
+def answer(event: dict, message: str | None = None, status: int = 200):
+    """The answer to a control the console sent: its panel for htmx, else back to it; a
+    refused one (`message`, `status`: webapp/refusals.py's) the panel or the page saying
+    why, with the refusal's status."""
     if is_htmx():
-        return vary(make_response(render_panel(event, console_view(event))))
+        panel = render_panel(event, console_view(event), message=message)
+        return vary(make_response(panel, status))
+    if message:
+        return make_response(console_page(event, message), status)
     return redirect(url_for("presenter_console.console", event_id=event["id"]), 303)

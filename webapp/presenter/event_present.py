@@ -4,7 +4,8 @@ The current question full screen with its results or, until they are
 revealed, its choices and how many have answered (never a count per choice),
 with the countdown to its deadline; the join code and QR code always; and a
 slim control bar whose buttons are plain forms (htmx swaps the stage; without
-JavaScript they post and come back). static/presenter.js adds the keyboard
+JavaScript they post and come back; a refused one is said on the stage, which
+shows the event as it now is). static/presenter.js adds the keyboard
 shortcuts (a clicker's too), hides the controls while the pointer rests and
 blanks the screen. Kept current by the event's stream (webapp/push/: the
 stage, and its results or answer count), else by polling. With
@@ -36,6 +37,7 @@ from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
 from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.qna import moderation as qna_admin
+from webapp.refusals import SAID_IN_PLACE, said_in_place
 from webapp.results.panel import results_of
 
 bp = Blueprint("event_present", __name__, url_prefix="/admin/events")
@@ -105,8 +107,8 @@ def stage_versions(stage: dict) -> tuple[str, str]:
     return digest(stage["etag"]), ABSENT
 
 
-def _render_stage(event: dict, view: dict, streamed: bool = False):
-    return render_template("events/_present_stage.html", event=event,
+def _render_stage(event: dict, view: dict, streamed: bool = False, message: str | None = None):
+    return render_template("events/_present_stage.html", event=event, message=message,
                            stage=with_results(view, streamed), streamed=streamed)  # fmt: skip
 
 
@@ -115,18 +117,24 @@ def present(event_id):
     """Full screen for the projector: the current question, the code and QR, the controls;
     with `show=qna`, the room's top questions instead (webapp/qna/moderation.py)."""
     event = get_event(event_id)
-    join_url = join_target(event).url
     # The room's questions instead of the poll (the A key), while the event takes them:
     # polled on their own (the stream pushes the poll's stage, not shown then).
     board = qna_admin.board_context(event) if request.args.get("show") == "qna" else None
     if board and board["on"]:
+        join_url = join_target(event).url
         return render_template("events/present.html", event=event, board=board,
                                join_url=join_url, qr=qr_svg(join_url))  # fmt: skip
+    return present_page(event)
+
+
+def present_page(event: dict, message: str | None = None) -> str:
+    """The projected view with its stage; `message`: a refused control, said on the stage."""
+    join_url = join_target(event).url
     stage = with_results(presenter_stage(event), True)
     # The stream then sends only what moved since this page was rendered.
     last = join_ids(stage_versions(stage))
     return render_template(
-        "events/present.html", event=event, stage=stage,
+        "events/present.html", event=event, stage=stage, message=message,
         join_url=join_url, qr=qr_svg(join_url), streamed=True,
         stream_url=url_for("push.presenter_stream", event_id=event["id"], last=last),
     )  # fmt: skip
@@ -160,16 +168,28 @@ def render_answers(event: dict, view: dict, streamed: bool = False) -> str:
 @bp.post("/<event_id>/control")
 def control(event_id):
     """One control-bar button: the new stage for htmx, else back to the presenter view;
-    one of the console's: its answer (webapp/presenter/console.py)."""
+    one of the console's: its answer (webapp/presenter/console.py).
+
+    A refused one (a co-host moved the room first) keeps the refusal's status and
+    answers with the same stage or panel, as the event now is, saying why: htmx
+    swaps 409 and 422 in place, and without JavaScript it is the whole page."""
     action = ACTIONS.get(request.form.get("action", ""))
     if action is None:
         abort(422, N_("Unknown action"))
     get_event(event_id)
-    event = action(services.events(), event_id)
+    message, status = None, 200
+    try:
+        event = action(services.events(), event_id)
+    except SAID_IN_PLACE as exc:
+        message, status = said_in_place(exc)
+        event = services.events().event(event_id, fresh=True)
     if request.form.get(console.SENT_FROM[0]) == console.SENT_FROM[1]:
-        return console.answer(event)  # back to the console that sent it
+        return console.answer(event, message, status)  # back to the console that sent it
     if is_htmx():
         # For the page that asked: its stream keeps it current (or, if the stream
         # failed, static/app.js makes what it swaps in poll).
-        return vary(make_response(_render_stage(event, presenter_stage(event), streamed=True)))
+        stage = _render_stage(event, presenter_stage(event), streamed=True, message=message)
+        return vary(make_response(stage, status))
+    if message:
+        return make_response(present_page(event, message), status)
     return redirect(url_for("event_present.present", event_id=event_id), 303)
