@@ -15,8 +15,8 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from core.rules.clock import new_id, utc_now
+from webapp import access, services
 from webapp import create_app as create_real_app
-from webapp import services
 from webapp.security import csrf
 
 bp = Blueprint("bench_baseline", __name__)
@@ -33,6 +33,9 @@ def send():
 
 
 def create_app():
+    # Public, as POST /votes is: otherwise the gate (webapp/access.py) answers it 403
+    # before any SendMessage, and the baseline measures a refusal.
+    access.PUBLIC_ENDPOINTS.add("bench_baseline.send")
     app = create_real_app()
     csrf.exempt(bp)  # a JSON route, like the API's
     app.register_blueprint(bp)

@@ -27,6 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
+
 from bench.common import Lab, create_topic, figures_line, log, median, table
 
 WRK = ["wrk", "--threads", "2", "--connections", "16", "--latency"]
@@ -86,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         base_lua.write_text(lua(vote))  # the same bytes on the wire; the route ignores them
         routes = {"votes": (f"{base}/votes", votes_lua),
                   "baseline": (f"{base}/_bench/send", base_lua)}  # fmt: skip
+        for name, (url, _) in routes.items():  # a refusal measured as throughput says nothing
+            answer = requests.post(url, json=vote, timeout=30)
+            if answer.status_code != 202:
+                raise SystemExit(f"{name}: {url} answered {answer.status_code}, not 202")
         for name in routes:  # warm-up: connections, imports, caches
             run_wrk(*routes[name], 2)
         runs: list[tuple[str, dict]] = []
