@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [[r["players"], r["accepted"], r["refused"], r["failed"], r["answer_seconds"],
              r["drain_seconds"], r["counted_records"], "yes" if r["scored_once"] else "NO",
              r["drift"]] for r in (big, small)]  # fmt: skip
+    print("## Quiz: players answering at once, and the leaderboard read (bench/quiz.py)\n")
     print(table(["players", "accepted", "refused", "failed", "answering s", "drain s",
                  "counted records", "each scored once", "players drifting"], rows))  # fmt: skip
     print()
