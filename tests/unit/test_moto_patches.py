@@ -51,6 +51,17 @@ def create_indexed_table(ddb, name: str) -> None:
     )  # fmt: skip
 
 
+def index_query(name: str) -> dict:
+    """A Query of create_indexed_table's index by-n: every item it holds (of = "all")."""
+    return {
+        "TableName": name,
+        "IndexName": "by-n",
+        "KeyConditionExpression": "#o = :o",
+        "ExpressionAttributeNames": {"#o": "of"},
+        "ExpressionAttributeValues": {":o": {"S": "all"}},
+    }
+
+
 @pytest.fixture
 def in_process():
     from moto import mock_aws
@@ -273,13 +284,7 @@ def test_projections_and_sorting_answer_as_moto_s_own(in_process, monkeypatch):
         if i != 2:  # sparse: one item is not in the index
             item["of"] = {"S": "all"}
         ddb.put_item(TableName="ranked", Item=item)
-    by_n = {
-        "TableName": "ranked",
-        "IndexName": "by-n",
-        "KeyConditionExpression": "#o = :o",
-        "ExpressionAttributeNames": {"#o": "of"},
-        "ExpressionAttributeValues": {":o": {"S": "all"}},
-    }
+    by_n = index_query("ranked")
     requests = [
         ("query", {**by_n, "ScanIndexForward": False}),
         ("query", {**by_n, "Limit": 3}),
@@ -330,13 +335,7 @@ def test_query_candidates_and_sorted_views_answer_as_moto_s_own(in_process, monk
                 "ExpressionAttributeValues": {":p": {"S": "p0"}} | {
                     f":{k}": {"S": v} for k, v in values.items()}}  # fmt: skip
 
-    by_n = {
-        "TableName": "keyed",
-        "IndexName": "by-n",
-        "KeyConditionExpression": "#o = :o",
-        "ExpressionAttributeNames": {"#o": "of"},
-        "ExpressionAttributeValues": {":o": {"S": "all"}},
-    }
+    by_n = index_query("keyed")
     numbered = {"TableName": "numbered",
                 "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
                 "ExpressionAttributeValues": {":p": {"S": "p"}, ":a": {"N": "-2"},
