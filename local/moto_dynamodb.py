@@ -119,7 +119,7 @@ def _patch_comparisons() -> None:
     DynamoType.cast_value = property(cast_value)
 
 
-# -- Scan, Query and BatchGetItem answers -------------------------------------------------
+# -- Answers holding items: Scan, Query, BatchGetItem, GetItem, a write's Attributes ---
 
 
 # The answer fields that hold items in DynamoDB's wire form (at most one per answer).

@@ -34,6 +34,36 @@ def wants_json() -> bool:
     return best != "text/html" or request.mimetype == "application/json"
 
 
+# What the error page's heading says for each status (a status not here: the fallback).
+STATUS_HEADINGS = {
+    400: N_("That request did not work"),
+    401: N_("Sign-in needed"),
+    403: N_("Not allowed"),
+    404: N_("We could not find that"),
+    405: N_("Not allowed here"),
+    409: N_("That clashed with a change"),
+    413: N_("That was too big"),
+    415: N_("Unsupported format"),
+    422: N_("Please check what you sent"),
+    429: N_("Slow down a little"),
+    503: N_("Back in a moment"),
+}
+FALLBACK_HEADING = N_("Something went wrong")
+
+
+def status_heading(status: int) -> str:
+    """The error page's heading for `status`, in the page's language."""
+    return gettext(STATUS_HEADINGS.get(status, FALLBACK_HEADING))
+
+
+def said_in_place(exc: Exception) -> tuple[str, int]:
+    """A refusal of refusals.SAID_IN_PLACE as a fragment says it: its words in the page's
+    language (where the table has none, the error page's heading for its status), and
+    its status."""
+    refusal = refusal_for(exc)
+    return refusal.message_of(exc) or status_heading(refusal.status), refusal.status
+
+
 def error_response(status: int, detail, headers: dict | None = None, message: str | None = None):
     """The answer for an error, JSON or HTML by what the client wants.
 
@@ -44,7 +74,8 @@ def error_response(status: int, detail, headers: dict | None = None, message: st
     else:
         detail = detail if isinstance(detail, str) else N_("The form has errors.")
         message = message or _said(detail)
-        page = render_template("error.html", status=status, detail=detail, message=message)
+        page = render_template("error.html", status=status, detail=detail, message=message,
+                               heading=status_heading(status))  # fmt: skip
         response = make_response(page)
     response.status_code = status
     response.headers.update(headers or {})

@@ -222,14 +222,3 @@ def refusal_for(exc: Exception) -> Refusal | None:
 # The refusals htmx swaps into a page (409 and 422: templates/base.html's htmx-config),
 # so a fragment that answers one must say it in place and stay whole.
 SAID_IN_PLACE = tuple(kind for kind, refusal in REFUSALS.items() if refusal.status in (409, 422))
-
-
-def said_in_place(exc: Exception) -> tuple[str, int]:
-    """A refusal of SAID_IN_PLACE as a fragment says it: its words in the page's language
-    (where the table has none, the error page's heading for its status), and its status."""
-    refusal = refusal_for(exc)
-    if refusal.status == 409:
-        fallback = gettext("That clashed with a change")
-    else:
-        fallback = gettext("Please check what you sent")
-    return refusal.message_of(exc) or fallback, refusal.status

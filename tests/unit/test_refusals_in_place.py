@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from core.rules.errors import BadPosition, EventNotFound, NoCurrentQuestion, TooManyFailures
 from webapp import create_app
-from webapp.refusals import SAID_IN_PLACE, said_in_place
+from webapp.errors import said_in_place
+from webapp.refusals import SAID_IN_PLACE
 
 
 def test_the_409s_and_422s_are_said_in_place_with_their_words_or_their_status_heading():

@@ -28,6 +28,7 @@ from core.rules.question_types import votes_counted
 from core.rules.topics import seconds_to_close
 from webapp import services
 from webapp.audience.quiz_stage import is_quiz_event
+from webapp.errors import said_in_place
 from webapp.htmx import is_htmx, polled, vary
 from webapp.i18n import N_
 from webapp.lookup import get_event, shown, valid_id
@@ -37,7 +38,7 @@ from webapp.presenter.topic_present import qr_svg
 from webapp.public_url import join_target
 from webapp.push.hub import ABSENT, digest, join_ids
 from webapp.qna import moderation as qna_admin
-from webapp.refusals import SAID_IN_PLACE, said_in_place
+from webapp.refusals import SAID_IN_PLACE
 from webapp.results.panel import results_of
 
 bp = Blueprint("event_present", __name__, url_prefix="/admin/events")
