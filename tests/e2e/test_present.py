@@ -56,14 +56,22 @@ def topics(stack):
     return made
 
 
-@pytest.mark.parametrize("count", [2, 6, 20])
-@pytest.mark.parametrize(("width", "height"), PROJECTORS)
-def test_every_bar_and_the_qr_code_fit_the_viewport(
-    stack, contexts, console, topics, count, width, height
-):
-    topic = topics[count]
-    page = console.watch(contexts(viewport={"width": width, "height": height}).new_page())
-    page.goto(f"{stack.base}/t/{topic['id']}/present")
+def test_every_bar_and_the_qr_code_fit_the_viewport(stack, contexts, console, subtests, topics):
+    """Each topic (2, 6 and 20 choices) at each projector size, one subtest each (a failure
+    names its size and count). One page loads each topic and is resized through the sizes:
+    the layout is style.css's alone (viewport units, media and container queries, all
+    applied again on a resize; no script measures the page)."""
+    page = console.watch(contexts().new_page())
+    for count, topic in topics.items():
+        for n, (width, height) in enumerate(PROJECTORS):
+            page.set_viewport_size({"width": width, "height": height})
+            if n == 0:
+                page.goto(f"{stack.base}/t/{topic['id']}/present")
+            with subtests.test(msg=f"{width}x{height}, {count} choices"):
+                _fits(page, count, width, height)
+
+
+def _fits(page, count: int, width: int, height: int) -> None:
     bars = page.locator("#results .bar")
     expect(bars).to_have_count(count)
 
