@@ -21,7 +21,13 @@ import requests
 from playwright.sync_api import expect
 
 from tests.helpers.api import ADMIN, make_topic
-from tests.helpers.browser import PHONE, screenshot_path, sign_in_browser
+from tests.helpers.browser import (
+    PHONE,
+    fits_the_projector,
+    screenshot_path,
+    sign_in_browser,
+    wait_until_counted,
+)
 
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 FRUIT = ["Apples", "Bananas", "Cherries", "Dates"]
@@ -33,30 +39,6 @@ def open_phone(contexts, console, url, javascript=True):
         console.watch(page)
     page.goto(url)
     return page
-
-
-def counted(phone, javascript: bool) -> None:
-    """Wait until the phone's vote is counted (without JS: follow "Check again")."""
-    status = phone.locator("#vote-status")
-    if javascript:
-        expect(status).to_contain_text("was counted")
-        return
-    for _ in range(60):
-        if "was counted" in status.inner_text():
-            return
-        phone.wait_for_timeout(500)
-        phone.get_by_role("link", name="Check again").click()
-    raise AssertionError(f"never counted: {status.inner_text()}")
-
-
-def fits(page) -> None:
-    size = page.viewport_size
-    scroll = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    assert scroll == [size["width"], size["height"]], "the present view must not scroll"
-    box = page.locator("#qr svg").bounding_box()
-    assert box and box["y"] + box["height"] <= size["height"] + 0.5
 
 
 @pytest.fixture
@@ -84,7 +66,7 @@ def test_multiple_select(stack, contexts, console, api, screen):
     expect(phone.get_by_label("Bananas")).to_be_disabled()
     phone.screenshot(path=screenshot_path("type-multiple-phone.png"), full_page=True)
     phone.get_by_role("button", name="Vote").click()
-    counted(phone, True)
+    wait_until_counted(phone, True)
     expect(phone.locator("#vote-status")).to_contain_text("Apples, Cherries")
 
     plain = open_phone(contexts, console, url, javascript=False)
@@ -96,13 +78,13 @@ def test_multiple_select(stack, contexts, console, api, screen):
     expect(plain.get_by_label("Dates")).to_be_checked()
     plain.get_by_label("Dates").uncheck()
     plain.get_by_role("button", name="Vote").click()
-    counted(plain, False)
+    wait_until_counted(plain, False)
 
     apples = projector.locator(".bar").filter(has_text="Apples")
     expect(apples.locator(".bar-numbers")).to_have_text("2 voters · 100%")
     expect(projector.locator(".results-total strong")).to_have_text("2")
     expect(projector.locator(".results-note")).to_contain_text("more than 100%")
-    fits(projector)
+    fits_the_projector(projector)
     projector.screenshot(path=screenshot_path("type-multiple-present.png"))
 
 
@@ -137,7 +119,7 @@ def test_ranking(stack, contexts, console, api, screen):
     expect(names).to_have_text(["Apples", "Cherries", "Bananas"])
     expect(up).to_be_focused()
     vote.click()
-    counted(phone, True)
+    wait_until_counted(phone, True)
     expect(phone.locator("#vote-status")).to_contain_text("1. Apples, 2. Cherries, 3. Bananas")
 
     plain = open_phone(contexts, console, url, javascript=False)
@@ -151,7 +133,7 @@ def test_ranking(stack, contexts, console, api, screen):
     plain.get_by_label("Apples", exact=True).select_option("2")
     plain.get_by_label("Cherries", exact=True).select_option("3")
     plain.get_by_role("button", name="Vote").click()
-    counted(plain, False)
+    wait_until_counted(plain, False)
 
     # Borda over the two ballots: Apples 3+2, Bananas 1+3, Cherries 2+1.
     for name, numbers in (("Apples", "5 points · 1 first choice"),
@@ -159,7 +141,7 @@ def test_ranking(stack, contexts, console, api, screen):
                           ("Cherries", "3 points · 0 first choices")):
         bar = projector.locator(".bar").filter(has_text=name)
         expect(bar.locator(".bar-numbers")).to_have_text(numbers)
-    fits(projector)
+    fits_the_projector(projector)
     projector.screenshot(path=screenshot_path("type-ranking-present.png"))
 
 
@@ -172,7 +154,7 @@ def test_rating(stack, contexts, console, api, screen):
     phone.get_by_role("radio", name="5").check()
     phone.screenshot(path=screenshot_path("type-rating-phone.png"), full_page=True)
     phone.get_by_role("button", name="Vote").click()
-    counted(phone, True)
+    wait_until_counted(phone, True)
     expect(phone.locator("#vote-status")).to_contain_text("5 out of 5")
 
     plain = open_phone(contexts, console, url, javascript=False)
@@ -180,13 +162,13 @@ def test_rating(stack, contexts, console, api, screen):
     expect(plain.locator("[data-error-message]")).to_contain_text("Pick a rating from 1 to 5")
     plain.get_by_role("radio", name="2").check()
     plain.get_by_role("button", name="Vote").click()
-    counted(plain, False)
+    wait_until_counted(plain, False)
 
     expect(projector.locator(".results-total")).to_contain_text("Average: 3.5 out of 5")
     expect(projector.locator(".bar")).to_have_count(5)
     five = projector.locator(".bar").filter(has=projector.locator(".bar-name", has_text="5"))
     expect(five.locator(".bar-numbers")).to_have_text("1 rating")
-    fits(projector)
+    fits_the_projector(projector)
     projector.screenshot(path=screenshot_path("type-rating-present.png"))
 
 
@@ -197,12 +179,12 @@ def test_rating_each_choice(stack, contexts, console, api, screen):
     plain = open_phone(contexts, console, url, javascript=False)
     plain.get_by_role("radiogroup", name="Keynote").get_by_role("radio", name="8").check()
     plain.get_by_role("button", name="Vote").click()
-    counted(plain, False)
+    wait_until_counted(plain, False)
     projector = screen(stack.base, topic)
     keynote = projector.locator(".bar").filter(has_text="Keynote")
     expect(keynote.locator(".bar-numbers")).to_have_text("average 8.0 · 1 rating")
     expect(keynote.locator("rect.bar-fill")).to_have_attribute("width", "80.0")
-    fits(projector)
+    fits_the_projector(projector)
 
 
 def test_open_text_word_cloud_and_hiding_an_answer(stack, contexts, console, api, screen):
@@ -215,13 +197,13 @@ def test_open_text_word_cloud_and_hiding_an_answer(stack, contexts, console, api
     expect(phone.locator("#answer-limit")).to_have_text("51 of 60 characters left")
     phone.screenshot(path=screenshot_path("type-text-phone.png"), full_page=True)
     phone.get_by_role("button", name="Send answer").click()
-    counted(phone, True)
+    wait_until_counted(phone, True)
 
     for answer in ("  inspiring ", "Long, but worth every single minute", "meh"):
         plain = open_phone(contexts, console, url, javascript=False)
         plain.get_by_label("Your answer").fill(answer)
         plain.get_by_role("button", name="Send answer").click()
-        counted(plain, False)
+        wait_until_counted(plain, False)
 
     # More of the room answers over the API.
     for text in ("fun", "Fun", "FUN ", "clear", "practical", "deep dive", "clear"):
@@ -241,7 +223,7 @@ def test_open_text_word_cloud_and_hiding_an_answer(stack, contexts, console, api
     expect(cloud.locator("li").filter(has_text="Inspiring")).to_contain_text("(2 times)")
     expect(cloud.locator("li")).to_have_count(6)
     expect(presenter.locator(".answer-list")).to_contain_text("Long, but worth every single minute")
-    fits(presenter)
+    fits_the_projector(presenter)
     presenter.screenshot(path=screenshot_path("type-text-present.png"))
     # The presenter hides an answer: gone from the screen (and from the audience's).
     presenter.get_by_role("button", name="Hide “meh” from the screen").click()
@@ -259,10 +241,10 @@ def test_game(stack, contexts, console, api, screen):
     phone = open_phone(contexts, console, url)
     phone.screenshot(path=screenshot_path("type-game-phone.png"), full_page=True)
     phone.get_by_role("button", name="Red").click()
-    counted(phone, True)
+    wait_until_counted(phone, True)
     plain = open_phone(contexts, console, url, javascript=False)
     plain.get_by_role("button", name="Blue").click()
-    counted(plain, False)
+    wait_until_counted(plain, False)
     # The projector draws the API's results (the worker's rival picks decide
     # what was taken; tests/integration covers that logic).
     result = api.get(f"{stack.base}/topics/{topic['id']}?include_votes=true").json()["results"]
@@ -273,7 +255,7 @@ def test_game(stack, contexts, console, api, screen):
         bar = projector.locator(".bar").filter(has_text=name)
         numbers = f"{row['standing']} standing · {row['cast']} cast, {row['taken']} taken"
         expect(bar.locator(".bar-numbers")).to_have_text(numbers)
-    fits(projector)
+    fits_the_projector(projector)
     projector.screenshot(path=screenshot_path("type-game-present.png"))
 
 
@@ -293,7 +275,7 @@ def test_an_event_question_of_another_type_on_phones_and_the_presenter_view(
     phone.get_by_label("Bananas", exact=True).select_option("1")
     phone.get_by_label("Apples", exact=True).select_option("2")  # Cherries: 3rd, the last left
     phone.get_by_role("button", name="Vote").click()
-    counted(phone, True)
+    wait_until_counted(phone, True)
     plain = open_phone(contexts, console, join_url, javascript=False)
     plain.get_by_label("Bananas", exact=True).select_option("1")
     plain.get_by_label("Apples", exact=True).select_option("2")
@@ -312,7 +294,7 @@ def test_an_event_question_of_another_type_on_phones_and_the_presenter_view(
     for part in presenter.locator("#results .bar").all():
         box = part.bounding_box()
         assert box and box["y"] + box["height"] <= PROJECTOR["viewport"]["height"], box
-    fits(presenter)
+    fits_the_projector(presenter)
     presenter.screenshot(path=screenshot_path("type-ranking-event-present.png"))
 
 
@@ -397,7 +379,7 @@ def test_every_types_present_view_fits_the_projector(
     expect(page.locator("#results .results-total")).to_be_visible()
     if kind == "text":
         expect(page.locator(".word-cloud li").first).to_be_visible()
-    fits(page)
+    fits_the_projector(page)
     for bar in page.locator("#results .bar").all():
         box = bar.bounding_box()
         assert box and box["height"] > 0 and box["y"] + box["height"] <= height + 0.5, box

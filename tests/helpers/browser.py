@@ -1,9 +1,12 @@
-"""What the browser tests (tests/e2e) share: viewports, signing in, screenshots."""
+"""What the browser tests (tests/e2e) share: viewports, signing in, screenshots, axe, a
+vote counted on a phone, a present view fitting the projector."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from playwright.sync_api import expect
 
 from tests.helpers.api import ADMIN_KEY
 from tests.helpers.stacks import ROOT
@@ -64,3 +67,29 @@ def off_screen(page, selector: str) -> list[str]:
                 .map(([e, r]) => `${e.textContent.trim().slice(0, 30)}: ${r.top}-${r.bottom}`)""",
         selector,
     )
+
+
+def wait_until_counted(phone, javascript: bool) -> None:
+    """Wait until the phone's vote is counted (without JS: follow "Check again")."""
+    status = phone.locator("#vote-status")
+    if javascript:
+        expect(status).to_contain_text("was counted")
+        return
+    for _ in range(60):
+        if "was counted" in status.inner_text():
+            return
+        phone.wait_for_timeout(500)
+        phone.get_by_role("link", name="Check again").click()
+    raise AssertionError(f"never counted: {status.inner_text()}")
+
+
+def fits_the_projector(page) -> None:
+    """The present view does not scroll at the page's viewport, and its QR code ends on screen."""
+    size = page.viewport_size
+    scroll = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    # Messages with the values: pytest rewrites the asserts of test modules, not of helpers.
+    assert scroll == [size["width"], size["height"]], f"the present view must not scroll: {scroll}"
+    box = page.locator("#qr svg").bounding_box()
+    assert box and box["y"] + box["height"] <= size["height"] + 0.5, f"QR code off screen: {box}"
