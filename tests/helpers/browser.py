@@ -26,6 +26,10 @@ PHONE = {
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
+# How long an event's phones and projector may take to follow the presenter. A phone's
+# stage polls every second; allow generously for a busy shared machine.
+FOLLOW_TIMEOUT_MS = 10_000
+
 
 def sign_in_browser(page, base: str) -> None:
     """Sign a Playwright page in as the admin through the login form."""
