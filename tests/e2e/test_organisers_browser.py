@@ -79,33 +79,33 @@ def test_the_accounts_pages_pass_axe(stack, contexts, api):
     problems = {}
     page = contexts(**DESKTOP).new_page()
 
-    def in_both_schemes(name: str) -> None:
+    def axe_in_light_and_dark(name: str) -> None:
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
             problems[f"{name} {scheme}"] = violations_on(page)
         page.emulate_media(color_scheme="light")
 
     page.goto(f"{base}/admin/login")
-    in_both_schemes("sign-in")
+    axe_in_light_and_dark("sign-in")
     page.get_by_label("Email").fill("carol@example.org")
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator("#sign-in-error")).to_be_visible()
-    in_both_schemes("sign-in error")
+    axe_in_light_and_dark("sign-in error")
     sign_in(page, base, "carol@example.org")
     page.goto(f"{base}/admin/events/{event['id']}")
     expect(page.locator("#hosts")).to_contain_text("dan@example.org")
-    in_both_schemes("event with co-hosts")
+    axe_in_light_and_dark("event with co-hosts")
     page.goto(f"{base}/admin/tokens")
     page.get_by_label("Name").fill("laptop")
     page.get_by_role("button", name="Create token").click()
     expect(page.locator("#new-token")).to_have_value(re.compile(r"^vg_"))
-    in_both_schemes("my tokens")
+    axe_in_light_and_dark("my tokens")
     # The operator: the same browser without Carol's session (cookies cleared), signed in.
     page.context.clear_cookies()
     sign_in_browser(page, base)
     page.goto(f"{base}/admin/users")
     expect(page.locator(".admin-table")).to_contain_text("carol@example.org")
-    in_both_schemes("users")
+    axe_in_light_and_dark("users")
     found = {name: found for name, found in problems.items() if found}
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
