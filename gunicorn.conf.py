@@ -27,6 +27,13 @@ _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="voting-metrics-")
 METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+# The processes of this server tell each other of a change made through one of
+# them (a presenter's move) in a private folder of their own: webapp/push/siblings.py
+# reads this variable (FOLDER_VARIABLE there).
+_own_push_dir = not os.environ.get("VOTING_PUSH_SIBLINGS")
+if _own_push_dir:
+    os.environ["VOTING_PUSH_SIBLINGS"] = tempfile.mkdtemp(prefix="voting-push-")
+PUSH_DIR = os.environ["VOTING_PUSH_SIBLINGS"]
 
 import resource  # noqa: E402
 
@@ -118,3 +125,5 @@ def worker_exit(server, worker):
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    if _own_push_dir:
+        shutil.rmtree(PUSH_DIR, ignore_errors=True)

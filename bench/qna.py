@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     with Lab(name="qna") as lab:
-        env = lab.env(RATE_LIMIT_QUESTIONS_PER_VOTER="")
+        env = lab.env()
         lab.worker(env)
         web, base = lab.web(env, workers=2)
         _, reader = lab.web({**env, "RESULTS_CACHE_SECONDS": "0"}, workers=1)

@@ -54,7 +54,7 @@ def changed(hub: Hub, feed: Feed, stream, **state) -> None:
     """Change the feed, poke its reader and wait until it woke `stream`."""
     stream.wake.clear()
     feed.state.update(state)
-    hub.poke(feed.key)
+    hub.poke([feed.key])
     assert stream.wake.wait(10), "the reader never published"
 
 

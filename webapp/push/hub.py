@@ -8,7 +8,8 @@ each *view* in use (the feed as one kind of page shows it in one language),
 works out the version of each region (cheap: from the data). Only a region
 whose version moved is rendered, once per view, and its bytes are queued for
 every stream of that view. A change made through this process (the presenter
-moved) is read at once (`poke`); other processes see it at their next read.
+moved) is read at once (`changed`), and the server's other processes are told
+(webapp/push/siblings.py); other servers see it at their next read.
 
 Every event names the region it replaces and carries as its id the versions of
 every region the page then holds (`a.b.c`): a reconnecting browser sends it
@@ -31,6 +32,8 @@ import threading
 from collections.abc import Hashable, Iterator
 
 from flask import Flask, current_app
+
+from webapp.push.siblings import Siblings
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +261,7 @@ class Hub:
         self.channels: dict[Hashable, Channel] = {}
         self.open = 0
         self.closing = False
+        self.siblings = Siblings.from_environment(self.poke)
 
     def subscribe(self, feed, view: Hashable, last_id: str | None) -> Stream | None:
         """A stream of `feed` as `view` shows it, or None: over the cap, or stopping."""
@@ -269,10 +273,13 @@ class Hub:
             if channel is None:
                 channel = self.channels[feed.key] = Channel(self, feed)
         try:
-            return channel.join(view, last_id)
+            stream = channel.join(view, last_id)
         except BaseException:
             self.left()
             raise
+        if self.siblings is not None:
+            self.siblings.listen()  # this process has streams: its siblings' changes matter
+        return stream
 
     def left(self) -> None:
         with self.lock:
@@ -283,11 +290,18 @@ class Hub:
             if self.channels.get(channel.feed.key) is channel:
                 del self.channels[channel.feed.key]
 
-    def poke(self, key: Hashable) -> None:
-        """A change made here: read that feed now, not at its next turn."""
-        channel = self.channels.get(key)
-        if channel is not None:
-            channel.poked.set()
+    def poke(self, keys: list[Hashable]) -> None:
+        """These feeds changed: read each followed here now, not at its next turn."""
+        for key in keys:
+            channel = self.channels.get(key)
+            if channel is not None:
+                channel.poked.set()
+
+    def changed(self, keys: list[tuple[str, ...]]) -> None:
+        """A change made through this process: its streams and its siblings' hear of it now."""
+        self.poke(keys)
+        if self.siblings is not None:
+            self.siblings.tell(keys)
 
     def close(self) -> None:
         """End every stream (the process is stopping): browsers reconnect elsewhere."""
@@ -296,6 +310,8 @@ class Hub:
             channels = list(self.channels.values())
         for channel in channels:
             channel.end_all()
+        if self.siblings is not None:
+            self.siblings.close()
 
 
 def hub(app: Flask | None = None) -> Hub:
@@ -304,6 +320,5 @@ def hub(app: Flask | None = None) -> Hub:
 
 
 def poke_event(event_id: str, app: Flask | None = None) -> None:
-    """An event changed through this process: its streams hear of it now."""
-    for key in (("event", event_id), ("presenter", event_id)):
-        hub(app).poke(key)
+    """An event changed through this process: its streams, and its siblings', hear of it now."""
+    hub(app).changed([("event", event_id), ("presenter", event_id)])
