@@ -83,7 +83,7 @@ def test_a_phone_picks_a_nickname_first_and_keeps_it(client, phones):
     players = leaderboard(client, event)["players"]
     assert [(r["name"], r["team"]) for r in players] == [("Ann", "Red")]
     move(client, event)
-    assert "Playing as Ann" in ann.get(f"/{event['code']}/stage", headers=HX).text
+    assert "Playing as <bdi>Ann</bdi>" in ann.get(f"/{event['code']}/stage", headers=HX).text
 
 
 def test_a_non_quiz_event_asks_no_nickname(client, event):
@@ -161,7 +161,7 @@ def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
     assert "✓ 4" in skipped and "Correct answer" in skipped  # a tick and words, not colour
     assert "Press <kbd>R</kbd> to reveal the answer" in skipped
     revealed = control("reveal")
-    board = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td>", revealed)
+    board = re.findall(r"<tr><td>(\d+)</td><td><bdi>(\w+)</bdi></td>", revealed)
     assert board == [("1", "Ann"), ("2", "Bob")] and "data-podium" not in revealed
     # No teams: the team board is left out of the boards' one layout (.quiz-boards).
     assert "data-team-board" not in revealed and 'class="quiz-boards"' in revealed
@@ -169,6 +169,7 @@ def test_the_projector_counts_down_then_shows_answers_the_board_and_the_podium(
     control("close")
     end = control("reveal")
     assert "data-podium" in end and "Place 1" in end and "Place 2" in end
+    assert '<strong class="podium-name"><bdi>Ann</bdi></strong>' in end
     assert "data-team-board" not in end and 'class="quiz-boards"' in end
 
 
@@ -327,7 +328,7 @@ def test_a_pushed_quiz_stage_moves_as_time_runs_out_and_holds_no_player(
                     f"{points:,}", "data-rank", "data-outcome"):  # fmt: skip
         assert private not in pushed
     mine = ann.get(own, headers=HX).text
-    assert "Playing as Ann" in mine and f"Correct, +{points:,} points" in mine
+    assert "Playing as <bdi>Ann</bdi>" in mine and f"Correct, +{points:,} points" in mine
     assert f"You are number 1, with {points:,} points." in mine
     assert "Not this time" in bob.get(own, headers=HX).text
     stream.close()

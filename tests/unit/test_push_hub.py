@@ -20,8 +20,10 @@ class Feed:
         self.key = ("fake", 1)
         self.state = {"whole": "w1", "part": "p1"}
         self.renders: list[tuple] = []
+        self.reads: list = []  # each read's `since`
 
-    def read(self):
+    def read(self, since=None):
+        self.reads.append(since)
         return dict(self.state)
 
     def context(self, view):
@@ -80,6 +82,7 @@ def test_a_change_of_the_part_alone_sends_the_part_once_for_every_stream():
     for stream in streams:
         stream.channel.take(stream)
     changed(hub, feed, streams[-1], part="p2")
+    assert feed.reads[-1] is None  # a change made here is in this process's copies already
     chunks = {stream.channel.take(stream) for stream in streams}
     assert len(chunks) == 1  # the same bytes for all
     [(name, ids, data)] = events(chunks.pop())

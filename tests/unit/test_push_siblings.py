@@ -5,6 +5,7 @@ is heard or trusted is checked."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -34,10 +35,13 @@ def test_a_change_made_through_one_process_reaches_a_siblings_streams_at_once(fo
     assert len(list(folder.glob("*.sock"))) == 1  # the sibling with streams listens
 
     feed.state["part"] = "p2"
+    told = time.monotonic()
     here.changed([feed.key, ("event", "another")])
     for stream in streams:
         assert stream.wake.wait(10), "the sibling's stream never heard of the change"
         assert [name for name, *_ in events(stream.channel.take(stream))] == ["part"]
+    # Read from the store: a copy read a moment before the change would not hold it.
+    assert feed.reads[-1] is not None and feed.reads[-1] >= told
     sibling.close()
     here.close()
     assert not list(folder.glob("*.sock"))  # a stopping process takes its socket away

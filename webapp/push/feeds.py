@@ -2,11 +2,12 @@
 
 
 A feed reads its state (`read`, a few DynamoDB reads at most, shared through
-the services' caches) and, for a *view* (the kind of page and its language),
-gives the versions of its regions (`versions`, from the data) and renders
-those that moved (`render`). Both run inside `context(view)`: a request of no
-one in particular, in the view's language, so a pushed fragment holds nothing
-of any one browser (no session, no voter, no CSRF token: `pushed=True`).
+the services' caches; with `since`, only copies read from then on) and, for a
+*view* (the kind of page and its language), gives the versions of its regions
+(`versions`, from the data) and renders those that moved (`render`). Both
+run inside `context(view)`: a request of no one in particular, in the view's
+language, so a pushed fragment holds nothing of any one browser (no session,
+no voter, no CSRF token: `pushed=True`).
 
 - `EventFeed`: an event's stage for the audience page and the event embed:
   regions question (the whole stage), status and results (webapp/audience/stage.py),
@@ -73,13 +74,14 @@ class Feed:
             return _AsAdmin(context)
         return context
 
-    def read_event(self, event_id: str):
-        """The event as read (or written) by this process within FRESH_SECONDS (one read
-        shared with anyone reading it at once), and the topic it shows, as fresh when the
-        event moved (the cached copy may predate the presenter opening it). A change made
-        through this process is in its cache already: its poke costs no read."""
+    def read_event(self, event_id: str, since: float | None = None):
+        """The event as read (or written) by this process within FRESH_SECONDS, or since
+        `since` when given (one read shared with anyone reading it at once), and the topic
+        it shows, as fresh when the event moved (the cached copy may predate the presenter
+        opening it). A change made through this process is in its cache already: its poke
+        costs no read."""
         with self.app.app_context():
-            asked = time.monotonic() - FRESH_SECONDS
+            asked = max(time.monotonic() - FRESH_SECONDS, since or 0.0)
             try:
                 event = services.events().event(event_id, read_after=asked)
             except EventNotFound:
@@ -120,8 +122,8 @@ class EventFeed(Feed):
         super().__init__(app, ("event", event_id))
         self.event_id = event_id
 
-    def read(self):
-        return self.read_event(self.event_id)
+    def read(self, since: float | None = None):
+        return self.read_event(self.event_id, since)
 
     def versions(self, event: dict, view: View) -> tuple[str, ...]:
         urls = pushed_urls(event) if view.kind == "embed" else None
@@ -144,10 +146,10 @@ class TopicFeed(Feed):
         super().__init__(app, ("topic", topic_id))
         self.topic_id = topic_id
 
-    def read(self):
+    def read(self, since: float | None = None):
         with self.app.app_context():
             try:
-                asked = time.monotonic() - FRESH_SECONDS
+                asked = max(time.monotonic() - FRESH_SECONDS, since or 0.0)
                 topic = services.topics().get(self.topic_id, read_after=asked)
             except TopicNotFound:
                 return None
@@ -171,8 +173,8 @@ class PresenterFeed(Feed):
         super().__init__(app, ("presenter", event_id))
         self.event_id = event_id
 
-    def read(self):
-        return self.read_event(self.event_id)
+    def read(self, since: float | None = None):
+        return self.read_event(self.event_id, since)
 
     def versions(self, event: dict, view: View) -> tuple[str, ...]:
         if view.kind == "console":  # its panel is its whole stage; it shows no results panel

@@ -29,6 +29,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Hashable, Iterator
 
 from flask import Flask, current_app
@@ -123,6 +124,7 @@ class Channel:
         self.versions: dict[Hashable, tuple[str, ...]] = {}  # view -> current versions
         self.data: dict[Hashable, dict[str, bytes]] = {}  # view -> region -> data lines
         self.poked = threading.Event()
+        self.read_after: float | None = None  # a sibling's change: read what was stored since
         self.reader: threading.Thread | None = None
 
     # -- streams ----------------------------------------------------------------------
@@ -183,8 +185,9 @@ class Channel:
                     self.hub.forget(self)
                     return
                 views = list(self.streams)
+                since, self.read_after = self.read_after, None
             try:
-                state = self.feed.read()
+                state = self.feed.read(since)
                 with self.lock:
                     for view in views:
                         if view in self.streams:
@@ -261,7 +264,7 @@ class Hub:
         self.channels: dict[Hashable, Channel] = {}
         self.open = 0
         self.closing = False
-        self.siblings = Siblings.from_environment(self.poke)
+        self.siblings = Siblings.from_environment(self.heard)
 
     def subscribe(self, feed, view: Hashable, last_id: str | None) -> Stream | None:
         """A stream of `feed` as `view` shows it, or None: over the cap, or stopping."""
@@ -290,12 +293,22 @@ class Hub:
             if self.channels.get(channel.feed.key) is channel:
                 del self.channels[channel.feed.key]
 
-    def poke(self, keys: list[Hashable]) -> None:
-        """These feeds changed: read each followed here now, not at its next turn."""
+    def poke(self, keys: list[Hashable], since: float | None = None) -> None:
+        """These feeds changed: read each followed here now, not at its next turn; with
+        `since` (a time.monotonic() moment), a read that starts then or later (a change
+        made elsewhere: a copy read a moment before would not hold it)."""
         for key in keys:
             channel = self.channels.get(key)
-            if channel is not None:
-                channel.poked.set()
+            if channel is None:
+                continue
+            with channel.lock:
+                if since is not None:
+                    channel.read_after = max(since, channel.read_after or since)
+            channel.poked.set()
+
+    def heard(self, keys: list[Hashable]) -> None:
+        """A sibling made a change: read it from the store, not from a copy read before."""
+        self.poke(keys, since=time.monotonic())
 
     def changed(self, keys: list[tuple[str, ...]]) -> None:
         """A change made through this process: its streams and its siblings' hear of it now."""
