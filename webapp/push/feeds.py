@@ -50,6 +50,12 @@ from webapp.results.panel import PAGE, PRESENT, results_of
 FRESH_SECONDS = 0.1
 
 
+def read_after(since: float | None) -> float:
+    """The oldest read (a time.monotonic() moment) a feed's read may answer with: within
+    FRESH_SECONDS, and no earlier than `since` when given (a sibling's change)."""
+    return max(time.monotonic() - FRESH_SECONDS, since or 0.0)
+
+
 class View(NamedTuple):
     """How one kind of page shows a feed: "audience", "embed", "page", "present",
     "presenter", "console"; and in which language."""
@@ -81,7 +87,7 @@ class Feed:
         opening it). A change made through this process is in its cache already: its poke
         costs no read."""
         with self.app.app_context():
-            asked = max(time.monotonic() - FRESH_SECONDS, since or 0.0)
+            asked = read_after(since)
             try:
                 event = services.events().event(event_id, read_after=asked)
             except EventNotFound:
@@ -149,7 +155,7 @@ class TopicFeed(Feed):
     def read(self, since: float | None = None):
         with self.app.app_context():
             try:
-                asked = max(time.monotonic() - FRESH_SECONDS, since or 0.0)
+                asked = read_after(since)
                 topic = services.topics().get(self.topic_id, read_after=asked)
             except TopicNotFound:
                 return None
