@@ -1,7 +1,7 @@
 """The web processes of one server tell each other of a change made through one of them.
 
 A presenter's move is made through one web process, which reads it for its own
-streams at once (webapp/push/hub.py `poke`). Its siblings, the server's other
+streams at once (webapp/push/hub.py `changed`). Its siblings, the server's other
 processes, would see it only at their next read, up to READ_SECONDS later: so
 the process also sends each sibling one datagram naming the feeds that changed,
 and a sibling that has streams of them reads them at once. Processes of other
