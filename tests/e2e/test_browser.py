@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.png import grey
 from tests.helpers.api import ADMIN_KEY, make_topic, vote_counts
-from tests.helpers.browser import DESKTOP, PHONE, screenshot_path
+from tests.helpers.browser import DESKTOP, PHONE, expect_focused, screenshot_path
 from tests.helpers.waiting import wait_until
 
 CHOICES = ["Lightning talks", "Workshops", "Panels"]
@@ -53,7 +53,7 @@ def test_admin_creates_voter_votes_and_results_update_live(stack, contexts, cons
     rows.nth(1).fill(CHOICES[1])
     admin.get_by_role("button", name="Add another choice").click()
     expect(rows).to_have_count(3)
-    expect(rows.nth(2)).to_be_focused()  # the new row, ready to type into
+    expect_focused(rows.nth(2))  # the new row, ready to type into
     expect(admin).to_have_url(f"{base}/admin/topics/new")  # htmx: no page load
     rows.nth(2).fill(CHOICES[2])
     # The form defaults to one changeable vote per voter; this topic takes
@@ -143,7 +143,7 @@ def test_closed_topic_refuses_votes(stack, contexts, console, api):
     expect(row.locator(".badge")).to_have_text("Closed")
     reopen = row.get_by_role("button", name=re.compile("^Reopen"))
     expect(reopen).to_be_visible()
-    expect(reopen).to_be_focused()  # focus follows the swapped row
+    expect_focused(reopen)  # focus follows the swapped row
 
     # ...the voter's open page learns it from its results poll, which stops,
     # and its ballot closes too: no button left that could only be refused.

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from tests.helpers.api import api_vote, make_topic, vote_counts
-from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser
+from tests.helpers.browser import DESKTOP, PHONE, expect_focused, sign_in_browser
 from tests.helpers.waiting import wait_until
 
 # Records each text the results' live region takes, with when (ms).
@@ -44,7 +44,7 @@ def test_vote_moves_focus_is_said_once_and_results_follow(stack, contexts, conso
     phone.evaluate(WATCH_ANNOUNCER)
 
     phone.get_by_role("button", name="Choice number 3").click()
-    expect(phone.locator(".vote-result")).to_be_focused()  # focus went with the swap
+    expect_focused(phone.locator(".vote-result"))  # focus went with the swap
     expect(phone.locator("#vote-status")).to_contain_text("was counted")
     expect(phone.locator("#vote-announcer")).to_have_text(
         "Your vote for Choice number 3 was counted."
@@ -128,7 +128,7 @@ def test_removing_a_row_keeps_focus_and_added_rows_have_labels(stack, contexts, 
         expect(fields).to_have_count(count)  # every added row has its own label
         # The new row's field takes the focus (htmx's autofocus, once the row settles):
         # typing before then could land in the field that takes it.
-        expect(fields.nth(count - 1)).to_be_focused()
+        expect_focused(fields.nth(count - 1))
     fields.nth(2).fill("third")
     fields.nth(3).fill("fourth")
     # Each row's Remove is named by its field's live value (a failure shows the name found).
@@ -137,10 +137,10 @@ def test_removing_a_row_keeps_focus_and_added_rows_have_labels(stack, contexts, 
     expect(removes.nth(3)).to_have_accessible_name("Remove fourth")
     admin.get_by_role("button", name="Remove third").click()
     expect(fields).to_have_count(3)
-    expect(fields.nth(2)).to_be_focused()  # the next row's field
+    expect_focused(fields.nth(2))  # the next row's field
     expect(fields.nth(2)).to_have_value("fourth")
     admin.get_by_role("button", name="Remove fourth").click()
-    expect(fields.nth(1)).to_be_focused()  # no next row: the one before
+    expect_focused(fields.nth(1))  # no next row: the one before
 
 
 def test_share_button_only_when_it_can_work(stack, contexts, console, api):

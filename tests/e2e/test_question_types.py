@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 from tests.helpers.api import ADMIN, make_topic
 from tests.helpers.browser import (
     PHONE,
+    expect_focused,
     fits_the_projector,
     screenshot_path,
     sign_in_browser,
@@ -117,7 +118,7 @@ def test_ranking(stack, contexts, console, api, screen):
     up.focus()
     phone.keyboard.press("Enter")
     expect(names).to_have_text(["Apples", "Cherries", "Bananas"])
-    expect(up).to_be_focused()
+    expect_focused(up)
     vote.click()
     wait_until_counted(phone, True)
     expect(phone.locator("#vote-status")).to_contain_text("1. Apples, 2. Cherries, 3. Bananas")

@@ -1,9 +1,10 @@
-"""What the browser tests (tests/e2e) share: viewports, signing in, screenshots, axe, a
-vote counted on a phone, a present view fitting the projector."""
+"""What the browser tests (tests/e2e) share: viewports, signing in, screenshots, axe, where
+the focus is, a vote counted on a phone, a present view fitting the projector."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -40,6 +41,23 @@ def sign_in_browser(page, base: str) -> None:
 
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def expect_focused(locator, timeout: float = 5.0) -> None:
+    """Wait until `locator`'s element is its document's active element: where the page put
+    the focus. Not Playwright's to_be_focused, which also asks that the window hold the
+    browser's focus (document.hasFocus()): in one CI run a headless Chromium answered no
+    for two of a module's tests running one after the other, whatever the pages did."""
+    focused = "el => el === el.getRootNode().activeElement"
+    deadline = time.monotonic() + timeout
+    while not locator.evaluate(focused):
+        if time.monotonic() > deadline:
+            where = locator.page.evaluate(
+                "`${document.activeElement && document.activeElement.outerHTML.slice(0, 200)}"
+                " (document.hasFocus(): ${document.hasFocus()})`"
+            )
+            raise AssertionError(f"{locator} is not focused; the focus is on {where}")
+        time.sleep(0.1)
 
 
 def violations_on(page, rules: list[str] | None = None) -> list[str]:
