@@ -97,6 +97,26 @@ def test_a_reveal_or_a_close_leaves_the_ballot_alone(client, admin, event, votin
     stream.close()
 
 
+def test_a_server_told_of_nothing_shows_the_arriving_question_open(
+    aws_env, client, event, monkeypatch
+):
+    """Another server (its own caches, no sibling's word) read the question's topic just
+    before the presenter opened it: its first read of the moved event must not pair the
+    new event with that copy, or its phones get the question with a closed ballot."""
+    monkeypatch.setattr(feeds, "FRESH_SECONDS", 60.0)  # the copy is young enough to answer
+    other = create_app({"TESTING": True, "topic_cache_seconds": 60.0})
+    first = event["topics"][0]
+    with other.app_context():
+        assert services.topics().get(first["id"])["is_active"] is False  # waiting, closed
+    move(client, event)
+    stream = Stream(other.test_client(), f"/{event['code']}/stream")
+    [(name, _, data)] = [e for e in stream.events() if e[0] == "question"]
+    assert f'data-topic-id="{first["id"]}"' in data
+    ballot = re.search(r"<fieldset[^>]*>", data)[0]
+    assert "disabled" not in ballot, ballot
+    stream.close()
+
+
 def test_last_event_id_resumes_with_exactly_the_regions_that_moved(client, admin, event, voting):
     move(client, event)
     stream = Stream(client, f"/{event['code']}/stream")

@@ -84,8 +84,9 @@ class Feed:
         """The event as read (or written) by this process within FRESH_SECONDS, or since
         `since` when given (one read shared with anyone reading it at once), and the topic
         it shows, as fresh when the event moved (the cached copy may predate the presenter
-        opening it). A change made through this process is in its cache already: its poke
-        costs no read."""
+        opening it), and read again if it disagrees with the event on whether it is open.
+        A change made through this process is in its cache already: its poke costs no
+        read."""
         with self.app.app_context():
             asked = read_after(since)
             try:
@@ -94,8 +95,14 @@ class Feed:
                 return None
             question = current(event)
             if question and event["version"] != getattr(self, "_version", None):
+                topics = services.topics()
                 try:
-                    services.topics().get(question["topic_id"], read_after=asked)
+                    topic = topics.get(question["topic_id"], read_after=asked)
+                    # Opened and closed in the event's own write, the two always agree
+                    # (core/rules/events.py): a copy that disagrees was read a moment
+                    # before the change, by a process no sibling told of it.
+                    if topic["is_active"] != (question["state"] == "open"):
+                        topics.get(question["topic_id"], read_after=time.monotonic())
                 except TopicNotFound:
                     pass
             self._version = event["version"]
