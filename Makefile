@@ -33,7 +33,7 @@ test: $(STAMP_DEV)
 	$(BIN)/python -m tests.browser_setup
 	$(BIN)/python -m pytest
 
-# Regenerates docs/benchmarks.md and its plots (about 11 minutes; never part of
+# Regenerates docs/benchmarks.md and its plots (about 20 minutes; never part of
 # `make test`). wrk drives the intake benchmark: a Debian package, installed here.
 bench: $(STAMP_BENCH)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \

@@ -30,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "benchmarks.png"
+# What `make bench` should take here (2 cores, quiet): the room alone, at three sizes, takes
+# about 4 minutes of it.
+BUDGET_MINUTES = 20
 
 BENCHES = {  # name: (arguments for make bench, arguments for --quick)
     "requests_per_vote": ([], ["--votes", "1000", "--backlog", "300"]),
@@ -348,9 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if plotted:
         lines += [f"![Throughput and read cost against stored votes]({PLOT.name})", ""]
-    budget = "within" if total <= 15 * 60 else "over"
+    budget = "within" if total <= BUDGET_MINUTES * 60 else "over"
     lines += [
-        f"`make bench` took {total / 60:.1f} minutes: {budget} its 15-minute budget "
+        f"`make bench` took {total / 60:.1f} minutes: {budget} its {BUDGET_MINUTES}-minute budget "
         f"(load average {load_before} at the start, {load()} at the end).",
         "",
         "| benchmark | seconds |",
