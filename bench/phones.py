@@ -10,7 +10,9 @@ extension), by reading that event stream, reconnecting with Last-Event-ID
 after a drop and polling instead when the stream answers 503. Every stage
 it is shown is checked for the question the presenter moved to: the first
 time, the `Room` (what all phones share: the move, every count) notes the
-latency and the phone votes through the stage's own form. What a page says
+latency and the phone's tap is set for a moment of the voting window; it then
+votes through the form of the stage it shows at that moment (refused as
+"no choices" when that stage's ballot is still closed). What a page says
 is read by bench/audience_page.py; a pushed stage, the same bytes for every
 phone, is parsed once (`pushed_stage`): a real phone parses it on its own
 CPU, while 3,000 parses one after another here (about 0.15 ms each) would add
@@ -99,6 +101,7 @@ class Phone:
         self.http: aiohttp.ClientSession | None = None
         self.page_url = local_url(room.base, f"/{room.code}")
         self.voted_on: set[str] = set()
+        self.ballot: Stage | None = None  # the question's stage with its form, as last shown
         self.last_id: str | None = None  # the stream's Last-Event-ID, kept across reconnections
         self.retry = SSE_RETRY_SECONDS
         self.headers: dict = {}
@@ -134,10 +137,13 @@ class Phone:
 
     def seen(self, stage: Stage) -> None:
         room = self.room
-        if room.target and stage.topic_id == room.target and room.target not in self.voted_on:
-            if stage.action and stage.action.endswith(f"/vote/{room.target}"):
+        if not room.target or stage.topic_id != room.target:
+            return
+        if stage.action and stage.action.endswith(f"/vote/{room.target}"):
+            self.ballot = stage  # what a tap finds: the stage as the phone last showed it
+            if room.target not in self.voted_on:
                 self.voted_on.add(room.target)
-                room.saw(self.vote(stage))
+                room.saw(self.vote())
 
     async def poll(self, url: str, etag: str | None) -> str | None:
         """Poll until done (None) or a new stage asks for a stream (its URL)."""
@@ -197,10 +203,12 @@ class Phone:
         await asyncio.sleep(self.retry)
         return None
 
-    async def vote(self, stage: Stage) -> None:
-        """Tap a choice at a random moment of the voting window, through the stage's form."""
+    async def vote(self) -> None:
+        """Tap a choice at a random moment of the voting window, through the form of the
+        stage the phone shows then (a later push may have replaced the first it showed)."""
         room = self.room
         await asyncio.sleep(self.rng.uniform(0, room.window))
+        stage = self.ballot
         if not stage.choices:
             room.voted("no choices")
             return
