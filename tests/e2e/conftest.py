@@ -17,6 +17,7 @@ import requests
 
 from tests.browser_setup import CHROMIUM
 from tests.helpers.api import ADMIN
+from tests.helpers.browser import PATIENCE_MS
 from tests.helpers.processes import Processes
 from tests.helpers.stacks import new_stack
 
@@ -34,7 +35,9 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=PATIENCE_MS)  # expectations wait as long as actions do
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `python -m tests.browser_setup` (make test does)")
@@ -92,7 +95,7 @@ def contexts(browser):
 
     def new(**options):
         context = browser.new_context(**options)
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(PATIENCE_MS)
         opened.append(context)
         return context
 

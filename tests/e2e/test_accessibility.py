@@ -155,7 +155,7 @@ def quiz_pages(api, base, contexts, admin) -> dict[str, list[str]]:
     expect(player.locator("#vote-status")).to_be_visible()
     revealed = api.post(f"{api.base}/events/{quiz['id']}/results", json={"shown": True})
     assert revealed.status_code == 200, revealed.text
-    expect(player.locator("[data-outcome]")).to_contain_text("Correct, +", timeout=10_000)
+    expect(player.locator("[data-outcome]")).to_contain_text("Correct, +")
     expect(player.locator("[data-outcome]")).to_contain_text("Your team, Red, is number 1")
     problems["quiz: outcome (phone)"] = in_both_schemes(player)
     admin.goto(f"{base}/admin/events/{quiz['id']}/present")

@@ -112,7 +112,7 @@ def test_a_passing_deadline_closes_an_open_phone(stack, contexts, console, api):
     expect(phone.get_by_role("button", name="Yes")).to_be_enabled()
     expect(phone.get_by_text("Voting on this topic is closed.")).to_be_hidden()
     # Nobody reloads: the results poll brings the news.
-    expect(phone.get_by_text("Voting on this topic is closed.")).to_be_visible(timeout=20_000)
+    expect(phone.get_by_text("Voting on this topic is closed.")).to_be_visible()
     expect(phone.get_by_role("button", name="Yes")).to_be_disabled()
     expect(phone.locator(".closes-at")).to_be_hidden()
 

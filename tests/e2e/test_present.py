@@ -191,7 +191,7 @@ def test_the_projected_event_view_is_the_audiences(stack, contexts, console, api
     # Once the pointer rests, nothing of the presenter's shows; a move brings it back.
     controls = page.locator(".control-bar").first
     for presenters_only in (controls, page.locator(".present-exit, .control-reset")):
-        expect(presenters_only.first).to_have_css("opacity", "0", timeout=10_000)
+        expect(presenters_only.first).to_have_css("opacity", "0")
         expect(presenters_only.last).to_have_css("opacity", "0")
     page.keyboard.press("Tab")  # the skip link, then a control: a keyboard user sees it
     page.keyboard.press("Tab")
