@@ -2,8 +2,8 @@
 
 New questions of any type (event_form.py) or existing topics, reorder,
 duplicate, and, each through a page that says what goes or stays, remove,
-reset, delete; co-hosts for the owner; the Q&A mode and moderation queue
-(webapp/qna/moderation.py). The join URL is webapp/public_url.py's. What the
+reset, delete; a quiz's teams; co-hosts for the owner; the Q&A mode and moderation
+queue (webapp/qna/moderation.py). The join URL is webapp/public_url.py's. What the
 projector shows is webapp/presenter/event_present.py's. Every rule is in
 core/services/events.py; these views parse forms and render.
 """
@@ -22,7 +22,8 @@ from flask import (
 from flask_babel import gettext, lazy_gettext, ngettext
 
 from core.rules.access import owns
-from core.rules.errors import RulesInvalid, UserNotFound
+from core.rules.errors import FieldInvalid, RulesInvalid, UserNotFound
+from core.rules.formats.quiz import MAX_TEAM_LENGTH, MAX_TEAMS, nickname, teams_refusal
 from core.rules.question_types import votes_counted
 from webapp import services
 from webapp.access import current_actor, owner_only
@@ -67,7 +68,14 @@ def edit(event_id):
     return _edit_page(get_event(event_id), event_form.blank())
 
 
-def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int = 200):
+def _edit_page(
+    event: dict,
+    form: dict,
+    errors: dict | None = None,
+    status: int = 200,
+    teams: dict | None = None,
+):
+    """The edit page; `teams`: the teams form as typed and its error (else the event's)."""
     events, topics = services.events(), services.topics()
     questions = events.questions(event)
     for question in questions:
@@ -81,8 +89,48 @@ def _edit_page(event: dict, form: dict, errors: dict | None = None, status: int 
         join=join_target(event), type_names=type_forms.TYPE_NAMES,
         people=access.people(event), may_change_hosts=owns(current_actor(), event),
         mod=qna_admin.moderation_context(event), **event_form.context(form, errors),
+        teams=teams or {"text": "\n".join(event.get("teams", ())), "error": None},
     )  # fmt: skip
     return page, status
+
+
+# -- a quiz's teams ----------------------------------------------------------------------
+
+
+@bp.post("/<event_id>/teams")
+def set_teams(event_id):
+    """The teams a quiz's players pick from, one per line (blank lines left out; none: no
+    teams), through the service the API's PUT /events/{id} uses, under its rules."""
+    event = get_event(event_id)
+    typed = request.form.get("teams", "")
+    teams = [line.strip() for line in typed.splitlines() if line.strip()]
+    try:
+        services.events().rename(event_id, event["title"], teams=teams)
+    except FieldInvalid as exc:
+        if exc.field != "teams":
+            raise
+        refused = {"text": typed, "error": _teams_refusal(exc.message, teams)}
+        return _edit_page(event, event_form.blank(), status=422, teams=refused)
+    flash(gettext("Quiz teams saved.") if teams else gettext("This event has no teams now."))
+    return redirect(url_for("events_admin.edit", event_id=event_id, _anchor="teams"), 303)
+
+
+def _teams_refusal(refusal: str, teams: list[str]) -> str:
+    """The rules' refusal (quiz.teams_refusal's words) in the page's language, naming the
+    first name the rules refuse: the line whose addition makes the list refused."""
+    if refusal.startswith("at most"):
+        return gettext("Too many teams: %(num)s at most.", num=MAX_TEAMS)
+    names = [nickname(team) for team in teams]
+    team = next((names[i] for i in range(len(names)) if teams_refusal(names[: i + 1])), "")
+    if len(team) > MAX_TEAM_LENGTH:  # said in full, a pasted page would fill the message
+        team = team[:MAX_TEAM_LENGTH] + "…"
+    if refusal.startswith("a team name of"):
+        return gettext("“%(team)s”: a team name takes 1 to %(num)s characters.", team=team,
+                       num=MAX_TEAM_LENGTH)  # fmt: skip
+    if refusal.endswith("listed twice"):
+        return gettext("“%(team)s” is listed twice (capitals and look-alike letters count as "
+                       "the same name).", team=team)  # fmt: skip
+    return gettext("“%(team)s” is not accepted as a team name.", team=team)
 
 
 # -- co-hosts ---------------------------------------------------------------------------
