@@ -126,8 +126,16 @@ def _fits_the_projector(page, screen: str, parts: str) -> None:
         sizes = page.evaluate("""[getComputedStyle(document.querySelector('main')).fontSize,
             getComputedStyle(document.querySelector('[data-leaderboard] td')).fontSize]""")
         assert float(sizes[1][:-2]) >= float(sizes[0][:-2]), f"board rows {sizes} at {height}p"
-        answers = page.locator(".results-total")
+        answers = page.locator(".live")
         if answers.count():
-            line, heading = answers.bounding_box(), page.locator("#board-heading").bounding_box()
-            assert line["y"] + line["height"] <= heading["y"] + 0.5, "answers over the board"
+            boards = page.locator(".quiz-boards").bounding_box()
+            assert not overlap(answers.bounding_box(), boards), f"answers over the board, {height}p"
         page.screenshot(path=screenshot_path(f"quiz-projector-{screen}-{height}p-full.png"))
+
+
+def overlap(one: dict, other: dict) -> bool:
+    """Whether two bounding boxes share any area (half a pixel of rounding allowed)."""
+    return not (one["x"] + one["width"] <= other["x"] + 0.5
+                or other["x"] + other["width"] <= one["x"] + 0.5
+                or one["y"] + one["height"] <= other["y"] + 0.5
+                or other["y"] + other["height"] <= one["y"] + 0.5)  # fmt: skip
