@@ -28,9 +28,9 @@ PHONE = {
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 # How long a browser test waits for an action or an expectation (tests/e2e/conftest.py):
-# a page answers at once on a quiet machine; CI's 2 cores also run the suite's other
-# processes (servers starting, load tests), and Playwright's default expectation (5 s)
-# has run out there on a vote being answered.
+# a page answers at once on a quiet machine, but CI's 2 cores also run the suite's other
+# processes (servers starting, load tests), where Playwright's default for an expectation
+# (5 s) would be a timing threshold.
 PATIENCE_MS = 20_000
 
 
