@@ -24,6 +24,7 @@ from core.rules.formats.quiz import (
     public_quiz,
     rank_of,
     ranked,
+    refused_team,
     team_board,
     teams_refusal,
 )
@@ -375,3 +376,10 @@ def test_team_names_are_few_distinct_and_clean():
     assert "twice" in teams_refusal(["Red", "RED"])
     assert "at most" in teams_refusal([f"t{i}" for i in range(13)])
     assert "1 to 30" in teams_refusal(["x" * 31])
+    # Which rule, and the name it is about: the console's form says it in the page's words.
+    assert refused_team(["Red", "Blue"]) is None
+    assert refused_team(["Red", "Blue", "RED"]) == ("twice", "RED", "")
+    assert refused_team([f"t{i}" for i in range(13)]) == ("too_many", "", "")
+    assert refused_team(["Red", "x" * 31]) == ("length", "x" * 31, "")
+    kind, team, words = refused_team(["Red", "Bl\u202eue"])
+    assert (kind, team) == ("refused", "Bl\u202eue") and words

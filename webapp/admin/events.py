@@ -23,7 +23,7 @@ from flask_babel import gettext, lazy_gettext, ngettext
 
 from core.rules.access import owns
 from core.rules.errors import FieldInvalid, RulesInvalid, UserNotFound
-from core.rules.formats.quiz import MAX_TEAM_LENGTH, MAX_TEAMS, nickname, teams_refusal
+from core.rules.formats.quiz import MAX_TEAM_LENGTH, MAX_TEAMS, nickname, refused_team
 from core.rules.question_types import votes_counted
 from webapp import services
 from webapp.access import current_actor, owner_only
@@ -109,25 +109,24 @@ def set_teams(event_id):
     except FieldInvalid as exc:
         if exc.field != "teams":
             raise
-        refused = {"text": typed, "error": _teams_refusal(exc.message, teams)}
+        refused = {"text": typed, "error": _teams_refusal(teams)}
         return _edit_page(event, event_form.blank(), status=422, teams=refused)
     flash(gettext("Quiz teams saved.") if teams else gettext("This event has no teams now."))
     return redirect(url_for("events_admin.edit", event_id=event_id, _anchor="teams"), 303)
 
 
-def _teams_refusal(refusal: str, teams: list[str]) -> str:
-    """The rules' refusal (quiz.teams_refusal's words) in the page's language, naming the
-    first name the rules refuse: the line whose addition makes the list refused."""
-    if refusal.startswith("at most"):
+def _teams_refusal(teams: list[str]) -> str:
+    """Why the rules refuse these teams (quiz.refused_team, the rule the service applied),
+    in the page's language, naming the refused line."""
+    kind, team, _ = refused_team([nickname(team) for team in teams]) or ("refused", "", "")
+    if kind == "too_many":
         return gettext("Too many teams: %(num)s at most.", num=MAX_TEAMS)
-    names = [nickname(team) for team in teams]
-    team = next((names[i] for i in range(len(names)) if teams_refusal(names[: i + 1])), "")
     if len(team) > MAX_TEAM_LENGTH:  # said in full, a pasted page would fill the message
         team = team[:MAX_TEAM_LENGTH] + "…"
-    if refusal.startswith("a team name of"):
+    if kind == "length":
         return gettext("“%(team)s”: a team name takes 1 to %(num)s characters.", team=team,
                        num=MAX_TEAM_LENGTH)  # fmt: skip
-    if refusal.endswith("listed twice"):
+    if kind == "twice":
         return gettext("“%(team)s” is listed twice (capitals and look-alike letters count as "
                        "the same name).", team=team)  # fmt: skip
     return gettext("“%(team)s” is not accepted as a team name.", team=team)

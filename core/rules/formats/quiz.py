@@ -223,22 +223,40 @@ def nickname_key(name: str) -> str:
     return moderation_key(name)
 
 
-def teams_refusal(teams: list[str]) -> str | None:
-    """Why an event's team names (each `nickname`-normalized) are refused, or None: at most
-    MAX_TEAMS, each 1 to MAX_TEAM_LENGTH characters a nickname could hold, no two alike."""
+def refused_team(teams: list[str]) -> tuple[str, str, str] | None:
+    """The first rule an event's team names (each `nickname`-normalized) break, or None:
+    (kind, the name, the answer rules' words), kind one of "too_many" (over MAX_TEAMS; no
+    name), "length" (not 1 to MAX_TEAM_LENGTH characters), "refused" (a name a nickname
+    could not hold: the words say why) and "twice" (alike one before it)."""
     if len(teams) > MAX_TEAMS:
-        return f"at most {MAX_TEAMS} teams"
+        return "too_many", "", ""
     seen = set()
     for team in teams:
         if not 1 <= len(team) <= MAX_TEAM_LENGTH:
-            return f"a team name of 1 to {MAX_TEAM_LENGTH} characters"
+            return "length", team, ""
         refused = answer_refusal(team) or ("not accepted here" if is_blocked(team) else None)
         if refused:
-            return f"team {team!r}: {refused.replace('an answer', 'a name')}"
+            return "refused", team, refused
         if nickname_key(team) in seen:
-            return f"team {team!r} is listed twice"
+            return "twice", team, ""
         seen.add(nickname_key(team))
     return None
+
+
+def teams_refusal(teams: list[str]) -> str | None:
+    """Why an event's team names (each `nickname`-normalized) are refused, or None: at most
+    MAX_TEAMS, each 1 to MAX_TEAM_LENGTH characters a nickname could hold, no two alike."""
+    found = refused_team(teams)
+    if found is None:
+        return None
+    kind, team, words = found
+    if kind == "too_many":
+        return f"at most {MAX_TEAMS} teams"
+    if kind == "length":
+        return f"a team name of 1 to {MAX_TEAM_LENGTH} characters"
+    if kind == "twice":
+        return f"team {team!r} is listed twice"
+    return f"team {team!r}: {words.replace('an answer', 'a name')}"
 
 
 def ranked(rows: list[dict], key: str = "score", name: str = "name") -> list[dict]:
