@@ -7,6 +7,7 @@ import uuid
 
 import boto3
 
+from bench.common import LIMITS_OFF
 from core.aws.clients import Clients, clients_for
 from core.aws.queue import VoteQueue
 from core.aws.tables import Tables
@@ -32,13 +33,9 @@ def make_env(endpoint: str, **extra: str) -> dict[str, str]:
         "TOPIC_CACHE_SECONDS": "0",
         "RESULTS_CACHE_SECONDS": "0",
         "VISIBILITY_TIMEOUT": "30",
-        # Tests send many votes from 127.0.0.1; test_limits.py turns limits on.
-        "RATE_LIMIT_VOTES": "",
-        "RATE_LIMIT_VOTES_PER_VOTER": "",
-        "RATE_LIMIT_VOTES_PER_ADDRESS": "",
-        "RATE_LIMIT_LOGIN": "",
-        "RATE_LIMIT_JOIN_CODE_MISSES": "",
-        "RATE_LIMIT_QUESTIONS_PER_VOTER": "",
+        # Tests send many votes from 127.0.0.1; test_limits.py turns limits on. Every
+        # limit the settings have, as the benchmarks turn them off.
+        **LIMITS_OFF,
         # Many workers run at once: none binds the metrics port unless a test asks.
         "METRICS_PORT": "0",
     }
