@@ -19,7 +19,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.helpers.api import api_vote, make_topic, move
-from tests.helpers.browser import DESKTOP, PHONE, sign_in_browser, violations_on
+from tests.helpers.browser import DESKTOP, PHONE, in_both_schemes, sign_in_browser
 from tests.helpers.quiz import quiz_event
 
 
@@ -163,18 +163,3 @@ def quiz_pages(api, base, contexts, admin) -> dict[str, list[str]]:
     expect(admin.locator("[data-team-board]")).to_contain_text("Red")
     problems["quiz: leaderboard, team board and podium"] = in_both_schemes(admin)
     return problems
-
-
-def in_both_schemes(page) -> list[str]:
-    """axe's violations on the page as it is: every WCAG 2.1 A and AA rule in the light
-    scheme, then the rules about colour in the dark one (the same page, its colour scheme
-    switched: what the scheme changes is style.css's colour variables, nothing else)."""
-    found = [f"light: {line}" for line in violations_on(page)]
-    page.emulate_media(color_scheme="dark")
-    found += [f"dark: {line}" for line in violations_on(page, rules=COLOUR_RULES)]
-    page.emulate_media(color_scheme="light")
-    return found
-
-
-# axe's rules that read colours: contrast of text, and links told apart from text.
-COLOUR_RULES = ["color-contrast", "link-in-text-block"]

@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.helpers.accounts import PASSWORD, bearer, make_user
-from tests.helpers.browser import DESKTOP, sign_in_browser, violations_on
+from tests.helpers.browser import DESKTOP, in_both_schemes, sign_in_browser
 
 
 def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
@@ -80,10 +80,7 @@ def test_the_accounts_pages_pass_axe(stack, contexts, api):
     page = contexts(**DESKTOP).new_page()
 
     def axe_in_light_and_dark(name: str) -> None:
-        for scheme in ("light", "dark"):
-            page.emulate_media(color_scheme=scheme)
-            problems[f"{name} {scheme}"] = violations_on(page)
-        page.emulate_media(color_scheme="light")
+        problems[name] = in_both_schemes(page, dark_rules=None)
 
     page.goto(f"{base}/admin/login")
     axe_in_light_and_dark("sign-in")

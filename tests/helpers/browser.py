@@ -79,6 +79,22 @@ def violations_on(page, rules: list[str] | None = None) -> list[str]:
     ]
 
 
+# axe's rules that read colours: contrast of text, and links told apart from text.
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+
+
+def in_both_schemes(page, dark_rules: list[str] | None = COLOUR_RULES) -> list[str]:
+    """axe's violations on the page as it is: every WCAG 2.1 A and AA rule in the light
+    scheme, then `dark_rules` (the rules about colour; None: every rule) in the dark one
+    (the same page, its colour scheme switched: what the scheme changes is style.css's
+    colour variables, nothing else)."""
+    found = [f"light: {line}" for line in violations_on(page)]
+    page.emulate_media(color_scheme="dark")
+    found += [f"dark: {line}" for line in violations_on(page, rules=dark_rules)]
+    page.emulate_media(color_scheme="light")
+    return found
+
+
 def screenshot_path(name: str) -> str:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return str(SCREENSHOTS / name)
